@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs what openshell needs to run from source, when missing: Deno (from npm, pinned,
+# into .tools/) and youki. With --test, also what the test suite uses: Debian packages
+# (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine) and an ordinary user
+# for the rootless tests. Safe to run again: present things are left alone.
+set -eu
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+deno_version=2.9.6
+deno="$repo/.tools/node_modules/deno/deno"
+
+if [ ! -x "$deno" ] || [ "$("$deno" --version 2>/dev/null | sed -n '1s/^deno \([^ ]*\).*/\1/p')" != "$deno_version" ]; then
+  echo "installing deno $deno_version into $repo/.tools" >&2
+  mkdir -p "$repo/.tools"
+  [ -f "$repo/.tools/package.json" ] || echo '{"private":true}' >"$repo/.tools/package.json"
+  (cd "$repo/.tools" && npm install --no-audit --no-fund --loglevel=error "deno@$deno_version" >&2)
+fi
+
+"$repo/scripts/install-youki.sh"
+
+[ "${1:-}" = "--test" ] || exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: not root, skipping test packages and the rootless test user" >&2
+  exit 0
+fi
+
+missing=""
+for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine dpkg-dev fakeroot; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  echo "installing test packages:$missing" >&2
+  apt-get update -qq >&2
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
+fi
+
+# The rootless tests run the real program as this ordinary user.
+if ! id openshell-test >/dev/null 2>&1; then
+  echo "creating the rootless test user openshell-test" >&2
+  useradd --create-home --shell /bin/sh openshell-test
+fi

@@ -1,0 +1,65 @@
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import denoJson from "../../deno.json" with { type: "json" };
+import { UserError } from "../user_error.ts";
+import { paint, printMessage } from "./output.ts";
+import { bundleCommand } from "./bundle_command.ts";
+import { gatewayCommand } from "./gateway_command.ts";
+import { serveCommand } from "./serve_command.ts";
+import { statusCommand } from "./status_command.ts";
+import { termCommand } from "./term_command.ts";
+
+/** The program version, from deno.json. */
+export const VERSION: string = denoJson.version;
+
+/** Builds the `openshell` command tree. */
+export function buildProgram(): Command {
+  const program = new Command("openshell")
+    .description("Reach and run OpenShell gateways")
+    .version(VERSION, "-V, --version", "print the version")
+    .option("-g, --gateway <name>", "use this gateway instead of the active one")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void Deno.stdout.writeSync(new TextEncoder().encode(text)),
+      writeErr: (text) => void Deno.stderr.writeSync(new TextEncoder().encode(text)),
+      outputError: (text, write) => write(paint("red", text, "stderr")),
+    });
+  program
+    .addCommand(gatewayCommand())
+    .addCommand(statusCommand())
+    .addCommand(serveCommand())
+    .addCommand(bundleCommand())
+    .addCommand(termCommand());
+  return program as unknown as Command;
+}
+
+/**
+ * Runs the CLI with `args` and returns the exit status: 0 success, 1 failure, 2 usage.
+ * User errors print one `error: ...` line plus a hint; anything else is a bug and prints
+ * its stack only when `OPENSHELL_DEBUG` is set.
+ */
+export async function runCli(args: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(args, { from: "user" });
+    return 0;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message; help and version exit 0.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof UserError) {
+    printMessage(`${paint("red", "error:", "stderr")} ${error.message}`);
+    if (error.hint) printMessage(`hint: ${error.hint}`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  printMessage(`${paint("red", "error:", "stderr")} ${message}`);
+  if (Deno.env.get("OPENSHELL_DEBUG") && error instanceof Error) printMessage(error.stack ?? "");
+  else printMessage("hint: this is a bug in openshell; rerun with OPENSHELL_DEBUG=1 for details");
+  return 1;
+}

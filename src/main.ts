@@ -1,0 +1,15 @@
+/**
+ * The `openshell` program: `deno run -A src/main.ts <args>` behaves exactly like the
+ * compiled binary. Inside the gateway container the compiled binary is started as
+ * `openshell __gateway ...`, which runs the gateway server without loading the CLI.
+ *
+ * @module
+ */
+if (import.meta.main) {
+  if (Deno.args[0] === "__gateway") {
+    const { runGateway } = await import("./gateway/main.ts");
+    Deno.exit(await runGateway(Deno.args.slice(1)));
+  }
+  const { runCli } = await import("./cli/main.ts");
+  Deno.exit(await runCli(Deno.args));
+}
