@@ -491,7 +491,7 @@ else
     cp "$deno" "$staged/deno"
     chmod -R u+rwX,go+rX,go-w "$staged"
     chmod 0755 "$staged/deno"
-    version=$(DENO_DIR=$work/deno-dir "$staged/deno" run -A --cached-only --frozen --quiet \
+    version=$(DENO_DIR=$work/deno-dir "$staged/deno" run -A --cached-only --frozen --node-modules-dir=manual --quiet \
       --config "$staged/deno.json" "$staged/src/main.ts" --version 2>"$work/check.log") ||
       { rm -rf "$staged"; die "the installed program does not start: $(head -c 300 "$work/check.log")"; }
     retire_old_program
@@ -519,7 +519,7 @@ if [ -n "\${XDG_CACHE_HOME:-}" ] || [ -n "\${HOME:-}" ]; then
 fi
 DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
 export DENO_NO_UPDATE_CHECK DENO_NO_PROMPT
-exec $lib/deno run -A --cached-only --frozen --quiet --config $lib/deno.json $lib/src/main.ts "\$@"
+exec $lib/deno run -A --cached-only --frozen --node-modules-dir=manual --quiet --config $lib/deno.json $lib/src/main.ts "\$@"
 EOF
   put_file "$work/wrapper" "$bin" 755
   how="from source (deno $pinned_deno_version, ${version:-not run: dry run})"
