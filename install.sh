@@ -145,7 +145,7 @@ absolute_or_die() { # absolute_or_die WHAT VALUE
     /*) ;;
     *) die "$1 must be an absolute path: '$(shown "$2")'" "pass a path starting with /" ;;
   esac
-  case $2 in *"$newline"* | *\\*) die "$1 must not contain a newline or backslash: '$(shown "$2")'" ;; esac
+  case $2 in *"$newline"* | *\\* | *\'*) die "$1 must not contain a newline, backslash or quote: '$(shown "$2")'" ;; esac
 }
 
 # --- arguments ------------------------------------------------------------------------------
@@ -423,24 +423,20 @@ record() { printf '%s %s\n' "$1" "$(encode "$2")" >>"$work/new-manifest"; }
 
 # make_dirs DIR: creates DIR and its missing parents, recording the ones it created.
 make_dirs() {
-  set -- "$1"
-  missing=
-  probe=$1
-  while [ ! -d "$destdir$probe" ] && [ -n "$probe" ] && [ "$probe" != / ]; do
-    missing="$probe$newline$missing"
-    probe=$(dirname "$probe")
-  done
-  printf '%s' "$missing" | while IFS= read -r dir; do
-    [ -n "$dir" ] || continue
-    if [ "$dry_run" = false ]; then mkdir -m 0755 "$destdir$dir"; fi
-    record d "$dir"
-  done
+  create_dirs "$1"
   # Directories created by an earlier run stay recorded.
   probe=$1
   while [ -n "$probe" ] && [ "$probe" != / ]; do
     if in_old_manifest d "$probe"; then record d "$probe"; fi
     probe=$(dirname "$probe")
   done
+}
+
+create_dirs() {
+  if [ -z "$1" ] || [ "$1" = / ] || [ -d "$destdir$1" ]; then return; fi
+  create_dirs "$(dirname "$1")"
+  if [ "$dry_run" = false ]; then mkdir -m 0755 "$destdir$1"; fi
+  record d "$1"
 }
 
 # put_file SOURCE TARGET MODE: atomically installs SOURCE at TARGET unless it is already there.
@@ -512,14 +508,19 @@ else
   fi
   cat >"$work/wrapper" <<EOF
 #!/bin/sh
-# openshell, installed from source: the bundled Deno runs the program offline from $lib.
+# openshell, installed from source: the bundled Deno runs the program offline from
+# ../lib/openshell beside this script (normally $lib), never touching the network.
+lib=\$(readlink -f "\$0" 2>/dev/null || printf '%s' "\$0")
+lib=\${lib%/bin/*}/lib/openshell
+[ -x "\$lib/deno" ] || lib='$lib'
 if [ -n "\${XDG_CACHE_HOME:-}" ] || [ -n "\${HOME:-}" ]; then
   DENO_DIR=\${XDG_CACHE_HOME:-\$HOME/.cache}/openshell/deno
   export DENO_DIR
 fi
 DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
 export DENO_NO_UPDATE_CHECK DENO_NO_PROMPT
-exec $lib/deno run -A --cached-only --frozen --node-modules-dir=manual --quiet --config $lib/deno.json $lib/src/main.ts "\$@"
+exec "\$lib/deno" run -A --cached-only --frozen --node-modules-dir=manual --quiet \\
+  --config "\$lib/deno.json" "\$lib/src/main.ts" "\$@"
 EOF
   put_file "$work/wrapper" "$bin" 755
   how="from source (deno $pinned_deno_version, ${version:-not run: dry run})"
