@@ -104,10 +104,10 @@ export function renderGatewayInfoText(info: GatewayInfo): string {
     ["shadows", gateway.shadows ?? "nothing"],
     ["active", isActive ? `yes, ${activeReasonText(active!)}` : "no"],
   ];
-  if (gateway.metadata.remote_host) lines.splice(4, 0, ["remote", gateway.metadata.remote_host]);
-  if (gateway.metadata.resolved_host) {
-    lines.splice(4, 0, ["resolved host", gateway.metadata.resolved_host]);
-  }
+  const hosts: [string, string][] = [];
+  if (gateway.metadata.remote_host) hosts.push(["remote", gateway.metadata.remote_host]);
+  if (gateway.metadata.resolved_host) hosts.push(["resolved host", gateway.metadata.resolved_host]);
+  lines.splice(4, 0, ...hosts);
   const width = Math.max(...lines.map(([key]) => key.length)) + 1;
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width)} ${value}`).join("\n");
 }
