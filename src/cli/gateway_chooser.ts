@@ -7,7 +7,7 @@
 import { printMessage } from "./output.ts";
 
 /**
- * Interprets an answer to the chooser: a 1-based number or an exact name. Blank means
+ * Interprets an answer to the chooser: a 1-based number in range, else an exact name. Blank means
  * cancel (`null`); anything else unknown is `undefined` (ask again).
  *
  * @example
@@ -20,7 +20,7 @@ export function parseChoice(answer: string, names: string[]): string | null | un
   if (text === "") return null;
   if (/^\d+$/.test(text)) {
     const index = Number(text) - 1;
-    return index >= 0 && index < names.length ? names[index] : undefined;
+    if (index >= 0 && index < names.length) return names[index];
   }
   return names.includes(text) ? text : undefined;
 }

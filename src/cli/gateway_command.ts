@@ -139,8 +139,9 @@ function selectCommand() {
           return;
         }
         const { chooseGateway } = await import("./gateway_chooser.ts");
+        const width = Math.max(...listing.entries.map((e) => e.name.length));
         const labels = listing.entries.map((e) =>
-          `${e.name}  ${e.metadata.gateway_endpoint}  (${e.source})`
+          `${e.name.padEnd(width)}  ${e.metadata.gateway_endpoint}  (${e.source})`
         );
         chosen = await chooseGateway(listing.entries.map((e) => e.name), labels, active);
         if (chosen === undefined) throw new UserError("No gateway selected");
