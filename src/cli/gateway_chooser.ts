@@ -7,8 +7,8 @@
 import { printMessage } from "./output.ts";
 
 /**
- * Interprets an answer to the chooser: a 1-based number in range, else an exact name. Blank means
- * cancel (`null`); anything else unknown is `undefined` (ask again).
+ * Interprets an answer to the chooser: a 1-based number in range, else an exact name.
+ * Blank means cancel (`null`); anything else is `undefined` (ask again).
  *
  * @example
  * ```ts
