@@ -35,7 +35,8 @@ export async function unpackImage(
 ): Promise<void> {
   const refuse = (message: string): never => {
     throw new UserError(`Refusing rootfs image "${source.tarball}": ${message}`, {
-      hint: "The program's embedded image is damaged or was tampered with; reinstall openshell",
+      hint:
+        "The image is damaged or was tampered with: rebuild it (`deno task build:rootfs`) or reinstall openshell",
     });
   };
   if (tarball.length !== manifest.tarball.size) {

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { REPO } from "../../_helpers/sandbox.ts";
 import { formatManifest } from "../../../src/bundle/manifest.ts";
-import type { PackedImage } from "../../../src/bundle/pack_image.ts";
+import type { ImageEntry, PackedImage } from "../../../src/bundle/pack_image.ts";
 
 /** Whether gcc, as and ld are installed (Debian build-essential; youki's build needs it too). */
 export const TOOLCHAIN = ["gcc", "as", "ld"].every((tool) => {
@@ -103,4 +103,23 @@ export async function listTree(root: string): Promise<string[]> {
   };
   await walk(root, "");
   return found.sort();
+}
+
+/**
+ * Entries of a synthetic image big enough that unpacking it takes a while (thousands of
+ * small files), for the concurrency and interruption tests.
+ */
+export function largeImageEntries(files: number): ImageEntry[] {
+  const entries: ImageEntry[] = [{ type: "directory", path: "data", mode: 0o755 }];
+  const filler = new TextEncoder().encode("openshell rootfs test data\n".repeat(40));
+  for (let dir = 0; dir < files / 500; dir++) {
+    entries.push({ type: "directory", path: `data/${dir}`, mode: 0o555 });
+    for (let file = 0; file < 500 && dir * 500 + file < files; file++) {
+      const data = new Uint8Array(filler.length + 8);
+      data.set(filler);
+      data.set(new TextEncoder().encode(String(dir * 500 + file).padStart(8, "0")), filler.length);
+      entries.push({ type: "file", path: `data/${dir}/${file}`, mode: 0o644, data });
+    }
+  }
+  return entries;
 }
