@@ -64,4 +64,4 @@ export async function benchBundle(): Promise<void> {
   }
 }
 
-if (import.meta.main) await benchBundle();
+await benchBundle();
