@@ -19,7 +19,7 @@ async function realManifest() {
 }
 
 async function writeLargeImage(sandbox: Sandbox): Promise<{ dir: string; digest: string }> {
-  const image = await packImage(largeImageEntries(6000), "0".repeat(64));
+  const image = packImage(largeImageEntries(6000), "0".repeat(64));
   const dir = join(sandbox.root, "large-image");
   await writeImage(dir, image);
   return { dir, digest: image.manifest.tarball.sha256 };
@@ -149,25 +149,35 @@ Deno.test("bundle gc removes other digests and leftovers of dead processes only"
   assert.match(text.stderr, /Removed 0 cache entries/);
 });
 
-Deno.test("an image that does not match its manifest is refused by the CLI", async () => {
+Deno.test("an image that does not match its manifest is refused, cached or not", async () => {
   await using sandbox = await createSandbox();
   await ensureImageBuilt();
   const image = join(sandbox.root, "image");
   await Deno.mkdir(image);
   const tarball = await Deno.readFile(join(DIST, "rootfs.tar.gz"));
-  tarball[1000] = tarball[1000]! ^ 0x55;
   await Deno.writeFile(join(image, "rootfs.tar.gz"), tarball);
   await Deno.copyFile(join(DIST, "manifest.json"), join(image, "manifest.json"));
   const env = { OPENSHELL_ROOTFS_IMAGE: image };
+  const coldCache = join(sandbox.root, "cold-cache");
+  const refusal =
+    /\nerror: Refusing rootfs image ".*rootfs\.tar\.gz": sha256 [0-9a-f]{64} does not match the manifest's [0-9a-f]{64}\nhint: /;
 
-  const result = await runCli(sandbox, ["bundle", "unpack"], { env });
-  assert.equal(result.code, 1);
-  assert.equal(result.stdout, "");
-  assert.match(
-    result.stderr,
-    /\nerror: Refusing rootfs image ".*rootfs\.tar\.gz": sha256 [0-9a-f]{64} does not match the manifest's [0-9a-f]{64}\nhint: /,
-  );
-  assert.deepEqual(await listTree(join(sandbox.cache, "openshell/rootfs")), []);
+  assert.equal((await runCli(sandbox, ["bundle", "unpack"], { env })).code, 0);
+  tarball[1000] = tarball[1000]! ^ 0x55;
+  await Deno.writeFile(join(image, "rootfs.tar.gz"), tarball);
+
+  const cached = await runCli(sandbox, ["bundle", "unpack"], { env });
+  assert.equal(cached.code, 1);
+  assert.equal(cached.stdout, "");
+  assert.match(`\n${cached.stderr}`, refusal);
+
+  const cold = await runCli(sandbox, ["bundle", "unpack"], {
+    env: { ...env, XDG_CACHE_HOME: coldCache },
+  });
+  assert.equal(cold.code, 1);
+  assert.equal(cold.stdout, "");
+  assert.match(`\n${cold.stderr}`, refusal);
+  assert.deepEqual(await listTree(coldCache).catch(() => []), []);
 
   await Deno.remove(join(image, "manifest.json"));
   const missing = await runCli(sandbox, ["bundle", "inspect"], { env });

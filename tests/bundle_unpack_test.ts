@@ -38,10 +38,10 @@ function record(spec: RecordSpec): TarRecord {
  * (digest, sizes, counts, and every entry of a type the manifest can hold), so refusals
  * come from the entries themselves.
  */
-async function craft(
+function craft(
   specs: RecordSpec[],
   adjust: (manifest: Manifest) => void = () => {},
-): Promise<{ tarball: Uint8Array; manifest: Manifest }> {
+): { tarball: Uint8Array; manifest: Manifest } {
   const records = specs.map(record);
   const archive = encodeTar(records);
   const tarball = new Uint8Array(gzipSync(archive));
@@ -58,14 +58,14 @@ async function craft(
         path,
         mode: header.mode,
         size: content.length,
-        sha256: await sha256Hex(content),
+        sha256: sha256Hex(content),
       });
     }
   }
   const manifest: Manifest = {
     format: 1,
     tarball: {
-      sha256: await sha256Hex(tarball),
+      sha256: sha256Hex(tarball),
       size: tarball.length,
       archiveSize: archive.length,
     },
@@ -168,7 +168,7 @@ Deno.test("hostile tarballs are refused, naming the entry, with nothing written"
     ],
   ];
   for (const [name, specs, problem] of cases) {
-    await t.step(name, async () => assertRefused(sandbox, await craft(specs), problem));
+    await t.step(name, () => assertRefused(sandbox, craft(specs), problem));
   }
 });
 
@@ -179,33 +179,33 @@ Deno.test("more entries or bytes than the manifest says are refused", async (t) 
     data: text("22"),
   }];
   await t.step("one entry more", async () => {
-    const image = await craft(specs, (manifest) => {
+    const image = craft(specs, (manifest) => {
       manifest.fileCount = 2;
       manifest.files.pop();
     });
     await assertRefused(sandbox, image, /"a\/two": more entries than the manifest's 2/);
   });
   await t.step("an entry missing from the manifest", async () => {
-    const image = await craft(specs, (manifest) => void manifest.files.pop());
+    const image = craft(specs, (manifest) => void manifest.files.pop());
     await assertRefused(sandbox, image, /"a\/two": not in the manifest/);
   });
   await t.step("more content bytes", async () => {
-    const image = await craft(specs, (manifest) => void (manifest.contentSize = 5));
+    const image = craft(specs, (manifest) => void (manifest.contentSize = 5));
     await assertRefused(sandbox, image, /"a\/two": more bytes than the manifest's 5/);
   });
   await t.step("a larger file", async () => {
-    const image = await craft(specs, (manifest) => {
+    const image = craft(specs, (manifest) => {
       const file = manifest.files[1]!;
       if (file.type === "file") file.size = 3;
     });
     await assertRefused(sandbox, image, /"a\/one": 4 bytes, manifest 3/);
   });
   await t.step("more archive bytes than the decompression bound", async () => {
-    const image = await craft(specs, (manifest) => void (manifest.tarball.archiveSize = 1024));
+    const image = craft(specs, (manifest) => void (manifest.tarball.archiveSize = 1024));
     await assertRefused(sandbox, image, /more bytes than the manifest's 1024/);
   });
   await t.step("fewer entries", async () => {
-    const image = await craft(specs, (manifest) => {
+    const image = craft(specs, (manifest) => {
       manifest.fileCount = 4;
       manifest.files.push({ type: "directory", path: "b", mode: 0o755 });
     });
@@ -217,33 +217,33 @@ Deno.test("a tarball that differs from its manifest is refused before anything i
   await using sandbox = await createSandbox();
   const specs = [dir("a"), { path: "a/f", data: text("content") }];
   await t.step("digest", async () => {
-    const image = await craft(specs);
+    const image = craft(specs);
     image.tarball[image.tarball.length - 1] = image.tarball[image.tarball.length - 1]! ^ 0xff;
     await assertRefused(sandbox, image, /sha256 [0-9a-f]{64} does not match the manifest's/);
   });
   await t.step("size", async () => {
-    const image = await craft(specs, (manifest) => void (manifest.tarball.size += 1));
+    const image = craft(specs, (manifest) => void (manifest.tarball.size += 1));
     await assertRefused(sandbox, image, /size \d+ does not match the manifest's \d+/);
   });
   await t.step("file content", async () => {
-    const image = await craft(specs, (manifest) => {
+    const image = craft(specs, (manifest) => {
       const file = manifest.files[1]!;
       if (file.type === "file") file.sha256 = "f".repeat(64);
     });
     await assertRefused(sandbox, image, /"a\/f": content does not match the manifest's sha256/);
   });
   await t.step("mode", async () => {
-    const image = await craft(specs, (manifest) => void (manifest.files[1]!.mode = 0o755));
+    const image = craft(specs, (manifest) => void (manifest.files[1]!.mode = 0o755));
     await assertRefused(sandbox, image, /"a\/f": mode 0644, manifest 0755/);
   });
   await t.step("type", async () => {
-    const image = await craft(specs, (manifest) => {
+    const image = craft(specs, (manifest) => {
       manifest.files[1] = { type: "directory", path: "a/f", mode: 0o644 };
     });
     await assertRefused(sandbox, image, /"a\/f": file where the manifest has a directory/);
   });
   await t.step("symlink target", async () => {
-    const image = await craft([dir("a"), { path: "a/l", type: "symlink", linkname: "x" }], (m) => {
+    const image = craft([dir("a"), { path: "a/l", type: "symlink", linkname: "x" }], (m) => {
       m.files[1] = { type: "symlink", path: "a/l", mode: 0o777, target: "y" };
     });
     await assertRefused(sandbox, image, /"a\/l": symlink target differs/);
@@ -253,7 +253,7 @@ Deno.test("a tarball that differs from its manifest is refused before anything i
     const archive = encodeTar(records);
     archive[archive.length - 1] = 1;
     const tarball = new Uint8Array(gzipSync(archive));
-    const image = await craft([dir("a")], (manifest) => {
+    const image = craft([dir("a")], (manifest) => {
       manifest.tarball = {
         sha256: "",
         size: tarball.length,
@@ -261,7 +261,7 @@ Deno.test("a tarball that differs from its manifest is refused before anything i
       };
     });
     image.tarball = tarball;
-    image.manifest.tarball.sha256 = await sha256Hex(tarball);
+    image.manifest.tarball.sha256 = sha256Hex(tarball);
     await assertRefused(sandbox, image, /data after the end-of-archive marker/);
   });
 });
@@ -276,7 +276,7 @@ Deno.test("a good image unpacks with its modes, 0555 directories included, and i
     { type: "symlink", path: "ro/link", target: "inner/tool" },
     { type: "directory", path: "tmp", mode: 0o755 },
   ];
-  const image = await packImage(entries, "0".repeat(64));
+  const image = packImage(entries, "0".repeat(64));
   const dest = join(sandbox.root, "dest");
   await unpackImage(image.tarball, image.manifest, dest, SOURCE);
   const mode = async (path: string) => ((await Deno.lstat(join(dest, path))).mode ?? 0) & 0o7777;
