@@ -255,3 +255,86 @@ Deno.test("an unpack killed mid-way leaves no entry, and the next unpack succeed
   const inspect = await runCli(sandbox, ["bundle", "inspect", "-o", "json"], { env });
   assert.equal(JSON.parse(inspect.stdout).unpacked, true);
 });
+
+const TEST_USER = "openshell-test";
+const testUser = (() => {
+  if (Deno.uid() !== 0) return undefined;
+  try {
+    const output = new Deno.Command("id", { args: ["-u", TEST_USER], stderr: "null" }).outputSync();
+    return output.success ? Number(new TextDecoder().decode(output.stdout).trim()) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+if (testUser === undefined) {
+  console.error(
+    `not root or no "${TEST_USER}" user (scripts/setup.sh --test): ordinary-user cache test skipped`,
+  );
+}
+
+Deno.test(
+  "an ordinary user's read-only entries are replaced and collected without root's override",
+  {
+    ignore: testUser === undefined,
+  },
+  async () => {
+    await using sandbox = await createSandbox({ mode: 0o755 });
+    const manifest = await realManifest();
+    const uid = testUser!;
+    await Deno.chown(sandbox.cache, uid, uid);
+    const asUser = async (args: string[]) => {
+      const output = await new Deno.Command("runuser", {
+        args: [
+          "-u",
+          TEST_USER,
+          "--",
+          "env",
+          ...Object.entries(sandbox.env).map(([k, v]) => `${k}=${v}`),
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--quiet",
+          MAIN,
+          ...args,
+        ],
+        clearEnv: true,
+        cwd: sandbox.cache,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const decoder = new TextDecoder();
+      return {
+        code: output.code,
+        stdout: decoder.decode(output.stdout),
+        stderr: decoder.decode(output.stderr),
+      };
+    };
+    const cacheDir = join(sandbox.cache, "openshell/rootfs");
+    const entry = join(cacheDir, manifest.tarball.sha256);
+
+    const unpack = await asUser(["bundle", "unpack"]);
+    assert.equal(unpack.code, 0, unpack.stderr);
+    const info = await Deno.stat(join(entry, "rootfs/etc"));
+    assert.equal(info.uid, uid);
+    assert.equal(modeOf(info), 0o555);
+
+    const other = join(cacheDir, "c".repeat(64));
+    await Deno.mkdir(join(other, "rootfs/ro"), { recursive: true });
+    for (const path of [other, join(other, "rootfs"), join(other, "rootfs/ro")]) {
+      await Deno.chown(path, uid, uid);
+      await Deno.chmod(path, 0o555);
+    }
+    const gc = await asUser(["bundle", "gc", "-o", "json"]);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.deepEqual(JSON.parse(gc.stdout), { removed: [other] });
+
+    await Deno.remove(join(entry, "rootfs/etc/hosts"));
+    const rebuilt = await asUser(["bundle", "unpack"]);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.match(rebuilt.stderr, /Rebuilding damaged rootfs cache entry .*"etc\/hosts" is missing/);
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(cacheDir))).map((e) => e.name), [
+      manifest.tarball.sha256,
+    ]);
+    assert.equal((await Deno.stat(join(entry, "rootfs/etc/hosts"))).uid, uid);
+  },
+);
