@@ -151,7 +151,7 @@ Deno.test("bundle verify fails on a copy of the image with a library deleted", a
   );
 });
 
-Deno.test("bundle verify: a missing --entrypoint or --rootfs is a usage error", async () => {
+Deno.test("bundle: a missing --entrypoint or --rootfs, or an unknown format, is a usage error", async () => {
   await using sandbox = await createSandbox();
   const entry = await runCli(sandbox, ["bundle", "verify", "--entrypoint", "/no/such/file"]);
   assert.equal(entry.code, 2);
@@ -159,4 +159,8 @@ Deno.test("bundle verify: a missing --entrypoint or --rootfs is a usage error", 
   const root = await runCli(sandbox, ["bundle", "verify", "--rootfs", join(sandbox.root, "nope")]);
   assert.equal(root.code, 2);
   assert.match(root.stderr, /error: Cannot read --rootfs ".*nope": not a directory/);
+  const format = await runCli(sandbox, ["bundle", "inspect", "-o", "yaml"]);
+  assert.equal(format.code, 2);
+  assert.equal(format.stdout, "");
+  assert.match(format.stderr, /argument 'yaml' is invalid/);
 });
