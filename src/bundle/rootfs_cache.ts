@@ -38,10 +38,11 @@ export function rootfsCacheDir(env: EnvLookup, uid: number): string {
 }
 
 /**
- * Returns the unpacked, read-only cache entry of the embedded image, after checking the
- * tarball against its manifest's digest, unpacking it first when absent or damaged (a file missing, or its type, size or mode changed). Safe to call
- * from several processes at once: each unpacks into its own temp dir, the first rename
- * wins and the others use its entry.
+ * Returns the unpacked, read-only cache entry of the embedded image. The tarball is
+ * checked against its manifest's digest on every call; the entry is unpacked first when
+ * absent or damaged (a file missing, or its type, size or mode changed). Safe to call from
+ * several processes at once: each unpacks into its own temp dir, the first rename wins and
+ * the others use its entry.
  *
  * @throws {UserError} when the image is missing, does not match its manifest, or holds an
  * entry extraction refuses.

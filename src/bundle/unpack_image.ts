@@ -39,7 +39,7 @@ export async function unpackImage(
   source: ImageSource,
   options: { digestChecked?: boolean; readOnly?: boolean } = {},
 ): Promise<void> {
-  const refuse = (message: string): never => refuseImage(source, message);
+  const refuse: (message: string) => never = (message) => refuseImage(source, message);
   if (!options.digestChecked) checkTarball(tarball, manifest, source);
   const finalMode = (mode: number) => options.readOnly ? mode & ~0o222 : mode;
 
@@ -85,11 +85,11 @@ export async function unpackImage(
       const path = checked.path;
       const want = expected.get(path);
       if (!want) refuse(`entry ${name}: not in the manifest`);
-      if (want!.type !== header.type) {
-        refuse(`entry ${name}: ${header.type} where the manifest has a ${want!.type}`);
+      if (want.type !== header.type) {
+        refuse(`entry ${name}: ${header.type} where the manifest has a ${want.type}`);
       }
-      if (header.type !== "symlink" && want!.mode !== header.mode) {
-        refuse(`entry ${name}: mode ${octal(header.mode)}, manifest ${octal(want!.mode)}`);
+      if (header.type !== "symlink" && want.mode !== header.mode) {
+        refuse(`entry ${name}: mode ${octal(header.mode)}, manifest ${octal(want.mode)}`);
       }
       const target = join(dest, path);
       if (header.type === "directory") {
@@ -97,7 +97,7 @@ export async function unpackImage(
         state.directories.add(path);
         directoryModes.push([target, finalMode(header.mode)]);
       } else if (header.type === "symlink") {
-        if (want!.type === "symlink" && want!.target !== header.linkname) {
+        if (want.type === "symlink" && want.target !== header.linkname) {
           refuse(`entry ${name}: symlink target differs from the manifest`);
         }
         Deno.symlinkSync(header.linkname, target);
@@ -106,12 +106,12 @@ export async function unpackImage(
         if (contentBytes > manifest.contentSize) {
           refuse(`entry ${name}: more bytes than the manifest's ${manifest.contentSize}`);
         }
-        if (want!.type === "file" && want!.size !== header.size) {
-          refuse(`entry ${name}: ${header.size} bytes, manifest ${want!.size}`);
+        if (want.type === "file" && want.size !== header.size) {
+          refuse(`entry ${name}: ${header.size} bytes, manifest ${want.size}`);
         }
         if (at + header.size > archive.length) refuse(`entry ${name}: truncated`);
         const data = archive.subarray(at, at + header.size);
-        if (want!.type === "file" && sha256Hex(data) !== want!.sha256) {
+        if (want.type === "file" && sha256Hex(data) !== want.sha256) {
           refuse(`entry ${name}: content does not match the manifest's sha256`);
         }
         Deno.writeFileSync(target, data, { createNew: true, mode: 0o600 });
