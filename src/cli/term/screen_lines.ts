@@ -64,6 +64,7 @@ export function paneHeight(rows: number): number {
 
 const HEADERS = { name: "NAME", type: "TYPE", source: "SOURCE", endpoint: "ENDPOINT" } as const;
 const STATUS_HEADER = "STATUS";
+const STATUS_WIDTH = "unreachable".length;
 const KEY_HINTS = "↑↓/jk move  Enter select  d remove  r refresh  ? help  q quit";
 
 const HELP_LINES = [
@@ -206,15 +207,17 @@ function rowCells(state: TermState, row: PaneRow): string[] {
 }
 
 /**
- * Column widths for NAME, TYPE, SOURCE, ENDPOINT, STATUS: TYPE, SOURCE and STATUS keep
- * their natural width; NAME and ENDPOINT share what is left, NAME taking at most 40%.
+ * Column widths for NAME, TYPE, SOURCE, ENDPOINT, STATUS: TYPE and SOURCE keep their
+ * natural width, STATUS its widest; NAME and ENDPOINT share the rest, NAME at most 40%.
  */
 function columnWidths(cells: string[][], width: number): number[] {
   const natural = [HEADERS.name, HEADERS.type, HEADERS.source, HEADERS.endpoint, STATUS_HEADER]
     .map((header, column) =>
       Math.max(displayWidth(header), ...cells.map((row) => displayWidth(row[column] ?? "")))
     );
-  const [name = 4, type = 4, source = 6, endpoint = 8, status = 6] = natural;
+  const [name = 4, type = 4, source = 6, endpoint = 8] = natural;
+  // STATUS is reserved at its widest value so the columns do not shift as answers arrive
+  const status = STATUS_WIDTH;
   // marker (2) + one space before each of the five columns
   const flexible = width - 2 - 5 - type - source - status;
   if (name + endpoint <= flexible) return [name, type, source, endpoint, status];
