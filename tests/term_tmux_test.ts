@@ -229,6 +229,24 @@ tmuxTest(
   },
 );
 
+tmuxTest("term restores the terminal when it is sent SIGTERM", async () => {
+  await using sandbox = await createSandbox();
+  await writeGateway(userRoot(sandbox), "dev", closedEndpoint());
+  await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
+  await startTerm(terminal);
+  await terminal.waitFor((s) => /dev +local +user/.test(s), "the row");
+  const shell = Number(await terminal.format("#{pane_pid}"));
+  const children = (await Deno.readTextFile(`/proc/${shell}/task/${shell}/children`)).trim();
+  const pid = Number(children.split(/\s+/)[0]);
+  assert.ok(pid > 0, `no child of the shell: '${children}'`);
+  Deno.kill(pid, "SIGTERM");
+  const screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the UI to exit");
+  assert.match(screen, /EXIT=0/);
+  assert.match(screen, /BEFORE-TERM/);
+  assert.equal(await terminal.format("#{alternate_on}"), "0");
+  assert.equal(await terminal.format("#{cursor_flag}"), "1");
+});
+
 Deno.test("term refuses to run when stdout is not a terminal, pointing at gateway list", async () => {
   await using sandbox = await createSandbox();
   const result = await runCli(sandbox, ["term"]);

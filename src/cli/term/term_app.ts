@@ -42,7 +42,7 @@ export interface TermOptions {
 }
 
 /**
- * Runs the terminal UI until the user quits (or SIGTERM/SIGHUP arrives), then leaves the
+ * Runs the terminal UI until the user quits (or SIGTERM, SIGHUP or SIGINT arrives), then leaves the
  * alternate screen and restores the terminal, also when something fails.
  *
  * @example
@@ -158,7 +158,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
     });
   const onResize = () => guard(draw);
   const onSignal = () => finish();
-  const signals: Deno.Signal[] = ["SIGTERM", "SIGHUP"];
+  const signals: Deno.Signal[] = ["SIGTERM", "SIGHUP", "SIGINT"];
 
   term.fullscreen(true);
   term.hideCursor(true);
