@@ -1,3 +1,5 @@
+// These tests look for escape sequences on purpose.
+// deno-lint-ignore-file no-control-regex
 /**
  * `openshell term` in a real terminal: the real CLI runs in a private tmux server against
  * temp user and system registries and real local HTTP endpoints.
@@ -108,6 +110,7 @@ tmuxTest(
     );
     assert.match(row(screen, "zz-bad"), /^ {3}zz-bad +- +user +error: .+ +error$/);
     assert.equal(await terminal.format("#{alternate_on}"), "1");
+    assert.doesNotMatch(await terminal.captureStyled(), /\x1b\[3[0-7]m/, "NO_COLOR: no colours");
 
     await terminal.send(["Down", "Enter"]);
     screen = await terminal.waitFor(
@@ -229,12 +232,15 @@ tmuxTest(
   },
 );
 
-tmuxTest("term restores the terminal when it is sent SIGTERM", async () => {
+tmuxTest("term uses colour without NO_COLOR and restores the terminal on SIGTERM", async () => {
   await using sandbox = await createSandbox();
   await writeGateway(userRoot(sandbox), "dev", closedEndpoint());
-  await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
+  const { NO_COLOR: _, ...env } = sandbox.env;
+  await using terminal = await openTmux({ env, cwd: sandbox.root });
   await startTerm(terminal);
-  await terminal.waitFor((s) => /dev +local +user/.test(s), "the row");
+  await terminal.waitFor((s) => /dev +local +user +\S+ +unreachable/.test(s), "the row");
+  // Without NO_COLOR the status is coloured (red for unreachable).
+  assert.match(await terminal.captureStyled(), /\x1b\[31munreachable/);
   const shell = Number(await terminal.format("#{pane_pid}"));
   const children = (await Deno.readTextFile(`/proc/${shell}/task/${shell}/children`)).trim();
   const pid = Number(children.split(/\s+/)[0]);
@@ -245,6 +251,18 @@ tmuxTest("term restores the terminal when it is sent SIGTERM", async () => {
   assert.match(screen, /BEFORE-TERM/);
   assert.equal(await terminal.format("#{alternate_on}"), "0");
   assert.equal(await terminal.format("#{cursor_flag}"), "1");
+});
+
+tmuxTest("term refuses to run when stdin is not a terminal", async () => {
+  await using sandbox = await createSandbox();
+  await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
+  const command = [Deno.execPath(), "run", "-A", "--quiet", MAIN, "term"].join(" ");
+  await terminal.send([`${command} </dev/null; echo EXIT=$?`, "Enter"]);
+  const screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the refusal", START_MS);
+  assert.match(screen, /^error: The terminal UI needs a terminal: stdin is not a TTY$/m);
+  assert.match(screen, /^hint: .*openshell gateway list/m);
+  assert.match(screen, /EXIT=1/);
+  assert.equal(await terminal.format("#{alternate_on}"), "0");
 });
 
 Deno.test("term refuses to run when stdout is not a terminal, pointing at gateway list", async () => {

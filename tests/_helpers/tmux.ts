@@ -13,6 +13,8 @@ export interface TmuxTerminal extends AsyncDisposable {
   send(keys: string[], options?: { literal?: boolean }): Promise<void>;
   /** The visible screen, one string per row (trailing spaces trimmed). */
   capture(): Promise<string[]>;
+  /** The visible screen with its colours and attributes as escape sequences. */
+  captureStyled(): Promise<string>;
   /** Waits until `predicate(screen)` holds; fails with the last screen after `timeoutMs`. */
   waitFor(
     predicate: (screen: string) => boolean,
@@ -80,6 +82,7 @@ export async function openTmux(
       await tmux("send-keys", ...(sendOptions.literal ? ["-l"] : []), ...keys);
     },
     capture,
+    captureStyled: () => tmux("capture-pane", "-p", "-e"),
     async waitFor(predicate, what, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       let screen = "";
