@@ -89,7 +89,7 @@ Deno.test("an invalid override is reported in the snapshot instead of failing th
   assert.equal(snapshot.rows.length, 1);
 });
 
-Deno.test("select writes the user active file only, for system gateways too", async () => {
+Deno.test("select writes the user active file only, for system, plaintext and token gateways", async () => {
   await using sandbox = await createSandbox();
   const roots = rootsOf(sandbox);
   await writeGateway(roots.system, "corp", { auth_mode: "plaintext" });
@@ -98,6 +98,13 @@ Deno.test("select writes the user active file only, for system gateways too", as
   assert.equal(await Deno.readTextFile(join(roots.user, "active_gateway")), "corp");
   await assert.rejects(Deno.stat(join(roots.system, "active_gateway")), Deno.errors.NotFound);
   await assert.rejects(registry.select("missing"), /missing/);
+  await writeGateway(roots.user, "edge", { auth_mode: "cloudflare_jwt" });
+  await writeGateway(roots.system, "sso", { auth_mode: "oidc", oidc_issuer: "https://id.example" });
+  for (const name of ["edge", "sso"]) {
+    await registry.select(name);
+    assert.equal(await Deno.readTextFile(join(roots.user, "active_gateway")), name);
+    assert.deepEqual((await registry.read()).active, { name, reason: "user" });
+  }
 });
 
 Deno.test("select warns when -g or OPENSHELL_GATEWAY still wins over the choice", async () => {

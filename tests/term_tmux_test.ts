@@ -186,6 +186,24 @@ tmuxTest(
     assert.ok((await Deno.stat(keep)).isFile);
     assert.match(screen, /other +local +user/);
 
+    await terminal.send(["?"]);
+
+    await terminal.waitFor(
+      (s) => s.includes("Press any key to go back") && s.includes("Keys"),
+      "help",
+    );
+
+    await terminal.send(["x"]);
+
+    await terminal.waitFor(
+      (s) => s.includes("q quit") && /other +local +user/.test(s),
+      "the pane again",
+    );
+
+    await terminal.send(["r"]);
+
+    await terminal.waitFor((s) => s.includes("Registry re-read"), "the refresh");
+
     await terminal.send(["C-c"]);
     screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "Ctrl-C to quit");
     assert.match(screen, /EXIT=0/);
