@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { registryRoots } from "../src/registry/mod.ts";
-import { overrideWarning, readSnapshot, termRegistry } from "../src/cli/term/registry_view.ts";
+import {
+  overrideWarning,
+  problemDetail,
+  readSnapshot,
+  termRegistry,
+} from "../src/cli/term/registry_view.ts";
 import { createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 
 async function writeGateway(root: string, name: string, fields: Record<string, unknown> = {}) {
@@ -55,7 +60,7 @@ Deno.test("a snapshot merges user, system and unreadable entries by name, with t
   const broken = byName.broken;
   assert.ok(broken?.kind === "problem");
   assert.equal(broken.path, join(roots.user, "gateways", "broken", "metadata.json"));
-  assert.ok(broken.message.length > 0);
+  assert.match(broken.message, /^invalid JSON/, "the path is not repeated in the message");
   assert.equal(snapshot.active, undefined);
   assert.equal(snapshot.activeError, undefined);
 });
@@ -140,4 +145,16 @@ Deno.test("remove deletes a user entry and refuses a system one with the CLI's m
   );
   await registry.remove("dev");
   assert.deepEqual((await registry.read()).rows.map((row) => row.name), ["corp"]);
+});
+
+Deno.test("problemDetail drops the file path the registry's message starts with", () => {
+  const path = "/r/gateways/a/metadata.json";
+  assert.equal(
+    problemDetail(`Cannot parse metadata "${path}": missing field "name"`, path),
+    'missing field "name"',
+  );
+  assert.equal(
+    problemDetail("Cannot read: permission denied", path),
+    "Cannot read: permission denied",
+  );
 });

@@ -68,7 +68,7 @@ export async function readSnapshot(
       name: problem.name,
       source: problem.source,
       path: problem.path,
-      message: problem.message,
+      message: problemDetail(problem.message, problem.path),
     })),
   ].sort((a, b) => compareText(a.name, b.name));
   try {
@@ -106,4 +106,20 @@ export function overrideWarning(name: string, overrides: ActiveOverrides): strin
   const env = overrides.env?.trim();
   if (env && env !== name) return `${ACTIVE_GATEWAY_VARIABLE}='${env}' overrides it in this shell`;
   return undefined;
+}
+
+/**
+ * What is wrong with an unreadable entry, without the file path the message starts with
+ * (the pane shows the path separately, in the footer).
+ *
+ * @example
+ * ```ts
+ * problemDetail('Cannot parse metadata "/r/gateways/a/metadata.json": invalid JSON', "/r/gateways/a/metadata.json");
+ * // "invalid JSON"
+ * ```
+ */
+export function problemDetail(message: string, path: string): string {
+  const quoted = `"${path}": `;
+  const at = message.indexOf(quoted);
+  return at >= 0 ? message.slice(at + quoted.length) : message;
 }
