@@ -250,26 +250,34 @@ tmuxTest(
   },
 );
 
-tmuxTest("term uses colour without NO_COLOR and restores the terminal on SIGTERM", async () => {
-  await using sandbox = await createSandbox();
-  await writeGateway(userRoot(sandbox), "dev", closedEndpoint());
-  const { NO_COLOR: _, ...env } = sandbox.env;
-  await using terminal = await openTmux({ env, cwd: sandbox.root });
-  await startTerm(terminal);
-  await terminal.waitFor((s) => /dev +local +user +\S+ +unreachable/.test(s), "the row");
-  // Without NO_COLOR the status is coloured (red for unreachable).
-  assert.match(await terminal.captureStyled(), /\x1b\[31munreachable/);
-  const shell = Number(await terminal.format("#{pane_pid}"));
-  const children = (await Deno.readTextFile(`/proc/${shell}/task/${shell}/children`)).trim();
-  const pid = Number(children.split(/\s+/)[0]);
-  assert.ok(pid > 0, `no child of the shell: '${children}'`);
-  Deno.kill(pid, "SIGTERM");
-  const screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the UI to exit");
-  assert.match(screen, /EXIT=0/);
-  assert.match(screen, /BEFORE-TERM/);
-  assert.equal(await terminal.format("#{alternate_on}"), "0");
-  assert.equal(await terminal.format("#{cursor_flag}"), "1");
-});
+tmuxTest(
+  "term honours -g, uses colour without NO_COLOR and restores the terminal on SIGTERM",
+  async () => {
+    await using sandbox = await createSandbox();
+    await writeGateway(userRoot(sandbox), "dev", closedEndpoint());
+    const { NO_COLOR: _, ...env } = sandbox.env;
+    await using terminal = await openTmux({ env, cwd: sandbox.root });
+    await startTerm(terminal, ["-g", "dev"]);
+    await terminal.waitFor((s) => /dev +local +user +\S+ +unreachable/.test(s), "the row");
+    // -g decides the current gateway for this run, and the title says so.
+    await terminal.waitFor(
+      (s) => s.includes("Current gateway: dev [user] (unreachable) via --gateway"),
+      "the title naming -g",
+    );
+    // Without NO_COLOR the status is coloured (red for unreachable).
+    assert.match(await terminal.captureStyled(), /\x1b\[31munreachable/);
+    const shell = Number(await terminal.format("#{pane_pid}"));
+    const children = (await Deno.readTextFile(`/proc/${shell}/task/${shell}/children`)).trim();
+    const pid = Number(children.split(/\s+/)[0]);
+    assert.ok(pid > 0, `no child of the shell: '${children}'`);
+    Deno.kill(pid, "SIGTERM");
+    const screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the UI to exit");
+    assert.match(screen, /EXIT=0/);
+    assert.match(screen, /BEFORE-TERM/);
+    assert.equal(await terminal.format("#{alternate_on}"), "0");
+    assert.equal(await terminal.format("#{cursor_flag}"), "1");
+  },
+);
 
 tmuxTest("term refuses to run when stdin is not a terminal", async () => {
   await using sandbox = await createSandbox();
