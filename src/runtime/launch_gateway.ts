@@ -50,7 +50,7 @@ export interface LaunchGatewayOptions {
   /** Aborting it stops the gateway (SIGTERM, then SIGKILL after `stopTimeoutMs`). */
   stop: AbortSignal;
   onProgress?: (message: string) => void;
-  onReady?: (ready: { url: string; containerId: string }) => void;
+  onReady?: (ready: { url: string; containerId: string }) => void | Promise<void>;
   /** Forward the runtime's stderr verbatim (it is always kept to explain failures). */
   forwardRuntimeStderr?: boolean;
   readyTimeoutMs?: number;
@@ -201,7 +201,13 @@ async function runContainer(
   ]);
   clearTimeout(timer);
   if (first === "ready") {
-    options.onReady?.({ url: `http://${listen}`, containerId });
+    try {
+      await options.onReady?.({ url: `http://${listen}`, containerId });
+    } catch (error) {
+      await stopContainer(options, record, child, status);
+      await stderr.done;
+      throw error;
+    }
     const next = await Promise.race([status.then(() => "exit" as const), stopped]);
     if (next === "exit") {
       const { code } = await status;
