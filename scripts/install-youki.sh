@@ -7,7 +7,7 @@ version=0.7.0
 if [ "$(id -u)" -eq 0 ]; then prefix=${YOUKI_PREFIX:-/usr/local}; else prefix=${YOUKI_PREFIX:-$HOME/.local}; fi
 
 installed_version() {
-  "$1" --version 2>/dev/null | sed -n 's/^youki version \([0-9.]*\).*/\1/p' | head -n 1
+  "$1" --version 2>/dev/null | sed -n 's/^youki version:\{0,1\} \([0-9.]*\).*/\1/p' | head -n 1
 }
 
 for candidate in "$prefix/bin/youki" "$(command -v youki 2>/dev/null || true)"; do

@@ -16,6 +16,9 @@ if [ ! -x "$deno" ] || [ "$("$deno" --version 2>/dev/null | sed -n '1s/^deno \([
   (cd "$repo/.tools" && npm install --no-audit --no-fund --loglevel=error "deno@$deno_version" >&2)
 fi
 
+# The gateway rootfs image (rootfs/dist/), built when missing or out of date.
+(cd "$repo" && "$deno" run -A --quiet rootfs/build.ts --if-stale) >&2
+
 "$repo/scripts/install-youki.sh"
 
 [ "${1:-}" = "--test" ] || exit 0

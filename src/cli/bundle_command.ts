@@ -1,6 +1,118 @@
-import { Command } from "@commander-js/extra-typings";
+import { Command, Option } from "@commander-js/extra-typings";
+import { resolve } from "node:path";
+import {
+  ensureRootfs,
+  gcRootfs,
+  inspectRootfs,
+  PROGRAM_MOUNT_POINT,
+  type RootfsCacheOptions,
+  verifyImage,
+} from "../bundle/mod.ts";
+import { UserError } from "../user_error.ts";
+import { effectiveUid, processEnv } from "../xdg_dirs.ts";
+import { printData, printMessage } from "./output.ts";
+
+const outputOption = () =>
+  new Option("-o, --output <format>", "output format").choices(["text", "json"] as const)
+    .default("text" as const);
+
+function cacheOptions(): RootfsCacheOptions {
+  return { env: processEnv, uid: effectiveUid(), onProgress: printMessage };
+}
 
 /** The `openshell bundle` command. */
 export function bundleCommand() {
-  return new Command("bundle").description("Inspect and manage the embedded gateway rootfs");
+  // addCommand() does not pass the program's exitOverride down; subcommands copy it from here.
+  const bundle = new Command("bundle")
+    .description("Inspect and manage the embedded gateway rootfs")
+    .exitOverride();
+
+  bundle.command("inspect")
+    .description("Show the embedded rootfs image: digest, size, files, cache path")
+    .addOption(outputOption())
+    .action(async ({ output }) => {
+      const info = await inspectRootfs(cacheOptions());
+      if (output === "json") return printData(JSON.stringify(info, null, 2));
+      printData([
+        `digest:     ${info.digest}`,
+        `size:       ${info.size} bytes (${info.contentSize} unpacked)`,
+        `files:      ${info.files}`,
+        `image:      ${info.tarball}`,
+        `cache path: ${info.cachePath}`,
+        `unpacked:   ${info.unpacked ? "yes" : "no"}`,
+      ].join("\n"));
+    });
+
+  bundle.command("unpack")
+    .description("Unpack the embedded rootfs into the cache (once per digest); print its path")
+    .addOption(outputOption())
+    .action(async ({ output }) => {
+      const entry = await ensureRootfs(cacheOptions());
+      printData(output === "json" ? JSON.stringify(entry, null, 2) : entry.path);
+    });
+
+  bundle.command("verify")
+    .description(
+      "Check that the program and every ELF file in the rootfs resolve their interpreter " +
+        "and libraries inside it",
+    )
+    .option(
+      "--entrypoint <file>",
+      `the program mounted at ${PROGRAM_MOUNT_POINT} (default: this program's executable)`,
+    )
+    .option("--rootfs <dir>", "an unpacked rootfs to check (default: the cached embedded one)")
+    .addOption(outputOption())
+    .action(async ({ entrypoint, rootfs, output }) => {
+      const program = resolve(entrypoint ?? Deno.execPath());
+      await requireFile(program, "--entrypoint");
+      const root = rootfs === undefined
+        ? (await ensureRootfs(cacheOptions())).path
+        : resolve(rootfs);
+      if (rootfs !== undefined) await requireDirectory(root);
+      const report = await verifyImage(root, program);
+      if (output === "json") {
+        printData(JSON.stringify({ rootfs: root, entrypoint: program, ...report }, null, 2));
+      } else {
+        const lines = report.checked.map((path) =>
+          path === PROGRAM_MOUNT_POINT ? `checked ${path} (${program})` : `checked ${path}`
+        );
+        lines.push(...report.missing.map((missing) => `missing ${missing}`));
+        printData(lines.join("\n"));
+      }
+      if (!report.ok) {
+        throw new UserError(
+          `The rootfs "${root}" is missing ${report.missing.length} part(s) of the program's closure`,
+          { hint: "Rebuild the image with `deno task build:rootfs` on a host like the target" },
+        );
+      }
+      if (output === "text") printMessage(`The closure of "${program}" resolves inside "${root}"`);
+    });
+
+  bundle.command("gc")
+    .description(
+      "Remove cached rootfs entries of other images and leftovers of interrupted unpacks",
+    )
+    .addOption(outputOption())
+    .action(async ({ output }) => {
+      const removed = await gcRootfs(cacheOptions());
+      if (output === "json") return printData(JSON.stringify({ removed }, null, 2));
+      for (const path of removed) printData(path);
+      printMessage(`Removed ${removed.length} cache entr${removed.length === 1 ? "y" : "ies"}`);
+    });
+
+  return bundle;
+}
+
+async function requireFile(path: string, flag: string): Promise<void> {
+  const info = await Deno.stat(path).catch(() => undefined);
+  if (!info?.isFile) {
+    throw new UserError(`Cannot read ${flag} "${path}": not a file`, { exitCode: 2 });
+  }
+}
+
+async function requireDirectory(path: string): Promise<void> {
+  const info = await Deno.stat(path).catch(() => undefined);
+  if (!info?.isDirectory) {
+    throw new UserError(`Cannot read --rootfs "${path}": not a directory`, { exitCode: 2 });
+  }
 }

@@ -1,0 +1,31 @@
+/**
+ * The gateway rootfs: the image embedded in the program, its content-addressed cache of
+ * unpacked trees, and the check that a program's runtime closure resolves inside it.
+ *
+ * @example
+ * ```ts
+ * import { ensureRootfs, verifyClosure } from "./bundle/mod.ts";
+ * const rootfs = await ensureRootfs({ env: processEnv, uid: effectiveUid() });
+ * const { ok, missing } = await verifyClosure(rootfs.path, Deno.execPath());
+ * ```
+ *
+ * @module
+ */
+export {
+  checkEntry,
+  ensureRootfs,
+  gcRootfs,
+  inspectRootfs,
+  rootfsCacheDir,
+  type RootfsCacheOptions,
+  type RootfsEntry,
+  type RootfsInspection,
+} from "./rootfs_cache.ts";
+export { type ClosureReport, verifyClosure, verifyImage } from "./verify_closure.ts";
+export {
+  PROGRAM_MOUNT_POINT,
+  SECRETS_MOUNT_POINT,
+  SOURCE_MOUNT_POINT,
+  STATE_MOUNT_POINT,
+} from "./image_layout.ts";
+export { IMAGE_DIR_VARIABLE, imageSource } from "./embedded_image.ts";

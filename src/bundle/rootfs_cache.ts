@@ -1,0 +1,269 @@
+/**
+ * The content-addressed cache of unpacked rootfs images:
+ * `<cache>/rootfs/<sha256>/` holding `rootfs/` (the tree) and `manifest.json`. Entries are
+ * unpacked into a fresh temp dir beside them and renamed into place, then made read-only
+ * (write bits cleared, everything else kept, so a container running as another uid can
+ * still traverse and read them).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
+import { imageSource, loadManifest, readTarball } from "./embedded_image.ts";
+import { formatManifest, type Manifest } from "./manifest.ts";
+import { removeTree } from "./remove_tree.ts";
+import { checkTarball, unpackImage } from "./unpack_image.ts";
+
+/** Options for {@linkcode ensureRootfs} and the other cache functions. */
+export interface RootfsCacheOptions {
+  env: EnvLookup;
+  uid: number;
+  /** Called with a human progress line before slow work. */
+  onProgress?: (message: string) => void;
+}
+
+/** A ready rootfs: `path` is the tree to use as the OCI `root.path`. */
+export interface RootfsEntry {
+  path: string;
+  digest: string;
+}
+
+const DIGEST = /^[0-9a-f]{64}$/;
+const TEMP_PREFIX = ".tmp-";
+const TRASH_PREFIX = ".trash-";
+
+/** The cache directory holding every rootfs entry. */
+export function rootfsCacheDir(env: EnvLookup, uid: number): string {
+  return join(openshellDir("cache", env, uid), "rootfs");
+}
+
+/**
+ * Returns the unpacked, read-only cache entry of the embedded image. The tarball is
+ * checked against its manifest's digest on every call; the entry is unpacked first when
+ * absent or damaged (a file missing, or its type, size or mode changed). Safe to call from
+ * several processes at once: each unpacks into its own temp dir, the first rename wins and
+ * the others use its entry.
+ *
+ * @throws {UserError} when the image is missing, does not match its manifest, or holds an
+ * entry extraction refuses.
+ * @example
+ * ```ts
+ * const { path } = await ensureRootfs({ env: processEnv, uid: effectiveUid() });
+ * ```
+ */
+export async function ensureRootfs(options: RootfsCacheOptions): Promise<RootfsEntry> {
+  const source = imageSource(options.env);
+  const manifest = await loadManifest(source);
+  const digest = manifest.tarball.sha256;
+  const cacheDir = rootfsCacheDir(options.env, options.uid);
+  const entry = join(cacheDir, digest);
+  const result = { path: join(entry, "rootfs"), digest };
+  // The digest is checked on every use, so a tampered image is refused even when cached.
+  const [tarball, problem] = await Promise.all([
+    readTarball(source).then((bytes) => {
+      checkTarball(bytes, manifest, source);
+      return bytes;
+    }),
+    checkEntry(entry, manifest),
+  ]);
+  if (problem === undefined) return result;
+
+  await ensureDirectory(cacheDir);
+  if (problem !== "absent") {
+    // Another process may have rebuilt it meanwhile: never discard a good entry.
+    if ((await checkEntry(entry, manifest)) === undefined) return result;
+    options.onProgress?.(`Rebuilding damaged rootfs cache entry "${entry}": ${problem}`);
+    await discard(cacheDir, entry);
+  } else {
+    options.onProgress?.(`Unpacking the gateway rootfs ${digest.slice(0, 12)} into "${entry}"`);
+  }
+  await removeStaleTemps(cacheDir);
+  const temp = join(cacheDir, `${TEMP_PREFIX}${digest.slice(0, 12)}-${Deno.pid}-${randomTag()}`);
+  await Deno.mkdir(temp, { mode: 0o700 });
+  try {
+    await unpackImage(tarball, manifest, join(temp, "rootfs"), source, {
+      digestChecked: true,
+      readOnly: true,
+    });
+    // No fsync: the rename below is the commit point, and an entry is checked on every use.
+    const manifestCopy = join(temp, "manifest.json");
+    await Deno.writeTextFile(manifestCopy, formatManifest(manifest), { createNew: true });
+    await Deno.chmod(manifestCopy, 0o444);
+    await Deno.chmod(temp, 0o555);
+    try {
+      await Deno.rename(temp, entry);
+    } catch (error) {
+      // Another process renamed its complete entry into place first: use that one.
+      if ((await checkEntry(entry, manifest)) !== undefined) throw error;
+      await removeTree(temp);
+    }
+  } catch (error) {
+    await removeTree(temp);
+    throw error;
+  }
+  return result;
+}
+
+/**
+ * Checks a cache entry against the manifest without reading file contents: every entry
+ * present with its type, size, read-only mode and symlink target.
+ *
+ * @returns `undefined` when intact, `"absent"`, or what is wrong.
+ */
+export async function checkEntry(entry: string, manifest: Manifest): Promise<string | undefined> {
+  const root = join(entry, "rootfs");
+  try {
+    const info = await Deno.lstat(root);
+    if (!info.isDirectory) return '"rootfs" is not a directory';
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return "absent";
+    }
+    throw error;
+  }
+  // Synchronous stats: a few dozen of them cost well under a millisecond this way.
+  for (const file of manifest.files) {
+    const path = join(root, file.path);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(path);
+    } catch {
+      return `"${file.path}" is missing`;
+    }
+    const kind = info.isFile
+      ? "file"
+      : info.isDirectory
+      ? "directory"
+      : info.isSymlink
+      ? "symlink"
+      : "other";
+    if (kind !== file.type) return `"${file.path}" is a ${kind}, not a ${file.type}`;
+    if (file.type === "symlink") {
+      if (Deno.readLinkSync(path) !== file.target) return `"${file.path}" points elsewhere`;
+      continue;
+    }
+    if (file.type === "file" && info.size !== file.size) {
+      return `"${file.path}" has ${info.size} bytes, not ${file.size}`;
+    }
+    const mode = (info.mode ?? 0) & 0o7777;
+    if (mode !== (file.mode & ~0o222)) return `"${file.path}" has mode 0${mode.toString(8)}`;
+  }
+  return undefined;
+}
+
+/** What `bundle inspect` reports. */
+export interface RootfsInspection {
+  digest: string;
+  /** Bytes of the compressed tarball. */
+  size: number;
+  /** Entries in the image. */
+  files: number;
+  /** Bytes of file content once unpacked. */
+  contentSize: number;
+  tarball: string;
+  manifest: string;
+  cachePath: string;
+  unpacked: boolean;
+}
+
+/** Describes the embedded image and its cache entry, touching nothing. */
+export async function inspectRootfs(options: RootfsCacheOptions): Promise<RootfsInspection> {
+  const source = imageSource(options.env);
+  const manifest = await loadManifest(source);
+  const entry = join(rootfsCacheDir(options.env, options.uid), manifest.tarball.sha256);
+  return {
+    digest: manifest.tarball.sha256,
+    size: manifest.tarball.size,
+    files: manifest.fileCount,
+    contentSize: manifest.contentSize,
+    tarball: source.tarball,
+    manifest: source.manifest,
+    cachePath: join(entry, "rootfs"),
+    unpacked: (await checkEntry(entry, manifest)) === undefined,
+  };
+}
+
+/**
+ * Removes cache entries of other digests than the embedded image's, leftovers of
+ * interrupted unpacks whose process is gone, and discarded entries.
+ *
+ * @returns the removed paths.
+ */
+export async function gcRootfs(options: RootfsCacheOptions): Promise<string[]> {
+  const manifest = await loadManifest(imageSource(options.env));
+  const cacheDir = rootfsCacheDir(options.env, options.uid);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(cacheDir))).map((entry) => entry.name).sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  for (const name of names) {
+    const path = join(cacheDir, name);
+    const stale = (DIGEST.test(name) && name !== manifest.tarball.sha256) ||
+      ((name.startsWith(TEMP_PREFIX) || name.startsWith(TRASH_PREFIX)) &&
+        !(await processAlive(tempOwner(name))));
+    if (!stale) continue;
+    await removeTree(path);
+    removed.push(path);
+  }
+  return removed;
+}
+
+/** Best effort: another process may be removing the same leftovers. */
+async function removeStaleTemps(cacheDir: string): Promise<void> {
+  for await (const item of Deno.readDir(cacheDir)) {
+    const leftover = item.name.startsWith(TEMP_PREFIX) || item.name.startsWith(TRASH_PREFIX);
+    const stale = leftover && !(await processAlive(tempOwner(item.name)));
+    if (stale) await removeTree(join(cacheDir, item.name)).catch(() => {});
+  }
+}
+
+/** Moves a damaged entry out of the way (atomically), then removes it. */
+async function discard(cacheDir: string, entry: string): Promise<void> {
+  const trash = join(cacheDir, `${TRASH_PREFIX}${Deno.pid}-${randomTag()}`);
+  try {
+    await Deno.rename(entry, trash);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  await removeTree(trash);
+}
+
+/** The pid in `.tmp-<digest>-<pid>-<tag>` or `.trash-<pid>-<tag>`. */
+function tempOwner(name: string): number | undefined {
+  const parts = name.split("-");
+  const pid = Number(name.startsWith(TRASH_PREFIX) ? parts[1] : parts[2]);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function processAlive(pid: number | undefined): Promise<boolean> {
+  if (pid === undefined) return false;
+  if (pid === Deno.pid) return true;
+  try {
+    await Deno.stat(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates `path` and missing parents as 0755, so other uids can traverse them. */
+async function ensureDirectory(path: string): Promise<void> {
+  try {
+    await Deno.mkdir(path, { mode: 0o755 });
+    await Deno.chmod(path, 0o755);
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return;
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await ensureDirectory(join(path, ".."));
+    await ensureDirectory(path);
+  }
+}
+
+function randomTag(): string {
+  return crypto.randomUUID().slice(0, 8);
+}

@@ -1,0 +1,68 @@
+import { join } from "node:path";
+import { UserError } from "../user_error.ts";
+import { validateGatewayName } from "./gateway_name.ts";
+import { type GatewayMetadata, parseGatewayMetadata } from "./gateway_metadata.ts";
+
+/** `<root>/active_gateway`. */
+export function activeFilePath(root: string): string {
+  return join(root, "active_gateway");
+}
+
+/** `<root>/gateways`. */
+export function gatewaysDirPath(root: string): string {
+  return join(root, "gateways");
+}
+
+/** `<root>/gateways/<name>`, with the name checked first. */
+export function gatewayDirPath(root: string, name: string): string {
+  return join(root, "gateways", validateGatewayName(name));
+}
+
+/** `<root>/gateways/<name>/metadata.json`, with the name checked first. */
+export function metadataFilePath(root: string, name: string): string {
+  return join(gatewayDirPath(root, name), "metadata.json");
+}
+
+/** What reading one metadata file gave. */
+export type MetadataRead =
+  | { kind: "missing" }
+  | { kind: "ok"; metadata: GatewayMetadata }
+  | { kind: "error"; error: UserError };
+
+/**
+ * Reads and parses one metadata file. A file that does not exist (or whose directory does
+ * not) is `missing`; a file that exists but cannot be read or parsed is an `error`.
+ */
+export function readMetadataFile(path: string): MetadataRead {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
+    if (error instanceof Deno.errors.NotADirectory) return { kind: "missing" };
+    return { kind: "error", error: fileError("Cannot read metadata", path, error) };
+  }
+  try {
+    return { kind: "ok", metadata: parseGatewayMetadata(text, path) };
+  } catch (error) {
+    if (error instanceof UserError) return { kind: "error", error };
+    throw error;
+  }
+}
+
+/** A UserError for a file operation that failed, naming the file and the OS reason. */
+export function fileError(what: string, path: string, error: unknown): UserError {
+  return new UserError(`${what} "${path}": ${osReason(error)}`, { cause: error });
+}
+
+/** The OS reason of a failed file operation, without Deno's repetition of the path. */
+export function osReason(error: unknown): string {
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  if (error instanceof Deno.errors.NotADirectory) return "not a directory";
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (error instanceof Deno.errors.FilesystemLoop) return "too many levels of symbolic links";
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/:? *(?:open|read|readdir|stat|mkdir|rename|remove|link) '.*'$/, "")
+    .replace(/ \(os error \d+\)/, "");
+}

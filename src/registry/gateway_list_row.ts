@@ -1,0 +1,59 @@
+import { gatewayAuth, gatewayType } from "./gateway_metadata.ts";
+import type { GatewayEntry } from "./list_gateways.ts";
+
+/**
+ * One element of `gateway list -o json`, keys in upstream's (alphabetical) order.
+ * `origin` and `shadowed` appear only when asked for (`--show-origin`, `--all`).
+ */
+export interface GatewayListRow {
+  active: boolean;
+  auth: string;
+  endpoint: string;
+  is_remote: boolean;
+  name: string;
+  origin?: string;
+  remote_host: string | null;
+  resolved_host: string | null;
+  shadowed?: boolean;
+  source: "user" | "system";
+  type: "cloud" | "remote" | "local";
+}
+
+/** Options for {@linkcode gatewayListRow}. */
+export interface GatewayListRowOptions {
+  /** The active gateway name, if any. */
+  active?: string | undefined;
+  /** Add `origin`: the metadata file path. */
+  showOrigin?: boolean;
+  /** Add `shadowed`. */
+  all?: boolean;
+}
+
+/**
+ * The JSON row for one listing entry, as `gateway list -o json` prints it.
+ *
+ * @example
+ * ```ts
+ * JSON.stringify(listing.entries.map((e) => gatewayListRow(e, { active: "corp" })));
+ * ```
+ */
+export function gatewayListRow(
+  entry: GatewayEntry,
+  options: GatewayListRowOptions = {},
+): GatewayListRow {
+  const { metadata } = entry;
+  // Built in key order (upstream's alphabetical order), the optional keys in their places.
+  return {
+    active: !entry.shadowed && entry.name === options.active,
+    auth: gatewayAuth(metadata),
+    endpoint: metadata.gateway_endpoint,
+    is_remote: metadata.is_remote,
+    name: entry.name,
+    ...(options.showOrigin ? { origin: entry.metadataPath } : {}),
+    remote_host: metadata.remote_host ?? null,
+    resolved_host: metadata.resolved_host ?? null,
+    ...(options.all ? { shadowed: entry.shadowed } : {}),
+    source: entry.source,
+    type: gatewayType(metadata),
+  };
+}

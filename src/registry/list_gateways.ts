@@ -1,0 +1,177 @@
+import { UserError } from "../user_error.ts";
+import { fileError, gatewaysDirPath, readMetadataFile } from "./_layout.ts";
+import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
+import type { RegistryRoots } from "./registry_roots.ts";
+
+/** One registration in a listing. */
+export interface GatewayEntry {
+  /** The gateway name, from the JSON `name` field. */
+  readonly name: string;
+  readonly source: GatewaySource;
+  /** The metadata file the entry was read from. */
+  readonly metadataPath: string;
+  readonly metadata: GatewayMetadata;
+  /** True only for system entries hidden by a user entry (listed with `all`). */
+  readonly shadowed: boolean;
+  /**
+   * For a user entry, the system metadata file it hides; for a shadowed system entry, the
+   * user metadata file that hides it. Otherwise undefined.
+   */
+  readonly shadows: string | undefined;
+}
+
+/** A registration that exists but cannot be read or parsed. */
+export interface GatewayProblem {
+  /** The directory name under `gateways/`. */
+  readonly name: string;
+  readonly source: GatewaySource;
+  /** The metadata file at fault. */
+  readonly path: string;
+  /** A one-line description naming the file and, where it applies, the field. */
+  readonly message: string;
+}
+
+/** The merged registry. */
+export interface GatewayListing {
+  /** Sorted by name in code-point order (shadowed rows right after the row hiding them). */
+  readonly entries: GatewayEntry[];
+  /** Entries left out because their metadata is unusable, sorted like `entries`. */
+  readonly problems: GatewayProblem[];
+}
+
+/** Options for {@linkcode listGateways}. */
+export interface ListGatewaysOptions {
+  /** Also list system entries hidden by user entries, with `shadowed: true`. */
+  all?: boolean;
+}
+
+interface Scanned {
+  dir: string;
+  path: string;
+  read: ReturnType<typeof readMetadataFile>;
+}
+
+/**
+ * Lists the registry, user over system.
+ *
+ * A user directory with a `metadata.json` hides the system entry of the same directory name,
+ * even when the file cannot be parsed (it is then reported in `problems`); a user directory
+ * without one (per-user state for a system gateway, or what a removal leaves) hides nothing.
+ * A missing root or `gateways` directory simply has no entries.
+ *
+ * @throws {UserError} when a `gateways` directory exists but cannot be read.
+ * @example
+ * ```ts
+ * const { entries } = await listGateways(roots);
+ * for (const e of entries) console.log(e.name, e.source);
+ * ```
+ */
+export function listGateways(
+  roots: RegistryRoots,
+  options: ListGatewaysOptions = {},
+): Promise<GatewayListing> {
+  return Promise.resolve().then(() => listGatewaysNow(roots, options));
+}
+
+function listGatewaysNow(roots: RegistryRoots, options: ListGatewaysOptions): GatewayListing {
+  const user = scanRoot(roots.user);
+  const system = scanRoot(roots.system);
+  const userByDir = new Map<string, Scanned>();
+  for (const scanned of user) userByDir.set(scanned.dir, scanned);
+
+  const entries: GatewayEntry[] = [];
+  const problems: GatewayProblem[] = [];
+  const systemPathByDir = new Map<string, string>();
+  for (const scanned of system) {
+    const hiddenBy = userByDir.get(scanned.dir);
+    if (scanned.read.kind === "ok") systemPathByDir.set(scanned.dir, scanned.path);
+    if (hiddenBy !== undefined && !options.all) continue;
+    collect(scanned, "system", hiddenBy?.path, hiddenBy !== undefined, entries, problems);
+  }
+  for (const scanned of user) {
+    collect(scanned, "user", systemPathByDir.get(scanned.dir), false, entries, problems);
+  }
+  entries.sort(compareEntries);
+  problems.sort((a, b) => compareText(a.name, b.name) || compareSource(a.source, b.source));
+  return { entries, problems };
+}
+
+function collect(
+  scanned: Scanned,
+  source: GatewaySource,
+  other: string | undefined,
+  shadowed: boolean,
+  entries: GatewayEntry[],
+  problems: GatewayProblem[],
+): void {
+  const { read } = scanned;
+  if (read.kind === "ok") {
+    entries.push({
+      name: read.metadata.name,
+      source,
+      metadataPath: scanned.path,
+      metadata: read.metadata,
+      shadowed,
+      shadows: other,
+    });
+  } else if (read.kind === "error") {
+    if (shadowed) return; // the user problem hiding it is what matters
+    problems.push({ name: scanned.dir, source, path: scanned.path, message: read.error.message });
+  }
+}
+
+/** Directories under `<root>/gateways` that hold a metadata file (present even if broken). */
+function scanRoot(root: string): Scanned[] {
+  const dir = gatewaysDirPath(root);
+  let names: string[];
+  try {
+    names = [];
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isDirectory || entry.isSymlink) names.push(entry.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw listError(dir, error);
+  }
+  const scanned: Scanned[] = [];
+  for (const name of names) {
+    const path = `${dir}/${name}/metadata.json`; // dir is already normalised
+    const read = readMetadataFile(path);
+    if (read.kind !== "missing") scanned.push({ dir: name, path, read });
+  }
+  return scanned;
+}
+
+function listError(dir: string, error: unknown): UserError {
+  const base = fileError("Cannot read gateway directory", dir, error);
+  return new UserError(base.message, {
+    hint: "Check the permissions of the directory, or move it aside",
+    cause: error,
+  });
+}
+
+function compareEntries(a: GatewayEntry, b: GatewayEntry): number {
+  return compareText(a.name, b.name) || Number(a.shadowed) - Number(b.shadowed) ||
+    compareSource(a.source, b.source);
+}
+
+/** Code-point order, as Rust's `str` ordering (not JavaScript's UTF-16 code-unit order). */
+export function compareText(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca !== cb) return codePointRank(ca) - codePointRank(cb);
+  }
+  return a.length - b.length;
+}
+
+// At the first differing code unit, a surrogate stands for a code point above U+FFFF.
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  return unit >= 0xe000 ? unit - 0x800 : unit;
+}
+
+function compareSource(a: GatewaySource, b: GatewaySource): number {
+  return a === b ? 0 : a === "user" ? -1 : 1;
+}

@@ -1,0 +1,71 @@
+/**
+ * The gateway registry: which gateways exist, where each comes from and which one is active.
+ *
+ * Two roots share one layout (`active_gateway`, `gateways/<name>/metadata.json`): the user's
+ * own registry (`$XDG_CONFIG_HOME/openshell`) over a read-only system registry
+ * (`/etc/openshell`, or `OPENSHELL_SYSTEM_GATEWAY_DIR`). The files are compatible with NVIDIA
+ * OpenShell. This module knows files and precedence and nothing about terminals.
+ *
+ * @example
+ * ```ts
+ * import { listGateways, registryRoots, resolveActiveGateway } from "./registry/mod.ts";
+ * const roots = registryRoots((n) => Deno.env.get(n), Deno.uid() ?? 0, console.error);
+ * const { entries, problems } = await listGateways(roots);
+ * const active = await resolveActiveGateway(roots, { env: Deno.env.get("OPENSHELL_GATEWAY") });
+ * ```
+ *
+ * @module
+ */
+export { isValidGatewayName, MAX_GATEWAY_NAME_BYTES, validateGatewayName } from "./gateway_name.ts";
+export {
+  DEFAULT_SYSTEM_ROOT,
+  type RegistryRoots,
+  registryRoots,
+  SYSTEM_ROOT_VARIABLE,
+} from "./registry_roots.ts";
+export {
+  checkGatewayMetadata,
+  gatewayAuth,
+  type GatewayAuthMode,
+  type GatewayMetadata,
+  gatewayMetadataSchema,
+  type GatewaySource,
+  gatewayType,
+  isPlainMetadata,
+  parseGatewayMetadata,
+  serializeGatewayMetadata,
+} from "./gateway_metadata.ts";
+export {
+  compareText,
+  type GatewayEntry,
+  type GatewayListing,
+  type GatewayProblem,
+  listGateways,
+  type ListGatewaysOptions,
+} from "./list_gateways.ts";
+export {
+  ACTIVE_GATEWAY_VARIABLE,
+  type ActiveGateway,
+  type ActiveGatewayInputs,
+  type ActiveReason,
+  readActiveFile,
+  resolveActiveGateway,
+} from "./active_gateway.ts";
+export { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metadata.ts";
+export {
+  addUserGateway,
+  type AddUserGatewayOptions,
+  ensureUserGatewayDir,
+  MTLS_FILE_NAMES,
+  type MtlsFiles,
+  removeUserGateway,
+  SECRET_FILE_MODE,
+  selectGateway,
+  userGatewayDir,
+  writeUserGatewayFile,
+} from "./write_registry.ts";
+export {
+  type GatewayListRow,
+  gatewayListRow,
+  type GatewayListRowOptions,
+} from "./gateway_list_row.ts";

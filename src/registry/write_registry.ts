@@ -1,0 +1,285 @@
+import { copyFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { atomicWriteFile } from "../atomic_write.ts";
+import { UserError } from "../user_error.ts";
+import {
+  activeFilePath,
+  fileError,
+  gatewayDirPath,
+  metadataFilePath,
+  readMetadataFile,
+} from "./_layout.ts";
+import { readActiveFile } from "./active_gateway.ts";
+import {
+  checkGatewayMetadata,
+  type GatewayMetadata,
+  serializeGatewayMetadata,
+} from "./gateway_metadata.ts";
+import { validateGatewayName } from "./gateway_name.ts";
+import { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metadata.ts";
+import type { RegistryRoots } from "./registry_roots.ts";
+
+/** Mode of every directory created under the user root. */
+const PRIVATE_DIR_MODE = 0o700;
+/** Mode of secret files (keys, tokens). */
+export const SECRET_FILE_MODE = 0o600;
+
+/**
+ * The user directory for per-gateway files (tokens, mTLS material) of `name`, whether the
+ * gateway is registered by the user or by the system. Computing it creates nothing.
+ *
+ * @throws {UserError} for an invalid name.
+ * @example
+ * ```ts
+ * join(userGatewayDir(roots, "corp"), "token");
+ * ```
+ */
+export function userGatewayDir(roots: RegistryRoots, name: string): string {
+  return gatewayDirPath(roots.user, name);
+}
+
+/**
+ * Creates (0700) and returns {@linkcode userGatewayDir}. It never creates `metadata.json`,
+ * so files stored here for a system gateway do not hide that gateway.
+ */
+export async function ensureUserGatewayDir(roots: RegistryRoots, name: string): Promise<string> {
+  const dir = userGatewayDir(roots, name);
+  await ensurePrivateDir(dir);
+  return dir;
+}
+
+/**
+ * Writes a secret file (0600, atomically) into the user directory of `name`, e.g. a token.
+ *
+ * @example
+ * ```ts
+ * await writeUserGatewayFile(roots, "openshell", "token", token);
+ * ```
+ */
+export async function writeUserGatewayFile(
+  roots: RegistryRoots,
+  name: string,
+  fileName: string,
+  data: string | Uint8Array,
+): Promise<string> {
+  validateGatewayName(fileName);
+  if (fileName === "metadata.json") {
+    throw new TypeError("metadata.json is written by addUserGateway only");
+  }
+  const dir = await ensureUserGatewayDir(roots, name);
+  const path = join(dir, fileName);
+  await atomicWriteFile(path, data, { mode: SECRET_FILE_MODE });
+  return path;
+}
+
+/**
+ * Makes `name` the user's active gateway by writing the user `active_gateway` file
+ * (atomically, without a trailing newline). The name must resolve to a user or system entry.
+ *
+ * @throws {UserError} for an invalid or unknown name, or a registration that cannot be read.
+ * @example
+ * ```ts
+ * await selectGateway(roots, "corp");
+ * ```
+ */
+export async function selectGateway(roots: RegistryRoots, name: string): Promise<ResolvedGateway> {
+  const resolved = await readGatewayMetadata(roots, name);
+  await ensurePrivateDir(roots.user);
+  const path = activeFilePath(roots.user);
+  await atomicWriteFile(path, name, { mode: 0o644 }).catch((error) => {
+    throw fileError("Cannot write", path, error);
+  });
+  return resolved;
+}
+
+/** mTLS material to copy into `gateways/<name>/mtls/` of the user root. */
+export interface MtlsFiles {
+  /** CA certificate, stored as `ca.crt`. */
+  ca: string;
+  /** Client certificate, stored as `tls.crt`. */
+  cert: string;
+  /** Client key, stored as `tls.key` (0600). */
+  key: string;
+}
+
+/** Options for {@linkcode addUserGateway}. */
+export interface AddUserGatewayOptions {
+  /**
+   * Whether to make the new gateway active: `always`, only when no user or system
+   * `active_gateway` names a gateway (`if-none`), or `never` (the default).
+   */
+  activate?: "always" | "if-none" | "never";
+  /** Files to copy into the user `mtls/` directory of the gateway. */
+  mtls?: MtlsFiles;
+}
+
+/** The file names used for copied mTLS material, as upstream stores them. */
+export const MTLS_FILE_NAMES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" } as const;
+
+/**
+ * Registers a gateway in the user registry. A system entry of the same name may exist (the
+ * user entry then hides it); a user entry may not. The metadata file appears atomically and
+ * exclusively, so two processes adding the same name cannot both succeed.
+ *
+ * @returns whether the gateway was made active.
+ * @throws {UserError} `Gateway '<name>' already exists.` for an existing user entry.
+ * @example
+ * ```ts
+ * await addUserGateway(roots, {
+ *   name: "openshell", gateway_endpoint: "http://127.0.0.1:8080", is_remote: false,
+ *   gateway_port: 8080, auth_mode: "plaintext",
+ * }, { activate: "if-none" });
+ * ```
+ */
+export async function addUserGateway(
+  roots: RegistryRoots,
+  metadata: GatewayMetadata,
+  options: AddUserGatewayOptions = {},
+): Promise<{ activated: boolean; metadataPath: string }> {
+  const checked = checkGatewayMetadata(metadata);
+  const name = checked.name;
+  const path = metadataFilePath(roots.user, name);
+  if (readMetadataFile(path).kind !== "missing") throw alreadyExists(name);
+  const dir = gatewayDirPath(roots.user, name);
+  await ensurePrivateDir(dir);
+
+  let staged: string | undefined;
+  try {
+    staged = options.mtls ? await stageMtls(dir, options.mtls) : undefined;
+    await createExclusive(path, serializeGatewayMetadata(checked), name);
+    if (staged) {
+      const target = join(dir, "mtls");
+      await Deno.remove(target, { recursive: true }).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+      await Deno.rename(staged, target);
+    }
+  } catch (error) {
+    // Leave nothing behind: an empty directory is removed, a non-empty one is not ours.
+    await Deno.remove(dir).catch(() => {});
+    throw error;
+  } finally {
+    if (staged) await Deno.remove(staged, { recursive: true }).catch(() => {});
+  }
+
+  const activate = options.activate ?? "never";
+  let activated = false;
+  if (
+    activate === "always" ||
+    (activate === "if-none" && !anyActiveFile(roots))
+  ) {
+    await selectGateway(roots, name);
+    activated = true;
+  }
+  return { activated, metadataPath: path };
+}
+
+/**
+ * Removes a user registration: its `metadata.json` and `mtls/`, and its whole directory when
+ * no system entry of that name needs the per-user state kept there. Clears the user
+ * `active_gateway` when it named the gateway. A user entry that hid a system entry uncovers it.
+ *
+ * @throws {UserError} for a system-only entry (`... installed by the system and cannot be
+ * removed from user config`) or an unknown name.
+ * @example
+ * ```ts
+ * await removeUserGateway(roots, "corp");
+ * ```
+ */
+export async function removeUserGateway(
+  roots: RegistryRoots,
+  name: string,
+): Promise<{ clearedActive: boolean; uncovered: string | undefined }> {
+  const path = metadataFilePath(roots.user, name);
+  const systemPath = metadataFilePath(roots.system, name);
+  const systemRead = readMetadataFile(systemPath);
+  try {
+    await Deno.remove(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
+      throw fileError("Cannot remove", path, error);
+    }
+    if (systemRead.kind !== "missing") {
+      throw new UserError(
+        `Gateway '${name}' is installed by the system and cannot be removed from user config`,
+        { hint: `It is registered in "${systemPath}"; ask the administrator to remove it` },
+      );
+    }
+    throw new UserError(`Gateway '${name}' not found: no user registration at "${path}"`, {
+      hint: "Run `openshell gateway list` to see registered gateways",
+    });
+  }
+  const dir = gatewayDirPath(roots.user, name);
+  if (systemRead.kind === "missing") {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  } else {
+    await Deno.remove(join(dir, "mtls"), { recursive: true }).catch(() => {});
+  }
+  let clearedActive = false;
+  const activePath = activeFilePath(roots.user);
+  if (readActiveFile(activePath, () => {}) === name) {
+    await Deno.remove(activePath).catch(() => {});
+    clearedActive = true;
+  }
+  return { clearedActive, uncovered: systemRead.kind === "missing" ? undefined : systemPath };
+}
+
+function alreadyExists(name: string): UserError {
+  return new UserError(`Gateway '${name}' already exists.`, {
+    hint: `Remove it first with \`openshell gateway remove ${name}\`, or choose another --name`,
+  });
+}
+
+function anyActiveFile(roots: RegistryRoots): boolean {
+  return readActiveFile(activeFilePath(roots.user), () => {}) !== undefined ||
+    readActiveFile(activeFilePath(roots.system), () => {}) !== undefined;
+}
+
+/** Writes `text` to `path` only if `path` does not exist yet: temp + fsync + hard link. */
+async function createExclusive(path: string, text: string, name: string): Promise<void> {
+  const temp = join(path, `../.${basename(path)}.${crypto.randomUUID()}.tmp`);
+  try {
+    await atomicWriteFile(temp, text, { mode: 0o644 });
+    await Deno.link(temp, path);
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) throw alreadyExists(name);
+    throw fileError("Cannot write", path, error);
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+  }
+}
+
+async function stageMtls(dir: string, files: MtlsFiles): Promise<string> {
+  const staged = join(dir, `.mtls.${crypto.randomUUID()}.tmp`);
+  await Deno.mkdir(staged, { mode: PRIVATE_DIR_MODE });
+  try {
+    for (const key of ["ca", "cert", "key"] as const) {
+      const target = join(staged, MTLS_FILE_NAMES[key]);
+      try {
+        await copyFile(files[key], target);
+      } catch (error) {
+        throw fileError(`Cannot copy --${key} file`, files[key], error);
+      }
+      await Deno.chmod(target, key === "key" ? SECRET_FILE_MODE : 0o644);
+      const file = await Deno.open(target, { read: true });
+      try {
+        await file.sync();
+      } finally {
+        file.close();
+      }
+    }
+    return staged;
+  } catch (error) {
+    await Deno.remove(staged, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/** Creates `dir` and any missing parents with mode 0700 (existing directories are kept). */
+async function ensurePrivateDir(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  } catch (error) {
+    throw fileError("Cannot create directory", dir, error);
+  }
+}
