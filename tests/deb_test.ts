@@ -230,7 +230,7 @@ Deno.test({
             name: "openshell",
             gateway_endpoint: "http://127.0.0.1:8080",
             is_remote: false,
-            gateway_port: 0,
+            gateway_port: 8080,
             auth_mode: "plaintext",
           });
           assert.equal(
