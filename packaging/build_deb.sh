@@ -59,6 +59,8 @@ rm -f "$root/usr/lib/openshell/install-manifest"
 # would ask for node.
 rm -rf "$root/usr/lib/openshell/node_modules/.bin"
 find "$root/usr/lib/openshell/node_modules" -type f -perm /111 -exec chmod a-x {} +
+# Files npm packages carry for their own development, never read at run time.
+find "$root/usr/lib/openshell/node_modules" -type f \( -name '.eslintrc*' -o -name '.npmignore' \) -delete
 
 install -d -m 0755 "$root/usr/share/lintian/overrides"
 install -m 0644 "$packaging/debian/lintian-overrides" "$root/usr/share/lintian/overrides/openshell"
