@@ -6,14 +6,14 @@
 # Usage: packaging/build_deb.sh [--binary FILE | --source] [--endpoint URL] [--output DIR]
 #   --binary FILE   package FILE as the compiled binary
 #   --source        package the source install without trying `deno compile`
-#   --endpoint URL  endpoint of the packaged gateway (default http://127.0.0.1:8080)
+#   --endpoint URL  endpoint of the packaged gateway (default http://127.0.0.1:8090, where serve listens)
 #   --output DIR    where the .deb goes (default dist/)
 # DEBFULLNAME and DEBEMAIL set the maintainer.
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 packaging=$repo/packaging
-endpoint=http://127.0.0.1:8080
+endpoint=http://127.0.0.1:8090
 output=$repo/dist
 set_program=
 maintainer="${DEBFULLNAME:-OpenShell maintainers} <${DEBEMAIL:-maintainers@openshell.dev}>"

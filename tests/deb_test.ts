@@ -200,7 +200,10 @@ Deno.test({
         assert.equal(control.trim(), "/etc/openshell/gateways/openshell/metadata.json");
         for (const unit of ["openshell-gateway@.service", "openshell-gateway-user@.service"]) {
           const text = await Deno.readTextFile(join(REPO, "packaging/systemd", unit));
-          assert.match(text, /^ExecStart=\/usr\/bin\/openshell serve --name %i$/m);
+          assert.match(
+            text,
+            /^ExecStart=\/usr\/bin\/openshell serve --name %i \$OPENSHELL_SERVE_ARGS$/m,
+          );
         }
       });
 
@@ -228,9 +231,9 @@ Deno.test({
           );
           assert.deepEqual(metadata, {
             name: "openshell",
-            gateway_endpoint: "http://127.0.0.1:8080",
+            gateway_endpoint: "http://127.0.0.1:8090",
             is_remote: false,
-            gateway_port: 8080,
+            gateway_port: 8090,
             auth_mode: "plaintext",
           });
           assert.equal(
@@ -256,14 +259,14 @@ Deno.test({
         ignore: !REGISTRY_LANDED,
         async fn() {
           const table = await mustInChroot(root, ["openshell", "gateway", "list"]);
-          assert.match(table, /openshell.*http:\/\/127\.0\.0\.1:8080.*system/);
+          assert.match(table, /openshell.*http:\/\/127\.0\.0\.1:8090.*system/);
           const rows = JSON.parse(
             await mustInChroot(root, ["openshell", "gateway", "list", "-o", "json"]),
           );
           assert.deepEqual(rows, [{
             active: true,
             auth: "plaintext",
-            endpoint: "http://127.0.0.1:8080",
+            endpoint: "http://127.0.0.1:8090",
             is_remote: false,
             name: "openshell",
             remote_host: null,

@@ -154,6 +154,21 @@ Deno.test("source install into a DESTDIR: program tree, wrapper and seeded regis
     await Deno.readTextFile(join(REPO, "src/main.ts")),
   );
 
+  // The rootfs image serve needs travels with a source install when it has been built.
+  if (existsSync(join(REPO, "rootfs/dist/manifest.json"))) {
+    const contents = async (dir: string) =>
+      [...(await snapshot(dir)).entries()].map(([path, v]) =>
+        `${path} ${v.replace(/^(\w) \d+/, "$1")}`
+      );
+    assert.deepEqual(
+      await contents(join(lib, "rootfs/dist")),
+      await contents(join(REPO, "rootfs/dist")),
+    );
+  } else {
+    assert.match(run.stderr, /note: no rootfs\/dist in .*deno task build:rootfs/);
+    assert.equal(existsSync(join(lib, "rootfs")), false);
+  }
+
   const etc = join(dest, "etc/openshell");
   for (
     const dir of [
