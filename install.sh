@@ -6,8 +6,8 @@
 #   --destdir DIR          stage everything under DIR, as packagers do ($DESTDIR)
 #   --system-dir DIR       the system gateway registry (default /etc/openshell;
 #                          $OPENSHELL_SYSTEM_GATEWAY_DIR); must be absolute
-#   --gateway NAME=ENDPOINT  seed a system gateway (repeatable); an endpoint without a scheme
-#                          means https://
+#   --gateway NAME=ENDPOINT  seed a system gateway (repeatable); the name ends at the first =;
+#                          an endpoint without a scheme means https://
 #   --active NAME          make NAME the system's active gateway
 #   --binary FILE          install FILE as the compiled openshell binary
 #   --source               install from source without trying `deno compile`
