@@ -293,7 +293,6 @@ if [ "$uninstall" = true ]; then
   [ -f "$work/old-manifest" ] ||
     die "nothing to uninstall: no manifest at $destdir$manifest" "pass the --prefix (and --destdir) used to install"
   [ -w "$destdir$lib" ] || die "cannot write to $destdir$lib" "run as the user who installed openshell"
-  removed=0
   # Files first, then directories deepest first; a directory that holds anything else stays.
   # Paths without a backslash need no decoding and go to rm in batches.
   DEST=$destdir awk '/^f [^\\]*$/ { print ENVIRON["DEST"] substr($0, 3) }' "$work/old-manifest" >"$work/plain"
@@ -528,8 +527,13 @@ else
 lib=\$(readlink -f "\$0" 2>/dev/null || printf '%s' "\$0")
 lib=\${lib%/bin/*}/lib/openshell
 [ -x "\$lib/deno" ] || lib='$lib'
-if [ -n "\${XDG_CACHE_HOME:-}" ] || [ -n "\${HOME:-}" ]; then
-  DENO_DIR=\${XDG_CACHE_HOME:-\$HOME/.cache}/openshell/deno
+# Deno's compile cache goes with the user's other caches (a relative XDG_CACHE_HOME is ignored).
+case \${XDG_CACHE_HOME:-} in
+  /*) cache=\$XDG_CACHE_HOME ;;
+  *) cache=\${HOME:+\$HOME/.cache} ;;
+esac
+if [ -n "\$cache" ]; then
+  DENO_DIR=\$cache/openshell/deno
   export DENO_DIR
 fi
 DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
