@@ -133,14 +133,20 @@ async function chrootOverlay(): Promise<{ root: string } & AsyncDisposable> {
   return { root, [Symbol.asyncDispose]: cleanup };
 }
 
-/** Runs `args` inside the chroot as root with a clean environment. */
-function inChroot(root: string, args: string[]): Promise<Run> {
-  return run("chroot", [
+/**
+ * Runs `args` inside the chroot with a clean environment and no network (a fresh network
+ * namespace): as root, or as uid 65534 with a HOME that does not exist.
+ */
+function inChroot(root: string, args: string[], options: { nobody?: boolean } = {}): Promise<Run> {
+  return run("unshare", [
+    "-n",
+    "chroot",
+    ...(options.nobody ? ["--userspec=65534:65534"] : []),
     root,
     "env",
     "-i",
     "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-    "HOME=/root",
+    options.nobody ? "HOME=/nonexistent" : "HOME=/root",
     "NO_COLOR=1",
     ...args,
   ]);
@@ -274,6 +280,11 @@ Deno.test({
             source: "system",
             type: "local",
           }]);
+          const asNobody = await inChroot(root, ["openshell", "gateway", "list", "-o", "json"], {
+            nobody: true,
+          });
+          assert.equal(asNobody.code, 0, asNobody.stderr);
+          assert.deepEqual(JSON.parse(asNobody.stdout), rows);
           const removal = await inChroot(root, ["openshell", "gateway", "remove", "openshell"]);
           assert.notEqual(removal.code, 0);
           assert.match(
