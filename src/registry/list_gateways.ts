@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { UserError } from "../user_error.ts";
 import { fileError, gatewaysDirPath, readMetadataFile } from "./_layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
@@ -136,7 +135,7 @@ function scanRoot(root: string): Scanned[] {
   }
   const scanned: Scanned[] = [];
   for (const name of names) {
-    const path = join(dir, name, "metadata.json");
+    const path = `${dir}/${name}/metadata.json`; // dir is already normalised
     const read = readMetadataFile(path);
     if (read.kind !== "missing") scanned.push({ dir: name, path, read });
   }
