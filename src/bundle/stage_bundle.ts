@@ -1,0 +1,104 @@
+/**
+ * Per-launch OCI bundle staging: a 0700 directory holding `config.json` (0600) and the
+ * secret files the container reads through a read-only bind. The rootfs is not copied: the
+ * config points at the read-only cache entry.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { OciConfig } from "./oci_config.ts";
+
+/** The paths of one staged bundle. */
+export interface BundlePaths {
+  dir: string;
+  config: string;
+  /** The directory bound read-only at `/run/openshell`. */
+  secrets: string;
+}
+
+/**
+ * Where the bundle for container `id` lives under `parent`.
+ *
+ * @example
+ * ```ts
+ * bundlePaths("/run/openshell/bundles", "openshell-local-1a2b3c4d").secrets;
+ * // "/run/openshell/bundles/openshell-local-1a2b3c4d/secrets"
+ * ```
+ */
+export function bundlePaths(parent: string, id: string): BundlePaths {
+  const dir = join(parent, id);
+  return { dir, config: join(dir, "config.json"), secrets: join(dir, "secrets") };
+}
+
+/** What {@linkcode stageBundle} writes. */
+export interface StageBundleOptions {
+  paths: BundlePaths;
+  config: OciConfig;
+  /** Secret files by name, written 0400 into the secrets directory. */
+  secrets: Record<string, string>;
+  /**
+   * Who the container's root is on the host when that is not the caller (root mode): the
+   * bundle and secrets directories and the secret files are handed to it so the container
+   * can traverse and read them; `config.json` stays the caller's.
+   */
+  containerOwner?: { uid: number; gid: number };
+}
+
+/**
+ * Stages the bundle. The directory must not exist yet; on any failure everything written is
+ * removed again before the error is rethrown.
+ *
+ * @example
+ * ```ts
+ * await stageBundle({ paths, config, secrets: { token: "..." } });
+ * ```
+ */
+export async function stageBundle(options: StageBundleOptions): Promise<void> {
+  const { paths, containerOwner } = options;
+  await Deno.mkdir(paths.dir, { mode: 0o700 });
+  try {
+    await Deno.chmod(paths.dir, 0o700);
+    await writeNew(paths.config, JSON.stringify(options.config, null, 2) + "\n", 0o600);
+    await Deno.mkdir(paths.secrets, { mode: 0o700 });
+    for (const [name, content] of Object.entries(options.secrets)) {
+      if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith(".")) {
+        throw new RangeError(`Invalid secret file name "${name}"`);
+      }
+      const file = join(paths.secrets, name);
+      await writeNew(file, content, 0o400);
+      if (containerOwner) await Deno.chown(file, containerOwner.uid, containerOwner.gid);
+    }
+    await Deno.chmod(paths.secrets, 0o500);
+    if (containerOwner) {
+      await Deno.chown(paths.secrets, containerOwner.uid, containerOwner.gid);
+      await Deno.chown(paths.dir, containerOwner.uid, containerOwner.gid);
+    }
+  } catch (error) {
+    await removeBundle(paths);
+    throw error;
+  }
+}
+
+/**
+ * Removes a staged bundle, secrets included, even though the secrets directory is
+ * read-only. A bundle that is already gone is fine.
+ */
+export async function removeBundle(paths: BundlePaths): Promise<void> {
+  await Deno.chmod(paths.secrets, 0o700).catch(() => {});
+  await Deno.chmod(paths.dir, 0o700).catch(() => {});
+  await Deno.remove(paths.dir, { recursive: true }).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+}
+
+async function writeNew(path: string, content: string, mode: number): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true, mode });
+  try {
+    await Deno.chmod(path, mode);
+    const bytes = new TextEncoder().encode(content);
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+  } finally {
+    file.close();
+  }
+}

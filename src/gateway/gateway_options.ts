@@ -1,0 +1,92 @@
+/**
+ * The gateway server's command line, parsed without any CLI library: the gateway runs inside
+ * the container from the read-only mounted source and imports no npm package.
+ *
+ * @module
+ */
+
+/** What the gateway server needs to run. */
+export interface GatewayOptions {
+  /** The gateway's name, reported by `/v1/info`. */
+  name: string;
+  /** The address to listen on. */
+  hostname: string;
+  /** The TCP port to listen on (1-65535). */
+  port: number;
+  /** The directory holding the gateway's persistent state. */
+  stateDir: string;
+  /** The file holding the API bearer token. */
+  tokenFile: string;
+  /** The version reported by `/v1/info`. */
+  version: string;
+}
+
+/** The defaults: the mount points the container provides. */
+export const GATEWAY_DEFAULTS: Readonly<GatewayOptions> = {
+  name: "local",
+  hostname: "127.0.0.1",
+  port: 8090,
+  stateDir: "/var/lib/openshell",
+  tokenFile: "/run/openshell/token",
+  version: "unknown",
+};
+
+const FLAGS = {
+  "--name": "name",
+  "--listen": "listen",
+  "--state-dir": "stateDir",
+  "--token-file": "tokenFile",
+  "--version": "version",
+} as const;
+
+/**
+ * Parses `host:port` (IPv6 hosts in brackets) into its parts.
+ *
+ * @throws {RangeError} when the address is malformed or the port is out of range.
+ * @example
+ * ```ts
+ * parseListenAddress("127.0.0.1:8090"); // { hostname: "127.0.0.1", port: 8090 }
+ * parseListenAddress("[::1]:80"); // { hostname: "::1", port: 80 }
+ * ```
+ */
+export function parseListenAddress(value: string): { hostname: string; port: number } {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})$/.exec(value);
+  if (!match) {
+    throw new RangeError(`Invalid listen address "${value}": expected HOST:PORT`);
+  }
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) {
+    throw new RangeError(`Invalid listen address "${value}": port must be 1-65535`);
+  }
+  return { hostname: (match[1] ?? match[2])!, port };
+}
+
+/**
+ * Parses the gateway's arguments: `--name N --listen HOST:PORT --state-dir DIR
+ * --token-file FILE --version V`, each optional, `--flag=value` accepted too.
+ *
+ * @throws {RangeError} on an unknown flag, a missing value or a bad address.
+ * @example
+ * ```ts
+ * parseGatewayOptions(["--name", "corp", "--listen", "127.0.0.1:9000"]).port; // 9000
+ * ```
+ */
+export function parseGatewayOptions(args: readonly string[]): GatewayOptions {
+  const options: GatewayOptions = { ...GATEWAY_DEFAULTS };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!Object.hasOwn(FLAGS, flag)) throw new RangeError(`Unknown gateway option "${arg}"`);
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else value = args[++i];
+    if (value === undefined || value === "") {
+      throw new RangeError(`Missing value for gateway option "${flag}"`);
+    }
+    const key = FLAGS[flag as keyof typeof FLAGS];
+    if (key === "listen") Object.assign(options, parseListenAddress(value));
+    else options[key] = value;
+  }
+  return options;
+}

@@ -1,0 +1,44 @@
+import { join } from "node:path";
+import { atomicWriteFile } from "../atomic_write.ts";
+
+/**
+ * What one launch of a gateway left on disk, written before the runtime starts so that a
+ * launcher killed with SIGKILL can be cleaned up by the next launch of the same name.
+ */
+export interface LaunchRecord {
+  containerId: string;
+  /** The staged bundle directory. */
+  bundle: string;
+  /** The runtime executable and its state root. */
+  runtimePath: string;
+  stateRoot: string;
+  /** Cgroup directories this launch expects the runtime to create. */
+  cgroupDirs: string[];
+  /** The launcher's pid. */
+  pid: number;
+}
+
+const FILE = "launch.json";
+
+/** Writes the record into `dir` (0600). */
+export async function writeLaunchRecord(dir: string, record: LaunchRecord): Promise<void> {
+  await atomicWriteFile(join(dir, FILE), JSON.stringify(record, null, 2) + "\n", { mode: 0o600 });
+}
+
+/** Reads the record in `dir`; `undefined` when there is none or it is unreadable. */
+export async function readLaunchRecord(dir: string): Promise<LaunchRecord | undefined> {
+  try {
+    const value = JSON.parse(await Deno.readTextFile(join(dir, FILE)));
+    const strings = ["containerId", "bundle", "runtimePath", "stateRoot"];
+    if (strings.some((k) => typeof value?.[k] !== "string")) return undefined;
+    if (!Array.isArray(value.cgroupDirs)) return undefined;
+    return value as LaunchRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes the record in `dir`. */
+export async function removeLaunchRecord(dir: string): Promise<void> {
+  await Deno.remove(join(dir, FILE)).catch(() => {});
+}

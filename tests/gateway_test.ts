@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { constantTimeEqual } from "../src/gateway/constant_time_equal.ts";
+import { createGatewayHandler, MAX_REQUEST_BYTES } from "../src/gateway/gateway_handler.ts";
+import { formatLogLine } from "../src/gateway/gateway_log.ts";
+import {
+  GATEWAY_DEFAULTS,
+  parseGatewayOptions,
+  parseListenAddress,
+} from "../src/gateway/gateway_options.ts";
+import { incrementStartCounter, START_COUNTER_FILE } from "../src/gateway/start_counter.ts";
+
+const identity = { name: "corp", version: "1.2.3", pid: 7, uid: 0, starts: 3 };
+let clock = 10_000;
+const handler = createGatewayHandler({
+  identity,
+  token: "s3cret-token",
+  startedAt: 4_000,
+  now: () => clock,
+});
+const request = (path: string, init: RequestInit = {}) =>
+  handler(new Request(`http://127.0.0.1:8090${path}`, init));
+
+Deno.test("healthz answers 200 without a token", async () => {
+  const response = await request("/healthz");
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "application/json");
+  assert.deepEqual(await response.json(), { ok: true });
+});
+
+Deno.test("info with the right bearer token reports identity and uptime", async () => {
+  clock = 10_500;
+  const response = await request("/v1/info", { headers: { authorization: "Bearer s3cret-token" } });
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), {
+    name: "corp",
+    version: "1.2.3",
+    uptime_seconds: 6.5,
+    pid: 7,
+    uid: 0,
+    starts: 3,
+  });
+});
+
+Deno.test("info without, with a wrong or a malformed token is 401 with a challenge", async () => {
+  for (
+    const authorization of [
+      undefined,
+      "Bearer s3cret-toke",
+      "Bearer s3cret-token2",
+      "Bearer S3CRET-TOKEN",
+      "Basic s3cret-token",
+      "s3cret-token",
+      "Bearer ",
+    ]
+  ) {
+    const headers: Record<string, string> = authorization ? { authorization } : {};
+    const response = await request("/v1/info", { headers });
+    assert.equal(response.status, 401, `authorization ${authorization}`);
+    assert.equal(response.headers.get("www-authenticate"), 'Bearer realm="openshell"');
+    assert.match((await response.json()).error, /bearer token/);
+  }
+});
+
+Deno.test("an empty configured token never authorizes", async () => {
+  const open = createGatewayHandler({ identity, token: "", startedAt: 0 });
+  const response = await open(
+    new Request("http://x/v1/info", { headers: { authorization: "Bearer " } }),
+  );
+  assert.equal(response.status, 401);
+  await response.body?.cancel();
+});
+
+Deno.test("unknown paths are 404, including near misses", async () => {
+  for (const path of ["/", "/healthz/", "/v1", "/v1/info/x", "/HEALTHZ", "/v2/info"]) {
+    const response = await request(path);
+    assert.equal(response.status, 404, path);
+    assert.equal((await response.json()).error, `Not found: "${path}"`);
+  }
+});
+
+Deno.test("other methods are 405 with an Allow header, before any auth check", async () => {
+  for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+    for (const path of ["/healthz", "/v1/info"]) {
+      const response = await request(path, { method });
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get("allow"), "GET, HEAD");
+      await response.body?.cancel();
+    }
+  }
+  const head = await request("/healthz", { method: "HEAD" });
+  assert.equal(head.status, 200);
+  await head.body?.cancel();
+});
+
+Deno.test("bodies over the limit are 413 whether declared or streamed; at the limit pass", async () => {
+  const big = new Uint8Array(MAX_REQUEST_BYTES + 1);
+  const declared = await request("/healthz", { method: "POST", body: big });
+  assert.equal(declared.status, 413);
+  await declared.body?.cancel();
+  const streamed = await request("/v1/info", {
+    method: "POST",
+    body: ReadableStream.from([big.subarray(0, 40_000), big.subarray(40_000)]),
+  });
+  assert.equal(streamed.status, 413);
+  await streamed.body?.cancel();
+  const exact = await request("/v1/info", {
+    method: "PUT",
+    body: new Uint8Array(MAX_REQUEST_BYTES),
+  });
+  assert.equal(exact.status, 405);
+  await exact.body?.cancel();
+  const lying = await handler(
+    new Request("http://x/healthz", {
+      method: "POST",
+      headers: { "content-length": "not-a-number" },
+    }),
+  );
+  assert.equal(lying.status, 413);
+  await lying.body?.cancel();
+});
+
+Deno.test("constantTimeEqual compares whole strings", () => {
+  assert.equal(constantTimeEqual("", ""), true);
+  assert.equal(constantTimeEqual("abc", "abc"), true);
+  assert.equal(constantTimeEqual("abc", "abd"), false);
+  assert.equal(constantTimeEqual("abc", "ab"), false);
+  assert.equal(constantTimeEqual("ab", "abc"), false);
+  assert.equal(constantTimeEqual("abc\0", "abc"), false);
+  assert.equal(constantTimeEqual("é", "e"), false);
+});
+
+Deno.test("gateway options: defaults, both flag forms, and every error", () => {
+  assert.deepEqual(parseGatewayOptions([]), GATEWAY_DEFAULTS);
+  assert.deepEqual(
+    parseGatewayOptions([
+      "--name",
+      "corp",
+      "--listen=[::1]:9000",
+      "--state-dir",
+      "/s",
+      "--token-file=/t",
+      "--version",
+      "2.0.0",
+    ]),
+    {
+      name: "corp",
+      hostname: "::1",
+      port: 9000,
+      stateDir: "/s",
+      tokenFile: "/t",
+      version: "2.0.0",
+    },
+  );
+  assert.throws(() => parseGatewayOptions(["--nope", "x"]), /Unknown gateway option "--nope"/);
+  assert.throws(() => parseGatewayOptions(["--name"]), /Missing value for gateway option "--name"/);
+  assert.throws(() => parseGatewayOptions(["--name="]), /Missing value/);
+  assert.throws(() => parseGatewayOptions(["--listen", "8090"]), /Invalid listen address "8090"/);
+});
+
+Deno.test("listen addresses: hosts, IPv6 brackets, port range", () => {
+  assert.deepEqual(parseListenAddress("127.0.0.1:1"), { hostname: "127.0.0.1", port: 1 });
+  assert.deepEqual(parseListenAddress("localhost:65535"), { hostname: "localhost", port: 65535 });
+  assert.deepEqual(parseListenAddress("[::]:80"), { hostname: "::", port: 80 });
+  for (
+    const bad of ["", ":80", "host", "host:", "host:0", "host:65536", "::1:80", "h:8a", "h :80"]
+  ) {
+    assert.throws(() => parseListenAddress(bad), RangeError, bad);
+  }
+});
+
+Deno.test("log lines are single JSON objects with time, level and msg first", () => {
+  const line = formatLogLine(new Date(0), "warn", "Hello", { port: 1, skip: undefined, x: null });
+  assert.equal(
+    line,
+    '{"time":"1970-01-01T00:00:00.000Z","level":"warn","msg":"Hello","port":1,"x":null}\n',
+  );
+});
+
+Deno.test("the start counter counts from 1, survives restarts and resets a corrupt file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.equal(await incrementStartCounter(dir), 1);
+    assert.equal(await incrementStartCounter(dir), 2);
+    const file = `${dir}/${START_COUNTER_FILE}`;
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+    for (const corrupt of ["{", '{"starts":-1}', '{"starts":"2"}', "null"]) {
+      await Deno.writeTextFile(file, corrupt);
+      const reasons: string[] = [];
+      assert.equal(await incrementStartCounter(dir, (r) => reasons.push(r)), 1, corrupt);
+      assert.equal(reasons.length, 1, corrupt);
+      assert.match(reasons[0]!, new RegExp(START_COUNTER_FILE));
+    }
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name),
+      [START_COUNTER_FILE],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the start counter fails on an unwritable state dir", async () => {
+  await assert.rejects(incrementStartCounter("/proc/self/nonexistent-state"));
+});
