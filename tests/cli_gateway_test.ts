@@ -316,6 +316,15 @@ Deno.test("bad registry files: listed as warnings with the file named, nothing c
   );
   failed(await runCli(sandbox, ["gateway", "select", "broken"]), 1, /Cannot parse metadata/);
   assert.deepEqual(await snapshotTree(sandbox.root), before);
+
+  // A broken user entry can be removed, which uncovers the system entry it hid.
+  const remove = ok(await runCli(sandbox, ["gateway", "remove", "openshell"]));
+  assert.match(remove.stderr, /Removed gateway 'openshell'/);
+  const after = JSON.parse(ok(await runCli(sandbox, ["gateway", "list", "-o", "json"])).stdout);
+  assert.deepEqual(
+    (after as { name: string; source: string }[]).map((r) => `${r.name}:${r.source}`),
+    ["alpha:user", "corp:user", "edge:system", "openshell:system"],
+  );
 });
 
 Deno.test("an active file naming a missing gateway is an error naming it, not a fall back", async () => {

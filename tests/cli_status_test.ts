@@ -117,6 +117,26 @@ Deno.test("status of an unhealthy, an unreachable and a slow gateway: exit 1", a
   }
 });
 
+Deno.test("status of a registration whose endpoint is not a URL: exit 1, said so", async () => {
+  await using sandbox = await createSandbox();
+  const roots = sandboxRoots(sandbox);
+  for (const [name, endpoint] of [["bad", "not a url"], ["ftp", "ftp://h.example"]]) {
+    await writeEntry(roots.system, name!, {
+      name,
+      gateway_endpoint: endpoint,
+      is_remote: false,
+      gateway_port: 0,
+    });
+    const result = await runCli(sandbox, ["-g", name!, "status", "-o", "json"]);
+    assert.equal(result.code, 1);
+    assert.equal(JSON.parse(result.stdout).status, "unreachable");
+    assert.match(
+      result.stderr,
+      new RegExp(`^error: Gateway '${name}' at ${endpoint} is unreachable: the endpoint is not`),
+    );
+  }
+});
+
 Deno.test("health decisions: URL, status classes and error wording", () => {
   assert.equal(healthzUrl("http://h:1"), "http://h:1/healthz");
   assert.equal(healthzUrl("http://h:1/"), "http://h:1/healthz");

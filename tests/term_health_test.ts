@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { checkHealth, HealthPoller, healthzUrl } from "../src/cli/term/health_check.ts";
 import type { GatewayStatus } from "../src/cli/term/term_state.ts";
+import { join } from "node:path";
+import { createSandbox } from "./_helpers/sandbox.ts";
 
 /** A real HTTP server on a free loopback port; `handler` answers every request. */
 function serve(handler: (request: Request) => Response | Promise<Response>) {
@@ -72,7 +74,7 @@ Deno.test("the poller returns at once and reports each endpoint's answer later",
   const dead = `http://127.0.0.1:${closedPort()}`;
   const results: Array<[string, GatewayStatus]> = [];
   const poller = new HealthPoller((endpoint, status) => results.push([endpoint, status]));
-  poller.poll([healthy.endpoint, dead]);
+  poller.poll([{ endpoint: healthy.endpoint }, { endpoint: dead }]);
   assert.deepEqual(results, [], "poll must not wait for answers");
   open();
   await poller.idle();
@@ -91,14 +93,14 @@ Deno.test("the poller does not ask an endpoint again while a check is under way"
   });
   const results: GatewayStatus[] = [];
   const poller = new HealthPoller((_, status) => results.push(status));
-  poller.poll([server.endpoint, server.endpoint]);
-  poller.poll([server.endpoint]);
+  poller.poll([{ endpoint: server.endpoint }, { endpoint: server.endpoint }]);
+  poller.poll([{ endpoint: server.endpoint }]);
   await new Promise((resolve) => setTimeout(resolve, 100));
   open();
   await poller.idle();
   assert.equal(server.requests.length, 1);
   assert.deepEqual(results, ["healthy"]);
-  poller.poll([server.endpoint]);
+  poller.poll([{ endpoint: server.endpoint }]);
   await poller.idle();
   poller.dispose();
   assert.equal(server.requests.length, 2);
@@ -108,10 +110,115 @@ Deno.test("after dispose the poller reports nothing more", async () => {
   await using server = serve(() => new Response("ok"));
   const results: GatewayStatus[] = [];
   const poller = new HealthPoller((_, status) => results.push(status));
-  poller.poll([server.endpoint]);
+  poller.poll([{ endpoint: server.endpoint }]);
   poller.dispose();
   await poller.idle();
-  poller.poll([server.endpoint]);
+  poller.poll([{ endpoint: server.endpoint }]);
   await poller.idle();
   assert.deepEqual(results, []);
+});
+
+/** A throwaway CA, and a server and a client certificate it signed, made with openssl. */
+async function makeCertificates(dir: string) {
+  const openssl = async (...args: string[]) => {
+    const output = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    })
+      .output();
+    if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl(
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=test-ca",
+  );
+  // extensions make these X.509 v3 certificates, the only version TLS clients accept
+  await Deno.writeTextFile(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\n");
+  await Deno.writeTextFile(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
+  for (const who of ["server", "client"]) {
+    await openssl(
+      "req",
+      ...ec,
+      "-keyout",
+      `${who}.key`,
+      "-out",
+      `${who}.csr`,
+      "-subj",
+      `/CN=${who}`,
+    );
+    await openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${who}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${who}.crt`,
+      "-days",
+      "1",
+      "-extfile",
+      `${who}.ext`,
+    );
+  }
+  const path = (name: string) => join(dir, name);
+  return {
+    ca: path("ca.crt"),
+    server: { cert: path("server.crt"), key: path("server.key") },
+    client: { cert: path("client.crt"), key: path("client.key") },
+  };
+}
+
+Deno.test("an HTTPS gateway signed by its own CA is healthy only with that CA", async () => {
+  await using sandbox = await createSandbox();
+  const certs = await makeCertificates(sandbox.root);
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen() {},
+    cert: await Deno.readTextFile(certs.server.cert),
+    key: await Deno.readTextFile(certs.server.key),
+  }, () => new Response("ok"));
+  try {
+    const endpoint = `https://127.0.0.1:${server.addr.port}`;
+    const missing = join(sandbox.root, "missing");
+    assert.equal(await checkHealth(endpoint), "unreachable", "an unknown CA is not trusted");
+    assert.equal(
+      await checkHealth(endpoint, { tls: { ca: missing, cert: missing, key: missing } }),
+      "unreachable",
+      "no stored material: the default trust store",
+    );
+    assert.equal(
+      await checkHealth(endpoint, { tls: { ca: certs.ca, cert: missing, key: missing } }),
+      "healthy",
+    );
+    assert.equal(
+      await checkHealth(endpoint, { tls: { ca: certs.ca, ...certs.client } }),
+      "healthy",
+      "with a client certificate",
+    );
+    const results: GatewayStatus[] = [];
+    const poller = new HealthPoller((_, status) => results.push(status));
+    poller.poll([{ endpoint, tls: { ca: certs.ca, ...certs.client } }]);
+    await poller.idle();
+    poller.dispose();
+    assert.deepEqual(results, ["healthy"]);
+  } finally {
+    await server.shutdown();
+  }
 });

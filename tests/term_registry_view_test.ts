@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { registryRoots } from "../src/registry/mod.ts";
 import {
+  gatewayTls,
   overrideWarning,
   problemDetail,
   readSnapshot,
@@ -157,4 +158,28 @@ Deno.test("problemDetail drops the file path the registry's message starts with"
     problemDetail("Cannot read: permission denied", path),
     "Cannot read: permission denied",
   );
+});
+
+Deno.test("mTLS gateways are checked with the material under the user root, others without", async () => {
+  await using sandbox = await createSandbox();
+  const roots = rootsOf(sandbox);
+  await writeGateway(roots.system, "corp", { gateway_endpoint: "https://corp.example" });
+  await writeGateway(roots.user, "dev", { gateway_endpoint: "http://127.0.0.1:1" });
+  await writeGateway(roots.user, "sso", {
+    gateway_endpoint: "https://sso.example",
+    auth_mode: "oidc",
+  });
+  const snapshot = await readSnapshot(roots, NONE);
+  const tls = Object.fromEntries(
+    snapshot.rows.map((row) => [row.name, row.kind === "gateway" ? row.tls : "problem"]),
+  );
+  const mtls = join(roots.user, "gateways", "corp", "mtls");
+  assert.deepEqual(tls, {
+    corp: { ca: join(mtls, "ca.crt"), cert: join(mtls, "tls.crt"), key: join(mtls, "tls.key") },
+    dev: undefined,
+    sso: undefined,
+  });
+  const { entries } = await (await import("../src/registry/mod.ts")).listGateways(roots);
+  const odd = { ...entries[0]!, name: "a/b" };
+  assert.equal(gatewayTls(roots, odd), undefined, "a name that is no path component");
 });

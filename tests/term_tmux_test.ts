@@ -159,10 +159,15 @@ tmuxTest(
       (s) => s.includes("installed by the system and cannot be removed from user config"),
       "the refusal",
     );
+    // The very words `openshell gateway remove` prints for the same entry.
+    const cli = await runCli(sandbox, ["gateway", "remove", "corp"]);
+    assert.equal(cli.code, 1);
+    const cliMessage = /^error: (.*)$/m.exec(cli.stderr)?.[1] ?? "";
     assert.match(
-      screen,
-      /Gateway 'corp' is installed by the system and cannot be removed from user config/,
+      cliMessage,
+      /^Gateway 'corp' is installed by the system and cannot be removed from user config/,
     );
+    assert.ok(screen.includes(cliMessage), `the UI shows ${JSON.stringify(cliMessage)}`);
     assert.match(screen, /corp +local +system/, "the system entry stays listed");
     assert.ok((await Deno.stat(join(sandbox.system, "gateways", "corp", "metadata.json"))).isFile);
 

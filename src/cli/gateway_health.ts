@@ -60,6 +60,14 @@ export async function probeHealth(
   options: { timeoutMs: number; mtlsDir?: string | undefined },
 ): Promise<HealthResult> {
   const started = performance.now();
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    return {
+      status: "unreachable",
+      httpStatus: null,
+      error: "the endpoint is not an http(s) URL",
+      elapsedMs: 0,
+    };
+  }
   const client = endpoint.startsWith("https://") && options.mtlsDir
     ? await mtlsClient(options.mtlsDir)
     : undefined;

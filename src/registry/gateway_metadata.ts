@@ -80,7 +80,7 @@ export function parseGatewayMetadata(text: string, path: string): GatewayMetadat
   throw metadataError(path, result.error.issues.map(describeIssue).join("; "));
 }
 
-const OPTIONAL_TEXT_FIELDS = [
+const OPTIONAL_TEXT_FIELDS = new Set([
   "remote_host",
   "resolved_host",
   "auth_mode",
@@ -91,7 +91,7 @@ const OPTIONAL_TEXT_FIELDS = [
   "oidc_audience",
   "oidc_scopes",
   "vm_driver_state_dir",
-] as const;
+]);
 
 /**
  * Whether `value` already is what the schema would return, unchanged: the common case,
@@ -106,11 +106,12 @@ export function isPlainMetadata(value: object): value is GatewayMetadata {
   }
   const port = record.gateway_port;
   if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) return false;
-  for (const field of OPTIONAL_TEXT_FIELDS) {
-    const text = record[field];
-    if (text !== undefined && text !== null && typeof text !== "string") return false;
+  for (const key in record) {
+    if (key === "cf_team_domain" || key === "cf_auth_url") return false;
+    const text = record[key];
+    if (OPTIONAL_TEXT_FIELDS.has(key) && text !== null && typeof text !== "string") return false;
   }
-  return record.cf_team_domain === undefined && record.cf_auth_url === undefined;
+  return true;
 }
 
 /**

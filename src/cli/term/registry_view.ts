@@ -6,17 +6,23 @@
  *
  * @module
  */
+import { join } from "node:path";
 import {
   ACTIVE_GATEWAY_VARIABLE,
   compareText,
+  gatewayAuth,
+  type GatewayEntry,
   gatewayType,
   listGateways,
+  MTLS_FILE_NAMES,
   type RegistryRoots,
   removeUserGateway,
   resolveActiveGateway,
   selectGateway,
+  userGatewayDir,
 } from "../../registry/mod.ts";
 import { UserError } from "../../user_error.ts";
+import type { GatewayTls } from "./health_check.ts";
 import type { TermRegistry } from "./term_app.ts";
 import type { PaneRow, RegistrySnapshot } from "./term_state.ts";
 
@@ -62,6 +68,7 @@ export async function readSnapshot(
       type: gatewayType(entry.metadata),
       source: entry.source,
       endpoint: entry.metadata.gateway_endpoint,
+      tls: gatewayTls(roots, entry),
     })),
     ...problems.map((problem): PaneRow => ({
       kind: "problem",
@@ -122,4 +129,28 @@ export function problemDetail(message: string, path: string): string {
   const quoted = `"${path}": `;
   const at = message.indexOf(quoted);
   return at >= 0 ? message.slice(at + quoted.length) : message;
+}
+
+/**
+ * Where an mTLS gateway's CA and client certificate are kept (the user root, for system
+ * gateways too); `undefined` for other auth modes.
+ *
+ * @example
+ * ```ts
+ * gatewayTls(roots, entry)?.ca; // "~/.config/openshell/gateways/corp/mtls/ca.crt"
+ * ```
+ */
+export function gatewayTls(roots: RegistryRoots, entry: GatewayEntry): GatewayTls | undefined {
+  if (gatewayAuth(entry.metadata) !== "mtls") return undefined;
+  let dir: string;
+  try {
+    dir = join(userGatewayDir(roots, entry.name), "mtls");
+  } catch {
+    return undefined; // a JSON name that is no path component has no credentials directory
+  }
+  return {
+    ca: join(dir, MTLS_FILE_NAMES.ca),
+    cert: join(dir, MTLS_FILE_NAMES.cert),
+    key: join(dir, MTLS_FILE_NAMES.key),
+  };
 }

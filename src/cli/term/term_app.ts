@@ -91,7 +91,11 @@ export async function runTerm(options: TermOptions): Promise<void> {
       snapshot = { rows: [], active: undefined, activeError: undefined, error: messageOf(error) };
     }
     dispatch({ type: "registry", snapshot });
-    poller.poll(snapshot.rows.flatMap((row) => row.kind === "gateway" ? [row.endpoint] : []));
+    poller.poll(
+      snapshot.rows.flatMap((row) =>
+        row.kind === "gateway" ? [{ endpoint: row.endpoint, tls: row.tls }] : []
+      ),
+    );
   };
   /** Reads the registry after any read already under way, so a write just made is seen. */
   const refresh = async () => {

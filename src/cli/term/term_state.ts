@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { GatewayTls } from "./health_check.ts";
 
 /** Where a registry entry comes from. */
 export type GatewaySource = "user" | "system";
@@ -20,6 +21,8 @@ export interface PaneGateway {
   type: string;
   source: GatewaySource;
   endpoint: string;
+  /** TLS material for health checks (mTLS gateways). */
+  tls?: GatewayTls | undefined;
 }
 
 /** A registry entry whose metadata cannot be read, shown as an error row. */
