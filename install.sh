@@ -412,7 +412,7 @@ program_files() {
     cd "$repo"
     set -- src deno.json deno.lock node_modules
     if [ -d rootfs/dist ]; then set -- "$@" rootfs/dist; fi
-    find "$@" \( -type f -o -type l \) -print
+    find "$@" -name '.deno.lock*' -prune -o \( -type f -o -type l \) -print
     echo deno
   ) | LC_ALL=C sort
 }
@@ -495,7 +495,8 @@ else
     mkdir -m 0755 "$staged"
     (
       cd "$repo"
-      cp -RP src deno.json deno.lock node_modules "$staged/"
+      # Deno's own lock files in node_modules come and go while other deno processes run.
+      tar -cf - --exclude='.deno.lock*' src deno.json deno.lock node_modules | tar -C "$staged" -xf -
       if [ -d rootfs/dist ]; then mkdir "$staged/rootfs" && cp -RP rootfs/dist "$staged/rootfs/"; fi
     )
     cp "$deno" "$staged/deno"
