@@ -101,7 +101,6 @@ export async function serve(options: ServeOptions): Promise<number> {
   const roots = registryRoots(env, uid, printWarning);
   await refuseForeignRegistration(roots, name);
   const runtime = await locateRuntime({ name: options.runtime, path: options.runtimePath, env });
-  ensurePortFree(listen, options.listen);
   const stateDir = await prepareStateDir(
     options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
     uid,
@@ -242,25 +241,6 @@ async function prepareStateDir(path: string, uid: number): Promise<string> {
     });
   }
   return dir;
-}
-
-function ensurePortFree(
-  listen: { hostname: string; port: number },
-  text: string,
-): void {
-  try {
-    const listener = Deno.listen({ hostname: listen.hostname, port: listen.port });
-    listener.close();
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new UserError(`Address "${text}" is already in use`, {
-        hint: "Stop what listens there or choose another with --listen",
-      });
-    }
-    throw new UserError(`Cannot listen on "${text}": ${(error as Error).message}`, {
-      hint: "Choose another address with --listen",
-    });
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
