@@ -129,12 +129,12 @@ async function listFiles(dir: string): Promise<string[]> {
 async function inputsDigest(entries: ImageEntry[]): Promise<string> {
   const parts: unknown[] = [];
   for (const source of BUILD_SOURCES) {
-    parts.push([source, await sha256Hex(await Deno.readFile(join(REPO, source)))]);
+    parts.push([source, sha256Hex(await Deno.readFile(join(REPO, source)))]);
   }
   for (const entry of entries) {
     parts.push(
       entry.type === "file"
-        ? [entry.path, entry.mode, await sha256Hex(entry.data)]
+        ? [entry.path, entry.mode, sha256Hex(entry.data)]
         : entry.type === "directory"
         ? [entry.path, entry.mode]
         : [entry.path, entry.target],
@@ -151,7 +151,7 @@ async function isCurrent(out: string, inputs: string): Promise<boolean> {
     );
     if (manifest.inputs !== inputs) return false;
     const tarball = await Deno.readFile(join(out, "rootfs.tar.gz"));
-    return (await sha256Hex(tarball)) === manifest.tarball.sha256;
+    return sha256Hex(tarball) === manifest.tarball.sha256;
   } catch {
     return false;
   }
@@ -174,7 +174,7 @@ async function main(args: string[]): Promise<number> {
   const inputs = await inputsDigest(entries);
   if (ifStale && await isCurrent(out, inputs)) return 0;
   console.error(`Building the gateway rootfs into "${out}"`);
-  const { tarball, manifest } = await packImage(entries, inputs);
+  const { tarball, manifest } = packImage(entries, inputs);
   await Deno.mkdir(out, { recursive: true });
   await atomicWriteFile(join(out, "rootfs.tar.gz"), tarball);
   await atomicWriteFile(join(out, "manifest.json"), formatManifest(manifest));

@@ -17,7 +17,7 @@ if [ ! -x "$deno" ] || [ "$("$deno" --version 2>/dev/null | sed -n '1s/^deno \([
 fi
 
 # The gateway rootfs image (rootfs/dist/), built when missing or out of date.
-(cd "$repo" && "$deno" run -A rootfs/build.ts --if-stale) >&2
+(cd "$repo" && "$deno" run -A --quiet rootfs/build.ts --if-stale) >&2
 
 "$repo/scripts/install-youki.sh"
 

@@ -75,3 +75,70 @@ export async function snapshotTree(dir: string): Promise<Record<string, string>>
   await walk(dir, "");
   return out;
 }
+
+const GOLDEN_DIR = join(import.meta.dirname!, "testdata/registry");
+
+/**
+ * Compares `actual` (with `root` replaced by `<ROOT>`) with the golden file `name` under
+ * tests/testdata/registry. `UPDATE_GOLDEN=1` rewrites the file instead.
+ */
+export async function assertGolden(name: string, actual: string, root: string): Promise<void> {
+  const normalized = actual.replaceAll(root, "<ROOT>");
+  const path = join(GOLDEN_DIR, name);
+  if (Deno.env.get("UPDATE_GOLDEN") === "1") {
+    await Deno.mkdir(GOLDEN_DIR, { recursive: true });
+    await Deno.writeTextFile(path, normalized);
+    return;
+  }
+  let expected: string;
+  try {
+    expected = await Deno.readTextFile(path);
+  } catch {
+    throw new Error(`Golden file ${path} is missing: run the test with UPDATE_GOLDEN=1`);
+  }
+  if (normalized !== expected) {
+    const { AssertionError } = await import("node:assert");
+    throw new AssertionError({
+      message: `Output differs from ${path} (UPDATE_GOLDEN=1 rewrites it)`,
+      actual: normalized,
+      expected,
+      operator: "strictEqual",
+    });
+  }
+}
+
+/** A registry with user and system entries, one shadowed, the user's active file set. */
+export async function seedRegistry(roots: RegistryRoots): Promise<void> {
+  await writeEntry(roots.user, "alpha", metadataFor("alpha", { gateway_port: 8080 }));
+  await writeEntry(roots.user, "corp", {
+    name: "corp",
+    gateway_endpoint: "https://corp.example.com:8443",
+    is_remote: true,
+    gateway_port: 8443,
+    remote_host: "ops@corp.example.com",
+    resolved_host: "10.0.0.7",
+  });
+  await writeEntry(roots.system, "corp", {
+    name: "corp",
+    gateway_endpoint: "https://gateway.corp.internal",
+    is_remote: true,
+    gateway_port: 443,
+  });
+  await writeEntry(roots.system, "edge", {
+    name: "edge",
+    gateway_endpoint: "https://edge.example.com",
+    is_remote: true,
+    gateway_port: 443,
+    auth_mode: "cloudflare_jwt",
+    edge_team_domain: "team.example.com",
+  });
+  await writeEntry(roots.system, "openshell", {
+    name: "openshell",
+    gateway_endpoint: "http://127.0.0.1:8080",
+    is_remote: false,
+    gateway_port: 0,
+    auth_mode: "plaintext",
+  });
+  await writeActive(roots.user, "alpha");
+  await writeActive(roots.system, "openshell\n");
+}

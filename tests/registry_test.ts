@@ -6,8 +6,11 @@ import {
   gatewayAuth,
   gatewayListRow,
   type GatewayMetadata,
+  gatewayMetadataSchema,
   gatewayType,
+  isPlainMetadata,
   listGateways,
+  parseGatewayMetadata,
   readGatewayMetadata,
   registryRoots,
   removeUserGateway,
@@ -699,4 +702,47 @@ Deno.test("the JSON row has upstream's keys in order, with nulls for absent host
   ]);
   assert.equal(full.active, false);
   assert.equal(full.origin, entry.metadataPath);
+});
+
+Deno.test("name length is counted in UTF-8 bytes, surrogate pairs as 4", () => {
+  assert.equal(validateGatewayName("\u{1F600}".repeat(63) + "abc"), "\u{1F600}".repeat(63) + "abc");
+  assert.throws(() => validateGatewayName("\u{1F600}".repeat(64)), /at most 255 bytes/);
+  assert.equal(validateGatewayName("\u20AC".repeat(85)), "\u20AC".repeat(85));
+  assert.throws(() => validateGatewayName("\u20AC".repeat(86)), /at most 255 bytes/);
+});
+
+Deno.test("the schema-free fast path accepts only what the schema returns unchanged", () => {
+  const base = { name: "a", gateway_endpoint: "http://h", is_remote: false, gateway_port: 0 };
+  const candidates: Record<string, unknown>[] = [
+    base,
+    { ...base, auth_mode: "oidc", remote_host: null, extra: [1, { x: 2 }] },
+    { ...base, gateway_port: 65535, vm_driver_state_dir: "/v" },
+    { ...base, gateway_port: 65536 },
+    { ...base, gateway_port: -1 },
+    { ...base, gateway_port: 1.5 },
+    { ...base, gateway_port: "1" },
+    { ...base, is_remote: 0 },
+    { ...base, name: "a/b" },
+    { ...base, name: 1 },
+    { ...base, gateway_endpoint: null },
+    { ...base, oidc_scopes: 3 },
+    { ...base, cf_team_domain: "t" },
+    { ...base, cf_auth_url: "u", edge_auth_url: "e" },
+    { gateway_endpoint: "http://h", is_remote: false, gateway_port: 0 },
+  ];
+  let fast = 0;
+  for (const candidate of candidates) {
+    const schema = gatewayMetadataSchema.safeParse(candidate);
+    if (isPlainMetadata(candidate)) {
+      fast++;
+      assert.ok(schema.success, JSON.stringify(candidate));
+      assert.deepEqual(schema.data, candidate);
+    }
+    // Either way the public parser agrees with the schema.
+    const text = JSON.stringify(candidate);
+    if (schema.success) assert.deepEqual(parseGatewayMetadata(text, "m.json"), schema.data);
+    else {assert.throws(() =>
+        parseGatewayMetadata(text, "m.json"), /Cannot parse metadata "m.json"/);}
+  }
+  assert.equal(fast, 3);
 });

@@ -26,13 +26,13 @@ export interface PackedImage {
  * @throws {RangeError} naming the entry that breaks a rule.
  * @example
  * ```ts
- * const { tarball, manifest } = await packImage([
+ * const { tarball, manifest } = packImage([
  *   { type: "directory", path: "etc", mode: 0o755 },
  *   { type: "file", path: "etc/hosts", mode: 0o644, data: new TextEncoder().encode("") },
  * ], "0".repeat(64));
  * ```
  */
-export async function packImage(entries: ImageEntry[], inputs: string): Promise<PackedImage> {
+export function packImage(entries: ImageEntry[], inputs: string): PackedImage {
   const sorted = [...entries].sort((a, b) => compareBytes(a.path, b.path));
   const directories = new Set<string>();
   const seen = new Set<string>();
@@ -75,7 +75,7 @@ export async function packImage(entries: ImageEntry[], inputs: string): Promise<
         path: entry.path,
         mode: entry.mode,
         size,
-        sha256: await sha256Hex(entry.data),
+        sha256: sha256Hex(entry.data),
       });
     }
   }
@@ -86,7 +86,7 @@ export async function packImage(entries: ImageEntry[], inputs: string): Promise<
     manifest: {
       format: 1,
       tarball: {
-        sha256: await sha256Hex(tarball),
+        sha256: sha256Hex(tarball),
         size: tarball.length,
         archiveSize: archive.length,
       },

@@ -22,7 +22,12 @@ export interface ImageSource {
  * removed and nothing else was touched. Directory modes are applied last, so images with
  * 0555 directories unpack too.
  *
- * A small reader of its own rather than node-tar: every entry is checked against the
+ * `digestChecked` skips the digest check when the caller has just done it with
+ * {@linkcode checkTarball}; `readOnly` clears every write bit of the final modes (the image
+ * modes are still what the manifest is checked against).
+ *
+ * Writes are synchronous: one entry after another, like tar, without a thread-pool hop per
+ * file. A small reader of its own rather than node-tar: every entry is checked against the
  * manifest before it is written, and it fails closed where node-tar warns and carries on.
  *
  * @throws {UserError} naming the offending entry.
@@ -32,19 +37,11 @@ export async function unpackImage(
   manifest: Manifest,
   dest: string,
   source: ImageSource,
+  options: { digestChecked?: boolean; readOnly?: boolean } = {},
 ): Promise<void> {
-  const refuse = (message: string): never => {
-    throw new UserError(`Refusing rootfs image "${source.tarball}": ${message}`, {
-      hint: "The program's embedded image is damaged or was tampered with; reinstall openshell",
-    });
-  };
-  if (tarball.length !== manifest.tarball.size) {
-    refuse(`size ${tarball.length} does not match the manifest's ${manifest.tarball.size}`);
-  }
-  const digest = await sha256Hex(tarball);
-  if (digest !== manifest.tarball.sha256) {
-    refuse(`sha256 ${digest} does not match the manifest's ${manifest.tarball.sha256}`);
-  }
+  const refuse: (message: string) => never = (message) => refuseImage(source, message);
+  if (!options.digestChecked) checkTarball(tarball, manifest, source);
+  const finalMode = (mode: number) => options.readOnly ? mode & ~0o222 : mode;
 
   let archive: Uint8Array;
   try {
@@ -88,37 +85,37 @@ export async function unpackImage(
       const path = checked.path;
       const want = expected.get(path);
       if (!want) refuse(`entry ${name}: not in the manifest`);
-      if (want!.type !== header.type) {
-        refuse(`entry ${name}: ${header.type} where the manifest has a ${want!.type}`);
+      if (want.type !== header.type) {
+        refuse(`entry ${name}: ${header.type} where the manifest has a ${want.type}`);
       }
-      if (header.type !== "symlink" && want!.mode !== header.mode) {
-        refuse(`entry ${name}: mode ${octal(header.mode)}, manifest ${octal(want!.mode)}`);
+      if (header.type !== "symlink" && want.mode !== header.mode) {
+        refuse(`entry ${name}: mode ${octal(header.mode)}, manifest ${octal(want.mode)}`);
       }
       const target = join(dest, path);
       if (header.type === "directory") {
-        await Deno.mkdir(target, { mode: 0o700 });
+        Deno.mkdirSync(target, { mode: 0o700 });
         state.directories.add(path);
-        directoryModes.push([target, header.mode]);
+        directoryModes.push([target, finalMode(header.mode)]);
       } else if (header.type === "symlink") {
-        if (want!.type === "symlink" && want!.target !== header.linkname) {
+        if (want.type === "symlink" && want.target !== header.linkname) {
           refuse(`entry ${name}: symlink target differs from the manifest`);
         }
-        await Deno.symlink(header.linkname, target);
+        Deno.symlinkSync(header.linkname, target);
       } else {
         contentBytes += header.size;
         if (contentBytes > manifest.contentSize) {
           refuse(`entry ${name}: more bytes than the manifest's ${manifest.contentSize}`);
         }
-        if (want!.type === "file" && want!.size !== header.size) {
-          refuse(`entry ${name}: ${header.size} bytes, manifest ${want!.size}`);
+        if (want.type === "file" && want.size !== header.size) {
+          refuse(`entry ${name}: ${header.size} bytes, manifest ${want.size}`);
         }
         if (at + header.size > archive.length) refuse(`entry ${name}: truncated`);
         const data = archive.subarray(at, at + header.size);
-        if (want!.type === "file" && (await sha256Hex(data)) !== want!.sha256) {
+        if (want.type === "file" && sha256Hex(data) !== want.sha256) {
           refuse(`entry ${name}: content does not match the manifest's sha256`);
         }
-        await Deno.writeFile(target, data, { createNew: true, mode: header.mode });
-        await Deno.chmod(target, header.mode);
+        Deno.writeFileSync(target, data, { createNew: true, mode: 0o600 });
+        Deno.chmodSync(target, finalMode(header.mode));
         at += padded(header.size);
       }
       state.paths.add(path);
@@ -132,12 +129,44 @@ export async function unpackImage(
     }
     const absent = manifest.files.find((file) => !state.paths.has(file.path));
     if (absent) refuse(`entry "${absent.path}" of the manifest is missing`);
-    for (const [path, mode] of directoryModes.reverse()) await Deno.chmod(path, mode);
-    await Deno.chmod(dest, 0o755);
+    for (const [path, mode] of directoryModes.reverse()) Deno.chmodSync(path, mode);
+    Deno.chmodSync(dest, finalMode(0o755));
   } catch (error) {
     await removeTree(dest);
     throw error;
   }
+}
+
+/**
+ * Checks the compressed tarball's size and sha256 against its manifest.
+ *
+ * @throws {UserError} when either differs.
+ */
+export function checkTarball(
+  tarball: Uint8Array,
+  manifest: Manifest,
+  source: ImageSource,
+): void {
+  if (tarball.length !== manifest.tarball.size) {
+    refuseImage(
+      source,
+      `size ${tarball.length} does not match the manifest's ${manifest.tarball.size}`,
+    );
+  }
+  const digest = sha256Hex(tarball);
+  if (digest !== manifest.tarball.sha256) {
+    refuseImage(
+      source,
+      `sha256 ${digest} does not match the manifest's ${manifest.tarball.sha256}`,
+    );
+  }
+}
+
+function refuseImage(source: ImageSource, message: string): never {
+  throw new UserError(`Refusing rootfs image "${source.tarball}": ${message}`, {
+    hint: "The image is damaged or was tampered with: rebuild it (`deno task build:rootfs`) " +
+      "or reinstall openshell",
+  });
 }
 
 function octal(mode: number): string {

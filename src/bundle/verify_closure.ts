@@ -16,24 +16,31 @@ export interface ClosureReport {
 }
 
 /**
- * Checks, inside the unpacked rootfs only, that `entrypoint` (a host file the launcher
- * bind-mounts at /usr/local/bin/openshell) and every ELF file in the image find their
- * interpreter and DT_NEEDED libraries in the rootfs with matching ELF class and machine.
+ * The launcher's pre-flight check: whether `entrypoint` (a host file the launcher
+ * bind-mounts at /usr/local/bin/openshell) finds its interpreter and every DT_NEEDED
+ * library, recursively, inside the unpacked rootfs with matching ELF class and machine.
+ * Looks only inside `rootfsPath` (and at `entrypoint` itself); a few milliseconds.
  *
  * @example
  * ```ts
  * const { ok, missing } = await verifyClosure(rootfs, Deno.execPath());
+ * if (!ok) throw new Error(`missing: ${missing.join(", ")}`);
  * ```
  */
 export async function verifyClosure(
   rootfsPath: string,
   entrypoint: string,
 ): Promise<{ ok: boolean; missing: string[] }> {
-  const { ok, missing } = await verifyImage(rootfsPath, entrypoint);
-  return { ok, missing };
+  const closure = await resolveClosure(new RootView(rootfsPath), [
+    { path: PROGRAM_MOUNT_POINT, hostPath: entrypoint },
+  ]);
+  return { ok: closure.missing.length === 0, missing: closure.missing };
 }
 
-/** {@linkcode verifyClosure} with the details `bundle verify` prints. */
+/**
+ * What `bundle verify` checks: {@linkcode verifyClosure} for `entrypoint`, and the same for
+ * every ELF file in the image, with the details it prints.
+ */
 export async function verifyImage(rootfsPath: string, entrypoint: string): Promise<ClosureReport> {
   const roots: ClosureRoot[] = [{ path: PROGRAM_MOUNT_POINT, hostPath: entrypoint }];
   for (const path of await listElfFiles(rootfsPath)) {

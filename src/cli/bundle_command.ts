@@ -22,9 +22,10 @@ function cacheOptions(): RootfsCacheOptions {
 
 /** The `openshell bundle` command. */
 export function bundleCommand() {
-  const bundle = new Command("bundle").description(
-    "Inspect and manage the embedded gateway rootfs",
-  );
+  // addCommand() does not pass the program's exitOverride down; subcommands copy it from here.
+  const bundle = new Command("bundle")
+    .description("Inspect and manage the embedded gateway rootfs")
+    .exitOverride();
 
   bundle.command("inspect")
     .description("Show the embedded rootfs image: digest, size, files, cache path")

@@ -30,7 +30,16 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(bundleCommand())
     .addCommand(termCommand());
+  inheritSettings(program);
   return program as unknown as Command;
+}
+
+// addCommand() does not copy exitOverride/configureOutput into prebuilt subcommands.
+function inheritSettings(parent: { commands: readonly unknown[] }): void {
+  for (const child of parent.commands as Command[]) {
+    child.copyInheritedSettings(parent as Command);
+    inheritSettings(child);
+  }
 }
 
 /**

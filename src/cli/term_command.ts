@@ -1,6 +1,44 @@
 import { Command } from "@commander-js/extra-typings";
+import denoJson from "../../deno.json" with { type: "json" };
+import { ACTIVE_GATEWAY_VARIABLE, registryRoots } from "../registry/mod.ts";
+import { UserError } from "../user_error.ts";
+import { effectiveUid, processEnv } from "../xdg_dirs.ts";
+import { colorEnabled, printWarning } from "./output.ts";
+import { termRegistry } from "./term/registry_view.ts";
 
-/** The `openshell term` command. */
+const KEYS_HELP = `
+Keys:
+  up/down, j/k   move (g/G, Home/End, PgUp/PgDn jump)
+  Enter          make the selected gateway active (the user active_gateway, like gateway select)
+  d              remove the selected user gateway after a y/n confirmation
+  r              re-read the registry and check every gateway now
+  ?              help
+  q, Ctrl-C      quit and restore the terminal
+
+The registry is re-read every 2 s; STATUS comes from GET <endpoint>/healthz.
+Needs a terminal; for scripts use \`openshell gateway list -o json\`.`;
+
+/** The `openshell term` command: the full-screen terminal UI. */
 export function termCommand() {
-  return new Command("term").description("Full-screen terminal view of gateways");
+  return new Command("term")
+    .description("Full-screen terminal view of gateways: where each comes from, whether it answers")
+    .addHelpText("after", KEYS_HELP)
+    .action(async (_options, command) => {
+      const { gateway } = command.optsWithGlobals() as { gateway?: string };
+      for (const [stream, file] of [["stdout", Deno.stdout], ["stdin", Deno.stdin]] as const) {
+        if (!file.isTerminal()) {
+          throw new UserError(`The terminal UI needs a terminal: ${stream} is not a TTY`, {
+            hint: "Use `openshell gateway list` to print the gateways (`-o json` for scripts)",
+          });
+        }
+      }
+      const roots = registryRoots(processEnv, effectiveUid(), printWarning);
+      // Loaded here so that other commands do not pay for the terminal library.
+      const { runTerm } = await import("./term/term_app.ts");
+      await runTerm({
+        version: denoJson.version,
+        registry: termRegistry(roots, { flag: gateway, env: processEnv(ACTIVE_GATEWAY_VARIABLE) }),
+        color: colorEnabled("stdout"),
+      });
+    });
 }

@@ -42,24 +42,31 @@ export function gatewayListRow(
   options: GatewayListRowOptions = {},
 ): GatewayListRow {
   const { metadata } = entry;
-  const row: GatewayListRow = {
+  if (!options.showOrigin && !options.all) {
+    return {
+      active: !entry.shadowed && entry.name === options.active,
+      auth: gatewayAuth(metadata),
+      endpoint: metadata.gateway_endpoint,
+      is_remote: metadata.is_remote,
+      name: entry.name,
+      remote_host: metadata.remote_host ?? null,
+      resolved_host: metadata.resolved_host ?? null,
+      source: entry.source,
+      type: gatewayType(metadata),
+    };
+  }
+  // Built in key order (upstream's alphabetical order), the optional keys in their places.
+  return {
     active: !entry.shadowed && entry.name === options.active,
     auth: gatewayAuth(metadata),
     endpoint: metadata.gateway_endpoint,
     is_remote: metadata.is_remote,
     name: entry.name,
+    ...(options.showOrigin ? { origin: entry.metadataPath } : {}),
     remote_host: metadata.remote_host ?? null,
     resolved_host: metadata.resolved_host ?? null,
+    ...(options.all ? { shadowed: entry.shadowed } : {}),
     source: entry.source,
     type: gatewayType(metadata),
   };
-  if (options.showOrigin) row.origin = entry.metadataPath;
-  if (options.all) row.shadowed = entry.shadowed;
-  return sortKeys(row);
-}
-
-function sortKeys(row: GatewayListRow): GatewayListRow {
-  return Object.fromEntries(
-    Object.entries(row).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  ) as unknown as GatewayListRow;
 }

@@ -74,9 +74,44 @@ export function parseGatewayMetadata(text: string, path: string): GatewayMetadat
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw metadataError(path, `expected a JSON object, found ${describeJson(json)}`);
   }
+  if (isPlainMetadata(json)) return json;
   const result = gatewayMetadataSchema.safeParse(json);
   if (result.success) return result.data;
   throw metadataError(path, result.error.issues.map(describeIssue).join("; "));
+}
+
+const OPTIONAL_TEXT_FIELDS = new Set([
+  "remote_host",
+  "resolved_host",
+  "auth_mode",
+  "edge_team_domain",
+  "edge_auth_url",
+  "oidc_issuer",
+  "oidc_client_id",
+  "oidc_audience",
+  "oidc_scopes",
+  "vm_driver_state_dir",
+]);
+
+/**
+ * Whether `value` already is what the schema would return, unchanged: the common case,
+ * checked without the schema because a cold schema parse costs more than reading the file.
+ * Anything unusual (aliases, wrong types) goes through the schema for its messages.
+ */
+export function isPlainMetadata(value: object): value is GatewayMetadata {
+  const record = value as Record<string, unknown>;
+  if (typeof record.name !== "string" || !isValidGatewayName(record.name)) return false;
+  if (typeof record.gateway_endpoint !== "string" || typeof record.is_remote !== "boolean") {
+    return false;
+  }
+  const port = record.gateway_port;
+  if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) return false;
+  for (const key in record) {
+    if (key === "cf_team_domain" || key === "cf_auth_url") return false;
+    const text = record[key];
+    if (OPTIONAL_TEXT_FIELDS.has(key) && text !== null && typeof text !== "string") return false;
+  }
+  return true;
 }
 
 /**

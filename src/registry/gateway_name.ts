@@ -37,7 +37,7 @@ function gatewayNameProblem(name: string): string | undefined {
   if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
     return "expected a single path component";
   }
-  if (new TextEncoder().encode(name).length > MAX_GATEWAY_NAME_BYTES) {
+  if (name.length * 3 > MAX_GATEWAY_NAME_BYTES && utf8Length(name) > MAX_GATEWAY_NAME_BYTES) {
     return `expected a single path component of at most ${MAX_GATEWAY_NAME_BYTES} bytes`;
   }
   return undefined;
@@ -45,6 +45,24 @@ function gatewayNameProblem(name: string): string | undefined {
 
 // deno-lint-ignore no-control-regex
 const CONTROL_CHARACTERS = /[\x00-\x1f\x7f]/g;
+
+/** UTF-8 length of `text` (a lone surrogate counts as the 3 bytes of U+FFFD). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
 
 /** The name as shown in messages: control characters escaped, very long names shortened. */
 function displayName(name: string): string {

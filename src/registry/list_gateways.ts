@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { UserError } from "../user_error.ts";
 import { fileError, gatewaysDirPath, readMetadataFile } from "./_layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
@@ -92,7 +91,14 @@ function listGatewaysNow(roots: RegistryRoots, options: ListGatewaysOptions): Ga
   for (const scanned of user) {
     collect(scanned, "user", systemPathByDir.get(scanned.dir), false, entries, problems);
   }
-  entries.sort(compareEntries);
+  // Code-unit order equals code-point order unless a name holds U+D800..U+FFFF.
+  const compareNames = entries.some((e) => BEYOND_SURROGATES.test(e.name))
+    ? compareText
+    : compareUnits;
+  entries.sort((a, b) =>
+    compareNames(a.name, b.name) || Number(a.shadowed) - Number(b.shadowed) ||
+    compareSource(a.source, b.source)
+  );
   problems.sort((a, b) => compareText(a.name, b.name) || compareSource(a.source, b.source));
   return { entries, problems };
 }
@@ -136,7 +142,7 @@ function scanRoot(root: string): Scanned[] {
   }
   const scanned: Scanned[] = [];
   for (const name of names) {
-    const path = join(dir, name, "metadata.json");
+    const path = `${dir}/${name}/metadata.json`; // dir is already normalised
     const read = readMetadataFile(path);
     if (read.kind !== "missing") scanned.push({ dir: name, path, read });
   }
@@ -151,9 +157,10 @@ function listError(dir: string, error: unknown): UserError {
   });
 }
 
-function compareEntries(a: GatewayEntry, b: GatewayEntry): number {
-  return compareText(a.name, b.name) || Number(a.shadowed) - Number(b.shadowed) ||
-    compareSource(a.source, b.source);
+const BEYOND_SURROGATES = /[\ud800-\uffff]/;
+
+function compareUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Code-point order, as Rust's `str` ordering (not JavaScript's UTF-16 code-unit order). */

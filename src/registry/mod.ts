@@ -31,6 +31,7 @@ export {
   gatewayMetadataSchema,
   type GatewaySource,
   gatewayType,
+  isPlainMetadata,
   parseGatewayMetadata,
   serializeGatewayMetadata,
 } from "./gateway_metadata.ts";

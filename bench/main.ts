@@ -1,0 +1,26 @@
+/**
+ * Runs every benchmark: each `bench/<area>_bench.ts` exports one async function (its default
+ * export, or its only exported function) that measures its area and prints ratios against a
+ * baseline measured in the same run.
+ *
+ * `deno task bench` runs them all; `deno task bench <area>` only those whose name contains
+ * `<area>`.
+ *
+ * @module
+ */
+const filter = Deno.args[0] ?? "";
+const dir = new URL(".", import.meta.url);
+const files = [...Deno.readDirSync(dir)]
+  .map((entry) => entry.name)
+  .filter((name) => name.endsWith("_bench.ts") && name.includes(filter))
+  .sort();
+for (const name of files) {
+  const module: Record<string, unknown> = await import(new URL(name, dir).href);
+  const functions = Object.values(module).filter((value) => typeof value === "function");
+  const run = typeof module.default === "function" ? module.default : functions[0];
+  if (typeof run !== "function" || (module.default === undefined && functions.length !== 1)) {
+    throw new TypeError(`bench/${name} must export one benchmark function`);
+  }
+  console.log(`\n## ${name.replace(/_bench\.ts$/, "")}`);
+  await run();
+}

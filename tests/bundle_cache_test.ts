@@ -1,0 +1,340 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseManifest } from "../src/bundle/manifest.ts";
+import { packImage } from "../src/bundle/pack_image.ts";
+import { createSandbox, MAIN, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import {
+  ensureImageBuilt,
+  largeImageEntries,
+  listTree,
+  writeImage,
+} from "./testdata/bundle/fixtures.ts";
+
+const DIST = join(REPO, "rootfs/dist");
+
+async function realManifest() {
+  await ensureImageBuilt();
+  const path = join(DIST, "manifest.json");
+  return parseManifest(await Deno.readTextFile(path), path);
+}
+
+async function writeLargeImage(sandbox: Sandbox): Promise<{ dir: string; digest: string }> {
+  const image = packImage(largeImageEntries(6000), "0".repeat(64));
+  const dir = join(sandbox.root, "large-image");
+  await writeImage(dir, image);
+  return { dir, digest: image.manifest.tarball.sha256 };
+}
+
+function modeOf(info: Deno.FileInfo): number {
+  return (info.mode ?? 0) & 0o7777;
+}
+
+Deno.test("bundle inspect and unpack: a read-only, content-addressed cache entry", async () => {
+  await using sandbox = await createSandbox();
+  const manifest = await realManifest();
+  const digest = manifest.tarball.sha256;
+  const entry = join(sandbox.cache, "openshell/rootfs", digest);
+
+  const before = await runCli(sandbox, ["bundle", "inspect", "-o", "json"]);
+  assert.equal(before.code, 0, before.stderr);
+  assert.deepEqual(JSON.parse(before.stdout), {
+    digest,
+    size: manifest.tarball.size,
+    files: manifest.fileCount,
+    contentSize: manifest.contentSize,
+    tarball: join(DIST, "rootfs.tar.gz"),
+    manifest: join(DIST, "manifest.json"),
+    cachePath: join(entry, "rootfs"),
+    unpacked: false,
+  });
+
+  const unpack = await runCli(sandbox, ["bundle", "unpack"]);
+  assert.equal(unpack.code, 0, unpack.stderr);
+  assert.equal(unpack.stdout, `${join(entry, "rootfs")}\n`);
+  assert.match(unpack.stderr, /Unpacking the gateway rootfs/);
+
+  const again = await runCli(sandbox, ["bundle", "unpack", "-o", "json"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout), { path: join(entry, "rootfs"), digest });
+  assert.equal(again.stderr, "", "a cache hit does no work and says nothing");
+
+  const after = await runCli(sandbox, ["bundle", "inspect"]);
+  assert.match(after.stdout, /unpacked: {3}yes/);
+  assert.match(after.stdout, new RegExp(`digest: {5}${digest}`));
+
+  assert.equal(modeOf(await Deno.stat(join(sandbox.cache, "openshell/rootfs"))), 0o755);
+  assert.equal(modeOf(await Deno.stat(entry)), 0o555);
+  for (const file of manifest.files) {
+    const info = await Deno.lstat(join(entry, "rootfs", file.path));
+    if (file.type === "symlink") continue;
+    assert.equal(modeOf(info), file.mode & ~0o222, file.path);
+    assert.equal(modeOf(info) & 0o005, 0o005 & file.mode, `${file.path} is readable by others`);
+  }
+  assert.deepEqual(
+    await listTree(join(sandbox.cache, "openshell/rootfs")),
+    [
+      digest,
+      `${digest}/manifest.json`,
+      `${digest}/rootfs`,
+      ...manifest.files.map((file) => `${digest}/rootfs/${file.path}`),
+    ].sort(),
+  );
+});
+
+Deno.test("a damaged cache entry is detected and rebuilt", async (t) => {
+  await using sandbox = await createSandbox();
+  const manifest = await realManifest();
+  const rootfs = join(sandbox.cache, "openshell/rootfs", manifest.tarball.sha256, "rootfs");
+  const libDir = join(rootfs, "lib/x86_64-linux-gnu");
+  const damages: [string, () => Promise<void>][] = [
+    ["missing file", () => Deno.remove(join(libDir, "libm.so.6"))],
+    ["changed size", () => Deno.writeTextFile(join(libDir, "libc.so.6"), "short")],
+    ["changed mode", () => Deno.chmod(join(libDir, "libdl.so.2"), 0o600)],
+  ];
+  for (const [name, damage] of damages) {
+    await t.step(name, async () => {
+      const first = await runCli(sandbox, ["bundle", "unpack"]);
+      assert.equal(first.code, 0, first.stderr);
+      await Deno.chmod(libDir, 0o755);
+      await Deno.chmod(join(libDir, "libc.so.6"), 0o644);
+      await damage();
+      const inspect = await runCli(sandbox, ["bundle", "inspect", "-o", "json"]);
+      assert.equal(JSON.parse(inspect.stdout).unpacked, false);
+      const rebuilt = await runCli(sandbox, ["bundle", "unpack"]);
+      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      assert.match(rebuilt.stderr, /Rebuilding damaged rootfs cache entry/);
+      const verified = await runCli(sandbox, ["bundle", "inspect", "-o", "json"]);
+      assert.equal(JSON.parse(verified.stdout).unpacked, true);
+      assert.deepEqual(
+        (await Array.fromAsync(Deno.readDir(join(sandbox.cache, "openshell/rootfs")))).map((e) =>
+          e.name
+        ),
+        [manifest.tarball.sha256],
+      );
+    });
+  }
+});
+
+Deno.test("bundle gc removes other digests and leftovers of dead processes only", async () => {
+  await using sandbox = await createSandbox();
+  const manifest = await realManifest();
+  const cacheDir = join(sandbox.cache, "openshell/rootfs");
+  assert.equal((await runCli(sandbox, ["bundle", "unpack"])).code, 0);
+  const other = join(cacheDir, "a".repeat(64));
+  await Deno.mkdir(join(other, "rootfs/ro"), { recursive: true });
+  await Deno.writeTextFile(join(other, "rootfs/ro/file"), "x");
+  await Deno.chmod(join(other, "rootfs/ro"), 0o555);
+  await Deno.chmod(other, 0o555);
+  const finished = new Deno.Command("true").spawn();
+  await finished.status;
+  const deadTemp = join(cacheDir, `.tmp-aaaaaaaaaaaa-${finished.pid}-deadbeef`);
+  const liveTemp = join(cacheDir, `.tmp-aaaaaaaaaaaa-${Deno.pid}-cafecafe`);
+  await Deno.mkdir(join(deadTemp, "rootfs"), { recursive: true });
+  await Deno.mkdir(liveTemp);
+  await Deno.writeTextFile(join(cacheDir, "unrelated-file"), "kept");
+
+  const gc = await runCli(sandbox, ["bundle", "gc", "-o", "json"]);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.deepEqual(JSON.parse(gc.stdout), { removed: [deadTemp, other] });
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(cacheDir))).map((entry) => entry.name).sort(),
+    [liveTemp.slice(cacheDir.length + 1), manifest.tarball.sha256, "unrelated-file"].sort(),
+  );
+  const inspect = await runCli(sandbox, ["bundle", "inspect", "-o", "json"]);
+  assert.equal(JSON.parse(inspect.stdout).unpacked, true);
+
+  const text = await runCli(sandbox, ["bundle", "gc"]);
+  assert.equal(text.code, 0);
+  assert.equal(text.stdout, "");
+  assert.match(text.stderr, /Removed 0 cache entries/);
+});
+
+Deno.test("an image that does not match its manifest is refused, cached or not", async () => {
+  await using sandbox = await createSandbox();
+  await ensureImageBuilt();
+  const image = join(sandbox.root, "image");
+  await Deno.mkdir(image);
+  const tarball = await Deno.readFile(join(DIST, "rootfs.tar.gz"));
+  await Deno.writeFile(join(image, "rootfs.tar.gz"), tarball);
+  await Deno.copyFile(join(DIST, "manifest.json"), join(image, "manifest.json"));
+  const env = { OPENSHELL_ROOTFS_IMAGE: image };
+  const coldCache = join(sandbox.root, "cold-cache");
+  const refusal =
+    /\nerror: Refusing rootfs image ".*rootfs\.tar\.gz": sha256 [0-9a-f]{64} does not match the manifest's [0-9a-f]{64}\nhint: /;
+
+  assert.equal((await runCli(sandbox, ["bundle", "unpack"], { env })).code, 0);
+  tarball[1000] = tarball[1000]! ^ 0x55;
+  await Deno.writeFile(join(image, "rootfs.tar.gz"), tarball);
+
+  const cached = await runCli(sandbox, ["bundle", "unpack"], { env });
+  assert.equal(cached.code, 1);
+  assert.equal(cached.stdout, "");
+  assert.match(`\n${cached.stderr}`, refusal);
+
+  const cold = await runCli(sandbox, ["bundle", "unpack"], {
+    env: { ...env, XDG_CACHE_HOME: coldCache },
+  });
+  assert.equal(cold.code, 1);
+  assert.equal(cold.stdout, "");
+  assert.match(`\n${cold.stderr}`, refusal);
+  assert.deepEqual(await listTree(coldCache).catch(() => []), []);
+
+  await Deno.remove(join(image, "manifest.json"));
+  const missing = await runCli(sandbox, ["bundle", "inspect"], { env });
+  assert.equal(missing.code, 1);
+  assert.match(
+    missing.stderr,
+    /error: The gateway rootfs image is missing: ".*manifest\.json" not found/,
+  );
+  assert.match(missing.stderr, /hint: Build it with `deno task build:rootfs`/);
+});
+
+Deno.test("several processes unpacking the same image at once end with one valid entry", async () => {
+  await using sandbox = await createSandbox();
+  const { dir, digest } = await writeLargeImage(sandbox);
+  const env = { OPENSHELL_ROOTFS_IMAGE: dir };
+  const results = await Promise.all(
+    [1, 2, 3].map(() => runCli(sandbox, ["bundle", "unpack"], { env })),
+  );
+  const path = join(sandbox.cache, "openshell/rootfs", digest, "rootfs");
+  for (const result of results) {
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${path}\n`);
+  }
+  assert.ok(
+    results.filter((result) => /Unpacking/.test(result.stderr)).length >= 2,
+    "the processes did not overlap",
+  );
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(join(sandbox.cache, "openshell/rootfs")))).map((e) =>
+      e.name
+    ),
+    [digest],
+  );
+  const inspect = await runCli(sandbox, ["bundle", "inspect", "-o", "json"], { env });
+  assert.equal(JSON.parse(inspect.stdout).unpacked, true);
+});
+
+Deno.test("an unpack killed mid-way leaves no entry, and the next unpack succeeds", async () => {
+  await using sandbox = await createSandbox();
+  const { dir, digest } = await writeLargeImage(sandbox);
+  const env = { OPENSHELL_ROOTFS_IMAGE: dir };
+  const cacheDir = join(sandbox.cache, "openshell/rootfs");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, "bundle", "unpack"],
+    env: { ...sandbox.env, ...env },
+    clearEnv: true,
+    cwd: sandbox.root,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let temp: string | undefined;
+  try {
+    const deadline = Date.now() + 30_000;
+    while (temp === undefined && Date.now() < deadline) {
+      const names = await Array.fromAsync(Deno.readDir(cacheDir)).catch(() => []);
+      const candidate = names.find((entry) => entry.name.startsWith(".tmp-"));
+      const data = candidate && join(cacheDir, candidate.name, "rootfs/data/0");
+      if (data && (await Array.fromAsync(Deno.readDir(data)).catch(() => [])).length > 10) {
+        temp = candidate.name;
+      } else await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    child.kill("SIGKILL");
+  }
+  const status = await child.status;
+  assert.ok(temp, "the unpack never started writing");
+  assert.equal(status.signal, "SIGKILL", "the unpack finished before it could be interrupted");
+  const leftovers = (await Array.fromAsync(Deno.readDir(cacheDir))).map((entry) => entry.name);
+  assert.deepEqual(leftovers, [temp], "only the interrupted temp dir exists, no cache entry");
+
+  const retry = await runCli(sandbox, ["bundle", "unpack"], { env });
+  assert.equal(retry.code, 0, retry.stderr);
+  assert.equal(retry.stdout, `${join(cacheDir, digest, "rootfs")}\n`);
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(cacheDir))).map((e) => e.name), [digest]);
+  const inspect = await runCli(sandbox, ["bundle", "inspect", "-o", "json"], { env });
+  assert.equal(JSON.parse(inspect.stdout).unpacked, true);
+});
+
+const TEST_USER = "openshell-test";
+const testUser = (() => {
+  if (Deno.uid() !== 0) return undefined;
+  try {
+    const output = new Deno.Command("id", { args: ["-u", TEST_USER], stderr: "null" }).outputSync();
+    return output.success ? Number(new TextDecoder().decode(output.stdout).trim()) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+if (testUser === undefined) {
+  console.error(
+    `not root or no "${TEST_USER}" user (scripts/setup.sh --test): ordinary-user cache test skipped`,
+  );
+}
+
+Deno.test(
+  "an ordinary user's read-only entries are replaced and collected without root's override",
+  {
+    ignore: testUser === undefined,
+  },
+  async () => {
+    await using sandbox = await createSandbox({ mode: 0o755 });
+    const manifest = await realManifest();
+    const uid = testUser!;
+    await Deno.chown(sandbox.cache, uid, uid);
+    const asUser = async (args: string[]) => {
+      const output = await new Deno.Command("runuser", {
+        args: [
+          "-u",
+          TEST_USER,
+          "--",
+          "env",
+          ...Object.entries(sandbox.env).map(([k, v]) => `${k}=${v}`),
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--quiet",
+          MAIN,
+          ...args,
+        ],
+        clearEnv: true,
+        cwd: sandbox.cache,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const decoder = new TextDecoder();
+      return {
+        code: output.code,
+        stdout: decoder.decode(output.stdout),
+        stderr: decoder.decode(output.stderr),
+      };
+    };
+    const cacheDir = join(sandbox.cache, "openshell/rootfs");
+    const entry = join(cacheDir, manifest.tarball.sha256);
+
+    const unpack = await asUser(["bundle", "unpack"]);
+    assert.equal(unpack.code, 0, unpack.stderr);
+    const info = await Deno.stat(join(entry, "rootfs/etc"));
+    assert.equal(info.uid, uid);
+    assert.equal(modeOf(info), 0o555);
+
+    const other = join(cacheDir, "c".repeat(64));
+    await Deno.mkdir(join(other, "rootfs/ro"), { recursive: true });
+    for (const path of [other, join(other, "rootfs"), join(other, "rootfs/ro")]) {
+      await Deno.chown(path, uid, uid);
+      await Deno.chmod(path, 0o555);
+    }
+    const gc = await asUser(["bundle", "gc", "-o", "json"]);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.deepEqual(JSON.parse(gc.stdout), { removed: [other] });
+
+    await Deno.remove(join(entry, "rootfs/etc/hosts"));
+    const rebuilt = await asUser(["bundle", "unpack"]);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.match(rebuilt.stderr, /Rebuilding damaged rootfs cache entry .*"etc\/hosts" is missing/);
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(cacheDir))).map((e) => e.name), [
+      manifest.tarball.sha256,
+    ]);
+    assert.equal((await Deno.stat(join(entry, "rootfs/etc/hosts"))).uid, uid);
+  },
+);

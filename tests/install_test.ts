@@ -1,0 +1,671 @@
+/**
+ * install.sh, run for real into temp destdirs: the installed tree, the seeded system registry,
+ * idempotence, uninstall, dry runs and refusals of hostile input.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import denoJson from "../deno.json" with { type: "json" };
+import { createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
+
+const INSTALL_SH = join(REPO, "install.sh");
+const REGISTRY_MODULE = join(REPO, "src/registry/gateway_name.ts");
+const REGISTRY_LANDED = existsSync(join(REPO, "src/registry/mod.ts"));
+const IS_ROOT = Deno.uid() === 0;
+const decoder = new TextDecoder();
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs install.sh with `args`; the environment holds only PATH, HOME, TMPDIR and `env`. */
+async function installSh(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { asNobody?: boolean } = {},
+): Promise<Run> {
+  const base = {
+    PATH: `${join(Deno.execPath(), "..")}:/usr/sbin:/usr/bin:/sbin:/bin`,
+    HOME: env.HOME ?? "/nonexistent",
+    DENO_DIR: denoDir(),
+    NO_COLOR: "1",
+  };
+  const [cmd, cmdArgs] = options.asNobody
+    ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", INSTALL_SH, ...args]]
+    : ["sh", [INSTALL_SH, ...args]];
+  const output = await new Deno.Command(cmd, {
+    args: cmdArgs,
+    env: { ...base, ...env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+function assertOk(run: Run): void {
+  assert.equal(run.code, 0, `install.sh failed:\n${run.stderr}`);
+}
+
+/** A tiny stand-in for a compiled binary: a real executable that prints a version. */
+async function fakeBinary(dir: string): Promise<string> {
+  const path = join(dir, "openshell-binary");
+  await Deno.writeTextFile(path, "#!/bin/sh\necho 9.9.9-binary\n", { mode: 0o755 });
+  return path;
+}
+
+/** Every entry under `root`: relative path, type, mode, content digest or link target. */
+async function snapshot(root: string): Promise<Map<string, string>> {
+  const entries = new Map<string, string>();
+  if (!existsSync(root)) return entries;
+  const walk = async (dir: string, rel: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      const key = rel ? `${rel}/${entry.name}` : entry.name;
+      const info = await Deno.lstat(path);
+      const mode = ((info.mode ?? 0) & 0o7777).toString(8);
+      if (entry.isSymlink) entries.set(key, `l ${mode} ${await Deno.readLink(path)}`);
+      else if (entry.isDirectory) {
+        entries.set(key, `d ${mode}`);
+        await walk(path, key);
+      } else {
+        const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+        entries.set(
+          key,
+          `f ${mode} ${info.size} ${btoa(String.fromCharCode(...new Uint8Array(digest)))}`,
+        );
+      }
+    }
+  };
+  await walk(root, "");
+  return entries;
+}
+
+async function readMetadata(
+  path: string,
+): Promise<{ text: string; json: Record<string, unknown> }> {
+  const text = await Deno.readTextFile(path);
+  return { text, json: JSON.parse(text) };
+}
+
+function modeOf(path: string): number {
+  return (Deno.statSync(path).mode ?? 0) & 0o7777;
+}
+
+Deno.test("install.sh and the packaging scripts are shellcheck-clean", async () => {
+  const scripts = [
+    "install.sh",
+    "packaging/build_deb.sh",
+    "packaging/debian/postinst",
+    "packaging/debian/prerm",
+    "packaging/debian/postrm",
+  ];
+  const output = await new Deno.Command("shellcheck", {
+    args: ["--shell=sh", ...scripts],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, decoder.decode(output.stdout) + decoder.decode(output.stderr));
+});
+
+Deno.test("source install into a DESTDIR: program tree, wrapper and seeded registry as specified", async () => {
+  await using sandbox = await createSandbox();
+  const dest = join(sandbox.root, "dest");
+  const run = await installSh([
+    "--source",
+    "--destdir",
+    dest,
+    "--prefix",
+    "/usr",
+    "--system-dir",
+    "/etc/openshell",
+    "--gateway",
+    "local=http://127.0.0.1:8080",
+    "--gateway",
+    "corp=gw.example.com:8443",
+    "--active",
+    "corp",
+  ]);
+  assertOk(run);
+  assert.match(run.stderr, /installed openshell from source \(deno 2\.9\.6, 0\.1\.0\)/);
+
+  const lib = join(dest, "usr/lib/openshell");
+  for (const file of ["deno", "deno.json", "deno.lock", "src/main.ts", "src/cli/main.ts"]) {
+    assert.ok(existsSync(join(lib, file)), `${file} missing from ${lib}`);
+  }
+  assert.ok(existsSync(join(lib, "node_modules/commander/package.json")));
+  assert.equal(modeOf(join(lib, "deno")), 0o755);
+  assert.equal(modeOf(join(lib, "src/main.ts")), 0o644);
+  assert.equal(modeOf(join(dest, "usr/bin/openshell")), 0o755);
+  assert.equal(
+    await Deno.readTextFile(join(lib, "src/main.ts")),
+    await Deno.readTextFile(join(REPO, "src/main.ts")),
+  );
+
+  const etc = join(dest, "etc/openshell");
+  for (
+    const dir of [
+      etc,
+      join(etc, "gateways"),
+      join(etc, "gateways/local"),
+      join(etc, "gateways/corp"),
+    ]
+  ) {
+    assert.equal(modeOf(dir), 0o755, dir);
+  }
+  const local = await readMetadata(join(etc, "gateways/local/metadata.json"));
+  const expectedLocal = {
+    name: "local",
+    gateway_endpoint: "http://127.0.0.1:8080",
+    is_remote: false,
+    gateway_port: 0,
+    auth_mode: "plaintext",
+  };
+  assert.deepEqual(local.json, expectedLocal);
+  assert.equal(local.text, JSON.stringify(expectedLocal, null, 2));
+  const corp = await readMetadata(join(etc, "gateways/corp/metadata.json"));
+  assert.deepEqual(corp.json, {
+    name: "corp",
+    gateway_endpoint: "https://gw.example.com:8443",
+    is_remote: true,
+    gateway_port: 0,
+    auth_mode: "mtls",
+  });
+  assert.equal(modeOf(join(etc, "gateways/corp/metadata.json")), 0o644);
+  assert.equal(await Deno.readTextFile(join(etc, "active_gateway")), "corp");
+  assert.equal(modeOf(join(etc, "active_gateway")), 0o644);
+
+  // The wrapper runs the installed copy, wherever the tree now sits, with no repository help.
+  const version = await new Deno.Command(join(dest, "usr/bin/openshell"), {
+    args: ["--version"],
+    env: { PATH: "/usr/bin:/bin", HOME: sandbox.home, XDG_CACHE_HOME: sandbox.cache },
+    clearEnv: true,
+    cwd: "/",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(
+    decoder.decode(version.stdout).trim(),
+    denoJson.version,
+    decoder.decode(version.stderr),
+  );
+});
+
+Deno.test({
+  name: "the source install runs offline as an unprivileged user with an unwritable cache",
+  ignore: !IS_ROOT,
+  async fn() {
+    await using sandbox = await createSandbox();
+    await Deno.chmod(sandbox.root, 0o755);
+    const prefix = join(sandbox.root, "prefix");
+    assertOk(await installSh(["--source", "--prefix", prefix]));
+    // No network (a fresh network namespace), uid 65534, HOME that does not exist.
+    const output = await new Deno.Command("unshare", {
+      args: [
+        "-n",
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        join(prefix, "bin/openshell"),
+        "--help",
+      ],
+      env: { PATH: "/usr/bin:/bin", HOME: "/nonexistent" },
+      clearEnv: true,
+      cwd: "/",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, decoder.decode(output.stderr));
+    assert.match(decoder.decode(output.stdout), /Usage: openshell/);
+  },
+});
+
+Deno.test({
+  name: "the installed openshell lists the seeded gateways as system and resolves the active one",
+  ignore: !REGISTRY_LANDED,
+  async fn() {
+    await using sandbox = await createSandbox();
+    const dest = join(sandbox.root, "dest");
+    assertOk(
+      await installSh([
+        "--source",
+        "--destdir",
+        dest,
+        "--prefix",
+        "/usr",
+        "--gateway",
+        "local=http://127.0.0.1:8080",
+        "--gateway",
+        "corp=https://gw.example.com:8443",
+        "--active",
+        "corp",
+      ]),
+    );
+    const list = await new Deno.Command(join(dest, "usr/bin/openshell"), {
+      args: ["gateway", "list", "-o", "json"],
+      env: { ...sandbox.env, OPENSHELL_SYSTEM_GATEWAY_DIR: join(dest, "etc/openshell") },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(list.code, 0, decoder.decode(list.stderr));
+    const rows = JSON.parse(decoder.decode(list.stdout)) as Record<string, unknown>[];
+    assert.deepEqual(rows, [
+      {
+        active: true,
+        auth: "mtls",
+        endpoint: "https://gw.example.com:8443",
+        is_remote: true,
+        name: "corp",
+        remote_host: null,
+        resolved_host: null,
+        source: "system",
+        type: "remote",
+      },
+      {
+        active: false,
+        auth: "plaintext",
+        endpoint: "http://127.0.0.1:8080",
+        is_remote: false,
+        name: "local",
+        remote_host: null,
+        resolved_host: null,
+        source: "system",
+        type: "local",
+      },
+    ]);
+  },
+});
+
+Deno.test("a second run changes nothing and --uninstall removes exactly what was installed", async () => {
+  await using sandbox = await createSandbox();
+  const dest = join(sandbox.root, "dest");
+  // Someone else's files: a system gateway and a file in the prefix.
+  await Deno.mkdir(join(dest, "etc/openshell/gateways/theirs"), { recursive: true });
+  await Deno.writeTextFile(join(dest, "etc/openshell/gateways/theirs/metadata.json"), "{}");
+  await Deno.mkdir(join(dest, "usr/bin"), { recursive: true });
+  await Deno.writeTextFile(join(dest, "usr/bin/other-tool"), "#!/bin/sh\n", { mode: 0o755 });
+  const before = await snapshot(dest);
+
+  const args = [
+    "--source",
+    "--destdir",
+    dest,
+    "--prefix",
+    "/usr",
+    "--gateway",
+    "local=http://127.0.0.1:8080",
+    "--active",
+    "local",
+  ];
+  assertOk(await installSh(args));
+  const first = await snapshot(dest);
+  assertOk(await installSh(args));
+  assert.deepEqual(await snapshot(dest), first);
+
+  const removal = await installSh(["--uninstall", "--destdir", dest, "--prefix", "/usr"]);
+  assertOk(removal);
+  assert.match(removal.stderr, /uninstalled openshell: removed \d+ files/);
+  assert.deepEqual(await snapshot(dest), before);
+});
+
+Deno.test("--dry-run prints every file a real run writes and writes nothing", async () => {
+  await using sandbox = await createSandbox();
+  const dest = join(sandbox.root, "dest");
+  const args = [
+    "--source",
+    "--destdir",
+    dest,
+    "--prefix",
+    "/opt/os",
+    "--gateway",
+    "a=http://127.0.0.1:1",
+    "--active",
+    "a",
+  ];
+  const dry = await installSh([...args, "--dry-run"]);
+  assertOk(dry);
+  assert.equal(existsSync(dest), false, "a dry run created the destdir");
+  assert.match(dry.stderr, /dry run: .*nothing written/);
+  assertOk(await installSh(args));
+  const written = [...(await snapshot(dest)).entries()]
+    .filter(([, kind]) => !kind.startsWith("d"))
+    .map(([path]) => join(dest, path))
+    .sort();
+  assert.deepEqual(dry.stdout.trim().split("\n").sort(), written);
+
+  const dryRemoval = await installSh([
+    "--uninstall",
+    "--dry-run",
+    "--destdir",
+    dest,
+    "--prefix",
+    "/opt/os",
+  ]);
+  assertOk(dryRemoval);
+  assert.deepEqual(dryRemoval.stdout.trim().split("\n").sort(), written);
+  assert.equal((await snapshot(dest)).size > 0, true);
+});
+
+Deno.test("--binary installs the given file as the program; a later source install replaces it", async () => {
+  await using sandbox = await createSandbox();
+  const dest = join(sandbox.root, "dest");
+  const binary = await fakeBinary(sandbox.root);
+  const run = await installSh(["--binary", binary, "--destdir", dest, "--prefix", "/usr"]);
+  assertOk(run);
+  assert.match(run.stderr, /installed openshell the compiled binary/);
+  const installed = join(dest, "usr/bin/openshell");
+  assert.equal(await Deno.readTextFile(installed), await Deno.readTextFile(binary));
+  assert.equal(modeOf(installed), 0o755);
+  assert.deepEqual([...Deno.readDirSync(join(dest, "usr/lib/openshell"))].map((e) => e.name), [
+    "install-manifest",
+  ]);
+
+  assertOk(await installSh(["--source", "--destdir", dest, "--prefix", "/usr"]));
+  assert.match(
+    await Deno.readTextFile(installed),
+    /^#!\/bin\/sh\n# openshell, installed from source/,
+  );
+  assertOk(await installSh(["--binary", binary, "--destdir", dest, "--prefix", "/usr"]));
+  assert.equal(existsSync(join(dest, "usr/lib/openshell/src")), false, "source tree left behind");
+  assertOk(await installSh(["--uninstall", "--destdir", dest, "--prefix", "/usr"]));
+  assert.deepEqual([...Deno.readDirSync(dest)], []);
+});
+
+Deno.test("without --binary or --source it tries deno compile and says which install it did", async () => {
+  await using sandbox = await createSandbox();
+  const dest = join(sandbox.root, "dest");
+  const run = await installSh(["--destdir", dest, "--prefix", "/usr"]);
+  assertOk(run);
+  assert.match(run.stderr, /trying deno compile/);
+  const installed = await Deno.readFile(join(dest, "usr/bin/openshell"));
+  const isElf = decoder.decode(installed.subarray(0, 4)) === "\x7fELF";
+  if (isElf) assert.match(run.stderr, /installed openshell the compiled binary/);
+  else {
+    assert.match(run.stderr, /deno compile failed: .+\ninstalling from source instead/);
+    assert.match(run.stderr, /installed openshell from source/);
+  }
+});
+
+Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags win", async () => {
+  await using sandbox = await createSandbox();
+  const binary = await fakeBinary(sandbox.root);
+  const env = {
+    PREFIX: "/env/prefix",
+    DESTDIR: join(sandbox.root, "envdest"),
+    OPENSHELL_SYSTEM_GATEWAY_DIR: "/env/system",
+  };
+  const fromEnv = await installSh([
+    "--dry-run",
+    "--binary",
+    binary,
+    "--gateway",
+    "a=http://localhost",
+  ], env);
+  assertOk(fromEnv);
+  assert.deepEqual(fromEnv.stdout.trim().split("\n"), [
+    `${env.DESTDIR}/env/prefix/bin/openshell`,
+    `${env.DESTDIR}/env/system/gateways/a/metadata.json`,
+    `${env.DESTDIR}/env/prefix/lib/openshell/install-manifest`,
+  ]);
+  const flagDest = join(sandbox.root, "flagdest");
+  const fromFlags = await installSh([
+    "--dry-run",
+    "--binary",
+    binary,
+    "--gateway",
+    "a=http://localhost",
+    "--prefix",
+    "/flag/prefix",
+    "--destdir",
+    flagDest,
+    "--system-dir",
+    "/flag/system",
+  ], env);
+  assertOk(fromFlags);
+  assert.deepEqual(fromFlags.stdout.trim().split("\n"), [
+    `${flagDest}/flag/prefix/bin/openshell`,
+    `${flagDest}/flag/system/gateways/a/metadata.json`,
+    `${flagDest}/flag/prefix/lib/openshell/install-manifest`,
+  ]);
+  // The default prefix for an ordinary user is ~/.local; for root, /usr/local.
+  const defaults = await installSh(["--dry-run", "--binary", binary], { HOME: sandbox.home });
+  assertOk(defaults);
+  const expectedPrefix = IS_ROOT ? "/usr/local" : `${sandbox.home}/.local`;
+  assert.equal(defaults.stdout.split("\n")[0], `${expectedPrefix}/bin/openshell`);
+});
+
+Deno.test("endpoints become metadata the way gateway add derives it", async (t) => {
+  await using sandbox = await createSandbox();
+  const binary = await fakeBinary(sandbox.root);
+  const cases: [string, string, boolean, string][] = [
+    ["http://127.0.0.1:8080", "http://127.0.0.1:8080", false, "plaintext"],
+    ["gw.example.com", "https://gw.example.com", true, "mtls"],
+    ["gw.example.com:8443/base?x=1", "https://gw.example.com:8443/base?x=1", true, "mtls"],
+    ["HTTP://LocalHost:80", "http://LocalHost:80", false, "plaintext"],
+    ["https://[::1]:8443", "https://[::1]:8443", false, "mtls"],
+    ["http://[2001:db8::1]", "http://[2001:db8::1]", true, "plaintext"],
+    ["https://10.0.0.5:443", "https://10.0.0.5:443", true, "mtls"],
+    ["http://a.localhost", "http://a.localhost", false, "plaintext"],
+  ];
+  for (const [given, endpoint, isRemote, auth] of cases) {
+    await t.step(given, async () => {
+      const dest = await Deno.makeTempDir({ dir: sandbox.root });
+      assertOk(
+        await installSh([
+          "--binary",
+          binary,
+          "--destdir",
+          dest,
+          "--prefix",
+          "/usr",
+          "--gateway",
+          `g=${given}`,
+        ]),
+      );
+      const { json } = await readMetadata(join(dest, "etc/openshell/gateways/g/metadata.json"));
+      assert.deepEqual(json, {
+        name: "g",
+        gateway_endpoint: endpoint,
+        is_remote: isRemote,
+        gateway_port: 0,
+        auth_mode: auth,
+      });
+    });
+  }
+});
+
+Deno.test("gateway names are validated exactly like the CLI validates them", async (t) => {
+  await using sandbox = await createSandbox();
+  const binary = await fakeBinary(sandbox.root);
+  const cliValid = existsSync(REGISTRY_MODULE)
+    ? ((await import(REGISTRY_MODULE)) as { isValidGatewayName(name: string): boolean })
+      .isValidGatewayName
+    : undefined;
+  const cases: [string, string, boolean][] = [
+    ["plain", "corp", true],
+    ["dots inside", "a.b..c", true],
+    ["three dots", "...", true],
+    ["space and unicode", "my gateway é", true],
+    ["newline inside", "line\nbreak", true],
+    ["255 bytes", "a".repeat(255), true],
+    ["254 bytes of 2-byte characters", "é".repeat(127), true],
+    ["empty", "", false],
+    ["dot", ".", false],
+    ["dot dot", "..", false],
+    ["slash", "a/b", false],
+    ["parent path", "../etc", false],
+    ["trailing slash", "corp/", false],
+    ["256 bytes", "a".repeat(256), false],
+    ["256 bytes of 2-byte characters", "é".repeat(128), false],
+  ];
+  for (const [label, name, valid] of cases) {
+    await t.step(label, async () => {
+      if (cliValid) assert.equal(cliValid(name), valid, "the CLI disagrees with this table");
+      const dest = await Deno.makeTempDir({ dir: sandbox.root });
+      const run = await installSh([
+        "--binary",
+        binary,
+        "--destdir",
+        dest,
+        "--prefix",
+        "/usr",
+        "--gateway",
+        `${name}=http://127.0.0.1:1`,
+      ]);
+      if (valid) {
+        assertOk(run);
+        const { json } = await readMetadata(
+          join(dest, "etc/openshell/gateways", name, "metadata.json"),
+        );
+        assert.equal(json.name, name);
+        assertOk(await installSh(["--uninstall", "--destdir", dest, "--prefix", "/usr"]));
+        assert.deepEqual([...Deno.readDirSync(dest)], []);
+      } else {
+        assert.equal(run.code, 1);
+        assert.match(
+          run.stderr,
+          /^error: invalid gateway name '.*': expected a single path component/,
+        );
+        assert.deepEqual([...Deno.readDirSync(dest)], []);
+      }
+    });
+  }
+});
+
+Deno.test("hostile input is refused with a clear message before anything is written", async (t) => {
+  await using sandbox = await createSandbox();
+  const binary = await fakeBinary(sandbox.root);
+  const refusals: [string, string[], RegExp][] = [
+    ["name with a slash", ["--gateway", "a/b=http://127.0.0.1:1"], /invalid gateway name 'a\/b'/],
+    ["name that climbs", ["--gateway", "..=http://127.0.0.1:1"], /invalid gateway name '\.\.'/],
+    [
+      "active name that climbs",
+      ["--gateway", "a=http://127.0.0.1:1", "--active", "../a"],
+      /invalid gateway name '\.\.\/a'/,
+    ],
+    [
+      "endpoint that is no URL",
+      ["--gateway", "a=not a url"],
+      /invalid endpoint for gateway 'a': 'not a url'/,
+    ],
+    ["endpoint with another scheme", ["--gateway", "a=ftp://host"], /invalid endpoint/],
+    ["endpoint without a host", ["--gateway", "a=http://"], /invalid endpoint/],
+    ["endpoint with a bad port", ["--gateway", "a=http://host:99999"], /invalid endpoint/],
+    ["endpoint with credentials", ["--gateway", "a=https://user:pw@host"], /invalid endpoint/],
+    ["gateway without endpoint", ["--gateway", "a"], /--gateway expects NAME=ENDPOINT/],
+    [
+      "relative system dir",
+      ["--system-dir", "etc/openshell", "--gateway", "a=http://127.0.0.1:1"],
+      /system gateway directory must be an absolute path/,
+    ],
+    [
+      "empty system dir",
+      ["--system-dir", "", "--gateway", "a=http://127.0.0.1:1"],
+      /system gateway directory must be an absolute path/,
+    ],
+    ["relative prefix", ["--prefix", "usr/local"], /prefix must be an absolute path/],
+    [
+      "active gateway that does not exist",
+      ["--gateway", "a=http://127.0.0.1:1", "--active", "b"],
+      /active gateway 'b' is neither seeded/,
+    ],
+    ["the same gateway twice", [
+      "--gateway",
+      "a=http://127.0.0.1:1",
+      "--gateway",
+      "a=http://127.0.0.1:2",
+    ], /given twice/],
+    ["unknown option", ["--frobnicate"], /unknown option '--frobnicate'/],
+  ];
+  for (const [label, args, message] of refusals) {
+    await t.step(label, async () => {
+      const dest = join(sandbox.root, "dest");
+      const run = await installSh(["--binary", binary, "--destdir", dest, ...args], {});
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /^error: /);
+      assert.match(run.stderr, message);
+      assert.equal(existsSync(dest), false, "something was written");
+    });
+  }
+
+  await t.step("relative OPENSHELL_SYSTEM_GATEWAY_DIR", async () => {
+    const dest = join(sandbox.root, "dest");
+    const run = await installSh([
+      "--binary",
+      binary,
+      "--destdir",
+      dest,
+      "--gateway",
+      "a=http://127.0.0.1:1",
+    ], {
+      OPENSHELL_SYSTEM_GATEWAY_DIR: "relative/dir",
+    });
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^error: the system gateway directory must be an absolute path: 'relative\/dir'/,
+    );
+    assert.equal(existsSync(dest), false);
+  });
+
+  await t.step("a system entry someone else installed, with other content", async () => {
+    const dest = join(sandbox.root, "theirs");
+    const theirs = join(dest, "etc/openshell/gateways/a/metadata.json");
+    await Deno.mkdir(join(theirs, ".."), { recursive: true });
+    await Deno.writeTextFile(theirs, '{"name":"a"}');
+    const before = await snapshot(dest);
+    const run = await installSh([
+      "--binary",
+      binary,
+      "--destdir",
+      dest,
+      "--prefix",
+      "/usr",
+      "--gateway",
+      "a=http://127.0.0.1:1",
+    ]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /metadata\.json exists and was not installed by this script/);
+    assert.deepEqual(await snapshot(dest), before);
+  });
+
+  await t.step("an unwritable destination", async () => {
+    // A directory the installing user may not write to: root-owned 0755 for uid 65534, or
+    // 0555 for an ordinary user.
+    const locked = join(sandbox.root, "locked");
+    await Deno.mkdir(locked, { mode: 0o755 });
+    await Deno.chmod(sandbox.root, 0o755);
+    if (!IS_ROOT) await Deno.chmod(locked, 0o555);
+    const readableBinary = join(locked, "..", "openshell-binary");
+    await Deno.chmod(readableBinary, 0o755);
+    const run = await installSh(
+      [
+        "--binary",
+        readableBinary,
+        "--prefix",
+        join(locked, "prefix"),
+        "--gateway",
+        "a=http://127.0.0.1:1",
+        "--system-dir",
+        join(locked, "etc"),
+      ],
+      {},
+      { asNobody: IS_ROOT },
+    );
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /^error: cannot install into .*locked\/prefix\/bin: .*locked is not writable/,
+    );
+    assert.deepEqual([...Deno.readDirSync(locked)], []);
+  });
+});

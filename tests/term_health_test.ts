@@ -1,0 +1,224 @@
+import assert from "node:assert/strict";
+import { checkHealth, HealthPoller, healthzUrl } from "../src/cli/term/health_check.ts";
+import type { GatewayStatus } from "../src/cli/term/term_state.ts";
+import { join } from "node:path";
+import { createSandbox } from "./_helpers/sandbox.ts";
+
+/** A real HTTP server on a free loopback port; `handler` answers every request. */
+function serve(handler: (request: Request) => Response | Promise<Response>) {
+  const requests: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    requests.push(new URL(request.url).pathname);
+    return handler(request);
+  });
+  return {
+    endpoint: `http://127.0.0.1:${server.addr.port}`,
+    requests,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+/** A loopback port with nothing listening on it. */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+Deno.test("healthzUrl appends /healthz to the endpoint, without doubling slashes", () => {
+  assert.equal(healthzUrl("http://127.0.0.1:8080"), "http://127.0.0.1:8080/healthz");
+  assert.equal(healthzUrl("http://127.0.0.1:8080/"), "http://127.0.0.1:8080/healthz");
+  assert.equal(healthzUrl("https://gw.example/base//"), "https://gw.example/base/healthz");
+});
+
+Deno.test("a gateway answering 200 on /healthz is healthy", async () => {
+  await using server = serve((request) =>
+    new URL(request.url).pathname === "/healthz"
+      ? new Response("ok")
+      : new Response("no", { status: 404 })
+  );
+  assert.equal(await checkHealth(server.endpoint), "healthy");
+  assert.equal(await checkHealth(`${server.endpoint}/`), "healthy");
+  assert.deepEqual(server.requests, ["/healthz", "/healthz"]);
+});
+
+Deno.test("a gateway answering an error status is unhealthy", async () => {
+  await using server = serve(() => new Response("down", { status: 503 }));
+  assert.equal(await checkHealth(server.endpoint), "unhealthy");
+});
+
+Deno.test("nothing listening, a bad URL or a silent server is unreachable, within the timeout", async () => {
+  assert.equal(await checkHealth(`http://127.0.0.1:${closedPort()}`), "unreachable");
+  assert.equal(await checkHealth("not a url"), "unreachable");
+  const { promise: never, resolve: release } = Promise.withResolvers<void>();
+  await using server = serve(async () => {
+    await never;
+    return new Response("late");
+  });
+  const started = performance.now();
+  assert.equal(await checkHealth(server.endpoint, { timeoutMs: 200 }), "unreachable");
+  const elapsed = performance.now() - started;
+  release();
+  assert.ok(elapsed < 1500, `took ${elapsed} ms`);
+});
+
+Deno.test("the poller returns at once and reports each endpoint's answer later", async () => {
+  const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+  await using healthy = serve(async () => {
+    await gate;
+    return new Response("ok");
+  });
+  const dead = `http://127.0.0.1:${closedPort()}`;
+  const results: Array<[string, GatewayStatus]> = [];
+  const poller = new HealthPoller((endpoint, status) => results.push([endpoint, status]));
+  poller.poll([{ endpoint: healthy.endpoint }, { endpoint: dead }]);
+  assert.deepEqual(results, [], "poll must not wait for answers");
+  open();
+  await poller.idle();
+  poller.dispose();
+  assert.deepEqual(
+    results.sort(),
+    [[dead, "unreachable"], [healthy.endpoint, "healthy"]].sort(),
+  );
+});
+
+Deno.test("the poller does not ask an endpoint again while a check is under way", async () => {
+  const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+  await using server = serve(async () => {
+    await gate;
+    return new Response("ok");
+  });
+  const results: GatewayStatus[] = [];
+  const poller = new HealthPoller((_, status) => results.push(status));
+  poller.poll([{ endpoint: server.endpoint }, { endpoint: server.endpoint }]);
+  poller.poll([{ endpoint: server.endpoint }]);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  open();
+  await poller.idle();
+  assert.equal(server.requests.length, 1);
+  assert.deepEqual(results, ["healthy"]);
+  poller.poll([{ endpoint: server.endpoint }]);
+  await poller.idle();
+  poller.dispose();
+  assert.equal(server.requests.length, 2);
+});
+
+Deno.test("after dispose the poller reports nothing more", async () => {
+  await using server = serve(() => new Response("ok"));
+  const results: GatewayStatus[] = [];
+  const poller = new HealthPoller((_, status) => results.push(status));
+  poller.poll([{ endpoint: server.endpoint }]);
+  poller.dispose();
+  await poller.idle();
+  poller.poll([{ endpoint: server.endpoint }]);
+  await poller.idle();
+  assert.deepEqual(results, []);
+});
+
+/** A throwaway CA, and a server and a client certificate it signed, made with openssl. */
+async function makeCertificates(dir: string) {
+  const openssl = async (...args: string[]) => {
+    const output = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    })
+      .output();
+    if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl(
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=test-ca",
+  );
+  // extensions make these X.509 v3 certificates, the only version TLS clients accept
+  await Deno.writeTextFile(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\n");
+  await Deno.writeTextFile(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
+  for (const who of ["server", "client"]) {
+    await openssl(
+      "req",
+      ...ec,
+      "-keyout",
+      `${who}.key`,
+      "-out",
+      `${who}.csr`,
+      "-subj",
+      `/CN=${who}`,
+    );
+    await openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${who}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${who}.crt`,
+      "-days",
+      "1",
+      "-extfile",
+      `${who}.ext`,
+    );
+  }
+  const path = (name: string) => join(dir, name);
+  return {
+    ca: path("ca.crt"),
+    server: { cert: path("server.crt"), key: path("server.key") },
+    client: { cert: path("client.crt"), key: path("client.key") },
+  };
+}
+
+Deno.test("an HTTPS gateway signed by its own CA is healthy only with that CA", async () => {
+  await using sandbox = await createSandbox();
+  const certs = await makeCertificates(sandbox.root);
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen() {},
+    cert: await Deno.readTextFile(certs.server.cert),
+    key: await Deno.readTextFile(certs.server.key),
+  }, () => new Response("ok"));
+  try {
+    const endpoint = `https://127.0.0.1:${server.addr.port}`;
+    const missing = join(sandbox.root, "missing");
+    assert.equal(await checkHealth(endpoint), "unreachable", "an unknown CA is not trusted");
+    assert.equal(
+      await checkHealth(endpoint, { tls: { ca: missing, cert: missing, key: missing } }),
+      "unreachable",
+      "no stored material: the default trust store",
+    );
+    assert.equal(
+      await checkHealth(endpoint, { tls: { ca: certs.ca, cert: missing, key: missing } }),
+      "healthy",
+    );
+    assert.equal(
+      await checkHealth(endpoint, { tls: { ca: certs.ca, ...certs.client } }),
+      "healthy",
+      "with a client certificate",
+    );
+    const results: GatewayStatus[] = [];
+    const poller = new HealthPoller((_, status) => results.push(status));
+    poller.poll([{ endpoint, tls: { ca: certs.ca, ...certs.client } }]);
+    await poller.idle();
+    poller.dispose();
+    assert.deepEqual(results, ["healthy"]);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -1,0 +1,315 @@
+// These tests look for escape sequences on purpose.
+// deno-lint-ignore-file no-control-regex
+/**
+ * `openshell term` in a real terminal: the real CLI runs in a private tmux server against
+ * temp user and system registries and real local HTTP endpoints.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createSandbox, MAIN, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { openTmux, tmuxAvailable, type TmuxTerminal } from "./_helpers/tmux.ts";
+
+const HAVE_TMUX = tmuxAvailable();
+if (!HAVE_TMUX) console.error("tmux is not installed (scripts/setup.sh --test installs it)");
+const tmuxTest = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, ignore: !HAVE_TMUX, fn });
+
+/** Deno's first start of the UI (module loading) can be slow on a busy machine. */
+const START_MS = 30_000;
+
+async function writeGateway(
+  root: string,
+  name: string,
+  endpoint: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const gatewayDir = join(root, "gateways", name);
+  await Deno.mkdir(gatewayDir, { recursive: true });
+  const metadata = {
+    name,
+    gateway_endpoint: endpoint,
+    is_remote: false,
+    gateway_port: 0,
+    ...extra,
+  };
+  const path = join(gatewayDir, "metadata.json");
+  await Deno.writeTextFile(path, JSON.stringify(metadata, null, 2));
+  return path;
+}
+
+const userRoot = (sandbox: Sandbox) => join(sandbox.config, "openshell");
+
+/** A real gateway health endpoint on a free loopback port. */
+function healthServer() {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      new URL(request.url).pathname === "/healthz"
+        ? new Response("ok")
+        : new Response("not found", { status: 404 }),
+  );
+  return {
+    endpoint: `http://127.0.0.1:${server.addr.port}`,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+function closedEndpoint(): string {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Starts the real `openshell term` in the shell, after a line that marks the old screen. */
+async function startTerm(terminal: TmuxTerminal, args: string[] = []): Promise<void> {
+  const command = [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args, "term"].join(" ");
+  await terminal.send([`echo BEFORE-TERM; ${command}; echo EXIT=$?`, "Enter"], { literal: false });
+  await terminal.waitFor((screen) => screen.includes("NAME"), "the gateway pane", START_MS);
+}
+
+/** The pane row of gateway `name` (after the cursor and active markers). */
+const row = (screen: string, name: string) =>
+  screen.split("\n").find((text) => /^[> ][* ] /.test(text) && text.slice(3).startsWith(name)) ??
+    "";
+
+tmuxTest(
+  "term shows user and system rows with sources, health and the active marker; Enter persists the choice; q restores the terminal",
+  async () => {
+    await using sandbox = await createSandbox();
+    await using healthy = healthServer();
+    await writeGateway(userRoot(sandbox), "dev", healthy.endpoint, { auth_mode: "plaintext" });
+    await writeGateway(sandbox.system, "corp", closedEndpoint(), { is_remote: true });
+    await Deno.mkdir(join(userRoot(sandbox), "gateways", "zz-bad"), { recursive: true });
+    await Deno.writeTextFile(
+      join(userRoot(sandbox), "gateways", "zz-bad", "metadata.json"),
+      "{oops",
+    );
+    await Deno.writeTextFile(join(sandbox.system, "active_gateway"), "corp\n");
+    await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
+    await startTerm(terminal);
+
+    let screen = await terminal.waitFor(
+      (s) => s.includes("Current gateway: corp [system] (unreachable)") && /dev .*healthy/.test(s),
+      "health results and the title",
+    );
+    assert.match(
+      screen,
+      /^openshell \d+\.\d+\.\d+ · Current gateway: corp \[system\] \(unreachable\)/m,
+    );
+    assert.match(screen, /^ {3}NAME +TYPE +SOURCE +ENDPOINT +STATUS$/m);
+    assert.match(
+      row(screen, "corp"),
+      /^>\* corp +remote +system +http:\/\/127\.0\.0\.1:\d+ +unreachable$/,
+    );
+    assert.match(
+      row(screen, "dev"),
+      /^ {3}dev +local +user +http:\/\/127\.0\.0\.1:\d+ +healthy$/,
+    );
+    assert.match(row(screen, "zz-bad"), /^ {3}zz-bad +- +user +error: .+ +error$/);
+    assert.equal(await terminal.format("#{alternate_on}"), "1");
+    assert.doesNotMatch(await terminal.captureStyled(), /\x1b\[3[0-7]m/, "NO_COLOR: no colours");
+
+    await terminal.send(["Down", "Enter"]);
+    screen = await terminal.waitFor(
+      (s) => s.includes("Current gateway: dev [user] (healthy)"),
+      "dev to become current",
+    );
+    assert.match(row(screen, "dev"), /^>\* dev/);
+    assert.match(row(screen, "corp"), /^ {3}corp/);
+    assert.match(screen, /Active gateway is now 'dev'/);
+    assert.equal(await Deno.readTextFile(join(userRoot(sandbox), "active_gateway")), "dev");
+    assert.equal(
+      await Deno.readTextFile(join(sandbox.system, "active_gateway")),
+      "corp\n",
+      "the system file is never written",
+    );
+
+    // An installer adds a system gateway while the UI is open.
+    const written = Date.now();
+    await writeGateway(sandbox.system, "new-gw", healthy.endpoint);
+    screen = await terminal.waitFor((s) => /new-gw +local +system/.test(s), "the new entry", 3000);
+    assert.ok(Date.now() - written <= 3000);
+
+    await terminal.send(["q"]);
+    screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the UI to exit");
+    assert.match(screen, /EXIT=0/);
+    assert.match(screen, /BEFORE-TERM/, "the previous screen is back");
+    assert.doesNotMatch(screen, /NAME +TYPE/, "nothing of the UI is left on the main screen");
+    assert.equal(await terminal.format("#{alternate_on}"), "0");
+    assert.equal(await terminal.format("#{cursor_flag}"), "1", "the cursor is visible again");
+  },
+);
+
+tmuxTest(
+  "term refuses d on a system entry with the CLI's message; d then y removes a user entry",
+  async () => {
+    await using sandbox = await createSandbox();
+    await writeGateway(sandbox.system, "corp", closedEndpoint());
+    const mine = await writeGateway(userRoot(sandbox), "mine", closedEndpoint());
+    const keep = await writeGateway(userRoot(sandbox), "other", closedEndpoint());
+    await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
+    await startTerm(terminal);
+    await terminal.waitFor((s) => /^> {2}corp +local +system/m.test(s), "the cursor on corp");
+
+    await terminal.send(["d"]);
+    let screen = await terminal.waitFor(
+      (s) => s.includes("installed by the system and cannot be removed from user config"),
+      "the refusal",
+    );
+    // The very words `openshell gateway remove` prints for the same entry.
+    const cli = await runCli(sandbox, ["gateway", "remove", "corp"]);
+    assert.equal(cli.code, 1);
+    const cliMessage = /^error: (.*)$/m.exec(cli.stderr)?.[1] ?? "";
+    assert.match(
+      cliMessage,
+      /^Gateway 'corp' is installed by the system and cannot be removed from user config/,
+    );
+    assert.ok(screen.includes(cliMessage), `the UI shows ${JSON.stringify(cliMessage)}`);
+    assert.match(screen, /corp +local +system/, "the system entry stays listed");
+    assert.ok((await Deno.stat(join(sandbox.system, "gateways", "corp", "metadata.json"))).isFile);
+
+    await terminal.send(["j", "d"]);
+    await terminal.waitFor((s) => s.includes("Remove user gateway 'mine'? y/n"), "the question");
+    await terminal.send(["n"]);
+    await terminal.waitFor((s) => s.includes("Kept gateway 'mine'"), "the answer no");
+    assert.ok((await Deno.stat(mine)).isFile);
+
+    await terminal.send(["d"]);
+    await terminal.waitFor(
+      (s) => s.includes("Remove user gateway 'mine'? y/n"),
+      "the question again",
+    );
+    await terminal.send(["y"]);
+    screen = await terminal.waitFor(
+      (s) => s.includes("Removed gateway 'mine'") && !/ mine +local/.test(s),
+      "the removal",
+    );
+    await assert.rejects(Deno.stat(mine), Deno.errors.NotFound);
+    assert.ok((await Deno.stat(keep)).isFile);
+    assert.match(screen, /other +local +user/);
+
+    await terminal.send(["?"]);
+
+    await terminal.waitFor(
+      (s) => s.includes("Press any key to go back") && s.includes("Keys"),
+      "help",
+    );
+
+    await terminal.send(["x"]);
+
+    await terminal.waitFor(
+      (s) => s.includes("q quit") && /other +local +user/.test(s),
+      "the pane again",
+    );
+
+    await terminal.send(["r"]);
+
+    await terminal.waitFor((s) => s.includes("Registry re-read"), "the refresh");
+
+    await terminal.send(["C-c"]);
+    screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "Ctrl-C to quit");
+    assert.match(screen, /EXIT=0/);
+    assert.equal(await terminal.format("#{alternate_on}"), "0");
+  },
+);
+
+tmuxTest(
+  "term in 40 columns truncates with an ellipsis and never wraps; resizing redraws",
+  async () => {
+    await using sandbox = await createSandbox();
+    const endpoint = "https://a-rather-long-gateway-host-name.example.internal:8443";
+    await writeGateway(sandbox.system, "corp", endpoint, { is_remote: true });
+    await writeGateway(userRoot(sandbox), "local-development", closedEndpoint());
+    await Deno.writeTextFile(join(sandbox.system, "active_gateway"), "corp");
+    await using terminal = await openTmux({
+      env: sandbox.env,
+      cwd: sandbox.root,
+      columns: 40,
+      rows: 15,
+    });
+    await startTerm(terminal);
+    let screen = await terminal.waitFor((s) => s.includes("corp"), "the rows");
+    const rows = await terminal.capture();
+    for (const row of rows) assert.ok([...row].length <= 40, `too wide: ${row}`);
+    assert.match(rows[0]!, /^openshell \S+ · Current gateway: …?/);
+    assert.match(rows[0]!, /…$/, "the title is cut with an ellipsis");
+    assert.match(row(screen, "corp"), /^>\* corp +remote +system +h\S*… +(checking|unreachable)$/);
+    assert.match(row(screen, "lo"), /^ {3}lo\S*… +local +user +h\S*… +(checking|unreachable)$/);
+    // each row is one line: the rows follow each other with no continuation lines between
+    assert.match(rows[3]!, /^>\* corp /);
+    assert.match(rows[4]!, /^ {3}lo/);
+
+    await terminal.resize(120, 15);
+    screen = await terminal.waitFor(
+      (s) => s.includes(endpoint),
+      "the full endpoint after resizing",
+    );
+    assert.match(row(screen, "local-development"), /^ {3}local-development +local +user/);
+    assert.match(screen, /Current gateway: corp \[system\] \((checking|unreachable)\)/);
+
+    await terminal.send(["q"]);
+    await terminal.waitFor((s) => s.includes("EXIT=0"), "the UI to exit");
+  },
+);
+
+tmuxTest(
+  "term honours -g, uses colour without NO_COLOR and restores the terminal on SIGTERM",
+  async () => {
+    await using sandbox = await createSandbox();
+    await writeGateway(userRoot(sandbox), "dev", closedEndpoint());
+    const { NO_COLOR: _, ...env } = sandbox.env;
+    await using terminal = await openTmux({ env, cwd: sandbox.root });
+    await startTerm(terminal, ["-g", "dev"]);
+    await terminal.waitFor((s) => /dev +local +user +\S+ +unreachable/.test(s), "the row");
+    // -g decides the current gateway for this run, and the title says so.
+    await terminal.waitFor(
+      (s) => s.includes("Current gateway: dev [user] (unreachable) via --gateway"),
+      "the title naming -g",
+    );
+    // Without NO_COLOR the status is coloured (red for unreachable).
+    assert.match(await terminal.captureStyled(), /\x1b\[31munreachable/);
+    const shell = Number(await terminal.format("#{pane_pid}"));
+    const children = (await Deno.readTextFile(`/proc/${shell}/task/${shell}/children`)).trim();
+    const pid = Number(children.split(/\s+/)[0]);
+    assert.ok(pid > 0, `no child of the shell: '${children}'`);
+    Deno.kill(pid, "SIGTERM");
+    const screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the UI to exit");
+    assert.match(screen, /EXIT=0/);
+    assert.match(screen, /BEFORE-TERM/);
+    assert.equal(await terminal.format("#{alternate_on}"), "0");
+    assert.equal(await terminal.format("#{cursor_flag}"), "1");
+  },
+);
+
+tmuxTest("term refuses to run when stdin is not a terminal", async () => {
+  await using sandbox = await createSandbox();
+  await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
+  const command = [Deno.execPath(), "run", "-A", "--quiet", MAIN, "term"].join(" ");
+  await terminal.send([`${command} </dev/null; echo EXIT=$?`, "Enter"]);
+  const screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the refusal", START_MS);
+  assert.match(screen, /^error: The terminal UI needs a terminal: stdin is not a TTY$/m);
+  assert.match(screen, /^hint: .*openshell gateway list/m);
+  assert.match(screen, /EXIT=1/);
+  assert.equal(await terminal.format("#{alternate_on}"), "0");
+});
+
+Deno.test("term refuses to run when stdout is not a terminal, pointing at gateway list", async () => {
+  await using sandbox = await createSandbox();
+  const result = await runCli(sandbox, ["term"]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, "");
+  assert.match(result.stderr, /^error: The terminal UI needs a terminal: stdout is not a TTY$/m);
+  assert.match(result.stderr, /^hint: .*openshell gateway list/m);
+});
+
+Deno.test("term --help lists the keys", async () => {
+  await using sandbox = await createSandbox();
+  const result = await runCli(sandbox, ["term", "--help"]);
+  assert.equal(result.code, 0);
+  for (const needle of ["Enter", "Ctrl-C", "/healthz", "gateway list"]) {
+    assert.ok(result.stdout.includes(needle), needle);
+  }
+});
