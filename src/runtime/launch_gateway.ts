@@ -311,7 +311,7 @@ async function runtimeVerb(
 
 /** Polls `url` until it answers 200; false once `gone()` says waiting is pointless. */
 async function waitUntilHealthy(url: string, gone: () => boolean): Promise<boolean> {
-  for (let delay = 2; !gone(); delay = Math.min(delay * 2, 50)) {
+  for (let delay = 1; !gone(); delay = Math.min(delay * 2, 10)) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await response.body?.cancel();
