@@ -17,6 +17,8 @@ import { paint, printMessage, printWarning } from "./output.ts";
 
 /** The file beside a gateway's registration that marks it as made by `serve`. */
 const SERVE_MARKER = "serve.json";
+/** Signals that stop the gateway (a closed terminal too, so no container is orphaned). */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 /** The API token file in the user gateway dir. */
 const TOKEN_FILE = "token";
 
@@ -45,9 +47,9 @@ export function serveCommand() {
     .addHelpText(
       "after",
       `
-Progress goes to stderr, the gateway's JSON log lines to stdout. SIGINT or SIGTERM stops
-the gateway (SIGKILL after 10 s); the container, its bundle and its secrets are removed in
-every outcome. The gateway stays registered after exit.
+Progress goes to stderr, the gateway's JSON log lines to stdout. SIGINT, SIGTERM or
+SIGHUP stops the gateway (SIGKILL after 10 s); the container, its bundle and its secrets
+are removed in every outcome. The gateway stays registered after exit.
 
 Examples:
   openshell serve
@@ -113,7 +115,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   const stop = new AbortController();
   const onSignal = () => stop.abort();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
   try {
     const result = await launchGateway({
       name,
@@ -148,7 +150,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       hint: "Its log lines on stdout say why",
     });
   } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const signal of STOP_SIGNALS) {
       Deno.removeSignalListener(signal, onSignal);
     }
   }
