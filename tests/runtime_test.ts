@@ -170,7 +170,7 @@ Deno.test("explainRuntimeFailure: delegation remedies only for rootless cgroup d
     layout: "hybrid",
     rootless: true,
   });
-  assert.equal(gateway.message, "The gateway exited with status 1 before answering");
+  assert.equal(gateway.message, "The container exited with status 1 before the gateway answered");
 });
 
 Deno.test("stageBundle writes a 0700 bundle with 0600 config and read-only secrets; removal is complete", async () => {

@@ -314,3 +314,46 @@ Deno.test({
     await assertNothingLeft(sandbox, name);
   },
 });
+
+Deno.test({
+  name: "serve cleans up and says so when the gateway crashes or the runtime fails",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueName("crash");
+    const port = `127.0.0.1:${freePort()}`;
+    {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", port]);
+      await serve.ready();
+      Deno.kill(await gatewayPid(serve.child.pid), "SIGKILL");
+      const outcome = await serve.finished();
+      assert.equal(outcome.code, 1);
+      assert.match(
+        outcome.stderr,
+        new RegExp(`error: Gateway "${name}" exited on its own with status \\d+`),
+      );
+      await assertNothingLeft(sandbox, name);
+    }
+    const fake = join(sandbox.root, "broken-runtime");
+    await Deno.writeTextFile(
+      fake,
+      "#!/bin/sh\necho 'ERROR youki: cannot frobnicate the bundle' >&2\nexit 3\n",
+      { mode: 0o755 },
+    );
+    await using broken = startServe(sandbox, [
+      "--name",
+      name,
+      "--listen",
+      port,
+      "--runtime-path",
+      fake,
+    ]);
+    const failed = await broken.finished();
+    assert.equal(failed.code, 1);
+    assert.match(
+      failed.stderr,
+      /error: OCI runtime youki failed with status 3: ERROR youki: cannot frobnicate the bundle/,
+    );
+    await assertNothingLeft(sandbox, name);
+  },
+});
