@@ -12,7 +12,7 @@ if (import.meta.main) {
   }
   if (Deno.args[0] === "serve") {
     // serve's start-up time matters: it does not load the other commands.
-    const { runServeCli } = await import("./cli/serve_command.ts");
+    const { runServeCli } = await import("./cli/serve_action.ts");
     Deno.exit(await runServeCli(Deno.args.slice(1)));
   }
   const { runCli } = await import("./cli/main.ts");

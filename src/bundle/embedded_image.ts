@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
-import type { ImageSource } from "./unpack_image.ts";
+import type { ImageSource } from "./tarball_check.ts";
 
 /** The environment variable naming a directory with another image to use instead. */
 export const IMAGE_DIR_VARIABLE = "OPENSHELL_ROOTFS_IMAGE";

@@ -12,7 +12,7 @@ import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
 import { imageSource, loadManifest, readTarball } from "./embedded_image.ts";
 import { formatManifest, type Manifest } from "./manifest.ts";
 import { removeTree } from "./remove_tree.ts";
-import { checkTarball, unpackImage } from "./unpack_image.ts";
+import { checkTarball } from "./tarball_check.ts";
 
 /** Options for {@linkcode ensureRootfs} and the other cache functions. */
 export interface RootfsCacheOptions {
@@ -31,6 +31,17 @@ export interface RootfsEntry {
 const DIGEST = /^[0-9a-f]{64}$/;
 const TEMP_PREFIX = ".tmp-";
 const TRASH_PREFIX = ".trash-";
+
+/**
+ * Where {@linkcode ensureRootfs} puts the embedded image's tree, found without checking or
+ * unpacking anything (so work on it can start alongside those checks).
+ *
+ * @throws {UserError} when the manifest is missing or malformed.
+ */
+export async function rootfsEntryPath(env: EnvLookup, uid: number): Promise<string> {
+  const manifest = await loadManifest(imageSource(env));
+  return join(rootfsCacheDir(env, uid), manifest.tarball.sha256, "rootfs");
+}
 
 /** The cache directory holding every rootfs entry. */
 export function rootfsCacheDir(env: EnvLookup, uid: number): string {
@@ -52,21 +63,32 @@ export function rootfsCacheDir(env: EnvLookup, uid: number): string {
  * ```
  */
 export async function ensureRootfs(options: RootfsCacheOptions): Promise<RootfsEntry> {
+  const { path, digest } = await readyRootfsEntry(options);
+  return { path, digest };
+}
+
+/**
+ * {@linkcode ensureRootfs}, also telling whether the entry was already there and intact
+ * (`reused`) rather than unpacked by this call.
+ */
+export async function readyRootfsEntry(
+  options: RootfsCacheOptions,
+): Promise<RootfsEntry & { reused: boolean }> {
   const source = imageSource(options.env);
   const manifest = await loadManifest(source);
   const digest = manifest.tarball.sha256;
   const cacheDir = rootfsCacheDir(options.env, options.uid);
   const entry = join(cacheDir, digest);
-  const result = { path: join(entry, "rootfs"), digest };
+  const result = { path: join(entry, "rootfs"), digest, reused: false };
   // The digest is checked on every use, so a tampered image is refused even when cached.
   const [tarball, problem] = await Promise.all([
-    readTarball(source).then((bytes) => {
-      checkTarball(bytes, manifest, source);
+    readTarball(source).then(async (bytes) => {
+      await checkTarball(bytes, manifest, source);
       return bytes;
     }),
     checkEntry(entry, manifest),
   ]);
-  if (problem === undefined) return result;
+  if (problem === undefined) return { ...result, reused: true };
 
   await ensureDirectory(cacheDir);
   if (problem !== "absent") {
@@ -81,6 +103,8 @@ export async function ensureRootfs(options: RootfsCacheOptions): Promise<RootfsE
   const temp = join(cacheDir, `${TEMP_PREFIX}${digest.slice(0, 12)}-${Deno.pid}-${randomTag()}`);
   await Deno.mkdir(temp, { mode: 0o700 });
   try {
+    // Loaded only here: a ready entry needs none of the gzip and tar code.
+    const { unpackImage } = await import("./unpack_image.ts");
     await unpackImage(tarball, manifest, join(temp, "rootfs"), source, {
       digestChecked: true,
       readOnly: true,

@@ -1,17 +1,13 @@
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { UserError } from "../user_error.ts";
 import { checkTarEntry, type ExtractionState } from "./entry_rules.ts";
 import type { Manifest, ManifestEntry } from "./manifest.ts";
 import { sha256Hex } from "./sha256.ts";
 import { BLOCK, decodeTarHeader, padded } from "./tar_format.ts";
 import { removeTree } from "./remove_tree.ts";
+import { checkTarball, type ImageSource, refuseImage } from "./tarball_check.ts";
 
-/** Where an image came from, for messages. */
-export interface ImageSource {
-  tarball: string;
-  manifest: string;
-}
+export type { ImageSource } from "./tarball_check.ts";
 
 /**
  * Unpacks a gzip tarball into `dest` (which must not exist), checking it against its
@@ -40,7 +36,7 @@ export async function unpackImage(
   options: { digestChecked?: boolean; readOnly?: boolean } = {},
 ): Promise<void> {
   const refuse: (message: string) => never = (message) => refuseImage(source, message);
-  if (!options.digestChecked) checkTarball(tarball, manifest, source);
+  if (!options.digestChecked) await checkTarball(tarball, manifest, source);
   const finalMode = (mode: number) => options.readOnly ? mode & ~0o222 : mode;
 
   let archive: Uint8Array;
@@ -135,38 +131,6 @@ export async function unpackImage(
     await removeTree(dest);
     throw error;
   }
-}
-
-/**
- * Checks the compressed tarball's size and sha256 against its manifest.
- *
- * @throws {UserError} when either differs.
- */
-export function checkTarball(
-  tarball: Uint8Array,
-  manifest: Manifest,
-  source: ImageSource,
-): void {
-  if (tarball.length !== manifest.tarball.size) {
-    refuseImage(
-      source,
-      `size ${tarball.length} does not match the manifest's ${manifest.tarball.size}`,
-    );
-  }
-  const digest = sha256Hex(tarball);
-  if (digest !== manifest.tarball.sha256) {
-    refuseImage(
-      source,
-      `sha256 ${digest} does not match the manifest's ${manifest.tarball.sha256}`,
-    );
-  }
-}
-
-function refuseImage(source: ImageSource, message: string): never {
-  throw new UserError(`Refusing rootfs image "${source.tarball}": ${message}`, {
-    hint: "The image is damaged or was tampered with: rebuild it (`deno task build:rootfs`) " +
-      "or reinstall openshell",
-  });
 }
 
 function octal(mode: number): string {

@@ -9,6 +9,8 @@
 import { join } from "node:path";
 import { buildOciConfig, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../bundle/stage_bundle.ts";
+import { traceMark } from "../start_trace.ts";
+import { pathExists } from "../path_exists.ts";
 import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { readCallerHardLimits } from "./caller_limits.ts";
@@ -31,8 +33,11 @@ export interface LaunchGatewayOptions {
   name: string;
   listen: { hostname: string; port: number };
   version: string;
-  /** The read-only rootfs (used as is). */
-  rootfs: string;
+  /**
+   * The read-only rootfs (used as is). A promise lets its checks run while the launch
+   * prepares: it is awaited before the bundle is staged, and a rejection ends the launch.
+   */
+  rootfs: string | Promise<string>;
   /** The gateway's host state dir (must exist and be writable by the container's root). */
   stateDir: string;
   /** The API token, staged as a secret file. */
@@ -95,6 +100,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   await ensureOwnedDir(bundles, options.uid, rootMode ? 0o711 : 0o700);
   await ensureOwnedDir(join(options.runtimeDir, "oci"), options.uid, 0o700);
   await ensureOwnedDir(stateRoot, options.uid, 0o700);
+  traceMark("launch: runtime dirs ready");
 
   await using lock = await tryLockInstance(nameDir);
   if (!lock) {
@@ -105,6 +111,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
       } it first, or pick another --name`,
     });
   }
+  traceMark("launch: locked");
   const stale = await readLaunchRecord(nameDir);
   if (stale) {
     progress(`Cleaning up container "${stale.containerId}" left by an earlier launch`);
@@ -114,6 +121,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
 
   // Only now: a container left by a killed launcher may have held the port until cleanup.
   checkAddressFree(options.listen);
+  traceMark("launch: address free");
   const containerId = newContainerId(options.name);
   const layout = await detectCgroupLayout();
   const cgroupsPath = decideCgroupsPath({
@@ -139,13 +147,15 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     ? { uid: ROOT_MODE_HOST_ID, gid: ROOT_MODE_HOST_ID }
     : { uid: options.uid, gid: options.gid };
   const listen = formatAddress(options.listen);
+  const rootfs = await options.rootfs;
+  traceMark("launch: rootfs checked");
   const config = buildOciConfig({
     name: options.name,
     listen,
     version: options.version,
     hostUid: hostId.uid,
     hostGid: hostId.gid,
-    rootfs: options.rootfs,
+    rootfs,
     stateDir: options.stateDir,
     secretsDir: paths.secrets,
     binary: options.binary,
@@ -153,7 +163,9 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     cgroupsPath,
     hardLimits: await readCallerHardLimits(),
   });
+  traceMark("launch: config built");
   await writeLaunchRecord(nameDir, record);
+  traceMark("launch: record written");
   try {
     await stageBundle({
       paths,
@@ -161,6 +173,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
       secrets: { token: options.token + "\n" },
       ...(rootMode ? { containerOwner: hostId } : {}),
     });
+    traceMark("launch: bundle staged");
     progress(`Starting container "${containerId}" with ${options.runtime.name}`);
     return await runContainer(options, record, listen);
   } finally {
@@ -183,6 +196,7 @@ async function runContainer(
     stdout: "inherit",
     stderr: "piped",
   }).spawn();
+  traceMark("launch: runtime spawned");
   const stderr = collectStderr(child.stderr, options.forwardRuntimeStderr ?? false);
   let exited = false;
   const status = child.status.then((s) => {
@@ -275,9 +289,9 @@ function signal(child: Deno.ChildProcess, name: Deno.Signal): void {
 async function cleanUp(record: LaunchRecord, env: EnvLookup): Promise<void> {
   const problems: string[] = [];
   const state = join(record.stateRoot, record.containerId);
-  if (await exists(state)) {
+  if (await pathExists(state)) {
     const result = await runtimeVerb(record, env, ["delete", "--force", record.containerId]);
-    if (!result.success && (await exists(state))) {
+    if (!result.success && (await pathExists(state))) {
       problems.push(`cannot delete container "${record.containerId}": ${result.stderr.trim()}`);
     }
   }
@@ -370,14 +384,5 @@ export function checkAddressFree(listen: { hostname: string; port: number }): vo
     throw new UserError(`Cannot listen on "${text}": ${(error as Error).message}`, {
       hint: "Choose another address with --listen",
     });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
