@@ -149,6 +149,48 @@ Deno.test("bundle gc removes other digests and leftovers of dead processes only"
   assert.match(text.stderr, /Removed 0 cache entries/);
 });
 
+Deno.test("an image changed after a recorded match is hashed again and refused", async () => {
+  await using sandbox = await createSandbox();
+  await ensureImageBuilt();
+  const image = join(sandbox.root, "image");
+  await Deno.mkdir(image);
+  const tarballPath = join(image, "rootfs.tar.gz");
+  await Deno.copyFile(join(DIST, "rootfs.tar.gz"), tarballPath);
+  await Deno.copyFile(join(DIST, "manifest.json"), join(image, "manifest.json"));
+  const env = { OPENSHELL_ROOTFS_IMAGE: image };
+  const digest = (await realManifest()).tarball.sha256;
+  const record = join(sandbox.cache, "openshell/rootfs-checks", `${digest}.verified`);
+
+  // A file changed within the last seconds is not recorded.
+  assert.equal((await runCli(sandbox, ["bundle", "unpack"], { env })).code, 0);
+  await assert.rejects(Deno.stat(record));
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  assert.equal((await runCli(sandbox, ["bundle", "unpack"], { env })).code, 0);
+  assert.ok((await Deno.stat(record)).isFile, "a settled match is recorded");
+
+  // Same size, old modification time put back: the change time still gives it away.
+  const { mtime, atime } = await Deno.stat(tarballPath);
+  const file = await Deno.open(tarballPath, { read: true, write: true });
+  const byte = new Uint8Array(1);
+  await file.seek(1000, Deno.SeekMode.Start);
+  await file.read(byte);
+  byte[0] = byte[0]! ^ 0x55;
+  await file.seek(1000, Deno.SeekMode.Start);
+  await file.write(byte);
+  file.close();
+  await Deno.utime(tarballPath, atime!, mtime!);
+  const refused = await runCli(sandbox, ["bundle", "unpack"], { env });
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /Refusing rootfs image ".*rootfs\.tar\.gz": sha256 [0-9a-f]{64} does not match/,
+  );
+
+  // A forged record does not make a changed file pass either: it is hashed.
+  await Deno.writeTextFile(record, "forged\n");
+  assert.equal((await runCli(sandbox, ["bundle", "unpack"], { env })).code, 1);
+});
+
 Deno.test("an image that does not match its manifest is refused, cached or not", async () => {
   await using sandbox = await createSandbox();
   await ensureImageBuilt();

@@ -16,12 +16,11 @@ export {
   ensureRootfs,
   gcRootfs,
   inspectRootfs,
-  readyRootfsEntry,
   rootfsCacheDir,
   type RootfsCacheOptions,
   type RootfsEntry,
-  rootfsEntryPath,
   type RootfsInspection,
+  verifyEntryClosure,
 } from "./rootfs_cache.ts";
 export { type ClosureReport, verifyClosure, verifyImage } from "./verify_closure.ts";
 export {

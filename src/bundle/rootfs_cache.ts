@@ -12,7 +12,9 @@ import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
 import { imageSource, loadManifest, readTarball } from "./embedded_image.ts";
 import { formatManifest, type Manifest } from "./manifest.ts";
 import { removeTree } from "./remove_tree.ts";
-import { checkTarball } from "./tarball_check.ts";
+import { checkTarball, type ImageSource } from "./tarball_check.ts";
+import { fileStamp, recordStamp, stampMatches } from "./file_stamp.ts";
+import { verifyClosure } from "./verify_closure.ts";
 
 /** Options for {@linkcode ensureRootfs} and the other cache functions. */
 export interface RootfsCacheOptions {
@@ -29,19 +31,12 @@ export interface RootfsEntry {
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;
+/** Record of an entry: the stamp of the tarball last found to match (see `file_stamp.ts`). */
+const STAMP_SUFFIX = ".verified";
+/** Record of an entry: the stamp of the program whose closure last resolved in it. */
+const CLOSURE_SUFFIX = ".closure";
 const TEMP_PREFIX = ".tmp-";
 const TRASH_PREFIX = ".trash-";
-
-/**
- * Where {@linkcode ensureRootfs} puts the embedded image's tree, found without checking or
- * unpacking anything (so work on it can start alongside those checks).
- *
- * @throws {UserError} when the manifest is missing or malformed.
- */
-export async function rootfsEntryPath(env: EnvLookup, uid: number): Promise<string> {
-  const manifest = await loadManifest(imageSource(env));
-  return join(rootfsCacheDir(env, uid), manifest.tarball.sha256, "rootfs");
-}
 
 /** The cache directory holding every rootfs entry. */
 export function rootfsCacheDir(env: EnvLookup, uid: number): string {
@@ -50,7 +45,9 @@ export function rootfsCacheDir(env: EnvLookup, uid: number): string {
 
 /**
  * Returns the unpacked, read-only cache entry of the embedded image. The tarball is
- * checked against its manifest's digest on every call; the entry is unpacked first when
+ * checked against its manifest's digest on every call (read and hashed, unless the record
+ * beside the entry shows the file unchanged since it last matched: see `file_stamp.ts`);
+ * the entry is unpacked first when
  * absent or damaged (a file missing, or its type, size or mode changed). Safe to call from
  * several processes at once: each unpacks into its own temp dir, the first rename wins and
  * the others use its entry.
@@ -63,32 +60,25 @@ export function rootfsCacheDir(env: EnvLookup, uid: number): string {
  * ```
  */
 export async function ensureRootfs(options: RootfsCacheOptions): Promise<RootfsEntry> {
-  const { path, digest } = await readyRootfsEntry(options);
-  return { path, digest };
-}
-
-/**
- * {@linkcode ensureRootfs}, also telling whether the entry was already there and intact
- * (`reused`) rather than unpacked by this call.
- */
-export async function readyRootfsEntry(
-  options: RootfsCacheOptions,
-): Promise<RootfsEntry & { reused: boolean }> {
   const source = imageSource(options.env);
   const manifest = await loadManifest(source);
   const digest = manifest.tarball.sha256;
   const cacheDir = rootfsCacheDir(options.env, options.uid);
   const entry = join(cacheDir, digest);
-  const result = { path: join(entry, "rootfs"), digest, reused: false };
-  // The digest is checked on every use, so a tampered image is refused even when cached.
-  const [tarball, problem] = await Promise.all([
-    readTarball(source).then(async (bytes) => {
-      await checkTarball(bytes, manifest, source);
-      return bytes;
-    }),
+  const result = { path: join(entry, "rootfs"), digest };
+  // The image is checked on every use, so a tampered image is refused even when cached:
+  // hashed, unless its stamp shows it unchanged since it last matched.
+  const [checked, problem] = await Promise.all([
+    checkImage(source, manifest, recordDir(options.env, options.uid)),
     checkEntry(entry, manifest),
   ]);
-  if (problem === undefined) return { ...result, reused: true };
+  if (problem === undefined) return result;
+  let tarball = checked;
+  if (tarball === undefined) {
+    // Unchanged since it matched, but needed now: read and check it for this unpack.
+    tarball = await readTarball(source);
+    await checkTarball(tarball, manifest, source);
+  }
 
   await ensureDirectory(cacheDir);
   if (problem !== "absent") {
@@ -126,6 +116,74 @@ export async function readyRootfsEntry(
     throw error;
   }
   return result;
+}
+
+/**
+ * Checks the tarball against the manifest: `undefined` when its stamp shows it unchanged
+ * since it last matched, else its bytes after a full check (then recording the stamp).
+ *
+ * @throws {UserError} when it is missing or does not match.
+ */
+async function checkImage(
+  source: ImageSource,
+  manifest: Manifest,
+  records: string,
+): Promise<Uint8Array | undefined> {
+  const recordName = `${manifest.tarball.sha256}${STAMP_SUFFIX}`;
+  let before: Deno.FileInfo | undefined;
+  try {
+    before = Deno.statSync(source.tarball);
+  } catch {
+    // readTarball below says what is wrong
+  }
+  const stamp = before && fileStamp(source.tarball, before);
+  if (stamp !== undefined && stampMatches(join(records, recordName), stamp)) return undefined;
+  const bytes = await readTarball(source);
+  await checkTarball(bytes, manifest, source);
+  if (stamp !== undefined) {
+    const after = Deno.statSync(source.tarball);
+    if (fileStamp(source.tarball, after) === stamp) {
+      recordStamp(records, recordName, stamp, after);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * {@linkcode verifyClosure} of `program` in a ready entry, skipped while the entry's record
+ * shows it passed for this very program file (the entry itself is checked on every use by
+ * {@linkcode ensureRootfs}); a pass is recorded.
+ */
+export async function verifyEntryClosure(
+  options: RootfsCacheOptions,
+  entry: RootfsEntry,
+  program: string,
+): Promise<{ ok: boolean; missing: string[] }> {
+  const records = recordDir(options.env, options.uid);
+  const recordName = `${entry.digest}${CLOSURE_SUFFIX}`;
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = Deno.statSync(program);
+  } catch {
+    // verifyClosure says what is wrong
+  }
+  const stamp = info && fileStamp(program, info);
+  if (stamp !== undefined && stampMatches(join(records, recordName), stamp)) {
+    return { ok: true, missing: [] };
+  }
+  const result = await verifyClosure(entry.path, program);
+  if (result.ok && stamp !== undefined && info) {
+    recordStamp(records, recordName, stamp, info);
+  }
+  return result;
+}
+
+/**
+ * Where the check records of the entries are: beside the entries' directory, which holds
+ * only entries.
+ */
+function recordDir(env: EnvLookup, uid: number): string {
+  return join(openshellDir("cache", env, uid), "rootfs-checks");
 }
 
 /**
@@ -224,6 +282,7 @@ export async function gcRootfs(options: RootfsCacheOptions): Promise<string[]> {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
+  await dropRecords(options, manifest.tarball.sha256);
   for (const name of names) {
     const path = join(cacheDir, name);
     const stale = (DIGEST.test(name) && name !== manifest.tarball.sha256) ||
@@ -234,6 +293,15 @@ export async function gcRootfs(options: RootfsCacheOptions): Promise<string[]> {
     removed.push(path);
   }
   return removed;
+}
+
+/** Removes the check records of other digests (records, not entries: not listed). */
+async function dropRecords(options: RootfsCacheOptions, digest: string): Promise<void> {
+  const dir = recordDir(options.env, options.uid);
+  const names = await Array.fromAsync(Deno.readDir(dir)).catch(() => []);
+  for (const { name } of names) {
+    if (!name.startsWith(`${digest}.`)) await Deno.remove(join(dir, name)).catch(() => {});
+  }
 }
 
 /** Best effort: another process may be removing the same leftovers. */

@@ -9,7 +9,7 @@
 import { dirname, join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../atomic_write.ts";
-import { readyRootfsEntry, rootfsEntryPath, verifyClosure } from "../bundle/mod.ts";
+import { ensureRootfs, verifyEntryClosure } from "../bundle/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
 import { pathExists } from "../path_exists.ts";
@@ -166,17 +166,9 @@ export async function serve(options: ServeOptions): Promise<number> {
  * @throws {UserError} when a check fails.
  */
 async function readyRootfs(env: EnvLookup, uid: number): Promise<string> {
-  // The closure is checked in the expected entry while the image and the entry are checked;
-  // that result counts only if the entry turns out intact, else the check runs again.
-  const expected = await rootfsEntryPath(env, uid);
-  const [rootfs, early] = await Promise.all([
-    readyRootfsEntry({ env, uid, onProgress: printMessage }),
-    verifyClosure(expected, Deno.execPath()).catch(() => undefined),
-  ]);
+  const rootfs = await ensureRootfs({ env, uid, onProgress: printMessage });
   traceMark("serve: rootfs ready");
-  const closure = rootfs.reused && rootfs.path === expected && early
-    ? early
-    : await verifyClosure(rootfs.path, Deno.execPath());
+  const closure = await verifyEntryClosure({ env, uid }, rootfs, Deno.execPath());
   traceMark("serve: closure checked");
   if (!closure.ok) {
     throw new UserError(
