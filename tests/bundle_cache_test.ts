@@ -62,6 +62,8 @@ Deno.test("bundle inspect and unpack: a read-only, content-addressed cache entry
   assert.match(after.stdout, /unpacked: {3}yes/);
   assert.match(after.stdout, new RegExp(`digest: {5}${digest}`));
 
+  // Other uids (the container's root) traverse the cache down to the entry.
+  assert.equal(modeOf(await Deno.stat(join(sandbox.cache, "openshell"))), 0o755);
   assert.equal(modeOf(await Deno.stat(join(sandbox.cache, "openshell/rootfs"))), 0o755);
   assert.equal(modeOf(await Deno.stat(entry)), 0o555);
   for (const file of manifest.files) {

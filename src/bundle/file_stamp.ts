@@ -39,7 +39,7 @@ export function stampMatches(stampFile: string, stamp: string): boolean {
 }
 
 /**
- * Records `stamp` as `dir/name` (atomically, creating `dir` 0700) when the file it
+ * Records `stamp` as `dir/name` (atomically, creating `dir` 0700 when its parent exists) when the file it
  * describes last changed long enough ago; best effort: a record that cannot be written only
  * means the next use checks in full again.
  */
@@ -48,7 +48,12 @@ export function recordStamp(dir: string, name: string, stamp: string, info: Deno
   if (!(Date.now() - changed >= SETTLED_MS)) return;
   const temp = `${dir}/${name}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      // Only `dir` itself: its parents are made by the cache with the modes they need.
+      Deno.mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
     Deno.writeTextFileSync(temp, stamp, { createNew: true, mode: 0o600 });
     Deno.renameSync(temp, `${dir}/${name}`);
   } catch {
