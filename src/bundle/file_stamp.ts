@@ -1,12 +1,11 @@
 /**
  * Records that a file, as it is on disk now, passed a check: the file's identity and the
- * kernel's change time, written beside the cache entry after the full check (the tarball
- * matched its manifest; the program's closure resolved in the entry). Any write to the
- * file, a rename over it or a metadata change moves its change time (which no unprivileged
- * process can set), so while the record matches, the file is the one that was checked and
- * the check can be skipped. A file changed within the last seconds is never recorded (time
- * stamps are coarse), and a file without these fields (one embedded in a compiled program)
- * is always checked in full.
+ * kernel's change time, written beside the cache entries after the full check (the tarball
+ * matched its manifest). Any write to the file, a rename over it or a metadata change moves
+ * its change time (which no unprivileged process can set), so while the record matches,
+ * the file is the one that was checked and the check can be skipped. A file changed within
+ * the last seconds is never recorded (time stamps are coarse), and a file without these
+ * fields (one embedded in a compiled program) is always checked in full.
  *
  * @module
  */
@@ -39,9 +38,9 @@ export function stampMatches(stampFile: string, stamp: string): boolean {
 }
 
 /**
- * Records `stamp` as `dir/name` (atomically, creating `dir` 0700 when its parent exists) when the file it
- * describes last changed long enough ago; best effort: a record that cannot be written only
- * means the next use checks in full again.
+ * Records `stamp` as `dir/name` (atomically; `dir` is made 0700 when its parent exists)
+ * when the file it describes last changed long enough ago. Best effort: a record that
+ * cannot be written only means the next use checks in full again.
  */
 export function recordStamp(dir: string, name: string, stamp: string, info: Deno.FileInfo): void {
   const changed = Math.max(info.mtime?.getTime() ?? Infinity, info.ctime?.getTime() ?? Infinity);

@@ -20,7 +20,6 @@ export {
   type RootfsCacheOptions,
   type RootfsEntry,
   type RootfsInspection,
-  verifyEntryClosure,
 } from "./rootfs_cache.ts";
 export { type ClosureReport, verifyClosure, verifyImage } from "./verify_closure.ts";
 export {

@@ -14,7 +14,6 @@ import { formatManifest, type Manifest } from "./manifest.ts";
 import { removeTree } from "./remove_tree.ts";
 import { checkTarball, type ImageSource } from "./tarball_check.ts";
 import { fileStamp, recordStamp, stampMatches } from "./file_stamp.ts";
-import { verifyClosure } from "./verify_closure.ts";
 
 /** Options for {@linkcode ensureRootfs} and the other cache functions. */
 export interface RootfsCacheOptions {
@@ -33,8 +32,6 @@ export interface RootfsEntry {
 const DIGEST = /^[0-9a-f]{64}$/;
 /** Record of an entry: the stamp of the tarball last found to match (see `file_stamp.ts`). */
 const STAMP_SUFFIX = ".verified";
-/** Record of an entry: the stamp of the program whose closure last resolved in it. */
-const CLOSURE_SUFFIX = ".closure";
 const TEMP_PREFIX = ".tmp-";
 const TRASH_PREFIX = ".trash-";
 
@@ -150,36 +147,7 @@ async function checkImage(
 }
 
 /**
- * {@linkcode verifyClosure} of `program` in a ready entry, skipped while the entry's record
- * shows it passed for this very program file (the entry itself is checked on every use by
- * {@linkcode ensureRootfs}); a pass is recorded.
- */
-export async function verifyEntryClosure(
-  options: RootfsCacheOptions,
-  entry: RootfsEntry,
-  program: string,
-): Promise<{ ok: boolean; missing: string[] }> {
-  const records = recordDir(options.env, options.uid);
-  const recordName = `${entry.digest}${CLOSURE_SUFFIX}`;
-  let info: Deno.FileInfo | undefined;
-  try {
-    info = Deno.statSync(program);
-  } catch {
-    // verifyClosure says what is wrong
-  }
-  const stamp = info && fileStamp(program, info);
-  if (stamp !== undefined && stampMatches(join(records, recordName), stamp)) {
-    return { ok: true, missing: [] };
-  }
-  const result = await verifyClosure(entry.path, program);
-  if (result.ok && stamp !== undefined && info) {
-    recordStamp(records, recordName, stamp, info);
-  }
-  return result;
-}
-
-/**
- * Where the check records of the entries are: beside the entries' directory, which holds
+ * Where the records of matched tarballs are: beside the entries' directory, which holds
  * only entries.
  */
 function recordDir(env: EnvLookup, uid: number): string {
@@ -295,7 +263,7 @@ export async function gcRootfs(options: RootfsCacheOptions): Promise<string[]> {
   return removed;
 }
 
-/** Removes the check records of other digests (records, not entries: not listed). */
+/** Removes the records of other digests (records, not entries: not listed). */
 async function dropRecords(options: RootfsCacheOptions, digest: string): Promise<void> {
   const dir = recordDir(options.env, options.uid);
   const names = await Array.fromAsync(Deno.readDir(dir)).catch(() => []);

@@ -9,7 +9,7 @@
 import { dirname, join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../atomic_write.ts";
-import { ensureRootfs, verifyEntryClosure } from "../bundle/mod.ts";
+import { ensureRootfs, verifyClosure } from "../bundle/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
 import { pathExists } from "../path_exists.ts";
@@ -168,7 +168,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 async function readyRootfs(env: EnvLookup, uid: number): Promise<string> {
   const rootfs = await ensureRootfs({ env, uid, onProgress: printMessage });
   traceMark("serve: rootfs ready");
-  const closure = await verifyEntryClosure({ env, uid }, rootfs, Deno.execPath());
+  const closure = await verifyClosure(rootfs.path, Deno.execPath());
   traceMark("serve: closure checked");
   if (!closure.ok) {
     throw new UserError(
