@@ -24,6 +24,7 @@ import {
   removeLaunchRecord,
   writeLaunchRecord,
 } from "./launch_record.ts";
+import { probeHealth } from "./health_probe.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { ensureOwnedDir } from "./private_dir.ts";
 import { explainRuntimeFailure } from "./runtime_failure.ts";
@@ -207,8 +208,10 @@ async function runContainer(
     if (options.stop.aborted) resolve("stop");
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
-  const url = `http://${probeAddress(options.listen)}`;
-  const ready = waitUntilHealthy(`${url}/healthz`, () => exited || options.stop.aborted);
+  const ready = waitUntilHealthy(
+    probeAddress(options.listen),
+    () => exited || options.stop.aborted,
+  );
   const timeout = options.readyTimeoutMs ?? 60_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<"timeout">((resolve) => {
@@ -323,16 +326,13 @@ async function runtimeVerb(
   }
 }
 
-/** Polls `url` until it answers 200; false once `gone()` says waiting is pointless. */
-async function waitUntilHealthy(url: string, gone: () => boolean): Promise<boolean> {
+/** Polls `/healthz` until it answers 200; false once `gone()` says waiting is pointless. */
+async function waitUntilHealthy(
+  address: { hostname: string; port: number },
+  gone: () => boolean,
+): Promise<boolean> {
   for (let delay = 1; !gone(); delay = Math.min(delay * 2, 10)) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      if (response.status === 200) return true;
-    } catch {
-      // Not listening yet.
-    }
+    if (await probeHealth(address, "/healthz")) return true;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
   return false;
@@ -357,13 +357,16 @@ function formatAddress({ hostname, port }: { hostname: string; port: number }): 
 }
 
 /** The address to probe: a wildcard listen address is reached on loopback. */
-function probeAddress(listen: { hostname: string; port: number }): string {
+function probeAddress(listen: { hostname: string; port: number }): {
+  hostname: string;
+  port: number;
+} {
   const hostname = listen.hostname === "0.0.0.0"
     ? "127.0.0.1"
     : listen.hostname === "::"
     ? "::1"
     : listen.hostname;
-  return formatAddress({ hostname, port: listen.port });
+  return { hostname, port: listen.port };
 }
 
 /**
