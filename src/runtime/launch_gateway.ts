@@ -331,7 +331,7 @@ async function waitUntilHealthy(
   address: { hostname: string; port: number },
   gone: () => boolean,
 ): Promise<boolean> {
-  for (let delay = 1; !gone(); delay = Math.min(delay * 2, 10)) {
+  for (let delay = 1; !gone(); delay = Math.min(delay * 2, 4)) {
     if (await probeHealth(address, "/healthz")) return true;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
