@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createSandbox, MAIN, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { freePort, serveLoopback } from "./_helpers/loopback.ts";
 import { openTmux, tmuxAvailable, type TmuxTerminal } from "./_helpers/tmux.ts";
 
 const HAVE_TMUX = tmuxAvailable();
@@ -41,26 +42,15 @@ const userRoot = (sandbox: Sandbox) => join(sandbox.config, "openshell");
 
 /** A real gateway health endpoint on a free loopback port. */
 function healthServer() {
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (request) =>
-      new URL(request.url).pathname === "/healthz"
-        ? new Response("ok")
-        : new Response("not found", { status: 404 }),
+  return serveLoopback((request) =>
+    new URL(request.url).pathname === "/healthz"
+      ? new Response("ok")
+      : new Response("not found", { status: 404 })
   );
-  return {
-    endpoint: `http://127.0.0.1:${server.addr.port}`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
 }
 
 function closedEndpoint(): string {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${freePort()}`;
 }
 
 /** Starts the real `openshell term` in the shell, after a line that marks the old screen. */

@@ -34,12 +34,12 @@ export async function createServeSandbox(
   return sandbox;
 }
 
-/** A free TCP port on loopback. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+/**
+ * A gateway name no earlier run has used: `prefix` and six random hex digits, so leftovers
+ * of one test can never be mistaken for another's.
+ */
+export function uniqueGatewayName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
 /** Options for {@linkcode startServe}. */
