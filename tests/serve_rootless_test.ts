@@ -10,10 +10,9 @@ import {
   getJson,
   processUid,
   startServe,
-  TEST_USER,
   uniqueGatewayName,
-  userIds,
 } from "./_helpers/serve_fixture.ts";
+import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const onPath = async (program: string) =>
   (await new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
