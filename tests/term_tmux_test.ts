@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { cliArgv, createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { freePort, serveLoopback } from "./_helpers/loopback.ts";
 import { openTmux, tmuxAvailable, type TmuxTerminal } from "./_helpers/tmux.ts";
+import { writeEntry } from "./registry_fixture.ts";
 
 const HAVE_TMUX = tmuxAvailable();
 if (!HAVE_TMUX) console.error("tmux is not installed (scripts/setup.sh --test installs it)");
@@ -18,24 +19,19 @@ const tmuxTest = (name: string, fn: () => Promise<void>) =>
 /** Deno's first start of the UI (module loading) can be slow on a busy machine. */
 const START_MS = 30_000;
 
-async function writeGateway(
+function writeGateway(
   root: string,
   name: string,
   endpoint: string,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
-  const gatewayDir = join(root, "gateways", name);
-  await Deno.mkdir(gatewayDir, { recursive: true });
-  const metadata = {
+  return writeEntry(root, name, {
     name,
     gateway_endpoint: endpoint,
     is_remote: false,
     gateway_port: 0,
     ...extra,
-  };
-  const path = join(gatewayDir, "metadata.json");
-  await Deno.writeTextFile(path, JSON.stringify(metadata, null, 2));
-  return path;
+  });
 }
 
 const userRoot = (sandbox: Sandbox) => join(sandbox.config, "openshell");
@@ -72,11 +68,7 @@ tmuxTest(
     await using healthy = healthServer();
     await writeGateway(userRoot(sandbox), "dev", healthy.endpoint, { auth_mode: "plaintext" });
     await writeGateway(sandbox.system, "corp", closedEndpoint(), { is_remote: true });
-    await Deno.mkdir(join(userRoot(sandbox), "gateways", "zz-bad"), { recursive: true });
-    await Deno.writeTextFile(
-      join(userRoot(sandbox), "gateways", "zz-bad", "metadata.json"),
-      "{oops",
-    );
+    await writeEntry(userRoot(sandbox), "zz-bad", "{oops");
     await Deno.writeTextFile(join(sandbox.system, "active_gateway"), "corp\n");
     await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
     await startTerm(terminal);
