@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseManifest } from "../src/bundle/manifest.ts";
 import { packImage } from "../src/bundle/pack_image.ts";
 import { runCommand } from "./_helpers/run_command.ts";
-import { cliArgv, createSandbox, MAIN, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { cliArgv, createSandbox, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 import {
   ensureImageBuilt,
@@ -222,8 +222,9 @@ Deno.test("an unpack killed mid-way leaves no entry, and the next unpack succeed
   const { dir, digest } = await writeLargeImage(sandbox);
   const env = { OPENSHELL_ROOTFS_IMAGE: dir };
   const cacheDir = join(sandbox.cache, "openshell/rootfs");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "bundle", "unpack"],
+  const [deno, ...args] = cliArgv(["bundle", "unpack"]);
+  const child = new Deno.Command(deno!, {
+    args,
     env: { ...sandbox.env, ...env },
     clearEnv: true,
     cwd: sandbox.root,
