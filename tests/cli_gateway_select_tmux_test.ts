@@ -4,11 +4,10 @@ import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 import { sandboxRoots, seedRegistry } from "./registry_fixture.ts";
 
-Deno.test("gateway select on a terminal: a numbered chooser, answered by number", async (t) => {
-  if (!tmuxAvailable()) {
-    console.log("tmux is not installed: the terminal chooser is not exercised here");
-    return;
-  }
+Deno.test({
+  name: "gateway select on a terminal: a numbered chooser, answered by number",
+  ignore: !tmuxAvailable(),
+}, async (t) => {
   await using sandbox = await seedSandbox();
   await using terminal = await openTmux({
     env: sandbox.env,
