@@ -33,7 +33,7 @@ export type MetadataRead =
  * Reads and parses one metadata file. A file that does not exist (or whose directory does
  * not) is `missing`; a file that exists but cannot be read or parsed is an `error`.
  */
-export function readMetadataFile(path: string): MetadataRead {
+export async function readMetadataFile(path: string): Promise<MetadataRead> {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -43,7 +43,7 @@ export function readMetadataFile(path: string): MetadataRead {
     return { kind: "error", error: fileError("Cannot read metadata", path, error) };
   }
   try {
-    return { kind: "ok", metadata: parseGatewayMetadata(text, path) };
+    return { kind: "ok", metadata: await parseGatewayMetadata(text, path) };
   } catch (error) {
     if (error instanceof UserError) return { kind: "error", error };
     throw error;
