@@ -41,7 +41,37 @@ export interface GatewayMetadata {
  * (await parseGatewayMetadata(await Deno.readTextFile(path), path)).gateway_endpoint;
  * ```
  */
-export async function parseGatewayMetadata(text: string, path: string): Promise<GatewayMetadata> {
+export function parseGatewayMetadata(text: string, path: string): Promise<GatewayMetadata> {
+  try {
+    const parsed = parsePlainMetadata(text, path);
+    return parsed.plain
+      ? Promise.resolve(parsed.metadata)
+      : parseMetadataWithSchema(parsed.json, path);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** What {@linkcode parsePlainMetadata} makes of a file: the metadata, or JSON for the schema. */
+export type PlainParse =
+  | { plain: true; metadata: GatewayMetadata }
+  | { plain: false; json: object };
+
+/**
+ * The synchronous part of {@linkcode parseGatewayMetadata}: the metadata when the file is
+ * ordinary, else the JSON object for {@linkcode parseMetadataWithSchema}. Lets a listing of many
+ * files go without a promise per file.
+ *
+ * @throws {UserError} `Cannot parse metadata "<path>": ...` for invalid JSON or a non-object.
+ * @example
+ * ```ts
+ * const parsed = parsePlainMetadata(text, path);
+ * const metadata = parsed.plain
+ *   ? parsed.metadata
+ *   : await parseMetadataWithSchema(parsed.json, path);
+ * ```
+ */
+export function parsePlainMetadata(text: string, path: string): PlainParse {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -51,9 +81,25 @@ export async function parseGatewayMetadata(text: string, path: string): Promise<
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw metadataError(path, `expected a JSON object, found ${describeJson(json)}`);
   }
-  if (isPlainMetadata(json)) return json;
-  const { parseWithSchema } = await import("./gateway_metadata_schema.ts");
-  return parseWithSchema(json, path);
+  return isPlainMetadata(json) ? { plain: true, metadata: json } : { plain: false, json };
+}
+
+/**
+ * Parses a metadata file's JSON object with the schema, which is loaded on the first call.
+ *
+ * @throws {UserError} `Cannot parse metadata "<path>": ...` naming each field that is wrong.
+ * @example
+ * ```ts
+ * const metadata = await parseMetadataWithSchema({ ...plain, cf_team_domain: "t" }, path);
+ * metadata.edge_team_domain; // "t"
+ * ```
+ */
+export async function parseMetadataWithSchema(
+  json: object,
+  path: string,
+): Promise<GatewayMetadata> {
+  const schema = await import("./gateway_metadata_schema.ts");
+  return schema.parseWithSchema(json, path);
 }
 
 const OPTIONAL_TEXT_FIELDS = new Set([

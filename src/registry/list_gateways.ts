@@ -1,5 +1,5 @@
 import { UserError } from "../user_error.ts";
-import { fileError, gatewaysDirPath, type MetadataRead, readMetadataFile } from "./_layout.ts";
+import { fileError, gatewaysDirPath, type MetadataRead, readMetadataFileNow } from "./_layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
 
@@ -146,7 +146,8 @@ async function scanRoot(root: string): Promise<Scanned[]> {
   const scanned: Scanned[] = [];
   for (const name of names) {
     const path = `${dir}/${name}/metadata.json`; // dir is already normalised
-    const read = await readMetadataFile(path);
+    const now = readMetadataFileNow(path);
+    const read = now.kind === "schema" ? await now.read : now;
     if (read.kind !== "missing") scanned.push({ dir: name, path, read });
   }
   return scanned;
