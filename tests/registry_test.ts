@@ -297,6 +297,15 @@ Deno.test("unknown fields and the cf_* aliases are accepted", async () => {
   assert.equal(metadata.edge_auth_url, "https://auth.example");
   assert.deepEqual(metadata["future_field"], { nested: true });
   assert.equal(gatewayType(metadata), "cloud");
+  // A listing takes such a file through the schema as well, next to ordinary ones.
+  await writeEntry(roots.user, "plain");
+  const { entries, problems } = await listGateways(roots);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(entries.map((e) => e.metadata), [
+    metadata,
+    (await readGatewayMetadata(roots, "plain")).metadata,
+  ]);
+  assert.equal(entries[0]!.metadata.cf_team_domain, undefined);
 });
 
 Deno.test("a system root that does not exist simply has no entries", async () => {
