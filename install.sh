@@ -6,8 +6,8 @@
 #   --destdir DIR          stage everything under DIR, as packagers do ($DESTDIR)
 #   --system-dir DIR       the system gateway registry (default /etc/openshell;
 #                          $OPENSHELL_SYSTEM_GATEWAY_DIR); must be absolute
-#   --gateway NAME=ENDPOINT  seed a system gateway (repeatable); an endpoint without a scheme
-#                          means https://
+#   --gateway NAME=ENDPOINT  seed a system gateway (repeatable); the name ends at the first =;
+#                          an endpoint without a scheme means https://
 #   --active NAME          make NAME the system's active gateway
 #   --binary FILE          install FILE as the compiled openshell binary
 #   --source               install from source without trying `deno compile`
@@ -66,8 +66,9 @@ check_name() {
   fi
 }
 
-# normalize_endpoint ENDPOINT: prints the endpoint with its scheme, or fails with a message.
-# Sets endpoint_remote (true/false) from the host, the way `gateway add` does.
+# normalize_endpoint ENDPOINT: prints the endpoint's origin (scheme://host[:port], lower case,
+# default port dropped) as `gateway add` stores it, or fails. An endpoint without a scheme
+# means https://. Also sets endpoint_remote (false for loopback hosts) and endpoint_port.
 normalize_endpoint() {
   ep=$1
   case $ep in
@@ -76,8 +77,9 @@ normalize_endpoint() {
     *) scheme=https; rest=$ep ;;
   esac
   case $scheme in http | https) ;; *) return 1 ;; esac
-  authority=${rest%%[/?#]*}
-  case $authority in '' | *@*) return 1 ;; esac
+  # Only an origin, as for `gateway add`: no path (but a lone /), query or fragment.
+  authority=${rest%/}
+  case $authority in '' | *[/?#@]*) return 1 ;; esac
   case $authority in
     \[*\]) host=$authority; port= ;;
     \[*\]:*) host=${authority%%]:*}]; port=${authority##*]:} ;;
@@ -86,23 +88,36 @@ normalize_endpoint() {
     *:*) host=${authority%%:*}; port=${authority#*:} ;;
     *) host=$authority; port= ;;
   esac
+  host=$(printf '%s' "$host" | tr '[:upper:]' '[:lower:]')
   case $host in
     \[*\])
       inner=${host#[}
-      case ${inner%]} in '' | *[!0-9A-Fa-f:.]*) return 1 ;; esac
+      case ${inner%]} in '' | *[!0-9a-f:.]*) return 1 ;; esac
       ;;
-    '' | -* | *[!A-Za-z0-9._-]*) return 1 ;;
+    '' | -* | *[!a-z0-9._-]*) return 1 ;;
+    *[!0-9.]*) ;;
+    *)
+      # A numeric host must be a plain dotted quad (URL parsers rewrite other forms).
+      printf '%s\n' "$host" | grep -Eq '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$' ||
+        return 1
+      ;;
   esac
+  case $scheme in http) default_port=80 ;; *) default_port=443 ;; esac
   if [ -n "$port" ] || [ "${authority%:}" != "$authority" ]; then
     case $port in '' | *[!0-9]*) return 1 ;; esac
-    [ "${#port}" -le 5 ] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || return 1
+    port=$(printf '%s' "$port" | sed 's/^0*//')
+    if [ -z "$port" ] || [ "${#port}" -gt 5 ] || [ "$port" -gt 65535 ]; then return 1; fi
   fi
-  lower_host=$(printf '%s' "$host" | tr '[:upper:]' '[:lower:]')
-  case $lower_host in
-    localhost | *.localhost | 127.* | '[::1]' | '[0:0:0:0:0:0:0:1]') endpoint_remote=false ;;
+  endpoint_port=${port:-$default_port}
+  case $host in
+    localhost | *.localhost | 127.*.*.* | '[::1]') endpoint_remote=false ;;
     *) endpoint_remote=true ;;
   esac
-  printf '%s://%s' "$scheme" "$rest"
+  if [ "$endpoint_port" = "$default_port" ]; then
+    printf '%s://%s' "$scheme" "$host"
+  else
+    printf '%s://%s:%s' "$scheme" "$host" "$endpoint_port"
+  fi
 }
 
 # json_string VALUE: VALUE as a JSON string literal, escaped the way JSON.stringify does.
@@ -123,11 +138,11 @@ json_string() {
     END { printf "\"%s\"", s }'
 }
 
-# metadata_json NAME ENDPOINT REMOTE: metadata.json as `gateway add` writes it.
+# metadata_json NAME ENDPOINT REMOTE PORT: metadata.json as `gateway add` writes it.
 metadata_json() {
   case $2 in http://*) auth=plaintext ;; *) auth=mtls ;; esac
-  printf '{\n  "name": %s,\n  "gateway_endpoint": %s,\n  "is_remote": %s,\n  "gateway_port": 0,\n  "auth_mode": "%s"\n}' \
-    "$(json_string "$1")" "$(json_string "$2")" "$3" "$auth"
+  printf '{\n  "name": %s,\n  "gateway_endpoint": %s,\n  "is_remote": %s,\n  "gateway_port": %s,\n  "auth_mode": "%s"\n}' \
+    "$(json_string "$1")" "$(json_string "$2")" "$3" "$4" "$auth"
 }
 
 # Manifest lines are "f PATH" (a file or link) or "d PATH" (a directory this script created),
@@ -186,8 +201,8 @@ while [ $# -gt 0 ]; do
       endpoint_remote=
       gw_endpoint=$(normalize_endpoint "${spec#*=}") ||
         die "invalid endpoint for gateway '$(shown "$gw_name")': '$(shown "${spec#*=}")'" \
-          "use a URL such as https://gateway.example.com:8443 or http://127.0.0.1:8080"
-      normalize_endpoint "${spec#*=}" >/dev/null # sets endpoint_remote in this shell
+          "use scheme://host[:port] without a path, such as https://gateway.example.com:8443 or http://127.0.0.1:8080"
+      normalize_endpoint "${spec#*=}" >/dev/null # sets endpoint_remote and endpoint_port here
       for dir in "$work"/gateways/*; do
         [ -d "$dir" ] || continue
         seeded_name "$dir"
@@ -198,7 +213,7 @@ while [ $# -gt 0 ]; do
       gateway_count=$((gateway_count + 1))
       mkdir "$work/gateways/$gateway_count"
       printf '%s' "$gw_name" >"$work/gateways/$gateway_count/name"
-      metadata_json "$gw_name" "$gw_endpoint" "$endpoint_remote" >"$work/gateways/$gateway_count/metadata.json"
+      metadata_json "$gw_name" "$gw_endpoint" "$endpoint_remote" "$endpoint_port" >"$work/gateways/$gateway_count/metadata.json"
       ;;
     --active) need_value "$1" $#; active=$2; check_name "$active"; shift 2 ;;
     --active=*) active=${1#*=}; check_name "$active"; shift ;;
@@ -278,7 +293,6 @@ if [ "$uninstall" = true ]; then
   [ -f "$work/old-manifest" ] ||
     die "nothing to uninstall: no manifest at $destdir$manifest" "pass the --prefix (and --destdir) used to install"
   [ -w "$destdir$lib" ] || die "cannot write to $destdir$lib" "run as the user who installed openshell"
-  removed=0
   # Files first, then directories deepest first; a directory that holds anything else stays.
   # Paths without a backslash need no decoding and go to rm in batches.
   DEST=$destdir awk '/^f [^\\]*$/ { print ENVIRON["DEST"] substr($0, 3) }' "$work/old-manifest" >"$work/plain"
@@ -398,7 +412,7 @@ program_files() {
     cd "$repo"
     set -- src deno.json deno.lock node_modules
     if [ -d rootfs/dist ]; then set -- "$@" rootfs/dist; fi
-    find "$@" \( -type f -o -type l \) -print
+    find "$@" -name '.deno.lock*' -prune -o \( -type f -o -type l \) -print
     echo deno
   ) | LC_ALL=C sort
 }
@@ -481,7 +495,8 @@ else
     mkdir -m 0755 "$staged"
     (
       cd "$repo"
-      cp -RP src deno.json deno.lock node_modules "$staged/"
+      # Deno's own lock files in node_modules come and go while other deno processes run.
+      tar -cf - --exclude='.deno.lock*' src deno.json deno.lock node_modules | tar -C "$staged" -xf -
       if [ -d rootfs/dist ]; then mkdir "$staged/rootfs" && cp -RP rootfs/dist "$staged/rootfs/"; fi
     )
     cp "$deno" "$staged/deno"
@@ -513,8 +528,13 @@ else
 lib=\$(readlink -f "\$0" 2>/dev/null || printf '%s' "\$0")
 lib=\${lib%/bin/*}/lib/openshell
 [ -x "\$lib/deno" ] || lib='$lib'
-if [ -n "\${XDG_CACHE_HOME:-}" ] || [ -n "\${HOME:-}" ]; then
-  DENO_DIR=\${XDG_CACHE_HOME:-\$HOME/.cache}/openshell/deno
+# Deno's compile cache goes with the user's other caches (a relative XDG_CACHE_HOME is ignored).
+case \${XDG_CACHE_HOME:-} in
+  /*) cache=\$XDG_CACHE_HOME ;;
+  *) cache=\${HOME:+\$HOME/.cache} ;;
+esac
+if [ -n "\$cache" ]; then
+  DENO_DIR=\$cache/openshell/deno
   export DENO_DIR
 fi
 DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1

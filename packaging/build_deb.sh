@@ -6,14 +6,14 @@
 # Usage: packaging/build_deb.sh [--binary FILE | --source] [--endpoint URL] [--output DIR]
 #   --binary FILE   package FILE as the compiled binary
 #   --source        package the source install without trying `deno compile`
-#   --endpoint URL  endpoint of the packaged gateway (default http://127.0.0.1:8080)
+#   --endpoint URL  endpoint of the packaged gateway (default http://127.0.0.1:8090, where serve listens)
 #   --output DIR    where the .deb goes (default dist/)
 # DEBFULLNAME and DEBEMAIL set the maintainer.
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 packaging=$repo/packaging
-endpoint=http://127.0.0.1:8080
+endpoint=http://127.0.0.1:8090
 output=$repo/dist
 set_program=
 maintainer="${DEBFULLNAME:-OpenShell maintainers} <${DEBEMAIL:-maintainers@openshell.dev}>"
@@ -59,6 +59,8 @@ rm -f "$root/usr/lib/openshell/install-manifest"
 # would ask for node.
 rm -rf "$root/usr/lib/openshell/node_modules/.bin"
 find "$root/usr/lib/openshell/node_modules" -type f -perm /111 -exec chmod a-x {} +
+# Files npm packages carry for their own development, never read at run time.
+find "$root/usr/lib/openshell/node_modules" -type f \( -name '.eslintrc*' -o -name '.npmignore' \) -delete
 
 install -d -m 0755 "$root/usr/share/lintian/overrides"
 install -m 0644 "$packaging/debian/lintian-overrides" "$root/usr/share/lintian/overrides/openshell"

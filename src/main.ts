@@ -10,6 +10,11 @@ if (import.meta.main) {
     const { runGateway } = await import("./gateway/main.ts");
     Deno.exit(await runGateway(Deno.args.slice(1)));
   }
+  if (Deno.args[0] === "serve") {
+    // serve's start-up time matters: it does not load the other commands.
+    const { runServeCli } = await import("./cli/serve_command.ts");
+    Deno.exit(await runServeCli(Deno.args.slice(1)));
+  }
   const { runCli } = await import("./cli/main.ts");
   Deno.exit(await runCli(Deno.args));
 }

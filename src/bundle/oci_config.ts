@@ -58,8 +58,11 @@ export interface GatewayContainerSpec {
   binary: string;
   /** Absolute host path of the project's `src/` when running under `deno run`; absent for a compiled binary. */
   sourceDir?: string;
-  /** Absolute cgroup path: the caller's cgroup plus a per-launch leaf. */
-  cgroupsPath: string;
+  /**
+   * Absolute cgroup path: the caller's cgroup plus a per-launch leaf; `undefined` leaves it
+   * out (only for runtimes that then pick a per-container path, never the caller's own).
+   */
+  cgroupsPath: string | undefined;
   /** The launcher's hard limits; the config never exceeds them. */
   hardLimits: HardLimits;
 }
@@ -95,7 +98,7 @@ export interface OciConfig {
     uidMappings: { containerID: number; hostID: number; size: number }[];
     gidMappings: { containerID: number; hostID: number; size: number }[];
     namespaces: { type: string }[];
-    cgroupsPath: string;
+    cgroupsPath?: string;
     maskedPaths: string[];
     readonlyPaths: string[];
   };
@@ -155,7 +158,10 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
     }
   }
   const cgroup = spec.cgroupsPath;
-  if (!cgroup.startsWith("/") || /^\/+$/.test(cgroup) || cgroup.split("/").includes("..")) {
+  if (
+    cgroup !== undefined &&
+    (!cgroup.startsWith("/") || /^\/+$/.test(cgroup) || cgroup.split("/").includes(".."))
+  ) {
     // Empty or "/" would make the runtime treat the caller's own cgroup as the container's.
     throw new RangeError(`Invalid cgroups path "${cgroup}": must be an absolute path below "/"`);
   }
@@ -229,7 +235,7 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
       uidMappings: mapping(spec.hostUid),
       gidMappings: mapping(spec.hostGid),
       namespaces: ["user", "mount", "pid", "ipc", "uts"].map((type) => ({ type })),
-      cgroupsPath: cgroup,
+      ...(cgroup === undefined ? {} : { cgroupsPath: cgroup }),
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },

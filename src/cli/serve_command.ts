@@ -1,29 +1,24 @@
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { dirname, join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../atomic_write.ts";
 import { ensureRootfs, verifyClosure } from "../bundle/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
-import {
-  addUserGateway,
-  type GatewayMetadata,
-  readGatewayMetadata,
-  type RegistryRoots,
-  registryRoots,
-  serializeGatewayMetadata,
-  userGatewayDir,
-  validateGatewayName,
-  writeUserGatewayFile,
-} from "../registry/mod.ts";
+// Only the light parts of the registry before the gateway runs: the rest (schema checks) is
+// loaded for registration once the gateway answers, off the start-up path.
+import { type RegistryRoots, registryRoots } from "../registry/registry_roots.ts";
+import { validateGatewayName } from "../registry/gateway_name.ts";
 import { launchGateway } from "../runtime/launch_gateway.ts";
 import { locateRuntime, RUNTIME_NAMES, type RuntimeName } from "../runtime/oci_runtime.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, openshellDir, processEnv } from "../xdg_dirs.ts";
-import { printMessage, printWarning } from "./output.ts";
+import { paint, printMessage, printWarning } from "./output.ts";
 
 /** The file beside a gateway's registration that marks it as made by `serve`. */
 const SERVE_MARKER = "serve.json";
+/** Signals that stop the gateway (a closed terminal too, so no container is orphaned). */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 /** The API token file in the user gateway dir. */
 const TOKEN_FILE = "token";
 
@@ -52,9 +47,9 @@ export function serveCommand() {
     .addHelpText(
       "after",
       `
-Progress goes to stderr, the gateway's JSON log lines to stdout. SIGINT or SIGTERM stops
-the gateway (SIGKILL after 10 s); the container, its bundle and its secrets are removed in
-every outcome. The gateway stays registered after exit.
+Progress goes to stderr, the gateway's JSON log lines to stdout. SIGINT, SIGTERM or
+SIGHUP stops the gateway (SIGKILL after 10 s); the container, its bundle and its secrets
+are removed in every outcome. The gateway stays registered after exit.
 
 Examples:
   openshell serve
@@ -101,7 +96,6 @@ export async function serve(options: ServeOptions): Promise<number> {
   const roots = registryRoots(env, uid, printWarning);
   await refuseForeignRegistration(roots, name);
   const runtime = await locateRuntime({ name: options.runtime, path: options.runtimePath, env });
-  ensurePortFree(listen, options.listen);
   const stateDir = await prepareStateDir(
     options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
     uid,
@@ -121,7 +115,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   const stop = new AbortController();
   const onSignal = () => stop.abort();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
   try {
     const result = await launchGateway({
       name,
@@ -156,7 +150,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       hint: "Its log lines on stdout say why",
     });
   } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const signal of STOP_SIGNALS) {
       Deno.removeSignalListener(signal, onSignal);
     }
   }
@@ -185,7 +179,10 @@ async function register(
     : listen.hostname.includes(":")
     ? `[${listen.hostname}]`
     : listen.hostname;
-  const metadata: GatewayMetadata = {
+  const { addUserGateway, readGatewayMetadata, serializeGatewayMetadata } = await import(
+    "../registry/mod.ts"
+  );
+  const metadata = {
     name,
     gateway_endpoint: `http://${host}:${listen.port}`,
     is_remote: false,
@@ -217,7 +214,8 @@ async function ensureToken(roots: RegistryRoots, name: string): Promise<string> 
   }
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  await writeUserGatewayFile(roots, name, TOKEN_FILE, token + "\n");
+  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await atomicWriteFile(path, token + "\n", { mode: 0o600 });
   return token;
 }
 
@@ -244,22 +242,40 @@ async function prepareStateDir(path: string, uid: number): Promise<string> {
   return dir;
 }
 
-function ensurePortFree(
-  listen: { hostname: string; port: number },
-  text: string,
-): void {
+/** `gateways/<name>/` of the user registry root (the registry's layout). */
+function userGatewayDir(roots: RegistryRoots, name: string): string {
+  return join(roots.user, "gateways", validateGatewayName(name));
+}
+
+/**
+ * Runs `openshell serve ARGS` without loading the rest of the CLI (start-up time counts for
+ * serve); output, errors and exit statuses are those of the full CLI.
+ */
+export async function runServeCli(args: string[]): Promise<number> {
+  const encoder = new TextEncoder();
+  const program = new Command("openshell")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
+      writeErr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+      outputError: (text, write) => write(paint("red", text, "stderr")),
+    })
+    .showHelpAfterError("(run with --help for usage)");
+  program.addCommand(serveCommand());
   try {
-    const listener = Deno.listen({ hostname: listen.hostname, port: listen.port });
-    listener.close();
+    await program.parseAsync(["serve", ...args], { from: "user" });
+    return 0;
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new UserError(`Address "${text}" is already in use`, {
-        hint: "Stop what listens there or choose another with --listen",
-      });
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const message = error instanceof Error ? error.message : String(error);
+    printMessage(`${paint("red", "error:", "stderr")} ${message}`);
+    if (error instanceof UserError) {
+      if (error.hint) printMessage(`hint: ${error.hint}`);
+      return error.exitCode;
     }
-    throw new UserError(`Cannot listen on "${text}": ${(error as Error).message}`, {
-      hint: "Choose another address with --listen",
-    });
+    if (Deno.env.get("OPENSHELL_DEBUG") && error instanceof Error) printMessage(error.stack ?? "");
+    else printMessage("hint: this is a bug in openshell; rerun with OPENSHELL_DEBUG=1 for details");
+    return 1;
   }
 }
 

@@ -81,3 +81,31 @@ async function exists(path: string): Promise<boolean> {
     throw error;
   }
 }
+
+/** What decides the container's cgroup path. */
+export interface CgroupDecisionInput {
+  runtime: "youki" | "runc" | "crun";
+  rootless: boolean;
+  layout: CgroupLayout;
+  /** The launcher's own cgroup ({@linkcode callerCgroup}). */
+  callerPath: string;
+  /** The per-launch leaf (the container ID). */
+  leaf: string;
+}
+
+/**
+ * The `cgroupsPath` to write, or `undefined` to leave it out. Normally the caller's cgroup
+ * plus a per-launch leaf. Rootless runc on a v1/hybrid host is the exception: runc tolerates
+ * a cgroup it cannot create only when no path was given (it then names one after the
+ * container ID, never the caller's own), and fails on an explicit one without delegation.
+ *
+ * @example
+ * ```ts
+ * decideCgroupsPath({ runtime: "youki", rootless: true, layout: "hybrid", callerPath: "/a", leaf: "x" });
+ * // "/a/x"
+ * ```
+ */
+export function decideCgroupsPath(input: CgroupDecisionInput): string | undefined {
+  if (input.runtime === "runc" && input.rootless && input.layout !== "unified") return undefined;
+  return containerCgroupsPath(input.callerPath, input.leaf);
+}

@@ -13,7 +13,7 @@ import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { readCallerHardLimits } from "./caller_limits.ts";
 import { cgroupDirsFor, missingDirs, removeCgroupDirs, v1ControllerMounts } from "./cgroup_dirs.ts";
-import { callerCgroup, containerCgroupsPath, detectCgroupLayout } from "./cgroup_path.ts";
+import { callerCgroup, decideCgroupsPath, detectCgroupLayout } from "./cgroup_path.ts";
 import { newContainerId } from "./container_id.ts";
 import { tryLockInstance } from "./instance_lock.ts";
 import {
@@ -112,12 +112,17 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     await removeLaunchRecord(nameDir);
   }
 
+  // Only now: a container left by a killed launcher may have held the port until cleanup.
+  checkAddressFree(options.listen);
   const containerId = newContainerId(options.name);
   const layout = await detectCgroupLayout();
-  const cgroupsPath = containerCgroupsPath(
-    callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout),
-    containerId,
-  );
+  const cgroupsPath = decideCgroupsPath({
+    runtime: options.runtime.name,
+    rootless: !rootMode,
+    layout,
+    callerPath: callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout),
+    leaf: containerId,
+  });
   const mounts = layout === "unified" ? [] : await v1ControllerMounts();
   const paths = bundlePaths(bundles, containerId);
   const record: LaunchRecord = {
@@ -125,7 +130,9 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     bundle: paths.dir,
     runtimePath: options.runtime.path,
     stateRoot,
-    cgroupDirs: await missingDirs(cgroupDirsFor(cgroupsPath, layout, mounts)),
+    cgroupDirs: cgroupsPath === undefined
+      ? []
+      : await missingDirs(cgroupDirsFor(cgroupsPath, layout, mounts)),
     pid: Deno.pid,
   };
   const hostId = rootMode
@@ -304,7 +311,7 @@ async function runtimeVerb(
 
 /** Polls `url` until it answers 200; false once `gone()` says waiting is pointless. */
 async function waitUntilHealthy(url: string, gone: () => boolean): Promise<boolean> {
-  for (let delay = 2; !gone(); delay = Math.min(delay * 2, 50)) {
+  for (let delay = 1; !gone(); delay = Math.min(delay * 2, 10)) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await response.body?.cancel();
@@ -343,6 +350,27 @@ function probeAddress(listen: { hostname: string; port: number }): string {
     ? "::1"
     : listen.hostname;
   return formatAddress({ hostname, port: listen.port });
+}
+
+/**
+ * Fails clearly when nothing can listen on `listen` (taken, or not a local address).
+ *
+ * @throws {UserError} naming the address.
+ */
+export function checkAddressFree(listen: { hostname: string; port: number }): void {
+  const text = formatAddress(listen);
+  try {
+    Deno.listen({ hostname: listen.hostname, port: listen.port }).close();
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new UserError(`Address "${text}" is already in use`, {
+        hint: "Stop what listens there or choose another with --listen",
+      });
+    }
+    throw new UserError(`Cannot listen on "${text}": ${(error as Error).message}`, {
+      hint: "Choose another address with --listen",
+    });
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -40,9 +40,10 @@ export function explainRuntimeFailure(failure: RuntimeFailure): UserError {
     );
   }
   if (errors.length === 0) {
-    return new UserError(`The gateway exited with status ${failure.code} before answering`, {
-      hint: "Its log lines on stdout say why",
-    });
+    return new UserError(
+      `The container exited with status ${failure.code} before the gateway answered`,
+      { hint: "The gateway's log lines on stdout say why; OPENSHELL_DEBUG=1 shows the runtime's" },
+    );
   }
   const last = errors.at(-1) ?? lines.at(-1) ?? "no output";
   return new UserError(

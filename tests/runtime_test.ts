@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { buildOciConfig } from "../src/bundle/oci_config.ts";
+import { bundlePaths, removeBundle, stageBundle } from "../src/bundle/stage_bundle.ts";
+import { cgroupDirsFor, missingDirs } from "../src/runtime/cgroup_dirs.ts";
+import { decideCgroupsPath } from "../src/runtime/cgroup_path.ts";
+import { isContainerIdFor, newContainerId } from "../src/runtime/container_id.ts";
+import { tryLockInstance } from "../src/runtime/instance_lock.ts";
+import {
+  readLaunchRecord,
+  removeLaunchRecord,
+  writeLaunchRecord,
+} from "../src/runtime/launch_record.ts";
+import { checkAddressFree } from "../src/runtime/launch_gateway.ts";
+import { locateRuntime, RUNTIME_ENV_ALLOWLIST, runtimeEnv } from "../src/runtime/oci_runtime.ts";
+import { ensureOwnedDir } from "../src/runtime/private_dir.ts";
+import { explainRuntimeFailure } from "../src/runtime/runtime_failure.ts";
+import { UserError } from "../src/user_error.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "openshell-runtime-" });
+  try {
+    await fn(dir);
+  } finally {
+    await new Deno.Command("chmod", { args: ["-R", "u+rwX", dir] }).output();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("runtimeEnv keeps only the allowlist and always has PATH", () => {
+  const env: Record<string, string> = {
+    PATH: "/bin",
+    HOME: "/h",
+    XDG_RUNTIME_DIR: "/r",
+    LANG: "C",
+    GITHUB_TOKEN: "x",
+    LISTEN_FDS: "3",
+    DBUS_SESSION_BUS_ADDRESS: "y",
+    RUST_LOG: "debug",
+  };
+  assert.deepEqual(runtimeEnv((n) => env[n]), {
+    PATH: "/bin",
+    HOME: "/h",
+    XDG_RUNTIME_DIR: "/r",
+    LANG: "C",
+  });
+  assert.deepEqual(Object.keys(runtimeEnv(() => undefined)), ["PATH"]);
+  assert.deepEqual([...RUNTIME_ENV_ALLOWLIST], ["PATH", "HOME", "XDG_RUNTIME_DIR", "LANG"]);
+});
+
+Deno.test("locateRuntime: explicit path, variable, PATH lookup, and errors naming the install", async () => {
+  await withTempDir(async (dir) => {
+    const bin = join(dir, "bin");
+    await Deno.mkdir(bin);
+    const youki = join(bin, "youki");
+    await Deno.writeTextFile(youki, "#!/bin/sh\n", { mode: 0o755 });
+    const plain = join(bin, "runc");
+    await Deno.writeTextFile(plain, "not executable", { mode: 0o644 });
+    const env = (vars: Record<string, string>) => (n: string) => vars[n];
+    assert.deepEqual(await locateRuntime({ name: "youki", env: env({ PATH: `/nope:${bin}` }) }), {
+      name: "youki",
+      path: youki,
+    });
+    assert.deepEqual(
+      await locateRuntime({ name: "youki", env: env({ PATH: "", OPENSHELL_OCI_RUNTIME: youki }) }),
+      { name: "youki", path: youki },
+    );
+    assert.deepEqual(
+      await locateRuntime({ name: "runc", path: youki, env: env({ OPENSHELL_OCI_RUNTIME: "/x" }) }),
+      { name: "runc", path: youki },
+    );
+    await assert.rejects(
+      locateRuntime({ name: "youki", env: env({ PATH: "/nope" }) }),
+      (e: UserError) =>
+        /OCI runtime "youki" not found on PATH/.test(e.message) &&
+        /scripts\/install-youki\.sh/.test(e.hint!) && /--runtime runc/.test(e.hint!),
+    );
+    await assert.rejects(
+      locateRuntime({ name: "runc", env: env({ PATH: bin }) }),
+      (e: UserError) => /"runc" not found/.test(e.message) && /apt-get install runc/.test(e.hint!),
+    );
+    await assert.rejects(
+      locateRuntime({ name: "youki", path: plain, env: env({}) }),
+      /is not an executable file/,
+    );
+  });
+});
+
+Deno.test("container IDs are fresh, runtime-safe and recognisable per name", () => {
+  const ids = new Set(Array.from({ length: 200 }, () => newContainerId("local")));
+  assert.equal(ids.size, 200);
+  for (const id of ids) {
+    assert.match(id, /^openshell-local-[0-9a-f]{8}$/);
+    assert.ok(isContainerIdFor(id, "local"));
+    assert.ok(!isContainerIdFor(id, "loca"));
+  }
+  const odd = newContainerId("corp dev/é", () => new Uint8Array([1, 2, 3, 255]));
+  assert.equal(odd, "openshell-corp-dev---010203ff");
+  assert.match(odd, /^[A-Za-z0-9_+.-]+$/);
+});
+
+Deno.test("decideCgroupsPath: nested leaf, except rootless runc on v1 where it is left out", () => {
+  const base = { callerPath: "/user/a", leaf: "openshell-x-1" } as const;
+  for (const runtime of ["youki", "runc", "crun"] as const) {
+    for (const rootless of [false, true]) {
+      for (const layout of ["unified", "hybrid", "legacy"] as const) {
+        const path = decideCgroupsPath({ ...base, runtime, rootless, layout });
+        if (runtime === "runc" && rootless && layout !== "unified") assert.equal(path, undefined);
+        else assert.equal(path, "/user/a/openshell-x-1", `${runtime} ${rootless} ${layout}`);
+      }
+    }
+  }
+  const config = buildOciConfig({
+    name: "x",
+    listen: "127.0.0.1:1",
+    version: "1",
+    hostUid: 1,
+    hostGid: 1,
+    rootfs: "/r",
+    stateDir: "/s",
+    secretsDir: "/t",
+    binary: "/b",
+    cgroupsPath: undefined,
+    hardLimits: {},
+  });
+  assert.ok(!("cgroupsPath" in config.linux));
+});
+
+Deno.test("cgroupDirsFor lists the path and its ancestors per hierarchy, deepest first", async () => {
+  assert.deepEqual(cgroupDirsFor("/a/b", "unified", ["/ignored"], "/cg"), ["/cg/a/b", "/cg/a"]);
+  assert.deepEqual(cgroupDirsFor("/a/b", "hybrid", ["/cg/cpu", "/cg/memory"]), [
+    "/cg/cpu/a/b",
+    "/cg/memory/a/b",
+    "/cg/cpu/a",
+    "/cg/memory/a",
+  ]);
+  assert.deepEqual(cgroupDirsFor("/", "legacy", ["/cg/cpu"]), []);
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "a"));
+    assert.deepEqual(await missingDirs([join(dir, "a/b"), join(dir, "a")]), [join(dir, "a/b")]);
+  });
+});
+
+Deno.test("explainRuntimeFailure: delegation remedies only for rootless cgroup denials on v1", () => {
+  const denied =
+    "ERROR libcontainer::process::container_main_process: failed to apply cgroup: Permission denied (os error 13)";
+  const known = explainRuntimeFailure({
+    runtime: "youki",
+    code: 1,
+    stderr: denied,
+    layout: "hybrid",
+    rootless: true,
+  });
+  assert.match(known.message, /^Rootless youki cannot create the gateway's cgroup/);
+  assert.match(known.hint!, /delegate/);
+  assert.match(known.hint!, /--runtime runc/);
+  for (
+    const other of [{ layout: "unified" as const, rootless: true }, {
+      layout: "hybrid" as const,
+      rootless: false,
+    }]
+  ) {
+    const error = explainRuntimeFailure({ runtime: "youki", code: 1, stderr: denied, ...other });
+    assert.match(error.message, /^OCI runtime youki failed with status 1: ERROR libcontainer/);
+  }
+  const gateway = explainRuntimeFailure({
+    runtime: "youki",
+    code: 1,
+    stderr: "",
+    layout: "hybrid",
+    rootless: true,
+  });
+  assert.equal(gateway.message, "The container exited with status 1 before the gateway answered");
+});
+
+Deno.test("stageBundle writes a 0700 bundle with 0600 config and read-only secrets; removal is complete", async () => {
+  await withTempDir(async (dir) => {
+    const paths = bundlePaths(dir, "openshell-x-01020304");
+    const config = buildOciConfig({
+      name: "x",
+      listen: "127.0.0.1:1",
+      version: "1",
+      hostUid: 1,
+      hostGid: 1,
+      rootfs: "/r",
+      stateDir: "/s",
+      secretsDir: paths.secrets,
+      binary: "/b",
+      cgroupsPath: "/a/openshell-x-01020304",
+      hardLimits: {},
+    });
+    await stageBundle({ paths, config, secrets: { token: "t0k\n" } });
+    const mode = async (p: string) => (await Deno.stat(p)).mode! & 0o777;
+    assert.equal(await mode(paths.dir), 0o700);
+    assert.equal(await mode(paths.config), 0o600);
+    assert.equal(await mode(paths.secrets), 0o500);
+    assert.equal(await mode(join(paths.secrets, "token")), 0o400);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(paths.config)), config);
+    assert.equal(await Deno.readTextFile(join(paths.secrets, "token")), "t0k\n");
+    await assert.rejects(stageBundle({ paths, config, secrets: {} }), Deno.errors.AlreadyExists);
+    await removeBundle(paths);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+    await removeBundle(paths); // already gone is fine
+    await assert.rejects(
+      stageBundle({ paths, config, secrets: { "../escape": "x" } }),
+      /Invalid secret file name/,
+    );
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), [], "a failed stage leaves nothing");
+  });
+});
+
+Deno.test("the instance lock is exclusive and freed on release", async () => {
+  await withTempDir(async (dir) => {
+    const first = await tryLockInstance(dir);
+    assert.ok(first);
+    assert.equal(await tryLockInstance(dir), undefined);
+    // Another process cannot take it either.
+    const other = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const f = await Deno.open(${
+          JSON.stringify(join(dir, "lock"))
+        }, { read: true, write: true });
+         Deno.exit((await f.tryLock(true)) ? 0 : 3);`,
+      ],
+    }).output();
+    assert.equal(other.code, 3);
+    await first.release();
+    const again = await tryLockInstance(dir);
+    assert.ok(again);
+    await again.release();
+  });
+});
+
+Deno.test("launch records round-trip and unreadable ones are ignored", async () => {
+  await withTempDir(async (dir) => {
+    assert.equal(await readLaunchRecord(dir), undefined);
+    const record = {
+      containerId: "openshell-x-01020304",
+      bundle: "/b",
+      runtimePath: "/usr/bin/youki",
+      stateRoot: "/s",
+      cgroupDirs: ["/sys/fs/cgroup/a"],
+      pid: 42,
+    };
+    await writeLaunchRecord(dir, record);
+    assert.deepEqual(await readLaunchRecord(dir), record);
+    assert.equal((await Deno.stat(join(dir, "launch.json"))).mode! & 0o777, 0o600);
+    await Deno.writeTextFile(join(dir, "launch.json"), "{");
+    assert.equal(await readLaunchRecord(dir), undefined);
+    await removeLaunchRecord(dir);
+    await removeLaunchRecord(dir);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  });
+});
+
+Deno.test("ensureOwnedDir creates with the mode, repairs it, and refuses foreign dirs", async () => {
+  await withTempDir(async (dir) => {
+    const uid = Deno.uid()!;
+    const path = join(dir, "a/b");
+    await ensureOwnedDir(path, uid);
+    assert.equal((await Deno.stat(path)).mode! & 0o7777, 0o700);
+    await Deno.chmod(path, 0o755);
+    await ensureOwnedDir(path, uid, 0o711);
+    assert.equal((await Deno.stat(path)).mode! & 0o7777, 0o711);
+    await assert.rejects(ensureOwnedDir(path, uid + 1), /is not a directory owned by uid/);
+    await Deno.writeTextFile(join(dir, "file"), "");
+    await assert.rejects(ensureOwnedDir(join(dir, "file"), uid), UserError);
+  });
+});
+
+Deno.test("checkAddressFree reports a taken port clearly", () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  try {
+    assert.throws(
+      () => checkAddressFree({ hostname: "127.0.0.1", port }),
+      new RegExp(`Address "127.0.0.1:${port}" is already in use`),
+    );
+  } finally {
+    listener.close();
+  }
+  assert.doesNotThrow(() => checkAddressFree({ hostname: "127.0.0.1", port }));
+  assert.throws(() => checkAddressFree({ hostname: "192.0.2.1", port }), /Cannot listen on/);
+});

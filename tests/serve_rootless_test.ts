@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { v1ControllerMounts } from "../src/runtime/cgroup_dirs.ts";
+import { callerCgroup, detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
+import {
+  assertNothingLeft,
+  createServeSandbox,
+  freePort,
+  gatewayPid,
+  getJson,
+  processUid,
+  startServe,
+  TEST_USER,
+  userIds,
+} from "./_helpers/serve_fixture.ts";
+
+const onPath = async (program: string) =>
+  (await new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
+    .output()).success;
+const user = await userIds(TEST_USER);
+const layout = await detectCgroupLayout();
+const missing = Deno.uid() !== 0
+  ? "they run as root to switch to the test user and prepare cgroups"
+  : !user
+  ? `user "${TEST_USER}" does not exist (run scripts/setup.sh --test)`
+  : !(await onPath("youki"))
+  ? "youki is not installed"
+  : undefined;
+if (missing) console.error(`rootless serve tests skipped: ${missing}`);
+const v1 = layout !== "unified";
+if (!missing && !v1) {
+  console.error("rootless v1 delegation tests skipped: this host mounts only cgroup2");
+}
+
+function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 6)}`;
+}
+
+/**
+ * Delegates a v1 cgroup subtree to `owner` the way an administrator would: the same path in
+ * every mounted controller (cpuset initialised), the directory and its cgroup.procs/tasks
+ * chowned. `prelude` moves a shell into it before it switches to the user.
+ */
+async function delegateV1Cgroup(owner: { uid: number; gid: number }) {
+  const mine = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
+  const path = join(mine, `openshell-delegated-${crypto.randomUUID().slice(0, 8)}`);
+  const mounts = await v1ControllerMounts();
+  const created: string[] = [];
+  for (const mount of mounts) {
+    let dir = mount;
+    for (const part of path.split("/").filter((p) => p !== "")) {
+      const parent = dir;
+      dir = join(dir, part);
+      try {
+        await Deno.mkdir(dir);
+        created.push(dir);
+        for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+          const value = await Deno.readTextFile(join(parent, file)).catch(() => undefined);
+          if (value !== undefined) await Deno.writeTextFile(join(dir, file), value);
+        }
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      }
+    }
+    for (const file of ["", "cgroup.procs", "tasks"]) {
+      await Deno.chown(join(dir, file), owner.uid, owner.gid);
+    }
+  }
+  const procs = mounts.map((m) => `'${join(m, path, "cgroup.procs")}'`).join(" ");
+  return {
+    path,
+    prelude: `for f in ${procs}; do echo $$ > "$f"; done`,
+    async [Symbol.asyncDispose]() {
+      for (const dir of created.sort((a, b) => b.length - a.length)) {
+        await Deno.remove(dir).catch(() => {});
+      }
+    },
+  };
+}
+
+Deno.test({
+  name: "rootless youki on a v1/hybrid host without delegation fails, explaining both remedies",
+  ignore: missing !== undefined || !v1,
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    const name = uniqueName("nodeleg");
+    await using serve = startServe(
+      sandbox,
+      ["--name", name, "--listen", `127.0.0.1:${freePort()}`],
+      {
+        user: TEST_USER,
+      },
+    );
+    const outcome = await serve.finished();
+    assert.equal(outcome.code, 1, outcome.stderr);
+    assert.match(
+      outcome.stderr,
+      /^error: Rootless youki cannot create the gateway's cgroup: this host uses cgroup v1/m,
+    );
+    assert.match(outcome.stderr, /^hint: .*delegate a cgroup subtree.*`--runtime runc`/m);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "rootless runc runs the gateway as the ordinary user on this host",
+  ignore: missing !== undefined || !(await onPath("runc")),
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    const name = uniqueName("runc");
+    const port = freePort();
+    await using serve = startServe(
+      sandbox,
+      ["--name", name, "--listen", `127.0.0.1:${port}`, "--runtime", "runc"],
+      { user: TEST_USER },
+    );
+    await serve.ready();
+    assert.equal(await processUid(await gatewayPid(serve.child.pid)), user!.uid);
+    assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    assert.equal((await serve.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "rootless youki runs in a delegated v1 cgroup subtree, nested in a per-launch leaf",
+  ignore: missing !== undefined || !v1,
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    await using delegated = await delegateV1Cgroup(user!);
+    const name = uniqueName("deleg");
+    const port = freePort();
+    await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+      user: TEST_USER,
+      prelude: delegated.prelude,
+    });
+    const containerId = await serve.ready();
+    const pid = await gatewayPid(serve.child.pid);
+    assert.equal(await processUid(pid), user!.uid);
+    const memory = callerCgroup(await Deno.readTextFile(`/proc/${pid}/cgroup`), layout);
+    assert.equal(memory, `${delegated.path}/${containerId}`);
+    assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    assert.equal((await serve.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name:
+    "rootless youki runs with a unified-cgroup view (a private mount namespace with only cgroup2)",
+  ignore: missing !== undefined || !(await onPath("unshare")),
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    const name = uniqueName("unified");
+    const port = freePort();
+    await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+      user: TEST_USER,
+      privateMounts: true,
+      prelude: v1 ? "mount -t cgroup2 none /sys/fs/cgroup" : "",
+    });
+    await serve.ready();
+    assert.equal(await processUid(await gatewayPid(serve.child.pid)), user!.uid);
+    const info = await getJson(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(info.status, 200);
+    assert.equal((await serve.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});

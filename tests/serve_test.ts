@@ -1,0 +1,359 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { addUserGateway, registryRoots } from "../src/registry/mod.ts";
+import type { Sandbox } from "./_helpers/sandbox.ts";
+import {
+  assertNothingLeft,
+  createServeSandbox,
+  descendants,
+  freePort,
+  gatewayPid,
+  getJson,
+  processArgv,
+  processEnviron,
+  processUid,
+  startServe,
+} from "./_helpers/serve_fixture.ts";
+
+const youki = await Deno.stat("/usr/local/bin/youki").then(() => true, () => false) ||
+  (await new Deno.Command("sh", { args: ["-c", "command -v youki"], stdout: "null" }).output())
+    .success;
+const isRoot = Deno.uid() === 0;
+const ignore = !isRoot || !youki;
+if (ignore) {
+  console.error(
+    `serve tests skipped: ${!isRoot ? "they run youki as root" : "youki is not installed"}`,
+  );
+}
+
+function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 6)}`;
+}
+
+async function token(sandbox: Sandbox, name: string): Promise<string> {
+  return (await Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "token")))
+    .trim();
+}
+
+/** Mount options per mount point, as the process sees them. */
+async function mountOptions(pid: number): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>();
+  for (const line of (await Deno.readTextFile(`/proc/${pid}/mountinfo`)).split("\n")) {
+    const fields = line.split(" ");
+    if (fields.length > 5) result.set(fields[4]!, fields[5]!.split(","));
+  }
+  return result;
+}
+
+Deno.test({
+  name:
+    "serve as root runs the gateway as host uid 65532 on a read-only root, registers it and cleans up",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueName("root");
+    const port = freePort();
+    for (const round of [1, 2]) {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
+      const containerId = await serve.ready();
+      assert.match(containerId, new RegExp(`^openshell-${name}-[0-9a-f]{8}$`));
+      const pid = await gatewayPid(serve.child.pid);
+      assert.equal(await processUid(pid), 65532);
+      const mounts = await mountOptions(pid);
+      assert.ok(mounts.get("/")!.includes("ro"), "root is read-only");
+      assert.ok(mounts.get("/tmp")!.includes("rw"), "/tmp is writable");
+      assert.ok(mounts.get("/var/lib/openshell")!.includes("rw"), "state is writable");
+      assert.ok(mounts.get("/run/openshell")!.includes("ro"), "secrets are read-only");
+      assert.ok(!mounts.has("/sys/fs/cgroup"), "no cgroup mount");
+      const limits = await Deno.readTextFile(`/proc/${pid}/limits`);
+      const ownLimits = await Deno.readTextFile("/proc/self/limits");
+      const hardFiles = (t: string) => Number(/^Max open files\s+\S+\s+(\S+)/m.exec(t)![1]);
+      assert.ok(hardFiles(limits) <= hardFiles(ownLimits));
+
+      const url = `http://127.0.0.1:${port}`;
+      assert.deepEqual(await getJson(`${url}/healthz`), { status: 200, body: { ok: true } });
+      assert.equal((await getJson(`${url}/v1/info`)).status, 401);
+      const info = await getJson(`${url}/v1/info`, await token(sandbox, name));
+      assert.equal(info.status, 200);
+      assert.equal(info.body.name, name);
+      assert.equal(info.body.starts, round, "the start counter survives restarts");
+
+      const outcome = await serve.stop("SIGTERM");
+      assert.equal(outcome.code, 0, outcome.stderr);
+      assert.match(outcome.stderr, new RegExp(`Gateway "${name}" stopped`));
+      const logs = outcome.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(logs.map((l) => l.msg).filter((m) => m !== "Request"), [
+        "Listening",
+        "Shutting down",
+        "Stopped",
+      ]);
+      await assertNothingLeft(sandbox, name);
+    }
+    const metadata = JSON.parse(
+      await Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "metadata.json")),
+    );
+    assert.deepEqual(metadata, {
+      name,
+      gateway_endpoint: `http://127.0.0.1:${port}`,
+      is_remote: false,
+      gateway_port: port,
+      auth_mode: "plaintext",
+    });
+    assert.equal(
+      await Deno.readTextFile(join(sandbox.config, "openshell/active_gateway")),
+      name,
+    );
+    const tokenStat = await Deno.stat(join(sandbox.config, "openshell/gateways", name, "token"));
+    assert.equal(tokenStat.mode! & 0o777, 0o600);
+  },
+});
+
+Deno.test({
+  name:
+    "serve: the runtime sees only the env allowlist and no secret reaches any child's argv or environ",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueName("env");
+    const secret = `secret-${crypto.randomUUID()}`;
+    await using serve = startServe(
+      sandbox,
+      ["--name", name, "--listen", `127.0.0.1:${freePort()}`],
+      {
+        env: { GITHUB_TOKEN: secret, LISTEN_FDS: "3", OPENSHELL_API_KEY: secret, LANG: "C.UTF-8" },
+      },
+    );
+    await serve.ready();
+    const apiToken = await token(sandbox, name);
+    const children = await descendants(serve.child.pid);
+    const runtimePid = children.find((pid) => pid !== undefined)!;
+    const runtimeEnv = await processEnviron(runtimePid);
+    assert.deepEqual(Object.keys(runtimeEnv).sort(), ["HOME", "LANG", "PATH", "XDG_RUNTIME_DIR"]);
+    for (const pid of children) {
+      const argv = await processArgv(pid).catch(() => [] as string[]);
+      const environ = await processEnviron(pid).catch(() => ({}));
+      const text = [...argv, ...Object.entries(environ).map(([k, v]) => `${k}=${v}`)].join("\n");
+      assert.ok(!text.includes(secret), `pid ${pid} carries the user's secret`);
+      assert.ok(!text.includes(apiToken), `pid ${pid} carries the API token`);
+    }
+    assert.equal((await serve.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "serve: two gateways at once on different ports; a second instance of one name is refused",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const [a, b] = [uniqueName("two-a"), uniqueName("two-b")];
+    const [portA, portB] = [freePort(), freePort()];
+    await using first = startServe(sandbox, ["--name", a, "--listen", `127.0.0.1:${portA}`]);
+    await using second = startServe(sandbox, ["--name", b, "--listen", `127.0.0.1:${portB}`]);
+    await Promise.all([first.ready(), second.ready()]);
+    for (const [name, port] of [[a, portA], [b, portB]] as const) {
+      const info = await getJson(`http://127.0.0.1:${port}/v1/info`, await token(sandbox, name));
+      assert.equal(info.body.name, name);
+    }
+    const again = startServe(sandbox, ["--name", a, "--listen", `127.0.0.1:${freePort()}`]);
+    const refused = await again.finished();
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`error: Gateway "${a}" is already being served`));
+    assert.match(refused.stderr, /hint: Its launcher is pid \d+/);
+    assert.equal((await first.stop()).code, 0);
+    assert.equal((await second.stop("SIGINT")).code, 0);
+    await assertNothingLeft(sandbox, a);
+    await assertNothingLeft(sandbox, b);
+  },
+});
+
+Deno.test({
+  name: "serve: ten launches in a row leave no bundle, container state, cgroup or secret behind",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueName("ten");
+    const port = freePort();
+    for (let i = 0; i < 10; i++) {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
+      await serve.ready();
+      assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal((await serve.stop()).code, 0);
+      await assertNothingLeft(sandbox, name);
+    }
+    const state = JSON.parse(
+      await Deno.readTextFile(
+        join(sandbox.state, "openshell/gateways", name, "gateway_state.json"),
+      ),
+    );
+    assert.equal(state.starts, 10);
+  },
+});
+
+Deno.test({
+  name: "serve killed with -9 is cleaned up and replaced by the next serve of that name",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueName("kill9");
+    const port = freePort();
+    await using killed = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
+    const staleId = await killed.ready();
+    const oldGateway = await gatewayPid(killed.child.pid);
+    const outcome = await killed.stop("SIGKILL");
+    assert.equal(outcome.code, 137);
+    // The orphaned container still holds the port: the next serve must clean it up first.
+    await using next = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
+    await next.waitForStderr(new RegExp(`Cleaning up container "${staleId}"`));
+    const freshId = await next.ready();
+    assert.notEqual(freshId, staleId);
+    assert.equal(await Deno.stat(`/proc/${oldGateway}`).then(() => true, () => false), false);
+    const info = await getJson(`http://127.0.0.1:${port}/v1/info`, await token(sandbox, name));
+    assert.equal(info.body.starts, 2);
+    assert.equal((await next.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name:
+    "serve errors: bad --listen, missing runtime, port in use, unwritable state dir, foreign name",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueName("err");
+    const run = async (args: string[], env: Record<string, string> = {}) => {
+      await using serve = startServe(sandbox, ["--name", name, ...args], { env });
+      return await serve.finished();
+    };
+    for (const listen of ["8090", "127.0.0.1:99999", "127.0.0.1:80", "[::1:8090"]) {
+      const bad = await run(["--listen", listen]);
+      assert.equal(bad.code, 2, listen);
+      assert.match(bad.stderr, /^error: invalid listen address/m, listen);
+    }
+    const port = `127.0.0.1:${freePort()}`;
+    const missing = await run(["--listen", port, "--runtime-path", "/nonexistent/youki"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error: OCI runtime "\/nonexistent\/youki" is not an executable/);
+    assert.match(missing.stderr, /hint: Install youki 0\.7\.0 with `scripts\/install-youki\.sh`/);
+    const notOnPath = await run(["--listen", port, "--runtime", "crun"], { PATH: "/nonexistent" });
+    assert.equal(notOnPath.code, 1);
+    assert.match(notOnPath.stderr, /error: OCI runtime "crun" not found on PATH/);
+
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const taken = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+      const inUse = await run(["--listen", taken]);
+      assert.equal(inUse.code, 1);
+      assert.match(inUse.stderr, new RegExp(`error: Address "${taken}" is already in use`));
+    } finally {
+      listener.close();
+    }
+    const file = join(sandbox.root, "a-file");
+    await Deno.writeTextFile(file, "");
+    const unwritable = await run(["--listen", port, "--state-dir", join(file, "state")]);
+    assert.equal(unwritable.code, 1);
+    assert.match(unwritable.stderr, /error: State dir ".*a-file\/state" is not writable/);
+
+    const foreign = uniqueName("foreign");
+    const roots = registryRoots((n) => sandbox.env[n], Deno.uid()!, () => {});
+    const entry = {
+      name: foreign,
+      gateway_endpoint: "https://corp.example:8443",
+      is_remote: true,
+      gateway_port: 8443,
+      auth_mode: "mtls",
+    };
+    await addUserGateway(roots, entry);
+    const metadataPath = join(sandbox.config, "openshell/gateways", foreign, "metadata.json");
+    const before = await Deno.readTextFile(metadataPath);
+    const refused = await run(["--listen", port, "--name", foreign]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(`error: Gateway "${foreign}" is already registered and was not created by serve`),
+    );
+    assert.match(refused.stderr, /hint: Pick another name with --name/);
+    assert.equal(await Deno.readTextFile(metadataPath), before);
+    for (const n of [name, foreign]) await assertNothingLeft(sandbox, n);
+    assert.deepEqual(
+      await Array.fromAsync(Deno.readDir(join(sandbox.runtime, "openshell/bundles"))).catch(
+        () => [],
+      ),
+      [],
+    );
+  },
+});
+
+Deno.test({
+  name: "serve refuses a damaged rootfs cache entry it cannot repair, leaving nothing behind",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueName("corrupt");
+    const port = `127.0.0.1:${freePort()}`;
+    {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", port]);
+      await serve.ready();
+      await serve.stop();
+    }
+    // Same size and mode, different bytes: the cheap cache check passes, the ELF check does not.
+    const cache = join(sandbox.cache, "openshell/rootfs");
+    const [digest] = await Array.fromAsync(Deno.readDir(cache), (e) => e.name).then((n) =>
+      n.filter((x) => /^[0-9a-f]{64}$/.test(x))
+    );
+    const libc = join(cache, digest!, "rootfs/lib/x86_64-linux-gnu/libc.so.6");
+    const info = await Deno.stat(libc);
+    await Deno.chmod(libc, 0o644);
+    await Deno.writeFile(libc, new Uint8Array(info.size));
+    await Deno.chmod(libc, info.mode! & 0o777);
+    await using serve = startServe(sandbox, ["--name", name, "--listen", port]);
+    const outcome = await serve.finished();
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /^error: The gateway rootfs ".*" lacks what the program needs/m);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "serve cleans up and says so when the gateway crashes or the runtime fails",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueName("crash");
+    const port = `127.0.0.1:${freePort()}`;
+    {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", port]);
+      await serve.ready();
+      Deno.kill(await gatewayPid(serve.child.pid), "SIGKILL");
+      const outcome = await serve.finished();
+      assert.equal(outcome.code, 1);
+      assert.match(
+        outcome.stderr,
+        new RegExp(`error: Gateway "${name}" exited on its own with status \\d+`),
+      );
+      await assertNothingLeft(sandbox, name);
+    }
+    const fake = join(sandbox.root, "broken-runtime");
+    await Deno.writeTextFile(
+      fake,
+      "#!/bin/sh\necho 'ERROR youki: cannot frobnicate the bundle' >&2\nexit 3\n",
+      { mode: 0o755 },
+    );
+    await using broken = startServe(sandbox, [
+      "--name",
+      name,
+      "--listen",
+      port,
+      "--runtime-path",
+      fake,
+    ]);
+    const failed = await broken.finished();
+    assert.equal(failed.code, 1);
+    assert.match(
+      failed.stderr,
+      /error: OCI runtime youki failed with status 3: ERROR youki: cannot frobnicate the bundle/,
+    );
+    await assertNothingLeft(sandbox, name);
+  },
+});
