@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseManifest } from "../src/bundle/manifest.ts";
 import { packImage } from "../src/bundle/pack_image.ts";
-import { createSandbox, MAIN, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { runCommand } from "./_helpers/run_command.ts";
+import { cliArgv, createSandbox, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 import {
   ensureImageBuilt,
   largeImageEntries,
@@ -264,8 +266,9 @@ Deno.test("an unpack killed mid-way leaves no entry, and the next unpack succeed
   const { dir, digest } = await writeLargeImage(sandbox);
   const env = { OPENSHELL_ROOTFS_IMAGE: dir };
   const cacheDir = join(sandbox.cache, "openshell/rootfs");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "bundle", "unpack"],
+  const [deno, ...args] = cliArgv(["bundle", "unpack"]);
+  const child = new Deno.Command(deno!, {
+    args,
     env: { ...sandbox.env, ...env },
     clearEnv: true,
     cwd: sandbox.root,
@@ -300,16 +303,7 @@ Deno.test("an unpack killed mid-way leaves no entry, and the next unpack succeed
   assert.equal(JSON.parse(inspect.stdout).unpacked, true);
 });
 
-const TEST_USER = "openshell-test";
-const testUser = (() => {
-  if (Deno.uid() !== 0) return undefined;
-  try {
-    const output = new Deno.Command("id", { args: ["-u", TEST_USER], stderr: "null" }).outputSync();
-    return output.success ? Number(new TextDecoder().decode(output.stdout).trim()) : undefined;
-  } catch {
-    return undefined;
-  }
-})();
+const testUser = Deno.uid() === 0 ? (await userIds(TEST_USER))?.uid : undefined;
 if (testUser === undefined) {
   console.error(
     `not root or no "${TEST_USER}" user (scripts/setup.sh --test): ordinary-user cache test skipped`,
@@ -326,37 +320,12 @@ Deno.test(
     const manifest = await realManifest();
     const uid = testUser!;
     await Deno.chown(sandbox.cache, uid, uid);
-    const asUser = async (args: string[]) => {
-      const output = await new Deno.Command("runuser", {
-        args: [
-          "-u",
-          TEST_USER,
-          "--",
-          "env",
-          ...Object.entries(sandbox.env).map(([k, v]) => `${k}=${v}`),
-          Deno.execPath(),
-          "run",
-          "-A",
-          "--quiet",
-          MAIN,
-          ...args,
-        ],
-        clearEnv: true,
-        cwd: sandbox.cache,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const decoder = new TextDecoder();
-      return {
-        code: output.code,
-        stdout: decoder.decode(output.stdout),
-        stderr: decoder.decode(output.stderr),
-      };
-    };
+    const asTestUser = (args: string[]) =>
+      runCommand(asUser(TEST_USER, cliArgv(args)), { env: sandbox.env, cwd: sandbox.cache });
     const cacheDir = join(sandbox.cache, "openshell/rootfs");
     const entry = join(cacheDir, manifest.tarball.sha256);
 
-    const unpack = await asUser(["bundle", "unpack"]);
+    const unpack = await asTestUser(["bundle", "unpack"]);
     assert.equal(unpack.code, 0, unpack.stderr);
     const info = await Deno.stat(join(entry, "rootfs/etc"));
     assert.equal(info.uid, uid);
@@ -368,12 +337,12 @@ Deno.test(
       await Deno.chown(path, uid, uid);
       await Deno.chmod(path, 0o555);
     }
-    const gc = await asUser(["bundle", "gc", "-o", "json"]);
+    const gc = await asTestUser(["bundle", "gc", "-o", "json"]);
     assert.equal(gc.code, 0, gc.stderr);
     assert.deepEqual(JSON.parse(gc.stdout), { removed: [other] });
 
     await Deno.remove(join(entry, "rootfs/etc/hosts"));
-    const rebuilt = await asUser(["bundle", "unpack"]);
+    const rebuilt = await asTestUser(["bundle", "unpack"]);
     assert.equal(rebuilt.code, 0, rebuilt.stderr);
     assert.match(rebuilt.stderr, /Rebuilding damaged rootfs cache entry .*"etc\/hosts" is missing/);
     assert.deepEqual((await Array.fromAsync(Deno.readDir(cacheDir))).map((e) => e.name), [

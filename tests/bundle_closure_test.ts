@@ -9,7 +9,7 @@ import {
 import type { ElfInfo } from "../src/bundle/elf.ts";
 import { RootView } from "../src/bundle/root_view.ts";
 import { verifyClosure } from "../src/bundle/verify_closure.ts";
-import { createSandbox } from "./_helpers/sandbox.ts";
+import { createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { buildElfFixtures, TOOLCHAIN } from "./testdata/bundle/fixtures.ts";
 
 const GNU = "/lib/x86_64-linux-gnu";
@@ -31,6 +31,14 @@ function object(path: string, info: Partial<ElfInfo> = {}): LoadedObject {
       ...info,
     },
   };
+}
+
+/** Compiles the ELF fixture programs and libraries into `<sandbox>/build`; returns that dir. */
+async function builtElfFixtures(sandbox: Sandbox): Promise<string> {
+  const build = join(sandbox.root, "build");
+  await Deno.mkdir(build);
+  await buildElfFixtures(build);
+  return build;
 }
 
 Deno.test("systemLibraryDirs: multiarch first, lib64 only for 64-bit", () => {
@@ -103,9 +111,7 @@ Deno.test("resolveClosure finds libraries through RUNPATH and RPATH with $ORIGIN
   ignore: !TOOLCHAIN,
 }, async () => {
   await using sandbox = await createSandbox();
-  const build = join(sandbox.root, "build");
-  await Deno.mkdir(build);
-  await buildElfFixtures(build);
+  const build = await builtElfFixtures(sandbox);
   const root = join(sandbox.root, "image");
   await Deno.mkdir(join(root, "app/bin/lib"), { recursive: true });
   await Deno.mkdir(join(root, "app/lib"), { recursive: true });
@@ -146,9 +152,7 @@ Deno.test("resolveClosure skips a library of another class or machine, and says 
   ignore: !TOOLCHAIN,
 }, async () => {
   await using sandbox = await createSandbox();
-  const build = join(sandbox.root, "build");
-  await Deno.mkdir(build);
-  await buildElfFixtures(build);
+  const build = await builtElfFixtures(sandbox);
   const root = join(sandbox.root, "image");
   await Deno.mkdir(join(root, GNU), { recursive: true });
   await Deno.mkdir(join(root, "lib64"));

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, createSandbox, MAIN, type Sandbox } from "./_helpers/sandbox.ts";
+import { runCommand } from "./_helpers/run_command.ts";
+import { cliArgv, type CliResult, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
+import { asNobody } from "./_helpers/test_users.ts";
 import {
   metadataFor,
   sandboxRoots,
@@ -10,26 +12,9 @@ import {
 } from "./registry_fixture.ts";
 
 /** Permission bits do not stop root, so as root these tests run the CLI as nobody. */
-const NOBODY = 65534;
-
 async function runAsUser(sandbox: Sandbox, args: string[]): Promise<CliResult> {
-  const deno = [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args];
-  const command = Deno.uid() === 0
-    ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...deno]
-    : deno;
-  const output = await new Deno.Command(command[0]!, {
-    args: command.slice(1),
-    env: sandbox.env,
-    clearEnv: true,
-    cwd: sandbox.root,
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  const argv = Deno.uid() === 0 ? asNobody(cliArgv(args)) : cliArgv(args);
+  return await runCommand(argv, { env: sandbox.env, cwd: sandbox.root });
 }
 
 /** A sandbox whose registry directories the unprivileged user may write. */

@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { classifyStatus, describeFetchError, healthzUrl } from "../src/cli/gateway_health.ts";
+import { serveLoopback } from "./_helpers/loopback.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";
-
-/** A real HTTP server on a free loopback port; `handler` answers every request. */
-function serve(handler: (request: Request) => Response | Promise<Response>) {
-  const requests: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
-    requests.push(new URL(request.url).pathname);
-    return handler(request);
-  });
-  return { server, requests, endpoint: `http://127.0.0.1:${server.addr.port}` };
-}
 
 async function registerActive(sandbox: Sandbox, endpoint: string): Promise<void> {
   const result = await runCli(sandbox, ["gateway", "add", endpoint, "--name", "local"]);
@@ -32,7 +23,7 @@ Deno.test("status with no gateway: not_configured, exit 0", async () => {
 
 Deno.test("status reports a gateway that answers /healthz", async () => {
   await using sandbox = await createSandbox();
-  const { server, requests, endpoint } = serve(() => new Response("ok"));
+  const { server, requests, endpoint } = serveLoopback(() => new Response("ok"));
   try {
     await registerActive(sandbox, endpoint);
     const json = await runCli(sandbox, ["status", "-o", "json"]);
@@ -57,7 +48,7 @@ Deno.test("status reports a gateway that answers /healthz", async () => {
 
 Deno.test("status of a system gateway picked by the system active file", async () => {
   await using sandbox = await createSandbox();
-  const { server, endpoint } = serve(() => new Response("ok"));
+  const { server, endpoint } = serveLoopback(() => new Response("ok"));
   try {
     const roots = sandboxRoots(sandbox);
     await writeEntry(roots.system, "sys", {
@@ -82,9 +73,9 @@ Deno.test("status of a system gateway picked by the system active file", async (
 
 Deno.test("status of an unhealthy, an unreachable and a slow gateway: exit 1", async () => {
   await using sandbox = await createSandbox();
-  const unhealthy = serve(() => new Response("down", { status: 503 }));
+  const unhealthy = serveLoopback(() => new Response("down", { status: 503 }));
   let release: () => void = () => {};
-  const slow = serve(() =>
+  const slow = serveLoopback(() =>
     new Promise((resolve) => (release = () => resolve(new Response("late"))))
   );
   try {

@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
+import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { denoDir, REPO } from "./_helpers/sandbox.ts";
 
 const CHROOT_CACHE = "/var/cache/openshell-test/bookworm-chroot";
 const CHROOT_READY = ".openshell-test-ready";
 const REGISTRY_LANDED = existsSync(join(REPO, "src/registry/mod.ts"));
 const IS_ROOT = Deno.uid() === 0;
-const decoder = new TextDecoder();
 
 if (!IS_ROOT) console.error("deb test: needs root for chroot and mount; not run");
 if (!REGISTRY_LANDED) {
@@ -22,15 +22,8 @@ if (!REGISTRY_LANDED) {
   );
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(cmd: string, args: string[], options: { cwd?: string } = {}): Promise<Run> {
-  const output = await new Deno.Command(cmd, {
-    args,
+function run(cmd: string, args: string[], options: { cwd?: string } = {}): Promise<CommandResult> {
+  return runCommand([cmd, ...args], {
     cwd: options.cwd ?? "/",
     env: {
       PATH: `${join(Deno.execPath(), "..")}:/usr/sbin:/usr/bin:/sbin:/bin`,
@@ -38,15 +31,7 @@ async function run(cmd: string, args: string[], options: { cwd?: string } = {}):
       NO_COLOR: "1",
       LC_ALL: "C",
     },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  });
 }
 
 async function mustRun(
@@ -137,7 +122,11 @@ async function chrootOverlay(): Promise<{ root: string } & AsyncDisposable> {
  * Runs `args` inside the chroot with a clean environment and no network (a fresh network
  * namespace): as root, or as uid 65534 with a HOME that does not exist.
  */
-function inChroot(root: string, args: string[], options: { nobody?: boolean } = {}): Promise<Run> {
+function inChroot(
+  root: string,
+  args: string[],
+  options: { nobody?: boolean } = {},
+): Promise<CommandResult> {
   return run("unshare", [
     "-n",
     "chroot",

@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { gatewayArgs, gatewayDenoFlags } from "../src/gateway/gateway_command_line.ts";
+import { freePort } from "./_helpers/loopback.ts";
 
 const GATEWAY_MAIN = resolve(import.meta.dirname!, "../src/gateway/main.ts");
-
-/** A port nobody listens on right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 interface RunningGateway extends AsyncDisposable {
   child: Deno.ChildProcess;

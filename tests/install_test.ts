@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
+import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
+import { asNobody } from "./_helpers/test_users.ts";
 
 const INSTALL_SH = join(REPO, "install.sh");
 const REGISTRY_MODULE = join(REPO, "src/registry/gateway_name.ts");
@@ -19,42 +21,33 @@ if (!REGISTRY_LANDED) {
   console.error("install test: src/registry/ is not present yet; the gateway list test is not run");
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs install.sh with `args`; the environment holds only PATH, HOME, TMPDIR and `env`. */
-async function installSh(
+/** Runs install.sh with `args`; the environment holds only PATH, HOME, DENO_DIR, NO_COLOR and `env`. */
+function installSh(
   args: string[],
   env: Record<string, string> = {},
   options: { asNobody?: boolean } = {},
-): Promise<Run> {
+): Promise<CommandResult> {
   const base = {
     PATH: `${join(Deno.execPath(), "..")}:/usr/sbin:/usr/bin:/sbin:/bin`,
     HOME: env.HOME ?? "/nonexistent",
     DENO_DIR: denoDir(),
     NO_COLOR: "1",
   };
-  const [cmd, cmdArgs] = options.asNobody
-    ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", INSTALL_SH, ...args]]
-    : ["sh", [INSTALL_SH, ...args]];
-  const output = await new Deno.Command(cmd, {
-    args: cmdArgs,
-    env: { ...base, ...env },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  const argv = ["sh", INSTALL_SH, ...args];
+  return runCommand(options.asNobody ? asNobody(argv) : argv, { env: { ...base, ...env } });
 }
 
-function assertOk(run: Run): void {
+/** Installs `binary` as the program into `dest` under /usr, seeding each `NAME=ENDPOINT` given. */
+function installBinary(
+  binary: string,
+  dest: string,
+  ...gateways: string[]
+): Promise<CommandResult> {
+  const seeds = gateways.flatMap((gateway) => ["--gateway", gateway]);
+  return installSh(["--binary", binary, "--destdir", dest, "--prefix", "/usr", ...seeds]);
+}
+
+function assertOk(run: CommandResult): void {
   assert.equal(run.code, 0, `install.sh failed:\n${run.stderr}`);
 }
 
@@ -203,19 +196,11 @@ Deno.test("source install into a DESTDIR: program tree, wrapper and seeded regis
   assert.equal(modeOf(join(etc, "active_gateway")), 0o644);
 
   // The wrapper runs the installed copy, wherever the tree now sits, with no repository help.
-  const version = await new Deno.Command(join(dest, "usr/bin/openshell"), {
-    args: ["--version"],
+  const version = await runCommand([join(dest, "usr/bin/openshell"), "--version"], {
     env: { PATH: "/usr/bin:/bin", HOME: sandbox.home, XDG_CACHE_HOME: sandbox.cache },
-    clearEnv: true,
     cwd: "/",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(
-    decoder.decode(version.stdout).trim(),
-    denoJson.version,
-    decoder.decode(version.stderr),
-  );
+  });
+  assert.equal(version.stdout.trim(), denoJson.version, version.stderr);
 });
 
 Deno.test({
@@ -227,24 +212,12 @@ Deno.test({
     const prefix = join(sandbox.root, "prefix");
     assertOk(await installSh(["--source", "--prefix", prefix]));
     // No network (a fresh network namespace), uid 65534, HOME that does not exist.
-    const output = await new Deno.Command("unshare", {
-      args: [
-        "-n",
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        join(prefix, "bin/openshell"),
-        "--help",
-      ],
-      env: { PATH: "/usr/bin:/bin", HOME: "/nonexistent" },
-      clearEnv: true,
-      cwd: "/",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(output.code, 0, decoder.decode(output.stderr));
-    assert.match(decoder.decode(output.stdout), /Usage: openshell/);
+    const output = await runCommand(
+      ["unshare", "-n", ...asNobody([join(prefix, "bin/openshell"), "--help"])],
+      { env: { PATH: "/usr/bin:/bin", HOME: "/nonexistent" }, cwd: "/" },
+    );
+    assert.equal(output.code, 0, output.stderr);
+    assert.match(output.stdout, /Usage: openshell/);
   },
 });
 
@@ -269,15 +242,12 @@ Deno.test({
         "corp",
       ]),
     );
-    const list = await new Deno.Command(join(dest, "usr/bin/openshell"), {
-      args: ["gateway", "list", "-o", "json"],
+    const openshell = join(dest, "usr/bin/openshell");
+    const list = await runCommand([openshell, "gateway", "list", "-o", "json"], {
       env: { ...sandbox.env, OPENSHELL_SYSTEM_GATEWAY_DIR: join(dest, "etc/openshell") },
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(list.code, 0, decoder.decode(list.stderr));
-    const rows = JSON.parse(decoder.decode(list.stdout)) as Record<string, unknown>[];
+    });
+    assert.equal(list.code, 0, list.stderr);
+    const rows = JSON.parse(list.stdout) as Record<string, unknown>[];
     assert.deepEqual(rows, [
       {
         active: true,
@@ -379,7 +349,7 @@ Deno.test("--binary installs the given file as the program; a later source insta
   await using sandbox = await createSandbox();
   const dest = join(sandbox.root, "dest");
   const binary = await fakeBinary(sandbox.root);
-  const run = await installSh(["--binary", binary, "--destdir", dest, "--prefix", "/usr"]);
+  const run = await installBinary(binary, dest);
   assertOk(run);
   assert.match(run.stderr, /installed openshell the compiled binary/);
   const installed = join(dest, "usr/bin/openshell");
@@ -394,7 +364,7 @@ Deno.test("--binary installs the given file as the program; a later source insta
     await Deno.readTextFile(installed),
     /^#!\/bin\/sh\n# openshell, installed from source/,
   );
-  assertOk(await installSh(["--binary", binary, "--destdir", dest, "--prefix", "/usr"]));
+  assertOk(await installBinary(binary, dest));
   assert.equal(existsSync(join(dest, "usr/lib/openshell/src")), false, "source tree left behind");
   assertOk(await installSh(["--uninstall", "--destdir", dest, "--prefix", "/usr"]));
   assert.deepEqual([...Deno.readDirSync(dest)], []);
@@ -487,16 +457,7 @@ Deno.test("endpoints become metadata the way gateway add derives it", async (t) 
     await t.step(given, async () => {
       const dest = await Deno.makeTempDir({ dir: sandbox.root });
       assertOk(
-        await installSh([
-          "--binary",
-          binary,
-          "--destdir",
-          dest,
-          "--prefix",
-          "/usr",
-          "--gateway",
-          `g=${given}`,
-        ]),
+        await installBinary(binary, dest, `g=${given}`),
       );
       const { json } = await readMetadata(join(dest, "etc/openshell/gateways/g/metadata.json"));
       const expected = {
@@ -564,16 +525,7 @@ Deno.test("gateway names are validated exactly like the CLI validates them", asy
     await t.step(label, async () => {
       if (cliValid) assert.equal(cliValid(name), valid, "the CLI disagrees with this table");
       const dest = await Deno.makeTempDir({ dir: sandbox.root });
-      const run = await installSh([
-        "--binary",
-        binary,
-        "--destdir",
-        dest,
-        "--prefix",
-        "/usr",
-        "--gateway",
-        `${name}=http://127.0.0.1:1`,
-      ]);
+      const run = await installBinary(binary, dest, `${name}=http://127.0.0.1:1`);
       if (valid) {
         assertOk(run);
         const { json } = await readMetadata(
@@ -676,16 +628,7 @@ Deno.test("hostile input is refused with a clear message before anything is writ
     await Deno.mkdir(join(theirs, ".."), { recursive: true });
     await Deno.writeTextFile(theirs, '{"name":"a"}');
     const before = await snapshot(dest);
-    const run = await installSh([
-      "--binary",
-      binary,
-      "--destdir",
-      dest,
-      "--prefix",
-      "/usr",
-      "--gateway",
-      "a=http://127.0.0.1:1",
-    ]);
+    const run = await installBinary(binary, dest, "a=http://127.0.0.1:1");
     assert.equal(run.code, 1);
     assert.match(run.stderr, /metadata\.json exists and was not installed by this script/);
     assert.deepEqual(await snapshot(dest), before);

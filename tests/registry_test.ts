@@ -6,7 +6,6 @@ import {
   gatewayAuth,
   gatewayListRow,
   type GatewayMetadata,
-  gatewayMetadataSchema,
   gatewayType,
   isPlainMetadata,
   listGateways,
@@ -20,6 +19,7 @@ import {
   validateGatewayName,
   writeUserGatewayFile,
 } from "../src/registry/mod.ts";
+import { gatewayMetadataSchema } from "../src/registry/gateway_metadata_schema.ts";
 import { UserError } from "../src/user_error.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
 import {
@@ -297,6 +297,15 @@ Deno.test("unknown fields and the cf_* aliases are accepted", async () => {
   assert.equal(metadata.edge_auth_url, "https://auth.example");
   assert.deepEqual(metadata["future_field"], { nested: true });
   assert.equal(gatewayType(metadata), "cloud");
+  // A listing takes such a file through the schema as well, next to ordinary ones.
+  await writeEntry(roots.user, "plain");
+  const { entries, problems } = await listGateways(roots);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(entries.map((e) => e.metadata), [
+    metadata,
+    (await readGatewayMetadata(roots, "plain")).metadata,
+  ]);
+  assert.equal(entries[0]!.metadata.cf_team_domain, undefined);
 });
 
 Deno.test("a system root that does not exist simply has no entries", async () => {
@@ -711,7 +720,7 @@ Deno.test("name length is counted in UTF-8 bytes, surrogate pairs as 4", () => {
   assert.throws(() => validateGatewayName("\u20AC".repeat(86)), /at most 255 bytes/);
 });
 
-Deno.test("the schema-free fast path accepts only what the schema returns unchanged", () => {
+Deno.test("the schema-free fast path accepts only what the schema returns unchanged", async () => {
   const base = { name: "a", gateway_endpoint: "http://h", is_remote: false, gateway_port: 0 };
   const candidates: Record<string, unknown>[] = [
     base,
@@ -740,9 +749,11 @@ Deno.test("the schema-free fast path accepts only what the schema returns unchan
     }
     // Either way the public parser agrees with the schema.
     const text = JSON.stringify(candidate);
-    if (schema.success) assert.deepEqual(parseGatewayMetadata(text, "m.json"), schema.data);
-    else {assert.throws(() =>
-        parseGatewayMetadata(text, "m.json"), /Cannot parse metadata "m.json"/);}
+    if (schema.success) {
+      assert.deepEqual(await parseGatewayMetadata(text, "m.json"), schema.data);
+    } else {
+      await assert.rejects(parseGatewayMetadata(text, "m.json"), /Cannot parse metadata "m.json"/);
+    }
   }
   assert.equal(fast, 3);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildOciConfig } from "../src/bundle/oci_config.ts";
+import { buildOciConfig, type GatewayContainerSpec } from "../src/bundle/oci_config.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../src/bundle/stage_bundle.ts";
 import { cgroupDirsFor, missingDirs } from "../src/runtime/cgroup_dirs.ts";
 import { decideCgroupsPath } from "../src/runtime/cgroup_path.ts";
@@ -16,6 +16,21 @@ import { locateRuntime, RUNTIME_ENV_ALLOWLIST, runtimeEnv } from "../src/runtime
 import { ensureOwnedDir } from "../src/runtime/private_dir.ts";
 import { explainRuntimeFailure } from "../src/runtime/runtime_failure.ts";
 import { UserError } from "../src/user_error.ts";
+
+/** A small gateway container spec; tests override the fields they are about. */
+const SPEC: GatewayContainerSpec = {
+  name: "x",
+  listen: "127.0.0.1:1",
+  version: "1",
+  hostUid: 1,
+  hostGid: 1,
+  rootfs: "/r",
+  stateDir: "/s",
+  secretsDir: "/t",
+  binary: "/b",
+  cgroupsPath: undefined,
+  hardLimits: {},
+};
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "openshell-runtime-" });
@@ -110,19 +125,7 @@ Deno.test("decideCgroupsPath: nested leaf, except rootless runc on v1 where it i
       }
     }
   }
-  const config = buildOciConfig({
-    name: "x",
-    listen: "127.0.0.1:1",
-    version: "1",
-    hostUid: 1,
-    hostGid: 1,
-    rootfs: "/r",
-    stateDir: "/s",
-    secretsDir: "/t",
-    binary: "/b",
-    cgroupsPath: undefined,
-    hardLimits: {},
-  });
+  const config = buildOciConfig({ ...SPEC, cgroupsPath: undefined });
   assert.ok(!("cgroupsPath" in config.linux));
 });
 
@@ -177,17 +180,9 @@ Deno.test("stageBundle writes a 0700 bundle with 0600 config and read-only secre
   await withTempDir(async (dir) => {
     const paths = bundlePaths(dir, "openshell-x-01020304");
     const config = buildOciConfig({
-      name: "x",
-      listen: "127.0.0.1:1",
-      version: "1",
-      hostUid: 1,
-      hostGid: 1,
-      rootfs: "/r",
-      stateDir: "/s",
+      ...SPEC,
       secretsDir: paths.secrets,
-      binary: "/b",
       cgroupsPath: "/a/openshell-x-01020304",
-      hardLimits: {},
     });
     await stageBundle({ paths, config, secrets: { token: "t0k\n" } });
     const mode = async (p: string) => (await Deno.stat(p)).mode! & 0o777;

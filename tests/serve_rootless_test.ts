@@ -2,17 +2,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { v1ControllerMounts } from "../src/runtime/cgroup_dirs.ts";
 import { callerCgroup, detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
+import { freePort } from "./_helpers/loopback.ts";
 import {
   assertNothingLeft,
   createServeSandbox,
-  freePort,
   gatewayPid,
   getJson,
   processUid,
   startServe,
-  TEST_USER,
-  userIds,
+  uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
+import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const onPath = async (program: string) =>
   (await new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
@@ -30,10 +30,6 @@ if (missing) console.error(`rootless serve tests skipped: ${missing}`);
 const v1 = layout !== "unified";
 if (!missing && !v1) {
   console.error("rootless v1 delegation tests skipped: this host mounts only cgroup2");
-}
-
-function uniqueName(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
 /**
@@ -83,7 +79,7 @@ Deno.test({
   ignore: missing !== undefined || !v1,
   async fn() {
     await using sandbox = await createServeSandbox(user!);
-    const name = uniqueName("nodeleg");
+    const name = uniqueGatewayName("nodeleg");
     await using serve = startServe(
       sandbox,
       ["--name", name, "--listen", `127.0.0.1:${freePort()}`],
@@ -107,7 +103,7 @@ Deno.test({
   ignore: missing !== undefined || !(await onPath("runc")),
   async fn() {
     await using sandbox = await createServeSandbox(user!);
-    const name = uniqueName("runc");
+    const name = uniqueGatewayName("runc");
     const port = freePort();
     await using serve = startServe(
       sandbox,
@@ -128,7 +124,7 @@ Deno.test({
   async fn() {
     await using sandbox = await createServeSandbox(user!);
     await using delegated = await delegateV1Cgroup(user!);
-    const name = uniqueName("deleg");
+    const name = uniqueGatewayName("deleg");
     const port = freePort();
     await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
       user: TEST_USER,
@@ -151,7 +147,7 @@ Deno.test({
   ignore: missing !== undefined || !(await onPath("unshare")),
   async fn() {
     await using sandbox = await createServeSandbox(user!);
-    const name = uniqueName("unified");
+    const name = uniqueGatewayName("unified");
     const port = freePort();
     await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
       user: TEST_USER,

@@ -2,17 +2,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { addUserGateway, registryRoots } from "../src/registry/mod.ts";
 import type { Sandbox } from "./_helpers/sandbox.ts";
+import { freePort } from "./_helpers/loopback.ts";
 import {
   assertNothingLeft,
   createServeSandbox,
   descendants,
-  freePort,
   gatewayPid,
   getJson,
   processArgv,
   processEnviron,
   processUid,
   startServe,
+  uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
 
 const youki = await Deno.stat("/usr/local/bin/youki").then(() => true, () => false) ||
@@ -24,10 +25,6 @@ if (ignore) {
   console.error(
     `serve tests skipped: ${!isRoot ? "they run youki as root" : "youki is not installed"}`,
   );
-}
-
-function uniqueName(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
 async function token(sandbox: Sandbox, name: string): Promise<string> {
@@ -51,7 +48,7 @@ Deno.test({
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const name = uniqueName("root");
+    const name = uniqueGatewayName("root");
     const port = freePort();
     for (const round of [1, 2]) {
       await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
@@ -114,7 +111,7 @@ Deno.test({
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const name = uniqueName("env");
+    const name = uniqueGatewayName("env");
     const secret = `secret-${crypto.randomUUID()}`;
     await using serve = startServe(
       sandbox,
@@ -146,7 +143,7 @@ Deno.test({
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const [a, b] = [uniqueName("two-a"), uniqueName("two-b")];
+    const [a, b] = [uniqueGatewayName("two-a"), uniqueGatewayName("two-b")];
     const [portA, portB] = [freePort(), freePort()];
     await using first = startServe(sandbox, ["--name", a, "--listen", `127.0.0.1:${portA}`]);
     await using second = startServe(sandbox, ["--name", b, "--listen", `127.0.0.1:${portB}`]);
@@ -172,7 +169,7 @@ Deno.test({
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const name = uniqueName("ten");
+    const name = uniqueGatewayName("ten");
     const port = freePort();
     for (let i = 0; i < 10; i++) {
       await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
@@ -195,7 +192,7 @@ Deno.test({
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const name = uniqueName("kill9");
+    const name = uniqueGatewayName("kill9");
     const port = freePort();
     await using killed = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
     const staleId = await killed.ready();
@@ -221,7 +218,7 @@ Deno.test({
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const name = uniqueName("err");
+    const name = uniqueGatewayName("err");
     const run = async (args: string[], env: Record<string, string> = {}) => {
       await using serve = startServe(sandbox, ["--name", name, ...args], { env });
       return await serve.finished();
@@ -255,7 +252,7 @@ Deno.test({
     assert.equal(unwritable.code, 1);
     assert.match(unwritable.stderr, /error: State dir ".*a-file\/state" is not writable/);
 
-    const foreign = uniqueName("foreign");
+    const foreign = uniqueGatewayName("foreign");
     const roots = registryRoots((n) => sandbox.env[n], Deno.uid()!, () => {});
     const entry = {
       name: foreign,
@@ -290,7 +287,7 @@ Deno.test({
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const name = uniqueName("corrupt");
+    const name = uniqueGatewayName("corrupt");
     const port = `127.0.0.1:${freePort()}`;
     {
       await using serve = startServe(sandbox, ["--name", name, "--listen", port]);
@@ -320,7 +317,7 @@ Deno.test({
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const name = uniqueName("crash");
+    const name = uniqueGatewayName("crash");
     const port = `127.0.0.1:${freePort()}`;
     {
       await using serve = startServe(sandbox, ["--name", name, "--listen", port]);

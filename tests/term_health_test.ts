@@ -2,31 +2,8 @@ import assert from "node:assert/strict";
 import { checkHealth, HealthPoller, healthzUrl } from "../src/cli/term/health_check.ts";
 import type { GatewayStatus } from "../src/cli/term/term_state.ts";
 import { join } from "node:path";
+import { freePort, serveLoopback } from "./_helpers/loopback.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
-
-/** A real HTTP server on a free loopback port; `handler` answers every request. */
-function serve(handler: (request: Request) => Response | Promise<Response>) {
-  const requests: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    requests.push(new URL(request.url).pathname);
-    return handler(request);
-  });
-  return {
-    endpoint: `http://127.0.0.1:${server.addr.port}`,
-    requests,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
-
-/** A loopback port with nothing listening on it. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
 
 Deno.test("healthzUrl appends /healthz to the endpoint, without doubling slashes", () => {
   assert.equal(healthzUrl("http://127.0.0.1:8080"), "http://127.0.0.1:8080/healthz");
@@ -35,7 +12,7 @@ Deno.test("healthzUrl appends /healthz to the endpoint, without doubling slashes
 });
 
 Deno.test("a gateway answering 200 on /healthz is healthy", async () => {
-  await using server = serve((request) =>
+  await using server = serveLoopback((request) =>
     new URL(request.url).pathname === "/healthz"
       ? new Response("ok")
       : new Response("no", { status: 404 })
@@ -46,15 +23,15 @@ Deno.test("a gateway answering 200 on /healthz is healthy", async () => {
 });
 
 Deno.test("a gateway answering an error status is unhealthy", async () => {
-  await using server = serve(() => new Response("down", { status: 503 }));
+  await using server = serveLoopback(() => new Response("down", { status: 503 }));
   assert.equal(await checkHealth(server.endpoint), "unhealthy");
 });
 
 Deno.test("nothing listening, a bad URL or a silent server is unreachable, within the timeout", async () => {
-  assert.equal(await checkHealth(`http://127.0.0.1:${closedPort()}`), "unreachable");
+  assert.equal(await checkHealth(`http://127.0.0.1:${freePort()}`), "unreachable");
   assert.equal(await checkHealth("not a url"), "unreachable");
   const { promise: never, resolve: release } = Promise.withResolvers<void>();
-  await using server = serve(async () => {
+  await using server = serveLoopback(async () => {
     await never;
     return new Response("late");
   });
@@ -67,11 +44,11 @@ Deno.test("nothing listening, a bad URL or a silent server is unreachable, withi
 
 Deno.test("the poller returns at once and reports each endpoint's answer later", async () => {
   const { promise: gate, resolve: open } = Promise.withResolvers<void>();
-  await using healthy = serve(async () => {
+  await using healthy = serveLoopback(async () => {
     await gate;
     return new Response("ok");
   });
-  const dead = `http://127.0.0.1:${closedPort()}`;
+  const dead = `http://127.0.0.1:${freePort()}`;
   const results: Array<[string, GatewayStatus]> = [];
   const poller = new HealthPoller((endpoint, status) => results.push([endpoint, status]));
   poller.poll([{ endpoint: healthy.endpoint }, { endpoint: dead }]);
@@ -87,7 +64,7 @@ Deno.test("the poller returns at once and reports each endpoint's answer later",
 
 Deno.test("the poller does not ask an endpoint again while a check is under way", async () => {
   const { promise: gate, resolve: open } = Promise.withResolvers<void>();
-  await using server = serve(async () => {
+  await using server = serveLoopback(async () => {
     await gate;
     return new Response("ok");
   });
@@ -107,7 +84,7 @@ Deno.test("the poller does not ask an endpoint again while a check is under way"
 });
 
 Deno.test("after dispose the poller reports nothing more", async () => {
-  await using server = serve(() => new Response("ok"));
+  await using server = serveLoopback(() => new Response("ok"));
   const results: GatewayStatus[] = [];
   const poller = new HealthPoller((_, status) => results.push(status));
   poller.poll([{ endpoint: server.endpoint }]);

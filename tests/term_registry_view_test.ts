@@ -9,18 +9,16 @@ import {
   termRegistry,
 } from "../src/cli/term/registry_view.ts";
 import { createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
+import { writeEntry } from "./registry_fixture.ts";
 
-async function writeGateway(root: string, name: string, fields: Record<string, unknown> = {}) {
-  const dir = join(root, "gateways", name);
-  await Deno.mkdir(dir, { recursive: true });
-  const metadata = {
+function writeGateway(root: string, name: string, fields: Record<string, unknown> = {}) {
+  return writeEntry(root, name, {
     name,
     gateway_endpoint: `http://127.0.0.1:9/${name}`,
     is_remote: false,
     gateway_port: 0,
     ...fields,
-  };
-  await Deno.writeTextFile(join(dir, "metadata.json"), JSON.stringify(metadata, null, 2));
+  });
 }
 
 function rootsOf(sandbox: Sandbox) {
@@ -39,8 +37,7 @@ Deno.test("a snapshot merges user, system and unreadable entries by name, with t
   await writeGateway(roots.system, "corp", { is_remote: true });
   await writeGateway(roots.system, "edge", { auth_mode: "cloudflare_jwt" });
   await writeGateway(roots.system, "mine", { gateway_endpoint: "https://hidden.example" });
-  await Deno.mkdir(join(roots.user, "gateways", "broken"), { recursive: true });
-  await Deno.writeTextFile(join(roots.user, "gateways", "broken", "metadata.json"), "{");
+  await writeEntry(roots.user, "broken", "{");
 
   const snapshot = await readSnapshot(roots, NONE);
   assert.deepEqual(snapshot.rows.map((row) => [row.name, row.kind, row.source]), [

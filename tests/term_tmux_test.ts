@@ -6,8 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createSandbox, MAIN, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { cliArgv, createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { freePort, serveLoopback } from "./_helpers/loopback.ts";
 import { openTmux, tmuxAvailable, type TmuxTerminal } from "./_helpers/tmux.ts";
+import { writeEntry } from "./registry_fixture.ts";
 
 const HAVE_TMUX = tmuxAvailable();
 if (!HAVE_TMUX) console.error("tmux is not installed (scripts/setup.sh --test installs it)");
@@ -17,55 +19,39 @@ const tmuxTest = (name: string, fn: () => Promise<void>) =>
 /** Deno's first start of the UI (module loading) can be slow on a busy machine. */
 const START_MS = 30_000;
 
-async function writeGateway(
+function writeGateway(
   root: string,
   name: string,
   endpoint: string,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
-  const gatewayDir = join(root, "gateways", name);
-  await Deno.mkdir(gatewayDir, { recursive: true });
-  const metadata = {
+  return writeEntry(root, name, {
     name,
     gateway_endpoint: endpoint,
     is_remote: false,
     gateway_port: 0,
     ...extra,
-  };
-  const path = join(gatewayDir, "metadata.json");
-  await Deno.writeTextFile(path, JSON.stringify(metadata, null, 2));
-  return path;
+  });
 }
 
 const userRoot = (sandbox: Sandbox) => join(sandbox.config, "openshell");
 
 /** A real gateway health endpoint on a free loopback port. */
 function healthServer() {
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (request) =>
-      new URL(request.url).pathname === "/healthz"
-        ? new Response("ok")
-        : new Response("not found", { status: 404 }),
+  return serveLoopback((request) =>
+    new URL(request.url).pathname === "/healthz"
+      ? new Response("ok")
+      : new Response("not found", { status: 404 })
   );
-  return {
-    endpoint: `http://127.0.0.1:${server.addr.port}`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
 }
 
 function closedEndpoint(): string {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${freePort()}`;
 }
 
 /** Starts the real `openshell term` in the shell, after a line that marks the old screen. */
 async function startTerm(terminal: TmuxTerminal, args: string[] = []): Promise<void> {
-  const command = [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args, "term"].join(" ");
+  const command = cliArgv([...args, "term"]).join(" ");
   await terminal.send([`echo BEFORE-TERM; ${command}; echo EXIT=$?`, "Enter"], { literal: false });
   await terminal.waitFor((screen) => screen.includes("NAME"), "the gateway pane", START_MS);
 }
@@ -82,11 +68,7 @@ tmuxTest(
     await using healthy = healthServer();
     await writeGateway(userRoot(sandbox), "dev", healthy.endpoint, { auth_mode: "plaintext" });
     await writeGateway(sandbox.system, "corp", closedEndpoint(), { is_remote: true });
-    await Deno.mkdir(join(userRoot(sandbox), "gateways", "zz-bad"), { recursive: true });
-    await Deno.writeTextFile(
-      join(userRoot(sandbox), "gateways", "zz-bad", "metadata.json"),
-      "{oops",
-    );
+    await writeEntry(userRoot(sandbox), "zz-bad", "{oops");
     await Deno.writeTextFile(join(sandbox.system, "active_gateway"), "corp\n");
     await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
     await startTerm(terminal);
@@ -287,7 +269,7 @@ tmuxTest(
 tmuxTest("term refuses to run when stdin is not a terminal", async () => {
   await using sandbox = await createSandbox();
   await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
-  const command = [Deno.execPath(), "run", "-A", "--quiet", MAIN, "term"].join(" ");
+  const command = cliArgv(["term"]).join(" ");
   await terminal.send([`${command} </dev/null; echo EXIT=$?`, "Enter"]);
   const screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the refusal", START_MS);
   assert.match(screen, /^error: The terminal UI needs a terminal: stdin is not a TTY$/m);

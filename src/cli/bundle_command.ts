@@ -1,13 +1,7 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
-import {
-  ensureRootfs,
-  gcRootfs,
-  inspectRootfs,
-  PROGRAM_MOUNT_POINT,
-  type RootfsCacheOptions,
-  verifyImage,
-} from "../bundle/mod.ts";
+import type { RootfsCacheOptions } from "../bundle/mod.ts";
+import { PROGRAM_MOUNT_POINT } from "../bundle/image_layout.ts";
 import { UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
 import { printData, printMessage } from "./output.ts";
@@ -15,6 +9,9 @@ import { printData, printMessage } from "./output.ts";
 const outputOption = () =>
   new Option("-o, --output <format>", "output format").choices(["text", "json"] as const)
     .default("text" as const);
+
+// The bundle code (tar, zlib, crypto) is loaded by the subcommand that runs, not by the CLI.
+const bundleModule = () => import("../bundle/mod.ts");
 
 function cacheOptions(): RootfsCacheOptions {
   return { env: processEnv, uid: effectiveUid(), onProgress: printMessage };
@@ -31,6 +28,7 @@ export function bundleCommand() {
     .description("Show the embedded rootfs image: digest, size, files, cache path")
     .addOption(outputOption())
     .action(async ({ output }) => {
+      const { inspectRootfs } = await bundleModule();
       const info = await inspectRootfs(cacheOptions());
       if (output === "json") return printData(JSON.stringify(info, null, 2));
       printData([
@@ -47,6 +45,7 @@ export function bundleCommand() {
     .description("Unpack the embedded rootfs into the cache (once per digest); print its path")
     .addOption(outputOption())
     .action(async ({ output }) => {
+      const { ensureRootfs } = await bundleModule();
       const entry = await ensureRootfs(cacheOptions());
       printData(output === "json" ? JSON.stringify(entry, null, 2) : entry.path);
     });
@@ -63,6 +62,7 @@ export function bundleCommand() {
     .option("--rootfs <dir>", "an unpacked rootfs to check (default: the cached embedded one)")
     .addOption(outputOption())
     .action(async ({ entrypoint, rootfs, output }) => {
+      const { ensureRootfs, verifyImage } = await bundleModule();
       const program = resolve(entrypoint ?? Deno.execPath());
       await requireFile(program, "--entrypoint");
       const root = rootfs === undefined
@@ -94,6 +94,7 @@ export function bundleCommand() {
     )
     .addOption(outputOption())
     .action(async ({ output }) => {
+      const { gcRootfs } = await bundleModule();
       const removed = await gcRootfs(cacheOptions());
       if (output === "json") return printData(JSON.stringify({ removed }, null, 2));
       for (const path of removed) printData(path);

@@ -1,10 +1,8 @@
 import { Command } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
-import { ACTIVE_GATEWAY_VARIABLE, registryRoots } from "../registry/mod.ts";
 import { UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
 import { colorEnabled, printWarning } from "./output.ts";
-import { termRegistry } from "./term/registry_view.ts";
 
 const KEYS_HELP = `
 Keys:
@@ -32,8 +30,10 @@ export function termCommand() {
           });
         }
       }
+      // Loaded here so that other commands do not pay for the registry or terminal library.
+      const { ACTIVE_GATEWAY_VARIABLE, registryRoots } = await import("../registry/mod.ts");
+      const { termRegistry } = await import("./term/registry_view.ts");
       const roots = registryRoots(processEnv, effectiveUid(), printWarning);
-      // Loaded here so that other commands do not pay for the terminal library.
       const { runTerm } = await import("./term/term_app.ts");
       await runTerm({
         version: denoJson.version,

@@ -1,7 +1,12 @@
 import { join } from "node:path";
 import { UserError } from "../user_error.ts";
 import { validateGatewayName } from "./gateway_name.ts";
-import { type GatewayMetadata, parseGatewayMetadata } from "./gateway_metadata.ts";
+import {
+  type GatewayMetadata,
+  parseMetadataWithSchema,
+  parsePlainMetadata,
+  type PlainParse,
+} from "./gateway_metadata.ts";
 
 /** `<root>/active_gateway`. */
 export function activeFilePath(root: string): string {
@@ -33,7 +38,18 @@ export type MetadataRead =
  * Reads and parses one metadata file. A file that does not exist (or whose directory does
  * not) is `missing`; a file that exists but cannot be read or parsed is an `error`.
  */
-export function readMetadataFile(path: string): MetadataRead {
+export async function readMetadataFile(path: string): Promise<MetadataRead> {
+  const read = readMetadataFileNow(path);
+  return read.kind === "schema" ? await read.read : read;
+}
+
+/**
+ * {@linkcode readMetadataFile} without a promise for ordinary files: only a file that needs
+ * the schema gives `schema`, whose `read` settles once the schema has looked at it.
+ */
+export function readMetadataFileNow(
+  path: string,
+): MetadataRead | { kind: "schema"; read: Promise<MetadataRead> } {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -42,12 +58,22 @@ export function readMetadataFile(path: string): MetadataRead {
     if (error instanceof Deno.errors.NotADirectory) return { kind: "missing" };
     return { kind: "error", error: fileError("Cannot read metadata", path, error) };
   }
+  let parsed: PlainParse;
   try {
-    return { kind: "ok", metadata: parseGatewayMetadata(text, path) };
+    parsed = parsePlainMetadata(text, path);
   } catch (error) {
     if (error instanceof UserError) return { kind: "error", error };
     throw error;
   }
+  if (parsed.plain) return { kind: "ok", metadata: parsed.metadata };
+  const read = parseMetadataWithSchema(parsed.json, path).then(
+    (metadata): MetadataRead => ({ kind: "ok", metadata }),
+    (error): MetadataRead => {
+      if (error instanceof UserError) return { kind: "error", error };
+      throw error;
+    },
+  );
+  return { kind: "schema", read };
 }
 
 /** A UserError for a file operation that failed, naming the file and the OS reason. */

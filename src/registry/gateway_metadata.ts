@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { UserError } from "../user_error.ts";
 import { isValidGatewayName } from "./gateway_name.ts";
 
@@ -8,63 +7,71 @@ export type GatewaySource = "user" | "system";
 /** The authentication modes upstream knows; `gatewayAuth` falls back to these. */
 export type GatewayAuthMode = "mtls" | "plaintext" | "cloudflare_jwt" | "oidc";
 
-const optionalText = z.string().nullable().optional();
-
 /**
- * The schema of `gateways/<name>/metadata.json`, compatible with NVIDIA OpenShell.
- * Unknown fields are kept; `cf_team_domain` and `cf_auth_url` are read as aliases of
- * `edge_team_domain` and `edge_auth_url`.
+ * One gateway registration as stored in `gateways/<name>/metadata.json`, compatible with
+ * NVIDIA OpenShell. Unknown fields are kept. The rules are those of `gatewayMetadataSchema`
+ * (in `gateway_metadata_schema.ts`, which checks that its output is this type).
  */
-export const gatewayMetadataSchema = z.preprocess(
-  (input) => {
-    if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
-    const record = { ...input } as Record<string, unknown>;
-    for (
-      const [alias, field] of [["cf_team_domain", "edge_team_domain"], [
-        "cf_auth_url",
-        "edge_auth_url",
-      ]] as const
-    ) {
-      if (record[field] === undefined && record[alias] !== undefined) {
-        record[field] = record[alias];
-        delete record[alias];
-      }
-    }
-    return record;
-  },
-  z.looseObject({
-    name: z.string().refine(isValidGatewayName, {
-      message: "invalid gateway name: expected a single path component",
-    }),
-    gateway_endpoint: z.string(),
-    is_remote: z.boolean(),
-    gateway_port: z.number().int().min(0).max(65535),
-    remote_host: optionalText,
-    resolved_host: optionalText,
-    auth_mode: optionalText,
-    edge_team_domain: optionalText,
-    edge_auth_url: optionalText,
-    oidc_issuer: optionalText,
-    oidc_client_id: optionalText,
-    oidc_audience: optionalText,
-    oidc_scopes: optionalText,
-    vm_driver_state_dir: optionalText,
-  }),
-);
-
-/** One gateway registration as stored in `metadata.json`. */
-export type GatewayMetadata = z.output<typeof gatewayMetadataSchema>;
+export interface GatewayMetadata {
+  name: string;
+  gateway_endpoint: string;
+  is_remote: boolean;
+  gateway_port: number;
+  remote_host?: string | null | undefined;
+  resolved_host?: string | null | undefined;
+  auth_mode?: string | null | undefined;
+  edge_team_domain?: string | null | undefined;
+  edge_auth_url?: string | null | undefined;
+  oidc_issuer?: string | null | undefined;
+  oidc_client_id?: string | null | undefined;
+  oidc_audience?: string | null | undefined;
+  oidc_scopes?: string | null | undefined;
+  vm_driver_state_dir?: string | null | undefined;
+  [field: string]: unknown;
+}
 
 /**
- * Parses the text of a metadata file. Errors name the file and the field.
+ * Parses the text of a metadata file. Errors name the file and the field. A file that is
+ * already what the schema would return is taken as is; only anything else (aliases, wrong
+ * types) loads the schema, for its conversions and its messages.
  *
  * @throws {UserError} `Cannot parse metadata "<path>": ...`
  * @example
  * ```ts
- * parseGatewayMetadata(await Deno.readTextFile(path), path).gateway_endpoint;
+ * (await parseGatewayMetadata(await Deno.readTextFile(path), path)).gateway_endpoint;
  * ```
  */
-export function parseGatewayMetadata(text: string, path: string): GatewayMetadata {
+export function parseGatewayMetadata(text: string, path: string): Promise<GatewayMetadata> {
+  try {
+    const parsed = parsePlainMetadata(text, path);
+    return parsed.plain
+      ? Promise.resolve(parsed.metadata)
+      : parseMetadataWithSchema(parsed.json, path);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** What {@linkcode parsePlainMetadata} makes of a file: the metadata, or JSON for the schema. */
+export type PlainParse =
+  | { plain: true; metadata: GatewayMetadata }
+  | { plain: false; json: object };
+
+/**
+ * The synchronous part of {@linkcode parseGatewayMetadata}: the metadata when the file is
+ * ordinary, else the JSON object for {@linkcode parseMetadataWithSchema}. Lets a listing of many
+ * files go without a promise per file.
+ *
+ * @throws {UserError} `Cannot parse metadata "<path>": ...` for invalid JSON or a non-object.
+ * @example
+ * ```ts
+ * const parsed = parsePlainMetadata(text, path);
+ * const metadata = parsed.plain
+ *   ? parsed.metadata
+ *   : await parseMetadataWithSchema(parsed.json, path);
+ * ```
+ */
+export function parsePlainMetadata(text: string, path: string): PlainParse {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -74,10 +81,25 @@ export function parseGatewayMetadata(text: string, path: string): GatewayMetadat
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw metadataError(path, `expected a JSON object, found ${describeJson(json)}`);
   }
-  if (isPlainMetadata(json)) return json;
-  const result = gatewayMetadataSchema.safeParse(json);
-  if (result.success) return result.data;
-  throw metadataError(path, result.error.issues.map(describeIssue).join("; "));
+  return isPlainMetadata(json) ? { plain: true, metadata: json } : { plain: false, json };
+}
+
+/**
+ * Parses a metadata file's JSON object with the schema, which is loaded on the first call.
+ *
+ * @throws {UserError} `Cannot parse metadata "<path>": ...` naming each field that is wrong.
+ * @example
+ * ```ts
+ * const metadata = await parseMetadataWithSchema({ ...plain, cf_team_domain: "t" }, path);
+ * metadata.edge_team_domain; // "t"
+ * ```
+ */
+export async function parseMetadataWithSchema(
+  json: object,
+  path: string,
+): Promise<GatewayMetadata> {
+  const schema = await import("./gateway_metadata_schema.ts");
+  return schema.parseWithSchema(json, path);
 }
 
 const OPTIONAL_TEXT_FIELDS = new Set([
@@ -115,16 +137,18 @@ export function isPlainMetadata(value: object): value is GatewayMetadata {
 }
 
 /**
- * Checks metadata about to be written, with the same rules as reading.
+ * Checks metadata about to be written, with the same rules as reading (through the schema,
+ * so that what is written is exactly what the schema returns).
  *
  * @throws {UserError} naming the first field that is wrong.
+ * @example
+ * ```ts
+ * const checked = await checkGatewayMetadata(metadata);
+ * ```
  */
-export function checkGatewayMetadata(metadata: unknown): GatewayMetadata {
-  const result = gatewayMetadataSchema.safeParse(metadata);
-  if (result.success) return result.data;
-  throw new UserError(
-    `Invalid gateway metadata: ${result.error.issues.map(describeIssue).join("; ")}`,
-  );
+export async function checkGatewayMetadata(metadata: unknown): Promise<GatewayMetadata> {
+  const { checkWithSchema } = await import("./gateway_metadata_schema.ts");
+  return checkWithSchema(metadata);
 }
 
 /** The text written to `metadata.json`: pretty-printed JSON with a 2-space indent. */
@@ -159,19 +183,11 @@ export function gatewayAuth(metadata: GatewayMetadata): string {
   return metadata.gateway_endpoint.toLowerCase().startsWith("http://") ? "plaintext" : "mtls";
 }
 
-function metadataError(path: string, detail: string): UserError {
+/** The error for a metadata file that cannot be used: the file, then what is wrong. */
+export function metadataError(path: string, detail: string): UserError {
   return new UserError(`Cannot parse metadata "${path}": ${detail}`, {
     hint: "Fix or remove the file; `openshell gateway list` shows every entry that cannot be read",
   });
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.map(String).join(".");
-  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
-    return `missing field "${field}"`;
-  }
-  const message = issue.message.replace(/^Invalid input: /, "");
-  return field ? `field "${field}": ${message}` : message;
 }
 
 function describeJson(value: unknown): string {

@@ -1,5 +1,5 @@
 import { UserError } from "../user_error.ts";
-import { fileError, gatewaysDirPath, readMetadataFile } from "./_layout.ts";
+import { fileError, gatewaysDirPath, type MetadataRead, readMetadataFileNow } from "./_layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
 
@@ -48,7 +48,7 @@ export interface ListGatewaysOptions {
 interface Scanned {
   dir: string;
   path: string;
-  read: ReturnType<typeof readMetadataFile>;
+  read: MetadataRead;
 }
 
 /**
@@ -73,9 +73,12 @@ export function listGateways(
   return Promise.resolve().then(() => listGatewaysNow(roots, options));
 }
 
-function listGatewaysNow(roots: RegistryRoots, options: ListGatewaysOptions): GatewayListing {
-  const user = scanRoot(roots.user);
-  const system = scanRoot(roots.system);
+async function listGatewaysNow(
+  roots: RegistryRoots,
+  options: ListGatewaysOptions,
+): Promise<GatewayListing> {
+  const user = await scanRoot(roots.user);
+  const system = await scanRoot(roots.system);
   const userByDir = new Map<string, Scanned>();
   for (const scanned of user) userByDir.set(scanned.dir, scanned);
 
@@ -128,7 +131,7 @@ function collect(
 }
 
 /** Directories under `<root>/gateways` that hold a metadata file (present even if broken). */
-function scanRoot(root: string): Scanned[] {
+async function scanRoot(root: string): Promise<Scanned[]> {
   const dir = gatewaysDirPath(root);
   let names: string[];
   try {
@@ -143,7 +146,8 @@ function scanRoot(root: string): Scanned[] {
   const scanned: Scanned[] = [];
   for (const name of names) {
     const path = `${dir}/${name}/metadata.json`; // dir is already normalised
-    const read = readMetadataFile(path);
+    const now = readMetadataFileNow(path);
+    const read = now.kind === "schema" ? await now.read : now;
     if (read.kind !== "missing") scanned.push({ dir: name, path, read });
   }
   return scanned;

@@ -6,6 +6,9 @@
  * (`/etc/openshell`, or `OPENSHELL_SYSTEM_GATEWAY_DIR`). The files are compatible with NVIDIA
  * OpenShell. This module knows files and precedence and nothing about terminals.
  *
+ * Ordinary metadata files are checked without zod; the schema (`gateway_metadata_schema.ts`,
+ * not re-exported here) is loaded only for unusual files and for metadata being written.
+ *
  * @example
  * ```ts
  * import { listGateways, registryRoots, resolveActiveGateway } from "./registry/mod.ts";
@@ -28,7 +31,6 @@ export {
   gatewayAuth,
   type GatewayAuthMode,
   type GatewayMetadata,
-  gatewayMetadataSchema,
   type GatewaySource,
   gatewayType,
   isPlainMetadata,

@@ -25,17 +25,17 @@ export interface ResolvedGateway {
  * ```
  */
 export function readGatewayMetadata(roots: RegistryRoots, name: string): Promise<ResolvedGateway> {
-  return Promise.resolve().then(() => {
+  return Promise.resolve().then(async () => {
     const userPath = metadataFilePath(roots.user, name);
     const systemPath = metadataFilePath(roots.system, name);
-    const user = readMetadataFile(userPath);
+    const user = await readMetadataFile(userPath);
     if (user.kind === "error") throw user.error;
     if (user.kind === "ok") {
-      const system = readMetadataFile(systemPath);
+      const system = await readMetadataFile(systemPath);
       const shadows = system.kind === "missing" ? undefined : systemPath;
       return { name, source: "user", metadataPath: userPath, metadata: user.metadata, shadows };
     }
-    const system = readMetadataFile(systemPath);
+    const system = await readMetadataFile(systemPath);
     if (system.kind === "error") throw system.error;
     if (system.kind === "ok") {
       return {

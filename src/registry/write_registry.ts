@@ -1,4 +1,3 @@
-import { copyFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { atomicWriteFile } from "../atomic_write.ts";
 import { UserError } from "../user_error.ts";
@@ -136,10 +135,10 @@ export async function addUserGateway(
   metadata: GatewayMetadata,
   options: AddUserGatewayOptions = {},
 ): Promise<{ activated: boolean; metadataPath: string }> {
-  const checked = checkGatewayMetadata(metadata);
+  const checked = await checkGatewayMetadata(metadata);
   const name = checked.name;
   const path = metadataFilePath(roots.user, name);
-  if (readMetadataFile(path).kind !== "missing") throw alreadyExists(name);
+  if ((await readMetadataFile(path)).kind !== "missing") throw alreadyExists(name);
   const dir = gatewayDirPath(roots.user, name);
   await ensurePrivateDir(dir);
 
@@ -192,7 +191,7 @@ export async function removeUserGateway(
 ): Promise<{ clearedActive: boolean; uncovered: string | undefined }> {
   const path = metadataFilePath(roots.user, name);
   const systemPath = metadataFilePath(roots.system, name);
-  const systemRead = readMetadataFile(systemPath);
+  const systemRead = await readMetadataFile(systemPath);
   try {
     await Deno.remove(path);
   } catch (error) {
@@ -250,6 +249,8 @@ async function createExclusive(path: string, text: string, name: string): Promis
 }
 
 async function stageMtls(dir: string, files: MtlsFiles): Promise<string> {
+  // Loaded here: node:fs costs more to load than a whole `gateway list`.
+  const { copyFile } = await import("node:fs/promises");
   const staged = join(dir, `.mtls.${crypto.randomUUID()}.tmp`);
   await Deno.mkdir(staged, { mode: PRIVATE_DIR_MODE });
   try {

@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import { type CommandResult, runCommand } from "./run_command.ts";
 
 /** The repository root. */
 export const REPO = resolve(import.meta.dirname!, "../..");
@@ -79,11 +80,7 @@ async function makeRemovable(path: string): Promise<void> {
 }
 
 /** What a finished CLI process produced. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = CommandResult;
 
 /** Options for {@linkcode runCli}. */
 export interface RunCliOptions {
@@ -91,6 +88,14 @@ export interface RunCliOptions {
   env?: Record<string, string | undefined>;
   stdin?: string;
   cwd?: string;
+}
+
+/**
+ * The command line that runs the CLI from source exactly as users do:
+ * `deno run -A --quiet src/main.ts ...args`.
+ */
+export function cliArgv(args: string[]): string[] {
+  return [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args];
 }
 
 /** Runs the real CLI (`deno run -A src/main.ts ...args`) as a subprocess in `sandbox`. */
@@ -104,25 +109,9 @@ export async function runCli(
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
+  return await runCommand(cliArgv(args), {
     env,
-    clearEnv: true,
     cwd: options.cwd ?? sandbox.root,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+  });
 }

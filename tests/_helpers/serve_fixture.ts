@@ -4,19 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createSandbox, MAIN, type Sandbox } from "./sandbox.ts";
-
-/** The ordinary user the rootless tests run as (created by scripts/setup.sh --test). */
-export const TEST_USER = "openshell-test";
-
-/** Numeric ids of `user`, or undefined when it does not exist. */
-export async function userIds(user: string): Promise<{ uid: number; gid: number } | undefined> {
-  const passwd = await Deno.readTextFile("/etc/passwd");
-  const line = passwd.split("\n").find((l) => l.startsWith(`${user}:`));
-  if (!line) return undefined;
-  const [, , uid, gid] = line.split(":");
-  return { uid: Number(uid), gid: Number(gid) };
-}
+import { cliArgv, createSandbox, type Sandbox } from "./sandbox.ts";
+import { asUser } from "./test_users.ts";
 
 /** A sandbox whose dirs are traversable by the container (root mode) or owned by `owner`. */
 export async function createServeSandbox(
@@ -34,12 +23,12 @@ export async function createServeSandbox(
   return sandbox;
 }
 
-/** A free TCP port on loopback. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+/**
+ * A gateway name no earlier run has used: `prefix` and six random hex digits, so leftovers
+ * of one test can never be mistaken for another's.
+ */
+export function uniqueGatewayName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
 /** Options for {@linkcode startServe}. */
@@ -80,10 +69,8 @@ export function startServe(
   args: string[],
   options: StartServeOptions = {},
 ): ServeProcess {
-  const deno = [Deno.execPath(), "run", "-A", "--quiet", MAIN, "serve", ...args];
-  let argv = options.user
-    ? ["setpriv", `--reuid=${options.user}`, `--regid=${options.user}`, "--init-groups", ...deno]
-    : deno;
+  const deno = cliArgv(["serve", ...args]);
+  let argv = options.user ? asUser(options.user, deno) : deno;
   if (options.prelude !== undefined) {
     argv = ["sh", "-c", `${options.prelude}\nexec "$@"`, "sh", ...argv];
   }

@@ -1,0 +1,61 @@
+/**
+ * Runs a program to completion for a test, with exactly the environment given, and hands
+ * back its exit code and decoded output.
+ *
+ * @module
+ */
+
+/** What a finished process produced. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for {@linkcode runCommand}. */
+export interface RunCommandOptions {
+  /** The child's whole environment: nothing of the test process's is inherited. */
+  env: Record<string, string>;
+  /** The working directory; the test process's when absent. */
+  cwd?: string;
+  /** Text written to the child's stdin, which is /dev/null otherwise. */
+  stdin?: string;
+}
+
+/**
+ * Runs `argv` (program first) and waits for it, stdout and stderr captured.
+ *
+ * @example
+ * ```ts
+ * const result = await runCommand(["sh", "-c", "echo hi"], { env: { PATH: "/usr/bin:/bin" } });
+ * result.stdout; // "hi\n"
+ * ```
+ */
+export async function runCommand(
+  argv: string[],
+  options: RunCommandOptions,
+): Promise<CommandResult> {
+  const [program, ...args] = argv;
+  if (program === undefined) throw new TypeError("Cannot run an empty command line");
+  const child = new Deno.Command(program, {
+    args,
+    env: options.env,
+    clearEnv: true,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
