@@ -9,41 +9,11 @@
  * @module
  */
 import { join, resolve } from "node:path";
+import { fastest } from "./_process_timing.ts";
 
 const REPO = resolve(import.meta.dirname!, "..");
 const MAIN = join(REPO, "src/main.ts");
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
-
-async function timeProcess(args: string[], env: Record<string, string>): Promise<number> {
-  const started = performance.now();
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const elapsed = performance.now() - started;
-  if (!output.success) {
-    throw new Error(`${args.join(" ")} failed: ${new TextDecoder().decode(output.stderr)}`);
-  }
-  return elapsed;
-}
-
-/** Times every command `runs` times, interleaved, and keeps the fastest run of each. */
-async function fastest(
-  commands: { args: string[]; env: Record<string, string> }[],
-  runs: number,
-): Promise<number[]> {
-  for (const { args, env } of commands) await timeProcess(args, env); // warm the caches
-  const best = commands.map(() => Infinity);
-  for (let round = 0; round < runs; round++) {
-    for (const [i, { args, env }] of commands.entries()) {
-      best[i] = Math.min(best[i]!, await timeProcess(args, env));
-    }
-  }
-  return best;
-}
 
 function register(configDir: string, name: string, port: number): void {
   const dir = join(configDir, "openshell", "gateways", name);
