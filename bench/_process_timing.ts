@@ -41,3 +41,13 @@ export async function fastest(commands: TimedCommand[], runs: number): Promise<n
   }
   return best;
 }
+
+/** The environment every timed process starts from: PATH, DENO_DIR and no colour. */
+export function baseEnv(): Record<string, string> {
+  const denoDir = Deno.env.get("DENO_DIR");
+  return {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    NO_COLOR: "1",
+    ...(denoDir ? { DENO_DIR: denoDir } : {}),
+  };
+}

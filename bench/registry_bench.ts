@@ -7,7 +7,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { fastest } from "./_process_timing.ts";
+import { baseEnv, fastest } from "./_process_timing.ts";
 
 const MAIN = resolve(import.meta.dirname!, "../src/main.ts");
 const SIZES = [0, 10, 1_000, 10_000];
@@ -45,13 +45,7 @@ export default async function registryBench(): Promise<void> {
   try {
     const empty = join(base, "empty.ts");
     Deno.writeTextFileSync(empty, "");
-    const path = Deno.env.get("PATH") ?? "/usr/bin:/bin";
-    const denoDir = Deno.env.get("DENO_DIR");
-    const common: Record<string, string> = {
-      PATH: path,
-      NO_COLOR: "1",
-      ...(denoDir ? { DENO_DIR: denoDir } : {}),
-    };
+    const common = baseEnv();
     const commands = [{ args: ["run", "-A", "--quiet", empty], env: common }];
     for (const size of SIZES) {
       const root = join(base, `n${size}`);

@@ -9,7 +9,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { fastest } from "./_process_timing.ts";
+import { baseEnv, fastest } from "./_process_timing.ts";
 
 const REPO = resolve(import.meta.dirname!, "..");
 const MAIN = join(REPO, "src/main.ts");
@@ -42,13 +42,7 @@ export default async function startupBench(): Promise<void> {
     Deno.writeTextFileSync(empty, "");
     const library = join(base, "library.ts");
     Deno.writeTextFileSync(library, 'import "@commander-js/extra-typings";\n');
-    const path = Deno.env.get("PATH") ?? "/usr/bin:/bin";
-    const denoDir = Deno.env.get("DENO_DIR");
-    const common: Record<string, string> = {
-      PATH: path,
-      NO_COLOR: "1",
-      ...(denoDir ? { DENO_DIR: denoDir } : {}),
-    };
+    const common = baseEnv();
     const sandbox = (root: string): Record<string, string> => {
       for (const kind of ["home", "config", "cache", "state", "runtime", "system"]) {
         Deno.mkdirSync(join(root, kind), { recursive: true, mode: 0o700 });

@@ -42,19 +42,6 @@ export function gatewayListRow(
   options: GatewayListRowOptions = {},
 ): GatewayListRow {
   const { metadata } = entry;
-  if (!options.showOrigin && !options.all) {
-    return {
-      active: !entry.shadowed && entry.name === options.active,
-      auth: gatewayAuth(metadata),
-      endpoint: metadata.gateway_endpoint,
-      is_remote: metadata.is_remote,
-      name: entry.name,
-      remote_host: metadata.remote_host ?? null,
-      resolved_host: metadata.resolved_host ?? null,
-      source: entry.source,
-      type: gatewayType(metadata),
-    };
-  }
   // Built in key order (upstream's alphabetical order), the optional keys in their places.
   return {
     active: !entry.shadowed && entry.name === options.active,
