@@ -19,10 +19,8 @@ function cacheOptions(): RootfsCacheOptions {
 
 /** The `openshell bundle` command. */
 export function bundleCommand() {
-  // addCommand() does not pass the program's exitOverride down; subcommands copy it from here.
   const bundle = new Command("bundle")
-    .description("Inspect and manage the embedded gateway rootfs")
-    .exitOverride();
+    .description("Inspect and manage the embedded gateway rootfs");
 
   bundle.command("inspect")
     .description("Show the embedded rootfs image: digest, size, files, cache path")
