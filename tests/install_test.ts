@@ -9,17 +9,12 @@ import denoJson from "../deno.json" with { type: "json" };
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
 import { asNobody } from "./_helpers/test_users.ts";
+import { planGatewayAdd } from "../src/cli/gateway_add_plan.ts";
+import { isValidGatewayName } from "../src/registry/mod.ts";
 
 const INSTALL_SH = join(REPO, "install.sh");
-const REGISTRY_MODULE = join(REPO, "src/registry/gateway_name.ts");
-const ADD_PLAN_MODULE = join(REPO, "src/cli/gateway_add_plan.ts");
-const REGISTRY_LANDED = existsSync(join(REPO, "src/registry/mod.ts"));
 const IS_ROOT = Deno.uid() === 0;
 const decoder = new TextDecoder();
-
-if (!REGISTRY_LANDED) {
-  console.error("install test: src/registry/ is not present yet; the gateway list test is not run");
-}
 
 /** Runs install.sh with `args`; the environment holds only PATH, HOME, DENO_DIR, NO_COLOR and `env`. */
 function installSh(
@@ -223,7 +218,6 @@ Deno.test({
 
 Deno.test({
   name: "the installed openshell lists the seeded gateways as system and resolves the active one",
-  ignore: !REGISTRY_LANDED,
   async fn() {
     await using sandbox = await createSandbox();
     const dest = join(sandbox.root, "dest");
@@ -436,13 +430,6 @@ Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags 
 Deno.test("endpoints become metadata the way gateway add derives it", async (t) => {
   await using sandbox = await createSandbox();
   const binary = await fakeBinary(sandbox.root);
-  const plan = existsSync(ADD_PLAN_MODULE)
-    ? ((await import(ADD_PLAN_MODULE)) as {
-      planGatewayAdd(endpoint: string, options: { name?: string; local?: boolean }): {
-        metadata: Record<string, unknown>;
-      };
-    }).planGatewayAdd
-    : undefined;
   const cases: [string, string, boolean, number, string][] = [
     ["http://127.0.0.1:8080", "http://127.0.0.1:8080", false, 8080, "plaintext"],
     ["gw.example.com", "https://gw.example.com", true, 443, "mtls"],
@@ -468,13 +455,15 @@ Deno.test("endpoints become metadata the way gateway add derives it", async (t) 
         auth_mode: auth,
       };
       assert.deepEqual(json, expected);
-      if (plan) {
-        // `gateway add` asks https:// gateways for --local/--remote; the installer decides
-        // locality from the host, so only is_remote may differ for them.
-        const https = endpoint.startsWith("https:");
-        const added = plan(given, { name: "g", ...(https ? { local: true } : {}) }).metadata;
-        assert.deepEqual({ ...added, is_remote: isRemote }, expected, "gateway add disagrees");
-      }
+      // `gateway add` asks https:// gateways for --local/--remote; the installer decides
+      // locality from the host, so only is_remote may differ for them.
+      const https = endpoint.startsWith("https:");
+      const added = planGatewayAdd(given, { name: "g", ...(https ? { local: true } : {}) });
+      assert.deepEqual(
+        { ...added.metadata, is_remote: isRemote },
+        expected,
+        "gateway add disagrees",
+      );
     });
   }
   for (
@@ -500,10 +489,6 @@ Deno.test("endpoints become metadata the way gateway add derives it", async (t) 
 Deno.test("gateway names are validated exactly like the CLI validates them", async (t) => {
   await using sandbox = await createSandbox();
   const binary = await fakeBinary(sandbox.root);
-  const cliValid = existsSync(REGISTRY_MODULE)
-    ? ((await import(REGISTRY_MODULE)) as { isValidGatewayName(name: string): boolean })
-      .isValidGatewayName
-    : undefined;
   const cases: [string, string, boolean][] = [
     ["plain", "corp", true],
     ["dots inside", "a.b..c", true],
@@ -523,7 +508,7 @@ Deno.test("gateway names are validated exactly like the CLI validates them", asy
   ];
   for (const [label, name, valid] of cases) {
     await t.step(label, async () => {
-      if (cliValid) assert.equal(cliValid(name), valid, "the CLI disagrees with this table");
+      assert.equal(isValidGatewayName(name), valid, "the CLI disagrees with this table");
       const dest = await Deno.makeTempDir({ dir: sandbox.root });
       const run = await installBinary(binary, dest, `${name}=http://127.0.0.1:1`);
       if (valid) {
