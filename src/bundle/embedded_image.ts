@@ -1,9 +1,14 @@
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { fileError } from "../file_error.ts";
+import { FileTooLargeError, readRegularFile, readRegularTextFile } from "../read_regular_file.ts";
 import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
-import type { ImageSource } from "./tarball_check.ts";
+import { type ImageSource, refuseImage } from "./tarball_check.ts";
+
+/** A cap far above any manifest (about 150 bytes per image entry). */
+const MANIFEST_MAX_BYTES = 16 * 1024 * 1024;
 
 /** The environment variable naming a directory with another image to use instead. */
 export const IMAGE_DIR_VARIABLE = "OPENSHELL_ROOTFS_IMAGE";
@@ -32,14 +37,14 @@ export function imageSource(env: EnvLookup): ImageSource {
 export async function loadManifest(source: ImageSource): Promise<Manifest> {
   let text: string;
   try {
-    text = await Deno.readTextFile(source.manifest);
+    text = await readRegularTextFile(source.manifest, MANIFEST_MAX_BYTES);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UserError(`The gateway rootfs image is missing: "${source.manifest}" not found`, {
         hint: "Build it with `deno task build:rootfs` (scripts/setup.sh does this)",
       });
     }
-    throw error;
+    throw fileError("Cannot read the rootfs image manifest", source.manifest, error);
   }
   try {
     return parseManifest(text, source.manifest);
@@ -51,19 +56,27 @@ export async function loadManifest(source: ImageSource): Promise<Manifest> {
 }
 
 /**
- * Reads the tarball.
+ * Reads the tarball, which must be a regular file no larger than the manifest says: a
+ * larger one is refused before anything is read.
  *
- * @throws {UserError} when it is missing.
+ * @throws {UserError} when it is missing, not a regular file, or too large.
  */
-export async function readTarball(source: ImageSource): Promise<Uint8Array> {
+export async function readTarball(source: ImageSource, manifest: Manifest): Promise<Uint8Array> {
   try {
-    return await Deno.readFile(source.tarball);
+    return await readRegularFile(source.tarball, manifest.tarball.size);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UserError(`The gateway rootfs image is missing: "${source.tarball}" not found`, {
         hint: "Build it with `deno task build:rootfs` (scripts/setup.sh does this)",
       });
     }
-    throw error;
+    if (error instanceof FileTooLargeError) {
+      refuseImage(
+        source,
+        `size ${error.size ?? "over " + manifest.tarball.size} does not match the manifest's ` +
+          `${manifest.tarball.size}`,
+      );
+    }
+    throw fileError("Cannot read the rootfs image", source.tarball, error);
   }
 }

@@ -73,7 +73,7 @@ export async function ensureRootfs(options: RootfsCacheOptions): Promise<RootfsE
   let tarball = checked;
   if (tarball === undefined) {
     // Unchanged since it matched, but needed now: read and check it for this unpack.
-    tarball = await readTarball(source);
+    tarball = await readTarball(source, manifest);
     await checkTarball(tarball, manifest, source);
   }
 
@@ -135,7 +135,7 @@ async function checkImage(
   }
   const stamp = before && fileStamp(source.tarball, before);
   if (stamp !== undefined && stampMatches(join(records, recordName), stamp)) return undefined;
-  const bytes = await readTarball(source);
+  const bytes = await readTarball(source, manifest);
   await checkTarball(bytes, manifest, source);
   if (stamp !== undefined) {
     const after = Deno.statSync(source.tarball);

@@ -1,9 +1,11 @@
 /**
  * The CLI's only access to the terminal: data goes to stdout, messages to stderr, colour
- * only on a terminal and never with `NO_COLOR`.
+ * only on a terminal and never with `NO_COLOR`. Messages quote names and text from files,
+ * so control characters in them are replaced and every line is capped.
  *
  * @module
  */
+import { sanitize } from "../printable_text.ts";
 
 const encoder = new TextEncoder();
 
@@ -12,14 +14,28 @@ export function printData(text: string): void {
   writeAll(Deno.stdout, text.endsWith("\n") ? text : `${text}\n`);
 }
 
+/** The longest message line written: far above any real one, far below a flood. */
+const MAX_MESSAGE_LINE = 8192;
+
 /** Writes a human message line to stderr. */
 export function printMessage(text: string): void {
-  writeAll(Deno.stderr, `${text}\n`);
+  writeAll(Deno.stderr, `${printableLines(text)}\n`);
 }
 
 /** Writes `warning: <text>` to stderr. */
 export function printWarning(text: string): void {
-  printMessage(`${paint("yellow", "warning:", "stderr")} ${text}`);
+  writeAll(Deno.stderr, `${paint("yellow", "warning:", "stderr")} ${printableLines(text)}\n`);
+}
+
+/** Writes `error: <text>` to stderr. */
+export function printError(text: string): void {
+  writeAll(Deno.stderr, `${paint("red", "error:", "stderr")} ${printableLines(text)}\n`);
+}
+
+function printableLines(text: string): string {
+  return text.split("\n").map((line) =>
+    sanitize(line.length > MAX_MESSAGE_LINE ? `${line.slice(0, MAX_MESSAGE_LINE)}…` : line)
+  ).join("\n");
 }
 
 function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {

@@ -1,3 +1,4 @@
+import { sanitize } from "../printable_text.ts";
 import type { ActiveGateway, GatewayEntry, ResolvedGateway } from "../registry/mod.ts";
 import { gatewayAuth, gatewayListRow, gatewayType } from "../registry/mod.ts";
 import { type OutputFormat, renderJson, renderTable, renderYaml } from "./render_output.ts";
@@ -39,7 +40,7 @@ export function renderGatewayList(
     ];
     if (withRemote) row.push(remoteText(entry.metadata));
     if (view.showOrigin) row.push(entry.metadataPath);
-    return row;
+    return row.map(sanitize); // text from files must not drive the terminal
   });
   return renderTable(head, rows);
 }
@@ -109,5 +110,5 @@ export function renderGatewayInfoText(info: GatewayInfo): string {
   if (gateway.metadata.resolved_host) hosts.push(["resolved host", gateway.metadata.resolved_host]);
   lines.splice(4, 0, ...hosts);
   const width = Math.max(...lines.map(([key]) => key.length)) + 1;
-  return lines.map(([key, value]) => `${`${key}:`.padEnd(width)} ${value}`).join("\n");
+  return lines.map(([key, value]) => `${`${key}:`.padEnd(width)} ${sanitize(value)}`).join("\n");
 }

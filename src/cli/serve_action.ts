@@ -12,17 +12,20 @@ import { atomicWriteFile } from "../atomic_write.ts";
 import { ensureRootfs, verifyClosure } from "../bundle/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
+import { asFileUserError, fileError } from "../file_error.ts";
 import { pathExists } from "../path_exists.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
 // Only the light parts of the registry before the gateway runs: the rest (schema checks) is
 // loaded for registration once the gateway answers, off the start-up path.
 import { type RegistryRoots, registryRoots } from "../registry/registry_roots.ts";
 import { validateGatewayName } from "../registry/gateway_name.ts";
+import { ensureUserDir } from "../registry/user_dir.ts";
 import { launchGateway } from "../runtime/launch_gateway.ts";
 import { locateRuntime, type OciRuntime } from "../runtime/oci_runtime.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
-import { paint, printMessage, printWarning } from "./output.ts";
+import { printError, printMessage, printWarning } from "./output.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
 
 export type { ServeOptions } from "./serve_args.ts";
@@ -53,9 +56,10 @@ export async function runServeCli(args: string[]): Promise<number> {
 }
 
 /** Prints `error:` and `hint:` lines for a failed `serve` as the CLI does; returns the status. */
-export function reportServeError(error: unknown): number {
+export function reportServeError(caught: unknown): number {
+  const error = asFileUserError(caught) ?? caught;
   const message = error instanceof Error ? error.message : String(error);
-  printMessage(`${paint("red", "error:", "stderr")} ${message}`);
+  printError(message);
   if (error instanceof UserError) {
     if (error.hint) printMessage(`hint: ${error.hint}`);
     return error.exitCode;
@@ -232,14 +236,16 @@ async function register(
 async function ensureToken(roots: RegistryRoots, name: string): Promise<string> {
   const path = join(userGatewayDir(roots, name), TOKEN_FILE);
   try {
-    const token = (await Deno.readTextFile(path)).trim();
+    const token = (await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES)).trim();
     if (token !== "") return token;
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw fileError("Cannot read the gateway's API token", path, error);
+    }
   }
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await ensureUserDir(roots.user, "gateways", name);
   await atomicWriteFile(path, token + "\n", { mode: 0o600 });
   return token;
 }

@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { fileError } from "../file_error.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
 import { UserError } from "../user_error.ts";
 import { validateGatewayName } from "./gateway_name.ts";
 import {
@@ -52,7 +54,7 @@ export function readMetadataFileNow(
 ): MetadataRead | { kind: "schema"; read: Promise<MetadataRead> } {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
     if (error instanceof Deno.errors.NotADirectory) return { kind: "missing" };
@@ -76,19 +78,4 @@ export function readMetadataFileNow(
   return { kind: "schema", read };
 }
 
-/** A UserError for a file operation that failed, naming the file and the OS reason. */
-export function fileError(what: string, path: string, error: unknown): UserError {
-  return new UserError(`${what} "${path}": ${osReason(error)}`, { cause: error });
-}
-
-/** The OS reason of a failed file operation, without Deno's repetition of the path. */
-export function osReason(error: unknown): string {
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  if (error instanceof Deno.errors.NotADirectory) return "not a directory";
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.FilesystemLoop) return "too many levels of symbolic links";
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/:? *(?:open|read|readdir|stat|mkdir|rename|remove|link) '.*'$/, "")
-    .replace(/ \(os error \d+\)/, "");
-}
+export { fileError, osReason } from "../file_error.ts";

@@ -1,3 +1,5 @@
+import { quoted } from "../printable_text.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
 import { UserError } from "../user_error.ts";
 import { activeFilePath, osReason } from "./_layout.ts";
 import { isValidGatewayName, validateGatewayName } from "./gateway_name.ts";
@@ -77,7 +79,7 @@ export function resolveActiveGateway(
 export function readActiveFile(path: string, warn: (message: string) => void): string | undefined {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
       return undefined;
@@ -88,7 +90,7 @@ export function readActiveFile(path: string, warn: (message: string) => void): s
   const name = text.trim();
   if (name === "") return undefined;
   if (!isValidGatewayName(name)) {
-    warn(`ignoring active gateway file "${path}": invalid gateway name '${name}'`);
+    warn(`ignoring active gateway file "${path}": invalid gateway name '${quoted(name)}'`);
     return undefined;
   }
   return name;

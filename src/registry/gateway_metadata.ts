@@ -72,6 +72,9 @@ export type PlainParse =
  * ```
  */
 export function parsePlainMetadata(text: string, path: string): PlainParse {
+  if (nestingDepth(text) > MAX_METADATA_DEPTH) {
+    throw metadataError(path, `nested deeper than ${MAX_METADATA_DEPTH} levels`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -100,6 +103,29 @@ export async function parseMetadataWithSchema(
 ): Promise<GatewayMetadata> {
   const schema = await import("./gateway_metadata_schema.ts");
   return schema.parseWithSchema(json, path);
+}
+
+/**
+ * The deepest nesting of objects and arrays a metadata file may have: real files have 1, and
+ * deeper values would overflow the stack of whatever prints or checks them.
+ */
+export const MAX_METADATA_DEPTH = 64;
+
+/** How deep arrays and objects nest in JSON `text` (brackets inside strings not counted). */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
 }
 
 const OPTIONAL_TEXT_FIELDS = new Set([

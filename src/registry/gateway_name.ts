@@ -1,3 +1,4 @@
+import { quoted } from "../printable_text.ts";
 import { UserError } from "../user_error.ts";
 
 /** The longest name a single path component may have on common filesystems, in bytes. */
@@ -20,7 +21,7 @@ export const MAX_GATEWAY_NAME_BYTES = 255;
 export function validateGatewayName(name: string): string {
   const reason = gatewayNameProblem(name);
   if (reason !== undefined) {
-    throw new UserError(`invalid gateway name '${displayName(name)}': ${reason}`, {
+    throw new UserError(`invalid gateway name '${quoted(name)}': ${reason}`, {
       hint: "A gateway name is one path component: not empty, '.' or '..', no '/' or NUL, " +
         `at most ${MAX_GATEWAY_NAME_BYTES} bytes`,
     });
@@ -43,9 +44,6 @@ function gatewayNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-// deno-lint-ignore no-control-regex
-const CONTROL_CHARACTERS = /[\x00-\x1f\x7f]/g;
-
 /** UTF-8 length of `text` (a lone surrogate counts as the 3 bytes of U+FFFD). */
 function utf8Length(text: string): number {
   let bytes = 0;
@@ -62,13 +60,4 @@ function utf8Length(text: string): number {
     } else bytes += 3;
   }
   return bytes;
-}
-
-/** The name as shown in messages: control characters escaped, very long names shortened. */
-function displayName(name: string): string {
-  const escaped = name.replace(
-    CONTROL_CHARACTERS,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-  return escaped.length > 80 ? `${escaped.slice(0, 40)}...(${escaped.length} characters)` : escaped;
 }

@@ -1,10 +1,12 @@
-import { basename, join } from "node:path";
-import { atomicWriteFile } from "../atomic_write.ts";
+import { basename, dirname, join } from "node:path";
+import { atomicWriteFile, tempPath } from "../atomic_write.ts";
+import { readRegularFile, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
 import { UserError } from "../user_error.ts";
 import {
   activeFilePath,
   fileError,
   gatewayDirPath,
+  gatewaysDirPath,
   metadataFilePath,
   readMetadataFile,
 } from "./_layout.ts";
@@ -17,9 +19,8 @@ import {
 import { validateGatewayName } from "./gateway_name.ts";
 import { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
+import { ensureUserDir, PRIVATE_DIR_MODE, refuseUnlessDirectory } from "./user_dir.ts";
 
-/** Mode of every directory created under the user root. */
-const PRIVATE_DIR_MODE = 0o700;
 /** Mode of secret files (keys, tokens). */
 export const SECRET_FILE_MODE = 0o600;
 
@@ -41,10 +42,8 @@ export function userGatewayDir(roots: RegistryRoots, name: string): string {
  * Creates (0700) and returns {@linkcode userGatewayDir}. It never creates `metadata.json`,
  * so files stored here for a system gateway do not hide that gateway.
  */
-export async function ensureUserGatewayDir(roots: RegistryRoots, name: string): Promise<string> {
-  const dir = userGatewayDir(roots, name);
-  await ensurePrivateDir(dir);
-  return dir;
+export function ensureUserGatewayDir(roots: RegistryRoots, name: string): Promise<string> {
+  return ensureUserDir(roots.user, "gateways", validateGatewayName(name));
 }
 
 /**
@@ -83,11 +82,8 @@ export async function writeUserGatewayFile(
  */
 export async function selectGateway(roots: RegistryRoots, name: string): Promise<ResolvedGateway> {
   const resolved = await readGatewayMetadata(roots, name);
-  await ensurePrivateDir(roots.user);
-  const path = activeFilePath(roots.user);
-  await atomicWriteFile(path, name, { mode: 0o644 }).catch((error) => {
-    throw fileError("Cannot write", path, error);
-  });
+  await ensureUserDir(roots.user);
+  await atomicWriteFile(activeFilePath(roots.user), name, { mode: 0o644 });
   return resolved;
 }
 
@@ -139,8 +135,7 @@ export async function addUserGateway(
   const name = checked.name;
   const path = metadataFilePath(roots.user, name);
   if ((await readMetadataFile(path)).kind !== "missing") throw alreadyExists(name);
-  const dir = gatewayDirPath(roots.user, name);
-  await ensurePrivateDir(dir);
+  const dir = await ensureUserGatewayDir(roots, name);
 
   let staged: string | undefined;
   try {
@@ -189,15 +184,17 @@ export async function removeUserGateway(
   roots: RegistryRoots,
   name: string,
 ): Promise<{ clearedActive: boolean; uncovered: string | undefined }> {
+  const dir = gatewayDirPath(roots.user, name);
   const path = metadataFilePath(roots.user, name);
   const systemPath = metadataFilePath(roots.system, name);
   const systemRead = await readMetadataFile(systemPath);
-  try {
-    await Deno.remove(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
-      throw fileError("Cannot remove", path, error);
-    }
+  await refuseUnlessDirectory(gatewaysDirPath(roots.user));
+  // A linked entry is removed as a link: what it points to is not the user's to delete.
+  const linked = await Deno.lstat(dir).then((info) => info.isSymlink, () => false);
+  const removed = linked
+    ? (await readMetadataFile(path)).kind !== "missing" && await removeOrFail(dir)
+    : await removeOrFail(path);
+  if (!removed) {
     if (systemRead.kind !== "missing") {
       throw new UserError(
         `Gateway '${name}' is installed by the system and cannot be removed from user config`,
@@ -208,8 +205,9 @@ export async function removeUserGateway(
       hint: "Run `openshell gateway list` to see registered gateways",
     });
   }
-  const dir = gatewayDirPath(roots.user, name);
-  if (systemRead.kind === "missing") {
+  if (linked) {
+    // Nothing of the entry is left under the user root.
+  } else if (systemRead.kind === "missing") {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   } else {
     await Deno.remove(join(dir, "mtls"), { recursive: true }).catch(() => {});
@@ -221,6 +219,19 @@ export async function removeUserGateway(
     clearedActive = true;
   }
   return { clearedActive, uncovered: systemRead.kind === "missing" ? undefined : systemPath };
+}
+
+/** Removes `path` (a symlink itself, not what it points to); false when it does not exist. */
+async function removeOrFail(path: string): Promise<boolean> {
+  try {
+    await Deno.remove(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw fileError("Cannot remove", path, error);
+  }
 }
 
 function alreadyExists(name: string): UserError {
@@ -236,7 +247,7 @@ function anyActiveFile(roots: RegistryRoots): boolean {
 
 /** Writes `text` to `path` only if `path` does not exist yet: temp + fsync + hard link. */
 async function createExclusive(path: string, text: string, name: string): Promise<void> {
-  const temp = join(path, `../.${basename(path)}.${crypto.randomUUID()}.tmp`);
+  const temp = tempPath(dirname(path), basename(path));
   try {
     await atomicWriteFile(temp, text, { mode: 0o644 });
     await Deno.link(temp, path);
@@ -249,18 +260,19 @@ async function createExclusive(path: string, text: string, name: string): Promis
 }
 
 async function stageMtls(dir: string, files: MtlsFiles): Promise<string> {
-  // Loaded here: node:fs costs more to load than a whole `gateway list`.
-  const { copyFile } = await import("node:fs/promises");
-  const staged = join(dir, `.mtls.${crypto.randomUUID()}.tmp`);
+  const staged = tempPath(dir, "mtls");
   await Deno.mkdir(staged, { mode: PRIVATE_DIR_MODE });
   try {
     for (const key of ["ca", "cert", "key"] as const) {
       const target = join(staged, MTLS_FILE_NAMES[key]);
+      let bytes: Uint8Array;
       try {
-        await copyFile(files[key], target);
+        // Bounded and regular files only: a named pipe given as --ca must not hang the add.
+        bytes = await readRegularFile(files[key], REGISTRY_FILE_MAX_BYTES);
       } catch (error) {
         throw fileError(`Cannot copy --${key} file`, files[key], error);
       }
+      await Deno.writeFile(target, bytes, { createNew: true, mode: 0o600 });
       await Deno.chmod(target, key === "key" ? SECRET_FILE_MODE : 0o644);
       const file = await Deno.open(target, { read: true });
       try {
@@ -273,14 +285,5 @@ async function stageMtls(dir: string, files: MtlsFiles): Promise<string> {
   } catch (error) {
     await Deno.remove(staged, { recursive: true }).catch(() => {});
     throw error;
-  }
-}
-
-/** Creates `dir` and any missing parents with mode 0700 (existing directories are kept). */
-async function ensurePrivateDir(dir: string): Promise<void> {
-  try {
-    await Deno.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  } catch (error) {
-    throw fileError("Cannot create directory", dir, error);
   }
 }

@@ -1,3 +1,4 @@
+import { osReason } from "../file_error.ts";
 import { UserError } from "../user_error.ts";
 
 /**
@@ -10,7 +11,7 @@ export async function ensureOwnedDir(path: string, uid: number, mode = 0o700): P
   try {
     await Deno.mkdir(path, { recursive: true, mode });
   } catch (error) {
-    throw new UserError(`Cannot create directory "${path}": ${(error as Error).message}`, {
+    throw new UserError(`Cannot create directory "${path}": ${osReason(error)}`, {
       hint: "Set XDG_RUNTIME_DIR to a directory you own",
       cause: error,
     });

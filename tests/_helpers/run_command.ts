@@ -20,6 +20,8 @@ export interface RunCommandOptions {
   cwd?: string;
   /** Text written to the child's stdin, which is /dev/null otherwise. */
   stdin?: string;
+  /** Kill the child and fail after this long: for commands that must not hang. */
+  timeoutMs?: number;
 }
 
 /**
@@ -51,8 +53,20 @@ export async function runCommand(
     await writer.write(new TextEncoder().encode(options.stdin));
     await writer.close();
   }
+  let hung = false;
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+    hung = true;
+    child.kill("SIGKILL");
+  }, options.timeoutMs);
   const output = await child.output();
+  clearTimeout(timer);
   const decoder = new TextDecoder();
+  if (hung) {
+    throw new Error(
+      `${argv.join(" ")} did not finish within ${options.timeoutMs} ms; stderr: ` +
+        decoder.decode(output.stderr),
+    );
+  }
   return {
     code: output.code,
     stdout: decoder.decode(output.stdout),

@@ -88,6 +88,8 @@ export interface RunCliOptions {
   env?: Record<string, string | undefined>;
   stdin?: string;
   cwd?: string;
+  /** Kill the CLI and fail after this long: for commands that must not hang. */
+  timeoutMs?: number;
 }
 
 /**
@@ -113,5 +115,6 @@ export async function runCli(
     env,
     cwd: options.cwd ?? sandbox.root,
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }

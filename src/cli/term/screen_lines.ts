@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { displayWidth, fit, sanitize, truncate } from "./text_width.ts";
+import { sanitize } from "../../printable_text.ts";
+import { displayWidth, fit, truncate } from "./text_width.ts";
 import {
   type GatewayStatus,
   type PaneRow,

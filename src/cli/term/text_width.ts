@@ -29,9 +29,6 @@ const WIDE_RANGES: ReadonlyArray<readonly [number, number]> = [
 ];
 
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\u200b-\u200f\ufe00-\ufe0f]$/u;
-// Matching control characters is the point: they are what must never reach the terminal.
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/gu;
 
 /** Cells one code point takes: 0 for combining marks, 2 for wide characters, else 1. */
 function codePointWidth(char: string): number {
@@ -41,19 +38,6 @@ function codePointWidth(char: string): number {
     if (code >= low && code <= high) return 2;
   }
   return 1;
-}
-
-/**
- * Replaces control characters (escape sequences, newlines, tabs) with `?`, so text read
- * from files can never move the cursor or restyle the screen.
- *
- * @example
- * ```ts
- * sanitize("evil\x1b[2Jname"); // "evil?[2Jname"
- * ```
- */
-export function sanitize(text: string): string {
-  return text.replace(CONTROL, "?");
 }
 
 /**
