@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
 
 /** What a health probe found. */
 export interface HealthResult {
@@ -94,7 +95,9 @@ export async function probeHealth(
 async function mtlsClient(dir: string): Promise<Deno.HttpClient | undefined> {
   try {
     const [ca, cert, key] = await Promise.all(
-      ["ca.crt", "tls.crt", "tls.key"].map((name) => Deno.readTextFile(join(dir, name))),
+      ["ca.crt", "tls.crt", "tls.key"].map((name) =>
+        readRegularTextFile(join(dir, name), REGISTRY_FILE_MAX_BYTES)
+      ),
     );
     return Deno.createHttpClient({ caCerts: [ca!], cert: cert!, key: key! });
   } catch {

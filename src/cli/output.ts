@@ -9,9 +9,10 @@ import { sanitize } from "../printable_text.ts";
 
 const encoder = new TextEncoder();
 
-/** Writes data (with a trailing newline) to stdout. */
+/** Writes data (with a trailing newline) to stdout, control characters replaced. */
 export function printData(text: string): void {
-  writeAll(Deno.stdout, text.endsWith("\n") ? text : `${text}\n`);
+  const lines = text.split("\n").map(sanitize).join("\n");
+  writeAll(Deno.stdout, lines.endsWith("\n") ? lines : `${lines}\n`);
 }
 
 /** The longest message line written: far above any real one, far below a flood. */

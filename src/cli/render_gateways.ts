@@ -110,5 +110,5 @@ export function renderGatewayInfoText(info: GatewayInfo): string {
   if (gateway.metadata.resolved_host) hosts.push(["resolved host", gateway.metadata.resolved_host]);
   lines.splice(4, 0, ...hosts);
   const width = Math.max(...lines.map(([key]) => key.length)) + 1;
-  return lines.map(([key, value]) => `${`${key}:`.padEnd(width)} ${sanitize(value)}`).join("\n");
+  return lines.map(([key, value]) => `${`${key}:`.padEnd(width)} ${value}`).join("\n");
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { GatewayStatus } from "./term_state.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../../read_regular_file.ts";
 
 /**
  * A gateway's TLS material (PEM file paths, as stored under the user registry's
@@ -87,7 +88,7 @@ async function tlsClient(tls: GatewayTls): Promise<Deno.HttpClient | undefined> 
 
 async function readIfPresent(path: string): Promise<string | undefined> {
   try {
-    return await Deno.readTextFile(path);
+    return await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
