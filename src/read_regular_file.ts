@@ -77,7 +77,13 @@ export async function readRegularTextFile(path: string, maxBytes: number): Promi
 }
 
 function refuseUnlessRegular(path: string, info: Deno.FileInfo, maxBytes: number): void {
-  if (!info.isFile) throw new UnreadableFileError(path, notRegular(info));
+  if (!info.isFile) {
+    throw new UnreadableFileError(path, notRegular(info), {
+      hint: info.isDirectory
+        ? "A directory is where a file is expected: move it aside"
+        : "Only regular files are read: replace it with one",
+    });
+  }
   if (info.size > maxBytes) throw tooLarge(path, maxBytes, info.size);
 }
 
@@ -102,6 +108,7 @@ export class FileTooLargeError extends UnreadableFileError {
       path,
       `${size === undefined ? "more" : size} bytes, more than the ${maxBytes} bytes a file ` +
         "of its kind can hold",
+      { hint: "No real file of its kind is that large: replace it" },
     );
     this.name = "FileTooLargeError";
     this.size = size;

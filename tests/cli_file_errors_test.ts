@@ -154,7 +154,10 @@ Deno.test("a token path that is a directory: serve names it and does not start",
   assert.equal(serve.code, 1, serve.stderr);
   assert.match(
     serve.stderr,
-    new RegExp(`^error: Cannot read the gateway's API token "${token}": is a directory$`, "m"),
+    new RegExp(
+      `^error: Cannot read the gateway's API token "${token}": is a directory\nhint: A directory`,
+      "m",
+    ),
   );
   assert.doesNotMatch(serve.stderr, /bug in openshell/);
 });
