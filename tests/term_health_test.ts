@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { checkHealth, HealthPoller, healthzUrl } from "../src/cli/term/health_check.ts";
+import { healthzUrl } from "../src/cli/gateway_health.ts";
+import { checkHealth, HealthPoller } from "../src/cli/term/health_check.ts";
 import type { GatewayStatus } from "../src/cli/term/term_state.ts";
 import { join } from "node:path";
 import { freePort, serveLoopback } from "./_helpers/loopback.ts";

@@ -23,6 +23,7 @@ import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
 import { paint, printMessage, printWarning } from "./output.ts";
+import { nameArgument } from "./gateway_context.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
 
 export type { ServeOptions } from "./serve_args.ts";
@@ -75,7 +76,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const env = processEnv;
   const uid = effectiveUid();
   const gid = Deno.gid() ?? 0;
-  const name = validateGatewayName(options.name);
+  const name = nameArgument(options.name, validateGatewayName);
   let listen: { hostname: string; port: number };
   try {
     listen = parseListenAddress(options.listen);

@@ -1,4 +1,4 @@
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { atomicWriteFile } from "../atomic_write.ts";
 import { UserError } from "../user_error.ts";
 import {
@@ -18,8 +18,10 @@ import { validateGatewayName } from "./gateway_name.ts";
 import { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
 
-/** Mode of every directory created under the user root. */
+/** Mode of the user root and of each gateway's directory, set on every write as upstream does. */
 const PRIVATE_DIR_MODE = 0o700;
+/** Mode of a new `gateways/` directory (before the umask), as upstream creates it. */
+const GATEWAYS_DIR_MODE = 0o755;
 /** Mode of secret files (keys, tokens). */
 export const SECRET_FILE_MODE = 0o600;
 
@@ -43,7 +45,7 @@ export function userGatewayDir(roots: RegistryRoots, name: string): string {
  */
 export async function ensureUserGatewayDir(roots: RegistryRoots, name: string): Promise<string> {
   const dir = userGatewayDir(roots, name);
-  await ensurePrivateDir(dir);
+  await ensureGatewayDir(roots.user, dir);
   return dir;
 }
 
@@ -83,7 +85,7 @@ export async function writeUserGatewayFile(
  */
 export async function selectGateway(roots: RegistryRoots, name: string): Promise<ResolvedGateway> {
   const resolved = await readGatewayMetadata(roots, name);
-  await ensurePrivateDir(roots.user);
+  await ensureUserRoot(roots.user);
   const path = activeFilePath(roots.user);
   await atomicWriteFile(path, name, { mode: 0o644 }).catch((error) => {
     throw fileError("Cannot write", path, error);
@@ -140,7 +142,7 @@ export async function addUserGateway(
   const path = metadataFilePath(roots.user, name);
   if ((await readMetadataFile(path)).kind !== "missing") throw alreadyExists(name);
   const dir = gatewayDirPath(roots.user, name);
-  await ensurePrivateDir(dir);
+  await ensureGatewayDir(roots.user, dir);
 
   let staged: string | undefined;
   try {
@@ -276,11 +278,41 @@ async function stageMtls(dir: string, files: MtlsFiles): Promise<string> {
   }
 }
 
-/** Creates `dir` and any missing parents with mode 0700 (existing directories are kept). */
-async function ensurePrivateDir(dir: string): Promise<void> {
+/**
+ * Creates the user root if needed (its parents 0755 before the umask, like `mkdir -p`) and
+ * sets it to 0700, also when it exists.
+ */
+async function ensureUserRoot(root: string): Promise<void> {
+  await makeDir(dirname(root), { recursive: true, mode: GATEWAYS_DIR_MODE });
+  await makeDir(root, { mode: PRIVATE_DIR_MODE });
+  await setPrivate(root);
+}
+
+/**
+ * Creates `gateways/<name>/` the way upstream does: the user root 0700, a new `gateways/`
+ * 0755 (before the umask; an existing one is left alone), and `<name>/` 0700 even when it
+ * exists.
+ */
+async function ensureGatewayDir(root: string, dir: string): Promise<void> {
+  await ensureUserRoot(root);
+  await makeDir(dirname(dir), { mode: GATEWAYS_DIR_MODE });
+  await makeDir(dir, { mode: PRIVATE_DIR_MODE });
+  await setPrivate(dir);
+}
+
+async function makeDir(dir: string, options: Deno.MkdirOptions): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await Deno.mkdir(dir, options);
   } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return;
     throw fileError("Cannot create directory", dir, error);
   }
+}
+
+async function setPrivate(dir: string): Promise<void> {
+  await Deno.chmod(dir, PRIVATE_DIR_MODE).catch((error) => {
+    // Not the owner: the write that follows reports what is wrong, if anything.
+    if (error instanceof Deno.errors.PermissionDenied) return;
+    throw fileError("Cannot set the mode of", dir, error);
+  });
 }
