@@ -458,9 +458,15 @@ Deno.test("endpoints become metadata the way gateway add derives it", async (t) 
       // `gateway add` asks https:// gateways for --local/--remote; the installer decides
       // locality from the host, so only is_remote may differ for them.
       const https = endpoint.startsWith("https:");
+      // `gateway add` keeps the endpoint as typed and writes gateway_port 0, as upstream does.
       const added = planGatewayAdd(given, { name: "g", ...(https ? { local: true } : {}) });
       assert.deepEqual(
-        { ...added.metadata, is_remote: isRemote },
+        {
+          ...added.metadata,
+          is_remote: isRemote,
+          gateway_endpoint: new URL(added.metadata.gateway_endpoint).origin,
+          gateway_port: port,
+        },
         expected,
         "gateway add disagrees",
       );
