@@ -84,7 +84,7 @@ Deno.test("gateway list with an empty registry: a message and a hint on stderr, 
   assert.equal(table.stdout, "");
   assert.equal(
     table.stderr,
-    "No gateways found.\nhint: add one with `openshell gateway add <endpoint>`\n",
+    "No gateways found.\nhint: run `openshell gateway add <endpoint>` to add one\n",
   );
   const json = ok(await runCli(sandbox, ["gateway", "list", "-o", "json"]));
   assert.equal(json.stdout, "[]\n");

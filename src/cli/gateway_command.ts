@@ -9,7 +9,7 @@ import {
   cliRoots,
   nameArgument,
 } from "./gateway_context.ts";
-import { interactive, printData, printMessage, printWarning } from "./output.ts";
+import { interactive, paint, printData, printMessage, printWarning } from "./output.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./render_output.ts";
 
 /** The `openshell gateway` command (alias `gw`): list, add, select, remove and info. */
@@ -21,6 +21,7 @@ export function gatewayCommand() {
   gateway.addCommand(addCommand());
   gateway.addCommand(selectCommand());
   gateway.addCommand(removeCommand());
+  gateway.addCommand(renameCommand());
   gateway.addCommand(infoCommand());
   return gateway;
 }
@@ -51,7 +52,7 @@ function listCommand() {
       const format = options.output as OutputFormat;
       if (listing.entries.length === 0 && format === "table") {
         printMessage("No gateways found.");
-        printMessage("hint: add one with `openshell gateway add <endpoint>`");
+        printMessage("hint: run `openshell gateway add <endpoint>` to add one");
         return;
       }
       const { renderGatewayList } = await import("./render_gateways.ts");
@@ -195,7 +196,7 @@ function selectCommand() {
         for (const problem of listing.problems) printWarning(problem.message);
         if (listing.entries.length === 0) {
           throw new UserError("No gateways to select", {
-            hint: "Add one with `openshell gateway add <endpoint>`",
+            hint: "run `openshell gateway add <endpoint>` to add one",
           });
         }
         const active = await activeNameForListing(
@@ -216,11 +217,15 @@ function selectCommand() {
           return;
         }
         const { chooseGateway } = await import("./gateway_chooser.ts");
-        const width = Math.max(...listing.entries.map((e) => e.name.length));
-        const labels = listing.entries.map((e) =>
-          `${e.name.padEnd(width)}  ${e.metadata.gateway_endpoint}  (${e.source})`
+        chosen = await chooseGateway(
+          listing.entries.map((e) => ({
+            name: e.name,
+            endpoint: e.metadata.gateway_endpoint,
+            type: registry.gatewayType(e.metadata),
+            source: e.source,
+          })),
+          active,
         );
-        chosen = await chooseGateway(listing.entries.map((e) => e.name), labels, active);
         if (chosen === undefined) throw new UserError("No gateway selected");
       }
       nameArgument(chosen, registry.validateGatewayName);
@@ -235,19 +240,56 @@ function selectCommand() {
 function removeCommand() {
   return new Command("remove")
     .alias("rm")
-    .description("Remove a gateway from the user registry (system entries stay)")
-    .argument("[name]", "gateway name (default: the active gateway)")
-    .action(async (name, _options, command) => {
+    .description("Remove gateways from the user registry (system entries stay)")
+    .argument("[names...]", "gateway names (default: the active gateway)")
+    .action(async (names, _options, command) => {
       const roots = await cliRoots();
       const registry = await import("../registry/mod.ts");
-      const target = name ?? await activeOrUsage(roots, command, "remove");
-      nameArgument(target, registry.validateGatewayName);
-      const result = await registry.removeUserGateway(roots, target);
-      printMessage(`Removed gateway '${target}'`);
-      if (result.uncovered) {
-        printMessage(`The system entry '${target}' (${result.uncovered}) is listed again`);
+      const targets = names.length > 0 ? names : [await activeOrUsage(roots, command, "remove")];
+      for (const target of targets) nameArgument(target, registry.validateGatewayName);
+      let failure: unknown;
+      for (const target of new Set(targets)) {
+        try {
+          const result = await registry.removeUserGateway(roots, target);
+          printMessage(`Removed gateway '${target}'`);
+          if (result.uncovered) {
+            printMessage(`The system entry '${target}' (${result.uncovered}) is listed again`);
+          }
+          if (result.clearedActive) {
+            printMessage("It was the active gateway; none is selected now");
+          }
+        } catch (error) {
+          if (!(error instanceof UserError) || targets.length === 1) throw error;
+          // With several names, each is tried; the last failure sets the exit status.
+          printMessage(`${paint("red", "error:", "stderr")} ${error.message}`);
+          failure = error;
+        }
       }
-      if (result.clearedActive) printMessage("It was the active gateway; none is selected now");
+      if (failure !== undefined) {
+        throw new UserError("Some gateways were not removed", {
+          hint: "See the errors above; `openshell gateway list` shows what is registered",
+        });
+      }
+    });
+}
+
+function renameCommand() {
+  return new Command("rename")
+    .description("Rename a user gateway, with its per-user files (system entries stay)")
+    .argument("<old>", "current name")
+    .argument("<new>", "new name")
+    .action(async (from, to) => {
+      const roots = await cliRoots();
+      const registry = await import("../registry/mod.ts");
+      nameArgument(from, registry.validateGatewayName);
+      nameArgument(to, registry.validateGatewayName);
+      const result = await registry.renameUserGateway(roots, from, to);
+      printMessage(`Renamed gateway '${from}' to '${to}'`);
+      if (result.movedActive) printMessage(`'${to}' is the active gateway`);
+      if (result.uncovered) {
+        printMessage(`The system entry '${from}' (${result.uncovered}) is listed again`);
+      }
+      if (result.movedActive) warnEnvOverride(to);
     });
 }
 

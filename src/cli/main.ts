@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../user_error.ts";
-import { paint, printMessage } from "./output.ts";
+import { paint, printHint, printMessage } from "./output.ts";
 import { bundleCommand } from "./bundle_command.ts";
 import { gatewayCommand } from "./gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
@@ -49,11 +49,26 @@ function inheritSettings(parent: { commands: readonly unknown[] }): void {
  */
 export async function runCli(args: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(args, { from: "user" });
+    await buildProgram().parseAsync(splitShortOptionValues(args), { from: "user" });
     return 0;
   } catch (error) {
     return reportError(error);
   }
+}
+
+/**
+ * `-o=json` as `-o json`: commander reads a short option's `=` as part of the value.
+ *
+ * @example
+ * ```ts
+ * splitShortOptionValues(["status", "-o=json"]); // ["status", "-o", "json"]
+ * ```
+ */
+export function splitShortOptionValues(args: readonly string[]): string[] {
+  const end = args.indexOf("--");
+  return args.flatMap((arg, i) =>
+    (end === -1 || i < end) && /^-[og]=/.test(arg) ? [arg.slice(0, 2), arg.slice(3)] : [arg]
+  );
 }
 
 function reportError(error: unknown): number {
@@ -63,7 +78,7 @@ function reportError(error: unknown): number {
   }
   if (error instanceof UserError) {
     printMessage(`${paint("red", "error:", "stderr")} ${error.message}`);
-    if (error.hint) printMessage(`hint: ${error.hint}`);
+    if (error.hint) printHint(error.hint);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);

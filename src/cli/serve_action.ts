@@ -22,7 +22,7 @@ import { locateRuntime, type OciRuntime } from "../runtime/oci_runtime.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
-import { paint, printMessage, printWarning } from "./output.ts";
+import { paint, printHint, printMessage, printWarning } from "./output.ts";
 import { nameArgument } from "./gateway_context.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
 
@@ -58,7 +58,7 @@ export function reportServeError(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   printMessage(`${paint("red", "error:", "stderr")} ${message}`);
   if (error instanceof UserError) {
-    if (error.hint) printMessage(`hint: ${error.hint}`);
+    if (error.hint) printHint(error.hint);
     return error.exitCode;
   }
   if (Deno.env.get("OPENSHELL_DEBUG") && error instanceof Error) printMessage(error.stack ?? "");

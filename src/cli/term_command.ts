@@ -26,7 +26,7 @@ export function termCommand() {
       for (const [stream, file] of [["stdout", Deno.stdout], ["stdin", Deno.stdin]] as const) {
         if (!file.isTerminal()) {
           throw new UserError(`The terminal UI needs a terminal: ${stream} is not a TTY`, {
-            hint: "Use `openshell gateway list` to print the gateways (`-o json` for scripts)",
+            hint: "run `openshell gateway list` to print the gateways (`-o json` for scripts)",
           });
         }
       }
