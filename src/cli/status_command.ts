@@ -30,8 +30,8 @@ export interface StatusReport {
 
 /**
  * The `status -o json` object: upstream's keys (`authentication`, `error`, `gateway`,
- * `http_status` as `"200 OK"`, `server`, `status`), absent ones left out as upstream does,
- * plus this CLI's `active_reason`, `elapsed_ms`, `origin` and `source`; keys sorted, as
+ * `http_status` as `"200 OK"`, `server`, `status`), `http_status` left out when nothing
+ * answered, as upstream does, plus this CLI's `active_reason`, `elapsed_ms`, `origin` and `source`; keys sorted, as
  * upstream's JSON library writes them.
  *
  * @example
@@ -53,7 +53,8 @@ export function statusObject(report: StatusReport): Record<string, unknown> {
     source: report.source,
     status: STATUS_VALUES[health.status],
   };
-  if (health.error !== null) object.error = health.error;
+  // upstream's connected_http carries the gRPC error; this client does not ask gRPC at all
+  object.error = health.error ?? "gRPC not checked: this client asks GET /healthz only";
   if (health.httpStatus !== null) {
     object.http_status = `${health.httpStatus} ${health.httpReason ?? ""}`.trimEnd();
   }
