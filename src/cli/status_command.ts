@@ -44,8 +44,8 @@ export function statusObject(report: StatusReport): Record<string, unknown> {
   const object: Record<string, unknown> = {
     active_reason: report.activeReason,
     authentication: health.status === "unreachable"
-      ? { status: "unverified", reason: "gateway unreachable" }
-      : { status: "unverified", reason: "checked over HTTP /healthz only" },
+      ? { reason: "gateway unreachable", status: "unverified" }
+      : { reason: "checked over HTTP /healthz only", status: "unverified" },
     elapsed_ms: Math.round(health.elapsedMs),
     gateway: report.gateway,
     origin: report.origin,
