@@ -231,3 +231,23 @@ Deno.test("status failures: one readable line each, hints that fit the gateway",
   );
   assert.doesNotMatch(remote.stderr, /openshell serve/);
 });
+
+Deno.test("an http:// add for a name with mTLS certificates warns, as upstream does", async () => {
+  await using sandbox = await createSandbox();
+  const mtls = join(sandboxRoots(sandbox).user, "gateways/corp/mtls");
+  await Deno.mkdir(mtls, { recursive: true });
+  for (const file of ["ca.crt", "tls.crt", "tls.key"]) {
+    await Deno.writeTextFile(join(mtls, file), file);
+  }
+  const result = expect(
+    await runCli(sandbox, ["gateway", "add", "http://10.0.0.8:8080", "--name", "corp"]),
+    0,
+    /^warning: mTLS certificates for gateway 'corp' are in .*gateways\/corp\/mtls; did you mean https:\/\/\?\n/,
+  );
+  assert.equal(result.stdout, "");
+  expect(
+    await runCli(sandbox, ["gateway", "add", "http://10.0.0.9:8080", "--name", "plain"]),
+    0,
+    /^Added gateway 'plain'/,
+  );
+});

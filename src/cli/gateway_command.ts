@@ -127,6 +127,15 @@ already in gateways/<name>/mtls/ of your registry.`,
         (found) => (found.source === "system" ? found.metadataPath : undefined),
         () => undefined,
       );
+      if (plan.metadata.auth_mode === "plaintext") {
+        const mtlsDir = await userMtlsDir(roots, name);
+        if (await hasUserCertificates(mtlsDir)) {
+          // as upstream warns: certificates for this name suggest an https:// gateway
+          printWarning(
+            `mTLS certificates for gateway '${name}' are in ${mtlsDir}; did you mean https://?`,
+          );
+        }
+      }
       const mtls = plan.mtls ??
         (plan.needsCertificates
           ? await foundCertificates(roots, name, endpoint, options.local === true)
@@ -163,24 +172,30 @@ async function foundCertificates(
   local: boolean,
 ): Promise<MtlsFiles | undefined> {
   const found = await import("./client_certificates.ts");
-  const { MTLS_FILE_NAMES, userGatewayDir } = await import("../registry/mod.ts");
   const packageDir = local ? found.packageTlsDir(processEnv) : undefined;
   if (packageDir !== undefined && found.allFilesPresent(found.packageTlsFiles(packageDir))) {
     return found.packageTlsFiles(packageDir);
   }
-  const mtlsDir = `${userGatewayDir(roots, name)}/mtls`;
-  const existing = {
-    ca: `${mtlsDir}/${MTLS_FILE_NAMES.ca}`,
-    cert: `${mtlsDir}/${MTLS_FILE_NAMES.cert}`,
-    key: `${mtlsDir}/${MTLS_FILE_NAMES.key}`,
-  };
-  if (found.allFilesPresent(existing)) return undefined;
+  const mtlsDir = await userMtlsDir(roots, name);
+  if (await hasUserCertificates(mtlsDir)) return undefined;
   const places = packageDir === undefined ? `"${mtlsDir}"` : `"${packageDir}" or "${mtlsDir}"`;
   throw new UserError(`mTLS certificates for gateway '${name}' were not found in ${places}`, {
     hint: `Start the gateway package first so it provisions client TLS material, or give ` +
       `--ca/--cert/--key, then retry: openshell gateway add ${endpoint}` +
       (local ? " --local" : " --remote <[user@]host>"),
   });
+}
+
+async function userMtlsDir(roots: RegistryRoots, name: string): Promise<string> {
+  const { userGatewayDir } = await import("../registry/mod.ts");
+  return `${userGatewayDir(roots, name)}/mtls`;
+}
+
+/** Whether the user's `gateways/<name>/mtls/` holds all three client TLS files. */
+async function hasUserCertificates(mtlsDir: string): Promise<boolean> {
+  const { allFilesPresent } = await import("./client_certificates.ts");
+  const { mtlsFiles } = await import("./gateway_health.ts");
+  return allFilesPresent(mtlsFiles(mtlsDir));
 }
 
 function selectCommand() {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { MTLS_FILE_NAMES } from "../registry/mod.ts";
 
 /**
  * A gateway's TLS material (PEM file paths, as stored under the user registry's
@@ -215,9 +216,13 @@ export async function probeHealth(
   }
 }
 
-/** The TLS material of a gateway's `mtls/` directory. */
+/** The TLS material of a gateway's `mtls/` directory, under the names upstream stores. */
 export function mtlsFiles(mtlsDir: string): GatewayTls {
-  return { ca: `${mtlsDir}/ca.crt`, cert: `${mtlsDir}/tls.crt`, key: `${mtlsDir}/tls.key` };
+  return {
+    ca: `${mtlsDir}/${MTLS_FILE_NAMES.ca}`,
+    cert: `${mtlsDir}/${MTLS_FILE_NAMES.cert}`,
+    key: `${mtlsDir}/${MTLS_FILE_NAMES.key}`,
+  };
 }
 
 /** An HTTP client with the gateway's CA and client certificate, or none when no file exists. */
