@@ -232,7 +232,7 @@ Deno.test("an image that does not match its manifest is refused, cached or not",
     missing.stderr,
     /error: The gateway rootfs image is missing: ".*manifest\.json" not found/,
   );
-  assert.match(missing.stderr, /hint: Build it with `deno task build:rootfs`/);
+  assert.match(missing.stderr, /hint: build it with `deno task build:rootfs`/);
 });
 
 Deno.test("several processes unpacking the same image at once end with one valid entry", async () => {

@@ -84,7 +84,7 @@ Deno.test("gateway list with an empty registry: a message and a hint on stderr, 
   assert.equal(table.stdout, "");
   assert.equal(
     table.stderr,
-    "No gateways found.\nhint: add one with `openshell gateway add <endpoint>`\n",
+    "No gateways found.\nhint: run `openshell gateway add <endpoint>` to add one\n",
   );
   const json = ok(await runCli(sandbox, ["gateway", "list", "-o", "json"]));
   assert.equal(json.stdout, "[]\n");
@@ -159,7 +159,7 @@ Deno.test("gateway add: defaults, mTLS copies and refusals", async () => {
     name: "openshell",
     gateway_endpoint: "http://127.0.0.1:8080",
     is_remote: false,
-    gateway_port: 8080,
+    gateway_port: 0,
     auth_mode: "plaintext",
   });
   for (const [name, text] of [["ca.pem", "CA"], ["cert.pem", "CERT"], ["key.pem", "KEY"]]) {
@@ -198,7 +198,7 @@ Deno.test("gateway add: defaults, mTLS copies and refusals", async () => {
     [
       ["https://cloud.example.com"],
       2,
-      /would need a browser login, which openshell does not support/,
+      /https:\/\/ gateway without --local or --remote; such gateways use a browser login/,
     ],
     [["not a url"], 2, /invalid endpoint 'not a url': not a URL/],
     [["ftp://x.example"], 2, /unsupported scheme 'ftp'/],
@@ -356,7 +356,8 @@ Deno.test("an invalid active file, -g or OPENSHELL_GATEWAY value is rejected bef
     (JSON.parse(list.stdout) as { active: boolean; name: string }[]).find((r) => r.active)?.name,
     "openshell",
   );
-  failed(await runCli(sandbox, ["-g", "a/b", "gateway", "info"]), 1, /invalid gateway name 'a\/b'/);
+  failed(await runCli(sandbox, ["-g", "a/b", "gateway", "info"]), 2, /invalid gateway name 'a\/b'/);
+  failed(await runCli(sandbox, ["-g", "a/b", "status"]), 2, /invalid gateway name 'a\/b'/);
   failed(
     await runCli(sandbox, ["gateway", "info"], { env: { OPENSHELL_GATEWAY: "../../x" } }),
     1,

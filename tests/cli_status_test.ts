@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { classifyStatus, describeFetchError, healthzUrl } from "../src/cli/gateway_health.ts";
+import {
+  classifyStatus,
+  describeFetchError,
+  type FailureKind,
+  healthHint,
+  healthzUrl,
+} from "../src/cli/gateway_health.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";
@@ -29,13 +35,13 @@ Deno.test("status reports a gateway that answers /healthz", async () => {
     const json = await runCli(sandbox, ["status", "-o", "json"]);
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout);
-    assert.equal(report.status, "ok");
+    assert.equal(report.status, "connected_http");
     assert.equal(report.gateway, "local");
     assert.equal(report.source, "user");
     assert.equal(report.active_reason, "user");
-    assert.equal(report.endpoint, endpoint);
-    assert.equal(report.http_status, 200);
-    assert.equal(report.error, null);
+    assert.equal(report.server, endpoint);
+    assert.equal(report.http_status, "200 OK");
+    assert.match(report.error, /^gRPC not checked/);
     const text = await runCli(sandbox, ["status"]);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^gateway: {2}local\n/);
@@ -82,19 +88,26 @@ Deno.test("status of an unhealthy, an unreachable and a slow gateway: exit 1", a
     await registerActive(sandbox, unhealthy.endpoint);
     let result = await runCli(sandbox, ["status", "-o", "json"]);
     assert.equal(result.code, 1);
-    assert.equal(JSON.parse(result.stdout).status, "unhealthy");
-    assert.equal(JSON.parse(result.stdout).http_status, 503);
+    assert.equal(JSON.parse(result.stdout).status, "error");
+    assert.equal(JSON.parse(result.stdout).http_status, "503 Service Unavailable");
     assert.match(result.stderr, /^error: Gateway 'local' at .* is unhealthy: HTTP 503\n/);
 
     await unhealthy.server.shutdown();
     result = await runCli(sandbox, ["status", "-o", "json"]);
     assert.equal(result.code, 1);
-    assert.equal(JSON.parse(result.stdout).status, "unreachable");
+    assert.equal(JSON.parse(result.stdout).status, "disconnected");
     assert.equal(JSON.parse(result.stdout).error, "connection refused");
+    assert.match(
+      result.stderr,
+      /\nhint: nothing answers on this machine; `openshell serve --name local`/,
+    );
 
     result = await runCli(sandbox, ["-g", "slow", "status", "--timeout", "300"], {});
     assert.equal(result.code, 1); // not registered
-    assert.match(result.stderr, /Gateway 'slow' not found/);
+    assert.match(
+      result.stderr,
+      /^error: Active gateway 'slow' from -g\/--gateway: Gateway 'slow' not found/,
+    );
     assert.equal(
       (await runCli(sandbox, ["gateway", "add", slow.endpoint, "--name", "slow"])).code,
       0,
@@ -120,7 +133,7 @@ Deno.test("status of a registration whose endpoint is not a URL: exit 1, said so
     });
     const result = await runCli(sandbox, ["-g", name!, "status", "-o", "json"]);
     assert.equal(result.code, 1);
-    assert.equal(JSON.parse(result.stdout).status, "unreachable");
+    assert.equal(JSON.parse(result.stdout).status, "disconnected");
     assert.match(
       result.stderr,
       new RegExp(`^error: Gateway '${name}' at ${endpoint} is unreachable: the endpoint is not`),
@@ -139,15 +152,66 @@ Deno.test("health decisions: URL, status classes and error wording", () => {
     error: "HTTP 301",
   });
   assert.equal(classifyStatus(500).status, "unhealthy");
-  assert.equal(
-    describeFetchError(new DOMException("x", "TimeoutError"), 50),
-    "no answer within 50 ms",
+  assert.deepEqual(describeFetchError(new DOMException("x", "TimeoutError"), 50), {
+    kind: "timeout",
+    message: "no answer within 50 ms",
+  });
+  const failures: [string, string, string][] = [
+    ["tcp connect error: Connection refused (os error 111)", "refused", "connection refused"],
+    [
+      "client error (Connect): dns error: failed to lookup address information: Name or service not known",
+      "dns",
+      "the host name does not resolve",
+    ],
+    [
+      "client error (Connect): invalid peer certificate: UnknownIssuer",
+      "tls",
+      "TLS failed: its certificate is signed by a CA this client does not trust",
+    ],
+    [
+      "client error (Connect): invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+      "tls",
+      "TLS failed: it presents a CA certificate as its own server certificate",
+    ],
+    [
+      'invalid peer certificate: certificate not valid for name "127.0.0.1"; certificate is only valid for DnsName("localhost")',
+      "tls",
+      "TLS failed: its certificate is not valid for '127.0.0.1'",
+    ],
+    ["invalid peer certificate: Expired", "tls", "TLS failed: its certificate has expired"],
+    [
+      "received fatal alert: CertificateRequired",
+      "tls",
+      "TLS failed: it requires a client certificate",
+    ],
+    ["client error (Connect): connection reset by peer", "network", "connection reset by peer"],
+  ];
+  for (const [text, kind, message] of failures) {
+    const error = new TypeError("fetch failed", {
+      cause: new Error(`error sending request: ${text}`),
+    });
+    assert.deepEqual(describeFetchError(error, 1), { kind, message }, text);
+  }
+  assert.deepEqual(
+    describeFetchError(new TypeError("Fetch failed: Requests to port 1 are blocked"), 1),
+    {
+      kind: "network",
+      message: "port 1 is refused by the HTTP client",
+    },
   );
-  const cause = new Error(
-    "error sending request: tcp connect error: Connection refused (os error 111)",
-  );
-  assert.equal(
-    describeFetchError(new TypeError("fetch failed", { cause }), 1),
-    "connection refused",
-  );
+});
+
+Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
+  const local = { name: "dev", endpoint: "http://127.0.0.1:8090", mtlsDir: "/u/dev/mtls" };
+  const remote = { name: "corp", endpoint: "https://corp.example.com", mtlsDir: "/u/corp/mtls" };
+  const hint = (kind: FailureKind, target: typeof local) =>
+    healthHint({ kind, message: "" }, target);
+  assert.match(hint("refused", local), /`openshell serve --name dev` starts a local gateway/);
+  assert.match(hint("timeout", local), /openshell serve/);
+  assert.match(hint("refused", remote), /on corp.example.com is running and reachable/);
+  assert.doesNotMatch(hint("refused", remote), /openshell serve/);
+  assert.match(hint("dns", remote), /check the host name 'corp.example.com'/);
+  assert.match(hint("tls", remote), /certificates in \/u\/corp\/mtls\/ .* --ca\/--cert\/--key/);
+  assert.match(hint("endpoint", local), /gateway remove dev/);
+  assert.match(healthHint(null, remote), /answered but is not healthy/);
 });

@@ -1,12 +1,65 @@
 import assert from "node:assert/strict";
 import { createSandbox, runCli } from "./_helpers/sandbox.ts";
 import denoJson from "../deno.json" with { type: "json" };
+import { join } from "node:path";
+import { packImage } from "../src/bundle/pack_image.ts";
+import { versionRequest } from "../src/cli/version_report.ts";
+import { writeImage } from "./testdata/bundle/fixtures.ts";
 
-Deno.test("--version prints the version on stdout", async () => {
+Deno.test("--version: the version first, then Deno, the rootfs digest and the runtime", async () => {
   await using sandbox = await createSandbox();
-  const result = await runCli(sandbox, ["--version"]);
-  assert.equal(result.code, 0);
-  assert.equal(result.stdout.trim(), denoJson.version);
+  const image = join(sandbox.root, "image");
+  const packed = packImage([{ type: "directory", path: "etc", mode: 0o755 }], "0".repeat(64));
+  await writeImage(image, packed);
+  const bin = join(sandbox.root, "bin");
+  await Deno.mkdir(bin);
+  await Deno.writeTextFile(join(bin, "youki"), "#!/bin/sh\n", { mode: 0o755 });
+  const env = { OPENSHELL_ROOTFS_IMAGE: image, PATH: bin };
+  const result = await runCli(sandbox, ["--version"], { env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout.split("\n"), [
+    denoJson.version,
+    `deno ${Deno.version.deno} (v8 ${Deno.version.v8}, typescript ${Deno.version.typescript})`,
+    `rootfs sha256:${packed.manifest.tarball.sha256}`,
+    `runtime youki (${join(bin, "youki")})`,
+    "",
+  ]);
+  for (const args of [["-V", "-o", "json"], ["--version", "-o=json"], ["--output=json", "-V"]]) {
+    const json = await runCli(sandbox, args, { env });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      version: denoJson.version,
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      typescript: Deno.version.typescript,
+      rootfs: {
+        sha256: packed.manifest.tarball.sha256,
+        manifest: join(image, "manifest.json"),
+        error: null,
+      },
+      runtime: { name: "youki", path: join(bin, "youki"), error: null },
+    });
+  }
+  const missing = await runCli(sandbox, ["--version"], {
+    env: { OPENSHELL_ROOTFS_IMAGE: join(sandbox.root, "none"), PATH: sandbox.root },
+  });
+  assert.equal(missing.code, 0);
+  const lines = missing.stdout.split("\n");
+  assert.equal(lines[0], denoJson.version);
+  assert.match(lines[2]!, /^rootfs: The gateway rootfs image is missing/);
+  assert.match(lines[3]!, /^runtime youki: OCI runtime "youki" not found on PATH$/);
+});
+
+Deno.test("versionRequest: only version flags and an output format", () => {
+  assert.equal(versionRequest(["--version"]), "text");
+  assert.equal(versionRequest(["-V", "-o", "text"]), "text");
+  assert.equal(versionRequest(["-ojson", "-V"]), "json");
+  assert.equal(versionRequest(["--output", "json", "--version"]), "json");
+  for (
+    const args of [[], ["-o", "json"], ["-V", "-o", "yaml"], ["-V", "status"], ["-V", "-o"]]
+  ) {
+    assert.equal(versionRequest(args), undefined, args.join(" "));
+  }
 });
 
 Deno.test("an unknown command is a usage error: exit 2, message on stderr only", async () => {

@@ -212,7 +212,7 @@ Deno.test({
         async () => {
           await mustInChroot(root, ["dpkg", "-i", "/tmp/openshell.deb"]);
           assert.equal(
-            (await mustInChroot(root, ["openshell", "--version"])).trim(),
+            (await mustInChroot(root, ["openshell", "--version"])).split("\n")[0],
             denoJson.version,
           );
           const metadata = JSON.parse(

@@ -156,7 +156,7 @@ Deno.test({
     const refused = await again.finished();
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, new RegExp(`error: Gateway "${a}" is already being served`));
-    assert.match(refused.stderr, /hint: Its launcher is pid \d+/);
+    assert.match(refused.stderr, /hint: its launcher is pid \d+/);
     assert.equal((await first.stop()).code, 0);
     assert.equal((await second.stop("SIGINT")).code, 0);
     await assertNothingLeft(sandbox, a);
@@ -232,7 +232,7 @@ Deno.test({
     const missing = await run(["--listen", port, "--runtime-path", "/nonexistent/youki"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /error: OCI runtime "\/nonexistent\/youki" is not an executable/);
-    assert.match(missing.stderr, /hint: Install youki 0\.7\.0 with `scripts\/install-youki\.sh`/);
+    assert.match(missing.stderr, /hint: install youki 0\.7\.0 with `scripts\/install-youki\.sh`/);
     const notOnPath = await run(["--listen", port, "--runtime", "crun"], { PATH: "/nonexistent" });
     assert.equal(notOnPath.code, 1);
     assert.match(notOnPath.stderr, /error: OCI runtime "crun" not found on PATH/);
@@ -270,7 +270,7 @@ Deno.test({
       refused.stderr,
       new RegExp(`error: Gateway "${foreign}" is already registered and was not created by serve`),
     );
-    assert.match(refused.stderr, /hint: Pick another name with --name/);
+    assert.match(refused.stderr, /hint: pick another name with --name/);
     assert.equal(await Deno.readTextFile(metadataPath), before);
     for (const n of [name, foreign]) await assertNothingLeft(sandbox, n);
     assert.deepEqual(

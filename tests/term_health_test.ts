@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { checkHealth, HealthPoller, healthzUrl } from "../src/cli/term/health_check.ts";
+import { healthzUrl } from "../src/cli/gateway_health.ts";
+import { checkHealth, HealthPoller } from "../src/cli/term/health_check.ts";
+import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
 import type { GatewayStatus } from "../src/cli/term/term_state.ts";
 import { join } from "node:path";
 import { freePort, serveLoopback } from "./_helpers/loopback.ts";
@@ -95,82 +97,10 @@ Deno.test("after dispose the poller reports nothing more", async () => {
   assert.deepEqual(results, []);
 });
 
-/** A throwaway CA, and a server and a client certificate it signed, made with openssl. */
-async function makeCertificates(dir: string) {
-  const openssl = async (...args: string[]) => {
-    const output = await new Deno.Command("openssl", {
-      args,
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
-  };
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl(
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=test-ca",
-  );
-  // extensions make these X.509 v3 certificates, the only version TLS clients accept
-  await Deno.writeTextFile(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\n");
-  await Deno.writeTextFile(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
-  for (const who of ["server", "client"]) {
-    await openssl(
-      "req",
-      ...ec,
-      "-keyout",
-      `${who}.key`,
-      "-out",
-      `${who}.csr`,
-      "-subj",
-      `/CN=${who}`,
-    );
-    await openssl(
-      "x509",
-      "-req",
-      "-in",
-      `${who}.csr`,
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${who}.crt`,
-      "-days",
-      "1",
-      "-extfile",
-      `${who}.ext`,
-    );
-  }
-  const path = (name: string) => join(dir, name);
-  return {
-    ca: path("ca.crt"),
-    server: { cert: path("server.crt"), key: path("server.key") },
-    client: { cert: path("client.crt"), key: path("client.key") },
-  };
-}
-
 Deno.test("an HTTPS gateway signed by its own CA is healthy only with that CA", async () => {
   await using sandbox = await createSandbox();
   const certs = await makeCertificates(sandbox.root);
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen() {},
-    cert: await Deno.readTextFile(certs.server.cert),
-    key: await Deno.readTextFile(certs.server.key),
-  }, () => new Response("ok"));
+  const server = await serveHttps(certs);
   try {
     const endpoint = `https://127.0.0.1:${server.addr.port}`;
     const missing = join(sandbox.root, "missing");

@@ -110,11 +110,12 @@ Deno.test("the pane shows NAME TYPE SOURCE ENDPOINT STATUS, the cursor and the a
   );
   assert.equal(
     lines[3],
-    ">  corp      remote system https://corp.example:8443 checking",
+    "   corp      remote system https://corp.example:8443 checking",
   );
   assert.equal(
     lines[4],
-    " * dev       local  user   http://127.0.0.1:8080     healthy",
+    ">* dev       local  user   http://127.0.0.1:8080     healthy",
+    "the cursor starts on the active gateway",
   );
   assert.equal(
     lines[5],
@@ -174,6 +175,19 @@ Deno.test("at 40 columns SOURCE stays readable and long values end in …", () =
   assert.match(lines[3]!, /^>\* corp +remote system https… checking$/);
   assert.match(lines[4]!, /^ {3}dev +local +user +http:… checking$/);
   for (const line of lines) assert.ok(displayWidth(line) <= 40);
+});
+
+Deno.test("too narrow for the full words, STATUS keeps a short readable form", () => {
+  const health = { "http://127.0.0.1:8080": "healthy", "https://corp.example:8443": "unreachable" };
+  for (const columns of [33, 35, 37]) {
+    const lines = texts(state({}, health as Record<string, "healthy">), columns);
+    assert.match(lines[2]!, /STATUS$/, `${columns}`);
+    assert.match(lines[3]!, / down$/, `${columns}: ${lines[3]}`);
+    assert.match(lines[4]!, / ok$/, `${columns}: ${lines[4]}`);
+    assert.match(lines[5]!, / error$/, `${columns}: ${lines[5]}`);
+    for (const line of lines) assert.ok(displayWidth(line) <= columns, `${columns}: ${line}`);
+  }
+  assert.match(texts(state({}, health as Record<string, "healthy">), 38)[3]!, / unreachable$/);
 });
 
 Deno.test("control characters from registry files never reach the screen", () => {

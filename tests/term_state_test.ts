@@ -202,6 +202,15 @@ Deno.test("a key press clears the previous notice; unknown keys do nothing else"
   assert.equal(after.state.cursor, 0);
 });
 
+Deno.test("the first read puts the cursor on the active gateway, later reads do not move it", () => {
+  let state = reduce(initialState("0.1.0"), registry(THREE, "dev")).state;
+  assert.equal(state.cursor, 2);
+  state = press(state, "up").state;
+  state = reduce(state, registry(THREE, "dev")).state;
+  assert.equal(state.cursor, 1);
+  assert.equal(reduce(initialState("0.1.0"), registry(THREE, "gone")).state.cursor, 0);
+});
+
 Deno.test("a new registry read keeps the cursor on the same gateway", () => {
   const state = press(loaded(THREE), "j").state; // on corp
   const next = reduce(state, registry([user("aaa"), user("alpha"), system("corp"), user("dev")]));

@@ -57,6 +57,13 @@ async function startTerm(terminal: TmuxTerminal, args: string[] = []): Promise<v
 }
 
 /** The pane row of gateway `name` (after the cursor and active markers). */
+/** `term` started in a private tmux terminal of the given size. */
+async function startNarrowTerm(sandbox: Sandbox, columns: number, rows: number) {
+  const terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root, columns, rows });
+  await startTerm(terminal);
+  return terminal;
+}
+
 const row = (screen: string, name: string) =>
   screen.split("\n").find((text) => /^[> ][* ] /.test(text) && text.slice(3).startsWith(name)) ??
     "";
@@ -199,6 +206,28 @@ tmuxTest(
 );
 
 tmuxTest(
+  "term starts with the cursor on the active gateway; in 34 columns STATUS stays readable",
+  async () => {
+    await using sandbox = await createSandbox();
+    await writeGateway(sandbox.system, "al", closedEndpoint());
+    await writeGateway(userRoot(sandbox), "be", closedEndpoint());
+    await writeGateway(userRoot(sandbox), "ga", closedEndpoint());
+    await Deno.writeTextFile(join(userRoot(sandbox), "active_gateway"), "ga");
+    await using terminal = await startNarrowTerm(sandbox, 34, 12);
+    const screen = await terminal.waitFor(
+      (s) => / down$/m.test(s) && !/ …$/m.test(s),
+      "every gateway checked",
+    );
+    assert.match(screen, /STATUS$/m);
+    assert.match(row(screen, "al"), /^ {3}al .* down$/);
+    assert.match(row(screen, "ga"), /^>\* ga .* down$/, "the cursor on the active gateway");
+    for (const line of await terminal.capture()) assert.ok([...line].length <= 34, line);
+    await terminal.send(["q"]);
+    await terminal.waitFor((s) => s.includes("EXIT=0"), "the UI to exit");
+  },
+);
+
+tmuxTest(
   "term in 40 columns truncates with an ellipsis and never wraps; resizing redraws",
   async () => {
     await using sandbox = await createSandbox();
@@ -206,13 +235,7 @@ tmuxTest(
     await writeGateway(sandbox.system, "corp", endpoint, { is_remote: true });
     await writeGateway(userRoot(sandbox), "local-development", closedEndpoint());
     await Deno.writeTextFile(join(sandbox.system, "active_gateway"), "corp");
-    await using terminal = await openTmux({
-      env: sandbox.env,
-      cwd: sandbox.root,
-      columns: 40,
-      rows: 15,
-    });
-    await startTerm(terminal);
+    await using terminal = await startNarrowTerm(sandbox, 40, 15);
     let screen = await terminal.waitFor((s) => s.includes("corp"), "the rows");
     const rows = await terminal.capture();
     for (const row of rows) assert.ok([...row].length <= 40, `too wide: ${row}`);

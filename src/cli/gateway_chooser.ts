@@ -25,20 +25,54 @@ export function parseChoice(answer: string, names: string[]): string | null | un
   return names.includes(text) ? text : undefined;
 }
 
+/** One gateway offered by the chooser. */
+export interface ChooserRow {
+  name: string;
+  endpoint: string;
+  type: string;
+  source: string;
+}
+
 /**
- * Asks on the terminal which of `names` to select; `current` is marked. Returns the name,
+ * The chooser's lines: a header and one numbered row per gateway, every column aligned
+ * (numbers right-aligned), the current gateway marked `*`.
+ *
+ * @example
+ * ```ts
+ * chooserLines([{ name: "a", endpoint: "http://h:1", type: "local", source: "user" }], "a");
+ * // ["       NAME  ENDPOINT    TYPE   SOURCE", "*  1)  a     http://h:1  local  user"]
+ * ```
+ */
+export function chooserLines(rows: readonly ChooserRow[], current: string | undefined): string[] {
+  const numberWidth = String(rows.length).length;
+  const columns = ["NAME", "ENDPOINT", "TYPE", "SOURCE"];
+  const cells = rows.map((row) => [row.name, row.endpoint, row.type, row.source]);
+  const widths = columns.map((header, i) =>
+    Math.max(header.length, ...cells.map((cell) => [...cell[i]!].length))
+  );
+  const join = (values: string[]) =>
+    values.map((value, i) => value.padEnd(widths[i]! + value.length - [...value].length))
+      .join("  ").trimEnd();
+  return [
+    `${" ".repeat(numberWidth + 6)}${join(columns)}`,
+    ...cells.map((cell, i) => {
+      const mark = rows[i]!.name === current ? "*" : " ";
+      return `${mark}  ${String(i + 1).padStart(numberWidth)})  ${join(cell)}`;
+    }),
+  ];
+}
+
+/**
+ * Asks on the terminal which of `rows` to select; `current` is marked. Returns the name,
  * or undefined when the user cancels (blank answer, end of input).
  */
 export async function chooseGateway(
-  names: string[],
-  labels: string[],
+  rows: readonly ChooserRow[],
   current: string | undefined,
 ): Promise<string | undefined> {
+  const names = rows.map((row) => row.name);
   printMessage("Select a gateway:");
-  names.forEach((name, i) => {
-    const mark = name === current ? "*" : " ";
-    printMessage(`${mark} ${String(i + 1).padStart(String(names.length).length)}) ${labels[i]}`);
-  });
+  for (const line of chooserLines(rows, current)) printMessage(line);
   const lines = readLines();
   for (;;) {
     Deno.stderr.writeSync(new TextEncoder().encode(`Number or name [1-${names.length}]: `));

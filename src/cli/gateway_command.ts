@@ -1,8 +1,15 @@
 import { Command, Option } from "@commander-js/extra-typings";
-import type { RegistryRoots } from "../registry/mod.ts";
+import type { MtlsFiles, RegistryRoots } from "../registry/mod.ts";
+import { processEnv } from "../xdg_dirs.ts";
 import { UsageError, UserError } from "../user_error.ts";
-import { activeInputs, cliRoots } from "./gateway_context.ts";
-import { interactive, printData, printMessage, printWarning } from "./output.ts";
+import {
+  activeInputs,
+  activeOriginText,
+  activeRegistration,
+  cliRoots,
+  nameArgument,
+} from "./gateway_context.ts";
+import { interactive, paint, printData, printMessage, printWarning } from "./output.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./render_output.ts";
 
 /** The `openshell gateway` command (alias `gw`): list, add, select, remove and info. */
@@ -14,6 +21,7 @@ export function gatewayCommand() {
   gateway.addCommand(addCommand());
   gateway.addCommand(selectCommand());
   gateway.addCommand(removeCommand());
+  gateway.addCommand(renameCommand());
   gateway.addCommand(infoCommand());
   return gateway;
 }
@@ -36,11 +44,15 @@ function listCommand() {
       const { listGateways } = await import("../registry/mod.ts");
       const listing = await listGateways(roots, { all: options.all === true });
       for (const problem of listing.problems) printWarning(problem.message);
-      const active = await activeNameForListing(roots, command);
+      const active = await activeNameForListing(
+        roots,
+        command,
+        listing.entries.map((e) => e.name),
+      );
       const format = options.output as OutputFormat;
       if (listing.entries.length === 0 && format === "table") {
         printMessage("No gateways found.");
-        printMessage("hint: add one with `openshell gateway add <endpoint>`");
+        printMessage("hint: run `openshell gateway add <endpoint>` to add one");
         return;
       }
       const { renderGatewayList } = await import("./render_gateways.ts");
@@ -54,16 +66,27 @@ function listCommand() {
     });
 }
 
-/** The active name for marking a listing; a broken setting is a warning here, not a failure. */
+/**
+ * The active name for marking a listing; a broken setting, or an active name that is not
+ * registered, is a warning here (naming where the name came from), not a failure.
+ */
 async function activeNameForListing(
   roots: RegistryRoots,
   command: { optsWithGlobals(): object },
+  names: readonly string[],
 ): Promise<string | undefined> {
   const { resolveActiveGateway } = await import("../registry/mod.ts");
   try {
-    return (await resolveActiveGateway(roots, activeInputs(command)))?.name;
+    const active = await resolveActiveGateway(roots, await activeInputs(command));
+    if (active !== undefined && !names.includes(active.name)) {
+      printWarning(
+        `the active gateway '${active.name}' from ${activeOriginText(active)} is not registered; ` +
+          "no gateway is marked active",
+      );
+    }
+    return active?.name;
   } catch (error) {
-    if (!(error instanceof UserError)) throw error;
+    if (!(error instanceof UserError) || error instanceof UsageError) throw error;
     printWarning(error.message);
     return undefined;
   }
@@ -79,34 +102,100 @@ function addCommand() {
     )
     .addOption(new Option("--local", "an mTLS gateway on this machine").conflicts("remote"))
     .addOption(
-      new Option("--remote <user@host>", "an mTLS gateway reached on another host").conflicts(
+      new Option("--remote <[user@]host>", "an mTLS gateway reached on another host").conflicts(
         "local",
       ),
     )
     .option("--ca <file>", "CA certificate of an mTLS gateway")
     .option("--cert <file>", "client certificate of an mTLS gateway")
     .option("--key <file>", "client key of an mTLS gateway (stored 0600)")
+    .option("--no-activate", "register only; leave the active gateway as it is")
+    .addHelpText(
+      "after",
+      `
+An https:// gateway needs --local or --remote and client certificates: --ca/--cert/--key,
+or those a local gateway package left in $XDG_STATE_HOME/openshell/tls (--local), or files
+already in gateways/<name>/mtls/ of your registry.`,
+    )
     .action(async (endpoint, options) => {
       const { planGatewayAdd } = await import("./gateway_add_plan.ts");
       const plan = planGatewayAdd(endpoint, options);
       const roots = await cliRoots();
       const registry = await import("../registry/mod.ts");
-      nameArgument(plan.metadata.name, registry.validateGatewayName);
-      const systemPath = await registry.readGatewayMetadata(roots, plan.metadata.name).then(
+      const name = nameArgument(plan.metadata.name, registry.validateGatewayName);
+      const systemPath = await registry.readGatewayMetadata(roots, name).then(
         (found) => (found.source === "system" ? found.metadataPath : undefined),
         () => undefined,
       );
-      const { metadataPath } = await registry.addUserGateway(roots, plan.metadata, {
-        activate: "always",
-        ...(plan.mtls ? { mtls: plan.mtls } : {}),
+      if (plan.metadata.auth_mode === "plaintext") {
+        const mtlsDir = await userMtlsDir(roots, name);
+        if (await hasUserCertificates(mtlsDir)) {
+          // as upstream warns: certificates for this name suggest an https:// gateway
+          printWarning(
+            `mTLS certificates for gateway '${name}' are in ${mtlsDir}; did you mean https://?`,
+          );
+        }
+      }
+      const mtls = plan.mtls ??
+        (plan.needsCertificates
+          ? await foundCertificates(roots, name, endpoint, options.local === true)
+          : undefined);
+      if (plan.sshHost !== undefined) {
+        const { resolveSshHostname } = await import("./ssh_hostname.ts");
+        plan.metadata.resolved_host = await resolveSshHostname(plan.sshHost);
+      }
+      const { metadataPath, activated } = await registry.addUserGateway(roots, plan.metadata, {
+        activate: options.activate ? "always" : "never",
+        ...(mtls ? { mtls } : {}),
       });
       printMessage(
-        `Added gateway '${plan.metadata.name}' (${plan.metadata.gateway_endpoint}, ` +
-          `${registry.gatewayAuth(plan.metadata)}) in ${metadataPath} and made it active`,
+        `Added gateway '${name}' (${plan.metadata.gateway_endpoint}, ` +
+          `${registry.gatewayAuth(plan.metadata)}) in ${metadataPath}` +
+          (activated ? " and made it active" : ""),
       );
       if (systemPath) printMessage(`It hides the system entry in ${systemPath}`);
-      warnEnvOverride(plan.metadata.name);
+      if (activated) warnEnvOverride(name);
     });
+}
+
+/**
+ * The client certificates of an mTLS gateway added without --ca/--cert/--key: those a local
+ * gateway package provisioned (copied in, for --local), else none when the user's
+ * `gateways/<name>/mtls/` already holds them.
+ *
+ * @throws {UserError} when neither exists; nothing is written.
+ */
+async function foundCertificates(
+  roots: RegistryRoots,
+  name: string,
+  endpoint: string,
+  local: boolean,
+): Promise<MtlsFiles | undefined> {
+  const found = await import("./client_certificates.ts");
+  const packageDir = local ? found.packageTlsDir(processEnv) : undefined;
+  if (packageDir !== undefined && found.allFilesPresent(found.packageTlsFiles(packageDir))) {
+    return found.packageTlsFiles(packageDir);
+  }
+  const mtlsDir = await userMtlsDir(roots, name);
+  if (await hasUserCertificates(mtlsDir)) return undefined;
+  const places = packageDir === undefined ? `"${mtlsDir}"` : `"${packageDir}" or "${mtlsDir}"`;
+  throw new UserError(`mTLS certificates for gateway '${name}' were not found in ${places}`, {
+    hint: `Start the gateway package first so it provisions client TLS material, or give ` +
+      `--ca/--cert/--key, then retry: openshell gateway add ${endpoint}` +
+      (local ? " --local" : " --remote <[user@]host>"),
+  });
+}
+
+async function userMtlsDir(roots: RegistryRoots, name: string): Promise<string> {
+  const { userGatewayDir } = await import("../registry/mod.ts");
+  return `${userGatewayDir(roots, name)}/mtls`;
+}
+
+/** Whether the user's `gateways/<name>/mtls/` holds all three client TLS files. */
+async function hasUserCertificates(mtlsDir: string): Promise<boolean> {
+  const { allFilesPresent } = await import("./client_certificates.ts");
+  const { mtlsFiles } = await import("./gateway_health.ts");
+  return allFilesPresent(mtlsFiles(mtlsDir));
 }
 
 function selectCommand() {
@@ -122,10 +211,14 @@ function selectCommand() {
         for (const problem of listing.problems) printWarning(problem.message);
         if (listing.entries.length === 0) {
           throw new UserError("No gateways to select", {
-            hint: "Add one with `openshell gateway add <endpoint>`",
+            hint: "run `openshell gateway add <endpoint>` to add one",
           });
         }
-        const active = await activeNameForListing(roots, command);
+        const active = await activeNameForListing(
+          roots,
+          command,
+          listing.entries.map((e) => e.name),
+        );
         if (!interactive()) {
           const { renderGatewayList } = await import("./render_gateways.ts");
           printData(
@@ -139,11 +232,15 @@ function selectCommand() {
           return;
         }
         const { chooseGateway } = await import("./gateway_chooser.ts");
-        const width = Math.max(...listing.entries.map((e) => e.name.length));
-        const labels = listing.entries.map((e) =>
-          `${e.name.padEnd(width)}  ${e.metadata.gateway_endpoint}  (${e.source})`
+        chosen = await chooseGateway(
+          listing.entries.map((e) => ({
+            name: e.name,
+            endpoint: e.metadata.gateway_endpoint,
+            type: registry.gatewayType(e.metadata),
+            source: e.source,
+          })),
+          active,
         );
-        chosen = await chooseGateway(listing.entries.map((e) => e.name), labels, active);
         if (chosen === undefined) throw new UserError("No gateway selected");
       }
       nameArgument(chosen, registry.validateGatewayName);
@@ -158,19 +255,56 @@ function selectCommand() {
 function removeCommand() {
   return new Command("remove")
     .alias("rm")
-    .description("Remove a gateway from the user registry (system entries stay)")
-    .argument("[name]", "gateway name (default: the active gateway)")
-    .action(async (name, _options, command) => {
+    .description("Remove gateways from the user registry (system entries stay)")
+    .argument("[names...]", "gateway names (default: the active gateway)")
+    .action(async (names, _options, command) => {
       const roots = await cliRoots();
       const registry = await import("../registry/mod.ts");
-      const target = name ?? await activeOrUsage(roots, command, "remove");
-      nameArgument(target, registry.validateGatewayName);
-      const result = await registry.removeUserGateway(roots, target);
-      printMessage(`Removed gateway '${target}'`);
-      if (result.uncovered) {
-        printMessage(`The system entry '${target}' (${result.uncovered}) is listed again`);
+      const targets = names.length > 0 ? names : [await activeOrUsage(roots, command, "remove")];
+      for (const target of targets) nameArgument(target, registry.validateGatewayName);
+      let failure: unknown;
+      for (const target of new Set(targets)) {
+        try {
+          const result = await registry.removeUserGateway(roots, target);
+          printMessage(`Removed gateway '${target}'`);
+          if (result.uncovered) {
+            printMessage(`The system entry '${target}' (${result.uncovered}) is listed again`);
+          }
+          if (result.clearedActive) {
+            printMessage("It was the active gateway; none is selected now");
+          }
+        } catch (error) {
+          if (!(error instanceof UserError) || targets.length === 1) throw error;
+          // With several names, each is tried; the last failure sets the exit status.
+          printMessage(`${paint("red", "error:", "stderr")} ${error.message}`);
+          failure = error;
+        }
       }
-      if (result.clearedActive) printMessage("It was the active gateway; none is selected now");
+      if (failure !== undefined) {
+        throw new UserError("Some gateways were not removed", {
+          hint: "See the errors above; `openshell gateway list` shows what is registered",
+        });
+      }
+    });
+}
+
+function renameCommand() {
+  return new Command("rename")
+    .description("Rename a user gateway, with its per-user files (system entries stay)")
+    .argument("<old>", "current name")
+    .argument("<new>", "new name")
+    .action(async (from, to) => {
+      const roots = await cliRoots();
+      const registry = await import("../registry/mod.ts");
+      nameArgument(from, registry.validateGatewayName);
+      nameArgument(to, registry.validateGatewayName);
+      const result = await registry.renameUserGateway(roots, from, to);
+      printMessage(`Renamed gateway '${from}' to '${to}'`);
+      if (result.movedActive) printMessage(`'${to}' is the active gateway`);
+      if (result.uncovered) {
+        printMessage(`The system entry '${from}' (${result.uncovered}) is listed again`);
+      }
+      if (result.movedActive) warnEnvOverride(to);
     });
 }
 
@@ -182,11 +316,13 @@ function infoCommand() {
     .action(async (name, options, command) => {
       const roots = await cliRoots();
       const registry = await import("../registry/mod.ts");
-      const active = await registry.resolveActiveGateway(roots, activeInputs(command));
+      const active = await registry.resolveActiveGateway(roots, await activeInputs(command));
       const target = name ?? active?.name;
       if (target === undefined) throw noActive("info");
       nameArgument(target, registry.validateGatewayName);
-      const gateway = await registry.readGatewayMetadata(roots, target);
+      const gateway = name === undefined && active !== undefined
+        ? await activeRegistration(roots, active)
+        : await registry.readGatewayMetadata(roots, target);
       const render = await import("./render_gateways.ts");
       const info = { gateway, active };
       if (options.output === "json") {
@@ -205,7 +341,7 @@ async function activeOrUsage(
   verb: string,
 ): Promise<string> {
   const { resolveActiveGateway } = await import("../registry/mod.ts");
-  const active = await resolveActiveGateway(roots, activeInputs(command));
+  const active = await resolveActiveGateway(roots, await activeInputs(command));
   if (active === undefined) throw noActive(verb);
   return active.name;
 }
@@ -214,16 +350,6 @@ function noActive(verb: string): UsageError {
   return new UsageError(`No gateway named and none is active`, {
     hint: `Run \`openshell gateway ${verb} <name>\`; \`openshell gateway list\` shows the names`,
   });
-}
-
-/** A name typed on the command line: invalid is a usage error (exit 2). */
-function nameArgument(name: string, validate: (name: string) => string): string {
-  try {
-    return validate(name);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    throw new UsageError(error.message, error.hint ? { hint: error.hint } : {});
-  }
 }
 
 function warnEnvOverride(name: string): void {

@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { ActiveGatewayInputs, RegistryRoots } from "../registry/mod.ts";
+import type {
+  ActiveGateway,
+  ActiveGatewayInputs,
+  RegistryRoots,
+  ResolvedGateway,
+} from "../registry/mod.ts";
+import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
 import { printWarning } from "./output.ts";
 
@@ -20,8 +26,65 @@ export async function cliRoots(): Promise<RegistryRoots> {
   return roots;
 }
 
-/** The `-g/--gateway` flag (from any level of the command line) and `OPENSHELL_GATEWAY`. */
-export function activeInputs(command: { optsWithGlobals(): object }): ActiveGatewayInputs {
+/**
+ * The `-g/--gateway` flag (from any level of the command line) and `OPENSHELL_GATEWAY`.
+ *
+ * @throws {UsageError} for a `-g` value that is not a gateway name (exit 2).
+ */
+export async function activeInputs(
+  command: { optsWithGlobals(): object },
+): Promise<ActiveGatewayInputs> {
   const flag = (command.optsWithGlobals() as { gateway?: string }).gateway;
+  if (flag !== undefined) {
+    const { validateGatewayName } = await import("../registry/mod.ts");
+    nameArgument(flag, validateGatewayName);
+  }
   return { flag, env: processEnv("OPENSHELL_GATEWAY"), warn: printWarning };
+}
+
+/** A name typed on the command line: invalid is a usage error (exit 2). */
+export function nameArgument(name: string, validate: (name: string) => string): string {
+  try {
+    return validate(name);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    throw new UsageError(error.message, error.hint ? { hint: error.hint } : {});
+  }
+}
+
+/** Where the active gateway's name came from, as an error message names it. */
+export function activeOriginText(active: ActiveGateway): string {
+  switch (active.reason) {
+    case "flag":
+      return "-g/--gateway";
+    case "env":
+      return "OPENSHELL_GATEWAY";
+    default:
+      return `"${active.path}"`;
+  }
+}
+
+/**
+ * The registration of the active gateway; an error says where its name came from (`-g`,
+ * `OPENSHELL_GATEWAY` or an `active_gateway` file).
+ *
+ * @throws {UserError} when the named gateway does not exist or cannot be read.
+ */
+export async function activeRegistration(
+  registryRoots: RegistryRoots,
+  active: ActiveGateway,
+): Promise<ResolvedGateway> {
+  const { readGatewayMetadata } = await import("../registry/mod.ts");
+  return await readGatewayMetadata(registryRoots, active.name).catch((error) => {
+    if (!(error instanceof UserError)) throw error;
+    const hint = active.reason === "env"
+      ? "Unset OPENSHELL_GATEWAY or set it to a name `openshell gateway list` shows"
+      : active.reason === "flag"
+      ? "Give -g a name `openshell gateway list` shows"
+      : "Select another with `openshell gateway select`";
+    throw new UserError(
+      `Active gateway '${active.name}' from ${activeOriginText(active)}: ${error.message}`,
+      { hint, cause: error },
+    );
+  });
 }

@@ -2,7 +2,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { asFileUserError } from "../file_error.ts";
 import { UserError } from "../user_error.ts";
-import { paint, printError, printMessage } from "./output.ts";
+import { paint, printError, printHint, printMessage } from "./output.ts";
 import { bundleCommand } from "./bundle_command.ts";
 import { gatewayCommand } from "./gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
@@ -50,11 +50,26 @@ function inheritSettings(parent: { commands: readonly unknown[] }): void {
  */
 export async function runCli(args: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(args, { from: "user" });
+    await buildProgram().parseAsync(splitShortOptionValues(args), { from: "user" });
     return 0;
   } catch (error) {
     return reportError(error);
   }
+}
+
+/**
+ * `-o=json` as `-o json`: commander reads a short option's `=` as part of the value.
+ *
+ * @example
+ * ```ts
+ * splitShortOptionValues(["status", "-o=json"]); // ["status", "-o", "json"]
+ * ```
+ */
+export function splitShortOptionValues(args: readonly string[]): string[] {
+  const end = args.indexOf("--");
+  return args.flatMap((arg, i) =>
+    (end === -1 || i < end) && /^-[og]=/.test(arg) ? [arg.slice(0, 2), arg.slice(3)] : [arg]
+  );
 }
 
 function reportError(caught: unknown): number {
@@ -65,7 +80,7 @@ function reportError(caught: unknown): number {
   }
   if (error instanceof UserError) {
     printError(error.message);
-    if (error.hint) printMessage(`hint: ${error.hint}`);
+    if (error.hint) printHint(error.hint);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -62,3 +62,20 @@ export function paint(style: keyof typeof CODES, text: string, stream: "stdout" 
 export function interactive(): boolean {
   return Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
 }
+
+/**
+ * A `hint:` line, written one way: the hint starts in lower case (`hint: run ...`).
+ *
+ * @example
+ * ```ts
+ * hintLine("Run `openshell gateway list`"); // "hint: run `openshell gateway list`"
+ * ```
+ */
+export function hintLine(hint: string): string {
+  return `hint: ${hint.replace(/^[A-Z](?![A-Z_])/, (c) => c.toLowerCase())}`;
+}
+
+/** Writes {@linkcode hintLine} to stderr. */
+export function printHint(hint: string): void {
+  printMessage(hintLine(hint));
+}

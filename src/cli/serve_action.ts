@@ -25,7 +25,8 @@ import { locateRuntime, type OciRuntime } from "../runtime/oci_runtime.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
-import { printError, printMessage, printWarning } from "./output.ts";
+import { printError, printHint, printMessage, printWarning } from "./output.ts";
+import { nameArgument } from "./gateway_context.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
 
 export type { ServeOptions } from "./serve_args.ts";
@@ -61,7 +62,7 @@ export function reportServeError(caught: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   printError(message);
   if (error instanceof UserError) {
-    if (error.hint) printMessage(`hint: ${error.hint}`);
+    if (error.hint) printHint(error.hint);
     return error.exitCode;
   }
   if (Deno.env.get("OPENSHELL_DEBUG") && error instanceof Error) printMessage(error.stack ?? "");
@@ -79,7 +80,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const env = processEnv;
   const uid = effectiveUid();
   const gid = Deno.gid() ?? 0;
-  const name = validateGatewayName(options.name);
+  const name = nameArgument(options.name, validateGatewayName);
   let listen: { hostname: string; port: number };
   try {
     listen = parseListenAddress(options.listen);

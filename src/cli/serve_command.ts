@@ -68,7 +68,8 @@ export async function runServeCommand(args: string[]): Promise<number> {
       outputError: (text, write) => write(paint("red", text, "stderr")),
     })
     .showHelpAfterError("(run with --help for usage)");
-  program.addCommand(serveCommand());
+  // addCommand() does not pass exitOverride/showHelpAfterError on to a prebuilt command.
+  program.addCommand(serveCommand().copyInheritedSettings(program));
   try {
     await program.parseAsync(["serve", ...args], { from: "user" });
     return 0;

@@ -1,10 +1,65 @@
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { UserError } from "../user_error.ts";
-import { activeInputs, cliRoots } from "./gateway_context.ts";
+import { activeInputs, activeRegistration, cliRoots } from "./gateway_context.ts";
+import type { HealthResult } from "./gateway_health.ts";
 import { printData, printMessage } from "./output.ts";
 
 /** Default time `status` waits for `/healthz`. */
 const DEFAULT_TIMEOUT_MS = 2000;
+
+/**
+ * `status -o json`'s `status`, as NVIDIA OpenShell names it: a 2xx `/healthz` answer is
+ * `connected_http` (this client does not ask gRPC), another answer `error`, none
+ * `disconnected`.
+ */
+export const STATUS_VALUES = {
+  ok: "connected_http",
+  unhealthy: "error",
+  unreachable: "disconnected",
+} as const satisfies Record<HealthResult["status"], string>;
+
+/** What `status -o json|yaml` reports about the active gateway. */
+export interface StatusReport {
+  gateway: string;
+  server: string;
+  source: string;
+  origin: string;
+  activeReason: string;
+  health: HealthResult;
+}
+
+/**
+ * The `status -o json` object: upstream's keys (`authentication`, `error`, `gateway`,
+ * `http_status` as `"200 OK"`, `server`, `status`), `http_status` left out when nothing
+ * answered, as upstream does, plus this CLI's `active_reason`, `elapsed_ms`, `origin` and `source`; keys sorted, as
+ * upstream's JSON library writes them.
+ *
+ * @example
+ * ```ts
+ * statusObject(report).status; // "connected_http"
+ * ```
+ */
+export function statusObject(report: StatusReport): Record<string, unknown> {
+  const { health } = report;
+  const object: Record<string, unknown> = {
+    active_reason: report.activeReason,
+    authentication: health.status === "unreachable"
+      ? { reason: "gateway unreachable", status: "unverified" }
+      : { reason: "checked over HTTP /healthz only", status: "unverified" },
+    elapsed_ms: Math.round(health.elapsedMs),
+    gateway: report.gateway,
+    origin: report.origin,
+    server: report.server,
+    source: report.source,
+    status: STATUS_VALUES[health.status],
+  };
+  // upstream's connected_http carries the gRPC error; this client does not ask gRPC at all
+  object.error = health.error ?? "gRPC not checked: this client asks GET /healthz only";
+  if (health.httpStatus !== null) {
+    object.http_status = `${health.httpStatus} ${health.httpReason ?? ""}`.trimEnd();
+  }
+  return Object.fromEntries(Object.entries(object).sort(([a], [b]) => a < b ? -1 : 1));
+}
 
 /**
  * The `openshell status` command: the active gateway, where it comes from, and whether its
@@ -15,77 +70,69 @@ export function statusCommand() {
   return new Command("status")
     .description("Show the active gateway and whether it answers")
     .addOption(
-      new Option("-o, --output <format>", "output format").choices(["text", "json"]).default(
-        "text",
-      ),
+      new Option("-o, --output <format>", "output format").choices(["text", "json", "yaml"])
+        .default("text"),
     )
     .option("--timeout <ms>", "how long to wait for the gateway", parseTimeout, DEFAULT_TIMEOUT_MS)
     .action(async (options, command) => {
-      const json = options.output === "json";
+      const format = options.output;
       const roots = await cliRoots();
       const registry = await import("../registry/mod.ts");
-      const active = await registry.resolveActiveGateway(roots, activeInputs(command));
+      const active = await registry.resolveActiveGateway(roots, await activeInputs(command));
       if (active === undefined) {
-        if (json) printData(JSON.stringify({ status: "not_configured" }));
-        else {
+        if (format === "text") {
           printData("No gateway configured.");
           printMessage(
-            "hint: add one with `openshell gateway add <endpoint>` or start one with `openshell serve`",
+            "hint: run `openshell gateway add <endpoint>`, or `openshell serve` to start one",
           );
-        }
+        } else await printStructured(format, { status: "not_configured" });
         return;
       }
-      const gateway = await registry.readGatewayMetadata(roots, active.name).catch((error) => {
-        if (!(error instanceof UserError) || active.path === undefined) throw error;
-        throw new UserError(
-          `Active gateway '${active.name}' from "${active.path}": ${error.message}`,
-          {
-            hint: "Select another with `openshell gateway select`",
-          },
-        );
-      });
-      const { probeHealth } = await import("./gateway_health.ts");
-      const health = await probeHealth(gateway.metadata.gateway_endpoint, {
+      const gateway = await activeRegistration(roots, active);
+      const health = await import("./gateway_health.ts");
+      const mtlsDir = `${registry.userGatewayDir(roots, active.name)}/mtls`;
+      const endpoint = gateway.metadata.gateway_endpoint;
+      const result = await health.probeHealth(endpoint, {
         timeoutMs: options.timeout,
-        mtlsDir: `${registry.userGatewayDir(roots, active.name)}/mtls`,
+        tls: health.mtlsFiles(mtlsDir),
       });
       const { activeReasonText } = await import("./render_gateways.ts");
-      if (json) {
-        printData(JSON.stringify(
-          {
-            status: health.status,
+      if (format !== "text") {
+        await printStructured(
+          format,
+          statusObject({
             gateway: active.name,
+            server: endpoint,
             source: gateway.source,
             origin: gateway.metadataPath,
-            active_reason: active.reason,
-            endpoint: gateway.metadata.gateway_endpoint,
-            auth: registry.gatewayAuth(gateway.metadata),
-            http_status: health.httpStatus,
-            error: health.error,
-            elapsed_ms: Math.round(health.elapsedMs),
-          },
-          null,
-          2,
-        ));
+            activeReason: active.reason,
+            health: result,
+          }),
+        );
       } else {
-        const state = health.status === "ok"
-          ? `ok (HTTP ${health.httpStatus} in ${Math.round(health.elapsedMs)} ms)`
-          : `${health.status}: ${health.error}`;
+        const state = result.status === "ok"
+          ? `ok (HTTP ${result.httpStatus} in ${Math.round(result.elapsedMs)} ms)`
+          : `${result.status}: ${result.error}`;
         printData([
           `gateway:  ${active.name}`,
-          `endpoint: ${gateway.metadata.gateway_endpoint}`,
+          `endpoint: ${endpoint}`,
           `source:   ${gateway.source} (${gateway.metadataPath})`,
           `active:   ${activeReasonText(active)}`,
           `health:   ${state}`,
         ].join("\n"));
       }
-      if (health.status !== "ok") {
+      if (result.status !== "ok") {
         throw new UserError(
-          `Gateway '${active.name}' at ${gateway.metadata.gateway_endpoint} is ${health.status}: ${health.error}`,
-          { hint: "Check that the gateway is running (`openshell serve` starts a local one)" },
+          `Gateway '${active.name}' at ${endpoint} is ${result.status}: ${result.error}`,
+          { hint: health.healthHint(result.failure, { name: active.name, endpoint, mtlsDir }) },
         );
       }
     });
+}
+
+async function printStructured(format: string, value: Record<string, unknown>): Promise<void> {
+  const { renderJson, renderYaml } = await import("./render_output.ts");
+  printData(format === "yaml" ? await renderYaml(value) : renderJson(value));
 }
 
 function parseTimeout(value: string): number {

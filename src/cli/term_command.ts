@@ -2,6 +2,7 @@ import { Command } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
+import { activeInputs } from "./gateway_context.ts";
 import { colorEnabled, printWarning } from "./output.ts";
 
 const KEYS_HELP = `
@@ -22,22 +23,22 @@ export function termCommand() {
     .description("Full-screen terminal view of gateways: where each comes from, whether it answers")
     .addHelpText("after", KEYS_HELP)
     .action(async (_options, command) => {
-      const { gateway } = command.optsWithGlobals() as { gateway?: string };
+      const { flag, env } = await activeInputs(command);
       for (const [stream, file] of [["stdout", Deno.stdout], ["stdin", Deno.stdin]] as const) {
         if (!file.isTerminal()) {
           throw new UserError(`The terminal UI needs a terminal: ${stream} is not a TTY`, {
-            hint: "Use `openshell gateway list` to print the gateways (`-o json` for scripts)",
+            hint: "run `openshell gateway list` to print the gateways (`-o json` for scripts)",
           });
         }
       }
       // Loaded here so that other commands do not pay for the registry or terminal library.
-      const { ACTIVE_GATEWAY_VARIABLE, registryRoots } = await import("../registry/mod.ts");
+      const { registryRoots } = await import("../registry/mod.ts");
       const { termRegistry } = await import("./term/registry_view.ts");
       const roots = registryRoots(processEnv, effectiveUid(), printWarning);
       const { runTerm } = await import("./term/term_app.ts");
       await runTerm({
         version: denoJson.version,
-        registry: termRegistry(roots, { flag: gateway, env: processEnv(ACTIVE_GATEWAY_VARIABLE) }),
+        registry: termRegistry(roots, { flag, env }),
         color: colorEnabled("stdout"),
       });
     });

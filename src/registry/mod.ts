@@ -66,6 +66,7 @@ export {
   userGatewayDir,
   writeUserGatewayFile,
 } from "./write_registry.ts";
+export { renameUserGateway } from "./rename_gateway.ts";
 export {
   type GatewayListRow,
   gatewayListRow,

@@ -1,14 +1,18 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileError } from "../file_error.ts";
 import { UserError } from "../user_error.ts";
 
-/** Mode of every directory created under the user root. */
+/** Mode of the user root and of each directory below it but `gateways/`, as upstream sets. */
 export const PRIVATE_DIR_MODE = 0o700;
+/** Mode of a new `gateways/` directory (before the umask), as upstream creates it. */
+const GATEWAYS_DIR_MODE = 0o755;
 
 /**
- * Creates `<root>/<parts...>` and returns it: the root with its parents, then each part
- * 0700. Below the root nothing is followed: a symbolic link (say, to a system gateway's
- * directory) or a file on the way is refused, so writes under the user root stay inside it.
+ * Creates `<root>/<parts...>` and returns it, with upstream's modes: the root's parents like
+ * `mkdir -p`, the root 0700 (tightened when it exists), a new `gateways/` 0755 (an existing
+ * one left alone), every other part 0700 (tightened too). Below the root nothing is
+ * followed: a symbolic link (say, to a system gateway's directory) or a file on the way is
+ * refused, so writes under the user root stay inside it.
  *
  * @throws {UserError} naming the link or the file in the way, or why a directory could not
  * be created.
@@ -18,12 +22,16 @@ export const PRIVATE_DIR_MODE = 0o700;
  * ```
  */
 export async function ensureUserDir(root: string, ...parts: string[]): Promise<string> {
-  await makeDir(root, true);
+  await makeDir(dirname(root), { recursive: true, mode: GATEWAYS_DIR_MODE });
+  await makeDir(root, { mode: PRIVATE_DIR_MODE });
+  await setPrivate(root);
   let dir = root;
-  for (const part of parts) {
+  for (const [index, part] of parts.entries()) {
     dir = join(dir, part);
-    await makeDir(dir, false);
+    const shared = index === 0 && part === "gateways";
+    await makeDir(dir, { mode: shared ? GATEWAYS_DIR_MODE : PRIVATE_DIR_MODE });
     await refuseUnlessDirectory(dir);
+    if (!shared) await setPrivate(dir);
   }
   return dir;
 }
@@ -59,11 +67,19 @@ export async function refuseUnlessDirectory(dir: string): Promise<void> {
   }
 }
 
-async function makeDir(dir: string, recursive: boolean): Promise<void> {
+async function makeDir(dir: string, options: Deno.MkdirOptions): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive, mode: PRIVATE_DIR_MODE });
+    await Deno.mkdir(dir, options);
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return;
     throw fileError("Cannot create directory", dir, error);
   }
+}
+
+async function setPrivate(dir: string): Promise<void> {
+  await Deno.chmod(dir, PRIVATE_DIR_MODE).catch((error) => {
+    // Not the owner: the write that follows reports what is wrong, if anything.
+    if (error instanceof Deno.errors.PermissionDenied) return;
+    throw fileError("Cannot set the mode of", dir, error);
+  });
 }

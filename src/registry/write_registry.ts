@@ -83,7 +83,10 @@ export async function writeUserGatewayFile(
 export async function selectGateway(roots: RegistryRoots, name: string): Promise<ResolvedGateway> {
   const resolved = await readGatewayMetadata(roots, name);
   await ensureUserDir(roots.user);
-  await atomicWriteFile(activeFilePath(roots.user), name, { mode: 0o644 });
+  const path = activeFilePath(roots.user);
+  await atomicWriteFile(path, name, { mode: 0o644 }).catch((error) => {
+    throw fileError("Cannot write", path, error);
+  });
   return resolved;
 }
 

@@ -1,24 +1,14 @@
 /**
- * Whether a gateway answers: `GET <endpoint>/healthz` with a short timeout, and a poller
- * that runs those checks in the background so the terminal UI never waits on the network.
+ * The terminal UI's view of gateway health: the CLI's health client (`../gateway_health.ts`)
+ * as `healthy`/`unhealthy`/`unreachable`, and a poller that runs those checks in the
+ * background so the UI never waits on the network.
  *
  * @module
  */
+import { type GatewayTls, probeHealth } from "../gateway_health.ts";
 import type { GatewayStatus } from "./term_state.ts";
-import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../../read_regular_file.ts";
 
-/**
- * A gateway's TLS material (PEM file paths, as stored under the user registry's
- * `gateways/<name>/mtls/`). Files that do not exist are left out of the check.
- */
-export interface GatewayTls {
-  /** CA certificate that signed the gateway's server certificate. */
-  ca: string;
-  /** Client certificate. */
-  cert: string;
-  /** Client key. */
-  key: string;
-}
+export type { GatewayTls };
 
 /** What to check: an endpoint, and the TLS material to reach it with, if any. */
 export interface HealthTarget {
@@ -30,23 +20,9 @@ export interface HealthTarget {
 export const HEALTH_TIMEOUT_MS = 1500;
 
 /**
- * The health URL of a gateway endpoint: the endpoint without trailing slashes, plus
- * `/healthz`.
- *
- * @example
- * ```ts
- * healthzUrl("http://127.0.0.1:8080/"); // "http://127.0.0.1:8080/healthz"
- * ```
- */
-export function healthzUrl(endpoint: string): string {
-  return `${endpoint.replace(/\/+$/, "")}/healthz`;
-}
-
-/**
- * Asks a gateway whether it is healthy: `healthy` for a 2xx answer, `unhealthy` for any
- * other answer, `unreachable` when nothing answers within `timeoutMs` (or the endpoint is
- * not a URL, or TLS fails). With `tls`, the CA it names is trusted and the client
- * certificate presented, as mTLS gateways require. Never throws.
+ * Asks a gateway whether it is healthy through the CLI's health client: `healthy` for a 2xx
+ * answer, `unhealthy` for any other answer, `unreachable` when nothing answers within
+ * `timeoutMs` (or the endpoint is not a URL, or TLS fails). Never throws.
  *
  * @example
  * ```ts
@@ -57,42 +33,12 @@ export async function checkHealth(
   endpoint: string,
   options: { timeoutMs?: number; signal?: AbortSignal; tls?: GatewayTls | undefined } = {},
 ): Promise<GatewayStatus> {
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? HEALTH_TIMEOUT_MS);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  let client: Deno.HttpClient | undefined;
-  try {
-    client = options.tls ? await tlsClient(options.tls) : undefined;
-    const response = await fetch(healthzUrl(endpoint), {
-      signal,
-      redirect: "manual",
-      ...(client ? { client } : {}),
-    });
-    await response.body?.cancel();
-    return response.ok ? "healthy" : "unhealthy";
-  } catch {
-    return "unreachable";
-  } finally {
-    client?.close();
-  }
-}
-
-/** An HTTP client with the gateway's CA and client certificate, or none when no file exists. */
-async function tlsClient(tls: GatewayTls): Promise<Deno.HttpClient | undefined> {
-  const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map(readIfPresent));
-  if (ca === undefined && (cert === undefined || key === undefined)) return undefined;
-  return Deno.createHttpClient({
-    ...(ca !== undefined ? { caCerts: [ca] } : {}),
-    ...(cert !== undefined && key !== undefined ? { cert, key } : {}),
+  const result = await probeHealth(endpoint, {
+    timeoutMs: options.timeoutMs ?? HEALTH_TIMEOUT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+    tls: options.tls,
   });
-}
-
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  return result.status === "ok" ? "healthy" : result.status;
 }
 
 /**

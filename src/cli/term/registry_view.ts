@@ -14,7 +14,6 @@ import {
   type GatewayEntry,
   gatewayType,
   listGateways,
-  MTLS_FILE_NAMES,
   type RegistryRoots,
   removeUserGateway,
   resolveActiveGateway,
@@ -22,7 +21,7 @@ import {
   userGatewayDir,
 } from "../../registry/mod.ts";
 import { UserError } from "../../user_error.ts";
-import type { GatewayTls } from "./health_check.ts";
+import { type GatewayTls, mtlsFiles } from "../gateway_health.ts";
 import type { TermRegistry } from "./term_app.ts";
 import type { PaneRow, RegistrySnapshot } from "./term_state.ts";
 
@@ -148,9 +147,5 @@ export function gatewayTls(roots: RegistryRoots, entry: GatewayEntry): GatewayTl
   } catch {
     return undefined; // a JSON name that is no path component has no credentials directory
   }
-  return {
-    ca: join(dir, MTLS_FILE_NAMES.ca),
-    cert: join(dir, MTLS_FILE_NAMES.cert),
-    key: join(dir, MTLS_FILE_NAMES.key),
-  };
+  return mtlsFiles(dir);
 }

@@ -66,6 +66,16 @@ export function paneHeight(rows: number): number {
 const HEADERS = { name: "NAME", type: "TYPE", source: "SOURCE", endpoint: "ENDPOINT" } as const;
 const STATUS_HEADER = "STATUS";
 const STATUS_WIDTH = "unreachable".length;
+/** STATUS in terminals too narrow for the full words: short, still readable. */
+const SHORT_STATUS: Readonly<Record<GatewayStatus | "error", string>> = {
+  checking: "…",
+  healthy: "ok",
+  unhealthy: "bad",
+  unreachable: "down",
+  error: "error",
+};
+/** NAME and ENDPOINT need this much (4 each); below it STATUS is shortened instead. */
+const MIN_FLEXIBLE = 8;
 const KEY_HINTS = "↑↓/jk move  Enter select  d remove  r refresh  ? help  q quit";
 
 const HELP_LINES = [
@@ -149,11 +159,17 @@ function bodyLines(state: TermState, width: number, height: number): ScreenLine[
     return [
       plain("No gateways found.", width),
       plain("", width),
-      plain("Add one with `openshell gateway add <endpoint>`; it appears here by itself.", width),
+      plain("hint: run `openshell gateway add <endpoint>`; it appears here by itself", width),
     ];
   }
   const cells = snapshot.rows.map((row) => rowCells(state, row));
-  const widths = columnWidths(cells, width);
+  const short = flexibleWidth(cells, width, STATUS_WIDTH) < MIN_FLEXIBLE;
+  if (short) {
+    for (const [index, row] of snapshot.rows.entries()) {
+      cells[index]![4] = SHORT_STATUS[rowStatus(state, row)];
+    }
+  }
+  const widths = columnWidths(cells, width, short ? STATUS_HEADER.length : STATUS_WIDTH);
   const header: ScreenLine = {
     text: truncate(
       joinCells(
@@ -211,19 +227,27 @@ function rowCells(state: TermState, row: PaneRow): string[] {
  * Column widths for NAME, TYPE, SOURCE, ENDPOINT, STATUS: TYPE and SOURCE keep their
  * natural width, STATUS its widest; NAME and ENDPOINT share the rest, NAME at most 40%.
  */
-function columnWidths(cells: string[][], width: number): number[] {
-  const natural = [HEADERS.name, HEADERS.type, HEADERS.source, HEADERS.endpoint, STATUS_HEADER]
-    .map((header, column) =>
-      Math.max(displayWidth(header), ...cells.map((row) => displayWidth(row[column] ?? "")))
-    );
-  const [name = 4, type = 4, source = 6, endpoint = 8] = natural;
+function columnWidths(cells: string[][], width: number, status: number): number[] {
+  const [name = 4, type = 4, source = 6, endpoint = 8] = naturalWidths(cells);
   // STATUS is reserved at its widest value so the columns do not shift as answers arrive
-  const status = STATUS_WIDTH;
-  // marker (2) + one space before each of the five columns
-  const flexible = width - 2 - 5 - type - source - status;
+  const flexible = flexibleWidth(cells, width, status);
   if (name + endpoint <= flexible) return [name, type, source, endpoint, status];
   const nameWidth = Math.min(name, Math.max(4, Math.floor(flexible * 0.4)));
   return [nameWidth, type, source, Math.max(4, flexible - nameWidth), status];
+}
+
+/** The room NAME and ENDPOINT share when STATUS takes `status` columns. */
+function flexibleWidth(cells: string[][], width: number, status: number): number {
+  const [, type = 4, source = 6] = naturalWidths(cells);
+  // marker (2) + one space before each of the five columns
+  return width - 2 - 5 - type - source - status;
+}
+
+function naturalWidths(cells: string[][]): number[] {
+  return [HEADERS.name, HEADERS.type, HEADERS.source, HEADERS.endpoint, STATUS_HEADER]
+    .map((header, column) =>
+      Math.max(displayWidth(header), ...cells.map((row) => displayWidth(row[column] ?? "")))
+    );
 }
 
 function joinCells(marker: string, values: string[], widths: number[]): string {

@@ -167,9 +167,11 @@ export function reduce(state: TermState, action: TermAction): Reduction {
 
 function applySnapshot(state: TermState, snapshot: RegistrySnapshot): TermState {
   const previous = selectedRow(state);
-  let cursor = previous === undefined
+  // The first read puts the cursor on the active gateway; later reads keep it on its row.
+  const follow = state.snapshot === undefined ? snapshot.active?.name : previous?.name;
+  let cursor = follow === undefined
     ? state.cursor
-    : snapshot.rows.findIndex((row) => row.name === previous.name);
+    : snapshot.rows.findIndex((row) => row.name === follow);
   if (cursor < 0) cursor = state.cursor;
   cursor = clamp(cursor, 0, snapshot.rows.length - 1);
   const next: TermState = { ...state, snapshot, cursor };

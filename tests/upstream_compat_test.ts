@@ -1,0 +1,208 @@
+/**
+ * Side by side with NVIDIA OpenShell, without its binary: what `gateway add` writes and
+ * what `status -o json` prints, compared with the bytes upstream produces
+ * (tests/testdata/upstream, taken from its code and tests), through the real CLI.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
+import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
+import { serveLoopback } from "./_helpers/loopback.ts";
+
+const UPSTREAM = join(import.meta.dirname!, "testdata/upstream");
+
+const upstream = (name: string) => Deno.readTextFile(join(UPSTREAM, name));
+
+/** The CLI with the umask upstream's measurements assume (022). */
+function cli(sandbox: Sandbox, args: string[], env: Record<string, string> = {}) {
+  return runCommand(["sh", "-c", 'umask 022 && exec "$@"', "sh", ...cliArgv(args)], {
+    env: { ...sandbox.env, ...env },
+    cwd: sandbox.root,
+  });
+}
+
+function ok(result: CommandResult): CommandResult {
+  assert.equal(result.code, 0, result.stderr);
+  return result;
+}
+
+/** `<mode> <path>` for everything under `root`, sorted, as in the mode golden files. */
+async function modes(root: string): Promise<string> {
+  const lines: string[] = [];
+  const walk = async (dir: string, rel: string) => {
+    lines.push(`${((await Deno.stat(dir)).mode! & 0o777).toString(8)} ${rel || "."}`);
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      const relative = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory) await walk(path, relative);
+      else lines.push(`${((await Deno.stat(path)).mode! & 0o777).toString(8)} ${relative}`);
+    }
+  };
+  await walk(root, "");
+  return `${lines.sort((a, b) => (a.slice(4) < b.slice(4) ? -1 : 1)).join("\n")}\n`;
+}
+
+const metadataOf = (sandbox: Sandbox, name: string) =>
+  Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "metadata.json"));
+
+/** Client TLS material where a local gateway package leaves it. */
+async function packageTls(sandbox: Sandbox): Promise<string> {
+  const dir = join(sandbox.state, "openshell/tls");
+  await Deno.mkdir(join(dir, "client"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "ca.crt"), "CA\n");
+  await Deno.writeTextFile(join(dir, "client/tls.crt"), "CERT\n");
+  await Deno.writeTextFile(join(dir, "client/tls.key"), "KEY\n");
+  return dir;
+}
+
+Deno.test("gateway add writes upstream's bytes for every plaintext add", async (t) => {
+  const cases: [string, string[]][] = [
+    ["add_plaintext_loopback.json", ["http://127.0.0.1:8080"]],
+    ["add_plaintext_trailing_slash.json", ["http://127.0.0.1:8080/", "--name", "slash"]],
+    ["add_plaintext_host_name.json", ["http://10.0.0.5:9000"]],
+    ["add_plaintext_localhost_subdomain.json", ["http://app.localhost:8080"]],
+    ["add_plaintext_ipv6_loopback.json", ["http://[::1]:8080"]],
+    ["add_plaintext_local_flag.json", ["http://10.0.0.9:8080", "--local", "--name", "lan"]],
+    ["add_plaintext_ssh_remote.json", ["http://192.0.2.7:8080", "--remote", "me@192.0.2.7"]],
+  ];
+  for (const [golden, args] of cases) {
+    await t.step(args.join(" "), async () => {
+      await using sandbox = await createSandbox();
+      ok(await cli(sandbox, ["gateway", "add", ...args]));
+      const name = JSON.parse(await upstream(golden)).name;
+      assert.equal(await metadataOf(sandbox, name), await upstream(golden));
+    });
+  }
+});
+
+Deno.test("gateway add --remote stores the host ssh -G resolves", async () => {
+  await using sandbox = await createSandbox();
+  const ssh = await new Deno.Command("ssh", { args: ["-G", "GW.Example.COM"], stderr: "null" })
+    .output().catch(() => undefined);
+  const resolved = ssh?.success
+    ? /^hostname (.+)$/m.exec(new TextDecoder().decode(ssh.stdout))?.[1]
+    : undefined;
+  ok(
+    await cli(sandbox, [
+      "gateway",
+      "add",
+      "http://10.1.2.3:8080",
+      "--remote",
+      "ops@GW.Example.COM",
+    ]),
+  );
+  const written = JSON.parse(await metadataOf(sandbox, "10.1.2.3"));
+  // OpenSSH reports the host in lower case: the stored value comes from ssh -G, not the flag
+  assert.equal(written.resolved_host, resolved ?? "GW.Example.COM");
+  assert.equal(written.remote_host, "ops@GW.Example.COM");
+});
+
+Deno.test("gateway add: directory and file modes as upstream sets them", async () => {
+  await using sandbox = await createSandbox();
+  ok(await cli(sandbox, ["gateway", "add", "http://127.0.0.1:8080"]));
+  const root = join(sandbox.config, "openshell");
+  assert.equal(await modes(root), await upstream("add_modes.txt"));
+  // an existing root and gateway directory are tightened on add and on select
+  await Deno.chmod(root, 0o755);
+  await Deno.chmod(join(root, "gateways/openshell"), 0o755);
+  ok(await cli(sandbox, ["gateway", "add", "http://10.0.0.5:9000"]));
+  assert.equal((await Deno.stat(root)).mode! & 0o777, 0o700);
+  await Deno.chmod(root, 0o755);
+  ok(await cli(sandbox, ["gateway", "select", "openshell"]));
+  assert.equal((await Deno.stat(root)).mode! & 0o777, 0o700);
+  await Deno.chmod(join(root, "gateways/openshell"), 0o755);
+  ok(await cli(sandbox, ["gateway", "remove", "openshell"]));
+  ok(await cli(sandbox, ["gateway", "add", "http://127.0.0.1:8080"]));
+  assert.equal((await Deno.stat(join(root, "gateways/openshell"))).mode! & 0o777, 0o700);
+});
+
+Deno.test("mTLS add: refused without certificates, copied from the package's client TLS", async () => {
+  await using sandbox = await createSandbox();
+  const root = join(sandbox.config, "openshell");
+  const refused = await cli(sandbox, ["gateway", "add", "https://127.0.0.1:8443", "--local"]);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /^error: mTLS certificates for gateway 'openshell' were not found in ".*state\/openshell\/tls" or ".*gateways\/openshell\/mtls"\nhint: start the gateway package first/,
+  );
+  await assert.rejects(Deno.stat(root), Deno.errors.NotFound, "nothing written");
+
+  await packageTls(sandbox);
+  ok(await cli(sandbox, ["gateway", "add", "https://127.0.0.1:8443", "--local"]));
+  assert.equal(await metadataOf(sandbox, "openshell"), await upstream("add_mtls_local.json"));
+  assert.equal(await modes(root), await upstream("add_mtls_modes.txt"));
+  assert.equal(await Deno.readTextFile(join(root, "gateways/openshell/mtls/tls.key")), "KEY\n");
+
+  // OPENSHELL_LOCAL_TLS_DIR replaces the state directory, as upstream reads it
+  const other = join(sandbox.root, "other-tls");
+  await Deno.rename(join(sandbox.state, "openshell/tls"), other);
+  ok(
+    await cli(sandbox, ["gateway", "add", "127.0.0.1:9443", "--local", "--name", "pkg"], {
+      OPENSHELL_LOCAL_TLS_DIR: other,
+    }),
+  );
+  assert.equal(await Deno.readTextFile(join(root, "gateways/pkg/mtls/ca.crt")), "CA\n");
+});
+
+Deno.test("mTLS add --remote uses certificates already in gateways/<name>/mtls", async () => {
+  await using sandbox = await createSandbox();
+  const args = ["gateway", "add", "gw.example.com:8443", "--remote", "ops@GW.Example.COM"];
+  const refused = await cli(sandbox, [...args, "--name", "corp"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /mTLS certificates for gateway 'corp' were not found/);
+  await packageTls(sandbox); // --remote does not take the local package's material
+  assert.equal((await cli(sandbox, [...args, "--name", "corp"])).code, 1);
+
+  const mtls = join(sandbox.config, "openshell/gateways/corp/mtls");
+  await Deno.mkdir(mtls, { recursive: true });
+  for (const file of ["ca.crt", "tls.crt", "tls.key"]) {
+    await Deno.writeTextFile(join(mtls, file), file);
+  }
+  ok(await cli(sandbox, [...args, "--name", "corp"]));
+  const written = await metadataOf(sandbox, "corp");
+  const expected = await upstream("add_mtls_remote.json");
+  const resolved = JSON.parse(written).resolved_host; // what this machine's ssh -G says
+  assert.equal(written, expected.replace('"gw.example.com",\n  "auth', `"${resolved}",\n  "auth`));
+});
+
+Deno.test("status -o json: upstream's bytes with no gateway, its keys and values otherwise", async () => {
+  await using sandbox = await createSandbox();
+  const none = ok(await cli(sandbox, ["status", "-o", "json"]));
+  assert.equal(none.stdout, await upstream("status_not_configured.json"));
+
+  const { server, endpoint } = serveLoopback(() => new Response("ok"));
+  try {
+    ok(await cli(sandbox, ["gateway", "add", endpoint]));
+    const ours = JSON.parse(ok(await cli(sandbox, ["status", "-o", "json"])).stdout);
+    const theirs = JSON.parse(await upstream("status_connected_http.json"));
+    for (const [key, value] of Object.entries(theirs)) {
+      assert.equal(typeof ours[key], typeof value, key);
+    }
+    assert.equal(ours.status, "connected_http");
+    assert.equal(ours.http_status, "200 OK");
+    assert.equal(ours.server, endpoint);
+    assert.equal(ours.gateway, "openshell");
+    assert.equal(ours.authentication.status, "unverified");
+    assert.deepEqual(
+      Object.keys(ours).filter((key) => !(key in theirs)),
+      ["active_reason", "elapsed_ms", "origin", "source"],
+    );
+    assert.deepEqual(Object.keys(ours), Object.keys(ours).sort(), "keys sorted, as upstream");
+    assert.deepEqual(Object.keys(ours), [
+      "active_reason",
+      "authentication",
+      "elapsed_ms",
+      "error",
+      "gateway",
+      "http_status",
+      "origin",
+      "server",
+      "source",
+      "status",
+    ]);
+  } finally {
+    await server.shutdown();
+  }
+});
