@@ -256,3 +256,42 @@ Deno.test({
     await assertNothingLeft(sandbox, name);
   },
 });
+
+Deno.test({
+  name: "when the runtime fails, the error gives its failed step and the path, from its JSON log",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("step");
+    // Real youki, handed a config whose program mount lands below a file in the image.
+    const wrapper = join(sandbox.root, "youki-bad-mount");
+    const youkiPath = (await runCommand(["sh", "-c", "command -v youki"], {
+      env: { PATH: Deno.env.get("PATH")! },
+    })).stdout.trim();
+    await Deno.writeTextFile(
+      wrapper,
+      `#!/bin/sh
+for a; do [ "$prev" = --bundle ] && bundle=$a; prev=$a; done
+[ -n "$bundle" ] && sed -i 's#"destination": "/usr/local/bin/openshell",#"destination": "/usr/local/bin/openshell/x",#' "$bundle/config.json"
+exec ${youkiPath} "$@"
+`,
+      { mode: 0o755 },
+    );
+    await using serve = startServe(sandbox, [
+      "--name",
+      name,
+      "--listen",
+      `127.0.0.1:${freePort()}`,
+      "--runtime-path",
+      wrapper,
+    ]);
+    const outcome = await serve.finished();
+    assert.equal(outcome.code, 1, outcome.stderr);
+    assert.match(
+      outcome.stderr,
+      /^error: OCI runtime youki failed with status \d+: failed to prepare rootfs: failed to mount .*"\/usr\/local\/bin\/openshell\/x"/m,
+    );
+    await assertNothingLeft(sandbox, name);
+    assert.equal(await exists(join(sandbox.config, "openshell/gateways", name)), false);
+  },
+});

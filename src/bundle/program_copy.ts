@@ -71,6 +71,11 @@ export async function ensureProgramCopy(
     if ((isTree ? await treeDigest(target) : await hashFile(target)) !== digest) {
       throw new Error(`"${real}" changed while it was copied`);
     }
+    // Another launch may have put a good copy in place meanwhile: never discard that one.
+    if (await copyMatches(copy, digest, isTree, cacheDir)) {
+      await removeTree(temp);
+      return copy;
+    }
     await removeTree(entry);
     try {
       await Deno.rename(temp, entry);
