@@ -12,6 +12,8 @@ import {
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
+import { runCommand } from "./_helpers/run_command.ts";
+import { cliArgv, REPO } from "./_helpers/sandbox.ts";
 import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const onPath = async (program: string) =>
@@ -210,5 +212,50 @@ Deno.test({
     assert.equal(info.status, 200);
     assert.equal((await serve.stop()).code, 0);
     await assertNothingLeft(sandbox, name);
+  },
+});
+
+/** The README's delegation recipe for `user`: root's part, and the line for the user's shell. */
+async function readmeDelegationRecipe(user: string): Promise<{ root: string; shell: string }> {
+  const readme = await Deno.readTextFile(join(REPO, "README.md"));
+  const block = /```sh\n(# as root, for user alice[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, "README has the delegation recipe");
+  const lines = block.replaceAll("alice", user).trimEnd().split("\n");
+  const shell = lines.pop()!.replace(/^# then, in \S+ shell: /, "");
+  return { root: lines.join("\n"), shell };
+}
+
+Deno.test({
+  name: "with the README's delegation recipe, plain serve as an ordinary user uses youki",
+  ignore: missing !== undefined || !v1,
+  async fn() {
+    const recipe = await readmeDelegationRecipe(TEST_USER);
+    const delegated = `openshell-${TEST_USER}`;
+    const dirs = async () =>
+      (await Array.fromAsync(Deno.readDir("/sys/fs/cgroup"))).map((c) =>
+        join("/sys/fs/cgroup", c.name, delegated)
+      );
+    try {
+      const setup = await runCommand(["sh", "-c", recipe.root], { env: { PATH: "/usr/bin:/bin" } });
+      assert.equal(setup.code, 0, setup.stderr);
+      await using sandbox = await createServeSandbox(user!);
+      const name = uniqueGatewayName("recipe");
+      const port = freePort();
+      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+        user: TEST_USER,
+        program: ["sh", "-c", `${recipe.shell}\nexec "$@"`, "sh", ...cliArgv([])],
+      });
+      const containerId = await serve.ready();
+      assert.doesNotMatch(serve.stderr(), /using runc/);
+      assert.match(serve.stderr(), /^Starting container "\S+" with youki$/m);
+      const pid = await gatewayPid(serve.child.pid);
+      const memory = callerCgroup(await Deno.readTextFile(`/proc/${pid}/cgroup`), layout);
+      assert.equal(memory, `/${delegated}/${containerId}`);
+      assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal((await serve.stop()).code, 0);
+      await assertNothingLeft(sandbox, name);
+    } finally {
+      for (const dir of await dirs()) await Deno.remove(dir).catch(() => {});
+    }
   },
 });

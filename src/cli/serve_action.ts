@@ -116,12 +116,13 @@ export async function serve(options: ServeOptions): Promise<number> {
     located.catch(() => {}); // awaited in turn, so errors keep their order
     await refuseForeignRegistration(roots, name);
     runtime = await located;
+    token = await readToken(roots, name);
+    program = await reachableProgram(env, uid);
+    // Last: from here on a failed launch removes the state dir it made.
     stateDir = await prepareStateDir(
       options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
       uid,
     );
-    token = await readToken(roots, name);
-    program = await reachableProgram(env, uid);
     traceMark("serve: checks done");
   } catch (error) {
     await rootfs.catch(() => {}); // no unpack left half-done behind an earlier error
