@@ -8,6 +8,16 @@ import {
 } from "../src/runtime/mod.ts";
 import { detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
 import type { RuntimeName } from "../src/runtime/oci_runtime.ts";
+import { freePort } from "./_helpers/loopback.ts";
+import {
+  assertNothingLeft,
+  createServeSandbox,
+  gatewayPid,
+  getJson,
+  processUid,
+  startServe,
+  uniqueGatewayName,
+} from "./_helpers/serve_fixture.ts";
 
 const LAYOUTS = ["unified", "hybrid", "legacy"] as const;
 const NAMES: RuntimeName[] = ["youki", "runc", "crun"];
@@ -89,11 +99,65 @@ Deno.test("gatherRuntimeFacts reads this host: its layout, its uid, the runtimes
     const facts = await gatherRuntimeFacts(env, 1000);
     assert.equal(facts.layout, await detectCgroupLayout());
     assert.equal(facts.uid, 1000);
-    // The explicit runtime variable is not a runtime found by name.
-    assert.deepEqual(facts.installed, { crun: `${dir}/crun` });
+    // Found as `--runtime NAME` finds it; the explicit runtime variable is not a lookup by name.
+    assert.equal(facts.installed.crun, `${dir}/crun`);
+    assert.notEqual(facts.installed.runc, `${dir}/runc`, "not executable");
+    assert.notEqual(facts.installed.runc, "/usr/sbin/runc", "not on PATH");
     // This process's cgroup does not belong to uid 1000.
     assert.equal(facts.cgroupDelegated, false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+const rootWithRunc = Deno.uid() === 0 &&
+  await Deno.stat("/usr/sbin/runc").then(() => true, () => false);
+
+Deno.test({
+  name: "as root without youki on PATH, plain serve runs under runc, saying youki is not installed",
+  ignore: !rootWithRunc,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("noyouki");
+    const port = freePort();
+    await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    });
+    await serve.ready();
+    assert.match(serve.stderr(), /^youki is not installed; using runc$/m);
+    assert.match(serve.stderr(), /^Starting container "\S+" with runc$/m);
+    assert.equal(await processUid(await gatewayPid(serve.child.pid)), 65532);
+    assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    assert.equal((await serve.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "an explicit --runtime or OPENSHELL_OCI_RUNTIME is honoured strictly, never replaced",
+  ignore: !rootWithRunc,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("strict");
+    const listen = `127.0.0.1:${freePort()}`;
+    const run = async (args: string[], env: Record<string, string>) => {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", listen, ...args], {
+        env,
+      });
+      return await serve.finished();
+    };
+    const named = await run(["--runtime", "youki"], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+    assert.equal(named.code, 1);
+    assert.match(named.stderr, /^error: OCI runtime "youki" not found on PATH$/m);
+    assert.match(named.stderr, /^hint: Install youki 0\.7\.0 with `scripts\/install-youki\.sh`/m);
+    assert.doesNotMatch(named.stderr, /using runc/);
+    const variable = await run([], { OPENSHELL_OCI_RUNTIME: "/nonexistent/runc" });
+    assert.equal(variable.code, 1);
+    assert.match(
+      variable.stderr,
+      /^error: OCI runtime "\/nonexistent\/runc" is not an executable file$/m,
+    );
+    assert.match(variable.stderr, /^hint: Install runc with `apt-get install runc`/m);
+    await assertNothingLeft(sandbox, name);
+  },
 });
