@@ -90,6 +90,12 @@ Deno.test("pathSteps walks from / through symlinks to the real path; canReach ap
     assert.equal(await canReach(join(root, "link/f"), WHO, "read"), true);
     assert.equal(await canReach(join(root, "link/f"), WHO, "write"), false);
     assert.equal(await canReach(join(root, "missing"), WHO, "read"), false);
+    // A tree is reachable only when everything in it is.
+    assert.equal(await canReach(join(root, "closed"), WHO, "read"), false, "0711 is not listable");
+    await Deno.chmod(join(root, "closed"), 0o755);
+    assert.equal(await canReach(join(root, "closed"), WHO, "read"), true);
+    await Deno.chmod(join(root, "closed/inner/f"), 0o600);
+    assert.equal(await canReach(join(root, "closed"), WHO, "read"), false, "a 0600 file inside");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -89,20 +89,38 @@ export async function pathSteps(path: string): Promise<PathStep[]> {
     chain.unshift(at);
     if (dirname(at) === at) break;
   }
-  return await Promise.all(chain.map(async (step) => {
-    const info = await Deno.stat(step);
-    return {
-      path: step,
-      isDirectory: info.isDirectory,
-      mode: (info.mode ?? 0) & 0o7777,
-      uid: info.uid ?? 0,
-      gid: info.gid ?? 0,
-    };
-  }));
+  return await Promise.all(chain.map(async (step) => stepOf(step, await Deno.stat(step))));
 }
 
-/** Whether `who` reaches `path` for `use` (false as well when it does not exist). */
+function stepOf(path: string, info: Deno.FileInfo): PathStep {
+  return {
+    path,
+    isDirectory: info.isDirectory,
+    mode: (info.mode ?? 0) & 0o7777,
+    uid: info.uid ?? 0,
+    gid: info.gid ?? 0,
+  };
+}
+
+/**
+ * Whether `who` reaches `path` for `use` (false as well when it does not exist); for a
+ * directory, every file and directory below it too (a tree of sources must be readable
+ * throughout, not only at its top).
+ */
 export async function canReach(path: string, who: Reacher, use: PathUse): Promise<boolean> {
   const steps = await pathSteps(path).catch(() => undefined);
-  return steps !== undefined && reachBlock(steps, who, use) === undefined;
+  if (steps === undefined || reachBlock(steps, who, use) !== undefined) return false;
+  return !steps.at(-1)!.isDirectory || await treeReadable(steps.at(-1)!.path, who);
+}
+
+/** Whether every entry below `dir` is readable (directories also searchable) by `who`. */
+async function treeReadable(dir: string, who: Reacher): Promise<boolean> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    const info = await Deno.stat(path).catch(() => undefined);
+    if (info === undefined) return false;
+    if (reachBlock([stepOf(path, info)], who, "read") !== undefined) return false;
+    if (info.isDirectory && !(await treeReadable(path, who))) return false;
+  }
+  return true;
 }
