@@ -29,7 +29,7 @@ const BY_DESTINATION: Record<string, Omit<MountSource, "path">> = {
   [CONTAINER_PATHS.secrets]: {
     label: "the launch's secrets dir",
     use: "read",
-    moveWith: "set XDG_RUNTIME_DIR elsewhere",
+    moveWith: "set XDG_RUNTIME_DIR elsewhere (root's runtime dir is always /run/openshell)",
   },
   [CONTAINER_PATHS.binary]: {
     label: "the program",
