@@ -95,6 +95,7 @@ Deno.test("a damaged cache entry is detected and rebuilt", async (t) => {
     ["missing file", () => Deno.remove(join(libDir, "libm.so.6"))],
     ["changed size", () => Deno.writeTextFile(join(libDir, "libc.so.6"), "short")],
     ["changed mode", () => Deno.chmod(join(libDir, "libdl.so.2"), 0o600)],
+    ["added file", () => Deno.writeTextFile(join(libDir, "libextra.so.1"), "x")],
   ];
   for (const [name, damage] of damages) {
     await t.step(name, async () => {

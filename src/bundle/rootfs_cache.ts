@@ -201,6 +201,28 @@ export async function checkEntry(entry: string, manifest: Manifest): Promise<str
       return `"${file.path}" has mode 0${mode.toString(8)}`;
     }
   }
+  return strayEntry(root, manifest);
+}
+
+/**
+ * The first entry of the tree the image does not have (its directories are writable by
+ * their owner, so an addition is found by this check rather than prevented).
+ */
+function strayEntry(root: string, manifest: Manifest): string | undefined {
+  const children = new Map<string, Set<string>>([["", new Set()]]);
+  for (const file of manifest.files) {
+    if (file.type === "directory") children.set(file.path, children.get(file.path) ?? new Set());
+    const slash = file.path.lastIndexOf("/");
+    const parent = slash < 0 ? "" : file.path.slice(0, slash);
+    children.set(parent, (children.get(parent) ?? new Set()).add(file.path.slice(slash + 1)));
+  }
+  for (const [dir, names] of children) {
+    for (const entry of Deno.readDirSync(join(root, dir))) {
+      if (!names.has(entry.name)) {
+        return `"${dir === "" ? entry.name : `${dir}/${entry.name}`}" is not in the image`;
+      }
+    }
+  }
   return undefined;
 }
 
