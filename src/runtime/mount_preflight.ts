@@ -8,7 +8,14 @@
  */
 import { CONTAINER_PATHS, type OciConfig } from "../bundle/oci_config.ts";
 import { UserError } from "../user_error.ts";
-import { type PathStep, pathSteps, type PathUse, reachBlock, type Reacher } from "./mount_reach.ts";
+import {
+  type PathStep,
+  pathSteps,
+  type PathUse,
+  type ReachBlock,
+  reachBlock,
+  type Reacher,
+} from "./mount_reach.ts";
 
 /** One host path the container needs, and what to do when it is out of reach. */
 export interface MountSource {
@@ -41,6 +48,14 @@ const BY_DESTINATION: Record<string, Omit<MountSource, "path">> = {
     use: "read",
     moveWith: "set XDG_CACHE_HOME elsewhere (or unset it) so the sources' copy is reachable",
   },
+};
+
+/** How each missing permission reads in the error, and the chmod that grants it. */
+const LACKS: Record<ReachBlock["lacks"], { what: string; chmod: string }> = {
+  search: { what: "searchable", chmod: "o+x" },
+  read: { what: "readable", chmod: "o+rx" },
+  write: { what: "writable", chmod: "o+rwx" },
+  execute: { what: "executable", chmod: "o+rx" },
 };
 
 /**
@@ -94,12 +109,7 @@ export function unreachableMount(
     if (block === undefined) continue;
     const { step } = block;
     const octal = `0${step.mode.toString(8).padStart(3, "0")}`;
-    const what = block.lacks === "search"
-      ? "searchable"
-      : `${
-        block.lacks === "execute" ? "executable" : block.lacks === "write" ? "writable" : "readable"
-      }`;
-    const chmod = block.lacks === "search" ? "o+x" : block.lacks === "write" ? "o+rwx" : "o+rx";
+    const { what, chmod } = LACKS[block.lacks];
     return new UserError(
       `uid ${who.uid} (the container's root) cannot reach ${source.label} "${source.path}": "${step.path}" (mode ${octal}, owner ${step.uid}:${step.gid}) is not ${what} by it`,
       {
