@@ -21,11 +21,14 @@ const XDG: Record<DirKind, { variable: string; homeRelative: string; root: strin
 /**
  * Decides an openshell directory from the environment and the effective uid.
  *
- * An explicitly set, absolute XDG variable always wins, for root too (that keeps tests and
- * unusual setups inside the directories they name). Otherwise ordinary users get the XDG
- * defaults under `HOME` (`/run/user/<uid>` for runtime files) and root gets system
- * locations: `/var/cache/openshell`, `/var/lib/openshell`, `/run/openshell`. The config root
- * is always the user's own, for root as for anyone.
+ * An explicitly set, absolute XDG variable wins, for root too (that keeps tests and unusual
+ * setups inside the directories they name), except root's runtime dir: that is always
+ * `/run/openshell`, since a login session's 0700 `/run/user/0` is out of reach of the
+ * container's root (uid 65532). Otherwise ordinary users get the XDG defaults under `HOME`
+ * and root gets system locations: `/var/cache/openshell`, `/var/lib/openshell`. An ordinary
+ * user without `XDG_RUNTIME_DIR` gets `/run/user/<uid>/openshell` when the login session made
+ * that directory, else a private `/tmp/openshell-<uid>` (as podman does). The config root is
+ * always the user's own, for root as for anyone.
  *
  * @throws {UserError} when no directory can be derived (no HOME and no XDG variable).
  * @example
@@ -34,12 +37,21 @@ const XDG: Record<DirKind, { variable: string; homeRelative: string; root: strin
  * // "/home/a/.cache/openshell"
  * ```
  */
-export function openshellDir(kind: DirKind, env: EnvLookup, uid: number): string {
+export function openshellDir(
+  kind: DirKind,
+  env: EnvLookup,
+  uid: number,
+  isOwnedDir: (path: string, uid: number) => boolean = ownedDirectory,
+): string {
   const { variable, homeRelative, root } = XDG[kind];
+  if (kind === "runtime" && uid === 0) return root!;
   const value = env(variable);
   if (value !== undefined && isAbsolute(value)) return join(value, "openshell");
   if (uid === 0 && root !== undefined) return root;
-  if (kind === "runtime") return `/run/user/${uid}/openshell`;
+  if (kind === "runtime") {
+    const session = `/run/user/${uid}`;
+    return isOwnedDir(session, uid) ? join(session, "openshell") : `/tmp/openshell-${uid}`;
+  }
   const home = env("HOME");
   if (!home || !isAbsolute(home)) {
     throw new UserError(`Cannot find the ${kind} directory: neither ${variable} nor HOME is set`, {
@@ -47,6 +59,16 @@ export function openshellDir(kind: DirKind, env: EnvLookup, uid: number): string
     });
   }
   return join(home, homeRelative, "openshell");
+}
+
+/** Whether `path` is a directory (not a symlink) owned by `uid`. */
+function ownedDirectory(path: string, uid: number): boolean {
+  try {
+    const info = Deno.lstatSync(path);
+    return info.isDirectory && info.uid === uid;
+  } catch {
+    return false;
+  }
 }
 
 /** The process environment as an {@linkcode EnvLookup}. */

@@ -67,11 +67,12 @@ Deno.test("bundle inspect and unpack: a read-only, content-addressed cache entry
   // Other uids (the container's root) traverse the cache down to the entry.
   assert.equal(modeOf(await Deno.stat(join(sandbox.cache, "openshell"))), 0o755);
   assert.equal(modeOf(await Deno.stat(join(sandbox.cache, "openshell/rootfs"))), 0o755);
-  assert.equal(modeOf(await Deno.stat(entry)), 0o555);
+  assert.equal(modeOf(await Deno.stat(entry)), 0o755);
   for (const file of manifest.files) {
     const info = await Deno.lstat(join(entry, "rootfs", file.path));
     if (file.type === "symlink") continue;
-    assert.equal(modeOf(info), file.mode & ~0o222, file.path);
+    // Files read-only; directories as in the image, so the owner can remove the cache.
+    assert.equal(modeOf(info), file.type === "file" ? file.mode & ~0o222 : file.mode, file.path);
     assert.equal(modeOf(info) & 0o005, 0o005 & file.mode, `${file.path} is readable by others`);
   }
   assert.deepEqual(
@@ -94,6 +95,7 @@ Deno.test("a damaged cache entry is detected and rebuilt", async (t) => {
     ["missing file", () => Deno.remove(join(libDir, "libm.so.6"))],
     ["changed size", () => Deno.writeTextFile(join(libDir, "libc.so.6"), "short")],
     ["changed mode", () => Deno.chmod(join(libDir, "libdl.so.2"), 0o600)],
+    ["added file", () => Deno.writeTextFile(join(libDir, "libextra.so.1"), "x")],
   ];
   for (const [name, damage] of damages) {
     await t.step(name, async () => {
@@ -329,7 +331,7 @@ Deno.test(
     assert.equal(unpack.code, 0, unpack.stderr);
     const info = await Deno.stat(join(entry, "rootfs/etc"));
     assert.equal(info.uid, uid);
-    assert.equal(modeOf(info), 0o555);
+    assert.equal(modeOf(info), 0o755);
 
     const other = join(cacheDir, "c".repeat(64));
     await Deno.mkdir(join(other, "rootfs/ro"), { recursive: true });
@@ -349,5 +351,34 @@ Deno.test(
       manifest.tarball.sha256,
     ]);
     assert.equal((await Deno.stat(join(entry, "rootfs/etc/hosts"))).uid, uid);
+  },
+);
+
+Deno.test(
+  "the owner removes the cache with rm -rf; bundle gc --all removes every entry",
+  { ignore: testUser === undefined },
+  async () => {
+    await using sandbox = await createSandbox({ mode: 0o755 });
+    const uid = testUser!;
+    await Deno.chown(sandbox.cache, uid, uid);
+    const asTestUser = (argv: string[]) =>
+      runCommand(asUser(TEST_USER, argv), { env: sandbox.env, cwd: sandbox.cache });
+    const cache = join(sandbox.cache, "openshell");
+    const unpack = () => asTestUser(cliArgv(["bundle", "unpack"]));
+    assert.equal((await unpack()).code, 0);
+    // Without root's override: the owner's own rm, as after any upgrade or for disk space.
+    const rm = await asTestUser(["rm", "-rf", cache]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(await Deno.stat(cache).then(() => true, () => false), false);
+
+    assert.equal((await unpack()).code, 0);
+    const manifest = await realManifest();
+    const entry = join(cache, "rootfs", manifest.tarball.sha256);
+    const gc = await asTestUser(cliArgv(["bundle", "gc", "--all", "-o", "json"]));
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.deepEqual(JSON.parse(gc.stdout), { removed: [entry] });
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(join(cache, "rootfs"))), []);
+    const inspect = await asTestUser(cliArgv(["bundle", "inspect", "-o", "json"]));
+    assert.equal(JSON.parse(inspect.stdout).unpacked, false);
   },
 );

@@ -176,6 +176,53 @@ Deno.test("explainRuntimeFailure: delegation remedies only for rootless cgroup d
   assert.equal(gateway.message, "The container exited with status 1 before the gateway answered");
 });
 
+Deno.test("explainRuntimeFailure: from the runtime's JSON log, the failed step and its cause with the path", () => {
+  // What youki 0.7.0 logs with --log-format json when its init cannot reach the rootfs.
+  const log = [
+    {
+      level: "ERROR",
+      message: "failed to bind mount rootfs",
+      rootfs: "/c/openshell/rootfs/d/rootfs",
+      err: "Nix(EACCES)",
+      target: "libcontainer::rootfs::rootfs",
+    },
+    { level: "ERROR", message: "failed to prepare rootfs", err: "Syscall(Nix(EACCES))" },
+    {
+      level: "ERROR",
+      message:
+        "error in executing command: failed to create container: exec process failed with error error in executing process : failed to prepare rootfs\n\nCaused by:\n    0: x",
+      target: "youki",
+    },
+    { level: "WARN", message: "not an error" },
+  ].map((r) => JSON.stringify(r)).join("\n") + "\nnot json\n";
+  const error = explainRuntimeFailure({
+    runtime: "youki",
+    code: 255,
+    stderr: "",
+    log,
+    layout: "hybrid",
+    rootless: false,
+  });
+  assert.equal(
+    error.message,
+    'OCI runtime youki failed with status 255: failed to prepare rootfs: failed to bind mount rootfs rootfs="/c/openshell/rootfs/d/rootfs" err=Nix(EACCES)',
+  );
+  // runc's one record is shown as it is.
+  const runc = explainRuntimeFailure({
+    runtime: "runc",
+    code: 1,
+    stderr: "",
+    log:
+      '{"level":"error","msg":"runc run failed: chdir /b: no such file or directory","time":"t"}',
+    layout: "unified",
+    rootless: true,
+  });
+  assert.equal(
+    runc.message,
+    "OCI runtime runc failed with status 1: runc run failed: chdir /b: no such file or directory",
+  );
+});
+
 Deno.test("stageBundle writes a 0700 bundle with 0600 config and read-only secrets; removal is complete", async () => {
   await withTempDir(async (dir) => {
     const paths = bundlePaths(dir, "openshell-x-01020304");

@@ -82,7 +82,6 @@ Deno.test("the quick reading takes the plain forms and leaves the rest to the fu
   assert.deepEqual(quickServeOptions([]), {
     name: "local",
     listen: "127.0.0.1:8090",
-    runtime: "youki",
   });
   assert.deepEqual(
     quickServeOptions([

@@ -12,6 +12,8 @@ import {
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
+import { runCommand } from "./_helpers/run_command.ts";
+import { cliArgv, REPO } from "./_helpers/sandbox.ts";
 import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const onPath = async (program: string) =>
@@ -82,10 +84,8 @@ Deno.test({
     const name = uniqueGatewayName("nodeleg");
     await using serve = startServe(
       sandbox,
-      ["--name", name, "--listen", `127.0.0.1:${freePort()}`],
-      {
-        user: TEST_USER,
-      },
+      ["--name", name, "--listen", `127.0.0.1:${freePort()}`, "--runtime", "youki"],
+      { user: TEST_USER },
     );
     const outcome = await serve.finished();
     assert.equal(outcome.code, 1, outcome.stderr);
@@ -95,6 +95,55 @@ Deno.test({
     );
     assert.match(outcome.stderr, /^hint: .*delegate a cgroup subtree.*`--runtime runc`/m);
     await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name:
+    "plain serve as an ordinary user on a v1/hybrid host without delegation runs under runc, saying why",
+  ignore: missing !== undefined || !v1 || !(await onPath("runc")),
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    const name = uniqueGatewayName("auto");
+    const port = freePort();
+    await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+      user: TEST_USER,
+    });
+    await serve.ready();
+    assert.match(
+      serve.stderr(),
+      /^youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree; using runc$/m,
+    );
+    assert.match(serve.stderr(), /^Starting container "\S+" with runc$/m);
+    assert.equal(await processUid(await gatewayPid(serve.child.pid)), user!.uid);
+    assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    assert.equal((await serve.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "rootless serve without XDG_RUNTIME_DIR uses a private per-user dir under /tmp",
+  ignore: missing !== undefined || !(await onPath("runc")),
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    const name = uniqueGatewayName("notmp");
+    const port = freePort();
+    const fallback = `/tmp/openshell-${user!.uid}`;
+    await using serve = startServe(
+      sandbox,
+      ["--name", name, "--listen", `127.0.0.1:${port}`, "--runtime", "runc"],
+      { user: TEST_USER, unset: ["XDG_RUNTIME_DIR"] },
+    );
+    const containerId = await serve.ready();
+    const info = await Deno.lstat(fallback);
+    assert.ok(info.isDirectory);
+    assert.equal(info.uid, user!.uid);
+    assert.equal(info.mode! & 0o777, 0o700);
+    assert.ok(await Deno.stat(join(fallback, "bundles", containerId)).then(() => true));
+    assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    assert.equal((await serve.stop()).code, 0);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(join(fallback, "bundles"))), []);
   },
 });
 
@@ -131,6 +180,9 @@ Deno.test({
       prelude: delegated.prelude,
     });
     const containerId = await serve.ready();
+    // Plain serve: with the delegation in place, youki can run, and is chosen.
+    assert.doesNotMatch(serve.stderr(), /using runc/);
+    assert.match(serve.stderr(), /^Starting container "\S+" with youki$/m);
     const pid = await gatewayPid(serve.child.pid);
     assert.equal(await processUid(pid), user!.uid);
     const memory = callerCgroup(await Deno.readTextFile(`/proc/${pid}/cgroup`), layout);
@@ -160,5 +212,50 @@ Deno.test({
     assert.equal(info.status, 200);
     assert.equal((await serve.stop()).code, 0);
     await assertNothingLeft(sandbox, name);
+  },
+});
+
+/** The README's delegation recipe for `user`: root's part, and the line for the user's shell. */
+async function readmeDelegationRecipe(user: string): Promise<{ root: string; shell: string }> {
+  const readme = await Deno.readTextFile(join(REPO, "README.md"));
+  const block = /```sh\n(# as root, for user alice[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, "README has the delegation recipe");
+  const lines = block.replaceAll("alice", user).trimEnd().split("\n");
+  const shell = lines.pop()!.replace(/^# then, in \S+ shell: /, "");
+  return { root: lines.join("\n"), shell };
+}
+
+Deno.test({
+  name: "with the README's delegation recipe, plain serve as an ordinary user uses youki",
+  ignore: missing !== undefined || !v1,
+  async fn() {
+    const recipe = await readmeDelegationRecipe(TEST_USER);
+    const delegated = `openshell-${TEST_USER}`;
+    const dirs = async () =>
+      (await Array.fromAsync(Deno.readDir("/sys/fs/cgroup"))).map((c) =>
+        join("/sys/fs/cgroup", c.name, delegated)
+      );
+    try {
+      const setup = await runCommand(["sh", "-c", recipe.root], { env: { PATH: "/usr/bin:/bin" } });
+      assert.equal(setup.code, 0, setup.stderr);
+      await using sandbox = await createServeSandbox(user!);
+      const name = uniqueGatewayName("recipe");
+      const port = freePort();
+      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+        user: TEST_USER,
+        program: ["sh", "-c", `${recipe.shell}\nexec "$@"`, "sh", ...cliArgv([])],
+      });
+      const containerId = await serve.ready();
+      assert.doesNotMatch(serve.stderr(), /using runc/);
+      assert.match(serve.stderr(), /^Starting container "\S+" with youki$/m);
+      const pid = await gatewayPid(serve.child.pid);
+      const memory = callerCgroup(await Deno.readTextFile(`/proc/${pid}/cgroup`), layout);
+      assert.equal(memory, `/${delegated}/${containerId}`);
+      assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal((await serve.stop()).code, 0);
+      await assertNothingLeft(sandbox, name);
+    } finally {
+      for (const dir of await dirs()) await Deno.remove(dir).catch(() => {});
+    }
   },
 });

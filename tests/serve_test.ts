@@ -12,6 +12,7 @@ import {
   processArgv,
   processEnviron,
   processUid,
+  serveRuntimeDir,
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
@@ -274,9 +275,9 @@ Deno.test({
     assert.equal(await Deno.readTextFile(metadataPath), before);
     for (const n of [name, foreign]) await assertNothingLeft(sandbox, n);
     assert.deepEqual(
-      await Array.fromAsync(Deno.readDir(join(sandbox.runtime, "openshell/bundles"))).catch(
+      (await Array.fromAsync(Deno.readDir(join(await serveRuntimeDir(sandbox), "bundles"))).catch(
         () => [],
-      ),
+      )).filter((e) => e.name.startsWith(`openshell-${name}-`)),
       [],
     );
   },

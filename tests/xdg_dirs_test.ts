@@ -9,7 +9,15 @@ Deno.test("ordinary users get XDG defaults under HOME", () => {
   assert.equal(openshellDir("config", e, 1000), "/home/a/.config/openshell");
   assert.equal(openshellDir("cache", e, 1000), "/home/a/.cache/openshell");
   assert.equal(openshellDir("state", e, 1000), "/home/a/.local/state/openshell");
-  assert.equal(openshellDir("runtime", e, 1000), "/run/user/1000/openshell");
+  const session = (path: string, uid: number) => path === `/run/user/${uid}`;
+  assert.equal(openshellDir("runtime", e, 1000, session), "/run/user/1000/openshell");
+});
+
+Deno.test("without XDG_RUNTIME_DIR or a login session's /run/user dir, a private dir under /tmp", () => {
+  const e = env({ HOME: "/home/a" });
+  assert.equal(openshellDir("runtime", e, 1000, () => false), "/tmp/openshell-1000");
+  // Someone else's /run/user/<uid> is not the user's session dir.
+  assert.equal(openshellDir("runtime", e, 1000, (_p, uid) => uid === 0), "/tmp/openshell-1000");
 });
 
 Deno.test("root gets system locations except for its config root", () => {
@@ -20,7 +28,7 @@ Deno.test("root gets system locations except for its config root", () => {
   assert.equal(openshellDir("runtime", e, 0), "/run/openshell");
 });
 
-Deno.test("an explicit absolute XDG variable wins, for root too", () => {
+Deno.test("an explicit absolute XDG variable wins, for root too, except root's runtime dir", () => {
   const e = env({
     XDG_CONFIG_HOME: "/t/c",
     XDG_CACHE_HOME: "/t/k",
@@ -31,8 +39,9 @@ Deno.test("an explicit absolute XDG variable wins, for root too", () => {
     assert.equal(openshellDir("config", e, uid), "/t/c/openshell");
     assert.equal(openshellDir("cache", e, uid), "/t/k/openshell");
     assert.equal(openshellDir("state", e, uid), "/t/s/openshell");
-    assert.equal(openshellDir("runtime", e, uid), "/t/r/openshell");
   }
+  assert.equal(openshellDir("runtime", e, 1000), "/t/r/openshell");
+  assert.equal(openshellDir("runtime", e, 0), "/run/openshell");
 });
 
 Deno.test("relative XDG values are ignored, as the XDG spec requires", () => {

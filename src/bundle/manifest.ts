@@ -14,6 +14,21 @@ export type ManifestEntry =
   | { type: "directory"; path: string; mode: number }
   | { type: "symlink"; path: string; mode: number; target: string };
 
+/**
+ * The mode an entry has in the rootfs cache: files lose their write bits (a changed one is
+ * found by the checks on use), directories keep theirs, so the owner can remove the cache
+ * with `rm -rf`.
+ *
+ * @example
+ * ```ts
+ * cachedMode("file", 0o644); // 0o444
+ * cachedMode("directory", 0o755); // 0o755
+ * ```
+ */
+export function cachedMode(type: ManifestEntry["type"], mode: number): number {
+  return type === "directory" ? mode : mode & ~0o222;
+}
+
 /** The parsed manifest. */
 export interface Manifest {
   format: 1;

@@ -21,6 +21,13 @@ export {
   type RootfsEntry,
   type RootfsInspection,
 } from "./rootfs_cache.ts";
+export {
+  ensureProgramCopy,
+  gcProgramCopies,
+  programCacheDir,
+  programDigests,
+  runningProgram,
+} from "./program_copy.ts";
 export { type ClosureReport, verifyClosure, verifyImage } from "./verify_closure.ts";
 export {
   PROGRAM_MOUNT_POINT,

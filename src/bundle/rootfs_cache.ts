@@ -1,16 +1,17 @@
 /**
  * The content-addressed cache of unpacked rootfs images:
  * `<cache>/rootfs/<sha256>/` holding `rootfs/` (the tree) and `manifest.json`. Entries are
- * unpacked into a fresh temp dir beside them and renamed into place, then made read-only
+ * unpacked into a fresh temp dir beside them and renamed into place, their files read-only
  * (write bits cleared, everything else kept, so a container running as another uid can
- * still traverse and read them).
+ * still traverse and read them) and their directories as the image has them, so the owner
+ * can remove the cache with `rm -rf`.
  *
  * @module
  */
 import { join } from "node:path";
 import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
 import { imageSource, loadManifest, readTarball } from "./embedded_image.ts";
-import { formatManifest, type Manifest } from "./manifest.ts";
+import { cachedMode, formatManifest, type Manifest } from "./manifest.ts";
 import { removeTree } from "./remove_tree.ts";
 import { checkTarball, type ImageSource } from "./tarball_check.ts";
 import { fileStamp, recordStamp, stampMatches } from "./file_stamp.ts";
@@ -100,7 +101,7 @@ export async function ensureRootfs(options: RootfsCacheOptions): Promise<RootfsE
     const manifestCopy = join(temp, "manifest.json");
     await Deno.writeTextFile(manifestCopy, formatManifest(manifest), { createNew: true });
     await Deno.chmod(manifestCopy, 0o444);
-    await Deno.chmod(temp, 0o555);
+    await Deno.chmod(temp, 0o755);
     try {
       await Deno.rename(temp, entry);
     } catch (error) {
@@ -196,7 +197,31 @@ export async function checkEntry(entry: string, manifest: Manifest): Promise<str
       return `"${file.path}" has ${info.size} bytes, not ${file.size}`;
     }
     const mode = (info.mode ?? 0) & 0o7777;
-    if (mode !== (file.mode & ~0o222)) return `"${file.path}" has mode 0${mode.toString(8)}`;
+    if (mode !== cachedMode(file.type, file.mode)) {
+      return `"${file.path}" has mode 0${mode.toString(8)}`;
+    }
+  }
+  return strayEntry(root, manifest);
+}
+
+/**
+ * The first entry of the tree the image does not have (its directories are writable by
+ * their owner, so an addition is found by this check rather than prevented).
+ */
+function strayEntry(root: string, manifest: Manifest): string | undefined {
+  const children = new Map<string, Set<string>>([["", new Set()]]);
+  for (const file of manifest.files) {
+    if (file.type === "directory") children.set(file.path, children.get(file.path) ?? new Set());
+    const slash = file.path.lastIndexOf("/");
+    const parent = slash < 0 ? "" : file.path.slice(0, slash);
+    children.set(parent, (children.get(parent) ?? new Set()).add(file.path.slice(slash + 1)));
+  }
+  for (const [dir, names] of children) {
+    for (const entry of Deno.readDirSync(join(root, dir))) {
+      if (!names.has(entry.name)) {
+        return `"${dir === "" ? entry.name : `${dir}/${entry.name}`}" is not in the image`;
+      }
+    }
   }
   return undefined;
 }
@@ -234,12 +259,14 @@ export async function inspectRootfs(options: RootfsCacheOptions): Promise<Rootfs
 }
 
 /**
- * Removes cache entries of other digests than the embedded image's, leftovers of
- * interrupted unpacks whose process is gone, and discarded entries.
+ * Removes cache entries of other digests than the embedded image's (with `all`, every
+ * entry), leftovers of interrupted unpacks whose process is gone, and discarded entries.
  *
  * @returns the removed paths.
  */
-export async function gcRootfs(options: RootfsCacheOptions): Promise<string[]> {
+export async function gcRootfs(
+  options: RootfsCacheOptions & { all?: boolean },
+): Promise<string[]> {
   const manifest = await loadManifest(imageSource(options.env));
   const cacheDir = rootfsCacheDir(options.env, options.uid);
   const removed: string[] = [];
@@ -250,10 +277,10 @@ export async function gcRootfs(options: RootfsCacheOptions): Promise<string[]> {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  await dropRecords(options, manifest.tarball.sha256);
+  await dropRecords(options, options.all ? "" : manifest.tarball.sha256);
   for (const name of names) {
     const path = join(cacheDir, name);
-    const stale = (DIGEST.test(name) && name !== manifest.tarball.sha256) ||
+    const stale = (DIGEST.test(name) && (options.all || name !== manifest.tarball.sha256)) ||
       ((name.startsWith(TEMP_PREFIX) || name.startsWith(TRASH_PREFIX)) &&
         !(await processAlive(tempOwner(name))));
     if (!stale) continue;
@@ -268,7 +295,9 @@ async function dropRecords(options: RootfsCacheOptions, digest: string): Promise
   const dir = recordDir(options.env, options.uid);
   const names = await Array.fromAsync(Deno.readDir(dir)).catch(() => []);
   for (const { name } of names) {
-    if (!name.startsWith(`${digest}.`)) await Deno.remove(join(dir, name)).catch(() => {});
+    if (digest === "" || !name.startsWith(`${digest}.`)) {
+      await Deno.remove(join(dir, name)).catch(() => {});
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { checkTarEntry, type ExtractionState } from "./entry_rules.ts";
-import type { Manifest, ManifestEntry } from "./manifest.ts";
+import { cachedMode, type Manifest, type ManifestEntry } from "./manifest.ts";
 import { sha256Hex } from "./sha256.ts";
 import { BLOCK, decodeTarHeader, padded } from "./tar_format.ts";
 import { removeTree } from "./remove_tree.ts";
@@ -19,8 +19,8 @@ export type { ImageSource } from "./tarball_check.ts";
  * 0555 directories unpack too.
  *
  * `digestChecked` skips the digest check when the caller has just done it with
- * {@linkcode checkTarball}; `readOnly` clears every write bit of the final modes (the image
- * modes are still what the manifest is checked against).
+ * {@linkcode checkTarball}; `readOnly` gives files and directories their cache modes
+ * ({@linkcode cachedMode}; the image modes are still what the manifest is checked against).
  *
  * Writes are synchronous: one entry after another, like tar, without a thread-pool hop per
  * file. A small reader of its own rather than node-tar: every entry is checked against the
@@ -37,7 +37,8 @@ export async function unpackImage(
 ): Promise<void> {
   const refuse: (message: string) => never = (message) => refuseImage(source, message);
   if (!options.digestChecked) await checkTarball(tarball, manifest, source);
-  const finalMode = (mode: number) => options.readOnly ? mode & ~0o222 : mode;
+  const finalMode = (type: ManifestEntry["type"], mode: number) =>
+    options.readOnly ? cachedMode(type, mode) : mode;
 
   let archive: Uint8Array;
   try {
@@ -91,7 +92,7 @@ export async function unpackImage(
       if (header.type === "directory") {
         Deno.mkdirSync(target, { mode: 0o700 });
         state.directories.add(path);
-        directoryModes.push([target, finalMode(header.mode)]);
+        directoryModes.push([target, finalMode("directory", header.mode)]);
       } else if (header.type === "symlink") {
         if (want.type === "symlink" && want.target !== header.linkname) {
           refuse(`entry ${name}: symlink target differs from the manifest`);
@@ -111,7 +112,7 @@ export async function unpackImage(
           refuse(`entry ${name}: content does not match the manifest's sha256`);
         }
         Deno.writeFileSync(target, data, { createNew: true, mode: 0o600 });
-        Deno.chmodSync(target, finalMode(header.mode));
+        Deno.chmodSync(target, finalMode("file", header.mode));
         at += padded(header.size);
       }
       state.paths.add(path);
@@ -126,7 +127,7 @@ export async function unpackImage(
     const absent = manifest.files.find((file) => !state.paths.has(file.path));
     if (absent) refuse(`entry "${absent.path}" of the manifest is missing`);
     for (const [path, mode] of directoryModes.reverse()) Deno.chmodSync(path, mode);
-    Deno.chmodSync(dest, finalMode(0o755));
+    Deno.chmodSync(dest, finalMode("directory", 0o755));
   } catch (error) {
     await removeTree(dest);
     throw error;

@@ -88,12 +88,22 @@ export function bundleCommand() {
 
   bundle.command("gc")
     .description(
-      "Remove cached rootfs entries of other images and leftovers of interrupted unpacks",
+      "Remove cached rootfs entries and program copies of other images and programs, and leftovers of interrupted unpacks",
     )
+    .option("--all", "remove every cache entry, this program's too")
     .addOption(outputOption())
-    .action(async ({ output }) => {
-      const { gcRootfs } = await bundleModule();
-      const removed = await gcRootfs(cacheOptions());
+    .action(async ({ output, all = false }) => {
+      const { gcProgramCopies, gcRootfs, programCacheDir, programDigests, runningProgram } =
+        await bundleModule();
+      const programs = programCacheDir(processEnv, effectiveUid());
+      const running = Object.values(runningProgram());
+      const removed = [
+        ...(await gcRootfs({ ...cacheOptions(), all })),
+        ...(await gcProgramCopies(
+          programs,
+          async () => all ? [] : await programDigests(running, programs),
+        )),
+      ];
       if (output === "json") return printData(JSON.stringify({ removed }, null, 2));
       for (const path of removed) printData(path);
       printMessage(`Removed ${removed.length} cache entr${removed.length === 1 ? "y" : "ies"}`);

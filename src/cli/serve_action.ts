@@ -9,7 +9,13 @@
 import { dirname, join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../atomic_write.ts";
-import { ensureRootfs, verifyClosure } from "../bundle/mod.ts";
+import {
+  ensureProgramCopy,
+  ensureRootfs,
+  programCacheDir,
+  runningProgram,
+  verifyClosure,
+} from "../bundle/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
 import { asFileUserError, fileError } from "../file_error.ts";
@@ -21,7 +27,8 @@ import { type RegistryRoots, registryRoots } from "../registry/registry_roots.ts
 import { validateGatewayName } from "../registry/gateway_name.ts";
 import { ensureUserDir } from "../registry/user_dir.ts";
 import { launchGateway } from "../runtime/launch_gateway.ts";
-import { locateRuntime, type OciRuntime } from "../runtime/oci_runtime.ts";
+import type { OciRuntime } from "../runtime/oci_runtime.ts";
+import { canReach, type Reacher, resolveRuntime } from "../runtime/mod.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
@@ -99,19 +106,29 @@ export async function serve(options: ServeOptions): Promise<number> {
   // prepare; the bundle is staged only once they have passed.
   const rootfs = readyRootfs(env, uid);
   rootfs.catch(() => {}); // awaited below or by the launch
-  let stateDir: string;
+  let stateDir: { path: string; created: boolean };
   let runtime: OciRuntime;
-  let token: string;
+  let token: { value: string; stored: boolean };
+  let program: { binary: string; sourceDir?: string };
   try {
-    const located = locateRuntime({ name: options.runtime, path: options.runtimePath, env });
+    const located = resolveRuntime({
+      name: options.runtime,
+      path: options.runtimePath,
+      env,
+      uid,
+    });
     located.catch(() => {}); // awaited in turn, so errors keep their order
     await refuseForeignRegistration(roots, name);
-    runtime = await located;
+    const resolved = await located;
+    if (resolved.note) printMessage(resolved.note);
+    runtime = resolved.runtime;
+    token = await readToken(roots, name);
+    program = await reachableProgram(env, uid);
+    // Last: from here on a failed launch removes the state dir it made.
     stateDir = await prepareStateDir(
       options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
       uid,
     );
-    token = await ensureToken(roots, name);
     traceMark("serve: checks done");
   } catch (error) {
     await rootfs.catch(() => {}); // no unpack left half-done behind an earlier error
@@ -121,26 +138,29 @@ export async function serve(options: ServeOptions): Promise<number> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
+  let answered = false;
   try {
     const result = await launchGateway({
       name,
       listen,
       version: denoJson.version,
       rootfs,
-      stateDir,
-      token,
+      stateDir: stateDir.path,
+      token: token.value,
       runtime,
       runtimeDir: openshellDir("runtime", env, uid),
       uid,
       gid,
       env,
-      binary: Deno.execPath(),
-      ...(Deno.build.standalone ? {} : { sourceDir: resolve(import.meta.dirname!, "..") }),
+      ...program,
       stop: stop.signal,
       onProgress: printMessage,
       forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
       onReady: async ({ url, containerId }) => {
         traceMark("serve: healthy");
+        answered = true;
+        // Written only now: a launch that never answered leaves no trace in the registry.
+        if (!token.stored) await storeToken(roots, name, token.value);
         await register(roots, name, listen);
         traceMark("serve: registered");
         printMessage(`Gateway "${name}" is ready at ${url} (container ${containerId})`);
@@ -156,12 +176,47 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw new UserError(`Gateway "${name}" exited on its own with status ${result.code}`, {
       hint: "Its log lines on stdout say why",
     });
+  } catch (error) {
+    // The state dir this launch made is removed with the launch that never answered.
+    if (!answered && stateDir.created) {
+      await Deno.remove(stateDir.path, { recursive: true }).catch(() => {});
+    }
+    throw error;
   } finally {
     for (const signal of STOP_SIGNALS) {
       Deno.removeSignalListener(signal, onSignal);
     }
     await rootfs.catch(() => {}); // settled unless the launch failed before it needed it
   }
+}
+
+/**
+ * The program and sources to mount: the running ones, or, in root mode when the
+ * container's root (uid 65532) cannot reach them (a checkout or install under a 0700
+ * home), their content-addressed copies in root's cache.
+ */
+async function reachableProgram(
+  env: EnvLookup,
+  uid: number,
+): Promise<{ binary: string; sourceDir?: string }> {
+  const running = runningProgram();
+  if (uid !== 0) return running;
+  const { binary, sourceDir } = running;
+  const container: Reacher = { uid: ROOT_MODE_HOST_ID, gid: ROOT_MODE_HOST_ID };
+  const reachable = async (path: string, use: "execute" | "read") => {
+    if (await canReach(path, container, use)) return path;
+    return await ensureProgramCopy(path, programCacheDir(env, uid), {
+      onCopy: (to) =>
+        printMessage(
+          `Copying "${path}" to "${to}": the container's root (uid ${ROOT_MODE_HOST_ID}) cannot reach it`,
+        ),
+    });
+  };
+  const [program, sources] = await Promise.all([
+    reachable(binary, "execute"),
+    sourceDir === undefined ? undefined : reachable(sourceDir, "read"),
+  ]);
+  return { binary: program, ...(sources === undefined ? {} : { sourceDir: sources }) };
 }
 
 /**
@@ -233,12 +288,18 @@ async function register(
   await addUserGateway(roots, metadata, { activate: "if-none" });
 }
 
-/** The gateway's API token: read from the user gateway dir, created (0600) the first time. */
-async function ensureToken(roots: RegistryRoots, name: string): Promise<string> {
+/**
+ * The gateway's API token: the one in the user gateway dir, or a new one (`stored` false)
+ * that {@linkcode storeToken} writes once the gateway answers.
+ */
+async function readToken(
+  roots: RegistryRoots,
+  name: string,
+): Promise<{ value: string; stored: boolean }> {
   const path = join(userGatewayDir(roots, name), TOKEN_FILE);
   try {
     const token = (await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES)).trim();
-    if (token !== "") return token;
+    if (token !== "") return { value: token, stored: true };
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) {
       throw fileError("Cannot read the gateway's API token", path, error);
@@ -246,14 +307,22 @@ async function ensureToken(roots: RegistryRoots, name: string): Promise<string> 
   }
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  await ensureUserDir(roots.user, "gateways", name);
+  return { value: token, stored: false };
+}
+
+/** Writes the API token (0600) into the user gateway dir. */
+async function storeToken(roots: RegistryRoots, name: string, token: string): Promise<void> {
+  const path = join(await ensureUserDir(roots.user, "gateways", name), TOKEN_FILE);
   await atomicWriteFile(path, token + "\n", { mode: 0o600 });
-  return token;
 }
 
 /** Creates the state dir and checks the container's root can write it. */
-async function prepareStateDir(path: string, uid: number): Promise<string> {
+async function prepareStateDir(
+  path: string,
+  uid: number,
+): Promise<{ path: string; created: boolean }> {
   const dir = resolve(path);
+  const created = !(await pathExists(dir));
   try {
     // In root mode the container's root (host uid 65532) must reach and own the state dir.
     await Deno.mkdir(dirname(dir), { recursive: true, mode: uid === 0 ? 0o755 : 0o700 });
@@ -271,7 +340,7 @@ async function prepareStateDir(path: string, uid: number): Promise<string> {
       cause: error,
     });
   }
-  return dir;
+  return { path: dir, created };
 }
 
 /** `gateways/<name>/` of the user registry root (the registry's layout). */

@@ -14,7 +14,8 @@ import { RUNTIME_NAMES, type RuntimeName } from "../runtime/oci_runtime.ts";
 export interface ServeOptions {
   name: string;
   listen: string;
-  runtime: RuntimeName;
+  /** The runtime named with --runtime; absent: chosen for this host (`runtime/mod.ts`). */
+  runtime?: RuntimeName | undefined;
   runtimePath?: string | undefined;
   stateDir?: string | undefined;
 }
@@ -23,7 +24,6 @@ export interface ServeOptions {
 export const SERVE_DEFAULTS = {
   name: "local",
   listen: "127.0.0.1:8090",
-  runtime: "youki",
 } as const satisfies Partial<ServeOptions>;
 
 const FLAGS: Readonly<Record<string, keyof ServeOptions>> = {
@@ -43,7 +43,7 @@ const FLAGS: Readonly<Record<string, keyof ServeOptions>> = {
  * @example
  * ```ts
  * quickServeOptions(["--name", "dev", "-l", "127.0.0.1:9000"]);
- * // { name: "dev", listen: "127.0.0.1:9000", runtime: "youki" }
+ * // { name: "dev", listen: "127.0.0.1:9000" }
  * quickServeOptions(["--help"]); // undefined
  * ```
  */
@@ -60,12 +60,14 @@ export function quickServeOptions(args: readonly string[]): ServeOptions | undef
     if (Object.hasOwn(given, key)) return undefined;
     given[key] = value;
   }
-  const runtime = given.runtime ?? SERVE_DEFAULTS.runtime;
-  if (!(RUNTIME_NAMES as readonly string[]).includes(runtime)) return undefined;
+  const runtime = given.runtime;
+  if (runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(runtime)) {
+    return undefined;
+  }
   return {
     name: given.name ?? SERVE_DEFAULTS.name,
     listen: given.listen ?? SERVE_DEFAULTS.listen,
-    runtime: runtime as RuntimeName,
+    ...(runtime === undefined ? {} : { runtime: runtime as RuntimeName }),
     ...(given.runtimePath === undefined ? {} : { runtimePath: given.runtimePath }),
     ...(given.stateDir === undefined ? {} : { stateDir: given.stateDir }),
   };

@@ -6,7 +6,7 @@
  * @module
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { RUNTIME_NAMES, type RuntimeName } from "../runtime/oci_runtime.ts";
+import { RUNTIME_NAMES } from "../runtime/oci_runtime.ts";
 import { paint } from "./output.ts";
 import { SERVE_DEFAULTS } from "./serve_args.ts";
 import { reportServeError, serve } from "./serve_action.ts";
@@ -15,7 +15,7 @@ import { reportServeError, serve } from "./serve_action.ts";
 export function serveCommand() {
   return new Command("serve")
     .description(
-      "Run the packaged gateway in the foreground under an OCI runtime (youki by default), " +
+      "Run the packaged gateway in the foreground under an OCI runtime (youki where it can run, else runc or crun), " +
         "rootless as an ordinary user, and register it as a user gateway",
     )
     .option("-n, --name <name>", "gateway name to serve and register", SERVE_DEFAULTS.name)
@@ -25,9 +25,10 @@ export function serveCommand() {
       SERVE_DEFAULTS.listen,
     )
     .addOption(
-      new Option("--runtime <name>", "OCI runtime to use").choices(RUNTIME_NAMES).default(
-        SERVE_DEFAULTS.runtime as RuntimeName,
-      ),
+      new Option(
+        "--runtime <name>",
+        "OCI runtime to use (default: youki where it can run here, else runc, then crun)",
+      ).choices(RUNTIME_NAMES),
     )
     .option(
       "--runtime-path <path>",

@@ -80,18 +80,17 @@ export function versionObject(facts: VersionFacts): Record<string, unknown> {
 /** Looks up what {@linkcode VersionFacts} holds; never throws. */
 export async function gatherVersionFacts(version: string): Promise<VersionFacts> {
   const { imageSource, loadManifest } = await import("../bundle/embedded_image.ts");
-  const { locateRuntime } = await import("../runtime/oci_runtime.ts");
-  const { SERVE_DEFAULTS } = await import("./serve_args.ts");
-  const { processEnv } = await import("../xdg_dirs.ts");
+  const { resolveRuntime } = await import("../runtime/mod.ts");
+  const { effectiveUid, processEnv } = await import("../xdg_dirs.ts");
   const source = imageSource(processEnv);
   const [rootfs, runtime] = await Promise.all([
     loadManifest(source).then(
       (manifest) => ({ sha256: manifest.tarball.sha256, manifest: source.manifest }),
       (error) => ({ error: (error as Error).message }),
     ),
-    locateRuntime({ name: SERVE_DEFAULTS.runtime, env: processEnv }).then(
-      (found) => ({ name: found.name, path: found.path }),
-      (error) => ({ name: SERVE_DEFAULTS.runtime, error: (error as Error).message }),
+    resolveRuntime({ env: processEnv, uid: effectiveUid() }).then(
+      ({ runtime }) => ({ name: runtime.name, path: runtime.path }),
+      (error) => ({ name: "youki", error: (error as Error).message }),
     ),
   ]);
   return { version, deno: Deno.version, rootfs, runtime };

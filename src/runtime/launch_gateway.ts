@@ -26,6 +26,7 @@ import {
 } from "./launch_record.ts";
 import { probeHealth } from "./health_probe.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
+import { ownGroups, preflightMounts } from "./mount_preflight.ts";
 import { ensureOwnedDir } from "./private_dir.ts";
 import { explainRuntimeFailure } from "./runtime_failure.ts";
 
@@ -175,6 +176,8 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
       ...(rootMode ? { containerOwner: hostId } : {}),
     });
     traceMark("launch: bundle staged");
+    await preflightMounts(config, rootMode ? hostId : { ...hostId, groups: await ownGroups() });
+    traceMark("launch: mounts reachable");
     progress(`Starting container "${containerId}" with ${options.runtime.name}`);
     return await runContainer(options, record, listen);
   } finally {
@@ -190,7 +193,15 @@ async function runContainer(
 ): Promise<LaunchResult> {
   const { containerId } = record;
   const child = new Deno.Command(options.runtime.path, {
-    args: ["--root", record.stateRoot, "run", "--bundle", record.bundle, containerId],
+    args: [
+      "--root",
+      record.stateRoot,
+      ...["--log", runtimeLog(record), "--log-format", "json"],
+      "run",
+      "--bundle",
+      record.bundle,
+      containerId,
+    ],
     env: runtimeEnv(options.env),
     clearEnv: true,
     stdin: "null",
@@ -245,6 +256,7 @@ async function runContainer(
       runtime: options.runtime.name,
       code,
       stderr: stderr.text(),
+      log: await Deno.readTextFile(runtimeLog(record)).catch(() => ""),
       layout: await detectCgroupLayout(),
       rootless: options.uid !== 0,
     });
@@ -259,6 +271,11 @@ async function runContainer(
     });
   }
   return { outcome: killed ? "killed" : "stopped", code, containerId };
+}
+
+/** The runtime's JSON log, in the bundle so it goes with it. */
+function runtimeLog(record: LaunchRecord): string {
+  return join(record.bundle, "runtime.log");
 }
 
 async function stopContainer(

@@ -9,14 +9,17 @@ export interface RuntimeFailure {
   code: number;
   /** The tail of what it wrote on stderr. */
   stderr: string;
+  /** Its JSON log lines (`--log FILE --log-format json`), when it wrote any. */
+  log?: string;
   layout: CgroupLayout;
   rootless: boolean;
 }
 
 /**
  * Turns a runtime failure into the error the user sees: a known cause with its remedies
- * (rootless youki without a delegated cgroup on a v1/hybrid host), or the runtime's last
- * error line.
+ * (rootless youki without a delegated cgroup on a v1/hybrid host), else the step that failed
+ * and its cause with the path it names, from the runtime's JSON log (the last error is the
+ * step, the first its cause), else the runtime's last error line on stderr.
  *
  * @example
  * ```ts
@@ -24,7 +27,10 @@ export interface RuntimeFailure {
  * ```
  */
 export function explainRuntimeFailure(failure: RuntimeFailure): UserError {
-  const lines = failure.stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const logged = loggedErrors(failure.log ?? "");
+  const lines = [...failure.stderr.split("\n"), ...logged].map((l) => l.trim()).filter((l) =>
+    l !== ""
+  );
   const errors = lines.filter((l) => /\berror\b/i.test(l));
   const cgroupDenied = lines.some((l) =>
     /cgroup/i.test(l) &&
@@ -39,6 +45,16 @@ export function explainRuntimeFailure(failure: RuntimeFailure): UserError {
       },
     );
   }
+  if (logged.length > 0) {
+    const cause = logged[0]!;
+    const step = lastPart(logged.at(-1)!);
+    return new UserError(
+      `OCI runtime ${failure.runtime} failed with status ${failure.code}: ${
+        logged.length > 1 && !cause.startsWith(step) ? `${step}: ${cause}` : cause
+      }`,
+      { hint: "Rerun with OPENSHELL_DEBUG=1 to see the runtime's whole output" },
+    );
+  }
   if (errors.length === 0) {
     return new UserError(
       `The container exited with status ${failure.code} before the gateway answered`,
@@ -50,4 +66,61 @@ export function explainRuntimeFailure(failure: RuntimeFailure): UserError {
     `OCI runtime ${failure.runtime} failed with status ${failure.code}: ${last}`,
     { hint: "Rerun with OPENSHELL_DEBUG=1 to see the runtime's whole output" },
   );
+}
+
+/** Fields of a JSON log record that are not part of what went wrong. */
+const LOG_META = new Set([
+  "timestamp",
+  "time",
+  "level",
+  "message",
+  "msg",
+  "target",
+  "span",
+  "spans",
+]);
+
+/**
+ * The error records of a runtime's JSON log, oldest first, each as its message's first line
+ * followed by its fields (`rootfs="/x" err=Nix(EACCES)`), which name the path involved.
+ *
+ * @example
+ * ```ts
+ * loggedErrors('{"level":"ERROR","message":"failed to bind mount rootfs","rootfs":"/r","err":"Nix(EACCES)"}');
+ * // ['failed to bind mount rootfs rootfs="/r" err=Nix(EACCES)']
+ * ```
+ */
+export function loggedErrors(log: string): string[] {
+  const errors: string[] = [];
+  for (const line of log.split("\n")) {
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof record !== "object" || record === null) continue;
+    if (String(record.level ?? "").toLowerCase() !== "error") continue;
+    const message = String(record.message ?? record.msg ?? "").split("\n")[0]!.trim();
+    const nested = typeof record.fields === "object" && record.fields !== null
+      ? record.fields as Record<string, unknown>
+      : {};
+    const fields = Object.entries({ ...record, ...nested })
+      .filter(([key]) => !LOG_META.has(key) && key !== "fields")
+      .map(([key, value]) =>
+        `${key}=${
+          typeof value === "string" && /[\s"]|^\//.test(value)
+            ? JSON.stringify(value)
+            : String(value)
+        }`
+      );
+    errors.push([message, ...fields].filter((part) => part !== "").join(" "));
+  }
+  return errors;
+}
+
+/** The innermost step of a chained message: `a: b: failed to prepare rootfs` -> the last part. */
+function lastPart(message: string): string {
+  const withoutFields = message.replace(/ \w+=.*$/, "");
+  return withoutFields.split(": ").at(-1)!.trim();
 }

@@ -40,6 +40,10 @@ export interface StartServeOptions {
   /** Run in a private mount namespace (unshare -m); with `prelude` this can remount cgroups. */
   privateMounts?: boolean;
   env?: Record<string, string>;
+  /** Variables of the sandbox's environment to leave unset. */
+  unset?: string[];
+  /** The command line that runs openshell (default: this checkout under `deno run`). */
+  program?: string[];
 }
 
 /** A running `openshell serve`. */
@@ -69,7 +73,9 @@ export function startServe(
   args: string[],
   options: StartServeOptions = {},
 ): ServeProcess {
-  const deno = cliArgv(["serve", ...args]);
+  const deno = options.program
+    ? [...options.program, "serve", ...args]
+    : cliArgv(["serve", ...args]);
   let argv = options.user ? asUser(options.user, deno) : deno;
   if (options.prelude !== undefined) {
     argv = ["sh", "-c", `${options.prelude}\nexec "$@"`, "sh", ...argv];
@@ -77,7 +83,11 @@ export function startServe(
   if (options.privateMounts) argv = ["unshare", "-m", "--propagation", "private", ...argv];
   const child = new Deno.Command(argv[0]!, {
     args: argv.slice(1),
-    env: { ...sandbox.env, ...options.env },
+    env: Object.fromEntries(
+      Object.entries({ ...sandbox.env, ...options.env }).filter(([key]) =>
+        !options.unset?.includes(key)
+      ),
+    ),
     clearEnv: true,
     cwd: sandbox.root,
     stdin: "null",
@@ -249,12 +259,24 @@ export async function processUid(pid: number): Promise<number> {
   return Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
 }
 
-/** What a launch may leave behind in the sandbox's runtime dir and the cgroup trees. */
+/**
+ * openshell's runtime dir for serve runs in `sandbox`: root's is always `/run/openshell`
+ * (shared by every root launch, so only this gateway's entries count), an ordinary
+ * user's is in the sandbox.
+ */
+export async function serveRuntimeDir(sandbox: Sandbox): Promise<string> {
+  const rootMode = (await Deno.stat(sandbox.runtime)).uid === 0;
+  return rootMode ? "/run/openshell" : join(sandbox.runtime, "openshell");
+}
+
+/** What a launch may leave behind in its runtime dir and the cgroup trees. */
 export async function leftovers(sandbox: Sandbox, name: string): Promise<string[]> {
   const found: string[] = [];
-  const runtime = join(sandbox.runtime, "openshell");
-  for (const dir of ["bundles", "oci/youki", "oci/runc"]) {
-    for (const entry of await list(join(runtime, dir))) found.push(`${dir}/${entry}`);
+  const runtime = await serveRuntimeDir(sandbox);
+  for (const dir of ["bundles", "oci/youki", "oci/runc", "oci/crun"]) {
+    for (const entry of await list(join(runtime, dir))) {
+      if (entry.startsWith(`openshell-${name}-`)) found.push(`${dir}/${entry}`);
+    }
   }
   if ((await list(join(runtime, "gateways", name))).includes("launch.json")) {
     found.push(`gateways/${name}/launch.json`);

@@ -1,0 +1,36 @@
+/**
+ * Driving an OCI runtime for the gateway: which runtime can run on this host, whether the
+ * container's uid reaches what it mounts, and the launch itself.
+ *
+ * @example
+ * ```ts
+ * import { chooseRuntime, gatherRuntimeFacts } from "./runtime/mod.ts";
+ * const choice = chooseRuntime(await gatherRuntimeFacts(processEnv, effectiveUid()));
+ * ```
+ *
+ * @module
+ */
+export {
+  chooseRuntime,
+  gatherRuntimeFacts,
+  resolveRuntime,
+  type RuntimeChoice,
+  type RuntimeHostFacts,
+  runtimeNameForPath,
+  youkiBlocker,
+} from "./runtime_choice.ts";
+export {
+  canReach,
+  type PathStep,
+  pathSteps,
+  type PathUse,
+  type ReachBlock,
+  reachBlock,
+  type Reacher,
+} from "./mount_reach.ts";
+export {
+  containerMountSources,
+  type MountSource,
+  preflightMounts,
+  unreachableMount,
+} from "./mount_preflight.ts";

@@ -1,0 +1,126 @@
+/**
+ * Whether a uid can reach a path: every directory above it searchable, the path itself
+ * readable (and writable or executable where needed), by the plain owner/group/other bits.
+ * The container's processes hold no capabilities over host files, so those bits are all
+ * that count. A pure decision over stat facts, and a thin walker that gathers them.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+
+/** The stat facts of one path component. */
+export interface PathStep {
+  path: string;
+  isDirectory: boolean;
+  /** Permission bits (`mode & 0o7777`). */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** Who must reach a path: a uid, its group and any supplementary groups. */
+export interface Reacher {
+  uid: number;
+  gid: number;
+  groups?: readonly number[];
+}
+
+/** What the reacher does with the final path. */
+export type PathUse = "read" | "write" | "execute";
+
+/** Why a path cannot be reached: the step that stops it and what it lacks. */
+export interface ReachBlock {
+  step: PathStep;
+  /** `search` for a directory above, else the use of the path itself. */
+  lacks: "search" | PathUse;
+}
+
+const READ = 4;
+const WRITE = 2;
+const EXEC = 1;
+
+/** The rwx bits (0-7) of `step` that apply to `who`. */
+function bitsFor(step: PathStep, who: Reacher): number {
+  if (who.uid === step.uid) return (step.mode >> 6) & 7;
+  if (who.gid === step.gid || who.groups?.includes(step.gid)) return (step.mode >> 3) & 7;
+  return step.mode & 7;
+}
+
+/**
+ * The first step of `steps` (from `/` down to the path) that `who` cannot get through, or
+ * `undefined` when it reaches the path for `use`. Root (uid 0) passes everywhere.
+ *
+ * @example
+ * ```ts
+ * reachBlock([{ path: "/root", isDirectory: true, mode: 0o700, uid: 0, gid: 0 }, ...], { uid: 65532, gid: 65532 }, "read");
+ * // { step: { path: "/root", ... }, lacks: "search" }
+ * ```
+ */
+export function reachBlock(
+  steps: readonly PathStep[],
+  who: Reacher,
+  use: PathUse,
+): ReachBlock | undefined {
+  if (who.uid === 0) return undefined;
+  const last = steps.length - 1;
+  for (const [index, step] of steps.entries()) {
+    const bits = bitsFor(step, who);
+    if (index < last) {
+      if ((bits & EXEC) === 0) return { step, lacks: "search" };
+      continue;
+    }
+    const need = READ | (use === "write" ? WRITE : 0) |
+      (use === "execute" || step.isDirectory ? EXEC : 0);
+    if ((bits & need) !== need) return { step, lacks: use };
+  }
+  return undefined;
+}
+
+/**
+ * The stat facts of `path` and every directory above it, from `/` down, after resolving
+ * symlinks (as a runtime resolves a mount source).
+ *
+ * @throws {Deno.errors.NotFound} when the path does not exist.
+ */
+export async function pathSteps(path: string): Promise<PathStep[]> {
+  const real = await Deno.realPath(path);
+  const chain: string[] = [];
+  for (let at = real;; at = dirname(at)) {
+    chain.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  return await Promise.all(chain.map(async (step) => stepOf(step, await Deno.stat(step))));
+}
+
+function stepOf(path: string, info: Deno.FileInfo): PathStep {
+  return {
+    path,
+    isDirectory: info.isDirectory,
+    mode: (info.mode ?? 0) & 0o7777,
+    uid: info.uid ?? 0,
+    gid: info.gid ?? 0,
+  };
+}
+
+/**
+ * Whether `who` reaches `path` for `use` (false as well when it does not exist); for a
+ * directory, every file and directory below it too (a tree of sources must be readable
+ * throughout, not only at its top).
+ */
+export async function canReach(path: string, who: Reacher, use: PathUse): Promise<boolean> {
+  const steps = await pathSteps(path).catch(() => undefined);
+  if (steps === undefined || reachBlock(steps, who, use) !== undefined) return false;
+  return !steps.at(-1)!.isDirectory || await treeReadable(steps.at(-1)!.path, who);
+}
+
+/** Whether every entry below `dir` is readable (directories also searchable) by `who`. */
+async function treeReadable(dir: string, who: Reacher): Promise<boolean> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    const info = await Deno.stat(path).catch(() => undefined);
+    if (info === undefined) return false;
+    if (reachBlock([stepOf(path, info)], who, "read") !== undefined) return false;
+    if (info.isDirectory && !(await treeReadable(path, who))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import {
+  chooseRuntime,
+  gatherRuntimeFacts,
+  type RuntimeHostFacts,
+  runtimeNameForPath,
+  youkiBlocker,
+} from "../src/runtime/mod.ts";
+import { detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
+import type { RuntimeName } from "../src/runtime/oci_runtime.ts";
+import { freePort } from "./_helpers/loopback.ts";
+import {
+  assertNothingLeft,
+  createServeSandbox,
+  gatewayPid,
+  getJson,
+  processUid,
+  startServe,
+  uniqueGatewayName,
+} from "./_helpers/serve_fixture.ts";
+
+const LAYOUTS = ["unified", "hybrid", "legacy"] as const;
+const NAMES: RuntimeName[] = ["youki", "runc", "crun"];
+
+/** Every subset of the known runtimes, each installed at /bin/<name>. */
+function installations(): Partial<Record<RuntimeName, string>>[] {
+  const sets: Partial<Record<RuntimeName, string>>[] = [];
+  for (let mask = 0; mask < 1 << NAMES.length; mask++) {
+    const set: Partial<Record<RuntimeName, string>> = {};
+    NAMES.forEach((name, bit) => {
+      if (mask & (1 << bit)) set[name] = `/bin/${name}`;
+    });
+    sets.push(set);
+  }
+  return sets;
+}
+
+Deno.test("chooseRuntime over every combination of uid, cgroup layout, delegation and installed runtimes", () => {
+  let cases = 0;
+  for (const uid of [0, 1000]) {
+    for (const layout of LAYOUTS) {
+      for (const cgroupDelegated of [false, true]) {
+        for (const installed of installations()) {
+          const facts: RuntimeHostFacts = { uid, layout, cgroupDelegated, installed };
+          const choice = chooseRuntime(facts);
+          cases++;
+          const label = JSON.stringify(facts);
+          const youkiRuns = uid === 0 || layout === "unified" || cgroupDelegated;
+          const fallback = installed.runc ? "runc" : installed.crun ? "crun" : undefined;
+          if (installed.youki && youkiRuns) {
+            assert.deepEqual(choice, { name: "youki", path: "/bin/youki" }, label);
+          } else if (fallback) {
+            const why = installed.youki
+              ? "youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree"
+              : "youki is not installed";
+            assert.deepEqual(
+              choice,
+              { name: fallback, path: `/bin/${fallback}`, note: `${why}; using ${fallback}` },
+              label,
+            );
+          } else if (installed.youki) {
+            // Nothing else to run: youki, whose failure explains the remedies.
+            assert.deepEqual(choice, { name: "youki", path: "/bin/youki" }, label);
+          } else {
+            assert.deepEqual(choice, { name: "youki" }, label);
+          }
+        }
+      }
+    }
+  }
+  assert.equal(cases, 2 * 3 * 2 * 8);
+});
+
+Deno.test("youkiBlocker names the reason only for rootless youki on v1 without delegation", () => {
+  const base = { installed: {}, cgroupDelegated: false };
+  assert.equal(youkiBlocker({ ...base, uid: 0, layout: "legacy" }), undefined);
+  assert.equal(youkiBlocker({ ...base, uid: 1000, layout: "unified" }), undefined);
+  assert.equal(
+    youkiBlocker({ ...base, uid: 1000, layout: "hybrid", cgroupDelegated: true }),
+    undefined,
+  );
+  assert.match(youkiBlocker({ ...base, uid: 1000, layout: "legacy" })!, /delegated subtree/);
+});
+
+Deno.test("runtimeNameForPath reads the runtime from an explicit path's file name", () => {
+  assert.equal(runtimeNameForPath("/usr/sbin/runc"), "runc");
+  assert.equal(runtimeNameForPath("/opt/crun"), "crun");
+  assert.equal(runtimeNameForPath("/usr/local/bin/youki"), "youki");
+  assert.equal(runtimeNameForPath("./my-runtime"), "youki");
+});
+
+Deno.test("gatherRuntimeFacts reads this host: its layout, its uid, the runtimes on PATH", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "openshell-runtimes-" });
+  try {
+    await Deno.writeTextFile(`${dir}/crun`, "#!/bin/sh\n", { mode: 0o755 });
+    await Deno.writeTextFile(`${dir}/runc`, "not executable", { mode: 0o644 });
+    const env = (name: string) =>
+      ({ PATH: dir, OPENSHELL_OCI_RUNTIME: "/usr/sbin/runc" } as Record<string, string>)[name];
+    const facts = await gatherRuntimeFacts(env, 1000);
+    assert.equal(facts.layout, await detectCgroupLayout());
+    assert.equal(facts.uid, 1000);
+    // Found as `--runtime NAME` finds it; the explicit runtime variable is not a lookup by name.
+    assert.equal(facts.installed.crun, `${dir}/crun`);
+    assert.notEqual(facts.installed.runc, `${dir}/runc`, "not executable");
+    assert.notEqual(facts.installed.runc, "/usr/sbin/runc", "not on PATH");
+    // This process's cgroup does not belong to uid 1000.
+    assert.equal(facts.cgroupDelegated, false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const rootWithRunc = Deno.uid() === 0 &&
+  await Deno.stat("/usr/sbin/runc").then(() => true, () => false);
+
+Deno.test({
+  name: "as root without youki on PATH, plain serve runs under runc, saying youki is not installed",
+  ignore: !rootWithRunc,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("noyouki");
+    const port = freePort();
+    await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    });
+    await serve.ready();
+    assert.match(serve.stderr(), /^youki is not installed; using runc$/m);
+    assert.match(serve.stderr(), /^Starting container "\S+" with runc$/m);
+    assert.equal(await processUid(await gatewayPid(serve.child.pid)), 65532);
+    assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    assert.equal((await serve.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "an explicit --runtime or OPENSHELL_OCI_RUNTIME is honoured strictly, never replaced",
+  ignore: !rootWithRunc,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("strict");
+    const listen = `127.0.0.1:${freePort()}`;
+    const run = async (args: string[], env: Record<string, string>) => {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", listen, ...args], {
+        env,
+      });
+      return await serve.finished();
+    };
+    const named = await run(["--runtime", "youki"], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+    assert.equal(named.code, 1);
+    assert.match(named.stderr, /^error: OCI runtime "youki" not found on PATH$/m);
+    assert.match(named.stderr, /^hint: Install youki 0\.7\.0 with `scripts\/install-youki\.sh`/m);
+    assert.doesNotMatch(named.stderr, /using runc/);
+    const variable = await run([], { OPENSHELL_OCI_RUNTIME: "/nonexistent/runc" });
+    assert.equal(variable.code, 1);
+    assert.match(
+      variable.stderr,
+      /^error: OCI runtime "\/nonexistent\/runc" is not an executable file$/m,
+    );
+    assert.match(variable.stderr, /^hint: Install runc with `apt-get install runc`/m);
+    await assertNothingLeft(sandbox, name);
+  },
+});
