@@ -149,7 +149,7 @@ Deno.test({
     const named = await run(["--runtime", "youki"], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
     assert.equal(named.code, 1);
     assert.match(named.stderr, /^error: OCI runtime "youki" not found on PATH$/m);
-    assert.match(named.stderr, /^hint: Install youki 0\.7\.0 with `scripts\/install-youki\.sh`/m);
+    assert.match(named.stderr, /^hint: install youki 0\.7\.0 with `scripts\/install-youki\.sh`/m);
     assert.doesNotMatch(named.stderr, /using runc/);
     const variable = await run([], { OPENSHELL_OCI_RUNTIME: "/nonexistent/runc" });
     assert.equal(variable.code, 1);
