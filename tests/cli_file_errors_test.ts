@@ -51,8 +51,8 @@ function userError(result: CommandResult, pattern: RegExp, hint: RegExp): void {
   assert.doesNotMatch(result.stderr, /bug in openshell|\n\s+at /);
 }
 
-const FULL_HINT = /^hint: The filesystem is full/;
-const READ_ONLY_HINT = /^hint: The filesystem is mounted read-only/;
+const FULL_HINT = /^hint: the filesystem is full/;
+const READ_ONLY_HINT = /^hint: the filesystem is mounted read-only/;
 
 /** A sandbox whose `kind` dir is a small full or read-only disk; all undone on dispose. */
 async function sandboxWith(kind: "config" | "cache" | "runtime", disk: "full" | "ro") {
@@ -155,7 +155,7 @@ Deno.test("a token path that is a directory: serve names it and does not start",
   assert.match(
     serve.stderr,
     new RegExp(
-      `^error: Cannot read the gateway's API token "${token}": is a directory\nhint: A directory`,
+      `^error: Cannot read the gateway's API token "${token}": is a directory\nhint: a directory`,
       "m",
     ),
   );

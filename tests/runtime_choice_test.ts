@@ -157,7 +157,7 @@ Deno.test({
       variable.stderr,
       /^error: OCI runtime "\/nonexistent\/runc" is not an executable file$/m,
     );
-    assert.match(variable.stderr, /^hint: Install runc with `apt-get install runc`/m);
+    assert.match(variable.stderr, /^hint: install runc with `apt-get install runc`/m);
     await assertNothingLeft(sandbox, name);
   },
 });

@@ -1,8 +1,6 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
-import { asFileUserError } from "../file_error.ts";
-import { UserError } from "../user_error.ts";
-import { paint, printError, printHint, printMessage } from "./output.ts";
+import { paint, reportFailure } from "./output.ts";
 import { bundleCommand } from "./bundle_command.ts";
 import { gatewayCommand } from "./gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
@@ -72,20 +70,10 @@ export function splitShortOptionValues(args: readonly string[]): string[] {
   );
 }
 
-function reportError(caught: unknown): number {
-  const error = asFileUserError(caught) ?? caught;
+function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its message; help and version exit 0.
     return error.exitCode === 0 ? 0 : 2;
   }
-  if (error instanceof UserError) {
-    printError(error.message);
-    if (error.hint) printHint(error.hint);
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  printError(message);
-  if (Deno.env.get("OPENSHELL_DEBUG") && error instanceof Error) printMessage(error.stack ?? "");
-  else printMessage("hint: this is a bug in openshell; rerun with OPENSHELL_DEBUG=1 for details");
-  return 1;
+  return reportFailure(error);
 }

@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { asFileUserError } from "../file_error.ts";
 import { sanitize } from "../printable_text.ts";
+import { UserError } from "../user_error.ts";
 
 const encoder = new TextEncoder();
 
@@ -31,6 +33,24 @@ export function printWarning(text: string): void {
 /** Writes `error: <text>` to stderr. */
 export function printError(text: string): void {
   writeAll(Deno.stderr, `${paint("red", "error:", "stderr")} ${printableLines(text)}\n`);
+}
+
+/**
+ * Reports a failed command and returns its exit status. A UserError, or a failed file
+ * operation (a full disk, a read-only filesystem, ...), is one `error:` line and its hint;
+ * anything else is a bug, with its stack only when `OPENSHELL_DEBUG` is set.
+ */
+export function reportFailure(caught: unknown): number {
+  const error = asFileUserError(caught) ?? caught;
+  if (error instanceof UserError) {
+    printError(error.message);
+    if (error.hint) printHint(error.hint);
+    return error.exitCode;
+  }
+  printError(error instanceof Error ? error.message : String(error));
+  if (Deno.env.get("OPENSHELL_DEBUG") && error instanceof Error) printMessage(error.stack ?? "");
+  else printMessage("hint: this is a bug in openshell; rerun with OPENSHELL_DEBUG=1 for details");
+  return 1;
 }
 
 function printableLines(text: string): string {

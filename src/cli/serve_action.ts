@@ -18,7 +18,7 @@ import {
 } from "../bundle/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
-import { asFileUserError, fileError } from "../file_error.ts";
+import { fileError } from "../file_error.ts";
 import { pathExists } from "../path_exists.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
 // Only the light parts of the registry before the gateway runs: the rest (schema checks) is
@@ -32,7 +32,7 @@ import { canReach, type Reacher, resolveRuntime } from "../runtime/mod.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
-import { printError, printHint, printMessage, printWarning } from "./output.ts";
+import { printMessage, printWarning, reportFailure } from "./output.ts";
 import { nameArgument } from "./gateway_context.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
 
@@ -64,17 +64,8 @@ export async function runServeCli(args: string[]): Promise<number> {
 }
 
 /** Prints `error:` and `hint:` lines for a failed `serve` as the CLI does; returns the status. */
-export function reportServeError(caught: unknown): number {
-  const error = asFileUserError(caught) ?? caught;
-  const message = error instanceof Error ? error.message : String(error);
-  printError(message);
-  if (error instanceof UserError) {
-    if (error.hint) printHint(error.hint);
-    return error.exitCode;
-  }
-  if (Deno.env.get("OPENSHELL_DEBUG") && error instanceof Error) printMessage(error.stack ?? "");
-  else printMessage("hint: this is a bug in openshell; rerun with OPENSHELL_DEBUG=1 for details");
-  return 1;
+export function reportServeError(error: unknown): number {
+  return reportFailure(error);
 }
 
 /**

@@ -208,12 +208,10 @@ export async function removeUserGateway(
       hint: "Run `openshell gateway list` to see registered gateways",
     });
   }
-  if (linked) {
-    // Nothing of the entry is left under the user root.
-  } else if (systemRead.kind === "missing") {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  } else {
-    await Deno.remove(join(dir, "mtls"), { recursive: true }).catch(() => {});
+  if (!linked) {
+    // Per-user state (a token) stays while a system entry of the name still needs it.
+    const leftover = systemRead.kind === "missing" ? dir : join(dir, "mtls");
+    await Deno.remove(leftover, { recursive: true }).catch(() => {});
   }
   let clearedActive = false;
   const activePath = activeFilePath(roots.user);
