@@ -12,20 +12,12 @@ import {
   processArgv,
   processEnviron,
   processUid,
+  rootServeTestsIgnored,
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
 
-const youki = await Deno.stat("/usr/local/bin/youki").then(() => true, () => false) ||
-  (await new Deno.Command("sh", { args: ["-c", "command -v youki"], stdout: "null" }).output())
-    .success;
-const isRoot = Deno.uid() === 0;
-const ignore = !isRoot || !youki;
-if (ignore) {
-  console.error(
-    `serve tests skipped: ${!isRoot ? "they run youki as root" : "youki is not installed"}`,
-  );
-}
+const ignore = await rootServeTestsIgnored("serve tests");
 
 async function token(sandbox: Sandbox, name: string): Promise<string> {
   return (await Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "token")))

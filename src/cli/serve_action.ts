@@ -24,6 +24,7 @@ import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
 import { paint, printMessage, printWarning } from "./output.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
+import { decideRootStateDir, type StateDirVerdict } from "./state_dir_rule.ts";
 
 export type { ServeOptions } from "./serve_args.ts";
 
@@ -145,6 +146,10 @@ export async function serve(options: ServeOptions): Promise<number> {
       printMessage(`Gateway "${name}" stopped`);
       return result.code === 0 ? 0 : 1;
     }
+    if (result.outcome === "cancelled") {
+      printMessage(`Gateway "${name}" stopped before it was ready`);
+      return 0;
+    }
     if (result.outcome === "killed") {
       throw new UserError(`Gateway "${name}" did not stop in time and was killed`);
     }
@@ -247,13 +252,15 @@ async function ensureToken(roots: RegistryRoots, name: string): Promise<string> 
 /** Creates the state dir and checks the container's root can write it. */
 async function prepareStateDir(path: string, uid: number): Promise<string> {
   const dir = resolve(path);
+  let verdict: StateDirVerdict | undefined;
   try {
     // In root mode the container's root (host uid 65532) must reach and own the state dir.
     await Deno.mkdir(dirname(dir), { recursive: true, mode: uid === 0 ? 0o755 : 0o700 });
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     if (uid === 0) {
-      await Deno.chown(dir, ROOT_MODE_HOST_ID, ROOT_MODE_HOST_ID);
+      verdict = await rootStateDirVerdict(dir);
+      if (verdict.action === "take") await Deno.chown(dir, ROOT_MODE_HOST_ID, ROOT_MODE_HOST_ID);
     } else {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
       const probe = join(dir, `.probe-${crypto.randomUUID()}`);
       await Deno.writeTextFile(probe, "", { createNew: true });
       await Deno.remove(probe);
@@ -264,7 +271,36 @@ async function prepareStateDir(path: string, uid: number): Promise<string> {
       cause: error,
     });
   }
+  if (verdict?.action === "refuse") {
+    throw new UserError(`State dir "${dir}" ${verdict.reason} and was not created by openshell`, {
+      hint:
+        `As root the gateway runs as uid ${ROOT_MODE_HOST_ID} and gets only a new directory, an empty one owned by root or one already owned by ${ROOT_MODE_HOST_ID}; choose another with --state-dir, or chown ${ROOT_MODE_HOST_ID}:${ROOT_MODE_HOST_ID} it yourself`,
+    });
+  }
   return dir;
+}
+
+/** Creates the state dir when absent, then decides what root mode may do with it. */
+async function rootStateDirVerdict(dir: string): Promise<StateDirVerdict> {
+  let created = true;
+  try {
+    await Deno.mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    created = false;
+  }
+  const info = await Deno.stat(dir);
+  let empty = true;
+  if (info.isDirectory && !created) {
+    for await (const _ of Deno.readDir(dir)) {
+      empty = false;
+      break;
+    }
+  }
+  return decideRootStateDir(
+    { created, isDirectory: info.isDirectory, uid: info.uid ?? -1, empty },
+    ROOT_MODE_HOST_ID,
+  );
 }
 
 /** `gateways/<name>/` of the user registry root (the registry's layout). */
