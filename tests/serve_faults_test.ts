@@ -11,6 +11,7 @@ import { freePort } from "./_helpers/loopback.ts";
 import { runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import {
   createServeSandbox,
+  gatewayPid,
   getJson,
   leftovers,
   rootServeTestsIgnored,
@@ -97,6 +98,38 @@ Deno.test({
       }
     };
     await Promise.all([lane(0), lane(1)]);
+  },
+});
+
+Deno.test({
+  name: "a second stop signal kills a gateway that does not stop at once, and cleans up",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("hurry");
+    await using serve = startServe(sandbox, [
+      "--name",
+      name,
+      "--listen",
+      `127.0.0.1:${freePort()}`,
+    ]);
+    const containerId = await serve.ready();
+    // A frozen gateway cannot act on the stop: only the second signal ends the wait.
+    Deno.kill(await gatewayPid(serve.child.pid), "SIGSTOP");
+    const started = performance.now();
+    serve.child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await Deno.stat(`/proc/${serve.child.pid}`).then(() => true, () => false), true);
+    serve.child.kill("SIGINT");
+    const outcome = await exitWithin(serve, 5000, "second signal");
+    assert.ok(performance.now() - started < 5000, "well before the 10 s grace period");
+    assert.equal(outcome.code, 1, outcome.stderr);
+    assert.match(
+      outcome.stderr,
+      new RegExp(`^error: Gateway "${name}" did not stop in time and was killed$`, "m"),
+    );
+    assert.deepEqual(await leftovers(sandbox, name), []);
+    assert.deepEqual(await processesMentioning(containerId), []);
   },
 });
 

@@ -115,7 +115,9 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
 
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
+  const hurry = new AbortController();
+  // A second stop signal does not wait out the grace period.
+  const onSignal = () => (stop.signal.aborted ? hurry.abort() : stop.abort());
   for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
   try {
     const result = await launchGateway({
@@ -133,6 +135,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       binary: Deno.execPath(),
       ...(Deno.build.standalone ? {} : { sourceDir: resolve(import.meta.dirname!, "..") }),
       stop: stop.signal,
+      hurry: hurry.signal,
       onProgress: printMessage,
       forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
       onReady: async ({ url, containerId }) => {

@@ -62,6 +62,8 @@ export interface LaunchGatewayOptions {
   sourceDir?: string;
   /** Aborting it stops the gateway (SIGTERM, then SIGKILL after `stopTimeoutMs`). */
   stop: AbortSignal;
+  /** Aborting it too kills at once, without waiting out the rest of the grace period. */
+  hurry?: AbortSignal;
   onProgress?: (message: string) => void;
   onReady?: (ready: { url: string; containerId: string }) => void | Promise<void>;
   /** Forward the runtime's stderr verbatim (it is always kept to explain failures). */
@@ -325,6 +327,8 @@ async function stopContainer(
       () => resolve("late"),
       ready ? options.stopTimeoutMs ?? 10_000 : EARLY_STOP_GRACE_MS,
     );
+    if (options.hurry?.aborted) resolve("late");
+    options.hurry?.addEventListener("abort", () => resolve("late"), { once: true });
   });
   const result = await Promise.race([status.then(() => "done" as const), grace]);
   clearTimeout(timer);
@@ -356,6 +360,9 @@ function killGroup(pid: number): void {
 /** Deletes container state, bundle and created cgroups; each step runs even if one fails. */
 async function cleanUp(record: LaunchRecord, env: EnvLookup): Promise<void> {
   const problems: string[] = [];
+  // First every process in the launch's cgroups, also those of a create interrupted before
+  // the runtime could track them: the runtime cannot remove a cgroup still in use.
+  await killCgroupMembers(record.cgroupDirs);
   const state = join(record.stateRoot, record.containerId);
   if (await pathExists(state)) {
     const result = await runtimeVerb(record, env, ["delete", "--force", record.containerId]);
@@ -369,8 +376,6 @@ async function cleanUp(record: LaunchRecord, env: EnvLookup): Promise<void> {
       }
     }
   }
-  // Processes of a create interrupted before the runtime could track them.
-  await killCgroupMembers(record.cgroupDirs);
   const paths = bundlePaths(join(record.bundle, ".."), record.containerId);
   await removeBundle(paths).catch((error) => problems.push((error as Error).message));
   await removeCgroupDirs(record.cgroupDirs);
