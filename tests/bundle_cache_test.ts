@@ -121,6 +121,53 @@ Deno.test("a damaged cache entry is detected and rebuilt", async (t) => {
   }
 });
 
+Deno.test("a cached file changed in place, size, mode and mtime kept, is detected and rebuilt", async () => {
+  await using sandbox = await createSandbox();
+  const manifest = await realManifest();
+  const digest = manifest.tarball.sha256;
+  const libc = join(
+    sandbox.cache,
+    "openshell/rootfs",
+    digest,
+    "rootfs/lib/x86_64-linux-gnu/libc.so.6",
+  );
+  const record = join(sandbox.cache, "openshell/rootfs-checks", `${digest}.contents`);
+  const original = await (async () => {
+    assert.equal((await runCli(sandbox, ["bundle", "unpack"])).code, 0);
+    return await Deno.readFile(libc);
+  })();
+  // Once the files have settled, a use that hashed them all records their stamps.
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  for (let use = 0; use < 2; use++) {
+    const hit = await runCli(sandbox, ["bundle", "unpack"]);
+    assert.equal(hit.code, 0, hit.stderr);
+    assert.equal(hit.stderr, "", "an intact entry is used as it is");
+  }
+  assert.ok((await Deno.readTextFile(record)).includes('"lib/x86_64-linux-gnu/libc.so.6"'));
+
+  const info = await Deno.stat(libc);
+  await Deno.chmod(libc, 0o644);
+  const tampered = original.slice();
+  tampered[tampered.length >> 1]! ^= 0xff;
+  await Deno.writeFile(libc, tampered);
+  await Deno.chmod(libc, modeOf(info));
+  await Deno.utime(libc, info.atime!, info.mtime!);
+  assert.equal((await Deno.stat(libc)).size, info.size);
+  assert.equal((await Deno.stat(libc)).mtime?.getTime(), info.mtime?.getTime());
+
+  const inspect = await runCli(sandbox, ["bundle", "inspect", "-o", "json"]);
+  assert.equal(JSON.parse(inspect.stdout).unpacked, false);
+  const rebuilt = await runCli(sandbox, ["bundle", "unpack"]);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.match(
+    rebuilt.stderr,
+    /Rebuilding damaged rootfs cache entry .*"lib\/x86_64-linux-gnu\/libc\.so\.6" does not match its sha256/,
+  );
+  assert.deepEqual(await Deno.readFile(libc), original);
+  const after = await runCli(sandbox, ["bundle", "unpack"]);
+  assert.equal(after.stderr, "");
+});
+
 Deno.test("bundle gc removes other digests and leftovers of dead processes only", async () => {
   await using sandbox = await createSandbox();
   const manifest = await realManifest();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { constantTimeEqual } from "../src/gateway/constant_time_equal.ts";
 import { createGatewayHandler, MAX_REQUEST_BYTES } from "../src/gateway/gateway_handler.ts";
 import { formatLogLine } from "../src/gateway/gateway_log.ts";
+import { launchProof } from "../src/gateway/launch_proof.ts";
 import {
   GATEWAY_DEFAULTS,
   parseGatewayOptions,
@@ -201,4 +202,21 @@ Deno.test("the start counter counts from 1, survives restarts and resets a corru
 
 Deno.test("the start counter fails on an unwritable state dir", async () => {
   await assert.rejects(incrementStartCounter("/proc/self/nonexistent-state"));
+});
+
+Deno.test("healthz answers a well-formed challenge with the token's proof, and nothing else", async () => {
+  const challenge = "0123456789abcdef".repeat(4);
+  const answered = await request("/healthz", { headers: { "x-openshell-challenge": challenge } });
+  assert.equal(answered.status, 200);
+  assert.equal(
+    answered.headers.get("x-openshell-proof"),
+    await launchProof("s3cret-token", challenge),
+  );
+  assert.notEqual(answered.headers.get("x-openshell-proof"), await launchProof("other", challenge));
+  for (const bad of ["", "xyz", "ABCDEF".repeat(8), "ab".repeat(15), "a".repeat(129)]) {
+    const plain = await request("/healthz", { headers: { "x-openshell-challenge": bad } });
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers.get("x-openshell-proof"), null, bad);
+  }
+  assert.equal((await request("/healthz")).headers.get("x-openshell-proof"), null);
 });

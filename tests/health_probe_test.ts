@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { isOkStatusLine, probeHealth } from "../src/runtime/health_probe.ts";
+import { createGatewayHandler } from "../src/gateway/gateway_handler.ts";
+import { launchProof, newChallenge } from "../src/gateway/launch_proof.ts";
+import { isOkStatusLine, isProvenOk, probeHealth } from "../src/runtime/health_probe.ts";
 
 Deno.test("only an HTTP/1.x 200 status line is healthy", () => {
   assert.equal(isOkStatusLine("HTTP/1.1 200 OK\r\n"), true);
@@ -47,4 +49,50 @@ Deno.test("the health probe gives up on a listener that never answers", async ()
   for (const connection of held) connection.close();
   silent.close();
   await accepting.catch(() => {});
+});
+
+Deno.test("a challenged probe accepts only a 200 carrying the expected proof", () => {
+  const proof = { challenge: "c".repeat(64), expected: "ab12" };
+  const head = (status: string, headers: string[]) =>
+    [`HTTP/1.1 ${status}`, ...headers, "", ""].join("\r\n");
+  assert.equal(isProvenOk(head("200 OK", ["X-OpenShell-Proof: ab12"]), proof), true);
+  assert.equal(
+    isProvenOk(head("200 OK", ["content-type: x", "x-openshell-proof:ab12 "]), proof),
+    true,
+  );
+  for (
+    const [text, why] of [
+      [head("200 OK", []), "no proof"],
+      [head("200 OK", ["x-openshell-proof: ab13"]), "wrong proof"],
+      [head("200 OK", ["x-openshell-proof: ab12x"]), "longer proof"],
+      [head("200 OK", ["x-other: ab12"]), "other header"],
+      [head("401 Unauthorized", ["x-openshell-proof: ab12"]), "not a 200"],
+      ["HTTP/1.1 200 OK\r\nx-openshell-proof: ab12\r\n", "head not complete"],
+    ] as const
+  ) {
+    assert.equal(isProvenOk(text, proof), false, why);
+  }
+  assert.equal(isProvenOk(head("200 OK", []), undefined), true, "no challenge, no proof needed");
+});
+
+Deno.test("the probe tells the gateway that holds the token from another server on the port", async () => {
+  const token = "t0ken";
+  const challenge = newChallenge();
+  const proof = { challenge, expected: await launchProof(token, challenge) };
+  const ours = createGatewayHandler({
+    identity: { name: "a", version: "1", pid: 1, uid: 0, starts: 1 },
+    token,
+    startedAt: 0,
+  });
+  const theirs = createGatewayHandler({
+    identity: { name: "b", version: "1", pid: 2, uid: 0, starts: 1 },
+    token: "another",
+    startedAt: 0,
+  });
+  for (const [handler, expected] of [[ours, true], [theirs, false]] as const) {
+    await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+    const address = { hostname: "127.0.0.1", port: server.addr.port };
+    assert.equal(await probeHealth(address, "/healthz", 2000, proof), expected);
+    assert.equal(await probeHealth(address, "/healthz"), true, "unchallenged: any 200");
+  }
 });

@@ -42,7 +42,12 @@ export function stampMatches(stampFile: string, stamp: string): boolean {
  * when the file it describes last changed long enough ago. Best effort: a record that
  * cannot be written only means the next use checks in full again.
  */
-export function recordStamp(dir: string, name: string, stamp: string, info: Deno.FileInfo): void {
+export function recordStamp(
+  dir: string,
+  name: string,
+  stamp: string,
+  info: Pick<Deno.FileInfo, "mtime" | "ctime">,
+): void {
   const changed = Math.max(info.mtime?.getTime() ?? Infinity, info.ctime?.getTime() ?? Infinity);
   if (!(Date.now() - changed >= SETTLED_MS)) return;
   const temp = `${dir}/${name}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;

@@ -33,6 +33,8 @@ export interface RootfsEntry {
 const DIGEST = /^[0-9a-f]{64}$/;
 /** Record of an entry: the stamp of the tarball last found to match (see `file_stamp.ts`). */
 const STAMP_SUFFIX = ".verified";
+/** Record of an entry: the stamps of its files when their contents last matched. */
+const CONTENTS_SUFFIX = ".contents";
 const TEMP_PREFIX = ".tmp-";
 const TRASH_PREFIX = ".trash-";
 
@@ -45,10 +47,9 @@ export function rootfsCacheDir(env: EnvLookup, uid: number): string {
  * Returns the unpacked, read-only cache entry of the embedded image. The tarball is
  * checked against its manifest's digest on every call (read and hashed, unless the record
  * beside the entry shows the file unchanged since it last matched: see `file_stamp.ts`);
- * the entry is unpacked first when
- * absent or damaged (a file missing, or its type, size or mode changed). Safe to call from
- * several processes at once: each unpacks into its own temp dir, the first rename wins and
- * the others use its entry.
+ * the entry is unpacked first when absent or damaged (a file missing, or its type, size,
+ * mode or content changed). Safe to call from several processes at once: each unpacks into
+ * its own temp dir, the first rename wins and the others use its entry.
  *
  * @throws {UserError} when the image is missing, does not match its manifest, or holds an
  * entry extraction refuses.
@@ -66,9 +67,10 @@ export async function ensureRootfs(options: RootfsCacheOptions): Promise<RootfsE
   const result = { path: join(entry, "rootfs"), digest };
   // The image is checked on every use, so a tampered image is refused even when cached:
   // hashed, unless its stamp shows it unchanged since it last matched.
+  const records = recordDir(options.env, options.uid);
   const [checked, problem] = await Promise.all([
-    checkImage(source, manifest, recordDir(options.env, options.uid)),
-    checkEntry(entry, manifest),
+    checkImage(source, manifest, records),
+    checkEntry(entry, manifest, records),
   ]);
   if (problem === undefined) return result;
   let tarball = checked;
@@ -81,7 +83,7 @@ export async function ensureRootfs(options: RootfsCacheOptions): Promise<RootfsE
   await ensureDirectory(cacheDir);
   if (problem !== "absent") {
     // Another process may have rebuilt it meanwhile: never discard a good entry.
-    if ((await checkEntry(entry, manifest)) === undefined) return result;
+    if ((await checkEntry(entry, manifest, records)) === undefined) return result;
     options.onProgress?.(`Rebuilding damaged rootfs cache entry "${entry}": ${problem}`);
     await discard(cacheDir, entry);
   } else {
@@ -156,12 +158,84 @@ function recordDir(env: EnvLookup, uid: number): string {
 }
 
 /**
- * Checks a cache entry against the manifest without reading file contents: every entry
- * present with its type, size, read-only mode and symlink target.
+ * Checks a cache entry against the manifest: every entry present with its type, size,
+ * read-only mode and symlink target, then every file's content by its sha256. With
+ * `records`, the hashing is skipped while the record there shows every file unchanged
+ * since its contents last matched (any write, rename or metadata change moves a file's
+ * change time: see `file_stamp.ts`).
  *
  * @returns `undefined` when intact, `"absent"`, or what is wrong.
  */
-export async function checkEntry(entry: string, manifest: Manifest): Promise<string | undefined> {
+export async function checkEntry(
+  entry: string,
+  manifest: Manifest,
+  records?: string,
+): Promise<string | undefined> {
+  const layout = await checkEntryLayout(entry, manifest);
+  if (typeof layout === "string") return layout;
+  const recordName = `${manifest.tarball.sha256}${CONTENTS_SUFFIX}`;
+  const stamps = layout.stamps;
+  if (records && stamps !== undefined && stampMatches(join(records, recordName), stamps)) {
+    return undefined;
+  }
+  const problem = await checkEntryContents(entry, manifest);
+  if (problem !== undefined || !records || stamps === undefined) return problem;
+  // Recorded only when nothing changed while it was hashed.
+  const after = await checkEntryLayout(entry, manifest);
+  if (typeof after !== "string" && after.stamps === stamps) {
+    recordStamp(records, recordName, stamps, layout.lastChange);
+  }
+  return undefined;
+}
+
+/**
+ * Hashes every regular file of an entry and compares it with the manifest, which catches a
+ * file changed in place with its size kept. The files are read and hashed concurrently
+ * (the hashing runs off the main thread).
+ *
+ * @returns `undefined` when every file matches, else the first that does not.
+ */
+export async function checkEntryContents(
+  entry: string,
+  manifest: Manifest,
+): Promise<string | undefined> {
+  const root = join(entry, "rootfs");
+  const problems = await Promise.all(
+    manifest.files.map(async (file) => {
+      if (file.type !== "file") return undefined;
+      let digest: ArrayBuffer;
+      try {
+        digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(join(root, file.path)));
+      } catch (error) {
+        return `"${file.path}" cannot be read: ${(error as Error).message}`;
+      }
+      return hex(digest) === file.sha256 ? undefined : `"${file.path}" does not match its sha256`;
+    }),
+  );
+  return problems.find((problem) => problem !== undefined);
+}
+
+function hex(digest: ArrayBuffer): string {
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What the layout check learnt of an intact entry's files. */
+interface EntryLayout {
+  /** The stamps of its regular files, one line each; `undefined` when one has none. */
+  stamps: string | undefined;
+  /** The latest modification and change times among them. */
+  lastChange: { mtime: Date; ctime: Date };
+}
+
+/**
+ * The entry's layout against the manifest, without reading file contents.
+ *
+ * @returns what is wrong (`"absent"` for no entry), or the files' stamps.
+ */
+async function checkEntryLayout(
+  entry: string,
+  manifest: Manifest,
+): Promise<string | EntryLayout> {
   const root = join(entry, "rootfs");
   try {
     const info = await Deno.lstat(root);
@@ -172,6 +246,8 @@ export async function checkEntry(entry: string, manifest: Manifest): Promise<str
     }
     throw error;
   }
+  let stamps: string | undefined = "";
+  const lastChange = { mtime: new Date(0), ctime: new Date(0) };
   // Synchronous stats: a few dozen of them cost well under a millisecond this way.
   for (const file of manifest.files) {
     const path = join(root, file.path);
@@ -193,15 +269,19 @@ export async function checkEntry(entry: string, manifest: Manifest): Promise<str
       if (Deno.readLinkSync(path) !== file.target) return `"${file.path}" points elsewhere`;
       continue;
     }
-    if (file.type === "file" && info.size !== file.size) {
-      return `"${file.path}" has ${info.size} bytes, not ${file.size}`;
+    if (file.type === "file") {
+      if (info.size !== file.size) return `"${file.path}" has ${info.size} bytes, not ${file.size}`;
+      const stamp = fileStamp(file.path, info);
+      stamps = stamp === undefined || stamps === undefined ? undefined : stamps + stamp;
+      if (info.mtime && info.mtime > lastChange.mtime) lastChange.mtime = info.mtime;
+      if (info.ctime && info.ctime > lastChange.ctime) lastChange.ctime = info.ctime;
     }
     const mode = (info.mode ?? 0) & 0o7777;
     if (mode !== cachedMode(file.type, file.mode)) {
       return `"${file.path}" has mode 0${mode.toString(8)}`;
     }
   }
-  return strayEntry(root, manifest);
+  return strayEntry(root, manifest) ?? { stamps, lastChange };
 }
 
 /**

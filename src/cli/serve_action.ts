@@ -35,6 +35,7 @@ import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_d
 import { printMessage, printWarning, reportFailure } from "./output.ts";
 import { nameArgument } from "./gateway_context.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
+import { decideRootStateDir, type StateDirVerdict } from "./state_dir_rule.ts";
 
 export type { ServeOptions } from "./serve_args.ts";
 
@@ -127,7 +128,9 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
 
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
+  const hurry = new AbortController();
+  // A second stop signal does not wait out the grace period.
+  const onSignal = () => (stop.signal.aborted ? hurry.abort() : stop.abort());
   for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
   let answered = false;
   try {
@@ -145,6 +148,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       env,
       ...program,
       stop: stop.signal,
+      hurry: hurry.signal,
       onProgress: printMessage,
       forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
       onReady: async ({ url, containerId }) => {
@@ -160,6 +164,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     if (result.outcome === "stopped") {
       printMessage(`Gateway "${name}" stopped`);
       return result.code === 0 ? 0 : 1;
+    }
+    if (result.outcome === "cancelled") {
+      printMessage(`Gateway "${name}" stopped before it was ready`);
+      return 0;
     }
     if (result.outcome === "killed") {
       throw new UserError(`Gateway "${name}" did not stop in time and was killed`);
@@ -314,13 +322,15 @@ async function prepareStateDir(
 ): Promise<{ path: string; created: boolean }> {
   const dir = resolve(path);
   const created = !(await pathExists(dir));
+  let verdict: StateDirVerdict | undefined;
   try {
     // In root mode the container's root (host uid 65532) must reach and own the state dir.
     await Deno.mkdir(dirname(dir), { recursive: true, mode: uid === 0 ? 0o755 : 0o700 });
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     if (uid === 0) {
-      await Deno.chown(dir, ROOT_MODE_HOST_ID, ROOT_MODE_HOST_ID);
+      verdict = await rootStateDirVerdict(dir);
+      if (verdict.action === "take") await Deno.chown(dir, ROOT_MODE_HOST_ID, ROOT_MODE_HOST_ID);
     } else {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
       const probe = join(dir, `.probe-${crypto.randomUUID()}`);
       await Deno.writeTextFile(probe, "", { createNew: true });
       await Deno.remove(probe);
@@ -331,7 +341,36 @@ async function prepareStateDir(
       cause: error,
     });
   }
+  if (verdict?.action === "refuse") {
+    throw new UserError(`State dir "${dir}" ${verdict.reason} and was not created by openshell`, {
+      hint:
+        `As root the gateway runs as uid ${ROOT_MODE_HOST_ID} and gets only a new directory, an empty one owned by root or one already owned by ${ROOT_MODE_HOST_ID}; choose another with --state-dir, or chown ${ROOT_MODE_HOST_ID}:${ROOT_MODE_HOST_ID} it yourself`,
+    });
+  }
   return { path: dir, created };
+}
+
+/** Creates the state dir when absent, then decides what root mode may do with it. */
+async function rootStateDirVerdict(dir: string): Promise<StateDirVerdict> {
+  let created = true;
+  try {
+    await Deno.mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    created = false;
+  }
+  const info = await Deno.stat(dir);
+  let empty = true;
+  if (info.isDirectory && !created) {
+    for await (const _ of Deno.readDir(dir)) {
+      empty = false;
+      break;
+    }
+  }
+  return decideRootStateDir(
+    { created, isDirectory: info.isDirectory, uid: info.uid ?? -1, empty },
+    ROOT_MODE_HOST_ID,
+  );
 }
 
 /** `gateways/<name>/` of the user registry root (the registry's layout). */

@@ -42,8 +42,9 @@ export function serveCommand() {
       "after",
       `
 Progress goes to stderr, the gateway's JSON log lines to stdout. SIGINT, SIGTERM or
-SIGHUP stops the gateway (SIGKILL after 10 s); the container, its bundle and its secrets
-are removed in every outcome. The gateway stays registered after exit.
+SIGHUP stops the gateway (SIGKILL after 10 s, or at once on a second signal); the
+container, its bundle and its secrets are removed in every outcome. The gateway stays
+registered after exit.
 
 Examples:
   openshell serve

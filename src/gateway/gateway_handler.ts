@@ -1,4 +1,5 @@
 import { constantTimeEqual } from "./constant_time_equal.ts";
+import { CHALLENGE_HEADER, isChallenge, launchProof, PROOF_HEADER } from "./launch_proof.ts";
 
 /** The largest request body the gateway accepts, in bytes. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -24,12 +25,17 @@ export interface GatewayHandlerOptions {
   now?: () => number;
 }
 
-type Route = { methods: readonly string[]; auth: boolean; respond: () => Response };
+type Route = {
+  methods: readonly string[];
+  auth: boolean;
+  respond: (request: Request) => Response | Promise<Response>;
+};
 
 /**
- * Builds the gateway's request handler: `GET /healthz` without auth, `GET /v1/info` with a
- * bearer token compared in constant time. Oversized bodies get 413, unknown paths 404,
- * other methods 405, a missing or wrong token 401. Every answer is JSON.
+ * Builds the gateway's request handler: `GET /healthz` without auth (answering a launcher's
+ * challenge with its proof), `GET /v1/info` with a bearer token compared in constant time.
+ * Oversized bodies get 413, unknown paths 404, other methods 405, a missing or wrong token
+ * 401. Every answer is JSON.
  *
  * @example
  * ```ts
@@ -42,7 +48,18 @@ export function createGatewayHandler(
 ): (request: Request) => Promise<Response> {
   const now = options.now ?? Date.now;
   const routes: Record<string, Route> = {
-    "/healthz": { methods: ["GET", "HEAD"], auth: false, respond: () => json(200, { ok: true }) },
+    "/healthz": {
+      methods: ["GET", "HEAD"],
+      auth: false,
+      // A launcher's challenge is answered with its proof (see `launch_proof.ts`).
+      respond: async (request) => {
+        const challenge = request.headers.get(CHALLENGE_HEADER);
+        if (!isChallenge(challenge) || options.token === "") return json(200, { ok: true });
+        return json(200, { ok: true }, {
+          [PROOF_HEADER]: await launchProof(options.token, challenge),
+        });
+      },
+    },
     "/v1/info": {
       methods: ["GET", "HEAD"],
       auth: true,
@@ -70,7 +87,7 @@ export function createGatewayHandler(
         "www-authenticate": 'Bearer realm="openshell"',
       });
     }
-    return route.respond();
+    return await route.respond(request);
   };
 }
 

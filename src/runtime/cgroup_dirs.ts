@@ -56,6 +56,36 @@ export async function missingDirs(dirs: readonly string[]): Promise<string[]> {
 }
 
 /**
+ * SIGKILLs every process in the cgroup directories a launch created (only that launch's
+ * container processes can be there), then waits up to `waitMs` for them to be gone, so
+ * that the directories can be removed. Missing directories are fine.
+ */
+export async function killCgroupMembers(dirs: readonly string[], waitMs = 2000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const members = dirs.flatMap(readMembers);
+    if (members.length === 0 || Date.now() > deadline) return;
+    for (const pid of members) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function readMembers(dir: string): number[] {
+  try {
+    return Deno.readTextFileSync(join(dir, "cgroup.procs")).split("\n")
+      .filter((line) => /^\d+$/.test(line)).map(Number).filter((pid) => pid > 1);
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Removes the cgroup directories a launch created, deepest first. A cgroup still in use or
  * already gone is left as it is: rmdir of a cgroup only ever succeeds when it is empty.
  */

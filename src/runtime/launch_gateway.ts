@@ -8,13 +8,20 @@
  */
 import { join } from "node:path";
 import { buildOciConfig, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+import { launchProof, newChallenge } from "../gateway/launch_proof.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../bundle/stage_bundle.ts";
 import { traceMark } from "../start_trace.ts";
 import { pathExists } from "../path_exists.ts";
 import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { readCallerHardLimits } from "./caller_limits.ts";
-import { cgroupDirsFor, missingDirs, removeCgroupDirs, v1ControllerMounts } from "./cgroup_dirs.ts";
+import {
+  cgroupDirsFor,
+  killCgroupMembers,
+  missingDirs,
+  removeCgroupDirs,
+  v1ControllerMounts,
+} from "./cgroup_dirs.ts";
 import { callerCgroup, decideCgroupsPath, detectCgroupLayout } from "./cgroup_path.ts";
 import { newContainerId } from "./container_id.ts";
 import { tryLockInstance } from "./instance_lock.ts";
@@ -24,10 +31,10 @@ import {
   removeLaunchRecord,
   writeLaunchRecord,
 } from "./launch_record.ts";
-import { probeHealth } from "./health_probe.ts";
+import { probeHealth, type ProbeProof } from "./health_probe.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { ownGroups, preflightMounts } from "./mount_preflight.ts";
-import { ensureOwnedDir } from "./private_dir.ts";
+import { ensureOwnedDir, removeTree } from "./private_dir.ts";
 import { explainRuntimeFailure } from "./runtime_failure.ts";
 
 /** Everything one launch needs. */
@@ -56,6 +63,8 @@ export interface LaunchGatewayOptions {
   sourceDir?: string;
   /** Aborting it stops the gateway (SIGTERM, then SIGKILL after `stopTimeoutMs`). */
   stop: AbortSignal;
+  /** Aborting it too kills at once, without waiting out the rest of the grace period. */
+  hurry?: AbortSignal;
   onProgress?: (message: string) => void;
   onReady?: (ready: { url: string; containerId: string }) => void | Promise<void>;
   /** Forward the runtime's stderr verbatim (it is always kept to explain failures). */
@@ -64,10 +73,13 @@ export interface LaunchGatewayOptions {
   stopTimeoutMs?: number;
 }
 
-/** How a launch ended after the gateway had answered. */
+/** How a launch ended: after the gateway had answered, or stopped on request before. */
 export interface LaunchResult {
-  /** `stopped`: on request, cleanly; `killed`: on request, forcibly; `exited`: on its own. */
-  outcome: "stopped" | "killed" | "exited";
+  /**
+   * `stopped`: on request, cleanly; `killed`: on request, forcibly; `exited`: on its own;
+   * `cancelled`: on request before the gateway answered (it had served nothing).
+   */
+  outcome: "stopped" | "killed" | "exited" | "cancelled";
   /** The runtime's exit status (the gateway's, when it ran). */
   code: number;
   containerId: string;
@@ -169,6 +181,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   await writeLaunchRecord(nameDir, record);
   traceMark("launch: record written");
   try {
+    if (options.stop.aborted) return { outcome: "cancelled", code: 0, containerId };
     await stageBundle({
       paths,
       config,
@@ -178,6 +191,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     traceMark("launch: bundle staged");
     await preflightMounts(config, rootMode ? hostId : { ...hostId, groups: await ownGroups() });
     traceMark("launch: mounts reachable");
+    if (options.stop.aborted) return { outcome: "cancelled", code: 0, containerId };
     progress(`Starting container "${containerId}" with ${options.runtime.name}`);
     return await runContainer(options, record, listen);
   } finally {
@@ -192,6 +206,10 @@ async function runContainer(
   listen: string,
 ): Promise<LaunchResult> {
   const { containerId } = record;
+  const challenge = newChallenge();
+  const proof = { challenge, expected: await launchProof(options.token, challenge) };
+  // Its own process group (a new session): a stop can reach the runtime's helper processes
+  // too, which outlive a runtime killed while it creates the container.
   const child = new Deno.Command(options.runtime.path, {
     args: [
       "--root",
@@ -207,6 +225,7 @@ async function runContainer(
     stdin: "null",
     stdout: "inherit",
     stderr: "piped",
+    detached: true,
   }).spawn();
   traceMark("launch: runtime spawned");
   const stderr = collectStderr(child.stderr, options.forwardRuntimeStderr ?? false);
@@ -215,12 +234,21 @@ async function runContainer(
     exited = true;
     return s;
   });
+  // Once the runtime has exited, whatever is left of its process group is killed and its
+  // stderr is read for a bounded time only: a helper may still hold the pipe.
+  const finish = async () => {
+    const result = await status;
+    killGroup(child.pid);
+    await stderr.finish(STDERR_DRAIN_MS);
+    return result;
+  };
   const stopped = new Promise<"stop">((resolve) => {
     if (options.stop.aborted) resolve("stop");
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
   const ready = waitUntilHealthy(
     probeAddress(options.listen),
+    proof,
     () => exited || options.stop.aborted,
   );
   const timeout = options.readyTimeoutMs ?? 60_000;
@@ -239,19 +267,26 @@ async function runContainer(
     try {
       await options.onReady?.({ url: `http://${listen}`, containerId });
     } catch (error) {
-      await stopContainer(options, record, child, status);
-      await stderr.done;
+      await stopContainer(options, record, child, status, true);
+      await finish();
       throw error;
     }
     const next = await Promise.race([status.then(() => "exit" as const), stopped]);
     if (next === "exit") {
-      const { code } = await status;
-      await stderr.done;
+      const { code } = await finish();
       return { outcome: "exited", code, containerId };
     }
-  } else if (first === "exit" || first === "gone") {
-    const { code } = await status;
-    await stderr.done;
+    const killed = await stopContainer(options, record, child, status, true);
+    const { code } = await finish();
+    return { outcome: killed ? "killed" : "stopped", code, containerId };
+  }
+  // "gone" also means a stop request, which the polling saw first.
+  if (first === "exit" || (first === "gone" && exited)) {
+    const { code } = await finish();
+    if (options.stop.aborted) return { outcome: "cancelled", code, containerId };
+    // Another server took the address after it was checked: that is why the gateway failed.
+    const taken = addressProblem(options.listen);
+    if (taken?.inUse) throw taken.error;
     throw explainRuntimeFailure({
       runtime: options.runtime.name,
       code,
@@ -261,16 +296,15 @@ async function runContainer(
       rootless: options.uid !== 0,
     });
   }
-  // A stop request or a start that took too long: SIGTERM, then SIGKILL.
-  const killed = await stopContainer(options, record, child, status);
-  const { code } = await status;
-  await stderr.done;
+  // A stop request or a start that took too long, before the gateway answered.
+  await stopContainer(options, record, child, status, false);
+  const { code } = await finish();
   if (first === "timeout") {
     throw new UserError(`The gateway did not answer within ${timeout / 1000} s`, {
       hint: "Its log lines on stdout may say why",
     });
   }
-  return { outcome: killed ? "killed" : "stopped", code, containerId };
+  return { outcome: "cancelled", code, containerId };
 }
 
 /** The runtime's JSON log, in the bundle so it goes with it. */
@@ -278,22 +312,48 @@ function runtimeLog(record: LaunchRecord): string {
   return join(record.bundle, "runtime.log");
 }
 
+/** How long a stop before the gateway answered waits before killing (it has served nothing). */
+const EARLY_STOP_GRACE_MS = 2000;
+/** How often that stop is repeated: the gateway ignores it until its handler is installed. */
+const EARLY_STOP_REPEAT_MS = 100;
+/** How long the runtime's stderr is read after it exited. */
+const STDERR_DRAIN_MS = 1000;
+
+/**
+ * Asks the runtime to stop the container (SIGTERM, which it forwards), and kills
+ * everything the launch started once the grace period is over.
+ *
+ * @returns whether it had to kill.
+ */
 async function stopContainer(
   options: LaunchGatewayOptions,
   record: LaunchRecord,
   child: Deno.ChildProcess,
   status: Promise<Deno.CommandStatus>,
+  ready: boolean,
 ): Promise<boolean> {
   signal(child, "SIGTERM");
+  // Before the gateway answers, the signal is lost while no handler is installed (the
+  // container's init ignores it), so it is repeated.
+  const repeat = ready
+    ? undefined
+    : setInterval(() => signal(child, "SIGTERM"), EARLY_STOP_REPEAT_MS);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const grace = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), options.stopTimeoutMs ?? 10_000);
+    timer = setTimeout(
+      () => resolve("late"),
+      ready ? options.stopTimeoutMs ?? 10_000 : EARLY_STOP_GRACE_MS,
+    );
+    if (options.hurry?.aborted) resolve("late");
+    options.hurry?.addEventListener("abort", () => resolve("late"), { once: true });
   });
   const result = await Promise.race([status.then(() => "done" as const), grace]);
   clearTimeout(timer);
+  clearInterval(repeat);
   if (result === "done") return false;
   await runtimeVerb(record, options.env, ["kill", record.containerId, "KILL"]);
-  signal(child, "SIGKILL");
+  killGroup(child.pid);
+  await killCgroupMembers(record.cgroupDirs);
   return true;
 }
 
@@ -305,14 +365,32 @@ function signal(child: Deno.ChildProcess, name: Deno.Signal): void {
   }
 }
 
+/** SIGKILLs the process group led by the runtime (what is left of it once it exited). */
+function killGroup(pid: number): void {
+  try {
+    Deno.kill(-pid, "SIGKILL");
+  } catch {
+    // Nothing left in it.
+  }
+}
+
 /** Deletes container state, bundle and created cgroups; each step runs even if one fails. */
 async function cleanUp(record: LaunchRecord, env: EnvLookup): Promise<void> {
   const problems: string[] = [];
+  // First every process in the launch's cgroups, also those of a create interrupted before
+  // the runtime could track them: the runtime cannot remove a cgroup still in use.
+  await killCgroupMembers(record.cgroupDirs);
   const state = join(record.stateRoot, record.containerId);
   if (await pathExists(state)) {
     const result = await runtimeVerb(record, env, ["delete", "--force", record.containerId]);
     if (!result.success && (await pathExists(state))) {
-      problems.push(`cannot delete container "${record.containerId}": ${result.stderr.trim()}`);
+      if (await hasStateRecord(state)) {
+        problems.push(`cannot delete container "${record.containerId}": ${result.stderr.trim()}`);
+      } else {
+        // A create interrupted before the runtime had recorded the container (no state
+        // file, or one cut short): nothing to delete but its directory.
+        await removeTree(state).catch((error) => problems.push((error as Error).message));
+      }
     }
   }
   const paths = bundlePaths(join(record.bundle, ".."), record.containerId);
@@ -320,6 +398,16 @@ async function cleanUp(record: LaunchRecord, env: EnvLookup): Promise<void> {
   await removeCgroupDirs(record.cgroupDirs);
   if (problems.length > 0) {
     throw new UserError(`Cleanup incomplete: ${problems.join("; ")}`);
+  }
+}
+
+/** Whether the runtime's state dir holds a complete state file (one it can act on). */
+async function hasStateRecord(state: string): Promise<boolean> {
+  try {
+    JSON.parse(await Deno.readTextFile(join(state, "state.json")));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -343,13 +431,17 @@ async function runtimeVerb(
   }
 }
 
-/** Polls `/healthz` until it answers 200; false once `gone()` says waiting is pointless. */
+/**
+ * Polls `/healthz` until this launch's gateway answers 200 with the proof; false once
+ * `gone()` says waiting is pointless.
+ */
 async function waitUntilHealthy(
   address: { hostname: string; port: number },
+  proof: ProbeProof,
   gone: () => boolean,
 ): Promise<boolean> {
   for (let delay = 1; !gone(); delay = Math.min(delay * 2, 4)) {
-    if (await probeHealth(address, "/healthz")) return true;
+    if (await probeHealth(address, "/healthz", 2000, proof)) return true;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
   return false;
@@ -360,13 +452,24 @@ const STDERR_KEPT = 64 * 1024;
 function collectStderr(stream: ReadableStream<Uint8Array>, forward: boolean) {
   let kept = "";
   const decoder = new TextDecoder();
+  const reader = stream.getReader();
   const done = (async () => {
-    for await (const chunk of stream) {
-      if (forward) await Deno.stderr.write(chunk);
-      kept = (kept + decoder.decode(chunk, { stream: true })).slice(-STDERR_KEPT);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (forward) await Deno.stderr.write(value);
+      kept = (kept + decoder.decode(value, { stream: true })).slice(-STDERR_KEPT);
     }
   })().catch(() => {});
-  return { done, text: () => kept };
+  /** Waits for the end of the stream at most `ms`, then stops reading it. */
+  const finish = async (ms: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([done, late]);
+    clearTimeout(timer);
+    await reader.cancel().catch(() => {});
+  };
+  return { finish, text: () => kept };
 }
 
 function formatAddress({ hostname, port }: { hostname: string; port: number }): string {
@@ -392,17 +495,28 @@ function probeAddress(listen: { hostname: string; port: number }): {
  * @throws {UserError} naming the address.
  */
 export function checkAddressFree(listen: { hostname: string; port: number }): void {
+  const problem = addressProblem(listen);
+  if (problem) throw problem.error;
+}
+
+/** Why nothing can listen on `listen` now, if so; `inUse` when another listener has it. */
+function addressProblem(
+  listen: { hostname: string; port: number },
+): { error: UserError; inUse: boolean } | undefined {
   const text = formatAddress(listen);
   try {
     Deno.listen({ hostname: listen.hostname, port: listen.port }).close();
+    return undefined;
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
-      throw new UserError(`Address "${text}" is already in use`, {
+      const inUse = new UserError(`Address "${text}" is already in use`, {
         hint: "Stop what listens there or choose another with --listen",
       });
+      return { error: inUse, inUse: true };
     }
-    throw new UserError(`Cannot listen on "${text}": ${(error as Error).message}`, {
+    const other = new UserError(`Cannot listen on "${text}": ${(error as Error).message}`, {
       hint: "Choose another address with --listen",
     });
+    return { error: other, inUse: false };
   }
 }

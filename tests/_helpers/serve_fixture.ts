@@ -7,6 +7,22 @@ import { join } from "node:path";
 import { cliArgv, createSandbox, type Sandbox } from "./sandbox.ts";
 import { asUser } from "./test_users.ts";
 
+/**
+ * Whether the root-mode serve tests of a file must be skipped (not root, or no youki); says
+ * why on stderr, naming `what`.
+ */
+export async function rootServeTestsIgnored(what: string): Promise<boolean> {
+  const youki = await Deno.stat("/usr/local/bin/youki").then(() => true, () => false) ||
+    (await new Deno.Command("sh", { args: ["-c", "command -v youki"], stdout: "null" }).output())
+      .success;
+  const isRoot = Deno.uid() === 0;
+  if (isRoot && youki) return false;
+  console.error(
+    `${what} skipped: ${!isRoot ? "they run youki as root" : "youki is not installed"}`,
+  );
+  return true;
+}
+
 /** A sandbox whose dirs are traversable by the container (root mode) or owned by `owner`. */
 export async function createServeSandbox(
   owner?: { uid: number; gid: number },

@@ -1,0 +1,55 @@
+/**
+ * How a launcher tells its own gateway from another server on the same port: the readiness
+ * probe sends a random challenge with `GET /healthz`, and the gateway answers with an
+ * HMAC-SHA256 of it keyed by its API token, which only a gateway started with that token
+ * can compute. The token itself never goes over the wire.
+ *
+ * @module
+ */
+
+/** The request header carrying the challenge. */
+export const CHALLENGE_HEADER = "x-openshell-challenge";
+/** The response header carrying the proof. */
+export const PROOF_HEADER = "x-openshell-proof";
+/** What a challenge looks like: 32 to 128 lowercase hex digits. */
+const CHALLENGE = /^[0-9a-f]{32,128}$/;
+
+const encoder = new TextEncoder();
+
+/** Whether `value` is a well-formed challenge. */
+export function isChallenge(value: string | null): value is string {
+  return value !== null && CHALLENGE.test(value);
+}
+
+/** A fresh random challenge. */
+export function newChallenge(): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/**
+ * The proof for `challenge`: lowercase hex HMAC-SHA256 keyed by `token`.
+ *
+ * @example
+ * ```ts
+ * await launchProof("s3cret", newChallenge()); // 64 hex digits
+ * ```
+ */
+export async function launchProof(token: string, challenge: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(token),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    encoder.encode(`openshell-healthz:${challenge}`),
+  );
+  return toHex(new Uint8Array(mac));
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
