@@ -8,8 +8,12 @@ import { join } from "node:path";
 import type { CommandResult } from "./_helpers/run_command.ts";
 import { createSandbox, REPO, runCli } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeEntry } from "./registry_fixture.ts";
+import { freePort } from "./_helpers/loopback.ts";
+import { createServeSandbox, startServe, uniqueGatewayName } from "./_helpers/serve_fixture.ts";
+import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const IS_ROOT = Deno.uid() === 0;
+const testUser = await userIds(TEST_USER);
 const MOUNTS = { ignore: !IS_ROOT }; // mounting a tmpfs needs root
 if (!IS_ROOT) console.error("file error tests: the full and read-only disks need root; not run");
 
@@ -23,9 +27,14 @@ async function run(program: string, args: string[]): Promise<void> {
 }
 
 /** A tmpfs at `dir`, full (`full`) or read-only (`ro`); unmounted on dispose. */
-async function smallDisk(dir: string, kind: "full" | "ro"): Promise<AsyncDisposable> {
+async function smallDisk(
+  dir: string,
+  kind: "full" | "ro",
+  owner?: { uid: number; gid: number },
+): Promise<AsyncDisposable> {
   await Deno.mkdir(dir, { recursive: true });
-  await run("mount", ["-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", dir]);
+  const ids = owner ? `,mode=0700,uid=${owner.uid},gid=${owner.gid}` : ",mode=0755";
+  await run("mount", ["-t", "tmpfs", "-o", `size=256k${ids}`, "tmpfs", dir]);
   if (kind === "full") {
     const file = await Deno.open(join(dir, ".fill"), { write: true, create: true });
     try {
@@ -132,15 +141,24 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a full runtime dir: serve names the file it could not write",
-  ...MOUNTS,
+  name: "a full runtime dir: rootless serve names the file it could not write",
+  // Root's runtime dir is always /run/openshell; an ordinary user's follows XDG_RUNTIME_DIR.
+  ignore: !IS_ROOT || testUser === undefined,
   fn: async () => {
-    await using disk = await sandboxWith("runtime", "full");
-    const { sandbox, dir } = disk;
-    const serve = await runCli(sandbox, ["serve", "--name", "full", "--listen", "127.0.0.1:18473"]);
+    await using sandbox = await createServeSandbox(testUser!);
+    const dir = join(sandbox.root, "runtime-full");
+    await using _disk = await smallDisk(dir, "full", testUser!);
+    sandbox.env.XDG_RUNTIME_DIR = dir;
+    const name = uniqueGatewayName("full");
+    await using serve = startServe(
+      sandbox,
+      ["--name", name, "--listen", `127.0.0.1:${freePort()}`, "--runtime", "runc"],
+      { user: TEST_USER },
+    );
+    const outcome = await serve.finished();
     userError(
-      serve,
-      new RegExp(`^error: Cannot [a-z ]+ "${dir}/openshell/[^"]+": no space left on device$`),
+      outcome,
+      new RegExp(`^error: Cannot [a-z ]+ "${dir}/openshell[^"]*": no space left on device$`),
       FULL_HINT,
     );
   },
