@@ -11,6 +11,7 @@
 import { join, resolve } from "node:path";
 import { ensureRootfs } from "../src/bundle/mod.ts";
 import { buildOciConfig, ROOT_MODE_HOST_ID } from "../src/bundle/oci_config.ts";
+import { maskedEqOrder, seccompProfile } from "../src/bundle/seccomp_profile.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../src/bundle/stage_bundle.ts";
 import { readCallerHardLimits } from "../src/runtime/caller_limits.ts";
 import {
@@ -197,6 +198,8 @@ export async function benchServe(): Promise<void> {
         sourceDir: SRC,
         cgroupsPath: containerCgroupsPath(caller, id),
         hardLimits: await readCallerHardLimits(),
+        seccomp: seccompProfile(Deno.build.arch, maskedEqOrder("youki")),
+        resources: {},
       });
       await stageBundle({
         paths,

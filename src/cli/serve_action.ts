@@ -10,7 +10,8 @@ import { dirname, join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../atomic_write.ts";
 import { ensureRootfs, verifyClosure } from "../bundle/mod.ts";
-import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+import { type ContainerResources, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+import { maskedEqOrder, seccompProfile } from "../bundle/seccomp_profile.ts";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
 import { pathExists } from "../path_exists.ts";
 // Only the light parts of the registry before the gateway runs: the rest (schema checks) is
@@ -18,6 +19,7 @@ import { pathExists } from "../path_exists.ts";
 import { type RegistryRoots, registryRoots } from "../registry/registry_roots.ts";
 import { validateGatewayName } from "../registry/gateway_name.ts";
 import { launchGateway } from "../runtime/launch_gateway.ts";
+import { parseCount, parseCpus, parseSize } from "../runtime/resource_limits.ts";
 import { locateRuntime, type OciRuntime } from "../runtime/oci_runtime.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
@@ -89,6 +91,10 @@ export async function serve(options: ServeOptions): Promise<number> {
       hint: "The gateway runs without capabilities and cannot bind ports below 1024",
     });
   }
+  const limits = readLimits(options);
+  if (options.seccomp === "unconfined") {
+    printWarning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
+  }
   const roots = registryRoots(env, uid, printWarning);
   // The rootfs checks (the longest steps) run while the other checks and the launch
   // prepare; the bundle is staged only once they have passed.
@@ -131,8 +137,13 @@ export async function serve(options: ServeOptions): Promise<number> {
       env,
       binary: Deno.execPath(),
       ...(Deno.build.standalone ? {} : { sourceDir: resolve(import.meta.dirname!, "..") }),
+      seccomp: options.seccomp === "unconfined"
+        ? undefined
+        : seccompProfile(Deno.build.arch, maskedEqOrder(runtime.name)),
+      limits,
       stop: stop.signal,
       onProgress: printMessage,
+      onWarning: printWarning,
       forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
       onReady: async ({ url, containerId }) => {
         traceMark("serve: healthy");
@@ -157,6 +168,29 @@ export async function serve(options: ServeOptions): Promise<number> {
     }
     await rootfs.catch(() => {}); // settled unless the launch failed before it needed it
   }
+}
+
+/**
+ * The container's limits from `--memory`, `--pids` and `--cpus`.
+ *
+ * @throws {UsageError} naming the option with a bad value.
+ */
+function readLimits(options: ServeOptions): ContainerResources {
+  const read = <T>(flag: string, parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message} for ${flag}`, {
+        hint: "e.g. --memory 512M --pids 512 --cpus 1.5",
+      });
+    }
+  };
+  const cpus = read("--cpus", () => parseCpus(options.cpus));
+  return {
+    memoryBytes: read("--memory", () => parseSize(options.memory)),
+    pids: read("--pids", () => parseCount(options.pids, "pids", 16)),
+    ...(cpus === undefined ? {} : { cpus }),
+  };
 }
 
 /**
