@@ -3,7 +3,8 @@
  * cache), against the floor measured in the same run: `youki run` of a ready, hand-made
  * bundle starting the same gateway. openshell's own overhead is the difference (goal: under
  * 50 ms, within 2x of the floor). Also reported: cold-cache start, the gateway's resident
- * memory, and `wrk` throughput of `/healthz` against a bare `Deno.serve` hello-world.
+ * memory, `wrk` throughput of `/healthz` against a bare `Deno.serve` hello-world, and with
+ * the seccomp profile against without it (goal: ratio >= 0.95).
  * Needs root and youki (the root-mode container); otherwise it says why and measures nothing.
  *
  * @module
@@ -256,6 +257,27 @@ export async function benchServe(): Promise<void> {
         `wrk /healthz: gateway ${gatewayRps.toFixed(0)} req/s, bare Deno.serve ${
           helloRps.toFixed(0)
         } req/s, ratio ${(gatewayRps / helloRps).toFixed(2)}x`,
+      );
+      // The seccomp filter's cost: the same gateway with and without it, alternating.
+      const filtered: number[] = [];
+      const unconfined: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        for (
+          const [seccomp, results] of [["default", filtered], ["unconfined", unconfined]] as const
+        ) {
+          const port = freePort();
+          const child = serve(["--name", `wrk-${seccomp}`, `--seccomp=${seccomp}`])(port);
+          await untilHealthy(port, child);
+          results.push(await wrk(port));
+          child.kill("SIGTERM");
+          await child.status;
+        }
+      }
+      const ratio = median(filtered) / median(unconfined);
+      console.log(
+        `wrk /healthz with the seccomp profile ${median(filtered).toFixed(0)} req/s, ` +
+          `unconfined ${median(unconfined).toFixed(0)} req/s, ratio ${ratio.toFixed(2)}x ` +
+          `(goal >= 0.95)`,
       );
     } else {
       console.log("wrk not installed: throughput not measured");
