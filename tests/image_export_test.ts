@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { kubeManifest } from "../src/image/mod.ts";
+import { IMAGE_PORT, kubeManifest } from "../src/image/mod.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { onPath, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
@@ -189,9 +189,48 @@ Deno.test({
     try {
       assert.equal(run.code, 0, run.stderr);
       assert.ok(await healthy(`http://127.0.0.1:${podmanPort}/healthz`), "podman run answers");
-    } finally {
       await runCommand([...podman, "rm", "-f", "-t", "2", name], { env: sandbox.env });
+      await kubePlay(sandbox, podman, tag);
+    } finally {
+      await runCommand([...podman, "rm", "-a", "-f", "-t", "2"], { env: sandbox.env });
       await runCommand([...podman, "rmi", "-a", "-f"], { env: sandbox.env });
     }
   },
 });
+
+/**
+ * `podman kube play` of the printed manifest runs the pod and it answers /healthz on the host
+ * port podman publishes; `kube down` removes it.
+ */
+async function kubePlay(sandbox: Sandbox, podman: string[], tag: string): Promise<void> {
+  const name = `osk-${crypto.randomUUID().slice(0, 6)}`;
+  const kube = await cli(sandbox, ["bundle", "kube", "--name", name, "--image", tag]);
+  assert.equal(kube.code, 0, kube.stderr);
+  const file = join(sandbox.root, "kube.yaml");
+  await Deno.writeTextFile(file, kube.stdout);
+  // This host's hard limits are below podman's default ulimits (see README).
+  const conf = join(sandbox.root, "containers.conf");
+  await Deno.writeTextFile(
+    conf,
+    '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n',
+  );
+  const env = { ...sandbox.env, CONTAINERS_CONF: conf };
+  const pod = `${name}-pod-0`;
+  try {
+    // podman 4.3 publishes each containerPort on the same host port; the existing bridge
+    // network is used so no network is created outside the temp storage.
+    Deno.listen({ port: IMAGE_PORT }).close(); // throws AddrInUse: free it for this test
+    const play = await runCommand([...podman, "kube", "play", "--network", "podman", file], {
+      env,
+    });
+    assert.equal(play.code, 0, play.stderr);
+    assert.ok(await healthy(`http://127.0.0.1:${IMAGE_PORT}/healthz`), "the pod answers");
+  } finally {
+    const down = await runCommand([...podman, "kube", "down", file], { env });
+    assert.equal(down.code, 0, down.stderr);
+    const exists = await runCommand([...podman, "pod", "exists", pod], { env });
+    assert.equal(exists.code, 1, "kube down removed the pod");
+    await runCommand([...podman, "volume", "rm", "-f", `${name}-state`], { env });
+    await runCommand([...podman, "secret", "rm", `${name}-token`], { env });
+  }
+}

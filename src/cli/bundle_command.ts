@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { RootfsCacheOptions } from "../bundle/mod.ts";
 import { PROGRAM_MOUNT_POINT } from "../bundle/image_layout.ts";
 import denoJson from "../../deno.json" with { type: "json" };
+import { DEFAULT_IMAGE_TAG, IMAGE_GATEWAY_NAME } from "../image/oci_image.ts";
 import { UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
 import { printData, printMessage } from "./output.ts";
@@ -107,7 +108,7 @@ export function bundleCommand() {
         .choices(["oci", "docker-archive"] as const).makeOptionMandatory(),
     )
     .argument("<target>", "the layout directory or archive file to create (must not exist)")
-    .option("--tag <name:tag>", "the image name", "localhost/openshell-gateway:latest")
+    .option("--tag <name:tag>", "the image name", DEFAULT_IMAGE_TAG)
     .addOption(outputOption())
     .action(async (target, { format, tag, output }) => {
       const { exportImage, withTag } = await imageModule();
@@ -126,8 +127,8 @@ export function bundleCommand() {
 
   bundle.command("kube")
     .description("Print a Kubernetes manifest running the exported gateway image")
-    .option("--name <name>", "the Deployment, Service and gateway name", "openshell")
-    .option("--image <ref>", "the image to run", "localhost/openshell-gateway:latest")
+    .option("--name <name>", "the Deployment, Service and gateway name", IMAGE_GATEWAY_NAME)
+    .option("--image <ref>", "the image to run", DEFAULT_IMAGE_TAG)
     .action(async ({ name, image }) => {
       const { kubeManifest } = await imageModule();
       const { stringify } = await import("yaml");

@@ -10,7 +10,7 @@ import { dirname, join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../atomic_write.ts";
-import { CONTAINER_PATHS } from "../bundle/oci_config.ts";
+import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
 import { imageSource, readTarball } from "../bundle/embedded_image.ts";
 import { compareBytes } from "../bundle/pack_image.ts";
 import { sha256Hex } from "../bundle/sha256.ts";
@@ -69,22 +69,31 @@ function jsonBlob(mediaType: string, value: unknown): Blob {
 /** The program layer's tar: the binary and, from source, the source tree (only .ts/.json). */
 async function programLayer(binary: string, sourceDir: string | undefined): Promise<Uint8Array> {
   const records: TarRecord[] = [];
-  const header = (path: string, type: "file" | "directory", mode: number, size = 0) => ({
+  const header = (
+    path: string,
+    type: "file" | "directory",
+    mode: number,
+    size = 0,
+    owner = 0,
+  ) => ({
     path,
     type,
     typeflag: type === "file" ? "0" : "5",
     mode,
-    uid: 0,
-    gid: 0,
+    uid: owner,
+    gid: owner,
     size,
     mtime: 0,
     linkname: "",
   });
-  const entries: { path: string; mode: number; data?: Uint8Array }[] = [];
   const dirs = new Set<string>();
   const addParents = (path: string) => {
     for (let dir = dirname(path); dir !== "."; dir = dirname(dir)) dirs.add(dir);
   };
+  addParents(CONTAINER_PATHS.state.slice(1));
+  const entries: { path: string; mode: number; data?: Uint8Array; owner?: number }[] = [];
+  // The state dir belongs to the gateway's user: a volume mounted there starts with it.
+  entries.push({ path: CONTAINER_PATHS.state.slice(1), mode: 0o700, owner: ROOT_MODE_HOST_ID });
   const binaryPath = CONTAINER_PATHS.binary.slice(1);
   entries.push({ path: binaryPath, mode: 0o755, data: await Deno.readFile(binary) });
   addParents(binaryPath);
@@ -111,7 +120,7 @@ async function programLayer(binary: string, sourceDir: string | undefined): Prom
   for (const entry of entries) {
     records.push(
       entry.data === undefined
-        ? { header: header(`${entry.path}/`, "directory", entry.mode) }
+        ? { header: header(`${entry.path}/`, "directory", entry.mode, 0, entry.owner) }
         : { header: header(entry.path, "file", entry.mode, entry.data.length), data: entry.data },
     );
   }

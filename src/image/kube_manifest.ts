@@ -101,7 +101,11 @@ export function kubeManifest(options: KubeOptions): Record<string, unknown>[] {
             }],
             volumes: [
               { name: "state", persistentVolumeClaim: { claimName: state } },
-              { name: "token", secret: { secretName: secret, defaultMode: 0o440 } },
+              // `optional` spelled out: podman 4.3's kube play crashes when it is absent.
+              {
+                name: "token",
+                secret: { secretName: secret, defaultMode: 0o440, optional: false },
+              },
               { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
             ],
           },

@@ -14,7 +14,7 @@ export const IMAGE_PORT = 8090;
 /** The name the image's gateway reports unless its arguments say otherwise. */
 export const IMAGE_GATEWAY_NAME = "openshell";
 /** The default `NAME:TAG` of an exported image. */
-export const DEFAULT_IMAGE_TAG = "localhost/openshell-gateway";
+export const DEFAULT_IMAGE_TAG = "localhost/openshell-gateway:latest";
 
 export const MEDIA_TYPES = {
   manifest: "application/vnd.oci.image.manifest.v1+json",
