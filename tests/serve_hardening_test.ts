@@ -19,6 +19,7 @@ import {
   parseResults,
   type ProbeTarget,
   runProbeContainer,
+  runSibling,
   seccompMode,
 } from "./_helpers/container_probe.ts";
 import { freePort } from "./_helpers/loopback.ts";
@@ -269,3 +270,49 @@ Deno.test({
     await stopCleanly(serve, sandbox, name);
   },
 });
+
+Deno.test({
+  name: "a profile that denies what the gateway needs makes it fail: the serve tests catch it",
+  ignore: !isRoot || !youki,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("contract");
+    const port = freePort();
+    await using serve = startServe(sandbox, at(name, port));
+    const { containerId } = await ready(serve);
+    const target: ProbeTarget = { sandbox, runtime: "youki", containerId };
+    // The gateway's own config on another port, once as staged and once without accept4.
+    for (const withhold of [undefined, "accept4"]) {
+      const other = freePort();
+      const sibling = runSibling(target, withhold ?? "full", (config) => {
+        config.process.args = config.process.args.map((a) =>
+          a.replaceAll(`127.0.0.1:${port}`, `127.0.0.1:${other}`)
+        );
+        for (const rule of config.linux.seccomp!.syscalls) {
+          rule.names = rule.names.filter((n) => n !== withhold);
+        }
+      });
+      const child = await sibling.child;
+      // Time enough for a start that works; the denied one would have answered by then too.
+      const wait = withhold === undefined ? 15_000 : 5_000;
+      const answered = await answers(`http://127.0.0.1:${other}/healthz`, wait);
+      try {
+        child.kill("SIGTERM");
+      } catch { /* exited */ }
+      await child.output();
+      assert.equal(answered, withhold === undefined, `gateway without ${withhold}`);
+    }
+    await stopCleanly(serve, sandbox, name);
+  },
+});
+
+/** Whether `url` answers 200 within `ms`. */
+async function answers(url: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await getJson(url).then((r) => r.status === 200, () => false);
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}

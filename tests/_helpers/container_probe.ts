@@ -106,24 +106,43 @@ exec nsenter -t ${gatewayPid} -a -r -w -S 0 -G 0 -- "$@"`;
  * `containerId` (same rootfs, profile and limits; a sibling cgroup); returns its output.
  */
 export async function runProbeContainer(target: ProbeTarget, mode: string[]): Promise<string> {
-  const bundles = join(target.sandbox.runtime, "openshell/bundles");
-  const config: OciConfig = JSON.parse(
-    await Deno.readTextFile(join(bundles, target.containerId, "config.json")),
-  );
-  const id = `${target.containerId}-probe`;
-  config.process.args = probeArgv(mode);
-  if (config.linux.cgroupsPath) {
-    config.linux.cgroupsPath = join(dirname(config.linux.cgroupsPath), id);
+  const output = await runSibling(target, "probe", (config) => {
+    config.process.args = probeArgv(mode);
+  }).output();
+  if (!output.success) {
+    throw new Error(`probe container failed: ${new TextDecoder().decode(output.stderr)}`);
   }
-  const dir = await Deno.makeTempDir({ dir: target.sandbox.root, prefix: "probe-" });
-  try {
+  return new TextDecoder().decode(output.stdout);
+}
+
+/**
+ * Starts a container of its own (ID `<containerId>-<suffix>`, a sibling cgroup) from the
+ * config the launch staged for `containerId`, changed by `change`; its bundle lives in a
+ * temp dir removed once the container has exited.
+ */
+export function runSibling(
+  target: ProbeTarget,
+  suffix: string,
+  change: (config: OciConfig) => void,
+): { child: Promise<Deno.ChildProcess>; output(): Promise<Deno.CommandOutput> } {
+  const bundles = join(target.sandbox.runtime, "openshell/bundles");
+  const id = `${target.containerId}-${suffix}`;
+  const started = (async () => {
+    const config: OciConfig = JSON.parse(
+      await Deno.readTextFile(join(bundles, target.containerId, "config.json")),
+    );
+    change(config);
+    if (config.linux.cgroupsPath) {
+      config.linux.cgroupsPath = join(dirname(config.linux.cgroupsPath), id);
+    }
+    const dir = await Deno.makeTempDir({ dir: target.sandbox.root, prefix: `${suffix}-` });
     await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config));
     if (target.user) {
       const owner = (await Deno.stat(join(bundles, target.containerId))).uid!;
       await Deno.chown(dir, owner, null);
       await Deno.chown(join(dir, "config.json"), owner, null);
     }
-    const output = await spawn(target, [
+    const child = spawn(target, [
       target.runtime,
       "--root",
       stateRoot(target),
@@ -131,15 +150,11 @@ export async function runProbeContainer(target: ProbeTarget, mode: string[]): Pr
       "--bundle",
       dir,
       id,
-    ]).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    if (!output.success) {
-      throw new Error(`probe container failed: ${new TextDecoder().decode(output.stderr)}`);
-    }
-    return stdout;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    ]);
+    child.status.finally(() => Deno.remove(dir, { recursive: true }).catch(() => {}));
+    return child;
+  })();
+  return { child: started, output: async () => await (await started).output() };
 }
 
 /** The result lines of a `denied` probe. */
