@@ -267,7 +267,7 @@ export async function benchServe(): Promise<void> {
       const ratios: number[] = [];
       try {
         for (const { port, child } of contenders) await untilHealthy(port, child);
-        for (let round = 0; round < 5; round++) {
+        for (let round = 0; round < 7; round++) {
           const order = round % 2 === 0 ? contenders : [...contenders].reverse();
           const rps = new Map<number, number>();
           for (const { port } of order) rps.set(port, await wrk(port, 2));

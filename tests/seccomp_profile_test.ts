@@ -21,7 +21,16 @@ Deno.test("seccomp profile: no denied call is allowed, by name or through a grou
     const profile = seccompProfile(arch);
     const allowed = profile.syscalls.filter((r) => r.action === "SCMP_ACT_ALLOW" && !r.args)
       .flatMap((r) => r.names);
-    for (const name of [...DENIED_SYSCALLS, "clone", "clone3", "io_uring_setup", "chroot"]) {
+    for (
+      const name of [
+        ...DENIED_SYSCALLS,
+        "clone",
+        "clone3",
+        "io_uring_setup",
+        "chroot",
+        "personality",
+      ]
+    ) {
       assert.ok(!allowed.includes(name), `${name} is allowed unconditionally on ${arch}`);
     }
   }

@@ -299,7 +299,7 @@ Deno.test({
       try {
         child.kill("SIGTERM");
       } catch { /* exited */ }
-      await child.output();
+      await sibling.output();
       assert.equal(answered, withhold === undefined, `gateway without ${withhold}`);
     }
     await stopCleanly(serve, sandbox, name);

@@ -50,7 +50,7 @@ export const ALLOWED_SYSCALL_GROUPS: Readonly<Record<string, readonly string[]>>
   // Starting a program: the runtime's final execve, glibc's and the loader's start-up.
   exec: words(`
     execve execveat arch_prctl set_tid_address set_robust_list get_robust_list rseq prctl
-    uname personality getrandom
+    uname getrandom
   `),
   // Threads and child processes (tokio's workers, V8's helpers, Deno.Command), no namespaces:
   // clone is allowed only without namespace flags (rule below), clone3 answers ENOSYS.

@@ -117,8 +117,8 @@ export async function runProbeContainer(target: ProbeTarget, mode: string[]): Pr
 
 /**
  * Starts a container of its own (ID `<containerId>-<suffix>`, a sibling cgroup) from the
- * config the launch staged for `containerId`, changed by `change`; its bundle lives in a
- * temp dir removed once the container has exited.
+ * config the launch staged for `containerId`, changed by `change`. `output()` waits for it
+ * to exit, then deletes whatever of it is left (state, cgroup) and its temp bundle.
  */
 export function runSibling(
   target: ProbeTarget,
@@ -127,6 +127,7 @@ export function runSibling(
 ): { child: Promise<Deno.ChildProcess>; output(): Promise<Deno.CommandOutput> } {
   const bundles = join(target.sandbox.runtime, "openshell/bundles");
   const id = `${target.containerId}-${suffix}`;
+  let dir = "";
   const started = (async () => {
     const config: OciConfig = JSON.parse(
       await Deno.readTextFile(join(bundles, target.containerId, "config.json")),
@@ -135,26 +136,26 @@ export function runSibling(
     if (config.linux.cgroupsPath) {
       config.linux.cgroupsPath = join(dirname(config.linux.cgroupsPath), id);
     }
-    const dir = await Deno.makeTempDir({ dir: target.sandbox.root, prefix: `${suffix}-` });
+    dir = await Deno.makeTempDir({ dir: target.sandbox.root, prefix: `${suffix}-` });
     await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config));
     if (target.user) {
       const owner = (await Deno.stat(join(bundles, target.containerId))).uid!;
       await Deno.chown(dir, owner, null);
       await Deno.chown(join(dir, "config.json"), owner, null);
     }
-    const child = spawn(target, [
-      target.runtime,
-      "--root",
-      stateRoot(target),
-      "run",
-      "--bundle",
-      dir,
-      id,
-    ]);
-    child.status.finally(() => Deno.remove(dir, { recursive: true }).catch(() => {}));
-    return child;
+    const runtime = [target.runtime, "--root", stateRoot(target)];
+    return spawn(target, [...runtime, "run", "--bundle", dir, id]);
   })();
-  return { child: started, output: async () => await (await started).output() };
+  const output = async () => {
+    try {
+      return await (await started).output();
+    } finally {
+      const runtime = [target.runtime, "--root", stateRoot(target)];
+      await spawn(target, [...runtime, "delete", "--force", id]).output();
+      if (dir !== "") await Deno.remove(dir, { recursive: true });
+    }
+  };
+  return { child: started, output };
 }
 
 /** The result lines of a `denied` probe. */
