@@ -198,10 +198,10 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   await writeLaunchRecord(nameDir, record);
   traceMark("launch: record written");
   try {
-    if (writer === "launcher" && cgroupsPath !== undefined && limits.skipped.length === 0) {
-      if (!(await writeV1Limits(cgroupsPath, limits.applied))) {
-        options.onWarning?.(warnSkipped(Object.keys(limits.applied), "no delegated cgroup"));
-      }
+    if (writer === "launcher" && cgroupsPath !== undefined) {
+      // Without a delegated subtree this writes nothing; the runtime then fails on the cgroup
+      // itself, and that failure is explained.
+      await writeV1Limits(cgroupsPath, limits.applied);
     }
     await stageBundle({
       paths,
