@@ -219,7 +219,11 @@ async function kubePlay(sandbox: Sandbox, podman: string[], tag: string): Promis
   try {
     // podman 4.3 publishes each containerPort on the same host port; the existing bridge
     // network is used so no network is created outside the temp storage.
-    Deno.listen({ port: IMAGE_PORT }).close(); // throws AddrInUse: free it for this test
+    try {
+      Deno.listen({ port: IMAGE_PORT }).close();
+    } catch (error) {
+      assert.fail(`port ${IMAGE_PORT} must be free for kube play to publish it: ${error}`);
+    }
     const play = await runCommand([...podman, "kube", "play", "--network", "podman", file], {
       env,
     });
