@@ -3,7 +3,8 @@
  * cache), against the floor measured in the same run: `youki run` of a ready, hand-made
  * bundle starting the same gateway. openshell's own overhead is the difference (goal: under
  * 50 ms, within 2x of the floor). Also reported: cold-cache start, the gateway's resident
- * memory, and `wrk` throughput of `/healthz` against a bare `Deno.serve` hello-world.
+ * memory, `wrk` throughput of `/healthz` against a bare `Deno.serve` hello-world, and with
+ * the seccomp profile against without it (goal: ratio >= 0.95).
  * Needs root and youki (the root-mode container); otherwise it says why and measures nothing.
  *
  * @module
@@ -11,6 +12,7 @@
 import { join, resolve } from "node:path";
 import { ensureRootfs } from "../src/bundle/mod.ts";
 import { buildOciConfig, ROOT_MODE_HOST_ID } from "../src/bundle/oci_config.ts";
+import { maskedEqOrder, seccompProfile } from "../src/bundle/seccomp_profile.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../src/bundle/stage_bundle.ts";
 import { readCallerHardLimits } from "../src/runtime/caller_limits.ts";
 import {
@@ -68,9 +70,9 @@ async function timeStart(
   return elapsed;
 }
 
-async function wrk(port: number): Promise<number> {
+async function wrk(port: number, seconds = 4): Promise<number> {
   const output = await new Deno.Command("wrk", {
-    args: ["-t2", "-c32", "-d4s", `http://127.0.0.1:${port}/healthz`],
+    args: ["-t2", "-c32", `-d${seconds}s`, `http://127.0.0.1:${port}/healthz`],
     stdout: "piped",
   }).output();
   const text = new TextDecoder().decode(output.stdout);
@@ -197,6 +199,8 @@ export async function benchServe(): Promise<void> {
         sourceDir: SRC,
         cgroupsPath: containerCgroupsPath(caller, id),
         hardLimits: await readCallerHardLimits(),
+        seccomp: seccompProfile(Deno.build.arch, maskedEqOrder("youki")),
+        resources: {},
       });
       await stageBundle({
         paths,
@@ -253,6 +257,32 @@ export async function benchServe(): Promise<void> {
         `wrk /healthz: gateway ${gatewayRps.toFixed(0)} req/s, bare Deno.serve ${
           helloRps.toFixed(0)
         } req/s, ratio ${(gatewayRps / helloRps).toFixed(2)}x`,
+      );
+      // The seccomp filter's cost: both gateways run at once and are measured in turns, so
+      // load from elsewhere on the machine hits both alike; the median of the turns' ratios.
+      const contenders = (["default", "unconfined"] as const).map((seccomp) => {
+        const port = freePort();
+        return { port, child: serve(["--name", `wrk-${seccomp}`, `--seccomp=${seccomp}`])(port) };
+      });
+      const ratios: number[] = [];
+      try {
+        for (const { port, child } of contenders) await untilHealthy(port, child);
+        for (let round = 0; round < 7; round++) {
+          const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+          const rps = new Map<number, number>();
+          for (const { port } of order) rps.set(port, await wrk(port, 2));
+          ratios.push(rps.get(contenders[0]!.port)! / rps.get(contenders[1]!.port)!);
+        }
+      } finally {
+        for (const { child } of contenders) {
+          child.kill("SIGTERM");
+          await child.status;
+        }
+      }
+      console.log(
+        `wrk /healthz with the seccomp profile against unconfined: ratio ${
+          median(ratios).toFixed(2)
+        }x (goal >= 0.95; turns ${ratios.map((r) => r.toFixed(2)).join(" ")})`,
       );
     } else {
       console.log("wrk not installed: throughput not measured");

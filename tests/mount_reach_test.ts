@@ -115,6 +115,8 @@ Deno.test("the preflight names the container's mounts and the first directory in
     sourceDir: "/src",
     cgroupsPath: undefined,
     hardLimits: {},
+    seccomp: undefined,
+    resources: {},
   });
   const sources = containerMountSources(config);
   assert.deepEqual(sources.map((s) => [s.label, s.path, s.use]), [

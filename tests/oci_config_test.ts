@@ -4,8 +4,10 @@ import {
   clampRlimits,
   CONTAINER_ENV,
   type GatewayContainerSpec,
+  ociResources,
   ROOT_MODE_HOST_ID,
 } from "../src/bundle/oci_config.ts";
+import { seccompProfile } from "../src/bundle/seccomp_profile.ts";
 import { parseHardLimits } from "../src/runtime/caller_limits.ts";
 import { callerCgroup, containerCgroupsPath } from "../src/runtime/cgroup_path.ts";
 
@@ -22,6 +24,8 @@ const base: GatewayContainerSpec = {
   sourceDir: "/src/openshell/src",
   cgroupsPath: "/user/a/openshell-local-1",
   hardLimits: { RLIMIT_NOFILE: 20000, RLIMIT_CORE: Infinity },
+  seccomp: seccompProfile("x86_64"),
+  resources: { memoryBytes: 512 * 1024 * 1024, pids: 512 },
 };
 
 Deno.test("namespaces: user, mount, pid, ipc, uts and never network or cgroup", () => {
@@ -273,5 +277,22 @@ Deno.test("containerCgroupsPath nests a leaf: never empty, / or the caller's own
   }
   for (const bad of ["", ".", "..", "a/b", "a b", "/x"]) {
     assert.throws(() => containerCgroupsPath("/a", bad), /Invalid cgroup leaf/, bad);
+  }
+});
+
+Deno.test("seccomp: the profile is written as given, or left out when unconfined", () => {
+  assert.deepEqual(buildOciConfig(base).linux.seccomp, seccompProfile("x86_64"));
+  assert.ok(!("seccomp" in buildOciConfig({ ...base, seccomp: undefined }).linux));
+});
+
+Deno.test("resources: memory, pids and a CPU quota over a 100 ms period; none when empty", () => {
+  assert.deepEqual(buildOciConfig(base).linux.resources, {
+    memory: { limit: 536870912 },
+    pids: { limit: 512 },
+  });
+  assert.deepEqual(ociResources({ cpus: 1.5 }), { cpu: { quota: 150000, period: 100000 } });
+  assert.ok(!("resources" in buildOciConfig({ ...base, resources: {} }).linux));
+  for (const bad of [{ memoryBytes: 0 }, { pids: 1.5 }, { pids: -1 }, { cpus: 0.001 }]) {
+    assert.throws(() => ociResources(bad), /Invalid (memory|pids|cpus) limit/);
   }
 });

@@ -30,6 +30,8 @@ const SPEC: GatewayContainerSpec = {
   binary: "/b",
   cgroupsPath: undefined,
   hardLimits: {},
+  seccomp: undefined,
+  resources: {},
 };
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {

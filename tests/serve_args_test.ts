@@ -39,6 +39,9 @@ const TOKENS = [
   "--listen=127.0.0.1:9000",
   "--runtime=runc",
   "--runtime=podman",
+  "--seccomp=unconfined",
+  "--seccomp=x",
+  "--memory=1G",
   "dev",
   "127.0.0.1:9000",
   "runc",
@@ -79,9 +82,11 @@ Deno.test("whatever the quick reading of serve's arguments accepts, the full par
 });
 
 Deno.test("the quick reading takes the plain forms and leaves the rest to the full parser", () => {
+  const limits = { memory: "512M", pids: "512", cpus: "0", seccomp: "default" };
   assert.deepEqual(quickServeOptions([]), {
     name: "local",
     listen: "127.0.0.1:8090",
+    ...limits,
   });
   assert.deepEqual(
     quickServeOptions([
@@ -95,6 +100,7 @@ Deno.test("the quick reading takes the plain forms and leaves the rest to the fu
       "--state-dir=/srv/state",
     ]),
     {
+      ...limits,
       name: "dev",
       listen: "127.0.0.1:9000",
       runtime: "runc",
@@ -114,6 +120,7 @@ Deno.test("the quick reading takes the plain forms and leaves the rest to the fu
       ["-ndev"],
       ["-n=dev"],
       ["--runtime", "podman"],
+      ["--seccomp", "strict"],
       ["--bogus"],
       ["extra"],
       ["--", "--name", "x"],

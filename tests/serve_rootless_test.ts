@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { v1ControllerMounts } from "../src/runtime/cgroup_dirs.ts";
 import { callerCgroup, detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
+import { delegateV1Cgroup } from "./_helpers/cgroup_delegation.ts";
 import { freePort } from "./_helpers/loopback.ts";
+import { onPath } from "./_helpers/run_command.ts";
 import {
   assertNothingLeft,
   createServeSandbox,
@@ -16,9 +17,6 @@ import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, REPO } from "./_helpers/sandbox.ts";
 import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
-const onPath = async (program: string) =>
-  (await new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
-    .output()).success;
 const user = await userIds(TEST_USER);
 const layout = await detectCgroupLayout();
 const missing = Deno.uid() !== 0
@@ -32,48 +30,6 @@ if (missing) console.error(`rootless serve tests skipped: ${missing}`);
 const v1 = layout !== "unified";
 if (!missing && !v1) {
   console.error("rootless v1 delegation tests skipped: this host mounts only cgroup2");
-}
-
-/**
- * Delegates a v1 cgroup subtree to `owner` the way an administrator would: the same path in
- * every mounted controller (cpuset initialised), the directory and its cgroup.procs/tasks
- * chowned. `prelude` moves a shell into it before it switches to the user.
- */
-async function delegateV1Cgroup(owner: { uid: number; gid: number }) {
-  const mine = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
-  const path = join(mine, `openshell-delegated-${crypto.randomUUID().slice(0, 8)}`);
-  const mounts = await v1ControllerMounts();
-  const created: string[] = [];
-  for (const mount of mounts) {
-    let dir = mount;
-    for (const part of path.split("/").filter((p) => p !== "")) {
-      const parent = dir;
-      dir = join(dir, part);
-      try {
-        await Deno.mkdir(dir);
-        created.push(dir);
-        for (const file of ["cpuset.cpus", "cpuset.mems"]) {
-          const value = await Deno.readTextFile(join(parent, file)).catch(() => undefined);
-          if (value !== undefined) await Deno.writeTextFile(join(dir, file), value);
-        }
-      } catch (error) {
-        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-      }
-    }
-    for (const file of ["", "cgroup.procs", "tasks"]) {
-      await Deno.chown(join(dir, file), owner.uid, owner.gid);
-    }
-  }
-  const procs = mounts.map((m) => `'${join(m, path, "cgroup.procs")}'`).join(" ");
-  return {
-    path,
-    prelude: `for f in ${procs}; do echo $$ > "$f"; done`,
-    async [Symbol.asyncDispose]() {
-      for (const dir of created.sort((a, b) => b.length - a.length)) {
-        await Deno.remove(dir).catch(() => {});
-      }
-    },
-  };
 }
 
 Deno.test({

@@ -7,6 +7,7 @@
  */
 import { isAbsolute } from "node:path";
 import { gatewayArgs, gatewayDenoFlags } from "../gateway/gateway_command_line.ts";
+import type { SeccompProfile } from "./seccomp_profile.ts";
 
 /** Where things are inside the container (mount points the rootfs image ships). */
 export const CONTAINER_PATHS = {
@@ -65,7 +66,31 @@ export interface GatewayContainerSpec {
   cgroupsPath: string | undefined;
   /** The launcher's hard limits; the config never exceeds them. */
   hardLimits: HardLimits;
+  /** The seccomp profile; `undefined` runs unconfined (debugging only). */
+  seccomp: SeccompProfile | undefined;
+  /** Cgroup limits the launch can apply (an empty object sets none). */
+  resources: ContainerResources;
 }
+
+/** The cgroup limits of the container, each optional. */
+export interface ContainerResources {
+  /** Memory limit in bytes. */
+  memoryBytes?: number;
+  /** Most tasks (processes and threads) at once. */
+  pids?: number;
+  /** CPU time as a number of CPUs (CFS quota over a 100 ms period). */
+  cpus?: number;
+}
+
+/** The OCI `linux.resources` subset written. */
+export interface OciResources {
+  memory?: { limit: number };
+  pids?: { limit: number };
+  cpu?: { quota: number; period: number };
+}
+
+/** The CFS period the CPU quota is measured against, in microseconds. */
+export const CPU_PERIOD_US = 100_000;
 
 /** An OCI mount entry. */
 export interface OciMount {
@@ -99,6 +124,8 @@ export interface OciConfig {
     gidMappings: { containerID: number; hostID: number; size: number }[];
     namespaces: { type: string }[];
     cgroupsPath?: string;
+    resources?: OciResources;
+    seccomp?: SeccompProfile;
     maskedPaths: string[];
     readonlyPaths: string[];
   };
@@ -215,6 +242,7 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
   if (spec.sourceDir !== undefined) {
     mounts.push(bind(CONTAINER_PATHS.source, spec.sourceDir, ["ro", "noexec"]));
   }
+  const resources = ociResources(spec.resources);
   const mapping = (hostID: number) => [{ containerID: 0, hostID, size: 1 }];
   return {
     ociVersion: "1.0.2",
@@ -236,10 +264,45 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
       gidMappings: mapping(spec.hostGid),
       namespaces: ["user", "mount", "pid", "ipc", "uts"].map((type) => ({ type })),
       ...(cgroup === undefined ? {} : { cgroupsPath: cgroup }),
+      ...(Object.keys(resources).length === 0 ? {} : { resources }),
+      ...(spec.seccomp === undefined ? {} : { seccomp: spec.seccomp }),
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },
   };
+}
+
+/**
+ * The OCI form of the container's limits.
+ *
+ * @throws {RangeError} when a limit is not a positive number (whole for memory and pids).
+ * @example
+ * ```ts
+ * ociResources({ memoryBytes: 536870912, pids: 512, cpus: 1.5 });
+ * // { memory: { limit: 536870912 }, pids: { limit: 512 }, cpu: { quota: 150000, period: 100000 } }
+ * ```
+ */
+export function ociResources(limits: ContainerResources): OciResources {
+  const result: OciResources = {};
+  const whole = (value: number, what: string) => {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`Invalid ${what} limit "${value}"`);
+    }
+    return value;
+  };
+  if (limits.memoryBytes !== undefined) {
+    result.memory = { limit: whole(limits.memoryBytes, "memory") };
+  }
+  if (limits.pids !== undefined) result.pids = { limit: whole(limits.pids, "pids") };
+  if (limits.cpus !== undefined) {
+    const quota = Math.round(limits.cpus * CPU_PERIOD_US);
+    // The kernel's smallest quota is 1 ms.
+    if (!Number.isFinite(quota) || quota < 1000) {
+      throw new RangeError(`Invalid cpus limit "${limits.cpus}"`);
+    }
+    result.cpu = { quota, period: CPU_PERIOD_US };
+  }
+  return result;
 }
 
 function bind(destination: string, source: string, extra: string[]): OciMount {

@@ -2,6 +2,8 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import type { RootfsCacheOptions } from "../bundle/mod.ts";
 import { PROGRAM_MOUNT_POINT } from "../bundle/image_layout.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { DEFAULT_IMAGE_TAG, IMAGE_GATEWAY_NAME } from "../image/oci_image.ts";
 import { UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
 import { printData, printMessage } from "./output.ts";
@@ -109,7 +111,60 @@ export function bundleCommand() {
       printMessage(`Removed ${removed.length} cache entr${removed.length === 1 ? "y" : "ies"}`);
     });
 
+  bundle.command("export")
+    .description("Write the packaged gateway as an OCI image (a layout dir or a docker-archive)")
+    .addOption(
+      new Option("--format <format>", "oci (an image layout DIR) or docker-archive (a FILE)")
+        .choices(["oci", "docker-archive"] as const).makeOptionMandatory(),
+    )
+    .argument("<target>", "the layout directory or archive file to create (must not exist)")
+    .option("--tag <name:tag>", "the image name", DEFAULT_IMAGE_TAG)
+    .addOption(outputOption())
+    .action(async (target, { format, tag, output }) => {
+      const { exportImage, withTag } = await imageModule();
+      const result = await exportImage({
+        format,
+        target: resolve(target),
+        tag: usage(() => withTag(tag), "--tag"),
+        env: processEnv,
+        binary: Deno.execPath(),
+        ...(Deno.build.standalone ? {} : { sourceDir: resolve(import.meta.dirname!, "..") }),
+      });
+      if (output === "json") return printData(JSON.stringify(result, null, 2));
+      printData(result.manifestDigest);
+      printMessage(`Wrote ${result.tag} as ${format} to "${result.target}"`);
+    });
+
+  bundle.command("kube")
+    .description("Print a Kubernetes manifest running the exported gateway image")
+    .option("--name <name>", "the Deployment, Service and gateway name", IMAGE_GATEWAY_NAME)
+    .option("--image <ref>", "the image to run", DEFAULT_IMAGE_TAG)
+    .action(async ({ name, image }) => {
+      const { kubeManifest } = await imageModule();
+      const { stringify } = await import("yaml");
+      if (!/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name)) {
+        throw new UserError(`invalid name "${name}": expected a DNS label (a-z, 0-9, -)`, {
+          exitCode: 2,
+        });
+      }
+      const bytes = crypto.getRandomValues(new Uint8Array(32));
+      const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      const objects = kubeManifest({ name, image, version: denoJson.version, token });
+      printData(objects.map((o) => stringify(o).trimEnd()).join("\n---\n"));
+    });
+
   return bundle;
+}
+
+const imageModule = () => import("../image/mod.ts");
+
+/** Runs `parse`, turning its RangeError into a usage error naming `flag`. */
+function usage<T>(parse: () => T, flag: string): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UserError(`${(error as Error).message} for ${flag}`, { exitCode: 2 });
+  }
 }
 
 async function requireFile(path: string, flag: string): Promise<void> {

@@ -16,7 +16,8 @@ import {
   runningProgram,
   verifyClosure,
 } from "../bundle/mod.ts";
-import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+import { type ContainerResources, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+import { maskedEqOrder, seccompProfile } from "../bundle/seccomp_profile.ts";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
 import { fileError } from "../file_error.ts";
 import { pathExists } from "../path_exists.ts";
@@ -29,6 +30,7 @@ import { ensureUserDir } from "../registry/user_dir.ts";
 import { launchGateway } from "../runtime/launch_gateway.ts";
 import type { OciRuntime } from "../runtime/oci_runtime.ts";
 import { canReach, type Reacher, resolveRuntime } from "../runtime/mod.ts";
+import { parseCount, parseCpus, parseSize } from "../runtime/resource_limits.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
@@ -93,6 +95,10 @@ export async function serve(options: ServeOptions): Promise<number> {
       hint: "The gateway runs without capabilities and cannot bind ports below 1024",
     });
   }
+  const limits = readLimits(options);
+  if (options.seccomp === "unconfined") {
+    printWarning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
+  }
   const roots = registryRoots(env, uid, printWarning);
   // The rootfs checks (the longest steps) run while the other checks and the launch
   // prepare; the bundle is staged only once they have passed.
@@ -147,9 +153,14 @@ export async function serve(options: ServeOptions): Promise<number> {
       gid,
       env,
       ...program,
+      seccomp: options.seccomp === "unconfined"
+        ? undefined
+        : seccompProfile(Deno.build.arch, maskedEqOrder(runtime.name)),
+      limits,
       stop: stop.signal,
       hurry: hurry.signal,
       onProgress: printMessage,
+      onWarning: printWarning,
       forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
       onReady: async ({ url, containerId }) => {
         traceMark("serve: healthy");
@@ -216,6 +227,29 @@ async function reachableProgram(
     sourceDir === undefined ? undefined : reachable(sourceDir, "read"),
   ]);
   return { binary: program, ...(sources === undefined ? {} : { sourceDir: sources }) };
+}
+
+/**
+ * The container's limits from `--memory`, `--pids` and `--cpus`.
+ *
+ * @throws {UsageError} naming the option with a bad value.
+ */
+function readLimits(options: ServeOptions): ContainerResources {
+  const read = <T>(flag: string, parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message} for ${flag}`, {
+        hint: "e.g. --memory 512M --pids 512 --cpus 1.5",
+      });
+    }
+  };
+  const cpus = read("--cpus", () => parseCpus(options.cpus));
+  return {
+    memoryBytes: read("--memory", () => parseSize(options.memory)),
+    pids: read("--pids", () => parseCount(options.pids, "pids", 16)),
+    ...(cpus === undefined ? {} : { cpus }),
+  };
 }
 
 /**

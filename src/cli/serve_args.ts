@@ -9,6 +9,7 @@
  * @module
  */
 import { RUNTIME_NAMES, type RuntimeName } from "../runtime/oci_runtime.ts";
+import { SECCOMP_MODES, type SeccompMode } from "../bundle/seccomp_profile.ts";
 
 /** The parsed options of `serve`. */
 export interface ServeOptions {
@@ -18,12 +19,23 @@ export interface ServeOptions {
   runtime?: RuntimeName | undefined;
   runtimePath?: string | undefined;
   stateDir?: string | undefined;
+  /** The container's memory limit (`512M`, `1G`, ...). */
+  memory: string;
+  /** The container's task limit. */
+  pids: string;
+  /** CPU time in CPUs; `0` for no cap. */
+  cpus: string;
+  seccomp: SeccompMode;
 }
 
 /** The defaults of `serve`'s options. */
 export const SERVE_DEFAULTS = {
   name: "local",
   listen: "127.0.0.1:8090",
+  memory: "512M",
+  pids: "512",
+  cpus: "0",
+  seccomp: "default",
 } as const satisfies Partial<ServeOptions>;
 
 const FLAGS: Readonly<Record<string, keyof ServeOptions>> = {
@@ -34,6 +46,10 @@ const FLAGS: Readonly<Record<string, keyof ServeOptions>> = {
   "--runtime": "runtime",
   "--runtime-path": "runtimePath",
   "--state-dir": "stateDir",
+  "--memory": "memory",
+  "--pids": "pids",
+  "--cpus": "cpus",
+  "--seccomp": "seccomp",
 };
 
 /**
@@ -64,10 +80,16 @@ export function quickServeOptions(args: readonly string[]): ServeOptions | undef
   if (runtime !== undefined && !(RUNTIME_NAMES as readonly string[]).includes(runtime)) {
     return undefined;
   }
+  const seccomp = given.seccomp ?? SERVE_DEFAULTS.seccomp;
+  if (!(SECCOMP_MODES as readonly string[]).includes(seccomp)) return undefined;
   return {
     name: given.name ?? SERVE_DEFAULTS.name,
     listen: given.listen ?? SERVE_DEFAULTS.listen,
     ...(runtime === undefined ? {} : { runtime: runtime as RuntimeName }),
+    memory: given.memory ?? SERVE_DEFAULTS.memory,
+    pids: given.pids ?? SERVE_DEFAULTS.pids,
+    cpus: given.cpus ?? SERVE_DEFAULTS.cpus,
+    seccomp: seccomp as SeccompMode,
     ...(given.runtimePath === undefined ? {} : { runtimePath: given.runtimePath }),
     ...(given.stateDir === undefined ? {} : { stateDir: given.stateDir }),
   };

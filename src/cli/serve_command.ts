@@ -6,7 +6,8 @@
  * @module
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { RUNTIME_NAMES } from "../runtime/oci_runtime.ts";
+import { RUNTIME_NAMES, type RuntimeName } from "../runtime/oci_runtime.ts";
+import { SECCOMP_MODES, type SeccompMode } from "../bundle/seccomp_profile.ts";
 import { paint } from "./output.ts";
 import { SERVE_DEFAULTS } from "./serve_args.ts";
 import { reportServeError, serve } from "./serve_action.ts";
@@ -38,6 +39,17 @@ export function serveCommand() {
       "--state-dir <dir>",
       "the gateway's persistent state (default: $XDG_STATE_HOME/openshell/gateways/<name>)",
     )
+    .option("--memory <size>", "the container's memory limit (K, M, G)", SERVE_DEFAULTS.memory)
+    .option("--pids <n>", "most processes and threads in the container", SERVE_DEFAULTS.pids)
+    .option(
+      "--cpus <n>",
+      "CPU time the container may use, in CPUs (0: no cap)",
+      SERVE_DEFAULTS.cpus,
+    )
+    .addOption(
+      new Option("--seccomp <profile>", "system call filter (unconfined: none, for debugging)")
+        .choices(SECCOMP_MODES).default(SERVE_DEFAULTS.seccomp as SeccompMode),
+    )
     .addHelpText(
       "after",
       `
@@ -45,6 +57,11 @@ Progress goes to stderr, the gateway's JSON log lines to stdout. SIGINT, SIGTERM
 SIGHUP stops the gateway (SIGKILL after 10 s, or at once on a second signal); the
 container, its bundle and its secrets are removed in every outcome. The gateway stays
 registered after exit.
+
+The container runs under a seccomp filter that denies what a gateway has no use for
+(namespaces, mounts, keyrings, ptrace, bpf, perf, modules, kexec); limits that the cgroup
+manager cannot apply for you (rootless on cgroup v1 without delegation) are skipped with
+a warning.
 
 Examples:
   openshell serve

@@ -7,8 +7,13 @@
  * @module
  */
 import { join } from "node:path";
-import { buildOciConfig, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+import {
+  buildOciConfig,
+  type ContainerResources,
+  ROOT_MODE_HOST_ID,
+} from "../bundle/oci_config.ts";
 import { launchProof, newChallenge } from "../gateway/launch_proof.ts";
+import type { SeccompProfile } from "../bundle/seccomp_profile.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../bundle/stage_bundle.ts";
 import { traceMark } from "../start_trace.ts";
 import { pathExists } from "../path_exists.ts";
@@ -36,6 +41,13 @@ import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { ownGroups, preflightMounts } from "./mount_preflight.ts";
 import { ensureOwnedDir, removeTree } from "./private_dir.ts";
 import { explainRuntimeFailure } from "./runtime_failure.ts";
+import {
+  availableControllers,
+  cgroupDelegated,
+  decideLimits,
+  limitsWriter,
+  writeV1Limits,
+} from "./resource_limits.ts";
 
 /** Everything one launch needs. */
 export interface LaunchGatewayOptions {
@@ -61,6 +73,12 @@ export interface LaunchGatewayOptions {
   /** The program bound into the container and the source dir under `deno run`. */
   binary: string;
   sourceDir?: string;
+  /** The seccomp profile; `undefined` runs the gateway unconfined. */
+  seccomp: SeccompProfile | undefined;
+  /** The cgroup limits wanted; those the cgroup manager cannot apply are reported and skipped. */
+  limits: ContainerResources;
+  /** Told once when some limits cannot be applied. */
+  onWarning?: (message: string) => void;
   /** Aborting it stops the gateway (SIGTERM, then SIGKILL after `stopTimeoutMs`). */
   stop: AbortSignal;
   /** Aborting it too kills at once, without waiting out the rest of the grace period. */
@@ -138,13 +156,22 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   traceMark("launch: address free");
   const containerId = newContainerId(options.name);
   const layout = await detectCgroupLayout();
+  const callerPath = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
   const cgroupsPath = decideCgroupsPath({
     runtime: options.runtime.name,
     rootless: !rootMode,
     layout,
-    callerPath: callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout),
+    callerPath,
     leaf: containerId,
   });
+  const limits = decideLimits(options.limits, {
+    cgroupsPath,
+    rootless: !rootMode,
+    layout,
+    controllers: await availableControllers(layout, callerPath),
+    delegated: layout === "unified" ? await cgroupDelegated(options.uid, callerPath) : true,
+  });
+  if (limits.reason !== undefined) options.onWarning?.(warnSkipped(limits.skipped, limits.reason));
   const mounts = layout === "unified" ? [] : await v1ControllerMounts();
   const paths = bundlePaths(bundles, containerId);
   const record: LaunchRecord = {
@@ -160,6 +187,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   const hostId = rootMode
     ? { uid: ROOT_MODE_HOST_ID, gid: ROOT_MODE_HOST_ID }
     : { uid: options.uid, gid: options.gid };
+  const writer = limitsWriter(!rootMode, layout);
   const listen = formatAddress(options.listen);
   const rootfs = await options.rootfs;
   traceMark("launch: rootfs checked");
@@ -176,12 +204,18 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     ...(options.sourceDir === undefined ? {} : { sourceDir: options.sourceDir }),
     cgroupsPath,
     hardLimits: await readCallerHardLimits(),
+    seccomp: options.seccomp,
+    resources: writer === "runtime" ? limits.applied : {},
   });
   traceMark("launch: config built");
   await writeLaunchRecord(nameDir, record);
   traceMark("launch: record written");
   try {
-    if (options.stop.aborted) return { outcome: "cancelled", code: 0, containerId };
+    if (writer === "launcher" && cgroupsPath !== undefined) {
+      // Without a delegated subtree this writes nothing; the runtime then fails on the cgroup
+      // itself, and that failure is explained.
+      await writeV1Limits(cgroupsPath, limits.applied);
+    }
     await stageBundle({
       paths,
       config,
@@ -470,6 +504,11 @@ function collectStderr(stream: ReadableStream<Uint8Array>, forward: boolean) {
     await reader.cancel().catch(() => {});
   };
   return { finish, text: () => kept };
+}
+
+function warnSkipped(keys: string[], reason: string): string {
+  const flags = keys.map((key) => key === "memoryBytes" ? "--memory" : `--${key}`);
+  return `Running without the ${flags.join(", ")} limit(s): ${reason}`;
 }
 
 function formatAddress({ hostname, port }: { hostname: string; port: number }): string {

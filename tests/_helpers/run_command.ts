@@ -73,3 +73,12 @@ export async function runCommand(
     stderr: decoder.decode(output.stderr),
   };
 }
+
+/** Whether `program` is found on PATH. */
+export async function onPath(program: string): Promise<boolean> {
+  const found = await new Deno.Command("sh", {
+    args: ["-c", `command -v ${program}`],
+    stdout: "null",
+  }).output();
+  return found.success;
+}

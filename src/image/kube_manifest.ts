@@ -1,0 +1,125 @@
+/**
+ * A Kubernetes manifest running the exported gateway image: a Deployment (non-root 65532,
+ * read-only root, no capabilities, RuntimeDefault seccomp, limits, /healthz probes), its
+ * Service, a Secret holding the API token and a PersistentVolumeClaim for its state.
+ *
+ * @module
+ */
+import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+import { gatewayArgs } from "../gateway/gateway_command_line.ts";
+import { IMAGE_PORT } from "./oci_image.ts";
+
+/** What the manifest is made from. */
+export interface KubeOptions {
+  name: string;
+  image: string;
+  version: string;
+  /** The API token stored in the Secret. */
+  token: string;
+}
+
+/** The manifest's objects, in apply order. */
+export function kubeManifest(options: KubeOptions): Record<string, unknown>[] {
+  const labels = {
+    "app.kubernetes.io/name": "openshell-gateway",
+    "app.kubernetes.io/instance": options.name,
+  };
+  const meta = (name: string) => ({ name, labels });
+  const probe = (period: number) => ({
+    httpGet: { path: "/healthz", port: "http" },
+    periodSeconds: period,
+    timeoutSeconds: 2,
+  });
+  const secret = `${options.name}-token`;
+  const state = `${options.name}-state`;
+  return [
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: meta(secret),
+      type: "Opaque",
+      // `data` rather than `stringData`: podman kube play reads only the former.
+      data: { token: btoa(options.token) },
+    },
+    {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: meta(state),
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: meta(options.name),
+      spec: {
+        replicas: 1,
+        // One writer of the state volume at a time.
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: {
+              runAsUser: ROOT_MODE_HOST_ID,
+              runAsGroup: ROOT_MODE_HOST_ID,
+              runAsNonRoot: true,
+              fsGroup: ROOT_MODE_HOST_ID,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [{
+              name: "gateway",
+              image: options.image,
+              imagePullPolicy: "IfNotPresent",
+              args: gatewayArgs({
+                name: options.name,
+                listen: `0.0.0.0:${IMAGE_PORT}`,
+                version: options.version,
+                stateDir: CONTAINER_PATHS.state,
+                tokenFile: CONTAINER_PATHS.tokenFile,
+              }),
+              ports: [{ name: "http", containerPort: IMAGE_PORT, protocol: "TCP" }],
+              securityContext: {
+                runAsUser: ROOT_MODE_HOST_ID,
+                runAsNonRoot: true,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              resources: {
+                requests: { cpu: "100m", memory: "128Mi" },
+                limits: { cpu: "1", memory: "512Mi" },
+              },
+              livenessProbe: probe(10),
+              readinessProbe: probe(5),
+              volumeMounts: [
+                { name: "state", mountPath: CONTAINER_PATHS.state },
+                { name: "token", mountPath: CONTAINER_PATHS.secrets, readOnly: true },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+            }],
+            volumes: [
+              { name: "state", persistentVolumeClaim: { claimName: state } },
+              // `optional` spelled out: podman 4.3's kube play crashes when it is absent.
+              {
+                name: "token",
+                secret: { secretName: secret, defaultMode: 0o440, optional: false },
+              },
+              { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: meta(options.name),
+      spec: {
+        selector: labels,
+        ports: [{ name: "http", port: IMAGE_PORT, targetPort: "http", protocol: "TCP" }],
+      },
+    },
+  ];
+}

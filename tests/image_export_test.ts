@@ -1,0 +1,240 @@
+/**
+ * `bundle export` and `bundle kube` with real engines: skopeo and umoci read the layout, the
+ * unpacked bundle runs under youki, podman loads and runs the docker-archive (storage in
+ * temp dirs). The manifest builders are checked in-process.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { IMAGE_PORT, kubeManifest } from "../src/image/mod.ts";
+import { freePort } from "./_helpers/loopback.ts";
+import { onPath, runCommand } from "./_helpers/run_command.ts";
+import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
+
+const isRoot = Deno.uid() === 0;
+
+async function cli(sandbox: Sandbox, args: string[]) {
+  const argv = cliArgv(args);
+  return await runCommand(argv, { env: sandbox.env });
+}
+
+async function healthy(url: string, ms = 30_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const response = await fetch(url);
+      await response.body?.cancel();
+      if (response.ok) return true;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+Deno.test("bundle kube: a hardened Deployment, Service, token Secret and state claim", async () => {
+  await using sandbox = await createSandbox();
+  const result = await cli(sandbox, ["bundle", "kube", "--name", "gw", "--image", "r.example/g:1"]);
+  assert.equal(result.code, 0, result.stderr);
+  const docs = result.stdout.split("\n---\n").map((d) => parse(d));
+  assert.deepEqual(docs.map((d) => d.kind), [
+    "Secret",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "Service",
+  ]);
+  const pod = docs[2].spec.template.spec;
+  const container = pod.containers[0];
+  assert.equal(container.image, "r.example/g:1");
+  assert.equal(pod.securityContext.runAsUser, 65532);
+  assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
+  assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+  assert.deepEqual(container.securityContext.capabilities, { drop: ["ALL"] });
+  assert.equal(container.resources.limits.memory, "512Mi");
+  assert.equal(container.livenessProbe.httpGet.path, "/healthz");
+  assert.equal(container.readinessProbe.httpGet.path, "/healthz");
+  assert.ok(!JSON.stringify(container).includes(atob(docs[0].data.token)), "no token in args");
+  assert.equal(atob(docs[0].data.token).length, 64);
+  const bad = await cli(sandbox, ["bundle", "kube", "--name", "Bad_Name"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: invalid name "Bad_Name"/m);
+  assert.equal(kubeManifest({ name: "a", image: "i", version: "1", token: "t" }).length, 4);
+});
+
+Deno.test({
+  name:
+    "bundle export: deterministic OCI layout and docker-archive that skopeo, umoci, youki and podman run",
+  ignore: !isRoot || !(await onPath("skopeo")) || !(await onPath("umoci")) ||
+    !(await onPath("podman")) || !(await onPath("youki")),
+  async fn() {
+    await using sandbox = await createSandbox({ mode: 0o755 });
+    const layout = join(sandbox.root, "oci");
+    const first = await cli(sandbox, ["bundle", "export", "--format", "oci", layout]);
+    assert.equal(first.code, 0, first.stderr);
+    const again = await cli(sandbox, ["bundle", "export", "--format", "oci", `${layout}2`]);
+    assert.equal(again.stdout, first.stdout, "two exports give the same manifest digest");
+    const exists = await cli(sandbox, ["bundle", "export", "--format", "oci", layout]);
+    assert.equal(exists.code, 2);
+
+    const inspect = await runCommand(["skopeo", "inspect", `oci:${layout}`], { env: sandbox.env });
+    assert.equal(inspect.code, 0, inspect.stderr);
+    const info = JSON.parse(inspect.stdout);
+    assert.equal(info.Digest, first.stdout.trim());
+    const image = JSON.parse(await Deno.readTextFile(join(layout, "index.json")));
+    assert.equal(image.manifests.length, 1);
+    const rootfsManifest = JSON.parse(
+      await Deno.readTextFile(new URL("../rootfs/dist/manifest.json", import.meta.url)),
+    );
+    assert.equal(info.Layers[0], `sha256:${rootfsManifest.tarball.sha256}`);
+
+    // umoci unpacks it (as root: no user namespace); youki runs it on the host network.
+    const bundle = join(sandbox.root, "bundle");
+    const unpack = await runCommand(["umoci", "unpack", "--image", `${layout}:latest`, bundle], {
+      env: sandbox.env,
+    });
+    assert.equal(unpack.code, 0, unpack.stderr);
+    const port = freePort();
+    const secrets = join(sandbox.root, "secrets");
+    await Deno.mkdir(secrets, { mode: 0o755 });
+    await Deno.writeTextFile(join(secrets, "token"), "t0ken\n", { mode: 0o644 });
+    const config = JSON.parse(await Deno.readTextFile(join(bundle, "config.json")));
+    assert.deepEqual(config.process.user, { uid: 65532, gid: 65532 });
+    config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) =>
+      n.type !== "network"
+    );
+    config.process.terminal = false;
+    config.process.args = config.process.args.map((a: string) =>
+      a === "0.0.0.0:8090" ? `0.0.0.0:${port}` : a
+    );
+    delete config.process.rlimits;
+    config.mounts.push(
+      { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev"] },
+      {
+        destination: "/var/lib/openshell",
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "nodev", "mode=1777"],
+      },
+      { destination: "/run/openshell", type: "bind", source: secrets, options: ["rbind", "ro"] },
+    );
+    await Deno.writeTextFile(join(bundle, "config.json"), JSON.stringify(config));
+    const state = join(sandbox.root, "youki");
+    const id = `export-${crypto.randomUUID().slice(0, 8)}`;
+    const youki = new Deno.Command("youki", {
+      args: ["--root", state, "run", "--bundle", bundle, id],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      assert.ok(await healthy(`http://127.0.0.1:${port}/healthz`), "youki-run image answers");
+    } finally {
+      youki.kill("SIGTERM");
+      await youki.stderr.cancel();
+      await youki.status;
+    }
+
+    // podman loads the docker-archive and runs it (storage in temp dirs).
+    const archive = join(sandbox.root, "gateway.tar");
+    const tag = "localhost/openshell-gateway:test";
+    const exported = await cli(sandbox, [
+      "bundle",
+      "export",
+      "--format",
+      "docker-archive",
+      archive,
+      "--tag",
+      tag,
+    ]);
+    assert.equal(exported.stdout, first.stdout);
+    const podman = [
+      "podman",
+      "--root",
+      join(sandbox.root, "podman-storage"),
+      "--runroot",
+      join(sandbox.root, "podman-run"),
+      "--storage-driver",
+      "vfs",
+      "--cgroup-manager",
+      "cgroupfs",
+      "--events-backend",
+      "none",
+    ];
+    const load = await runCommand([...podman, "load", "-i", archive], { env: sandbox.env });
+    assert.equal(load.code, 0, load.stderr);
+    assert.match(load.stdout + load.stderr, new RegExp(tag));
+    const podmanPort = freePort();
+    const stateDir = join(sandbox.root, "state-vol");
+    await Deno.mkdir(stateDir);
+    await Deno.chown(stateDir, 65532, 65532);
+    const name = `openshell-export-${crypto.randomUUID().slice(0, 8)}`;
+    const run = await runCommand([
+      ...podman,
+      "run",
+      "-d",
+      "--name",
+      name,
+      "--ulimit",
+      "nofile=1024:1024",
+      "--ulimit",
+      "nproc=1024:1024",
+      "--read-only",
+      "-p",
+      `127.0.0.1:${podmanPort}:8090`,
+      "-v",
+      `${secrets}:/run/openshell:ro`,
+      "-v",
+      `${stateDir}:/var/lib/openshell`,
+      tag,
+    ], { env: sandbox.env });
+    try {
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(await healthy(`http://127.0.0.1:${podmanPort}/healthz`), "podman run answers");
+      await runCommand([...podman, "rm", "-f", "-t", "2", name], { env: sandbox.env });
+      await kubePlay(sandbox, podman, tag);
+    } finally {
+      await runCommand([...podman, "rm", "-a", "-f", "-t", "2"], { env: sandbox.env });
+      await runCommand([...podman, "rmi", "-a", "-f"], { env: sandbox.env });
+    }
+  },
+});
+
+/**
+ * `podman kube play` of the printed manifest runs the pod and it answers /healthz on the host
+ * port podman publishes; `kube down` removes it.
+ */
+async function kubePlay(sandbox: Sandbox, podman: string[], tag: string): Promise<void> {
+  const name = `osk-${crypto.randomUUID().slice(0, 6)}`;
+  const kube = await cli(sandbox, ["bundle", "kube", "--name", name, "--image", tag]);
+  assert.equal(kube.code, 0, kube.stderr);
+  const file = join(sandbox.root, "kube.yaml");
+  await Deno.writeTextFile(file, kube.stdout);
+  // This host's hard limits are below podman's default ulimits (see README).
+  const conf = join(sandbox.root, "containers.conf");
+  await Deno.writeTextFile(
+    conf,
+    '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n',
+  );
+  const env = { ...sandbox.env, CONTAINERS_CONF: conf };
+  const pod = `${name}-pod-0`;
+  try {
+    // podman 4.3 publishes each containerPort on the same host port; the existing bridge
+    // network is used so no network is created outside the temp storage.
+    try {
+      Deno.listen({ port: IMAGE_PORT }).close();
+    } catch (error) {
+      assert.fail(`port ${IMAGE_PORT} must be free for kube play to publish it: ${error}`);
+    }
+    const play = await runCommand([...podman, "kube", "play", "--network", "podman", file], {
+      env,
+    });
+    assert.equal(play.code, 0, play.stderr);
+    assert.ok(await healthy(`http://127.0.0.1:${IMAGE_PORT}/healthz`), "the pod answers");
+  } finally {
+    const down = await runCommand([...podman, "kube", "down", file], { env });
+    assert.equal(down.code, 0, down.stderr);
+    const exists = await runCommand([...podman, "pod", "exists", pod], { env });
+    assert.equal(exists.code, 1, "kube down removed the pod");
+    await runCommand([...podman, "volume", "rm", "-f", `${name}-state`], { env });
+    await runCommand([...podman, "secret", "rm", `${name}-token`], { env });
+  }
+}
