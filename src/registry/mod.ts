@@ -24,7 +24,13 @@ export {
   DEFAULT_SYSTEM_ROOT,
   type RegistryRoots,
   registryRoots,
+  SYSTEM_ROOT_SETTING,
   SYSTEM_ROOT_VARIABLE,
+  systemRoot,
+  type SystemRootDefault,
+  systemRootDefault,
+  type SystemRootOrigin,
+  type SystemRootSource,
 } from "./registry_roots.ts";
 export {
   checkGatewayMetadata,
