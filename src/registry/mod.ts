@@ -20,10 +20,9 @@
  * @module
  */
 export { isValidGatewayName, MAX_GATEWAY_NAME_BYTES, validateGatewayName } from "./gateway_name.ts";
+export { type RegistryRoots, registryRoots } from "./registry_roots.ts";
 export {
   DEFAULT_SYSTEM_ROOT,
-  type RegistryRoots,
-  registryRoots,
   SYSTEM_ROOT_SETTING,
   SYSTEM_ROOT_VARIABLE,
   systemRoot,
@@ -31,7 +30,7 @@ export {
   systemRootDefault,
   type SystemRootOrigin,
   type SystemRootSource,
-} from "./registry_roots.ts";
+} from "./system_root.ts";
 export {
   checkGatewayMetadata,
   gatewayAuth,
