@@ -4,8 +4,8 @@
 # Usage: ./install.sh [options]
 #   --prefix DIR           install under DIR (default /usr/local as root, ~/.local otherwise; $PREFIX)
 #   --destdir DIR          stage everything under DIR, as packagers do ($DESTDIR)
-#   --system-dir DIR       the system gateway registry (default /etc/openshell;
-#                          $OPENSHELL_SYSTEM_GATEWAY_DIR); must be absolute
+#   --system-dir DIR       the system gateway registry, also the installed program's default
+#                          (default /etc/openshell; $OPENSHELL_SYSTEM_GATEWAY_DIR); absolute
 #   --gateway NAME=ENDPOINT  seed a system gateway (repeatable); the name ends at the first =;
 #                          an endpoint without a scheme means https://
 #   --active NAME          make NAME the system's active gateway
@@ -14,7 +14,8 @@
 #   --uninstall            remove what an earlier run installed under the prefix
 #   --dry-run              print every path that would be written (or removed), change nothing
 #   -h, --help             print this help
-# Flags win over the environment variables. Every argument is checked before anything is written.
+# Flags win over the environment variables. Every argument is checked before anything is written;
+# a malformed one exits 2.
 set -eu
 
 pinned_deno_version=2.9.6
