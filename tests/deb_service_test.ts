@@ -238,6 +238,45 @@ Deno.test({
         assert.equal(left.trim(), "", "bundles, container state or cgroups are left behind");
       });
 
+      await t.step("a gateway that cannot start is given up after the start limit", async () => {
+        const starts = async () =>
+          (await box.must(["journalctl", "-u", unit, "-o", "cat"])).split("\n")
+            .filter((line) => line.startsWith("Started ")).length;
+        const before = await starts();
+        // The port is taken on the host, whose network the container shares: serve exits 1.
+        const taken = Deno.listen({ hostname: "127.0.0.1", port });
+        try {
+          await box.must(["systemctl", "start", unit]);
+          await waitFor("the start limit", async () => {
+            return (await unitProps(box, unit)).ActiveState === "failed";
+          }, 90_000);
+          await new Promise((resolve) => setTimeout(resolve, 5000)); // > RestartSec: no retry
+          assert.equal((await unitProps(box, unit)).ActiveState, "failed");
+          assert.equal(await starts() - before, 5, "StartLimitBurst=5");
+          const journal = await box.must(["journalctl", "-u", unit, "-o", "cat"]);
+          assert.match(journal, /Start request repeated too quickly/);
+        } finally {
+          taken.close();
+        }
+        await box.must(["systemctl", "reset-failed", unit]);
+      });
+
+      await t.step("bad arguments (exit 2) are not retried", async () => {
+        const defaults = join(box.root, "etc/default/openshell-gateway-local");
+        const good = await Deno.readTextFile(defaults);
+        // Ports below 1024 are refused as a usage error.
+        await Deno.writeTextFile(defaults, "OPENSHELL_SERVE_ARGS=--listen 127.0.0.1:80\n");
+        await box.run(["systemctl", "start", unit]);
+        await waitFor(
+          "the failure",
+          async () => (await unitProps(box, unit)).ActiveState === "failed",
+        );
+        const props = await unitProps(box, unit);
+        assert.deepEqual([props.Result, props.NRestarts], ["exit-code", "0"]);
+        await box.must(["systemctl", "reset-failed", unit]);
+        await Deno.writeTextFile(defaults, good);
+      });
+
       await t.step("the user unit runs for an ordinary user with lingering", async () => {
         await box.must(["useradd", "--create-home", "--shell", "/bin/sh", "alice"]);
         const uid = Number((await box.must(["id", "-u", "alice"])).trim());
