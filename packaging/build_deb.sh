@@ -30,25 +30,31 @@ die() {
   exit 1
 }
 
+# usage_error MESSAGE: a malformed command line, exit 2.
+usage_error() {
+  printf 'error: %s\nhint: run %s --help for usage\n' "$1" "$0" >&2
+  exit 2
+}
+
 while [ $# -gt 0 ]; do
   case $1 in
-    --binary) [ $# -ge 2 ] || die "--binary needs a file"; set_program="--binary $2"; binary=$2; shift 2 ;;
+    --binary) [ $# -ge 2 ] || usage_error "--binary needs a file"; set_program="--binary $2"; binary=$2; shift 2 ;;
     --source) set_program=--source; shift ;;
-    --endpoint) [ $# -ge 2 ] || die "--endpoint needs a URL"; endpoint=$2; shift 2 ;;
-    --system-dir) [ $# -ge 2 ] || die "--system-dir needs a directory"; system_dir=$2; shift 2 ;;
-    --youki) [ $# -ge 2 ] || die "--youki needs a file"; youki=$2; shift 2 ;;
-    --output) [ $# -ge 2 ] || die "--output needs a directory"; output=$2; shift 2 ;;
+    --endpoint) [ $# -ge 2 ] || usage_error "--endpoint needs a URL"; endpoint=$2; shift 2 ;;
+    --system-dir) [ $# -ge 2 ] || usage_error "--system-dir needs a directory"; system_dir=$2; shift 2 ;;
+    --youki) [ $# -ge 2 ] || usage_error "--youki needs a file"; youki=$2; shift 2 ;;
+    --output) [ $# -ge 2 ] || usage_error "--output needs a directory"; output=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -eu$/{/^set -eu$/d;s/^# \{0,1\}//;p;}' "$0"; exit 0 ;;
-    *) die "unknown option '$1'" ;;
+    *) usage_error "unknown option '$1'" ;;
   esac
 done
 
 command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb not found (install dpkg-dev)"
 case $system_dir in
   /*) system_dir=$(printf '%s' "$system_dir" | sed 's|/*$||') ;;
-  *) die "--system-dir must be an absolute path: '$system_dir'" ;;
+  *) usage_error "--system-dir must be an absolute path: '$system_dir'" ;;
 esac
-case $system_dir in '' | *[!A-Za-z0-9._/+-]*) die "--system-dir must be a plain path other than /: '$system_dir'" ;; esac
+case $system_dir in '' | *[!A-Za-z0-9._/+-]*) usage_error "--system-dir must be a plain path other than /: '$system_dir'" ;; esac
 # The runtime is built at package-build time (once; later builds reuse the cache).
 if [ -z "$youki" ]; then youki=$("$repo/scripts/install-youki.sh" --cached-path); fi
 if [ ! -f "$youki" ] || [ ! -x "$youki" ]; then die "no youki executable at '$youki'"; fi

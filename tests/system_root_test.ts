@@ -295,3 +295,16 @@ Deno.test("install.sh --binary records the system dir beside the program, and re
   assert.equal(existsSync(join(systemDir, "gateways/a")), false);
   assert.equal(existsSync(join(systemDir, "active_gateway")), false);
 });
+
+Deno.test("package:deb refuses a --system-dir that is not a plain absolute path (usage, exit 2)", async () => {
+  for (const dir of ["etc/openshell", "/", "/etc/open shell"]) {
+    const run = await runCommand(
+      ["sh", join(REPO, "packaging/build_deb.sh"), "--system-dir", dir],
+      {
+        env: { PATH: "/usr/bin:/bin" },
+      },
+    );
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /^error: --system-dir must be/);
+  }
+});
