@@ -4,8 +4,8 @@
 # Usage: ./install.sh [options]
 #   --prefix DIR           install under DIR (default /usr/local as root, ~/.local otherwise; $PREFIX)
 #   --destdir DIR          stage everything under DIR, as packagers do ($DESTDIR)
-#   --system-dir DIR       the system gateway registry (default /etc/openshell;
-#                          $OPENSHELL_SYSTEM_GATEWAY_DIR); must be absolute
+#   --system-dir DIR       the system gateway registry, also the installed program's default
+#                          (default /etc/openshell; $OPENSHELL_SYSTEM_GATEWAY_DIR); absolute
 #   --gateway NAME=ENDPOINT  seed a system gateway (repeatable); the name ends at the first =;
 #                          an endpoint without a scheme means https://
 #   --active NAME          make NAME the system's active gateway
@@ -14,7 +14,8 @@
 #   --uninstall            remove what an earlier run installed under the prefix
 #   --dry-run              print every path that would be written (or removed), change nothing
 #   -h, --help             print this help
-# Flags win over the environment variables. Every argument is checked before anything is written.
+# Flags win over the environment variables. Every argument is checked before anything is written;
+# a malformed one exits 2.
 set -eu
 
 pinned_deno_version=2.9.6
@@ -33,10 +34,10 @@ die() {
   exit 1
 }
 
-# usage_error MESSAGE: a malformed command line, exit 2.
+# usage_error MESSAGE [HINT]: a malformed command line or argument, exit 2.
 usage_error() {
   printf 'error: %s\n' "$1" >&2
-  printf 'hint: run %s --help for usage\n' "$0" >&2
+  printf 'hint: %s\n' "${2:-run $0 --help for usage}" >&2
   exit 2
 }
 
@@ -44,6 +45,21 @@ usage() { sed -n '2,/^set -eu$/{/^set -eu$/d;s/^# \{0,1\}//;p;}' "$0"; }
 
 # shown VALUE: VALUE for a message, control characters replaced by '?'.
 shown() { printf '%s' "$1" | LC_ALL=C tr '\000-\037\177' '?'; }
+
+# clipped MAX: stdin's first line, cut at a word boundary to at most MAX characters (plus "...").
+clipped() {
+  awk -v max="$1" 'NR == 1 {
+    if (length($0) <= max) { print; exit }
+    s = substr($0, 1, max + 1); sub(/[[:space:]]+[^[:space:]]*$/, "", s)
+    if (s == "" || length(s) > max) s = substr($0, 1, max)
+    print s "..."; exit }'
+}
+
+# summarised DIR: the paths on stdin, those under DIR/node_modules/ counted on one line.
+summarised() {
+  DIR=$1/node_modules/ awk 'index($0, ENVIRON["DIR"]) == 1 { n++; next } { print }
+    END { if (n) printf "%s (%d files)\n", ENVIRON["DIR"], n }'
+}
 
 # --- values ---------------------------------------------------------------------------------
 
@@ -61,7 +77,7 @@ name_problem() {
 check_name() {
   problem=$(name_problem "$1")
   if [ -n "$problem" ]; then
-    die "invalid gateway name '$(shown "$1")': $problem" \
+    usage_error "invalid gateway name '$(shown "$1")': $problem" \
       "a gateway name is one path component: not empty, '.' or '..', no '/', at most 255 bytes"
   fi
 }
@@ -158,9 +174,9 @@ decode() {
 absolute_or_die() { # absolute_or_die WHAT VALUE
   case $2 in
     /*) ;;
-    *) die "$1 must be an absolute path: '$(shown "$2")'" "pass a path starting with /" ;;
+    *) usage_error "$1 must be an absolute path: '$(shown "$2")'" "pass a path starting with /" ;;
   esac
-  case $2 in *"$newline"* | *\\* | *\'*) die "$1 must not contain a newline, backslash or quote: '$(shown "$2")'" ;; esac
+  case $2 in *"$newline"* | *\\* | *\'*) usage_error "$1 must not contain a newline, backslash or quote: '$(shown "$2")'" ;; esac
 }
 
 # --- arguments ------------------------------------------------------------------------------
@@ -200,7 +216,7 @@ while [ $# -gt 0 ]; do
       check_name "$gw_name"
       endpoint_remote=
       gw_endpoint=$(normalize_endpoint "${spec#*=}") ||
-        die "invalid endpoint for gateway '$(shown "$gw_name")': '$(shown "${spec#*=}")'" \
+        usage_error "invalid endpoint for gateway '$(shown "$gw_name")': '$(shown "${spec#*=}")'" \
           "use scheme://host[:port] without a path, such as https://gateway.example.com:8443 or http://127.0.0.1:8080"
       normalize_endpoint "${spec#*=}" >/dev/null # sets endpoint_remote and endpoint_port here
       for dir in "$work"/gateways/*; do
@@ -241,14 +257,14 @@ if [ -z "$system_dir" ] && [ "$system_dir_given" = false ]; then system_dir=/etc
 absolute_or_die "the system gateway directory" "$system_dir"
 if [ -n "$destdir" ]; then
   case $destdir in /*) ;; *) destdir=$PWD/$destdir ;; esac
-  case $destdir in *"$newline"* | *\\*) die "the destdir must not contain a newline or backslash" ;; esac
+  case $destdir in *"$newline"* | *\\*) usage_error "the destdir must not contain a newline or backslash" ;; esac
 fi
 # Paths are joined as "$destdir$path", so trailing slashes are dropped.
 while [ "${prefix%/}" != "$prefix" ] && [ "$prefix" != / ]; do prefix=${prefix%/}; done
 while [ "${system_dir%/}" != "$system_dir" ] && [ "$system_dir" != / ]; do system_dir=${system_dir%/}; done
 while [ "${destdir%/}" != "$destdir" ]; do destdir=${destdir%/}; done
 [ "$prefix" != / ] || prefix=
-if [ "$system_dir" = / ]; then die "the system gateway directory cannot be /" "use /etc/openshell"; fi
+if [ "$system_dir" = / ]; then usage_error "the system gateway directory cannot be /" "use /etc/openshell"; fi
 if [ -n "$binary" ] && [ "$mode" = source ]; then usage_error "--binary and --source exclude each other"; fi
 if [ -n "$binary" ]; then
   [ -f "$binary" ] || die "no such binary: '$(shown "$binary")'"
@@ -305,7 +321,7 @@ if [ "$uninstall" = true ]; then
   if [ "$dry_run" = true ]; then
     while IFS= read -r path; do
       if [ -e "$path" ] || [ -L "$path" ]; then printf '%s\n' "$path"; fi
-    done <"$work/plain"
+    done <"$work/plain" | summarised "$destdir$lib"
   else
     tr '\n' '\0' <"$work/plain" | xargs -0 rm -f --
   fi
@@ -400,7 +416,7 @@ if [ "$mode" = auto ]; then
     mode=binary
   else
     reason=$(grep -m1 'error sending request' "$work/compile.log" || grep -m1 'error' "$work/compile.log" || true)
-    say "deno compile failed: $(printf '%s' "$reason" | sed 's/^ *[0-9]*: //' | cut -c1-160)"
+    say "deno compile failed: $(printf '%s\n' "$reason" | sed 's/^ *[0-9]*: //' | clipped 160)"
     say "installing from source instead"
     mode=source
   fi
@@ -520,7 +536,7 @@ else
     LC_ALL=C sort -u >>"$work/new-manifest"
   LIB=$lib awk '{ print "f " ENVIRON["LIB"] "/" $0 }' "$work/program" >>"$work/new-manifest"
   if [ "$dry_run" = true ]; then
-    LIB=$destdir$lib awk '{ print ENVIRON["LIB"] "/" $0 }' "$work/program"
+    LIB=$destdir$lib awk '{ print ENVIRON["LIB"] "/" $0 }' "$work/program" | summarised "$destdir$lib"
   fi
   cat >"$work/wrapper" <<EOF
 #!/bin/sh
@@ -546,6 +562,14 @@ EOF
   put_file "$work/wrapper" "$bin" 755
   how="from source (deno $pinned_deno_version, ${version:-not run: dry run})"
 fi
+
+# The system registry becomes the installed program's default (the variable still wins); one
+# inside the prefix is recorded relative to it, so a prefix moved as a whole takes it along.
+case $system_dir in
+  "$prefix"/?*) [ -z "$prefix" ] || system_dir_setting=${system_dir#"$prefix"/} ;;
+esac
+printf '%s\n' "${system_dir_setting:-$system_dir}" >"$work/system-gateway-dir"
+put_file "$work/system-gateway-dir" "$lib/system-gateway-dir" 644
 
 for dir in "$work"/gateways/*; do
   [ -d "$dir" ] || continue
@@ -581,5 +605,13 @@ fi
 LC_ALL=C sort -u "$work/new-manifest" >"$work/manifest"
 put_file "$work/manifest" "$manifest" 644
 say "installed openshell $how: $destdir$bin"
+say "system gateway registry: $destdir$system_dir"
 if [ "$gateway_count" -gt 0 ]; then say "seeded $gateway_count system gateway(s) in $destdir$gateways_dir"; fi
 if [ -n "$active" ]; then say "system active gateway: $(shown "$active")"; fi
+# A program users cannot find is not installed for them.
+if [ -z "$destdir" ]; then
+  case :${PATH:-}: in
+    *:"$prefix/bin":* | *:"$prefix/bin/":*) ;;
+    *) say "warning: $prefix/bin is not on your PATH; add it, for example: export PATH=\"$prefix/bin:\$PATH\" in ~/.profile" ;;
+  esac
+fi

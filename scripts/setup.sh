@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs what openshell needs to run from source, when missing: Deno (from npm, pinned,
 # into .tools/) and youki. With --test, also what the test suite uses: Debian packages
-# (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine, skopeo, umoci, podman, catatonit) and an ordinary user
-# for the rootless tests. Safe to run again: present things are left alone.
+# (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine, systemd-container for
+# systemd-nspawn, skopeo, umoci, podman, catatonit) and an ordinary user for the rootless
+# tests. Safe to run again, and silent when nothing is missing.
+# Usage: scripts/setup.sh [--test | --deno-only]
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +17,8 @@ if [ ! -x "$deno" ] || [ "$("$deno" --version 2>/dev/null | sed -n '1s/^deno \([
   [ -f "$repo/.tools/package.json" ] || echo '{"private":true}' >"$repo/.tools/package.json"
   (cd "$repo/.tools" && npm install --no-audit --no-fund --loglevel=error "deno@$deno_version" >&2)
 fi
+
+[ "${1:-}" != "--deno-only" ] || exit 0
 
 # The gateway rootfs image (rootfs/dist/), built when missing or out of date.
 (cd "$repo" && "$deno" run -A --quiet rootfs/build.ts --if-stale) >&2
@@ -29,7 +33,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 missing=""
-for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine dpkg-dev fakeroot skopeo umoci podman catatonit; do
+for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine dpkg-dev fakeroot systemd-container \
+  skopeo umoci podman catatonit openssh-client openssl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then

@@ -6,7 +6,7 @@ import { packImage } from "../src/bundle/pack_image.ts";
 import { versionRequest } from "../src/cli/version_report.ts";
 import { writeImage } from "./testdata/bundle/fixtures.ts";
 
-Deno.test("--version: the version first, then Deno, the rootfs digest and the runtime", async () => {
+Deno.test("--version: the version first, then Deno, the rootfs digest, the runtime and the system registry", async () => {
   await using sandbox = await createSandbox();
   const image = join(sandbox.root, "image");
   const packed = packImage([{ type: "directory", path: "etc", mode: 0o755 }], "0".repeat(64));
@@ -22,6 +22,7 @@ Deno.test("--version: the version first, then Deno, the rootfs digest and the ru
     `deno ${Deno.version.deno} (v8 ${Deno.version.v8}, typescript ${Deno.version.typescript})`,
     `rootfs sha256:${packed.manifest.tarball.sha256}`,
     `runtime youki (${join(bin, "youki")})`,
+    `system registry ${sandbox.system} (variable)`,
     "",
   ]);
   for (const args of [["-V", "-o", "json"], ["--version", "-o=json"], ["--output=json", "-V"]]) {
@@ -38,6 +39,7 @@ Deno.test("--version: the version first, then Deno, the rootfs digest and the ru
         error: null,
       },
       runtime: { name: "youki", path: join(bin, "youki"), error: null },
+      system_registry: { path: sandbox.system, source: "variable", file: null },
     });
   }
   const missing = await runCli(sandbox, ["--version"], {

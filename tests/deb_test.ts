@@ -7,109 +7,26 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
-import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
-import { denoDir, REPO } from "./_helpers/sandbox.ts";
+import type { CommandResult } from "./_helpers/run_command.ts";
+import {
+  buildSourceDeb,
+  cachedDebianRoot,
+  mustRunHost,
+  overlayRoot,
+  runHost,
+} from "./_helpers/debian_root.ts";
+import { REPO } from "./_helpers/sandbox.ts";
 
-const CHROOT_CACHE = "/var/cache/openshell-test/bookworm-chroot";
-const CHROOT_READY = ".openshell-test-ready";
 const IS_ROOT = Deno.uid() === 0;
 
 if (!IS_ROOT) console.error("deb test: needs root for chroot and mount; not run");
 
-function run(cmd: string, args: string[], options: { cwd?: string } = {}): Promise<CommandResult> {
-  return runCommand([cmd, ...args], {
-    cwd: options.cwd ?? "/",
-    env: {
-      PATH: `${join(Deno.execPath(), "..")}:/usr/sbin:/usr/bin:/sbin:/bin`,
-      DENO_DIR: denoDir(),
-      NO_COLOR: "1",
-      LC_ALL: "C",
-    },
-  });
-}
-
-async function mustRun(
-  cmd: string,
-  args: string[],
-  options: { cwd?: string } = {},
-): Promise<string> {
-  const result = await run(cmd, args, options);
-  assert.equal(
-    result.code,
-    0,
-    `${cmd} ${args.join(" ")} failed:\n${result.stdout}${result.stderr}`,
-  );
-  return result.stdout;
-}
-
-/** The Debian mirror apt is configured with (deb822 or one-line sources). */
-async function debianMirror(): Promise<string> {
-  const files = ["/etc/apt/sources.list"];
-  if (existsSync("/etc/apt/sources.list.d")) {
-    for await (const entry of Deno.readDir("/etc/apt/sources.list.d")) {
-      files.push(join("/etc/apt/sources.list.d", entry.name));
-    }
-  }
-  for (const file of files) {
-    const text = await Deno.readTextFile(file).catch(() => "");
-    for (const stanza of text.split(/\n\s*\n/)) {
-      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
-      if (uri && /^Suites:.*\bbookworm\b(?!-)/m.test(stanza) && !uri.includes("security")) {
-        return uri;
-      }
-    }
-    for (const line of text.split("\n")) {
-      const match = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/.exec(line);
-      if (match?.[1] && !match[1].includes("security")) return match[1];
-    }
-  }
-  return "http://deb.debian.org/debian";
-}
-
-/** The cached minimal bookworm root, made with debootstrap on first use. */
-async function cachedChroot(): Promise<string> {
-  if (existsSync(join(CHROOT_CACHE, CHROOT_READY))) return CHROOT_CACHE;
-  const mirror = await debianMirror();
-  const partial = `${CHROOT_CACHE}.partial`;
-  await Deno.remove(partial, { recursive: true }).catch(() => {});
-  await Deno.mkdir(join(CHROOT_CACHE, ".."), { recursive: true });
-  console.error(`creating the bookworm chroot in ${CHROOT_CACHE} from ${mirror} (once)`);
-  await mustRun("debootstrap", ["--variant=minbase", "bookworm", partial, mirror]);
-  await Deno.writeTextFile(join(partial, CHROOT_READY), "");
-  await Deno.remove(CHROOT_CACHE, { recursive: true }).catch(() => {});
-  await Deno.rename(partial, CHROOT_CACHE);
-  return CHROOT_CACHE;
-}
+const run = runHost;
+const mustRun = mustRunHost;
 
 /** A writable root over the cached chroot, with /proc mounted; all undone on dispose. */
 async function chrootOverlay(): Promise<{ root: string } & AsyncDisposable> {
-  const lower = await cachedChroot();
-  const work = await Deno.makeTempDir({ prefix: "openshell-deb-test-" });
-  const root = join(work, "root");
-  const mounted: string[] = [];
-  const cleanup = async () => {
-    for (const point of mounted.reverse()) await run("umount", [point]);
-    await Deno.remove(work, { recursive: true }).catch(() => {});
-  };
-  try {
-    for (const dir of ["upper", "work", "root"]) await Deno.mkdir(join(work, dir));
-    const overlay = await run("mount", [
-      "-t",
-      "overlay",
-      "overlay",
-      "-o",
-      `lowerdir=${lower},upperdir=${join(work, "upper")},workdir=${join(work, "work")}`,
-      root,
-    ]);
-    if (overlay.code === 0) mounted.push(root);
-    else await mustRun("cp", ["-a", `${lower}/.`, root]); // no overlayfs here: a full copy
-    await mustRun("mount", ["-t", "proc", "proc", join(root, "proc")]);
-    mounted.push(join(root, "proc"));
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
-  return { root, [Symbol.asyncDispose]: cleanup };
+  return await overlayRoot(await cachedDebianRoot("bookworm-chroot"), { proc: true });
 }
 
 /**
@@ -183,8 +100,14 @@ Deno.test({
             "./etc/openshell/gateways/openshell/metadata.json",
             "./lib/systemd/system/openshell-gateway@.service",
             "./usr/lib/systemd/user/openshell-gateway@.service",
+            "./usr/libexec/openshell/youki",
+            "./usr/lib/openshell/system-gateway-dir",
           ]
         ) assert.ok(listing.includes(` ${path}\n`), `${path} is not in the package`);
+        const fields = await mustRun("dpkg-deb", ["-f", deb, "Depends", "Recommends", "Suggests"]);
+        assert.match(fields, /^Depends: .*libseccomp2/m);
+        assert.match(fields, /^Recommends: runc$/m);
+        assert.doesNotMatch(fields, /Suggests/);
         const control = await mustRun("dpkg-deb", ["-I", deb, "conffiles"]);
         assert.equal(control.trim(), "/etc/openshell/gateways/openshell/metadata.json");
         for (const unit of ["openshell-gateway@.service", "openshell-gateway-user@.service"]) {
@@ -212,9 +135,11 @@ Deno.test({
         async () => {
           await mustInChroot(root, ["dpkg", "-i", "/tmp/openshell.deb"]);
           assert.equal(
-            (await mustInChroot(root, ["openshell", "--version"])).split("\n")[0],
+            (await mustInChroot(root, ["openshell", "--version"])).trim().split("\n")[0],
             denoJson.version,
           );
+          const youki = await mustInChroot(root, ["/usr/libexec/openshell/youki", "--version"]);
+          assert.match(youki, /^youki version:? 0\.7\.0/);
           const metadata = JSON.parse(
             await Deno.readTextFile(join(root, "etc/openshell/gateways/openshell/metadata.json")),
           );
@@ -316,6 +241,69 @@ Deno.test({
         assert.equal(await Deno.readTextFile(join(etc, "gateways/corp/metadata.json")), corp);
         assert.equal(existsSync(join(etc, "gateways/openshell")), false);
         assert.equal(existsSync(join(root, "usr/lib/openshell")), false);
+      });
+    } finally {
+      await Deno.remove(out, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "a .deb built with --system-dir seeds and reads that registry; purge acts on it",
+  ignore: !IS_ROOT,
+  sanitizeResources: false,
+  async fn(t) {
+    const out = await Deno.makeTempDir({ prefix: "openshell-deb-out-" });
+    const moved = "/usr/share/openshell-registry";
+    try {
+      const deb = await buildSourceDeb(out, "--system-dir", moved);
+      await using chroot = await chrootOverlay();
+      const root = chroot.root;
+      await Deno.copyFile(deb, join(root, "tmp/openshell.deb"));
+      const before = await listTree(root);
+
+      await t.step("installed, the program reads the moved registry with no variable", async () => {
+        await mustInChroot(root, ["dpkg", "-i", "/tmp/openshell.deb"]);
+        assert.equal(existsSync(join(root, "etc/openshell")), false);
+        assert.equal(await Deno.readTextFile(join(root, moved, "active_gateway")), "openshell");
+        const rows = JSON.parse(
+          await mustInChroot(root, ["openshell", "gateway", "list", "-o", "json"]),
+        );
+        assert.deepEqual(
+          rows.map((
+            r: { name: string; source: string; active: boolean },
+          ) => [r.name, r.source, r.active]),
+          [["openshell", "system", true]],
+        );
+        const origin = await mustInChroot(root, ["openshell", "gateway", "list", "--show-origin"]);
+        assert.match(origin, new RegExp(`${moved}/gateways/openshell/metadata\\.json`));
+      });
+
+      await t.step("the variable still overrides the installed default", async () => {
+        const other = join(root, "srv/reg/gateways/x");
+        await Deno.mkdir(other, { recursive: true });
+        await Deno.writeTextFile(
+          join(other, "metadata.json"),
+          '{"name":"x","gateway_endpoint":"http://127.0.0.1:7","is_remote":false,"gateway_port":7}',
+        );
+        const rows = JSON.parse(
+          await mustInChroot(root, [
+            "OPENSHELL_SYSTEM_GATEWAY_DIR=/srv/reg",
+            "openshell",
+            "gateway",
+            "list",
+            "-o",
+            "json",
+          ]),
+        );
+        assert.deepEqual(rows.map((r: { name: string }) => r.name), ["x"]);
+        await Deno.remove(join(root, "srv/reg"), { recursive: true });
+      });
+
+      await t.step("dpkg --purge removes the moved registry it seeded", async () => {
+        await mustInChroot(root, ["dpkg", "--purge", "openshell"]);
+        assert.equal(existsSync(join(root, moved)), false);
+        assert.deepEqual(await listTree(root), before);
       });
     } finally {
       await Deno.remove(out, { recursive: true }).catch(() => {});

@@ -324,7 +324,16 @@ Deno.test("--dry-run prints every file a real run writes and writes nothing", as
     .filter(([, kind]) => !kind.startsWith("d"))
     .map(([path]) => join(dest, path))
     .sort();
-  assert.deepEqual(dry.stdout.trim().split("\n").sort(), written);
+  // The vendored npm packages are one line with their file count, every other file one line.
+  const vendored = join(dest, "opt/os/lib/openshell/node_modules/");
+  const summarised = (paths: string[]) => {
+    const count = paths.filter((path) => path.startsWith(vendored)).length;
+    return [...paths.filter((path) => !path.startsWith(vendored)), `${vendored} (${count} files)`]
+      .sort();
+  };
+  assert.ok(written.filter((path) => path.startsWith(vendored)).length > 100);
+  assert.deepEqual(dry.stdout.trim().split("\n").sort(), summarised(written));
+  assert.ok(dry.stdout.split("\n").length < 200, "the dry run lists the vendored files one by one");
 
   const dryRemoval = await installSh([
     "--uninstall",
@@ -335,7 +344,7 @@ Deno.test("--dry-run prints every file a real run writes and writes nothing", as
     "/opt/os",
   ]);
   assertOk(dryRemoval);
-  assert.deepEqual(dryRemoval.stdout.trim().split("\n").sort(), written);
+  assert.deepEqual(dryRemoval.stdout.trim().split("\n").sort(), summarised(written));
   assert.equal((await snapshot(dest)).size > 0, true);
 });
 
@@ -349,9 +358,14 @@ Deno.test("--binary installs the given file as the program; a later source insta
   const installed = join(dest, "usr/bin/openshell");
   assert.equal(await Deno.readTextFile(installed), await Deno.readTextFile(binary));
   assert.equal(modeOf(installed), 0o755);
-  assert.deepEqual([...Deno.readDirSync(join(dest, "usr/lib/openshell"))].map((e) => e.name), [
-    "install-manifest",
-  ]);
+  assert.deepEqual(
+    [...Deno.readDirSync(join(dest, "usr/lib/openshell"))].map((e) => e.name).sort(),
+    ["install-manifest", "system-gateway-dir"],
+  );
+  assert.equal(
+    await Deno.readTextFile(join(dest, "usr/lib/openshell/system-gateway-dir")),
+    "/etc/openshell\n",
+  );
 
   assertOk(await installSh(["--source", "--destdir", dest, "--prefix", "/usr"]));
   assert.match(
@@ -397,6 +411,7 @@ Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags 
   assertOk(fromEnv);
   assert.deepEqual(fromEnv.stdout.trim().split("\n"), [
     `${env.DESTDIR}/env/prefix/bin/openshell`,
+    `${env.DESTDIR}/env/prefix/lib/openshell/system-gateway-dir`,
     `${env.DESTDIR}/env/system/gateways/a/metadata.json`,
     `${env.DESTDIR}/env/prefix/lib/openshell/install-manifest`,
   ]);
@@ -417,6 +432,7 @@ Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags 
   assertOk(fromFlags);
   assert.deepEqual(fromFlags.stdout.trim().split("\n"), [
     `${flagDest}/flag/prefix/bin/openshell`,
+    `${flagDest}/flag/prefix/lib/openshell/system-gateway-dir`,
     `${flagDest}/flag/system/gateways/a/metadata.json`,
     `${flagDest}/flag/prefix/lib/openshell/install-manifest`,
   ]);
@@ -425,6 +441,57 @@ Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags 
   assertOk(defaults);
   const expectedPrefix = IS_ROOT ? "/usr/local" : `${sandbox.home}/.local`;
   assert.equal(defaults.stdout.split("\n")[0], `${expectedPrefix}/bin/openshell`);
+});
+
+Deno.test("an install outside PATH says how to reach it; one on PATH says nothing", async () => {
+  await using sandbox = await createSandbox();
+  const binary = await fakeBinary(sandbox.root);
+  const prefix = join(sandbox.home, ".local");
+  const off = await installSh(["--binary", binary, "--prefix", prefix], { HOME: sandbox.home });
+  assertOk(off);
+  assert.match(
+    off.stderr,
+    new RegExp(
+      `^warning: ${prefix}/bin is not on your PATH; add it, for example: export PATH=`,
+      "m",
+    ),
+  );
+  const path = `${prefix}/bin:${join(Deno.execPath(), "..")}:/usr/bin:/bin`;
+  const on = await installSh(["--binary", binary, "--prefix", prefix], {
+    HOME: sandbox.home,
+    PATH: path,
+  });
+  assertOk(on);
+  assert.doesNotMatch(on.stderr, /warning/);
+});
+
+Deno.test("a failed deno compile is reported in whole words", async () => {
+  await using sandbox = await createSandbox();
+  // A Deno of the pinned version whose compile fails with a long message, as offline ones do.
+  const words = Array.from({ length: 60 }, (_, i) => `word${i}`).join(" ");
+  const deno = join(sandbox.root, "deno");
+  await Deno.writeTextFile(
+    deno,
+    `#!/bin/sh
+case $1 in
+  --version) echo "deno 2.9.6 (stable)" ;;
+  eval) echo "$0" ;;
+  compile) echo "error: ${words}" >&2; exit 1 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const run = await installSh(["--dry-run", "--destdir", join(sandbox.root, "d")], {
+    DENO: deno,
+  });
+  assertOk(run);
+  const line = run.stderr.split("\n").find((l) => l.startsWith("deno compile failed: "));
+  assert.ok(line, run.stderr);
+  const shown = line.slice("deno compile failed: error: ".length);
+  assert.match(shown, /\.\.\.$/);
+  const kept = shown.slice(0, -3);
+  assert.ok(line.length <= "deno compile failed: ".length + 163, line);
+  assert.ok(words.startsWith(`${kept} `), `cut inside a word: ${line}`);
 });
 
 Deno.test("endpoints become metadata the way gateway add derives it", async (t) => {
@@ -485,7 +552,7 @@ Deno.test("endpoints become metadata the way gateway add derives it", async (t) 
         "--gateway",
         `g=${given}`,
       ]);
-      assert.equal(run.code, 1);
+      assert.equal(run.code, 2, "a malformed argument is a usage error");
       assert.match(run.stderr, /^error: invalid endpoint for gateway 'g'/);
       assert.equal(existsSync(dest), false);
     });
@@ -526,7 +593,7 @@ Deno.test("gateway names are validated exactly like the CLI validates them", asy
         assertOk(await installSh(["--uninstall", "--destdir", dest, "--prefix", "/usr"]));
         assert.deepEqual([...Deno.readDirSync(dest)], []);
       } else {
-        assert.equal(run.code, 1);
+        assert.equal(run.code, 2, "a malformed argument is a usage error");
         assert.match(
           run.stderr,
           /^error: invalid gateway name '.*': expected a single path component/,
@@ -540,7 +607,8 @@ Deno.test("gateway names are validated exactly like the CLI validates them", asy
 Deno.test("hostile input is refused with a clear message before anything is written", async (t) => {
   await using sandbox = await createSandbox();
   const binary = await fakeBinary(sandbox.root);
-  const refusals: [string, string[], RegExp][] = [
+  // Malformed arguments are usage errors (exit 2); a conflict with what exists is exit 1.
+  const refusals: [string, string[], RegExp, number?][] = [
     ["name with a slash", ["--gateway", "a/b=http://127.0.0.1:1"], /invalid gateway name 'a\/b'/],
     ["name that climbs", ["--gateway", "..=http://127.0.0.1:1"], /invalid gateway name '\.\.'/],
     [
@@ -573,6 +641,7 @@ Deno.test("hostile input is refused with a clear message before anything is writ
       "active gateway that does not exist",
       ["--gateway", "a=http://127.0.0.1:1", "--active", "b"],
       /active gateway 'b' is neither seeded/,
+      1,
     ],
     ["the same gateway twice", [
       "--gateway",
@@ -582,11 +651,11 @@ Deno.test("hostile input is refused with a clear message before anything is writ
     ], /given twice/],
     ["unknown option", ["--frobnicate"], /unknown option '--frobnicate'/],
   ];
-  for (const [label, args, message] of refusals) {
+  for (const [label, args, message, code = 2] of refusals) {
     await t.step(label, async () => {
       const dest = join(sandbox.root, "dest");
       const run = await installSh(["--binary", binary, "--destdir", dest, ...args], {});
-      assert.notEqual(run.code, 0);
+      assert.equal(run.code, code, run.stderr);
       assert.match(run.stderr, /^error: /);
       assert.match(run.stderr, message);
       assert.equal(existsSync(dest), false, "something was written");
@@ -605,7 +674,7 @@ Deno.test("hostile input is refused with a clear message before anything is writ
     ], {
       OPENSHELL_SYSTEM_GATEWAY_DIR: "relative/dir",
     });
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 2);
     assert.match(
       run.stderr,
       /^error: the system gateway directory must be an absolute path: 'relative\/dir'/,

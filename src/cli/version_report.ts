@@ -15,6 +15,8 @@ export interface VersionFacts {
   rootfs: { sha256: string; manifest: string } | { error: string };
   /** The runtime `serve` would run, or why none is found. */
   runtime: { name: string; path: string } | { name: string; error: string };
+  /** The system registry root and where it came from (variable, installed, compiled, built-in). */
+  systemRegistry: { path: string; source: string; file?: string };
 }
 
 /**
@@ -50,13 +52,14 @@ export function versionRequest(args: readonly string[]): "text" | "json" | undef
  * ```
  */
 export function versionDetailLines(facts: VersionFacts): string[] {
-  const { deno, rootfs, runtime } = facts;
+  const { deno, rootfs, runtime, systemRegistry } = facts;
   return [
     `deno ${deno.deno} (v8 ${deno.v8}, typescript ${deno.typescript})`,
     "sha256" in rootfs ? `rootfs sha256:${rootfs.sha256}` : `rootfs: ${rootfs.error}`,
     "path" in runtime
       ? `runtime ${runtime.name} (${runtime.path})`
       : `runtime ${runtime.name}: ${runtime.error}`,
+    `system registry ${systemRegistry.path} (${systemRegistry.source})`,
   ];
 }
 
@@ -74,6 +77,11 @@ export function versionObject(facts: VersionFacts): Record<string, unknown> {
     runtime: "path" in runtime
       ? { name: runtime.name, path: runtime.path, error: null }
       : { name: runtime.name, path: null, error: runtime.error },
+    system_registry: {
+      path: facts.systemRegistry.path,
+      source: facts.systemRegistry.source,
+      file: facts.systemRegistry.file ?? null,
+    },
   };
 }
 
@@ -93,7 +101,10 @@ export async function gatherVersionFacts(version: string): Promise<VersionFacts>
       (error) => ({ name: "youki", error: (error as Error).message }),
     ),
   ]);
-  return { version, deno: Deno.version, rootfs, runtime };
+  const { systemRoot } = await import("../registry/system_root.ts");
+  // The warning about an unusable variable is for the commands that read the registry.
+  const systemRegistry = systemRoot(processEnv, () => {});
+  return { version, deno: Deno.version, rootfs, runtime, systemRegistry };
 }
 
 /** Prints `--version` in `format`; the first text line is written before anything loads. */

@@ -3,8 +3,8 @@
  *
  * Two roots share one layout (`active_gateway`, `gateways/<name>/metadata.json`): the user's
  * own registry (`$XDG_CONFIG_HOME/openshell`) over a read-only system registry
- * (`/etc/openshell`, or `OPENSHELL_SYSTEM_GATEWAY_DIR`). The files are compatible with NVIDIA
- * OpenShell. This module knows files and precedence and nothing about terminals.
+ * (`OPENSHELL_SYSTEM_GATEWAY_DIR`, else the installed default, else `/etc/openshell`). The
+ * files are compatible with NVIDIA OpenShell. This module knows files and precedence and nothing about terminals.
  *
  * Ordinary metadata files are checked without zod; the schema (`gateway_metadata_schema.ts`,
  * not re-exported here) is loaded only for unusual files and for metadata being written.
@@ -20,12 +20,17 @@
  * @module
  */
 export { isValidGatewayName, MAX_GATEWAY_NAME_BYTES, validateGatewayName } from "./gateway_name.ts";
+export { type RegistryRoots, registryRoots } from "./registry_roots.ts";
 export {
   DEFAULT_SYSTEM_ROOT,
-  type RegistryRoots,
-  registryRoots,
+  SYSTEM_ROOT_SETTING,
   SYSTEM_ROOT_VARIABLE,
-} from "./registry_roots.ts";
+  systemRoot,
+  type SystemRootDefault,
+  systemRootDefault,
+  type SystemRootOrigin,
+  type SystemRootSource,
+} from "./system_root.ts";
 export {
   checkGatewayMetadata,
   gatewayAuth,

@@ -1,11 +1,8 @@
-import { isAbsolute } from "node:path";
 import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
+import { systemRoot } from "./system_root.ts";
 
-/** The default system registry root, seeded by installers and packages. */
-export const DEFAULT_SYSTEM_ROOT = "/etc/openshell";
-
-/** The environment variable that moves the system registry root. */
-export const SYSTEM_ROOT_VARIABLE = "OPENSHELL_SYSTEM_GATEWAY_DIR";
+// What `--version` reports; the whole decision is in system_root.ts, which imports no node:*.
+export { systemRoot, type SystemRootOrigin } from "./system_root.ts";
 
 /**
  * The two registry roots. Both share one layout: `active_gateway` and
@@ -14,16 +11,16 @@ export const SYSTEM_ROOT_VARIABLE = "OPENSHELL_SYSTEM_GATEWAY_DIR";
 export interface RegistryRoots {
   /** The user registry, `$XDG_CONFIG_HOME/openshell` or `$HOME/.config/openshell`. */
   readonly user: string;
-  /** The read-only system registry, `/etc/openshell` unless overridden. */
+  /** The read-only system registry: the variable, the installed default, or `/etc/openshell`. */
   readonly system: string;
 }
 
 /**
  * Decides both registry roots from the environment.
  *
- * The system root is `/etc/openshell`, or `OPENSHELL_SYSTEM_GATEWAY_DIR` when that is a
- * non-empty absolute path. An empty or relative override is ignored and reported once
- * through `warn` (a message for stderr, never stdout).
+ * The system root is `OPENSHELL_SYSTEM_GATEWAY_DIR` when that is a non-empty absolute path,
+ * else the installed default (`systemRootDefault` in system_root.ts). An empty or relative
+ * override is ignored and reported once through `warn` (a message for stderr, never stdout).
  *
  * @throws {UserError} when neither XDG_CONFIG_HOME nor HOME gives a user root.
  * @example
@@ -37,14 +34,5 @@ export function registryRoots(
   warn: (message: string) => void,
 ): RegistryRoots {
   const user = openshellDir("config", env, uid);
-  const override = env(SYSTEM_ROOT_VARIABLE);
-  let system = DEFAULT_SYSTEM_ROOT;
-  if (override !== undefined) {
-    if (override !== "" && isAbsolute(override)) system = override;
-    else {
-      const why = override === "" ? "it is empty" : "it is not an absolute path";
-      warn(`ignoring ${SYSTEM_ROOT_VARIABLE}='${override}': ${why}; using ${DEFAULT_SYSTEM_ROOT}`);
-    }
-  }
-  return { user, system };
+  return { user, system: systemRoot(env, warn).path };
 }

@@ -1,6 +1,7 @@
 import { delimiter, isAbsolute, join } from "node:path";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { UserError } from "../user_error.ts";
+import { privateExecDir } from "../install_location.ts";
 
 /** The OCI runtimes openshell knows; all share the `runc` command-line contract. */
 export const RUNTIME_NAMES = ["youki", "runc", "crun"] as const;
@@ -24,7 +25,8 @@ const INSTALL_HINTS: Record<RuntimeName, string> = {
 
 /**
  * Finds the OCI runtime to drive: an explicit path (`--runtime-path`, then the
- * `OPENSHELL_OCI_RUNTIME` variable) wins, otherwise `name` is looked up on PATH.
+ * `OPENSHELL_OCI_RUNTIME` variable) wins, then the one the package ships in the program's
+ * private `<prefix>/libexec/openshell/`, then `name` on PATH.
  *
  * @throws {UserError} naming the install command when the runtime is missing.
  * @example
@@ -43,12 +45,16 @@ export async function locateRuntime(
       hint: INSTALL_HINTS[options.name],
     });
   }
-  for (const dir of (options.env("PATH") ?? "").split(delimiter)) {
+  const dirs = (options.env("PATH") ?? "").split(delimiter);
+  const own = privateExecDir();
+  if (own !== undefined) dirs.unshift(own);
+  for (const dir of dirs) {
     if (dir === "" || !isAbsolute(dir)) continue;
     const path = join(dir, options.name);
     if (await isExecutableFile(path)) return { name: options.name, path };
   }
-  throw new UserError(`OCI runtime "${options.name}" not found on PATH`, {
+  const where = own === undefined ? "on PATH" : `in ${own} or on PATH`;
+  throw new UserError(`OCI runtime "${options.name}" not found ${where}`, {
     hint: INSTALL_HINTS[options.name],
   });
 }

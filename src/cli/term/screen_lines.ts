@@ -88,8 +88,8 @@ const HELP_LINES = [
   "  q  Ctrl-C   quit",
   "",
   "The registry is re-read every 2 s. STATUS comes from GET <endpoint>/healthz.",
-  "SOURCE is user (~/.config/openshell) or system (/etc/openshell); system entries",
-  "are read-only, a user entry of the same name shadows them.",
+  "SOURCE is user (~/.config/openshell) or system (the system registry);",
+  "system entries are read-only, a user entry of the same name shadows them.",
 ];
 
 /**

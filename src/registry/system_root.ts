@@ -1,0 +1,85 @@
+/**
+ * The system registry root and where it came from. Read on every command and by `--version`,
+ * so it imports no `node:*` module: one environment lookup and at most two small file reads.
+ *
+ * @module
+ */
+import type { EnvLookup } from "../xdg_dirs.ts";
+import { compiledSetting, installedSetting } from "../install_location.ts";
+
+/** The built-in system registry root, used when neither the variable nor an installer moves it. */
+export const DEFAULT_SYSTEM_ROOT = "/etc/openshell";
+
+/** The environment variable that moves the system registry root. */
+export const SYSTEM_ROOT_VARIABLE = "OPENSHELL_SYSTEM_GATEWAY_DIR";
+
+/** The file, under the program's lib dir or its compiled settings, that moves the default. */
+export const SYSTEM_ROOT_SETTING = "system-gateway-dir";
+
+/**
+ * Where the system root came from: the variable, the installer (`install.sh --system-dir`,
+ * the Debian package), the build (`deno task compile --system-dir`), or the built-in default.
+ */
+export type SystemRootSource = "variable" | "installed" | "compiled" | "built-in";
+
+/** The system root the program uses when the variable is not set, and where that came from. */
+export interface SystemRootDefault {
+  path: string;
+  source: Exclude<SystemRootSource, "variable">;
+  /** The settings file that set it; absent for the built-in default. */
+  file?: string;
+}
+
+let defaultMemo: SystemRootDefault | undefined;
+
+/**
+ * The system root when `OPENSHELL_SYSTEM_GATEWAY_DIR` is not set: what the installer left
+ * beside the program, else what the build embedded, else `/etc/openshell`.
+ *
+ * @example
+ * ```ts
+ * systemRootDefault(); // { path: "/etc/openshell", source: "built-in" } in a checkout
+ * ```
+ */
+export function systemRootDefault(): SystemRootDefault {
+  if (defaultMemo) return defaultMemo;
+  const installed = installedSetting(SYSTEM_ROOT_SETTING);
+  const compiled = installed ? undefined : compiledSetting(SYSTEM_ROOT_SETTING);
+  defaultMemo = installed
+    ? { path: installed.value, source: "installed", file: installed.file }
+    : compiled
+    ? { path: compiled.value, source: "compiled", file: compiled.file }
+    : { path: DEFAULT_SYSTEM_ROOT, source: "built-in" };
+  return defaultMemo;
+}
+
+/** The system root in use and where it came from, as `--version -o json` reports it. */
+export interface SystemRootOrigin {
+  path: string;
+  source: SystemRootSource;
+  /** The settings file, for `installed` and `compiled`. */
+  file?: string;
+}
+
+/**
+ * Decides the system registry root: `OPENSHELL_SYSTEM_GATEWAY_DIR` when it is a non-empty
+ * absolute path, else {@linkcode systemRootDefault}. A set but unusable variable is reported
+ * once through `warn`.
+ *
+ * @example
+ * ```ts
+ * systemRoot((n) => Deno.env.get(n), console.error); // { path: "/etc/openshell", source: "built-in" }
+ * ```
+ */
+export function systemRoot(env: EnvLookup, warn: (message: string) => void): SystemRootOrigin {
+  const override = env(SYSTEM_ROOT_VARIABLE);
+  if (override !== undefined && override.startsWith("/")) {
+    return { path: override, source: "variable" };
+  }
+  const fallback = systemRootDefault();
+  if (override !== undefined) {
+    const why = override === "" ? "it is empty" : "it is not an absolute path";
+    warn(`ignoring ${SYSTEM_ROOT_VARIABLE}='${override}': ${why}; using ${fallback.path}`);
+  }
+  return fallback;
+}

@@ -1,0 +1,142 @@
+/**
+ * Debian bookworm roots for the package tests: made once with debootstrap and cached under
+ * /var/cache/openshell-test, then used through an overlay so every run starts clean.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type CommandResult, runCommand } from "./run_command.ts";
+import { denoDir, REPO } from "./sandbox.ts";
+
+const CACHE = "/var/cache/openshell-test";
+const READY = ".openshell-test-ready";
+
+/** Runs a host command with a small clean environment (Deno's directory on PATH). */
+export function runHost(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CommandResult> {
+  return runCommand([cmd, ...args], {
+    cwd: options.cwd ?? "/",
+    env: {
+      PATH: `${join(Deno.execPath(), "..")}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      DENO_DIR: denoDir(),
+      NO_COLOR: "1",
+      LC_ALL: "C",
+      ...options.env,
+    },
+  });
+}
+
+/** {@linkcode runHost}, failing the test with the command's output when it fails. */
+export async function mustRunHost(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
+  const result = await runHost(cmd, args, options);
+  assert.equal(
+    result.code,
+    0,
+    `${cmd} ${args.join(" ")} failed:\n${result.stdout}${result.stderr}`,
+  );
+  return result.stdout;
+}
+
+/** The Debian mirror apt is configured with (deb822 or one-line sources). */
+async function debianMirror(): Promise<string> {
+  const files = ["/etc/apt/sources.list"];
+  if (existsSync("/etc/apt/sources.list.d")) {
+    for await (const entry of Deno.readDir("/etc/apt/sources.list.d")) {
+      files.push(join("/etc/apt/sources.list.d", entry.name));
+    }
+  }
+  for (const file of files) {
+    const text = await Deno.readTextFile(file).catch(() => "");
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+      if (uri && /^Suites:.*\bbookworm\b(?!-)/m.test(stanza) && !uri.includes("security")) {
+        return uri;
+      }
+    }
+    for (const line of text.split("\n")) {
+      const match = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/.exec(line);
+      if (match?.[1] && !match[1].includes("security")) return match[1];
+    }
+  }
+  return "http://deb.debian.org/debian";
+}
+
+/**
+ * The cached minimal bookworm root `name`, with `include` packages, made with debootstrap on
+ * first use (or when the package list changed; the ready marker records it).
+ */
+export async function cachedDebianRoot(name: string, include: string[] = []): Promise<string> {
+  const root = join(CACHE, name);
+  const wanted = include.join(",");
+  const marker = join(root, READY);
+  if (existsSync(marker) && (await Deno.readTextFile(marker)).trim() === wanted) return root;
+  const mirror = await debianMirror();
+  const partial = `${root}.partial`;
+  await Deno.remove(partial, { recursive: true }).catch(() => {});
+  await Deno.mkdir(CACHE, { recursive: true });
+  console.error(`creating the bookworm root ${root} from ${mirror} (once)`);
+  const includes = include.length ? [`--include=${wanted}`] : [];
+  await mustRunHost("debootstrap", ["--variant=minbase", ...includes, "bookworm", partial, mirror]);
+  await Deno.writeTextFile(join(partial, READY), `${wanted}\n`);
+  await Deno.remove(root, { recursive: true }).catch(() => {});
+  await Deno.rename(partial, root);
+  return root;
+}
+
+/** A writable root over `lower`; with `proc`, /proc is mounted in it. All undone on dispose. */
+export async function overlayRoot(
+  lower: string,
+  options: { proc?: boolean } = {},
+): Promise<{ root: string } & AsyncDisposable> {
+  const work = await Deno.makeTempDir({ prefix: "openshell-deb-test-" });
+  const root = join(work, "root");
+  const mounted: string[] = [];
+  const cleanup = async () => {
+    for (const point of mounted.reverse()) await runHost("umount", [point]);
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  };
+  try {
+    for (const dir of ["upper", "work", "root"]) await Deno.mkdir(join(work, dir));
+    const overlay = await runHost("mount", [
+      "-t",
+      "overlay",
+      "overlay",
+      "-o",
+      `lowerdir=${lower},upperdir=${join(work, "upper")},workdir=${join(work, "work")}`,
+      root,
+    ]);
+    if (overlay.code === 0) mounted.push(root);
+    else await mustRunHost("cp", ["-a", `${lower}/.`, root]); // no overlayfs here: a full copy
+    if (options.proc) {
+      await mustRunHost("mount", ["-t", "proc", "proc", join(root, "proc")]);
+      mounted.push(join(root, "proc"));
+    }
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return { root, [Symbol.asyncDispose]: cleanup };
+}
+
+/** Builds the source .deb into `output` with `deno task package:deb`; its path. */
+export async function buildSourceDeb(output: string, ...options: string[]): Promise<string> {
+  const stdout = await mustRunHost(Deno.execPath(), [
+    "task",
+    "--quiet",
+    "package:deb",
+    "--source",
+    ...options,
+    "--output",
+    output,
+  ], { cwd: REPO });
+  return stdout.trim().split("\n").at(-1) ?? "";
+}
