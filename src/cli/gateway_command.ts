@@ -2,10 +2,11 @@ import { Command, Option } from "@commander-js/extra-typings";
 import type { RegistryRoots } from "../registry/mod.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { activeInputs, cliRoots } from "./gateway_context.ts";
+import { logsCommand, stopCommand } from "./gateway_served.ts";
 import { interactive, printData, printMessage, printWarning } from "./output.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./render_output.ts";
 
-/** The `openshell gateway` command (alias `gw`): list, add, select, remove and info. */
+/** The `openshell gateway` command (alias `gw`): list, add, select, remove, info, stop, logs. */
 export function gatewayCommand() {
   const gateway = new Command("gateway")
     .alias("gw")
@@ -15,6 +16,8 @@ export function gatewayCommand() {
   gateway.addCommand(selectCommand());
   gateway.addCommand(removeCommand());
   gateway.addCommand(infoCommand());
+  gateway.addCommand(stopCommand());
+  gateway.addCommand(logsCommand());
   return gateway;
 }
 
@@ -189,13 +192,19 @@ function infoCommand() {
       const gateway = await registry.readGatewayMetadata(roots, target);
       const render = await import("./render_gateways.ts");
       const info = { gateway, active };
+      const { renderServedText, servedInfo } = await import("./gateway_served.ts");
+      const served = await servedInfo(target);
+      const object = () => ({ ...render.gatewayInfoObject(info), served: served ?? null });
       if (options.output === "json") {
         const { renderJson } = await import("./render_output.ts");
-        printData(renderJson(render.gatewayInfoObject(info)));
+        printData(renderJson(object()));
       } else if (options.output === "yaml") {
         const { renderYaml } = await import("./render_output.ts");
-        printData(await renderYaml(render.gatewayInfoObject(info)));
-      } else printData(render.renderGatewayInfoText(info));
+        printData(await renderYaml(object()));
+      } else {
+        const text = render.renderGatewayInfoText(info);
+        printData(served === undefined ? text : `${text}\n${renderServedText(served)}`);
+      }
     });
 }
 

@@ -24,6 +24,7 @@ import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
 import { paint, printMessage, printWarning } from "./output.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
+import { trackServe } from "./serve_tracking.ts";
 
 export type { ServeOptions } from "./serve_args.ts";
 
@@ -113,6 +114,14 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw error;
   }
 
+  const runtimeDir = openshellDir("runtime", env, uid);
+  await using tracking = trackServe({
+    name,
+    runtimeDir,
+    uid,
+    tokenPath: join(userGatewayDir(roots, name), TOKEN_FILE),
+    env,
+  });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
@@ -125,7 +134,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       stateDir,
       token,
       runtime,
-      runtimeDir: openshellDir("runtime", env, uid),
+      runtimeDir,
       uid,
       gid,
       env,
@@ -139,6 +148,7 @@ export async function serve(options: ServeOptions): Promise<number> {
         await register(roots, name, listen);
         traceMark("serve: registered");
         printMessage(`Gateway "${name}" is ready at ${url} (container ${containerId})`);
+        await tracking.ready({ url, containerId, runtime });
       },
     });
     if (result.outcome === "stopped") {
