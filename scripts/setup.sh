@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what openshell needs to run from source, when missing: Deno (from npm, pinned,
 # into .tools/) and youki. With --test, also what the test suite uses: Debian packages
-# (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine) and an ordinary user
+# (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine, zsh, fish) and an ordinary user
 # for the rootless tests. Safe to run again: present things are left alone.
 set -eu
 
@@ -29,7 +29,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 missing=""
-for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine dpkg-dev fakeroot; do
+for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine dpkg-dev fakeroot zsh fish; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then

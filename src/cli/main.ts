@@ -3,6 +3,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../user_error.ts";
 import { paint, printMessage } from "./output.ts";
 import { bundleCommand } from "./bundle_command.ts";
+import { completionsCommand } from "./completions_command.ts";
 import { doctorCommand } from "./doctor_command.ts";
 import { gatewayCommand } from "./gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
@@ -31,7 +32,8 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(bundleCommand())
     .addCommand(termCommand())
-    .addCommand(doctorCommand());
+    .addCommand(doctorCommand())
+    .addCommand(completionsCommand());
   inheritSettings(program);
   return program as unknown as Command;
 }
