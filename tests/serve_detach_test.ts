@@ -338,3 +338,37 @@ Deno.test("gateway stop refuses remote, system and unknown gateways and systemd 
     await launcher.status;
   }
 });
+
+Deno.test({
+  name: "gateway stop across users: root stops an ordinary user's gateway, not the reverse",
+  ignore: missing !== undefined || !user || !(await onPath("runc")),
+  async fn() {
+    await using rootBox = await createServeSandbox();
+    await using userBox = await createServeSandbox(user!);
+    const [mine, theirs] = [uniqueGatewayName("root"), uniqueGatewayName("user")];
+    await using _rootGuard = launcherGuard(rootBox, mine);
+    await using _userGuard = launcherGuard(userBox, theirs);
+    const serve = (run: Run, name: string, extra: string[] = []) =>
+      run(["serve", "-d", "--name", name, "--listen", `127.0.0.1:${freePort()}`, ...extra]);
+    assert.equal((await serve(asRoot(rootBox), mine)).code, 0);
+    assert.equal((await serve(asTestUser(userBox), theirs, ["--runtime", "runc"])).code, 0);
+
+    // The user pointed at root's runtime dir may not even look.
+    const denied = await runCommand(
+      asUser(TEST_USER, cliArgv(["gateway", "stop", mine])),
+      { env: { ...userBox.env, XDG_RUNTIME_DIR: rootBox.runtime }, cwd: userBox.root },
+    );
+    assert.equal(denied.code, 1);
+    assert.match(
+      denied.stderr,
+      new RegExp(`^error: Gateway "${mine}" in .* belongs to another user$`, "m"),
+    );
+
+    // Root, in the user's environment, stops the user's gateway.
+    const stopped = await runCli(userBox, ["gateway", "stop", theirs]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await assertNothingLeft(userBox, theirs);
+    assert.equal((await runCli(rootBox, ["gateway", "stop", mine])).code, 0);
+    await assertNothingLeft(rootBox, mine);
+  },
+});

@@ -5,6 +5,7 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
+import { join } from "node:path";
 import { gatewayLogPath, rotatedLogPath } from "../runtime/gateway_log_file.ts";
 import { gatewayRuntimeDir } from "../runtime/launch_gateway.ts";
 import { readServedRecord, type ServedRecord } from "../runtime/served_record.ts";
@@ -108,7 +109,19 @@ export function formatUptime(ms: number): string {
 
 async function served(name: string) {
   const dir = gatewayRuntimeDir(openshellDir("runtime", processEnv, effectiveUid()), name);
-  return { dir, record: await readServedRecord(dir) };
+  const record = await readServedRecord(dir);
+  if (record === undefined) {
+    const denied = await Deno.stat(join(dir, "lock")).then(
+      () => false,
+      (error) => error instanceof Deno.errors.PermissionDenied,
+    );
+    if (denied) {
+      throw new UserError(`Gateway "${name}" in ${dir} belongs to another user`, {
+        hint: "Only that user or root can stop it or read its state",
+      });
+    }
+  }
+  return { dir, record };
 }
 
 /** Why `name` cannot be stopped here: a system or remote entry, or simply not served. */
