@@ -208,7 +208,13 @@ async function readRegistry(env: EnvLookup, uid: number): Promise<DoctorFacts["r
     });
     if (resolved !== undefined) {
       const found = await readGatewayMetadata(roots, resolved.name);
-      active = { name: resolved.name, source: `${found.source}, chosen by ${resolved.reason}` };
+      const why = {
+        flag: "-g/--gateway",
+        env: "OPENSHELL_GATEWAY",
+        user: "your active_gateway file",
+        system: "the system's active_gateway file",
+      }[resolved.reason];
+      active = { name: resolved.name, source: `${found.source} entry, chosen by ${why}` };
     }
   } catch (error) {
     activeProblem = (error as Error).message;
