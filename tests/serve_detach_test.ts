@@ -333,6 +333,16 @@ Deno.test("gateway stop refuses remote, system and unknown gateways and systemd 
       /^hint: Stop it with `systemctl (--user )?stop openshell-gateway@unit\.service`/m,
     );
     assert.notEqual(await processStart(launcher.pid), undefined, "the launcher was not signalled");
+    const journal = await runCli(sandbox, ["gateway", "logs", "unit"]);
+    assert.equal(journal.code, 1);
+    assert.match(
+      journal.stderr,
+      /^error: Gateway "unit" is served by openshell-gateway@unit\.service$/m,
+    );
+    assert.match(
+      journal.stderr,
+      /^hint: Its log is in the journal: `journalctl (--user )?-u openshell-gateway@unit\.service`$/m,
+    );
   } finally {
     launcher.kill("SIGKILL");
     await launcher.status;
@@ -370,5 +380,36 @@ Deno.test({
     await assertNothingLeft(userBox, theirs);
     assert.equal((await runCli(rootBox, ["gateway", "stop", mine])).code, 0);
     await assertNothingLeft(rootBox, mine);
+  },
+});
+
+Deno.test({
+  name: "gateway stop explains a launcher killed with -9; the next serve cleans up",
+  ignore: missing !== undefined,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("k9");
+    await using _guard = launcherGuard(sandbox, name);
+    const listen = `127.0.0.1:${freePort()}`;
+    await using killed = startServe(sandbox, ["--name", name, "--listen", listen]);
+    const containerId = await killed.ready();
+    assert.equal((await killed.stop("SIGKILL")).code, 137);
+    const refused = await runCli(sandbox, ["gateway", "stop", name]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^error: Gateway "${name}" is not served: its launcher \\(pid ${killed.child.pid}\\) is gone and left container "${containerId}" behind$`,
+        "m",
+      ),
+    );
+    assert.match(
+      refused.stderr,
+      new RegExp(`^hint: The next \`openshell serve --name ${name}\` removes it first$`, "m"),
+    );
+    const next = await runCli(sandbox, ["serve", "--detach", "--name", name, "--listen", listen]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal((await runCli(sandbox, ["gateway", "stop", name])).code, 0);
+    await assertNothingLeft(sandbox, name);
   },
 });

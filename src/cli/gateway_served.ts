@@ -7,7 +7,6 @@
 import { Command } from "@commander-js/extra-typings";
 import { join } from "node:path";
 import { gatewayLogPath, rotatedLogPath } from "../runtime/gateway_log_file.ts";
-import { gatewayRuntimeDir } from "../runtime/launch_gateway.ts";
 import { readServedRecord, type ServedRecord } from "../runtime/served_record.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, openshellDir, processEnv } from "../xdg_dirs.ts";
@@ -22,7 +21,7 @@ export function stopCommand() {
     .action(async (name, _options, command) => {
       const target = await targetName(name, command, "stop");
       const { dir, record } = await served(target);
-      if (record === undefined) throw await notServed(target);
+      if (record === undefined) throw await notServed(target, dir);
       const { stopServedGateway } = await import("../runtime/stop_served.ts");
       await stopServedGateway(dir, record);
       printMessage(`Gateway "${target}" stopped`);
@@ -41,9 +40,18 @@ export function logsCommand() {
       const target = await targetName(name, command, "logs");
       const { record } = await served(target);
       if (record !== undefined && record.logPath === null) {
-        throw new UserError(`Gateway "${target}" is served in the foreground`, {
-          hint: "Its log is on the terminal that started it; `serve --detach` writes a log file",
-        });
+        throw new UserError(
+          `Gateway "${target}" is served ${
+            record.unit ? `by ${record.unit}` : "in the foreground"
+          }`,
+          {
+            hint: record.unit
+              ? `Its log is in the journal: \`journalctl ${
+                record.uid === 0 ? "" : "--user "
+              }-u ${record.unit}\``
+              : "Its log is on the terminal that started it; `serve --detach` writes a log file",
+          },
+        );
       }
       const path = record?.logPath ?? gatewayLogPath(processEnv, effectiveUid(), target);
       const exists = async (p: string) => await Deno.stat(p).then(() => true, () => false);
@@ -108,6 +116,8 @@ export function formatUptime(ms: number): string {
 }
 
 async function served(name: string) {
+  // Loaded only here: the launch's modules are not for the other gateway commands.
+  const { gatewayRuntimeDir } = await import("../runtime/launch_gateway.ts");
   const dir = gatewayRuntimeDir(openshellDir("runtime", processEnv, effectiveUid()), name);
   const record = await readServedRecord(dir);
   if (record === undefined) {
@@ -124,8 +134,11 @@ async function served(name: string) {
   return { dir, record };
 }
 
-/** Why `name` cannot be stopped here: a system or remote entry, or simply not served. */
-async function notServed(name: string): Promise<UserError> {
+/**
+ * Why `name` cannot be stopped here: a system or remote entry, a launcher that was killed
+ * and left its container, or simply not served.
+ */
+async function notServed(name: string, dir: string): Promise<UserError> {
   const { readGatewayMetadata } = await import("../registry/mod.ts");
   const found = await readGatewayMetadata(await cliRoots(), name).catch(() => undefined);
   if (found?.metadata.is_remote) {
@@ -138,6 +151,21 @@ async function notServed(name: string): Promise<UserError> {
     return new UserError(`Gateway "${name}" is a system gateway, not served by you here`, {
       hint: "System gateways run as services: stop it with systemctl",
     });
+  }
+  const { readLaunchRecord } = await import("../runtime/launch_record.ts");
+  const left = await readLaunchRecord(dir);
+  const { processStart } = await import("../runtime/served_record.ts");
+  if (left !== undefined && (await processStart(left.pid)) !== undefined) {
+    return new UserError(`Gateway "${name}" is still starting (launcher pid ${left.pid})`, {
+      hint: "Try again once it answers",
+    });
+  }
+  if (left !== undefined) {
+    return new UserError(
+      `Gateway "${name}" is not served: its launcher (pid ${left.pid}) is gone and left ` +
+        `container "${left.containerId}" behind`,
+      { hint: `The next \`openshell serve --name ${name}\` removes it first` },
+    );
   }
   return new UserError(`Gateway "${name}" is not served on this machine`, {
     hint: `\`openshell serve --name ${name} --detach\` serves it; \`openshell gateway list\` ` +
