@@ -123,6 +123,12 @@ async function detachedRoundTrip(
     "type",
   ]);
   assert.equal(await curlStatus(`http://127.0.0.1:${port}/healthz`), "200");
+  const doctor = await run(["doctor", "-o", "json", "--listen", `127.0.0.1:${port}`]);
+  const portCheck = JSON.parse(doctor.stdout).find((c: { check: string }) =>
+    c.check === "listen port"
+  );
+  assert.equal(portCheck.status, "warn");
+  assert.match(portCheck.found, new RegExp(`in use \\(by gateway "${name}", served here\\)$`));
 
   const info = await run(["gateway", "info", name]);
   assert.equal(info.code, 0, info.stderr);

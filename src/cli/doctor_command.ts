@@ -1,6 +1,7 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
+import { UsageError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
 import { paint, printData, printMessage } from "./output.ts";
 import { SERVE_DEFAULTS } from "./serve_args.ts";
@@ -14,6 +15,7 @@ export function doctorCommand() {
         "text",
       ),
     )
+    .option("-l, --listen <host:port>", "the address serve would listen on", SERVE_DEFAULTS.listen)
     .addHelpText(
       "after",
       `
@@ -24,7 +26,7 @@ Examples:
   openshell doctor
   openshell doctor check -o json`,
     )
-    .action(async (options) => await runDoctor(options.output));
+    .action(async (options) => await runDoctor(options.output, options.listen));
   doctor.command("check")
     .description("The same checks (NVIDIA OpenShell's spelling)")
     .addOption(
@@ -32,21 +34,33 @@ Examples:
         "text",
       ),
     )
+    .option("-l, --listen <host:port>", "the address serve would listen on", SERVE_DEFAULTS.listen)
     .action(async (options, command) => {
-      const parent = (command.parent?.opts() ?? {}) as { output?: string };
-      await runDoctor(options.output !== "text" ? options.output : parent.output ?? "text");
+      const parent = (command.parent?.opts() ?? {}) as { output?: string; listen?: string };
+      await runDoctor(
+        options.output !== "text" ? options.output : parent.output ?? "text",
+        options.listen !== SERVE_DEFAULTS.listen ? options.listen : parent.listen ?? options.listen,
+      );
     });
   return doctor;
 }
 
-async function runDoctor(format: string): Promise<void> {
+async function runDoctor(format: string, address: string): Promise<void> {
+  let listen: { hostname: string; port: number };
+  try {
+    listen = parseListenAddress(address);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^Invalid/, "invalid"), {
+      hint: "Use HOST:PORT, e.g. --listen 127.0.0.1:8090",
+    });
+  }
   const { canServe, doctorChecks, readDoctorFacts } = await import("../doctor/mod.ts");
   const facts = await readDoctorFacts({
     env: processEnv,
     uid: effectiveUid(),
     binary: Deno.execPath(),
     sourceDir: Deno.build.standalone ? undefined : resolve(import.meta.dirname!, ".."),
-    listen: parseListenAddress(SERVE_DEFAULTS.listen),
+    listen,
   });
   const checks = doctorChecks(facts);
   if (format === "json") printData(JSON.stringify(checks, null, 2));

@@ -19,6 +19,7 @@ import { checkAddressFree } from "../runtime/launch_gateway.ts";
 import { RUNTIME_NAMES, runtimeEnv } from "../runtime/oci_runtime.ts";
 import { firstBlocker, pathChain, type ReachNeed } from "../runtime/path_reach.ts";
 import { findRuntimes } from "../runtime/runtime_choice.ts";
+import { readServedRecord } from "../runtime/served_record.ts";
 import { readUserNamespaceFacts } from "../runtime/user_namespaces.ts";
 import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
 import { serveRuntimeChoice } from "./_serve_runtime.ts";
@@ -60,7 +61,7 @@ export async function readDoctorFacts(options: DoctorOptions): Promise<DoctorFac
     runtimeDir,
     rootfs,
     registry,
-    listen: readListen(options.listen),
+    listen: await readListen(options.listen, openshellDir("runtime", env, uid)),
   };
 }
 
@@ -229,12 +230,28 @@ async function readRegistry(env: EnvLookup, uid: number): Promise<DoctorFacts["r
   };
 }
 
-function readListen(listen: { hostname: string; port: number }): DoctorFacts["listen"] {
+async function readListen(
+  listen: { hostname: string; port: number },
+  runtimeDir: string,
+): Promise<DoctorFacts["listen"]> {
   const address = `${listen.hostname}:${listen.port}`;
   try {
     checkAddressFree(listen);
     return { address, problem: undefined };
   } catch (error) {
-    return { address, problem: (error as Error).message };
+    const served = await servedOnPort(runtimeDir, listen.port);
+    const by = served === undefined ? "" : ` (by gateway "${served}", served here)`;
+    return { address, problem: `${(error as Error).message}${by}` };
   }
+}
+
+/** The gateway served here by this user that listens on `port`, if any. */
+async function servedOnPort(runtimeDir: string, port: number): Promise<string | undefined> {
+  const gateways = join(runtimeDir, "gateways");
+  const names = await Array.fromAsync(Deno.readDir(gateways), (e) => e.name).catch(() => []);
+  for (const name of names) {
+    const record = await readServedRecord(join(gateways, name));
+    if (record !== undefined && new URL(record.url).port === String(port)) return record.name;
+  }
+  return undefined;
 }
