@@ -289,3 +289,40 @@ Deno.test({
     assert.equal(statusOf(json.stdout, "runtime choice")[0]!.status, "fail");
   },
 });
+
+Deno.test({
+  name: "doctor as the test user inside a subtree delegated by the README's recipe: youki",
+  ignore: realMissing !== undefined || !hybrid,
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    const leaf = `openshell-doctor-${crypto.randomUUID().slice(0, 8)}`;
+    // The README's recipe, for this user and leaf name.
+    const delegate = `for c in /sys/fs/cgroup/*/; do
+  [ -f "$c/tasks" ] && [ "$c" != /sys/fs/cgroup/systemd/ ] || continue
+  mkdir -p "$c/${leaf}"
+  [ -f "$c/cpuset.cpus" ] && cat "$c/cpuset.cpus" >"$c/${leaf}/cpuset.cpus" &&
+    cat "$c/cpuset.mems" >"$c/${leaf}/cpuset.mems"
+  chown ${TEST_USER}: "$c/${leaf}" "$c/${leaf}/cgroup.procs" "$c/${leaf}/tasks"
+done
+for c in /sys/fs/cgroup/*/${leaf}; do echo $$ >"$c/cgroup.procs"; done
+exec "$@"`;
+    try {
+      const output = await runCommand(
+        ["sh", "-c", delegate, "sh", ...asUser(TEST_USER, cliArgv(["doctor", "-o", "json"]))],
+        { env: sandbox.env, cwd: sandbox.root },
+      );
+      assert.equal(output.code, 0, output.stderr);
+      const delegation = statusOf(output.stdout, "cgroup delegation")[0]!;
+      assert.equal(delegation.status, "ok", delegation.found);
+      assert.match(delegation.found, new RegExp(`^delegated: .*${leaf}`));
+      const choice = statusOf(output.stdout, "runtime choice")[0]!;
+      assert.match(
+        choice.found,
+        /^serve would use youki .*: youki runs rootless in your delegated cgroup subtree$/,
+      );
+    } finally {
+      const dirs = await Array.fromAsync(Deno.readDir("/sys/fs/cgroup"), (e) => e.name);
+      for (const dir of dirs) await Deno.remove(`/sys/fs/cgroup/${dir}/${leaf}`).catch(() => {});
+    }
+  },
+});
