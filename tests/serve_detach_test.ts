@@ -243,6 +243,19 @@ Deno.test({
       await Deno.stat(servedRecordPath(sandbox, name)).catch(() => undefined),
       undefined,
     );
+    const usage = await runCli(sandbox, [
+      "serve",
+      "-d",
+      "--name",
+      name,
+      "--listen",
+      "127.0.0.1:80",
+    ]);
+    assert.equal(usage.code, 2, "a usage error keeps its status");
+    assert.match(
+      usage.stderr,
+      /^error: invalid listen address "127\.0\.0\.1:80": port below 1024$/m,
+    );
   },
 });
 

@@ -6,7 +6,12 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { join } from "node:path";
-import { gatewayLogPath, rotatedLogPath } from "../runtime/gateway_log_file.ts";
+import {
+  followLog,
+  gatewayLogPath,
+  readLogTail,
+  rotatedLogPath,
+} from "../runtime/gateway_log_file.ts";
 import { readServedRecord, type ServedRecord } from "../runtime/served_record.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, openshellDir, processEnv } from "../xdg_dirs.ts";
@@ -60,7 +65,6 @@ export function logsCommand() {
           hint: "Only gateways started with `openshell serve --detach` have a log file",
         });
       }
-      const { followLog, readLogTail } = await import("../runtime/gateway_log_file.ts");
       const size = (await Deno.stat(path).catch(() => undefined))?.size ?? 0;
       await writeOut(new TextEncoder().encode(await readLogTail(path, lines)));
       if (!options.follow) return;
@@ -78,7 +82,8 @@ export function logsCommand() {
 
 /** What `gateway info` adds for a gateway served here; `undefined` when it is not. */
 export async function servedInfo(name: string): Promise<ServedRecord | undefined> {
-  return (await served(name)).record;
+  // Another user's state that cannot be read counts as not served here.
+  return (await served(name).catch(() => undefined))?.record;
 }
 
 /** The served part of `gateway info` as text lines. */

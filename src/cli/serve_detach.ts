@@ -87,7 +87,10 @@ function launchFailure(log: string, code: number): UserError {
   }
   const message = lines[at]!.slice("error:".length).trim();
   const hint = lines.slice(at + 1).find((line) => line.startsWith("hint:"));
-  return new UserError(message, hint ? { hint: hint.slice("hint:".length).trim() } : {});
+  return new UserError(message, {
+    ...(hint ? { hint: hint.slice("hint:".length).trim() } : {}),
+    exitCode: code === 2 ? 2 : 1, // a usage error stays one
+  });
 }
 
 /** The command line that runs `serve` as this program does, for the launcher. */

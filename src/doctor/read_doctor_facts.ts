@@ -80,13 +80,16 @@ async function probeRuntimes(env: EnvLookup): Promise<RuntimeProbe[]> {
     };
     if (name === "youki" && version.ok) {
       const features = await run(path, ["features"], env);
-      const cgroup = features.ok ? parseCgroupFeatures(features.out) : undefined;
-      probe.features = {
-        cgroupV1: cgroup?.v1 === true,
-        cgroupV2: cgroup?.v2 === true,
-        systemd: cgroup?.systemd === true,
-        seccomp: /^libseccomp:\s*(\S+)/m.exec(version.out)?.[1],
-      };
+      const cgroup = features.ok ? parseCgroupFeatures(features.stdout) : undefined;
+      // A youki too old for `features` says nothing about its build: no verdict on it.
+      if (cgroup !== undefined) {
+        probe.features = {
+          cgroupV1: cgroup.v1 === true,
+          cgroupV2: cgroup.v2 === true,
+          systemd: cgroup.systemd === true,
+          seccomp: /^libseccomp:\s*(\S+)/m.exec(version.out)?.[1],
+        };
+      }
     }
     probes.push(probe);
   }
@@ -105,7 +108,7 @@ async function run(
   path: string,
   args: string[],
   env: EnvLookup,
-): Promise<{ ok: boolean; out: string }> {
+): Promise<{ ok: boolean; out: string; stdout: string }> {
   try {
     const output = await new Deno.Command(path, {
       args,
@@ -115,10 +118,10 @@ async function run(
       signal: AbortSignal.timeout(10_000),
     }).output();
     const decoder = new TextDecoder();
-    const out = decoder.decode(output.stdout) + decoder.decode(output.stderr);
-    return { ok: output.success, out };
+    const stdout = decoder.decode(output.stdout);
+    return { ok: output.success, out: stdout + decoder.decode(output.stderr), stdout };
   } catch (error) {
-    return { ok: false, out: (error as Error).message };
+    return { ok: false, out: (error as Error).message, stdout: "" };
   }
 }
 
