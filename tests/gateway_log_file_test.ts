@@ -5,6 +5,8 @@ import { servedRecordFor } from "./_helpers/served_record_fixture.ts";
 import {
   followLog,
   gatewayLogPath,
+  LOG_MAX_BYTES,
+  logMaxBytes,
   readLogTail,
   rotatedLogPath,
   rotateLogIfLarge,
@@ -123,4 +125,14 @@ Deno.test("uptime in the two largest units", () => {
   assert.equal(formatUptime(3_723_000), "1h 2m");
   assert.equal(formatUptime(90_000_000), "1d 1h");
   assert.equal(formatUptime(-5), "0s");
+});
+
+Deno.test("rotation size: OPENSHELL_LOG_MAX_BYTES when a positive whole number", () => {
+  const size = (value: string | undefined) =>
+    logMaxBytes((n) => (n === "OPENSHELL_LOG_MAX_BYTES" ? value : undefined));
+  assert.equal(size("4096"), 4096);
+  assert.equal(size(" 100 "), 100);
+  for (const bad of [undefined, "", "0", "-5", "1e6", "10M", "abc"]) {
+    assert.equal(size(bad), LOG_MAX_BYTES, String(bad));
+  }
 });

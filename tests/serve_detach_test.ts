@@ -73,6 +73,39 @@ function portFree(port: number): boolean {
   }
 }
 
+/** `gateway logs NAME -f -n 0` running in `sandbox`, its output gathered as it comes. */
+async function followLogs(sandbox: Sandbox, name: string) {
+  const child = new Deno.Command(cliArgv([])[0]!, {
+    args: cliArgv(["gateway", "logs", name, "-f", "-n", "0"]).slice(1),
+    env: sandbox.env,
+    clearEnv: true,
+    cwd: sandbox.root,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let text = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) text += chunk;
+  })();
+  await new Promise((r) => setTimeout(r, 1500)); // it is reading
+  return {
+    text: () => text,
+    /** Waits until its output includes `wanted` (or gives up after 5 s). */
+    async waitFor(wanted: string) {
+      for (let i = 0; i < 50 && !text.includes(wanted); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    /** Ctrl-C; resolves to its exit status. */
+    async interrupt() {
+      child.kill("SIGINT");
+      const { code } = await child.status;
+      await reading;
+      return code;
+    },
+  };
+}
+
 /** The whole detached life of one gateway: serve, list, curl, info, logs, stop. */
 async function detachedRoundTrip(
   sandbox: Sandbox,
@@ -153,24 +186,7 @@ async function detachedRoundTrip(
   const last = await run(["gateway", "logs", name, "-n", "1"]);
   assert.equal(last.stdout.split("\n").filter((l) => l !== "").length, 1);
 
-  let follower: Deno.ChildProcess | undefined;
-  let followed = "";
-  if (options.follow) {
-    follower = new Deno.Command(cliArgv([])[0]!, {
-      args: [...cliArgv(["gateway", "logs", name, "-f", "-n", "0"]).slice(1)],
-      env: sandbox.env,
-      clearEnv: true,
-      cwd: sandbox.root,
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    (async () => {
-      for await (const chunk of follower.stdout.pipeThrough(new TextDecoderStream())) {
-        followed += chunk;
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 1500)); // the follower is reading
-  }
+  const follower = options.follow ? await followLogs(sandbox, name) : undefined;
 
   const stopped = await run(["gateway", "stop", name]);
   assert.equal(stopped.code, 0, stopped.stderr);
@@ -181,14 +197,11 @@ async function detachedRoundTrip(
   assert.equal(await Deno.stat(servedRecordPath(sandbox, name)).catch(() => undefined), undefined);
 
   if (follower) {
-    for (let i = 0; i < 50 && !followed.includes('"msg":"Stopped"'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.match(followed, /"msg":"Shutting down"/);
-    assert.match(followed, new RegExp(`Gateway "${name}" stopped`));
-    assert.doesNotMatch(followed, /"msg":"Listening"/, "-n 0 starts at the end");
-    follower.kill("SIGINT");
-    assert.equal((await follower.status).code, 0);
+    await follower.waitFor('"msg":"Stopped"');
+    assert.match(follower.text(), /"msg":"Shutting down"/);
+    assert.match(follower.text(), new RegExp(`Gateway "${name}" stopped`));
+    assert.doesNotMatch(follower.text(), /"msg":"Listening"/, "-n 0 starts at the end");
+    assert.equal(await follower.interrupt(), 0);
   }
   const again = await run(["gateway", "stop", name]);
   assert.equal(again.code, 1);
@@ -428,6 +441,50 @@ Deno.test({
     );
     const next = await runCli(sandbox, ["serve", "--detach", "--name", name, "--listen", listen]);
     assert.equal(next.code, 0, next.stderr);
+    assert.equal((await runCli(sandbox, ["gateway", "stop", name])).code, 0);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "a detached gateway's log rotates at its cap and logs -f follows it across",
+  ignore: missing !== undefined,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("rot");
+    await using _guard = launcherGuard(sandbox, name);
+    const port = freePort();
+    sandbox.env.OPENSHELL_LOG_MAX_BYTES = "2000";
+    const served = await runCli(sandbox, [
+      "serve",
+      "-d",
+      "--name",
+      name,
+      "--listen",
+      `127.0.0.1:${port}`,
+    ]);
+    assert.equal(served.code, 0, served.stderr);
+    const logPath = /^Log: (\S+)/m.exec(served.stderr)![1]!;
+    const follower = await followLogs(sandbox, name);
+    const markers: string[] = [];
+    // Bursts of requests (each logged with its path), with pauses the rotation falls into.
+    for (let burst = 0; burst < 3; burst++) {
+      for (let i = 0; i < 15; i++) {
+        const marker = `/marker-${burst}-${i}`;
+        markers.push(marker);
+        await (await fetch(`http://127.0.0.1:${port}${marker}`)).body?.cancel();
+      }
+      await new Promise((r) => setTimeout(r, 2500));
+    }
+    const size = (await Deno.stat(logPath)).size;
+    assert.ok(size <= 2000 + 15 * 200, `the log was rotated (${size} bytes)`);
+    const rotated = await Deno.readTextFile(`${logPath}.1`);
+    assert.ok(rotated.length > 2000, "the rotated copy holds what went past the cap");
+    await follower.waitFor(markers.at(-1)!);
+    const seen = markers.map((m) => follower.text().indexOf(`"path":"${m}"`));
+    assert.ok(seen.every((at) => at >= 0), "every line reached the follower");
+    assert.deepEqual([...seen].sort((a, b) => a - b), seen, "in order");
+    assert.equal(await follower.interrupt(), 0);
     assert.equal((await runCli(sandbox, ["gateway", "stop", name])).code, 0);
     await assertNothingLeft(sandbox, name);
   },

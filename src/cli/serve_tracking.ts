@@ -5,7 +5,7 @@
  * @module
  */
 import { gatewayRuntimeDir } from "../runtime/launch_gateway.ts";
-import { rotateLogIfLarge } from "../runtime/gateway_log_file.ts";
+import { logMaxBytes, rotateLogIfLarge } from "../runtime/gateway_log_file.ts";
 import type { OciRuntime } from "../runtime/oci_runtime.ts";
 import {
   processStart,
@@ -36,9 +36,11 @@ export function trackServe(options: {
 }): ServeTracking {
   const dir = gatewayRuntimeDir(options.runtimeDir, options.name);
   const logPath = options.env(SERVE_LOG_VARIABLE) || null;
-  const rotation = logPath === null
-    ? undefined
-    : setInterval(() => void rotateLogIfLarge(logPath).catch(() => {}), ROTATE_EVERY_MS);
+  const maxBytes = logMaxBytes(options.env);
+  const rotation = logPath === null ? undefined : setInterval(
+    () => void rotateLogIfLarge(logPath, maxBytes).catch(() => {}),
+    ROTATE_EVERY_MS,
+  );
   let written = false;
   return {
     async ready({ url, containerId, runtime }) {

@@ -10,8 +10,25 @@
 import { dirname, join } from "node:path";
 import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
 
-/** The size at which the log is rotated. */
+/** The size at which the log is rotated, unless `OPENSHELL_LOG_MAX_BYTES` says otherwise. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
+
+/** The variable that sets the rotation size in bytes. */
+export const LOG_MAX_BYTES_VARIABLE = "OPENSHELL_LOG_MAX_BYTES";
+
+/**
+ * The rotation size: `OPENSHELL_LOG_MAX_BYTES` when it is a positive whole number, else
+ * {@linkcode LOG_MAX_BYTES}.
+ *
+ * @example
+ * ```ts
+ * logMaxBytes((n) => ({ OPENSHELL_LOG_MAX_BYTES: "4096" })[n]); // 4096
+ * ```
+ */
+export function logMaxBytes(env: EnvLookup): number {
+  const value = env(LOG_MAX_BYTES_VARIABLE)?.trim() ?? "";
+  return /^[1-9]\d*$/.test(value) ? Number(value) : LOG_MAX_BYTES;
+}
 
 /**
  * Where a detached gateway's log lives: beside its state, or for root (whose gateway state
