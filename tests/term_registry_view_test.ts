@@ -180,3 +180,15 @@ Deno.test("mTLS gateways are checked with the material under the user root, othe
   const odd = { ...entries[0]!, name: "a/b" };
   assert.equal(gatewayTls(roots, odd), undefined, "a name that is no path component");
 });
+
+Deno.test("a snapshot marks the gateways served on this machine", async () => {
+  await using sandbox = await createSandbox();
+  const roots = rootsOf(sandbox);
+  await writeGateway(roots.user, "here", { auth_mode: "plaintext" });
+  await writeGateway(roots.user, "elsewhere", { auth_mode: "plaintext" });
+  const snapshot = await readSnapshot(roots, NONE, (name) => Promise.resolve(name === "here"));
+  assert.deepEqual(
+    snapshot.rows.map((row) => [row.name, row.kind === "gateway" && row.served === true]),
+    [["elsewhere", false], ["here", true]],
+  );
+});

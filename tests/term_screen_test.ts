@@ -340,3 +340,10 @@ Deno.test("terminal-kit key names map to the reducer's names; other keys are ign
     assert.equal(keyFromTerminalKit(name), key, name);
   }
 });
+
+Deno.test("a gateway served on this machine shows TYPE served", () => {
+  const rows = ROWS.map((row) => row.name === "dev" ? { ...row, served: true } : row);
+  const lines = texts(state({ rows }, { "http://127.0.0.1:8080": "healthy" }));
+  assert.equal(lines[4], "   dev       served user   http://127.0.0.1:8080     healthy");
+  assert.match(lines[3]!, /^> {2}corp {6}remote system/);
+});

@@ -35,4 +35,5 @@ export {
   SOURCE_MOUNT_POINT,
   STATE_MOUNT_POINT,
 } from "./image_layout.ts";
-export { IMAGE_DIR_VARIABLE, imageSource } from "./embedded_image.ts";
+export { IMAGE_DIR_VARIABLE, imageSource, loadManifest, readTarball } from "./embedded_image.ts";
+export { checkTarball } from "./tarball_check.ts";

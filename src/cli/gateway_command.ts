@@ -9,10 +9,11 @@ import {
   cliRoots,
   nameArgument,
 } from "./gateway_context.ts";
+import { logsCommand, stopCommand } from "./gateway_served.ts";
 import { interactive, paint, printData, printMessage, printWarning } from "./output.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./render_output.ts";
 
-/** The `openshell gateway` command (alias `gw`): list, add, select, remove and info. */
+/** The `openshell gateway` command (alias `gw`): list, add, select, remove, info, stop, logs. */
 export function gatewayCommand() {
   const gateway = new Command("gateway")
     .alias("gw")
@@ -23,6 +24,8 @@ export function gatewayCommand() {
   gateway.addCommand(removeCommand());
   gateway.addCommand(renameCommand());
   gateway.addCommand(infoCommand());
+  gateway.addCommand(stopCommand());
+  gateway.addCommand(logsCommand());
   return gateway;
 }
 
@@ -325,13 +328,19 @@ function infoCommand() {
         : await registry.readGatewayMetadata(roots, target);
       const render = await import("./render_gateways.ts");
       const info = { gateway, active };
+      const { renderServedText, servedInfo } = await import("./gateway_served.ts");
+      const served = await servedInfo(target);
+      const object = () => ({ ...render.gatewayInfoObject(info), served: served ?? null });
       if (options.output === "json") {
         const { renderJson } = await import("./render_output.ts");
-        printData(renderJson(render.gatewayInfoObject(info)));
+        printData(renderJson(object()));
       } else if (options.output === "yaml") {
         const { renderYaml } = await import("./render_output.ts");
-        printData(await renderYaml(render.gatewayInfoObject(info)));
-      } else printData(render.renderGatewayInfoText(info));
+        printData(await renderYaml(object()));
+      } else {
+        const text = render.renderGatewayInfoText(info);
+        printData(served === undefined ? text : `${text}\n${renderServedText(served)}`);
+      }
     });
 }
 

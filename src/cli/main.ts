@@ -2,6 +2,8 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { paint, reportFailure } from "./output.ts";
 import { bundleCommand } from "./bundle_command.ts";
+import { completionsCommand } from "./completions_command.ts";
+import { doctorCommand } from "./doctor_command.ts";
 import { gatewayCommand } from "./gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
 import { statusCommand } from "./status_command.ts";
@@ -28,7 +30,9 @@ export function buildProgram(): Command {
     .addCommand(statusCommand())
     .addCommand(serveCommand())
     .addCommand(bundleCommand())
-    .addCommand(termCommand());
+    .addCommand(termCommand())
+    .addCommand(doctorCommand())
+    .addCommand(completionsCommand());
   inheritSettings(program);
   return program as unknown as Command;
 }

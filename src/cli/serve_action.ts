@@ -38,6 +38,7 @@ import { printMessage, printWarning, reportFailure } from "./output.ts";
 import { nameArgument } from "./gateway_context.ts";
 import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./state_dir_rule.ts";
+import { trackServe } from "./serve_tracking.ts";
 
 export type { ServeOptions } from "./serve_args.ts";
 
@@ -133,6 +134,14 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw error;
   }
 
+  const runtimeDir = openshellDir("runtime", env, uid);
+  await using tracking = trackServe({
+    name,
+    runtimeDir,
+    uid,
+    tokenPath: join(userGatewayDir(roots, name), TOKEN_FILE),
+    env,
+  });
   const stop = new AbortController();
   const hurry = new AbortController();
   // A second stop signal does not wait out the grace period.
@@ -148,7 +157,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       stateDir: stateDir.path,
       token: token.value,
       runtime,
-      runtimeDir: openshellDir("runtime", env, uid),
+      runtimeDir,
       uid,
       gid,
       env,
@@ -170,6 +179,7 @@ export async function serve(options: ServeOptions): Promise<number> {
         await register(roots, name, listen);
         traceMark("serve: registered");
         printMessage(`Gateway "${name}" is ready at ${url} (container ${containerId})`);
+        await tracking.ready({ url, containerId, runtime });
       },
     });
     if (result.outcome === "stopped") {

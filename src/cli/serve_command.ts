@@ -6,7 +6,7 @@
  * @module
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { RUNTIME_NAMES, type RuntimeName } from "../runtime/oci_runtime.ts";
+import { RUNTIME_NAMES } from "../runtime/oci_runtime.ts";
 import { SECCOMP_MODES, type SeccompMode } from "../bundle/seccomp_profile.ts";
 import { paint } from "./output.ts";
 import { SERVE_DEFAULTS } from "./serve_args.ts";
@@ -34,6 +34,10 @@ export function serveCommand() {
     .option(
       "--runtime-path <path>",
       "path of the runtime executable (default: $OPENSHELL_OCI_RUNTIME, then PATH)",
+    )
+    .option(
+      "-d, --detach",
+      "serve in the background once the gateway answers; the log goes to a file",
     )
     .option(
       "--state-dir <dir>",
@@ -65,12 +69,33 @@ a warning.
 
 Examples:
   openshell serve
-  openshell serve --name dev --listen 127.0.0.1:9000 --runtime runc`,
+  openshell serve --name dev --listen 127.0.0.1:9000 --runtime runc
+  openshell serve --detach   # then: openshell gateway logs local; openshell gateway stop local`,
     )
-    .action(async (options) => {
+    .action(async (options, command) => {
+      if (options.detach) {
+        const { serveDetached } = await import("./serve_detach.ts");
+        const code = await serveDetached(options.name, explicitArgs(command));
+        if (code !== 0) Deno.exit(code);
+        return;
+      }
       const code = await serve(options);
       if (code !== 0) Deno.exit(code);
     });
+}
+
+/** The options given on the command line (not defaults), as arguments, without --detach. */
+function explicitArgs(command: Command<[], Record<string, unknown>>): string[] {
+  const args: string[] = [];
+  for (const option of command.options) {
+    const key = option.attributeName();
+    const value = command.getOptionValue(key);
+    const source = command.getOptionValueSource(key);
+    if (key === "detach" || value === undefined || source === "default") continue;
+    if (value === true) args.push(option.long!);
+    else if (typeof value === "string") args.push(option.long!, value);
+  }
+  return args;
 }
 
 /**

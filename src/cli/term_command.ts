@@ -34,11 +34,16 @@ export function termCommand() {
       // Loaded here so that other commands do not pay for the registry or terminal library.
       const { registryRoots } = await import("../registry/mod.ts");
       const { termRegistry } = await import("./term/registry_view.ts");
+      const { servedInfo } = await import("./gateway_served.ts");
       const roots = registryRoots(processEnv, effectiveUid(), printWarning);
       const { runTerm } = await import("./term/term_app.ts");
       await runTerm({
         version: denoJson.version,
-        registry: termRegistry(roots, { flag, env }),
+        registry: termRegistry(
+          roots,
+          { flag, env },
+          (name) => servedInfo(name).then((record) => record !== undefined, () => false),
+        ),
         color: colorEnabled("stdout"),
       });
     });

@@ -16,7 +16,8 @@ export interface OciRuntime {
   path: string;
 }
 
-const INSTALL_HINTS: Record<RuntimeName, string> = {
+/** How to install each runtime, or choose another. */
+export const INSTALL_HINTS: Record<RuntimeName, string> = {
   youki:
     "Install youki 0.7.0 with `scripts/install-youki.sh` (or `cargo install youki --version 0.7.0 --locked --features v1,v2,seccomp`), or choose another runtime with --runtime runc",
   runc: "Install runc with `apt-get install runc`, or choose another runtime with --runtime",

@@ -343,3 +343,12 @@ export async function getJson(
 export async function assertNothingLeft(sandbox: Sandbox, name: string): Promise<void> {
   assert.deepEqual(await leftovers(sandbox, name), []);
 }
+
+/** Whether `program` is on the PATH of a shell. */
+export async function onPath(program: string): Promise<boolean> {
+  const command = new Deno.Command("sh", {
+    args: ["-c", `command -v ${program}`],
+    stdout: "null",
+  });
+  return (await command.output()).success;
+}

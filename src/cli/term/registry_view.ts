@@ -41,9 +41,13 @@ export interface ActiveOverrides {
  * const { rows, active } = await registry.read();
  * ```
  */
-export function termRegistry(roots: RegistryRoots, overrides: ActiveOverrides): TermRegistry {
+export function termRegistry(
+  roots: RegistryRoots,
+  overrides: ActiveOverrides,
+  servedHere?: (name: string) => Promise<boolean>,
+): TermRegistry {
   return {
-    read: () => readSnapshot(roots, overrides),
+    read: () => readSnapshot(roots, overrides, servedHere),
     async select(name) {
       await selectGateway(roots, name);
       return overrideWarning(name, overrides);
@@ -58,16 +62,19 @@ export function termRegistry(roots: RegistryRoots, overrides: ActiveOverrides): 
 export async function readSnapshot(
   roots: RegistryRoots,
   overrides: ActiveOverrides,
+  servedHere?: (name: string) => Promise<boolean>,
 ): Promise<RegistrySnapshot> {
   const { entries, problems } = await listGateways(roots);
+  const served = await Promise.all(entries.map((e) => servedHere?.(e.name) ?? false));
   const rows: PaneRow[] = [
-    ...entries.map((entry): PaneRow => ({
+    ...entries.map((entry, i): PaneRow => ({
       kind: "gateway",
       name: entry.name,
       type: gatewayType(entry.metadata),
       source: entry.source,
       endpoint: entry.metadata.gateway_endpoint,
       tls: gatewayTls(roots, entry),
+      ...(served[i] ? { served: true } : {}),
     })),
     ...problems.map((problem): PaneRow => ({
       kind: "problem",

@@ -90,6 +90,7 @@ const HELP_LINES = [
   "The registry is re-read every 2 s. STATUS comes from GET <endpoint>/healthz.",
   "SOURCE is user (~/.config/openshell) or system (the system registry);",
   "system entries are read-only, a user entry of the same name shadows them.",
+  "TYPE served: run on this machine by openshell serve (gateway stop/logs NAME).",
 ];
 
 /**
@@ -216,7 +217,7 @@ function rowCells(state: TermState, row: PaneRow): string[] {
   }
   return [
     sanitize(row.name),
-    sanitize(row.type),
+    row.served ? "served" : sanitize(row.type),
     row.source,
     sanitize(row.endpoint),
     rowStatus(state, row),

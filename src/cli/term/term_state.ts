@@ -23,6 +23,8 @@ export interface PaneGateway {
   endpoint: string;
   /** TLS material for health checks (mTLS gateways). */
   tls?: GatewayTls | undefined;
+  /** Served on this machine (by `openshell serve`), so `gateway stop`/`logs` apply. */
+  served?: boolean;
 }
 
 /** A registry entry whose metadata cannot be read, shown as an error row. */

@@ -1,0 +1,39 @@
+import { chooseRuntime, type RuntimeHostFacts, youkiBlocker } from "../runtime/mod.ts";
+import { INSTALL_HINTS, type RuntimeName } from "../runtime/oci_runtime.ts";
+
+/** The runtime `serve` would use here, or why none can run and what to do. */
+export type DoctorRuntimeChoice =
+  | { runtime: RuntimeName; path: string; reason: string }
+  | { runtime: undefined; reason: string; remedy: string };
+
+/**
+ * The runtime `serve` would choose on a host with these facts, by serve's own
+ * {@linkcode chooseRuntime}, told as a verdict: which one and why, or why none can run.
+ *
+ * @example
+ * ```ts
+ * doctorRuntimeChoice({ uid: 0, layout: "hybrid", cgroupDelegated: false, installed: {} });
+ * // { runtime: undefined, reason: "youki is not installed ...", remedy: "Install youki ..." }
+ * ```
+ */
+export function doctorRuntimeChoice(facts: RuntimeHostFacts): DoctorRuntimeChoice {
+  const choice = chooseRuntime(facts);
+  const blocker = choice.name === "youki"
+    ? (choice.path === undefined ? "youki is not installed" : youkiBlocker(facts))
+    : undefined;
+  if (choice.path === undefined || blocker !== undefined) {
+    return {
+      runtime: undefined,
+      reason: `${blocker}, and no fallback runtime (runc, crun) is installed`,
+      remedy: choice.path === undefined
+        ? INSTALL_HINTS.youki.replace(/, or choose .*$/, "")
+        : "Install runc with `apt-get install runc`, or delegate a cgroup subtree to this user " +
+          "(see the README)",
+    };
+  }
+  return {
+    runtime: choice.name,
+    path: choice.path,
+    reason: choice.note ?? "youki can run here",
+  };
+}

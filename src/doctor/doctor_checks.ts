@@ -1,0 +1,344 @@
+import type { DoctorFacts, RuntimeProbe } from "./doctor_facts.ts";
+import { INSTALL_HINTS, RUNTIME_NAMES } from "../runtime/oci_runtime.ts";
+
+/** How one check came out: `fail` means `serve` cannot run here until it is fixed. */
+export type CheckStatus = "ok" | "warn" | "fail";
+
+/** One line of `doctor`: what was checked, what was found, and the fix when not ok. */
+export interface DoctorCheck {
+  check: string;
+  status: CheckStatus;
+  found: string;
+  /** The command to run or file to change; `null` when the check is ok. */
+  remedy: string | null;
+}
+
+const DELEGATION_RECIPE =
+  "Run serve with `--runtime runc`, or have root delegate a cgroup subtree to you in every " +
+  'v1 controller and start serve inside it (README: "Rootless youki on cgroup v1/hybrid hosts")';
+
+const ok = (check: string, found: string): DoctorCheck => ({
+  check,
+  status: "ok",
+  found,
+  remedy: null,
+});
+const notOk = (
+  check: string,
+  status: "warn" | "fail",
+  found: string,
+  remedy: string,
+): DoctorCheck => ({ check, status, found, remedy });
+
+/**
+ * The verdicts on the host facts, one per check, in a fixed order.
+ *
+ * @example
+ * ```ts
+ * const checks = doctorChecks(facts);
+ * const canServe = checks.every((c) => c.status !== "fail");
+ * ```
+ */
+export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
+  return [
+    userNamespaceCheck(facts),
+    layoutCheck(facts),
+    delegationCheck(facts),
+    ...RUNTIME_NAMES.map((name) => runtimeCheck(facts, name)),
+    choiceCheck(facts),
+    ...reachChecks(facts),
+    runtimeDirCheck(facts),
+    ...rootfsChecks(facts),
+    ...registryChecks(facts),
+    listenCheck(facts),
+  ];
+}
+
+/** Whether `serve` can run given these checks: none failed. */
+export function canServe(checks: readonly DoctorCheck[]): boolean {
+  return checks.every((c) => c.status !== "fail");
+}
+
+function userNamespaceCheck({ uid, userNamespaces: u }: DoctorFacts): DoctorCheck {
+  const parts = [
+    `user.max_user_namespaces=${u.maxUserNamespaces ?? "absent"}`,
+    u.unprivilegedClone === undefined
+      ? "kernel.unprivileged_userns_clone absent (not a Debian-patched kernel)"
+      : `kernel.unprivileged_userns_clone=${u.unprivilegedClone}`,
+  ];
+  const found = parts.join(", ");
+  if (uid === 0 && u.maxUserNamespaces !== 0) return ok("user namespaces", found);
+  const fixes: string[] = [];
+  if (u.maxUserNamespaces === 0) fixes.push("`sysctl -w user.max_user_namespaces=15000`");
+  if (uid !== 0 && u.unprivilegedClone === 0) {
+    fixes.push("`sysctl -w kernel.unprivileged_userns_clone=1`");
+  }
+  if (fixes.length === 0) return ok("user namespaces", found);
+  return notOk(
+    "user namespaces",
+    "fail",
+    `${found}: ${
+      uid === 0
+        ? "no user namespace can be created"
+        : "unprivileged users cannot create user namespaces"
+    }`,
+    `As root: ${fixes.join(" and ")} (persist it in /etc/sysctl.d/)`,
+  );
+}
+
+function layoutCheck({ cgroups }: DoctorFacts): DoctorCheck {
+  const v1 = cgroups.access.map((a) => a.controller);
+  const found = cgroups.layout === "unified"
+    ? "unified: cgroup v2 only, at /sys/fs/cgroup"
+    : cgroups.layout === "hybrid"
+    ? `hybrid: cgroup v1 controllers (${v1.join(", ")}) with cgroup2 at /sys/fs/cgroup/unified`
+    : `legacy: cgroup v1 controllers only (${v1.join(", ")})`;
+  return ok("cgroup layout", found);
+}
+
+function delegationCheck({ uid, cgroups }: DoctorFacts): DoctorCheck {
+  const check = "cgroup delegation";
+  if (uid === 0) return ok(check, "root may create cgroups in every controller");
+  const may = cgroups.access.filter((a) => a.writable).map((a) => a.controller);
+  const mayNot = cgroups.access.filter((a) => !a.writable).map((a) => a.controller);
+  const where = cgroups.access[0]?.dir ?? "/sys/fs/cgroup";
+  if (cgroups.layout === "unified") {
+    return ok(
+      check,
+      `${may.length > 0 ? "delegated" : "not delegated"} (${where}); rootless runtimes need ` +
+        "no delegation on cgroup2",
+    );
+  }
+  if (mayNot.length === 0 && may.length > 0) {
+    return ok(check, `delegated: you may create cgroups in ${may.join(", ")} (${where})`);
+  }
+  const found = may.length === 0
+    ? `not delegated: you may not create cgroups in any v1 controller (${mayNot.join(", ")}) ` +
+      `below ${where}; youki needs delegation here, runc runs without`
+    : `partly delegated: you may create cgroups in ${may.join(", ")} but not in ` +
+      `${mayNot.join(", ")}; youki needs all of them, runc runs without`;
+  return notOk(check, "warn", found, DELEGATION_RECIPE);
+}
+
+function runtimeCheck(facts: DoctorFacts, name: (typeof RUNTIME_NAMES)[number]): DoctorCheck {
+  const check = `runtime ${name}`;
+  const probe = facts.runtimes.find((r) => r.name === name);
+  if (probe === undefined) {
+    if (name === "youki") {
+      return notOk(check, "warn", "not installed (the default runtime)", installHint(name));
+    }
+    const found = name === "crun"
+      ? "not installed (optional; crun refuses cgroup v1/hybrid hosts)"
+      : "not installed (optional fallback)";
+    if (facts.choice.runtime !== undefined) return ok(check, found);
+    return notOk(check, "warn", found, installHint(name));
+  }
+  if (probe.version === undefined) {
+    return notOk(
+      check,
+      "warn",
+      `${probe.path}: does not run: ${probe.error ?? "no version"}`,
+      installHint(name),
+    );
+  }
+  const found = `${probe.path}, ${probe.version}${featureText(probe)}`;
+  const f = probe.features;
+  if (name === "youki" && f !== undefined && facts.cgroups.layout !== "unified" && !f.cgroupV1) {
+    return notOk(
+      check,
+      "warn",
+      `${found}: built without the v1 cgroup manager this ${facts.cgroups.layout} host needs`,
+      installHint("youki"),
+    );
+  }
+  if (name === "youki" && f !== undefined && facts.cgroups.layout === "unified" && !f.cgroupV2) {
+    return notOk(
+      check,
+      "warn",
+      `${found}: built without the v2 cgroup manager this host needs`,
+      installHint("youki"),
+    );
+  }
+  if (name === "crun" && facts.cgroups.layout !== "unified") {
+    return ok(check, `${found} (refuses this ${facts.cgroups.layout} host; not chosen)`);
+  }
+  return ok(check, found);
+}
+
+function featureText(probe: RuntimeProbe): string {
+  const f = probe.features;
+  if (f === undefined) return "";
+  const list = [
+    ...(f.cgroupV1 ? ["cgroup v1"] : []),
+    ...(f.cgroupV2 ? ["cgroup v2"] : []),
+    ...(f.systemd ? ["systemd cgroups"] : []),
+    ...(f.seccomp ? [`seccomp (libseccomp ${f.seccomp})`] : []),
+  ];
+  return `, features: ${list.length > 0 ? list.join(", ") : "none"}`;
+}
+
+function installHint(name: (typeof RUNTIME_NAMES)[number]): string {
+  return INSTALL_HINTS[name].replace(/, or choose .*$/, "");
+}
+
+function choiceCheck({ choice, runtimeOverride }: DoctorFacts): DoctorCheck {
+  const check = "runtime choice";
+  if (runtimeOverride !== undefined && runtimeOverride !== "") {
+    return ok(check, `serve runs OPENSHELL_OCI_RUNTIME=${runtimeOverride} as its runtime`);
+  }
+  if (choice.runtime === undefined) {
+    return notOk(check, "fail", `no runtime can run here: ${choice.reason}`, choice.remedy);
+  }
+  return ok(check, `serve would use ${choice.runtime} (${choice.path}): ${choice.reason}`);
+}
+
+function reachChecks({ uid, rootReach }: DoctorFacts): DoctorCheck[] {
+  const check = "root launch paths";
+  if (uid !== 0) return [ok(check, "not needed: the container runs as you")];
+  const blocked = rootReach.filter((r) => r.blocker !== undefined);
+  if (blocked.length === 0) {
+    return [
+      ok(check, `uid 65532 reaches ${rootReach.map((r) => `${r.role} (${r.path})`).join(", ")}`),
+    ];
+  }
+  return blocked.map((r) =>
+    notOk(
+      check,
+      "fail",
+      `uid 65532 cannot reach ${r.role} "${r.path}": "${r.blocker!.path}" has ${r.blocker!.why}`,
+      `\`chmod o+x '${r.blocker!.path}'\`, or move ${r.role} to a directory uid 65532 can traverse`,
+    )
+  );
+}
+
+function runtimeDirCheck({ uid, runtimeDir: d }: DoctorFacts): DoctorCheck {
+  const check = "runtime dir";
+  const origin = d.variable === undefined ? "XDG_RUNTIME_DIR unset, default" : "XDG_RUNTIME_DIR";
+  if (uid === 0 && d.variable === undefined) {
+    return ok(check, `${origin}: root keeps bundles in ${d.openshellDir}`);
+  }
+  if (d.stat === undefined || !d.stat.isDirectory) {
+    return notOk(
+      check,
+      "fail",
+      `${origin} ${d.path} does not exist`,
+      `Log in through a login session (or \`loginctl enable-linger $USER\`), or ` +
+        `\`export XDG_RUNTIME_DIR=<a 0700 directory you own>\``,
+    );
+  }
+  const mode = (d.stat.mode & 0o7777).toString(8).padStart(4, "0");
+  if (d.stat.uid !== uid) {
+    return notOk(
+      check,
+      "fail",
+      `${origin} ${d.path} belongs to uid ${d.stat.uid}, not you (uid ${uid})`,
+      "`export XDG_RUNTIME_DIR=<a 0700 directory you own>`",
+    );
+  }
+  if ((d.stat.mode & 0o077) !== 0) {
+    return notOk(
+      check,
+      "warn",
+      `${origin} ${d.path} is mode ${mode}: other users can look into it`,
+      `\`chmod 0700 '${d.path}'\``,
+    );
+  }
+  return ok(check, `${origin} ${d.path}: yours, mode ${mode}`);
+}
+
+function rootfsChecks({ rootfs: r }: DoctorFacts): DoctorCheck[] {
+  if (r.imageProblem !== undefined || r.digest === undefined) {
+    return [
+      notOk(
+        "rootfs image",
+        "fail",
+        r.imageProblem ?? "no image",
+        "Rebuild it with `deno task build:rootfs` (from source) or reinstall openshell",
+      ),
+    ];
+  }
+  const image = ok("rootfs image", `sha256 ${r.digest}, ${r.size} bytes, matches its manifest`);
+  const check = "rootfs cache";
+  if (!r.cached) {
+    return [image, ok(check, `${r.cachePath} not unpacked yet; serve unpacks it on first use`)];
+  }
+  if (!r.intact) {
+    return [
+      image,
+      notOk(
+        check,
+        "warn",
+        `${r.cachePath} is damaged; serve rebuilds it`,
+        "`openshell bundle gc --all` then `openshell bundle unpack`",
+      ),
+    ];
+  }
+  if (r.closureMissing.length > 0) {
+    return [
+      image,
+      notOk(
+        check,
+        "fail",
+        `${r.cachePath} lacks what the program needs: ${r.closureMissing.join(", ")}`,
+        "Rebuild the image on a host like this one (`deno task build:rootfs`)",
+      ),
+    ];
+  }
+  return [image, ok(check, `${r.cachePath} exists and verifies`)];
+}
+
+/** One warning per item, or one ok line when there are none. */
+function eachWarning<T>(
+  check: string,
+  items: readonly T[],
+  none: string,
+  warning: (item: T) => [found: string, remedy: string],
+): DoctorCheck[] {
+  if (items.length === 0) return [ok(check, none)];
+  return items.map((item) => notOk(check, "warn", ...warning(item)));
+}
+
+function registryChecks({ registry: g }: DoctorFacts): DoctorCheck[] {
+  const checks = eachWarning("registry files", g.problems, "every metadata file parses", (p) => [
+    p.message,
+    `Fix or remove "${p.path}" (\`openshell gateway remove ${p.name}\` for a user entry)`,
+  ]);
+  checks.push(
+    g.activeProblem !== undefined
+      ? notOk(
+        "active gateway",
+        "warn",
+        g.activeProblem,
+        "`openshell gateway select <name>` (`openshell gateway list` shows the names)",
+      )
+      : ok(
+        "active gateway",
+        g.active === undefined ? "none selected" : `${g.active.name} (${g.active.source})`,
+      ),
+  );
+  checks.push(
+    ...eachWarning("shadowed entries", g.shadowed, "none", (s) => [
+      `your entry "${s.name}" (${s.userPath}) hides the system entry ${s.systemPath}`,
+      `\`openshell gateway remove ${s.name}\` to use the system entry, or keep yours`,
+    ]),
+  );
+  checks.push(
+    g.ignoredSystemDir === undefined ? ok("system registry dir", g.systemRoot) : notOk(
+      "system registry dir",
+      "warn",
+      g.ignoredSystemDir,
+      "`unset OPENSHELL_SYSTEM_GATEWAY_DIR`, or set it to an absolute path",
+    ),
+  );
+  return checks;
+}
+
+function listenCheck({ listen }: DoctorFacts): DoctorCheck {
+  if (listen.problem === undefined) return ok("listen port", `${listen.address} is free`);
+  return notOk(
+    "listen port",
+    "warn",
+    listen.problem,
+    `Stop what listens on ${listen.address}, or serve elsewhere: \`openshell serve --listen 127.0.0.1:<port>\``,
+  );
+}

@@ -1,0 +1,76 @@
+import type { CgroupFacts } from "../runtime/cgroup_facts.ts";
+import type { RuntimeName } from "../runtime/oci_runtime.ts";
+import type { DoctorRuntimeChoice } from "./_serve_runtime.ts";
+import type { UserNamespaceFacts } from "../runtime/user_namespaces.ts";
+
+/** One OCI runtime found on this host and what it says about itself. */
+export interface RuntimeProbe {
+  name: RuntimeName;
+  path: string;
+  /** The version line, or `undefined` when `--version` failed (see `error`). */
+  version: string | undefined;
+  error?: string;
+  /** youki's compiled cgroup managers and seccomp support, from `youki features`/`--version`. */
+  features?: {
+    cgroupV1: boolean;
+    cgroupV2: boolean;
+    systemd: boolean;
+    seccomp: string | undefined;
+  };
+}
+
+/** A path a root launch mounts, and the first step uid 65532 cannot pass. */
+export interface ReachFinding {
+  /** What the path is for (`the program`, `the rootfs cache`, ...). */
+  role: string;
+  path: string;
+  blocker: { path: string; why: string } | undefined;
+}
+
+/** Everything `doctor` reads from the host, before any verdict. */
+export interface DoctorFacts {
+  uid: number;
+  userNamespaces: UserNamespaceFacts;
+  cgroups: CgroupFacts;
+  runtimes: RuntimeProbe[];
+  /** The runtime `serve` would choose here, from the function serve uses. */
+  choice: DoctorRuntimeChoice;
+  /** `OPENSHELL_OCI_RUNTIME` when set: serve then runs that executable. */
+  runtimeOverride: string | undefined;
+  /** For root: each mount source as uid 65532 sees it; empty for other users. */
+  rootReach: ReachFinding[];
+  runtimeDir: {
+    /** `XDG_RUNTIME_DIR` as set, or `undefined`. */
+    variable: string | undefined;
+    /** The directory checked (the variable, or the default openshell falls back to). */
+    path: string;
+    /** Its owner and mode, or `undefined` when it does not exist. */
+    stat: { uid: number; mode: number; isDirectory: boolean } | undefined;
+    /** Where openshell keeps bundles and runtime state. */
+    openshellDir: string;
+  };
+  rootfs: {
+    digest: string | undefined;
+    size: number | undefined;
+    /** Why the image or its manifest cannot be used, or `undefined` when it matches. */
+    imageProblem: string | undefined;
+    cachePath: string | undefined;
+    /** The cache entry directory exists. */
+    cached: boolean;
+    /** The entry is complete and unchanged. */
+    intact: boolean;
+    /** What the program needs that the entry lacks (checked only when intact). */
+    closureMissing: string[];
+  };
+  registry: {
+    problems: { name: string; path: string; message: string }[];
+    active: { name: string; source: string } | undefined;
+    /** Why the active gateway cannot be used (named but not registered, invalid). */
+    activeProblem: string | undefined;
+    shadowed: { name: string; userPath: string; systemPath: string }[];
+    systemRoot: string;
+    /** The warning about an ignored `OPENSHELL_SYSTEM_GATEWAY_DIR`, when it was ignored. */
+    ignoredSystemDir: string | undefined;
+  };
+  listen: { address: string; problem: string | undefined };
+}

@@ -1,0 +1,167 @@
+/**
+ * What the caller may do with cgroups on this host, read from the mount table and the
+ * caller's own cgroup: the layout, and for each controller whether the caller may create
+ * cgroups below its own (a delegated subtree). The decisions are pure functions over the
+ * text of `/proc/self/mounts`, `/proc/self/cgroup` and directory stats; `readCgroupFacts`
+ * gathers them.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { callerCgroup, type CgroupLayout } from "./cgroup_path.ts";
+
+/** One mounted cgroup hierarchy. */
+export interface CgroupMount {
+  /** `cgroup2`, or the v1 controllers it carries (`cpu`, `memory`, ...). */
+  controllers: string[];
+  target: string;
+  version: 1 | 2;
+}
+
+/**
+ * The cgroup hierarchies under `root` in a `/proc/<pid>/mounts` table; named v1
+ * hierarchies (`name=systemd`) are left out, as runtimes leave them alone.
+ *
+ * @example
+ * ```ts
+ * cgroupMounts("cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n");
+ * // [{ controllers: ["memory"], target: "/sys/fs/cgroup/memory", version: 1 }]
+ * ```
+ */
+export function cgroupMounts(table: string, root = "/sys/fs/cgroup"): CgroupMount[] {
+  const result: CgroupMount[] = [];
+  for (const line of table.split("\n")) {
+    const [, target, type, options] = line.split(" ");
+    if (target === undefined || (target !== root && !target.startsWith(`${root}/`))) continue;
+    if (type === "cgroup2") result.push({ controllers: ["cgroup2"], target, version: 2 });
+    if (type !== "cgroup") continue;
+    const flags = (options ?? "").split(",");
+    if (flags.some((o) => o.startsWith("name="))) continue;
+    const known = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec"];
+    result.push({ controllers: flags.filter((f) => !known.includes(f)), target, version: 1 });
+  }
+  return result;
+}
+
+/**
+ * The layout the mounts make, as runtimes decide it: cgroup2 at `root` is `unified`, v1
+ * controllers with cgroup2 at `root/unified` are `hybrid`, v1 controllers alone `legacy`.
+ *
+ * @example
+ * ```ts
+ * layoutFromMounts([{ controllers: ["cgroup2"], target: "/sys/fs/cgroup", version: 2 }]); // "unified"
+ * ```
+ */
+export function layoutFromMounts(
+  mounts: readonly CgroupMount[],
+  root = "/sys/fs/cgroup",
+): CgroupLayout {
+  if (mounts.some((m) => m.version === 2 && m.target === root)) return "unified";
+  if (mounts.some((m) => m.version === 2 && m.target === `${root}/unified`)) return "hybrid";
+  return "legacy";
+}
+
+/** Whether the caller may create cgroups in one controller below its own cgroup. */
+export interface ControllerAccess {
+  /** A v1 controller name, or `cgroup2` on a unified layout. */
+  controller: string;
+  /** The caller's cgroup directory in that hierarchy. */
+  dir: string;
+  writable: boolean;
+}
+
+/** The cgroup facts the runtime choice and `doctor` need. */
+export interface CgroupFacts {
+  layout: CgroupLayout;
+  /** Per hierarchy the runtime would use: every v1 controller, or cgroup2 when unified. */
+  access: ControllerAccess[];
+}
+
+/** The owner and mode of a directory, as `Deno.stat` gives them. */
+export interface DirOwnership {
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+/**
+ * Whether `uid`/`gids` may create entries in a directory of this ownership (write and
+ * search permission by the mode bits; root always may).
+ *
+ * @example
+ * ```ts
+ * mayCreateIn({ uid: 1000, gid: 1000, mode: 0o755 }, 1000, [1000]); // true
+ * mayCreateIn({ uid: 0, gid: 0, mode: 0o755 }, 1000, [1000]); // false
+ * ```
+ */
+export function mayCreateIn(dir: DirOwnership, uid: number, gids: readonly number[]): boolean {
+  if (uid === 0) return true;
+  const bits = dir.uid === uid
+    ? (dir.mode >> 6) & 7
+    : gids.includes(dir.gid)
+    ? (dir.mode >> 3) & 7
+    : dir.mode & 7;
+  return (bits & 3) === 3;
+}
+
+/**
+ * Whether the caller owns a delegated subtree for a runtime: on a v1/hybrid layout it may
+ * create cgroups in every v1 controller (youki's v1 manager needs all of them); a unified
+ * layout needs none (rootless youki tolerates what it cannot create there).
+ *
+ * @example
+ * ```ts
+ * cgroupDelegated({ layout: "unified", access: [] }); // true
+ * ```
+ */
+export function cgroupDelegated(facts: CgroupFacts): boolean {
+  if (facts.layout === "unified") return true;
+  return facts.access.length > 0 && facts.access.every((a) => a.writable);
+}
+
+/**
+ * Reads the layout and, for the calling process, which hierarchies it may create cgroups in.
+ * A hierarchy whose directory cannot be stat'ed counts as not writable.
+ */
+export async function readCgroupFacts(uid: number, gids: readonly number[]): Promise<CgroupFacts> {
+  const mounts = cgroupMounts(await Deno.readTextFile("/proc/self/mounts"));
+  const layout = layoutFromMounts(mounts);
+  const table = await Deno.readTextFile("/proc/self/cgroup");
+  const access: ControllerAccess[] = [];
+  const hierarchies = layout === "unified"
+    ? mounts.filter((m) => m.version === 2)
+    : mounts.filter((m) => m.version === 1);
+  for (const mount of hierarchies) {
+    const path = ownPath(table, mount);
+    if (path === undefined) continue;
+    const dir = join(mount.target, path);
+    const info = await Deno.stat(dir).catch(() => undefined);
+    const writable = info !== undefined &&
+      mayCreateIn({ uid: info.uid ?? -1, gid: info.gid ?? -1, mode: info.mode ?? 0 }, uid, gids);
+    for (const controller of mount.controllers) access.push({ controller, dir, writable });
+  }
+  return { layout, access };
+}
+
+/** The caller's path in one hierarchy, from its `/proc/self/cgroup` table. */
+function ownPath(table: string, mount: CgroupMount): string | undefined {
+  if (mount.version === 2) {
+    try {
+      return callerCgroup(table, "unified");
+    } catch {
+      return undefined;
+    }
+  }
+  for (const line of table.split("\n")) {
+    const [, controllers, ...path] = line.split(":");
+    if (controllers?.split(",").some((c) => mount.controllers.includes(c))) return path.join(":");
+  }
+  return undefined;
+}
+
+/** The groups of the calling process (primary first), from `/proc/self/status`. */
+export async function callerGroups(): Promise<number[]> {
+  const status = await Deno.readTextFile("/proc/self/status");
+  const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+  return [Deno.gid() ?? 0, ...groups.filter((g) => g !== "").map(Number)];
+}
