@@ -10,6 +10,7 @@ import {
   createServeSandbox,
   descendants,
   onPath,
+  serveRuntimeDir,
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
@@ -30,14 +31,14 @@ const asRoot = (sandbox: Sandbox): Run => (args) => runCli(sandbox, args);
 const asTestUser = (sandbox: Sandbox): Run => (args) =>
   runCommand(asUser(TEST_USER, cliArgv(args)), { env: sandbox.env, cwd: sandbox.root });
 
-const servedRecordPath = (sandbox: Sandbox, name: string) =>
-  join(sandbox.runtime, "openshell/gateways", name, "served.json");
+const servedRecordPath = async (sandbox: Sandbox, name: string) =>
+  join(await serveRuntimeDir(sandbox), "gateways", name, "served.json");
 
 /** Ends, by pid, a launcher a failed test left running in the background. */
 function launcherGuard(sandbox: Sandbox, name: string): AsyncDisposable {
   return {
     async [Symbol.asyncDispose]() {
-      const record = await Deno.readTextFile(servedRecordPath(sandbox, name)).then(
+      const record = await Deno.readTextFile(await servedRecordPath(sandbox, name)).then(
         JSON.parse,
         () => undefined,
       );
@@ -135,7 +136,7 @@ async function detachedRoundTrip(
   assert.match(served.stderr, new RegExp(`^Stop it with: openshell gateway stop ${name}$`, "m"));
   const logPath = /^Log: (\S+)/m.exec(served.stderr)![1]!;
 
-  const record = JSON.parse(await Deno.readTextFile(servedRecordPath(sandbox, name)));
+  const record = JSON.parse(await Deno.readTextFile(await servedRecordPath(sandbox, name)));
   const stat = await Deno.readTextFile(`/proc/${record.pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   assert.equal(Number(fields[3]), record.pid, "the launcher leads its own session");
@@ -194,7 +195,10 @@ async function detachedRoundTrip(
   assert.equal(await processStart(record.pid), undefined, "the launcher is gone");
   await assertNothingLeft(sandbox, name);
   assert.ok(portFree(port), "the port is free again");
-  assert.equal(await Deno.stat(servedRecordPath(sandbox, name)).catch(() => undefined), undefined);
+  assert.equal(
+    await Deno.stat(await servedRecordPath(sandbox, name)).catch(() => undefined),
+    undefined,
+  );
 
   if (follower) {
     await follower.waitFor('"msg":"Stopped"');
@@ -253,7 +257,7 @@ Deno.test({
       undefined,
     );
     assert.equal(
-      await Deno.stat(servedRecordPath(sandbox, name)).catch(() => undefined),
+      await Deno.stat(await servedRecordPath(sandbox, name)).catch(() => undefined),
       undefined,
     );
     const usage = await runCli(sandbox, [
@@ -341,43 +345,48 @@ Deno.test("gateway stop refuses remote, system and unknown gateways and systemd 
   assert.match(badCount.stderr, /^error: invalid line count "x"/m);
 
   // A launcher under a systemd unit is left to systemctl (a real process stands in for it).
+  const unit = uniqueGatewayName("unit");
+  const dir = join(await serveRuntimeDir(sandbox), "gateways", unit);
   const launcher = new Deno.Command("sleep", { args: ["60"] }).spawn();
   try {
-    const dir = join(sandbox.runtime, "openshell/gateways/unit");
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(
       join(dir, "served.json"),
       JSON.stringify(
         await servedRecordFor(launcher.pid, {
-          name: "unit",
+          name: unit,
           unit: "openshell-gateway@unit.service",
         }),
       ),
     );
-    const refused = await runCli(sandbox, ["gateway", "stop", "unit"]);
+    const refused = await runCli(sandbox, ["gateway", "stop", unit]);
     assert.equal(refused.code, 1);
     assert.match(
       refused.stderr,
-      /^error: Gateway "unit" runs under the systemd unit "openshell-gateway@unit\.service"$/m,
+      new RegExp(
+        `^error: Gateway "${unit}" runs under the systemd unit "openshell-gateway@unit\\.service"$`,
+        "m",
+      ),
     );
     assert.match(
       refused.stderr,
-      /^hint: Stop it with `systemctl (--user )?stop openshell-gateway@unit\.service`/m,
+      /^hint: stop it with `systemctl (--user )?stop openshell-gateway@unit\.service`/m,
     );
     assert.notEqual(await processStart(launcher.pid), undefined, "the launcher was not signalled");
-    const journal = await runCli(sandbox, ["gateway", "logs", "unit"]);
+    const journal = await runCli(sandbox, ["gateway", "logs", unit]);
     assert.equal(journal.code, 1);
     assert.match(
       journal.stderr,
-      /^error: Gateway "unit" is served by openshell-gateway@unit\.service$/m,
+      new RegExp(`^error: Gateway "${unit}" is served by openshell-gateway@unit\\.service$`, "m"),
     );
     assert.match(
       journal.stderr,
-      /^hint: Its log is in the journal: `journalctl (--user )?-u openshell-gateway@unit\.service`$/m,
+      /^hint: its log is in the journal: `journalctl (--user )?-u openshell-gateway@unit\.service`$/m,
     );
   } finally {
     launcher.kill("SIGKILL");
     await launcher.status;
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -398,7 +407,8 @@ Deno.test({
     // The user pointed at root's runtime dir may not even look.
     const denied = await runCommand(
       asUser(TEST_USER, cliArgv(["gateway", "stop", mine])),
-      { env: { ...userBox.env, XDG_RUNTIME_DIR: rootBox.runtime }, cwd: userBox.root },
+      // Root's runtime dir is /run/openshell: the user's $XDG_RUNTIME_DIR/openshell.
+      { env: { ...userBox.env, XDG_RUNTIME_DIR: "/run" }, cwd: userBox.root },
     );
     assert.equal(denied.code, 1);
     assert.match(
@@ -437,7 +447,7 @@ Deno.test({
     );
     assert.match(
       refused.stderr,
-      new RegExp(`^hint: The next \`openshell serve --name ${name}\` removes it first$`, "m"),
+      new RegExp(`^hint: the next \`openshell serve --name ${name}\` removes it first$`, "m"),
     );
     const next = await runCli(sandbox, ["serve", "--detach", "--name", name, "--listen", listen]);
     assert.equal(next.code, 0, next.stderr);

@@ -250,7 +250,7 @@ Deno.test({
         refused.stderr,
         new RegExp(`^error: State dir "${dir}" ${reason} and was not created by openshell$`, "m"),
       );
-      assert.match(refused.stderr, /^hint: As root the gateway runs as uid 65532 .*chown 65532/m);
+      assert.match(refused.stderr, /^hint: as root the gateway runs as uid 65532 .*chown 65532/m);
       assert.deepEqual(await owned(dir), before, `${dir} keeps its owner and mode`);
       assert.deepEqual(await leftovers(sandbox, name), []);
     }

@@ -123,8 +123,20 @@ export function formatUptime(ms: number): string {
 async function served(name: string) {
   // Loaded only here: the launch's modules are not for the other gateway commands.
   const { gatewayRuntimeDir } = await import("../runtime/launch_gateway.ts");
-  const dir = gatewayRuntimeDir(openshellDir("runtime", processEnv, effectiveUid()), name);
-  const record = await readServedRecord(dir);
+  const uid = effectiveUid();
+  const own = gatewayRuntimeDir(openshellDir("runtime", processEnv, uid), name);
+  // Root's own gateways are under /run/openshell; given an ordinary user's XDG_RUNTIME_DIR,
+  // root looks at that user's gateways too.
+  const variable = processEnv("XDG_RUNTIME_DIR");
+  const theirs = uid === 0 && variable?.startsWith("/")
+    ? gatewayRuntimeDir(join(variable, "openshell"), name)
+    : undefined;
+  let dir = own;
+  let record = await readServedRecord(own);
+  if (record === undefined && theirs !== undefined) {
+    const found = await readServedRecord(theirs);
+    if (found !== undefined) [dir, record] = [theirs, found];
+  }
   if (record === undefined) {
     const denied = await Deno.stat(join(dir, "lock")).then(
       () => false,

@@ -34,6 +34,9 @@ export function doctorRuntimeChoice(facts: RuntimeHostFacts): DoctorRuntimeChoic
   return {
     runtime: choice.name,
     path: choice.path,
-    reason: choice.note ?? "youki can run here",
+    reason: choice.note ??
+      (facts.uid !== 0 && facts.layout !== "unified"
+        ? "youki runs rootless in your delegated cgroup subtree"
+        : "youki is the default runtime and can run here"),
   };
 }
