@@ -31,14 +31,14 @@ const asRoot = (sandbox: Sandbox): Run => (args) => runCli(sandbox, args);
 const asTestUser = (sandbox: Sandbox): Run => (args) =>
   runCommand(asUser(TEST_USER, cliArgv(args)), { env: sandbox.env, cwd: sandbox.root });
 
-const servedRecordPath = async (sandbox: Sandbox, name: string) =>
-  join(await serveRuntimeDir(sandbox), "gateways", name, "served.json");
+const servedRecordPath = (sandbox: Sandbox, name: string) =>
+  join(serveRuntimeDir(sandbox), "gateways", name, "served.json");
 
 /** Ends, by pid, a launcher a failed test left running in the background. */
 function launcherGuard(sandbox: Sandbox, name: string): AsyncDisposable {
   return {
     async [Symbol.asyncDispose]() {
-      const record = await Deno.readTextFile(await servedRecordPath(sandbox, name)).then(
+      const record = await Deno.readTextFile(servedRecordPath(sandbox, name)).then(
         JSON.parse,
         () => undefined,
       );
@@ -136,7 +136,7 @@ async function detachedRoundTrip(
   assert.match(served.stderr, new RegExp(`^Stop it with: openshell gateway stop ${name}$`, "m"));
   const logPath = /^Log: (\S+)/m.exec(served.stderr)![1]!;
 
-  const record = JSON.parse(await Deno.readTextFile(await servedRecordPath(sandbox, name)));
+  const record = JSON.parse(await Deno.readTextFile(servedRecordPath(sandbox, name)));
   const stat = await Deno.readTextFile(`/proc/${record.pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   assert.equal(Number(fields[3]), record.pid, "the launcher leads its own session");
@@ -196,7 +196,7 @@ async function detachedRoundTrip(
   await assertNothingLeft(sandbox, name);
   assert.ok(portFree(port), "the port is free again");
   assert.equal(
-    await Deno.stat(await servedRecordPath(sandbox, name)).catch(() => undefined),
+    await Deno.stat(servedRecordPath(sandbox, name)).catch(() => undefined),
     undefined,
   );
 
@@ -257,7 +257,7 @@ Deno.test({
       undefined,
     );
     assert.equal(
-      await Deno.stat(await servedRecordPath(sandbox, name)).catch(() => undefined),
+      await Deno.stat(servedRecordPath(sandbox, name)).catch(() => undefined),
       undefined,
     );
     const usage = await runCli(sandbox, [
@@ -346,7 +346,7 @@ Deno.test("gateway stop refuses remote, system and unknown gateways and systemd 
 
   // A launcher under a systemd unit is left to systemctl (a real process stands in for it).
   const unit = uniqueGatewayName("unit");
-  const dir = join(await serveRuntimeDir(sandbox), "gateways", unit);
+  const dir = join(serveRuntimeDir(sandbox), "gateways", unit);
   const launcher = new Deno.Command("sleep", { args: ["60"] }).spawn();
   try {
     await Deno.mkdir(dir, { recursive: true });

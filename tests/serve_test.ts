@@ -267,7 +267,7 @@ Deno.test({
     assert.equal(await Deno.readTextFile(metadataPath), before);
     for (const n of [name, foreign]) await assertNothingLeft(sandbox, n);
     assert.deepEqual(
-      (await Array.fromAsync(Deno.readDir(join(await serveRuntimeDir(sandbox), "bundles"))).catch(
+      (await Array.fromAsync(Deno.readDir(join(serveRuntimeDir(sandbox), "bundles"))).catch(
         () => [],
       )).filter((e) => e.name.startsWith(`openshell-${name}-`)),
       [],

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import type { OciConfig } from "../../src/bundle/oci_config.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { REPO } from "./sandbox.ts";
+import { serveRuntimeDir } from "./serve_fixture.ts";
 import { asUser } from "./test_users.ts";
 
 const PROBE = await Deno.readTextFile(join(REPO, "tests/_helpers/syscall_probe.ts"));
@@ -45,7 +46,7 @@ function wrap(target: ProbeTarget, argv: string[]): string[] {
 }
 
 function stateRoot(target: ProbeTarget): string {
-  return join(target.sandbox.runtime, "openshell/oci", target.runtime);
+  return join(serveRuntimeDir(target.sandbox), "oci", target.runtime);
 }
 
 function spawn(target: ProbeTarget, argv: string[]): Deno.ChildProcess {
@@ -125,7 +126,7 @@ export function runSibling(
   suffix: string,
   change: (config: OciConfig) => void,
 ): { child: Promise<Deno.ChildProcess>; output(): Promise<Deno.CommandOutput> } {
-  const bundles = join(target.sandbox.runtime, "openshell/bundles");
+  const bundles = join(serveRuntimeDir(target.sandbox), "bundles");
   const id = `${target.containerId}-${suffix}`;
   let dir = "";
   const started = (async () => {

@@ -280,15 +280,15 @@ export async function processUid(pid: number): Promise<number> {
  * (shared by every root launch, so only this gateway's entries count), an ordinary
  * user's is in the sandbox.
  */
-export async function serveRuntimeDir(sandbox: Sandbox): Promise<string> {
-  const rootMode = (await Deno.stat(sandbox.runtime)).uid === 0;
+export function serveRuntimeDir(sandbox: Sandbox): string {
+  const rootMode = Deno.statSync(sandbox.runtime).uid === 0;
   return rootMode ? "/run/openshell" : join(sandbox.runtime, "openshell");
 }
 
 /** What a launch may leave behind in its runtime dir and the cgroup trees. */
 export async function leftovers(sandbox: Sandbox, name: string): Promise<string[]> {
   const found: string[] = [];
-  const runtime = await serveRuntimeDir(sandbox);
+  const runtime = serveRuntimeDir(sandbox);
   for (const dir of ["bundles", "oci/youki", "oci/runc", "oci/crun"]) {
     for (const entry of await list(join(runtime, dir))) {
       if (entry.startsWith(`openshell-${name}-`)) found.push(`${dir}/${entry}`);
