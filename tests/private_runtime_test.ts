@@ -51,7 +51,11 @@ Deno.test({
     const program = join(prefix, "bin/openshell");
 
     await t.step("none installed: the error names both places it looked", async () => {
-      const run = await runCommand([program, "serve", "--name", "pr"], { env, cwd: sandbox.home });
+      // Named: with no runtime named, serve would fall back to an installed runc.
+      const run = await runCommand([program, "serve", "--name", "pr", "--runtime", "youki"], {
+        env,
+        cwd: sandbox.home,
+      });
       assert.equal(run.code, 1);
       assert.match(run.stderr, new RegExp(`not found in ${privateDir} or on PATH`));
     });
