@@ -424,31 +424,67 @@ Deno.test("wrong-token requests are logged as one count per interval", async () 
 });
 
 Deno.test({
-  name: "NVIDIA OpenShell's CLI reports the gateway connected, with its version",
+  name: "NVIDIA OpenShell's CLI reports the gateway connected, and its info with the token",
   ignore: !Deno.env.get("OPENSHELL_UPSTREAM_CLI"),
   fn: async () => {
     await withDir(async (dir) => {
       await using gateway = startGateway(dir, freePort());
-      await gateway.waitFor("Listening");
-      const home = join(dir, "home");
-      await Deno.mkdir(home);
-      const output = await new Deno.Command(Deno.env.get("OPENSHELL_UPSTREAM_CLI")!, {
-        args: ["status", "-o", "json"],
-        env: {
-          HOME: home,
-          XDG_CONFIG_HOME: join(home, ".config"),
-          OPENSHELL_GATEWAY_ENDPOINT: gateway.url,
-          NO_COLOR: "1",
-          PATH: "/usr/bin:/bin",
-        },
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stdout = new TextDecoder().decode(output.stdout);
-      const status = JSON.parse(stdout);
-      assert.equal(status.status, "connected", stdout + new TextDecoder().decode(output.stderr));
+      const { port } = await gateway.waitFor("Listening") as { port: number };
+      const config = join(dir, "home", ".config");
+      // Upstream sends a bearer token only for an OIDC registration: one holding ours.
+      const entry = join(config, "openshell", "gateways", "served");
+      await Deno.mkdir(entry, { recursive: true, mode: 0o700 });
+      await Deno.writeTextFile(
+        join(entry, "metadata.json"),
+        JSON.stringify({
+          name: "served",
+          gateway_endpoint: gateway.url,
+          is_remote: false,
+          gateway_port: port,
+          auth_mode: "oidc",
+          oidc_issuer: "http://127.0.0.1:9",
+        }),
+      );
+      await Deno.writeTextFile(
+        join(entry, "oidc_token.json"),
+        JSON.stringify({ access_token: "tok-123", issuer: "http://127.0.0.1:9", client_id: "c" }),
+        { mode: 0o600 },
+      );
+      const upstream = async (args: string[], env: Record<string, string> = {}) => {
+        const output = await new Deno.Command(Deno.env.get("OPENSHELL_UPSTREAM_CLI")!, {
+          args,
+          env: {
+            HOME: join(dir, "home"),
+            XDG_CONFIG_HOME: config,
+            NO_COLOR: "1",
+            PATH: "/usr/bin:/bin",
+            ...env,
+          },
+          clearEnv: true,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+        return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+      };
+      // By endpoint alone, with no registration (which upstream would match by endpoint).
+      const unregistered = { OPENSHELL_GATEWAY_ENDPOINT: gateway.url, XDG_CONFIG_HOME: dir };
+      const plain = await upstream(["status", "-o", "json"], unregistered);
+      const status = JSON.parse(plain.stdout);
+      assert.equal(status.status, "connected", plain.stdout + plain.stderr);
       assert.equal(status.version, "9.9.9");
+      const denied = await upstream(["gateway", "info"], unregistered);
+      assert.notEqual(denied.code, 0);
+      assert.match(denied.stderr, /Missing or invalid bearer token/);
+      const info = await upstream(["-g", "served", "gateway", "info", "-o", "json"]);
+      assert.equal(info.code, 0, info.stderr);
+      const parsed = JSON.parse(info.stdout);
+      assert.equal(parsed.status, "healthy");
+      assert.equal(parsed.version, "9.9.9");
+      const withToken = JSON.parse(
+        (await upstream(["-g", "served", "status", "-o", "json"])).stdout,
+      );
+      assert.equal(withToken.status, "connected");
     });
   },
 });
