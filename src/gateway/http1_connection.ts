@@ -39,10 +39,12 @@ export async function serveHttp1(
   onAnswer: (answer: Answer) => void,
 ): Promise<void> {
   const chunk = new Uint8Array(16 * 1024);
+  // `pending` may be a view of `chunk`: what is left of it is copied out before reading again.
   const readMore = async (): Promise<boolean> => {
+    const kept = pending.slice();
     const count = await conn.read(chunk);
     if (count === null) return false;
-    pending = append(pending, chunk.subarray(0, count));
+    pending = kept.length === 0 ? chunk.subarray(0, count) : append(kept, chunk.subarray(0, count));
     return true;
   };
   for (;;) {
@@ -121,14 +123,17 @@ async function reply(
   if (!keepAlive) head += "connection: close\r\n";
   else if (minor === 0) head += "connection: keep-alive\r\n";
   // HEAD: the length of the body a GET would get, and no body.
-  const bytes = append(encoder.encode(head + "\r\n"), method === "HEAD" ? new Uint8Array(0) : body);
+  const sent = method === "HEAD" ? new Uint8Array(0) : body;
+  const buffer = new Uint8Array(3 * (head.length + 2) + sent.length);
+  const { written: headLength } = encoder.encodeInto(head + "\r\n", buffer);
+  buffer.set(sent, headLength);
+  const bytes = buffer.subarray(0, headLength + sent.length);
   for (let written = 0; written < bytes.length;) {
     written += await conn.write(bytes.subarray(written));
   }
 }
 
 function append(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b.slice();
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
