@@ -78,7 +78,10 @@ function startGateway(
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         waiters.push({ msg, resolve });
-        finish().then(() => reject(new Error(`Gateway exited before "${msg}": ${lines}`)));
+        finish().then(
+          () => reject(new Error(`Gateway exited before "${msg}": ${lines}`)),
+          reject,
+        );
       });
     },
     finish,

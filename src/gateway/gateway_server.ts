@@ -7,48 +7,23 @@
  *
  * @module
  */
-import {
-  type ConnectionActivity,
-  connectionToEvict,
-  expiredConnections,
-} from "./connection_limits.ts";
-import type { GrpcCall, GrpcReply } from "./grpc_service.ts";
+import { connectionToEvict, expiredConnections } from "./connection_limits.ts";
 import { serveHttp1 } from "./http1_connection.ts";
 import { sniffProtocol } from "./http1_request_head.ts";
-
-/** One request answered, for the log. */
-export interface Answer {
-  protocol: "http/1.1" | "h2";
-  method: string;
-  path: string;
-  status: number;
-  /** The gRPC status, for gRPC calls. */
-  grpcStatus?: number;
-  /** What went wrong, when the handler threw. */
-  error?: string;
-}
+import type { ConnectionServices, Http2Acceptor, OpenConnection } from "./served_connection.ts";
 
 /** Why the server closed a connection on its own. */
 export type ClosedReason = "idle timeout" | "over capacity" | "accept failed";
 
-/** One open connection, as the cap and the timeout see it. */
-export interface OpenConnection extends ConnectionActivity {
-  close(): void;
-}
-
 /** What {@linkcode serveGateway} needs. */
-export interface GatewayServerOptions {
+export interface GatewayServerOptions extends ConnectionServices {
   hostname: string;
   port: number;
-  /** Answers HTTP requests (both protocols). */
-  handler: (request: Request) => Promise<Response>;
-  /** Answers gRPC calls (HTTP/2 only). */
-  grpc: (call: GrpcCall) => GrpcReply;
   /** Connections making no progress for this long are closed. */
   idleTimeoutMs: number;
   /** At most this many connections are open at once. */
   maxConnections: number;
-  onAnswer: (answer: Answer) => void;
+  /** Told of every connection the server closes on its own. */
   onClosed: (reason: ClosedReason, error?: string) => void;
   /** Aborting it stops the server. */
   signal: AbortSignal;
@@ -165,13 +140,6 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
   })();
   return { addr: listener.addr as Deno.NetAddr, finished };
 }
-
-/** Serves one HTTP/2 connection whose first bytes (`pending`) were already read. */
-export type Http2Acceptor = (
-  conn: Deno.Conn,
-  pending: Uint8Array,
-  tracked: OpenConnection,
-) => Promise<void>;
 
 function closeQuietly(conn: Deno.Conn): void {
   try {

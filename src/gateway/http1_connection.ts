@@ -7,7 +7,7 @@
  */
 import { json, MAX_REQUEST_BYTES } from "./gateway_handler.ts";
 import { findHeadEnd, MAX_HEAD_BYTES, parseRequestHead } from "./http1_request_head.ts";
-import type { Answer, OpenConnection } from "./gateway_server.ts";
+import type { Answer, OpenConnection } from "./served_connection.ts";
 
 const encoder = new TextEncoder();
 // Field values outside ASCII decode to text the head parser refuses: nothing here needs them.

@@ -9,7 +9,7 @@
 import http2 from "node:http2";
 import { Duplex } from "node:stream";
 import { BODY_TOO_LARGE, json, MAX_REQUEST_BYTES } from "./gateway_handler.ts";
-import type { GatewayServerOptions, Http2Acceptor, OpenConnection } from "./gateway_server.ts";
+import type { ConnectionServices, Http2Acceptor, OpenConnection } from "./served_connection.ts";
 import { frameMessage, GrpcStatus } from "./grpc_service.ts";
 
 /** At most this many requests at once on one connection. */
@@ -25,7 +25,7 @@ const MAX_CONCURRENT_STREAMS = 32;
  * ```
  */
 export function createHttp2Acceptor(
-  options: Pick<GatewayServerOptions, "handler" | "grpc" | "onAnswer">,
+  options: ConnectionServices,
 ): Http2Acceptor {
   const server = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } });
   const connections = new WeakMap<
@@ -67,7 +67,7 @@ export function createHttp2Acceptor(
 async function answer(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
-  options: Pick<GatewayServerOptions, "handler" | "grpc" | "onAnswer">,
+  options: ConnectionServices,
 ): Promise<void> {
   const method = String(headers[":method"] ?? "");
   const path = String(headers[":path"] ?? "");

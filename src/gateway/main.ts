@@ -11,9 +11,10 @@
 import { createGatewayHandler } from "./gateway_handler.ts";
 import { log } from "./gateway_log.ts";
 import { parseGatewayOptions } from "./gateway_options.ts";
-import { type Answer, serveGateway } from "./gateway_server.ts";
+import { serveGateway } from "./gateway_server.ts";
 import { createGrpcService, GRPC_SERVICE_PATH, GrpcStatus } from "./grpc_service.ts";
 import { createRejectionLog } from "./rejection_log.ts";
+import type { Answer } from "./served_connection.ts";
 import { incrementStartCounter } from "./start_counter.ts";
 
 /** Exit status when the arguments are wrong. */
