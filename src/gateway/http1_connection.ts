@@ -116,9 +116,9 @@ async function reply(
 ): Promise<void> {
   const body = await response.bytes();
   let head = `HTTP/1.${minor} ${response.status} ${REASONS[response.status] ?? ""}\r\n`;
-  for (const [name, value] of response.headers) {
+  response.headers.forEach((value, name) => {
     if (name !== "content-length" && name !== "connection") head += `${name}: ${value}\r\n`;
-  }
+  });
   head += `content-length: ${body.length}\r\n`;
   if (!keepAlive) head += "connection: close\r\n";
   else if (minor === 0) head += "connection: keep-alive\r\n";

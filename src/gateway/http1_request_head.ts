@@ -69,6 +69,7 @@ export function findHeadEnd(bytes: Uint8Array): number {
   return -1;
 }
 
+const REQUEST_LINE = /^([^ ]+) ([^ ]+) HTTP\/(\d)\.(\d)\r?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TARGET = /^\/[\x21-\x7e]*$/;
 // Field values may hold any character but controls other than tab.
@@ -88,10 +89,10 @@ const FIELD_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
  * ```
  */
 export function parseRequestHead(text: string): RequestHead | HeadRejection {
-  const lines = text.split("\n").map((line) => line.endsWith("\r") ? line.slice(0, -1) : line);
-  while (lines[0] === "") lines.shift();
-  while (lines.at(-1) === "") lines.pop();
-  const requestLine = /^([^ ]+) ([^ ]+) HTTP\/(\d)\.(\d)$/.exec(lines[0] ?? "");
+  const lines = text.split("\n");
+  let first = 0;
+  while (first < lines.length && (lines[first] === "" || lines[first] === "\r")) first++;
+  const requestLine = REQUEST_LINE.exec(lines[first] ?? "");
   if (!requestLine) return bad("Malformed request line");
   const [, method, target, major, minor] = requestLine as unknown as [string, ...string[]];
   if (!TOKEN.test(method!)) return bad("Malformed request method");
@@ -100,38 +101,40 @@ export function parseRequestHead(text: string): RequestHead | HeadRejection {
   }
   if (!TARGET.test(target!)) return bad("Request target must be an absolute path");
   const headers: [string, string][] = [];
-  for (const line of lines.slice(1)) {
+  // The fields that frame the body and the connection, gathered in the same pass.
+  let codings: string[] = [];
+  let lengths: string[] = [];
+  let connection: string[] = [];
+  for (let i = first + 1; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line === "") continue; // the blank line that ends the head
     const colon = line.indexOf(":");
-    const name = line.slice(0, colon);
+    const name = line.slice(0, colon).toLowerCase();
     if (colon < 1 || !TOKEN.test(name)) return bad("Malformed header field");
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    const value = line.slice(colon + 1).trim();
     if (!FIELD_VALUE.test(value)) return bad("Malformed header field");
-    headers.push([name.toLowerCase(), value]);
+    headers.push([name, value]);
+    if (name === "transfer-encoding") codings = codings.concat(list(value));
+    else if (name === "content-length") lengths = lengths.concat(value.split(","));
+    else if (name === "connection") connection = connection.concat(list(value));
   }
-  const values = (name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
-  const codings = values("transfer-encoding").flatMap(list);
   if (codings.length > 0) {
     return codings.at(-1) === "chunked"
       ? { status: 411, error: "Chunked request bodies are not accepted: send Content-Length" }
       : { status: 501, error: `Transfer coding not supported: "${codings.join(", ")}"` };
   }
-  const lengths = [
-    ...new Set(values("content-length").flatMap((v) => v.split(",").map((n) => n.trim()))),
-  ];
-  if (lengths.length > 1 || (lengths.length === 1 && !/^\d{1,15}$/.test(lengths[0]!))) {
+  const distinct = [...new Set(lengths.map((n) => n.trim()))];
+  if (distinct.length > 1 || (distinct.length === 1 && !/^\d{1,15}$/.test(distinct[0]!))) {
     return bad("Malformed Content-Length");
   }
-  const connection = values("connection").flatMap(list);
-  const keepAlive = minor === "1"
-    ? !connection.includes("close")
-    : connection.includes("keep-alive");
   return {
     method: method!,
     target: target!,
     minor: minor === "1" ? 1 : 0,
     headers,
-    contentLength: lengths.length === 1 ? Number(lengths[0]) : 0,
-    keepAlive,
+    contentLength: distinct.length === 1 ? Number(distinct[0]) : 0,
+    keepAlive: minor === "1" ? !connection.includes("close") : connection.includes("keep-alive"),
   };
 }
 
