@@ -3,8 +3,9 @@
  * cache), against the floor measured in the same run: `youki run` of a ready, hand-made
  * bundle starting the same gateway. openshell's own overhead is the difference (goal: under
  * 50 ms, within 2x of the floor). Also reported: cold-cache start, the gateway's resident
- * memory, `wrk` throughput of `/healthz` against a bare `Deno.serve` hello-world, and with
- * the seccomp profile against without it (goal: ratio >= 0.95).
+ * memory, the first and a later gRPC `Health` call (the first loads HTTP/2 support), `wrk`
+ * throughput of `/healthz` against a bare `Deno.serve` hello-world, and with the seccomp
+ * profile against without it (goal: ratio >= 0.95).
  * Needs root and youki (the root-mode container); otherwise it says why and measures nothing.
  *
  * @module
@@ -77,6 +78,34 @@ async function wrk(port: number, seconds = 4): Promise<number> {
   }).output();
   const text = new TextDecoder().decode(output.stdout);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+}
+
+/** Milliseconds for one gRPC `Health` call over a new HTTP/2 connection. */
+async function grpcHealthMs(port: number): Promise<number> {
+  const http2 = await import("node:http2");
+  const start = performance.now();
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      session.on("error", reject);
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/openshell.v1.OpenShell/Health",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      stream.on("trailers", (trailers) => {
+        if (trailers["grpc-status"] === "0") resolve();
+        else reject(new Error(`grpc-status ${trailers["grpc-status"]}`));
+      });
+      stream.on("error", reject);
+      stream.resume();
+      stream.end(new Uint8Array(5));
+    });
+  } finally {
+    session.close();
+  }
+  return performance.now() - start;
 }
 
 async function onPath(program: string): Promise<boolean> {
@@ -235,10 +264,19 @@ export async function benchServe(): Promise<void> {
     const gateway = serve(["--name", "wrk"])(rpsPort);
     await untilHealthy(rpsPort, gateway);
     rss = await gatewayRssKiB(gateway.pid);
+    const firstGrpc = await grpcHealthMs(rpsPort);
+    const later: number[] = [];
+    for (let call = 0; call < 5; call++) later.push(await grpcHealthMs(rpsPort));
+    const laterGrpc = median(later);
     if (await onPath("wrk")) gatewayRps = await wrk(rpsPort);
     gateway.kill("SIGTERM");
     await gateway.status;
     console.log(`gateway resident memory: ${(rss / 1024).toFixed(1)} MiB`);
+    console.log(
+      `gRPC Health: first call ${firstGrpc.toFixed(1)} ms (loads HTTP/2), later ${
+        laterGrpc.toFixed(1)
+      } ms`,
+    );
     if (await onPath("wrk")) {
       const helloPort = freePort();
       const hello = new Deno.Command(Deno.execPath(), {

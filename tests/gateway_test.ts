@@ -144,6 +144,7 @@ Deno.test("gateway options: defaults, both flag forms, and every error", () => {
       "2.0.0",
     ]),
     {
+      ...GATEWAY_DEFAULTS,
       name: "corp",
       hostname: "::1",
       port: 9000,

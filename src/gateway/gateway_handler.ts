@@ -3,6 +3,8 @@ import { CHALLENGE_HEADER, isChallenge, launchProof, PROOF_HEADER } from "./laun
 
 /** The largest request body the gateway accepts, in bytes. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
+/** The error of an answer refusing a body over {@linkcode MAX_REQUEST_BYTES}. */
+export const BODY_TOO_LARGE = `Request body larger than ${MAX_REQUEST_BYTES} bytes`;
 
 /** Facts `/v1/info` reports; `uptimeSeconds` is computed per request. */
 export interface GatewayIdentity {
@@ -72,7 +74,7 @@ export function createGatewayHandler(
   };
   return async (request) => {
     if (!(await bodyWithinLimit(request))) {
-      return json(413, { error: `Request body larger than ${MAX_REQUEST_BYTES} bytes` });
+      return json(413, { error: BODY_TOO_LARGE });
     }
     const path = new URL(request.url).pathname;
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
@@ -82,7 +84,7 @@ export function createGatewayHandler(
         allow: route.methods.join(", "),
       });
     }
-    if (route.auth && !authorized(request, options.token)) {
+    if (route.auth && !bearerAuthorized(request.headers.get("authorization"), options.token)) {
       return json(401, { error: "Missing or invalid bearer token" }, {
         "www-authenticate": 'Bearer realm="openshell"',
       });
@@ -91,9 +93,16 @@ export function createGatewayHandler(
   };
 }
 
-function authorized(request: Request, token: string): boolean {
-  const header = request.headers.get("authorization") ?? "";
-  const match = /^Bearer (.+)$/i.exec(header);
+/**
+ * Whether an `authorization` header carries the bearer token (compared in constant time).
+ *
+ * @example
+ * ```ts
+ * bearerAuthorized("Bearer t", "t"); // true
+ * ```
+ */
+export function bearerAuthorized(header: string | null, token: string): boolean {
+  const match = /^Bearer (.+)$/i.exec(header ?? "");
   // Compare even when the header is absent so the timing never says which case it was.
   return constantTimeEqual(match?.[1] ?? "", token) && match !== null && token !== "";
 }
@@ -117,7 +126,19 @@ async function bodyWithinLimit(request: Request): Promise<boolean> {
   }
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+/**
+ * A JSON answer, the shape of every answer the gateway gives over HTTP.
+ *
+ * @example
+ * ```ts
+ * json(400, { error: "Malformed request" }).status; // 400
+ * ```
+ */
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body) + "\n", {
     status,
     headers: { "content-type": "application/json", ...headers },

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DEFAULT_MAX_CONNECTIONS } from "./connection_limits.ts";
+
 /** What the gateway server needs to run. */
 export interface GatewayOptions {
   /** The gateway's name, reported by `/v1/info`. */
@@ -19,6 +21,12 @@ export interface GatewayOptions {
   tokenFile: string;
   /** The version reported by `/v1/info`. */
   version: string;
+  /** Connections making no progress for this long are closed, in milliseconds. */
+  idleTimeoutMs: number;
+  /** At most this many connections are open at once. */
+  maxConnections: number;
+  /** Rejections after the first of an interval this long are logged as one count. */
+  rejectionLogIntervalMs: number;
 }
 
 /** The defaults: the mount points the container provides. */
@@ -29,6 +37,9 @@ export const GATEWAY_DEFAULTS: Readonly<GatewayOptions> = {
   stateDir: "/var/lib/openshell",
   tokenFile: "/run/openshell/token",
   version: "unknown",
+  idleTimeoutMs: 10_000,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  rejectionLogIntervalMs: 10_000,
 };
 
 const FLAGS = {
@@ -37,6 +48,9 @@ const FLAGS = {
   "--state-dir": "stateDir",
   "--token-file": "tokenFile",
   "--version": "version",
+  "--idle-timeout-ms": "idleTimeoutMs",
+  "--max-connections": "maxConnections",
+  "--rejection-log-interval-ms": "rejectionLogIntervalMs",
 } as const;
 
 /**
@@ -63,9 +77,10 @@ export function parseListenAddress(value: string): { hostname: string; port: num
 
 /**
  * Parses the gateway's arguments: `--name N --listen HOST:PORT --state-dir DIR
- * --token-file FILE --version V`, each optional, `--flag=value` accepted too.
+ * --token-file FILE --version V --idle-timeout-ms MS --max-connections N
+ * --rejection-log-interval-ms MS`, each optional, `--flag=value` accepted too.
  *
- * @throws {RangeError} on an unknown flag, a missing value or a bad address.
+ * @throws {RangeError} on an unknown flag, a missing value, a bad address or a bad count.
  * @example
  * ```ts
  * parseGatewayOptions(["--name", "corp", "--listen", "127.0.0.1:9000"]).port; // 9000
@@ -86,7 +101,21 @@ export function parseGatewayOptions(args: readonly string[]): GatewayOptions {
     }
     const key = FLAGS[flag as keyof typeof FLAGS];
     if (key === "listen") Object.assign(options, parseListenAddress(value));
-    else options[key] = value;
+    else if (
+      key === "idleTimeoutMs" || key === "maxConnections" || key === "rejectionLogIntervalMs"
+    ) {
+      options[key] = parseCount(flag, value);
+    } else options[key] = value;
   }
   return options;
+}
+
+function parseCount(flag: string, value: string): number {
+  const count = /^\d{1,9}$/.test(value) ? Number(value) : 0;
+  if (count < 1) {
+    throw new RangeError(
+      `Invalid value "${value}" for gateway option "${flag}": expected a positive integer`,
+    );
+  }
+  return count;
 }

@@ -1,14 +1,20 @@
 /**
- * The gateway server that runs inside the container: `Deno.serve` on the given address,
- * `GET /healthz` and `GET /v1/info`, state under `/var/lib/openshell`, JSON log lines on
- * stdout, clean shutdown on SIGTERM or SIGINT. It imports nothing of the CLI and no npm
- * package, because it runs from the read-only mounted source with `deno run --no-config`.
+ * The gateway server that runs inside the container: on the given address, `GET /healthz`
+ * and `GET /v1/info` over HTTP/1.1 and HTTP/2, and the gRPC methods `Health` and
+ * `GetGatewayInfo` of `openshell.v1.OpenShell` over HTTP/2 (h2c); state under
+ * `/var/lib/openshell`, JSON log lines on stdout (rejections rate-limited), clean shutdown on
+ * SIGTERM or SIGINT. It imports nothing of the CLI and no npm package, because it runs from
+ * the read-only mounted source with `deno run --no-config`.
  *
  * @module
  */
 import { createGatewayHandler } from "./gateway_handler.ts";
 import { log } from "./gateway_log.ts";
 import { parseGatewayOptions } from "./gateway_options.ts";
+import { serveGateway } from "./gateway_server.ts";
+import { createGrpcService, GRPC_SERVICE_PATH, GrpcStatus } from "./grpc_service.ts";
+import { createRejectionLog } from "./rejection_log.ts";
+import type { Answer } from "./served_connection.ts";
 import { incrementStartCounter } from "./start_counter.ts";
 
 /** Exit status when the arguments are wrong. */
@@ -65,26 +71,22 @@ export async function runGateway(args: string[]): Promise<number> {
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
   });
+  const rejections = createRejectionLog(log, options.rejectionLogIntervalMs);
   try {
-    const server = Deno.serve({
+    const server = serveGateway({
       hostname: options.hostname,
       port: options.port,
+      handler,
+      grpc: createGrpcService({ identity, token }),
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxConnections: options.maxConnections,
       signal: shutdown.signal,
-      onListen: ({ hostname, port }) => {
-        log("info", "Listening", { name: options.name, hostname, port, pid: Deno.pid, starts });
-      },
-      onError: (error) => {
-        log("error", "Request failed", { error: (error as Error).message });
-        return new Response('{"error":"Internal error"}\n', { status: 500 });
-      },
-    }, async (request) => {
-      const response = await handler(request);
-      const path = new URL(request.url).pathname;
-      if (path !== "/healthz" || response.status !== 200) {
-        log("info", "Request", { method: request.method, path, status: response.status });
-      }
-      return response;
+      onAnswer: (answer) => logAnswer(answer, rejections),
+      onClosed: (reason, error) =>
+        rejections.record("warn", "Connection closed", reason, { reason, error }),
     });
+    const { hostname, port } = server.addr;
+    log("info", "Listening", { name: options.name, hostname, port, pid: Deno.pid, starts });
     await server.finished;
   } catch (error) {
     log("error", "Cannot listen", {
@@ -93,10 +95,36 @@ export async function runGateway(args: string[]): Promise<number> {
     });
     return EXIT_FAILURE;
   } finally {
+    rejections.flush();
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   }
   log("info", "Stopped", { uptime_seconds: (Date.now() - startedAt) / 1000 });
   return 0;
+}
+
+/** Health checks succeed unlogged, the rest is logged; rejections through the rate limit. */
+function logAnswer(answer: Answer, rejections: ReturnType<typeof createRejectionLog>): void {
+  const { method, path, status, grpcStatus, error } = answer;
+  const fields = {
+    protocol: answer.protocol,
+    method,
+    path,
+    status,
+    grpc_status: grpcStatus,
+    error,
+  };
+  if (status < 400 && (grpcStatus === undefined || grpcStatus === GrpcStatus.OK)) {
+    if (path !== "/healthz" && path !== `${GRPC_SERVICE_PATH}Health`) {
+      log("info", "Request", fields);
+    }
+    return;
+  }
+  rejections.record(
+    "info",
+    "Request",
+    String(grpcStatus === undefined ? status : `grpc ${grpcStatus}`),
+    fields,
+  );
 }
 
 function uid(): number {

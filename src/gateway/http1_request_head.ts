@@ -1,0 +1,147 @@
+/**
+ * The decisions of the gateway's HTTP/1.1 reader, as pure functions: which protocol a new
+ * connection speaks, where a request head ends, and what the head says (method, target,
+ * headers, how the body is framed, whether the connection stays open). The gateway reads
+ * HTTP/1.1 itself because it must own each connection: sniff HTTP/2 on the same port, close
+ * idle ones and cap how many are open.
+ *
+ * @module
+ */
+
+/** The HTTP/2 connection preface a prior-knowledge (h2c) client sends first. */
+export const HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/** The longest request head the gateway reads, in bytes. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+/** A parsed request head. */
+export interface RequestHead {
+  method: string;
+  /** The origin-form target, e.g. `/healthz?x=1`. */
+  target: string;
+  /** `HTTP/1.<minor>`. */
+  minor: 0 | 1;
+  headers: [string, string][];
+  /** How many body bytes follow the head. */
+  contentLength: number;
+  /** Whether the connection may carry another request after this one. */
+  keepAlive: boolean;
+}
+
+/** A head the gateway refuses, with the status to answer before closing. */
+export interface HeadRejection {
+  status: 400 | 411 | 431 | 501 | 505;
+  error: string;
+}
+
+/**
+ * Which protocol the first bytes of a connection speak: `http2` for the full h2c preface,
+ * `more` while they are still a prefix of it, `http1` otherwise.
+ *
+ * @example
+ * ```ts
+ * sniffProtocol(new TextEncoder().encode("GET / HTTP/1.1\r\n")); // "http1"
+ * sniffProtocol(new TextEncoder().encode("PRI * HT")); // "more"
+ * ```
+ */
+export function sniffProtocol(bytes: Uint8Array): "http1" | "http2" | "more" {
+  const length = Math.min(bytes.length, HTTP2_PREFACE.length);
+  for (let i = 0; i < length; i++) {
+    if (bytes[i] !== HTTP2_PREFACE.charCodeAt(i)) return "http1";
+  }
+  return bytes.length >= HTTP2_PREFACE.length ? "http2" : "more";
+}
+
+/**
+ * The index just past the blank line that ends a request head (CRLF CRLF, or bare LFs), or
+ * -1 when it has not arrived yet.
+ *
+ * @example
+ * ```ts
+ * findHeadEnd(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")); // 18
+ * ```
+ */
+export function findHeadEnd(bytes: Uint8Array): number {
+  for (let i = bytes.indexOf(10); i >= 0 && i < bytes.length; i = bytes.indexOf(10, i + 1)) {
+    if (bytes[i + 1] === 10) return i + 2;
+    if (bytes[i + 1] === 13 && bytes[i + 2] === 10) return i + 3;
+  }
+  return -1;
+}
+
+const REQUEST_LINE = /^([^ ]+) ([^ ]+) HTTP\/(\d)\.(\d)\r?$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TARGET = /^\/[\x21-\x7e]*$/;
+// Field values may hold any character but controls other than tab.
+// deno-lint-ignore no-control-regex
+const FIELD_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+
+/**
+ * Parses a request head (request line and header fields, without the blank line).
+ * Bodies must carry `Content-Length`: a chunked body is refused with 411, any other
+ * transfer coding with 501.
+ *
+ * @example
+ * ```ts
+ * parseRequestHead("GET /healthz HTTP/1.1\r\nHost: x");
+ * // { method: "GET", target: "/healthz", minor: 1, headers: [["host", "x"]],
+ * //   contentLength: 0, keepAlive: true }
+ * ```
+ */
+export function parseRequestHead(text: string): RequestHead | HeadRejection {
+  const lines = text.split("\n");
+  let first = 0;
+  while (first < lines.length && (lines[first] === "" || lines[first] === "\r")) first++;
+  const requestLine = REQUEST_LINE.exec(lines[first] ?? "");
+  if (!requestLine) return bad("Malformed request line");
+  const [, method, target, major, minor] = requestLine as unknown as [string, ...string[]];
+  if (!TOKEN.test(method!)) return bad("Malformed request method");
+  if (major !== "1" || (minor !== "0" && minor !== "1")) {
+    return { status: 505, error: `HTTP version not supported: "${major}.${minor}"` };
+  }
+  if (!TARGET.test(target!)) return bad("Request target must be an absolute path");
+  const headers: [string, string][] = [];
+  // The fields that frame the body and the connection, gathered in the same pass.
+  let codings: string[] = [];
+  let lengths: string[] = [];
+  let connection: string[] = [];
+  for (let i = first + 1; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line === "") continue; // the blank line that ends the head
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).toLowerCase();
+    if (colon < 1 || !TOKEN.test(name)) return bad("Malformed header field");
+    const value = line.slice(colon + 1).trim();
+    if (!FIELD_VALUE.test(value)) return bad("Malformed header field");
+    headers.push([name, value]);
+    if (name === "transfer-encoding") codings = codings.concat(list(value));
+    else if (name === "content-length") lengths = lengths.concat(value.split(","));
+    else if (name === "connection") connection = connection.concat(list(value));
+  }
+  if (codings.length > 0) {
+    return codings.at(-1) === "chunked"
+      ? { status: 411, error: "Chunked request bodies are not accepted: send Content-Length" }
+      : { status: 501, error: `Transfer coding not supported: "${codings.join(", ")}"` };
+  }
+  const distinct = [...new Set(lengths.map((n) => n.trim()))];
+  if (distinct.length > 1 || (distinct.length === 1 && !/^\d{1,15}$/.test(distinct[0]!))) {
+    return bad("Malformed Content-Length");
+  }
+  return {
+    method: method!,
+    target: target!,
+    minor: minor === "1" ? 1 : 0,
+    headers,
+    contentLength: distinct.length === 1 ? Number(distinct[0]) : 0,
+    keepAlive: minor === "1" ? !connection.includes("close") : connection.includes("keep-alive"),
+  };
+}
+
+function list(value: string): string[] {
+  return value.split(",").map((v) => v.trim().toLowerCase()).filter((v) => v !== "");
+}
+
+function bad(error: string): HeadRejection {
+  return { status: 400, error };
+}

@@ -1,0 +1,270 @@
+import assert from "node:assert/strict";
+import {
+  connectionToEvict,
+  DEFAULT_MAX_CONNECTIONS,
+  expiredConnections,
+} from "../src/gateway/connection_limits.ts";
+import { parseGatewayOptions } from "../src/gateway/gateway_options.ts";
+import {
+  decodeEmptyRequest,
+  decodeFields,
+  encodeGetGatewayInfoResponse,
+  encodeHealthResponse,
+  ServiceStatus,
+} from "../src/gateway/grpc_messages.ts";
+import {
+  createGrpcService,
+  frameMessage,
+  GrpcStatus,
+  unframeMessage,
+} from "../src/gateway/grpc_service.ts";
+import {
+  findHeadEnd,
+  HTTP2_PREFACE,
+  parseRequestHead,
+  sniffProtocol,
+} from "../src/gateway/http1_request_head.ts";
+import { createRejectionLog, MAX_LOGGED_PATH } from "../src/gateway/rejection_log.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("HealthResponse and GetGatewayInfoResponse encode as protobuf does", () => {
+  // Worked by hand from proto/openshell.proto: tag (field << 3 | wire type), then the value.
+  assert.deepEqual(
+    encodeHealthResponse({ status: ServiceStatus.HEALTHY, version: "9.9.9" }),
+    new Uint8Array([0x08, 0x01, 0x12, 0x05, ...bytes("9.9.9")]),
+  );
+  assert.deepEqual(encodeHealthResponse({ status: 0, version: "" }), new Uint8Array(0));
+  assert.deepEqual(
+    encodeGetGatewayInfoResponse({ status: 1, gatewayVersion: "1.2", computeDrivers: [] }),
+    new Uint8Array([0x08, 0x01, 0x12, 0x03, ...bytes("1.2")]),
+  );
+  assert.deepEqual(
+    encodeGetGatewayInfoResponse({
+      status: ServiceStatus.UNHEALTHY,
+      gatewayVersion: "",
+      computeDrivers: [{ name: "d", capabilities: { driverName: "D", driverVersion: "" } }],
+    }),
+    new Uint8Array([0x08, 0x03, 0x1a, 0x08, 0x0a, 0x01, 0x64, 0x12, 0x03, 0x0a, 0x01, 0x44]),
+  );
+  const long = "v".repeat(200); // a length over 127 takes a two-byte varint
+  assert.deepEqual(
+    encodeHealthResponse({ status: 2, version: long }).subarray(0, 5),
+    new Uint8Array([0x08, 0x02, 0x12, 0xc8, 0x01]),
+  );
+});
+
+Deno.test("requests with no fields accept unknown fields and refuse malformed bytes", () => {
+  decodeEmptyRequest(new Uint8Array(0));
+  // field 1 varint 150, field 2 "ab", field 3 fixed64, field 4 fixed32
+  const unknown = [0x08, 0x96, 0x01, 0x12, 0x02, 0x61, 0x62, 0x19, 1, 2, 3, 4, 5, 6, 7, 8];
+  decodeEmptyRequest(new Uint8Array([...unknown, 0x25, 1, 2, 3, 4]));
+  assert.deepEqual(decodeFields(new Uint8Array([0x08, 0x96, 0x01])), [
+    { number: 1, wireType: 0, value: 150n },
+  ]);
+  for (
+    const malformed of [
+      [0x08], // varint value missing
+      [0x08, 0x80], // varint truncated
+      [0x12, 0x05, 0x61], // length beyond the end
+      [0x19, 1, 2], // fixed64 truncated
+      [0x0b], // group start: unsupported wire type
+      [0x00, 0x00], // field number 0
+      [0x08, ...Array(11).fill(0xff)], // varint too long
+    ]
+  ) {
+    assert.throws(() => decodeEmptyRequest(new Uint8Array(malformed)), SyntaxError, `${malformed}`);
+  }
+});
+
+Deno.test("gRPC frames carry one uncompressed length-prefixed message", () => {
+  assert.deepEqual(frameMessage(new Uint8Array([8, 1])), new Uint8Array([0, 0, 0, 0, 2, 8, 1]));
+  assert.deepEqual(unframeMessage(new Uint8Array([0, 0, 0, 0, 2, 8, 1])), new Uint8Array([8, 1]));
+  for (
+    const body of [[], [0, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 2, 8], [0, 0, 0, 0, 0, 0]]
+  ) {
+    assert.throws(() => unframeMessage(new Uint8Array(body)), SyntaxError, `${body}`);
+  }
+});
+
+Deno.test("the gRPC service answers Health to anyone and GetGatewayInfo with the token", () => {
+  const service = createGrpcService({ identity: { version: "9.9.9" }, token: "tok" });
+  const call = (
+    path: string,
+    authorization: string | null = null,
+    body = frameMessage(new Uint8Array(0)),
+    encoding: string | null = null,
+  ) => service({ path: `/openshell.v1.OpenShell/${path}`, authorization, encoding, body });
+  assert.deepEqual(call("Health"), {
+    status: GrpcStatus.OK,
+    payload: encodeHealthResponse({ status: 1, version: "9.9.9" }),
+  });
+  assert.deepEqual(call("GetGatewayInfo", "Bearer tok"), {
+    status: GrpcStatus.OK,
+    payload: encodeGetGatewayInfoResponse({
+      status: 1,
+      gatewayVersion: "9.9.9",
+      computeDrivers: [],
+    }),
+  });
+  for (const authorization of [null, "Bearer nope", "tok", "Basic tok", "Bearer "]) {
+    assert.equal(call("GetGatewayInfo", authorization).status, GrpcStatus.UNAUTHENTICATED);
+  }
+  assert.equal(call("CreateSandbox", "Bearer tok").status, GrpcStatus.UNIMPLEMENTED);
+  assert.equal(call("toString").status, GrpcStatus.UNIMPLEMENTED);
+  assert.equal(
+    service({
+      path: "/other.Service/Health",
+      authorization: null,
+      encoding: null,
+      body: new Uint8Array(5),
+    })
+      .status,
+    GrpcStatus.UNIMPLEMENTED,
+  );
+  assert.equal(call("Health", null, new Uint8Array([0, 0, 0])).status, GrpcStatus.INVALID_ARGUMENT);
+  assert.equal(
+    call("Health", null, frameMessage(new Uint8Array([0x0b]))).status,
+    GrpcStatus.INVALID_ARGUMENT,
+  );
+  assert.equal(call("Health", null, undefined, "gzip").status, GrpcStatus.UNIMPLEMENTED);
+  assert.equal(call("Health", null, undefined, "identity").status, GrpcStatus.OK);
+});
+
+Deno.test("a connection is HTTP/2 only when it opens with the whole h2c preface", () => {
+  for (let length = 0; length < HTTP2_PREFACE.length; length++) {
+    assert.equal(sniffProtocol(bytes(HTTP2_PREFACE.slice(0, length))), "more", `${length}`);
+  }
+  assert.equal(sniffProtocol(bytes(HTTP2_PREFACE)), "http2");
+  assert.equal(sniffProtocol(bytes(HTTP2_PREFACE + "\x00\x00\x00\x04")), "http2");
+  assert.equal(sniffProtocol(bytes("GET / HTTP/1.1\r\n")), "http1");
+  assert.equal(sniffProtocol(bytes("PRI / HTTP/1.1\r\n")), "http1");
+  assert.equal(sniffProtocol(bytes("P")), "more");
+  assert.equal(sniffProtocol(bytes("X")), "http1");
+});
+
+Deno.test("a request head ends at the first blank line, CRLF or bare LF", () => {
+  assert.equal(findHeadEnd(bytes("GET / HTTP/1.1\r\n\r\n")), 18);
+  assert.equal(findHeadEnd(bytes("GET / HTTP/1.1\n\nbody")), 16);
+  assert.equal(findHeadEnd(bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET")), 27);
+  assert.equal(findHeadEnd(bytes("GET / HTTP/1.1\r\nHost: x\r\n")), -1);
+  assert.equal(findHeadEnd(bytes("")), -1);
+});
+
+Deno.test("request heads are parsed strictly", () => {
+  assert.deepEqual(parseRequestHead("GET /healthz?x=1 HTTP/1.1\r\nHost: a\r\nX-A:  b c \r\n\r\n"), {
+    method: "GET",
+    target: "/healthz?x=1",
+    minor: 1,
+    headers: [["host", "a"], ["x-a", "b c"]],
+    contentLength: 0,
+    keepAlive: true,
+  });
+  const keepAlive = (head: string) => (parseRequestHead(head) as { keepAlive: boolean }).keepAlive;
+  assert.equal(keepAlive("\r\nGET / HTTP/1.1\r\nConnection: close"), false);
+  assert.equal(keepAlive("GET / HTTP/1.1\r\nConnection: Upgrade, Close"), false);
+  assert.equal(keepAlive("GET / HTTP/1.0"), false);
+  assert.equal(keepAlive("GET / HTTP/1.0\r\nConnection: keep-alive"), true);
+  const length = (head: string) => (parseRequestHead(head) as { contentLength: number });
+  assert.equal(length("POST / HTTP/1.1\r\nContent-Length: 12").contentLength, 12);
+  assert.equal(
+    length("POST / HTTP/1.1\r\nContent-Length: 3, 3\r\ncontent-length: 3").contentLength,
+    3,
+  );
+  const status = (head: string) => (parseRequestHead(head) as { status?: number }).status;
+  const cases: [string, number | undefined][] = [
+    ["GET / HTTP/1.1", undefined],
+    ["", 400],
+    ["GET /", 400],
+    ["GET  / HTTP/1.1", 400],
+    ["G(T / HTTP/1.1", 400],
+    ["GET http://x/ HTTP/1.1", 400],
+    ["GET * HTTP/1.1", 400],
+    ["GET /a b HTTP/1.1", 400],
+    ["GET / HTTP/2.0", 505],
+    ["GET / HTTP/1.2", 505],
+    ["GET / HTTP/1.1\r\nNo colon", 400],
+    ["GET / HTTP/1.1\r\n: empty name", 400],
+    ["GET / HTTP/1.1\r\nBad name: x", 400],
+    ["GET / HTTP/1.1\r\n folded: x", 400],
+    ["GET / HTTP/1.1\r\nX: a\x00b", 400],
+    ["POST / HTTP/1.1\r\nContent-Length: 1, 2", 400],
+    ["POST / HTTP/1.1\r\nContent-Length: -1", 400],
+    ["POST / HTTP/1.1\r\nContent-Length: 1e3", 400],
+    ["POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2", 400],
+    ["POST / HTTP/1.1\r\nTransfer-Encoding: chunked", 411],
+    ["POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3", 411],
+    ["POST / HTTP/1.1\r\nTransfer-Encoding: gzip", 501],
+  ];
+  for (const [head, expected] of cases) assert.equal(status(head), expected, JSON.stringify(head));
+});
+
+Deno.test("at the cap the connection waiting longest gives way; stalled ones expire", () => {
+  const idleOld = { since: 1, busy: false };
+  const idleNew = { since: 5, busy: false };
+  const busyOld = { since: 0, busy: true };
+  assert.equal(connectionToEvict([idleNew, busyOld, idleOld]), idleOld);
+  assert.equal(connectionToEvict([busyOld]), undefined);
+  assert.equal(connectionToEvict([]), undefined);
+  assert.deepEqual(expiredConnections([idleOld, idleNew, busyOld], 5, 6), [idleOld, busyOld]);
+  assert.deepEqual(expiredConnections([idleNew], 5, 9), []);
+  assert.ok(DEFAULT_MAX_CONNECTIONS < 256 - 64, "the default cap leaves room under a 256 limit");
+});
+
+Deno.test("the gateway's limits are options with defaults; bad counts are refused", () => {
+  const defaults = parseGatewayOptions([]);
+  assert.equal(defaults.maxConnections, DEFAULT_MAX_CONNECTIONS);
+  assert.equal(defaults.idleTimeoutMs, 10_000);
+  assert.equal(defaults.rejectionLogIntervalMs, 10_000);
+  const set = parseGatewayOptions([
+    "--idle-timeout-ms=250",
+    "--max-connections",
+    "7",
+    "--rejection-log-interval-ms",
+    "100",
+  ]);
+  assert.deepEqual(
+    [set.idleTimeoutMs, set.maxConnections, set.rejectionLogIntervalMs],
+    [250, 7, 100],
+  );
+  for (const bad of ["0", "-1", "1.5", "x", "9999999999"]) {
+    assert.throws(() => parseGatewayOptions(["--max-connections", bad]), /positive integer/);
+  }
+});
+
+Deno.test("rejections: the first of an interval in full, the rest as one count", async () => {
+  let clock = 0;
+  const lines: { msg: string; fields: Record<string, unknown> }[] = [];
+  const log = createRejectionLog(
+    (_level, msg, fields) => lines.push({ msg, fields }),
+    1000,
+    () => clock,
+  );
+  log.record("info", "Request", "401", { path: "/v1/info", status: 401 });
+  for (let i = 0; i < 500; i++) log.record("info", "Request", "401", { status: 401 });
+  log.record("warn", "Connection closed", "idle timeout", {});
+  assert.equal(lines.length, 1);
+  assert.deepEqual(lines[0], { msg: "Request", fields: { path: "/v1/info", status: 401 } });
+  clock = 1000; // the next interval: the count first, then this one in full
+  log.record("info", "Request", "404", { path: "/x".repeat(MAX_LOGGED_PATH), status: 404 });
+  assert.equal(lines.length, 3);
+  assert.deepEqual(lines[1], {
+    msg: "Rejections not logged one by one",
+    fields: { count: 501, reasons: "401: 500, idle timeout: 1", interval_seconds: 1 },
+  });
+  assert.equal(String(lines[2]!.fields.path).length, MAX_LOGGED_PATH + 3);
+  log.record("info", "Request", "404", {});
+  log.flush();
+  assert.equal(lines.length, 4);
+  assert.equal(lines[3]!.fields.count, 1);
+  log.flush();
+  assert.equal(lines.length, 4, "nothing counted, nothing written");
+
+  // With a real clock the count is written when the interval ends, without further traffic.
+  const timed: string[] = [];
+  const real = createRejectionLog((_level, msg) => timed.push(msg), 50);
+  real.record("info", "Request", "401", {});
+  real.record("info", "Request", "401", {});
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  assert.deepEqual(timed, ["Request", "Rejections not logged one by one"]);
+});
