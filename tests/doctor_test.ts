@@ -173,6 +173,22 @@ Deno.test("doctor: runtime dir missing, foreign or open", () => {
   assert.equal(open.status, "warn");
   assert.equal(open.remedy, "`chmod 0700 '/run/user/1000'`");
   assert.equal(check({ uid: 1000, mode: 0o700, isDirectory: true }).status, "ok");
+  // No variable and no login session's dir: serve falls back to a private dir under /tmp.
+  const fallback = doctorChecks(facts({
+    uid: 1000,
+    runtimeDir: {
+      variable: undefined,
+      path: "/run/user/1000",
+      stat: undefined,
+      openshellDir: "/tmp/openshell-1000",
+    },
+  }));
+  const line = only(fallback, "runtime dir");
+  assert.equal(line.status, "ok");
+  assert.match(line.found, /serve uses \/tmp\/openshell-1000$/);
+  // Root keeps its bundles in /run/openshell whatever the variable says.
+  const root = only(doctorChecks(facts({ ...dir(undefined), uid: 0 })), "runtime dir");
+  assert.equal(root.status, "ok");
 });
 
 Deno.test("doctor: rootfs image and cache entry states", () => {

@@ -213,10 +213,13 @@ function reachChecks({ uid, rootReach }: DoctorFacts): DoctorCheck[] {
 
 function runtimeDirCheck({ uid, runtimeDir: d }: DoctorFacts): DoctorCheck {
   const check = "runtime dir";
-  const origin = d.variable === undefined ? "XDG_RUNTIME_DIR unset, default" : "XDG_RUNTIME_DIR";
-  if (uid === 0 && d.variable === undefined) {
-    return ok(check, `${origin}: root keeps bundles in ${d.openshellDir}`);
+  if (uid === 0) {
+    return ok(check, `root keeps bundles in ${d.openshellDir}, whatever XDG_RUNTIME_DIR says`);
   }
+  if (d.variable === undefined && d.stat === undefined) {
+    return ok(check, `XDG_RUNTIME_DIR unset and no ${d.path}: serve uses ${d.openshellDir}`);
+  }
+  const origin = d.variable === undefined ? "XDG_RUNTIME_DIR unset, default" : "XDG_RUNTIME_DIR";
   if (d.stat === undefined || !d.stat.isDirectory) {
     return notOk(
       check,

@@ -130,11 +130,9 @@ async function run(
 async function readRootReach(options: DoctorOptions): Promise<ReachFinding[]> {
   const { env, uid } = options;
   const cache = await inspectRootfs({ env, uid }).then((r) => r.cachePath, () => undefined);
+  // The program and its sources are not checked: serve copies them into root's cache when
+  // uid 65532 cannot reach them where they are.
   const targets: [string, string, ReachNeed][] = [
-    ["the program", options.binary, "execute"],
-    ...(options.sourceDir
-      ? [["its sources", options.sourceDir, "read"] as [string, string, ReachNeed]]
-      : []),
     ...(cache ? [["the rootfs cache", cache, "read"] as [string, string, ReachNeed]] : []),
     ["the state dir", openshellDir("state", env, uid), "traverse"],
     ["the bundles dir", join(openshellDir("runtime", env, uid), "bundles"), "traverse"],
