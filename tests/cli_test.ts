@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createSandbox, runCli } from "./_helpers/sandbox.ts";
+import { cliArgv, createSandbox, runCli } from "./_helpers/sandbox.ts";
+import { sandboxRoots, writeEntry } from "./registry_fixture.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { join } from "node:path";
 import { packImage } from "../src/bundle/pack_image.ts";
@@ -70,4 +71,30 @@ Deno.test("an unknown command is a usage error: exit 2, message on stderr only",
   assert.equal(result.code, 2);
   assert.equal(result.stdout, "");
   assert.match(result.stderr, /unknown command 'no-such-command'/);
+});
+
+Deno.test("a reader that closes stdout early ends the CLI quietly with status 141, as SIGPIPE would", async () => {
+  await using sandbox = await createSandbox();
+  await writeEntry(sandboxRoots(sandbox).user, "corp");
+  for (
+    const args of [["--help"], ["--version"], ["gateway", "list", "-o", "json"], [
+      "completions",
+      "bash",
+    ]]
+  ) {
+    const child = new Deno.Command(cliArgv(args)[0]!, {
+      args: cliArgv(args).slice(1),
+      env: sandbox.env,
+      clearEnv: true,
+      cwd: sandbox.root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // The read end closes before the CLI has started, so its first write finds no reader.
+    await child.stdout.cancel();
+    const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    assert.equal(stderr, "", args.join(" "));
+    assert.equal(status.code, 141, args.join(" "));
+  }
 });

@@ -8,6 +8,7 @@ import { gatewayCommand } from "./gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
 import { statusCommand } from "./status_command.ts";
 import { termCommand } from "./term_command.ts";
+import { writeStdio } from "./write_stdio.ts";
 
 /** The program version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -21,8 +22,8 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => void Deno.stdout.writeSync(new TextEncoder().encode(text)),
-      writeErr: (text) => void Deno.stderr.writeSync(new TextEncoder().encode(text)),
+      writeOut: (text) => writeStdio("stdout", text),
+      writeErr: (text) => writeStdio("stderr", text),
       outputError: (text, write) => write(paint("red", text, "stderr")),
     });
   program
