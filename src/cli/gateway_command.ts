@@ -7,10 +7,11 @@ import {
   activeOriginText,
   activeRegistration,
   cliRoots,
+  gatewayVariable,
   nameArgument,
 } from "./gateway_context.ts";
 import { logsCommand, stopCommand } from "./gateway_served.ts";
-import { interactive, paint, printData, printMessage, printWarning } from "./output.ts";
+import { interactive, paint, printData, printHint, printMessage, printWarning } from "./output.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./render_output.ts";
 
 /** The `openshell gateway` command (alias `gw`): list, add, select, remove, info, stop, logs. */
@@ -55,7 +56,7 @@ function listCommand() {
       const format = options.output as OutputFormat;
       if (listing.entries.length === 0 && format === "table") {
         printMessage("No gateways found.");
-        printMessage("hint: run `openshell gateway add <endpoint>` to add one");
+        printHint("run `openshell gateway add <endpoint>` to add one");
         return;
       }
       const { renderGatewayList } = await import("./render_gateways.ts");
@@ -231,7 +232,7 @@ function selectCommand() {
               showOrigin: false,
             }),
           );
-          printMessage("hint: run `openshell gateway select <name>` to choose one");
+          printHint("run `openshell gateway select <name>` to choose one");
           return;
         }
         const { chooseGateway } = await import("./gateway_chooser.ts");
@@ -362,7 +363,7 @@ function noActive(verb: string): UsageError {
 }
 
 function warnEnvOverride(name: string): void {
-  const env = Deno.env.get("OPENSHELL_GATEWAY")?.trim();
+  const env = gatewayVariable()?.trim();
   if (env && env !== name) {
     printWarning(
       `OPENSHELL_GATEWAY='${env}' is set and overrides the active gateway '${name}' ` +

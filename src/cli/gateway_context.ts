@@ -11,6 +11,7 @@ import type {
   RegistryRoots,
   ResolvedGateway,
 } from "../registry/mod.ts";
+import { ACTIVE_GATEWAY_VARIABLE } from "../registry/active_gateway.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
 import { printWarning } from "./output.ts";
@@ -39,7 +40,12 @@ export async function activeInputs(
     const { validateGatewayName } = await import("../registry/mod.ts");
     nameArgument(flag, validateGatewayName);
   }
-  return { flag, env: processEnv("OPENSHELL_GATEWAY"), warn: printWarning };
+  return { flag, env: gatewayVariable(), warn: printWarning };
+}
+
+/** The value of `OPENSHELL_GATEWAY`, read here only. */
+export function gatewayVariable(): string | undefined {
+  return processEnv(ACTIVE_GATEWAY_VARIABLE);
 }
 
 /** A name typed on the command line: invalid is a usage error (exit 2). */
