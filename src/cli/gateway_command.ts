@@ -11,7 +11,14 @@ import {
   nameArgument,
 } from "./gateway_context.ts";
 import { logsCommand, stopCommand } from "./gateway_served.ts";
-import { interactive, paint, printData, printHint, printMessage, printWarning } from "./output.ts";
+import {
+  interactive,
+  printData,
+  printError,
+  printHint,
+  printMessage,
+  printWarning,
+} from "./output.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./render_output.ts";
 
 /** The `openshell gateway` command (alias `gw`): list, add, select, remove, info, stop, logs. */
@@ -280,7 +287,7 @@ function removeCommand() {
         } catch (error) {
           if (!(error instanceof UserError) || targets.length === 1) throw error;
           // With several names, each is tried; the last failure sets the exit status.
-          printMessage(`${paint("red", "error:", "stderr")} ${error.message}`);
+          printError(error.message);
           failure = error;
         }
       }

@@ -16,6 +16,30 @@ export function printData(text: string): void {
   writeStdio("stdout", lines.endsWith("\n") ? lines : `${lines}\n`);
 }
 
+/** A piece of a data line, painted in `style` when stdout takes colour. */
+export interface StyledText {
+  text: string;
+  style?: keyof typeof CODES;
+}
+
+/**
+ * Writes data lines made of pieces: each piece's control characters are replaced before it
+ * is painted, so colour survives and text from files still cannot drive the terminal.
+ *
+ * @example
+ * ```ts
+ * printStyledData([[{ text: "ok", style: "green" }, { text: "  runtime youki" }]]);
+ * ```
+ */
+export function printStyledData(lines: readonly (readonly StyledText[])[]): void {
+  const text = lines.map((pieces) =>
+    pieces.map(({ text, style }) =>
+      style === undefined ? sanitize(text) : paint(style, sanitize(text), "stdout")
+    ).join("")
+  );
+  writeStdio("stdout", `${text.join("\n")}\n`);
+}
+
 /** The longest message line written: far above any real one, far below a flood. */
 const MAX_MESSAGE_LINE = 8192;
 
