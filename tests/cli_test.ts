@@ -77,14 +77,14 @@ Deno.test("an unknown command is a usage error: exit 2, message on stderr only",
 Deno.test("a reader that closes stdout early ends the CLI quietly with status 141, as SIGPIPE would", async () => {
   await using sandbox = await createSandbox();
   await writeEntry(sandboxRoots(sandbox).user, "corp");
-  for (
-    const args of [["--help"], ["--version"], ["gateway", "list", "-o", "json"], [
-      "completions",
-      "bash",
-    ]]
-  ) {
-    const child = new Deno.Command(cliArgv(args)[0]!, {
-      args: cliArgv(args).slice(1),
+  const cases = [["--help"], ["--version"], ["gateway", "list", "-o", "json"], [
+    "completions",
+    "bash",
+  ]];
+  for (const args of cases) {
+    const [program, ...rest] = cliArgv(args);
+    const child = new Deno.Command(program!, {
+      args: rest,
       env: sandbox.env,
       clearEnv: true,
       cwd: sandbox.root,
