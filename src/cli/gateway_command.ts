@@ -165,7 +165,7 @@ already in gateways/<name>/mtls/ of your registry.`,
           (activated ? " and made it active" : ""),
       );
       if (systemPath) printMessage(`It hides the system entry in ${systemPath}`);
-      if (activated) warnEnvOverride(name);
+      if (activated) await warnEnvOverride(name);
     });
 }
 
@@ -259,7 +259,7 @@ function selectCommand() {
       printMessage(
         `Active gateway: ${chosen} (${resolved.source}, ${resolved.metadata.gateway_endpoint})`,
       );
-      warnEnvOverride(chosen);
+      await warnEnvOverride(chosen);
     });
 }
 
@@ -315,7 +315,7 @@ function renameCommand() {
       if (result.uncovered) {
         printMessage(`The system entry '${from}' (${result.uncovered}) is listed again`);
       }
-      if (result.movedActive) warnEnvOverride(to);
+      if (result.movedActive) await warnEnvOverride(to);
     });
 }
 
@@ -369,8 +369,8 @@ function noActive(verb: string): UsageError {
   });
 }
 
-function warnEnvOverride(name: string): void {
-  const env = gatewayVariable()?.trim();
+async function warnEnvOverride(name: string): Promise<void> {
+  const env = (await gatewayVariable())?.trim();
   if (env && env !== name) {
     printWarning(
       `OPENSHELL_GATEWAY='${env}' is set and overrides the active gateway '${name}' ` +

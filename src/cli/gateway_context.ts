@@ -11,7 +11,6 @@ import type {
   RegistryRoots,
   ResolvedGateway,
 } from "../registry/mod.ts";
-import { ACTIVE_GATEWAY_VARIABLE } from "../registry/active_gateway.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
 import { printWarning } from "./output.ts";
@@ -40,11 +39,12 @@ export async function activeInputs(
     const { validateGatewayName } = await import("../registry/mod.ts");
     nameArgument(flag, validateGatewayName);
   }
-  return { flag, env: gatewayVariable(), warn: printWarning };
+  return { flag, env: await gatewayVariable(), warn: printWarning };
 }
 
 /** The value of `OPENSHELL_GATEWAY`, read here only. */
-export function gatewayVariable(): string | undefined {
+export async function gatewayVariable(): Promise<string | undefined> {
+  const { ACTIVE_GATEWAY_VARIABLE } = await import("../registry/mod.ts");
   return processEnv(ACTIVE_GATEWAY_VARIABLE);
 }
 
