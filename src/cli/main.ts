@@ -10,14 +10,11 @@ import { statusCommand } from "./status_command.ts";
 import { termCommand } from "./term_command.ts";
 import { writeStdio } from "./write_stdio.ts";
 
-/** The program version, from deno.json. */
-export const VERSION: string = denoJson.version;
-
 /** Builds the `openshell` command tree. */
 export function buildProgram(): Command {
   const program = new Command("openshell")
     .description("Reach and run OpenShell gateways")
-    .version(VERSION, "-V, --version", "print the version")
+    .version(denoJson.version, "-V, --version", "print the version")
     .option("-g, --gateway <name>", "use this gateway instead of the active one")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
