@@ -84,7 +84,7 @@ function refuseUnlessRegular(path: string, info: Deno.FileInfo, maxBytes: number
         : "Only regular files are read: replace it with one",
     });
   }
-  if (info.size > maxBytes) throw tooLarge(path, maxBytes, info.size);
+  if (info.size > maxBytes) throw new FileTooLargeError(path, maxBytes, info.size);
 }
 
 // A file that grows while it is read (or reports a size of 0, as /proc files do).
@@ -93,7 +93,7 @@ function grown(
   path: string,
   maxBytes: number,
 ): Uint8Array<ArrayBuffer> {
-  if (buffer.length > maxBytes) throw tooLarge(path, maxBytes, undefined);
+  if (buffer.length > maxBytes) throw new FileTooLargeError(path, maxBytes, undefined);
   const next = new Uint8Array(Math.min(Math.max(buffer.length * 2, 4096), maxBytes + 1));
   next.set(buffer);
   return next;
@@ -113,10 +113,6 @@ export class FileTooLargeError extends UnreadableFileError {
     this.name = "FileTooLargeError";
     this.size = size;
   }
-}
-
-function tooLarge(path: string, maxBytes: number, size: number | undefined): FileTooLargeError {
-  return new FileTooLargeError(path, maxBytes, size);
 }
 
 function notRegular(info: Deno.FileInfo): string {

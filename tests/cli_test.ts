@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { createSandbox, runCli } from "./_helpers/sandbox.ts";
+import { cliArgv, createSandbox, runCli } from "./_helpers/sandbox.ts";
+import { sandboxRoots, writeEntry } from "./registry_fixture.ts";
+import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { join } from "node:path";
 import { packImage } from "../src/bundle/pack_image.ts";
@@ -70,4 +72,56 @@ Deno.test("an unknown command is a usage error: exit 2, message on stderr only",
   assert.equal(result.code, 2);
   assert.equal(result.stdout, "");
   assert.match(result.stderr, /unknown command 'no-such-command'/);
+});
+
+Deno.test("a reader that closes stdout early ends the CLI quietly with status 141, as SIGPIPE would", async () => {
+  await using sandbox = await createSandbox();
+  await writeEntry(sandboxRoots(sandbox).user, "corp");
+  const cases = [["--help"], ["--version"], ["gateway", "list", "-o", "json"], [
+    "completions",
+    "bash",
+  ]];
+  for (const args of cases) {
+    const [program, ...rest] = cliArgv(args);
+    const child = new Deno.Command(program!, {
+      args: rest,
+      env: sandbox.env,
+      clearEnv: true,
+      cwd: sandbox.root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // The read end closes before the CLI has started, so its first write finds no reader.
+    await child.stdout.cancel();
+    const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    assert.equal(stderr, "", args.join(" "));
+    assert.equal(status.code, 141, args.join(" "));
+  }
+});
+
+Deno.test({
+  name: "on a terminal colour reaches the screen as colour: doctor's statuses, each failed remove",
+  ignore: !tmuxAvailable(),
+}, async () => {
+  await using sandbox = await createSandbox();
+  await writeEntry(sandbox.system, "installed");
+  const { NO_COLOR: _, ...env } = sandbox.env;
+  await using terminal = await openTmux({ env, cwd: sandbox.root, columns: 200, rows: 60 });
+  const doctor = cliArgv(["doctor"]).join(" ");
+  const remove = cliArgv(["gateway", "remove", "installed", "absent"]).join(" ");
+  await terminal.send([`${doctor}; ${remove}`, "Enter"]);
+  const screen = await terminal.waitFor(
+    (text) => text.includes("Some gateways were not removed"),
+    "doctor's checks and remove's errors",
+    60_000,
+  );
+  // A colour code replaced as a control character would show up as "?[".
+  assert.doesNotMatch(screen, /\?\[/);
+  const styled = await terminal.captureStyled();
+  assert.match(styled, /\x1b\[3[123]mok  |\x1b\[3[123]m(warn|fail)/);
+  assert.match(
+    styled,
+    /\x1b\[31merror:\x1b\[(0|39)m Gateway 'installed' is installed by the system/,
+  );
 });

@@ -1,9 +1,9 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { parseListenAddress } from "../gateway/gateway_options.ts";
-import { UsageError } from "../user_error.ts";
+import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, processEnv } from "../xdg_dirs.ts";
-import { paint, printData, printMessage } from "./output.ts";
+import { printData, printStyledData } from "./output.ts";
 import { SERVE_DEFAULTS } from "./serve_args.ts";
 
 /** The `openshell doctor` command (also `doctor check`). */
@@ -66,20 +66,19 @@ async function runDoctor(format: string, address: string): Promise<void> {
   if (format === "json") printData(JSON.stringify(checks, null, 2));
   else {
     const width = Math.max(...checks.map((c) => c.check.length));
-    const lines = checks.flatMap((c) => {
-      const status = paint(
-        c.status === "ok" ? "green" : c.status === "warn" ? "yellow" : "red",
-        c.status.padEnd(4),
-        "stdout",
-      );
-      const line = `${status}  ${c.check.padEnd(width)}  ${c.found}`;
-      return c.remedy === null ? [line] : [line, `      ${" ".repeat(width)}  fix: ${c.remedy}`];
-    });
-    printData(lines.join("\n"));
+    printStyledData(checks.flatMap((c) => {
+      const style = c.status === "ok" ? "green" : c.status === "warn" ? "yellow" : "red";
+      const line = [
+        { text: c.status.padEnd(4), style } as const,
+        { text: `  ${c.check.padEnd(width)}  ${c.found}` },
+      ];
+      return c.remedy === null
+        ? [line]
+        : [line, [{ text: `      ${" ".repeat(width)}  fix: ${c.remedy}` }]];
+    }));
   }
   if (!canServe(checks)) {
     const failed = checks.filter((c) => c.status === "fail").map((c) => c.check);
-    printMessage(`${paint("red", "error:", "stderr")} serve cannot run here: ${failed.join(", ")}`);
-    Deno.exit(1);
+    throw new UserError(`serve cannot run here: ${failed.join(", ")}`);
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { printMessage } from "./output.ts";
+import { writeStdio } from "./write_stdio.ts";
 
 /**
  * Interprets an answer to the chooser: a 1-based number in range, else an exact name.
@@ -75,7 +76,7 @@ export async function chooseGateway(
   for (const line of chooserLines(rows, current)) printMessage(line);
   const lines = readLines();
   for (;;) {
-    Deno.stderr.writeSync(new TextEncoder().encode(`Number or name [1-${names.length}]: `));
+    writeStdio("stderr", `Number or name [1-${names.length}]: `);
     const { value, done } = await lines.next();
     if (done) {
       printMessage("");

@@ -7,10 +7,18 @@ import {
   activeOriginText,
   activeRegistration,
   cliRoots,
+  gatewayVariable,
   nameArgument,
 } from "./gateway_context.ts";
 import { logsCommand, stopCommand } from "./gateway_served.ts";
-import { interactive, paint, printData, printMessage, printWarning } from "./output.ts";
+import {
+  interactive,
+  printData,
+  printError,
+  printHint,
+  printMessage,
+  printWarning,
+} from "./output.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./render_output.ts";
 
 /** The `openshell gateway` command (alias `gw`): list, add, select, remove, info, stop, logs. */
@@ -55,7 +63,7 @@ function listCommand() {
       const format = options.output as OutputFormat;
       if (listing.entries.length === 0 && format === "table") {
         printMessage("No gateways found.");
-        printMessage("hint: run `openshell gateway add <endpoint>` to add one");
+        printHint("run `openshell gateway add <endpoint>` to add one");
         return;
       }
       const { renderGatewayList } = await import("./render_gateways.ts");
@@ -157,7 +165,7 @@ already in gateways/<name>/mtls/ of your registry.`,
           (activated ? " and made it active" : ""),
       );
       if (systemPath) printMessage(`It hides the system entry in ${systemPath}`);
-      if (activated) warnEnvOverride(name);
+      if (activated) await warnEnvOverride(name);
     });
 }
 
@@ -231,7 +239,7 @@ function selectCommand() {
               showOrigin: false,
             }),
           );
-          printMessage("hint: run `openshell gateway select <name>` to choose one");
+          printHint("run `openshell gateway select <name>` to choose one");
           return;
         }
         const { chooseGateway } = await import("./gateway_chooser.ts");
@@ -251,7 +259,7 @@ function selectCommand() {
       printMessage(
         `Active gateway: ${chosen} (${resolved.source}, ${resolved.metadata.gateway_endpoint})`,
       );
-      warnEnvOverride(chosen);
+      await warnEnvOverride(chosen);
     });
 }
 
@@ -279,7 +287,7 @@ function removeCommand() {
         } catch (error) {
           if (!(error instanceof UserError) || targets.length === 1) throw error;
           // With several names, each is tried; the last failure sets the exit status.
-          printMessage(`${paint("red", "error:", "stderr")} ${error.message}`);
+          printError(error.message);
           failure = error;
         }
       }
@@ -307,7 +315,7 @@ function renameCommand() {
       if (result.uncovered) {
         printMessage(`The system entry '${from}' (${result.uncovered}) is listed again`);
       }
-      if (result.movedActive) warnEnvOverride(to);
+      if (result.movedActive) await warnEnvOverride(to);
     });
 }
 
@@ -361,8 +369,8 @@ function noActive(verb: string): UsageError {
   });
 }
 
-function warnEnvOverride(name: string): void {
-  const env = Deno.env.get("OPENSHELL_GATEWAY")?.trim();
+async function warnEnvOverride(name: string): Promise<void> {
+  const env = (await gatewayVariable())?.trim();
   if (env && env !== name) {
     printWarning(
       `OPENSHELL_GATEWAY='${env}' is set and overrides the active gateway '${name}' ` +

@@ -39,7 +39,13 @@ export async function activeInputs(
     const { validateGatewayName } = await import("../registry/mod.ts");
     nameArgument(flag, validateGatewayName);
   }
-  return { flag, env: processEnv("OPENSHELL_GATEWAY"), warn: printWarning };
+  return { flag, env: await gatewayVariable(), warn: printWarning };
+}
+
+/** The value of `OPENSHELL_GATEWAY`, read here only. */
+export async function gatewayVariable(): Promise<string | undefined> {
+  const { ACTIVE_GATEWAY_VARIABLE } = await import("../registry/mod.ts");
+  return processEnv(ACTIVE_GATEWAY_VARIABLE);
 }
 
 /** A name typed on the command line: invalid is a usage error (exit 2). */

@@ -8,21 +8,19 @@ import { gatewayCommand } from "./gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
 import { statusCommand } from "./status_command.ts";
 import { termCommand } from "./term_command.ts";
-
-/** The program version, from deno.json. */
-export const VERSION: string = denoJson.version;
+import { writeStdio } from "./write_stdio.ts";
 
 /** Builds the `openshell` command tree. */
 export function buildProgram(): Command {
   const program = new Command("openshell")
     .description("Reach and run OpenShell gateways")
-    .version(VERSION, "-V, --version", "print the version")
+    .version(denoJson.version, "-V, --version", "print the version")
     .option("-g, --gateway <name>", "use this gateway instead of the active one")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => void Deno.stdout.writeSync(new TextEncoder().encode(text)),
-      writeErr: (text) => void Deno.stderr.writeSync(new TextEncoder().encode(text)),
+      writeOut: (text) => writeStdio("stdout", text),
+      writeErr: (text) => writeStdio("stderr", text),
       outputError: (text, write) => write(paint("red", text, "stderr")),
     });
   program

@@ -8,13 +8,36 @@
 import { asFileUserError } from "../file_error.ts";
 import { sanitize } from "../printable_text.ts";
 import { UserError } from "../user_error.ts";
-
-const encoder = new TextEncoder();
+import { writeStdio } from "./write_stdio.ts";
 
 /** Writes data (with a trailing newline) to stdout, control characters replaced. */
 export function printData(text: string): void {
   const lines = text.split("\n").map(sanitize).join("\n");
-  writeAll(Deno.stdout, lines.endsWith("\n") ? lines : `${lines}\n`);
+  writeStdio("stdout", lines.endsWith("\n") ? lines : `${lines}\n`);
+}
+
+/** A piece of a data line, painted in `style` when stdout takes colour. */
+export interface StyledText {
+  text: string;
+  style?: keyof typeof CODES;
+}
+
+/**
+ * Writes data lines made of pieces: each piece's control characters are replaced before it
+ * is painted, so colour survives and text from files still cannot drive the terminal.
+ *
+ * @example
+ * ```ts
+ * printStyledData([[{ text: "ok", style: "green" }, { text: "  runtime youki" }]]);
+ * ```
+ */
+export function printStyledData(lines: readonly (readonly StyledText[])[]): void {
+  const text = lines.map((pieces) =>
+    pieces.map(({ text, style }) =>
+      style === undefined ? sanitize(text) : paint(style, sanitize(text), "stdout")
+    ).join("")
+  );
+  writeStdio("stdout", `${text.join("\n")}\n`);
 }
 
 /** The longest message line written: far above any real one, far below a flood. */
@@ -22,17 +45,17 @@ const MAX_MESSAGE_LINE = 8192;
 
 /** Writes a human message line to stderr. */
 export function printMessage(text: string): void {
-  writeAll(Deno.stderr, `${printableLines(text)}\n`);
+  writeStdio("stderr", `${printableLines(text)}\n`);
 }
 
 /** Writes `warning: <text>` to stderr. */
 export function printWarning(text: string): void {
-  writeAll(Deno.stderr, `${paint("yellow", "warning:", "stderr")} ${printableLines(text)}\n`);
+  writeStdio("stderr", `${paint("yellow", "warning:", "stderr")} ${printableLines(text)}\n`);
 }
 
 /** Writes `error: <text>` to stderr. */
 export function printError(text: string): void {
-  writeAll(Deno.stderr, `${paint("red", "error:", "stderr")} ${printableLines(text)}\n`);
+  writeStdio("stderr", `${paint("red", "error:", "stderr")} ${printableLines(text)}\n`);
 }
 
 /**
@@ -57,12 +80,6 @@ function printableLines(text: string): string {
   return text.split("\n").map((line) =>
     sanitize(line.length > MAX_MESSAGE_LINE ? `${line.slice(0, MAX_MESSAGE_LINE)}…` : line)
   ).join("\n");
-}
-
-function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
 }
 
 /** Whether colour may be used on `stream`: a terminal, and `NO_COLOR` unset or empty. */

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typin
 import { UserError } from "../user_error.ts";
 import { activeInputs, activeRegistration, cliRoots } from "./gateway_context.ts";
 import type { HealthResult } from "./gateway_health.ts";
-import { printData, printMessage } from "./output.ts";
+import { printData, printHint } from "./output.ts";
 
 /** Default time `status` waits for `/healthz`. */
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -82,9 +82,7 @@ export function statusCommand() {
       if (active === undefined) {
         if (format === "text") {
           printData("No gateway configured.");
-          printMessage(
-            "hint: run `openshell gateway add <endpoint>`, or `openshell serve` to start one",
-          );
+          printHint("run `openshell gateway add <endpoint>`, or `openshell serve` to start one");
         } else await printStructured(format, { status: "not_configured" });
         return;
       }

@@ -1,9 +1,8 @@
 import { Command } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../user_error.ts";
-import { effectiveUid, processEnv } from "../xdg_dirs.ts";
-import { activeInputs } from "./gateway_context.ts";
-import { colorEnabled, printWarning } from "./output.ts";
+import { activeInputs, cliRoots } from "./gateway_context.ts";
+import { colorEnabled } from "./output.ts";
 
 const KEYS_HELP = `
 Keys:
@@ -32,10 +31,9 @@ export function termCommand() {
         }
       }
       // Loaded here so that other commands do not pay for the registry or terminal library.
-      const { registryRoots } = await import("../registry/mod.ts");
       const { termRegistry } = await import("./term/registry_view.ts");
       const { servedInfo } = await import("./gateway_served.ts");
-      const roots = registryRoots(processEnv, effectiveUid(), printWarning);
+      const roots = await cliRoots();
       const { runTerm } = await import("./term/term_app.ts");
       await runTerm({
         version: denoJson.version,

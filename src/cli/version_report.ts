@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { writeStdio } from "./write_stdio.ts";
 
 /** What `--version` reports beyond the program version. */
 export interface VersionFacts {
@@ -109,13 +110,10 @@ export async function gatherVersionFacts(version: string): Promise<VersionFacts>
 
 /** Prints `--version` in `format`; the first text line is written before anything loads. */
 export async function printVersion(version: string, format: "text" | "json"): Promise<void> {
-  const encoder = new TextEncoder();
-  if (format === "text") Deno.stdout.writeSync(encoder.encode(`${version}\n`));
+  if (format === "text") writeStdio("stdout", `${version}\n`);
   const facts = await gatherVersionFacts(version);
   const text = format === "json"
     ? JSON.stringify(versionObject(facts), null, 2)
     : versionDetailLines(facts).join("\n");
-  const bytes = encoder.encode(`${text}\n`);
-  let written = 0;
-  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+  writeStdio("stdout", `${text}\n`);
 }

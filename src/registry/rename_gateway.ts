@@ -1,5 +1,6 @@
 import { UserError } from "../user_error.ts";
 import { atomicWriteFile } from "../atomic_write.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
 import {
   activeFilePath,
   fileError,
@@ -52,7 +53,7 @@ export async function renameUserGateway(
       hint: `Remove it first with \`openshell gateway remove ${to}\`, or choose another name`,
     });
   }
-  const text = await Deno.readTextFile(fromPath);
+  const text = await readRegularTextFile(fromPath, REGISTRY_FILE_MAX_BYTES);
   const renamed = JSON.stringify({ ...JSON.parse(text), name: to }, null, 2);
   try {
     // rename(2) replaces only an empty directory: per-user files of `to` are never lost.

@@ -1,0 +1,34 @@
+/**
+ * The CLI's one way to write bytes to stdout or stderr. A reader that went away
+ * (`openshell --help | head -1`) ends the program quietly with status 141, as a shell tool
+ * killed by SIGPIPE would; Deno ignores SIGPIPE and would otherwise report `Broken pipe`.
+ * It imports nothing, so `--version` can print its first line before anything loads.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+
+/** The exit status of a shell tool whose output pipe closed: 128 + SIGPIPE. */
+export const CLOSED_PIPE_STATUS = 141;
+
+/**
+ * Writes all of `text` to `stream`; exits with {@linkcode CLOSED_PIPE_STATUS} when the
+ * reader has gone away.
+ *
+ * @example
+ * ```ts
+ * writeStdio("stdout", "openshell 0.1.0\n");
+ * ```
+ */
+export function writeStdio(stream: "stdout" | "stderr", text: string): void {
+  const file = stream === "stdout" ? Deno.stdout : Deno.stderr;
+  const bytes = encoder.encode(text);
+  try {
+    let written = 0;
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(CLOSED_PIPE_STATUS);
+    throw error;
+  }
+}
