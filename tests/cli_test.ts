@@ -119,9 +119,10 @@ Deno.test({
   // A colour code replaced as a control character would show up as "?[".
   assert.doesNotMatch(screen, /\?\[/);
   const styled = await terminal.captureStyled();
-  assert.match(styled, /\x1b\[3[123]mok  |\x1b\[3[123]m(warn|fail)/);
+  const esc = "\x1b\\[";
+  assert.match(styled, new RegExp(`${esc}3[123]mok {2}|${esc}3[123]m(warn|fail)`));
   assert.match(
     styled,
-    /\x1b\[31merror:\x1b\[(0|39)m Gateway 'installed' is installed by the system/,
+    new RegExp(`${esc}31merror:${esc}(0|39)m Gateway 'installed' is installed by the system`),
   );
 });
