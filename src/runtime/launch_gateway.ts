@@ -43,7 +43,7 @@ import { ensureOwnedDir, removeTree } from "./private_dir.ts";
 import { explainRuntimeFailure } from "./runtime_failure.ts";
 import {
   availableControllers,
-  cgroupDelegated,
+  cgroup2Delegated,
   decideLimits,
   limitsWriter,
   writeV1Limits,
@@ -169,7 +169,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     rootless: !rootMode,
     layout,
     controllers: await availableControllers(layout, callerPath),
-    delegated: layout === "unified" ? await cgroupDelegated(options.uid, callerPath) : true,
+    delegated: layout === "unified" ? await cgroup2Delegated(options.uid, callerPath) : true,
   });
   if (limits.reason !== undefined) options.onWarning?.(warnSkipped(limits.skipped, limits.reason));
   const mounts = layout === "unified" ? [] : await v1ControllerMounts();

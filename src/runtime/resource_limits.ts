@@ -162,8 +162,11 @@ export async function availableControllers(
   return Object.values(LIMIT_CONTROLLERS).filter((c) => found.has(c));
 }
 
-/** Whether `uid` may create cgroups below its own cgroup2 directory (root always may). */
-export async function cgroupDelegated(
+/**
+ * Whether `uid` owns its cgroup2 directory, so a rootless runtime can create the container's
+ * cgroup with limits below it (root always may); the v1 question is `cgroupDelegated`.
+ */
+export async function cgroup2Delegated(
   uid: number,
   callerPath: string,
   root = "/sys/fs/cgroup",
