@@ -14,12 +14,21 @@ import {
   registryRoots,
   resolveActiveGateway,
 } from "../registry/mod.ts";
-import { callerGroups, readCgroupFacts } from "../runtime/cgroup_facts.ts";
+import {
+  callerGroups,
+  gatherRuntimeFacts,
+  type PathStep,
+  pathSteps,
+  type PathUse,
+  readCgroupFacts,
+  readServedRecord,
+  readUserNamespaceFacts,
+  RUNTIME_NAMES,
+  runtimeEnv,
+  type RuntimeName,
+} from "../runtime/mod.ts";
+// The launch itself stays out of the folder's door, which `version` loads.
 import { checkAddressFree } from "../runtime/launch_gateway.ts";
-import { RUNTIME_NAMES, runtimeEnv, type RuntimeName } from "../runtime/oci_runtime.ts";
-import { gatherRuntimeFacts, type PathStep, pathSteps, type PathUse } from "../runtime/mod.ts";
-import { readServedRecord } from "../runtime/served_record.ts";
-import { readUserNamespaceFacts } from "../runtime/user_namespaces.ts";
 import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
 import { reachBlocker } from "./_reach_blocker.ts";
 import { doctorRuntimeChoice } from "./_serve_runtime.ts";

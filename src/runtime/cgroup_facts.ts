@@ -159,9 +159,12 @@ function ownPath(table: string, mount: CgroupMount): string | undefined {
   return undefined;
 }
 
-/** The groups of the calling process (primary first), from `/proc/self/status`. */
+/**
+ * The groups of the calling process (primary first), from `/proc/self/status`; the
+ * supplementary ones stay with a rootless container's root.
+ */
 export async function callerGroups(): Promise<number[]> {
-  const status = await Deno.readTextFile("/proc/self/status");
+  const status = await Deno.readTextFile("/proc/self/status").catch(() => "");
   const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
   return [Deno.gid() ?? 0, ...groups.filter((g) => g !== "").map(Number)];
 }

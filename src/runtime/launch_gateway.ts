@@ -20,6 +20,7 @@ import { pathExists } from "../path_exists.ts";
 import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { readCallerHardLimits } from "./caller_limits.ts";
+import { callerGroups } from "./cgroup_facts.ts";
 import {
   cgroupDirsFor,
   killCgroupMembers,
@@ -38,7 +39,7 @@ import {
 } from "./launch_record.ts";
 import { probeHealth, type ProbeProof } from "./health_probe.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
-import { ownGroups, preflightMounts } from "./mount_preflight.ts";
+import { preflightMounts } from "./mount_preflight.ts";
 import { ensureOwnedDir, removeTree } from "./private_dir.ts";
 import { explainRuntimeFailure } from "./runtime_failure.ts";
 import {
@@ -109,7 +110,7 @@ export function gatewayRuntimeDir(runtimeDir: string, name: string): string {
 }
 
 /** The runtime's `--root` state directory for this caller. */
-export function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
+function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
   return join(runtimeDir, "oci", runtime.name);
 }
 
@@ -223,7 +224,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
       ...(rootMode ? { containerOwner: hostId } : {}),
     });
     traceMark("launch: bundle staged");
-    await preflightMounts(config, rootMode ? hostId : { ...hostId, groups: await ownGroups() });
+    await preflightMounts(config, rootMode ? hostId : { ...hostId, groups: await callerGroups() });
     traceMark("launch: mounts reachable");
     if (options.stop.aborted) return { outcome: "cancelled", code: 0, containerId };
     progress(`Starting container "${containerId}" with ${options.runtime.name}`);

@@ -1,6 +1,7 @@
 /**
- * Driving an OCI runtime for the gateway: which runtime can run on this host, whether the
- * container's uid reaches what it mounts, and the launch itself.
+ * Driving an OCI runtime for the gateway: which runtime can run on this host (and the host
+ * facts that decide it), whether the container's uid reaches what it mounts, and the launch
+ * itself.
  *
  * @example
  * ```ts
@@ -34,3 +35,11 @@ export {
   preflightMounts,
   unreachableMount,
 } from "./mount_preflight.ts";
+export { callerGroups, type CgroupFacts, readCgroupFacts } from "./cgroup_facts.ts";
+export { INSTALL_HINTS, RUNTIME_NAMES, runtimeEnv, type RuntimeName } from "./oci_runtime.ts";
+export { readServedRecord } from "./served_record.ts";
+export {
+  readUserNamespaceFacts,
+  type UserNamespaceFacts,
+  userNamespacesAllowed,
+} from "./user_namespaces.ts";

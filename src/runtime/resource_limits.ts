@@ -9,7 +9,7 @@ import { type ContainerResources, ociResources } from "../bundle/oci_config.ts";
 import type { CgroupLayout } from "./cgroup_path.ts";
 
 /** Which cgroup controller enforces each limit. */
-export const LIMIT_CONTROLLERS: Readonly<Record<keyof ContainerResources, string>> = {
+const LIMIT_CONTROLLERS: Readonly<Record<keyof ContainerResources, string>> = {
   memoryBytes: "memory",
   pids: "pids",
   cpus: "cpu",
