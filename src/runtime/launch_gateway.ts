@@ -20,14 +20,8 @@ import { pathExists } from "../path_exists.ts";
 import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { readCallerHardLimits } from "./caller_limits.ts";
-import { callerGroups } from "./cgroup_facts.ts";
-import {
-  cgroupDirsFor,
-  killCgroupMembers,
-  missingDirs,
-  removeCgroupDirs,
-  v1ControllerMounts,
-} from "./cgroup_dirs.ts";
+import { callerGroups, v1ControllerMounts } from "./cgroup_facts.ts";
+import { cgroupDirsFor, killCgroupMembers, missingDirs, removeCgroupDirs } from "./cgroup_dirs.ts";
 import { callerCgroup, decideCgroupsPath, detectCgroupLayout } from "./cgroup_path.ts";
 import { newContainerId } from "./container_id.ts";
 import { tryLockInstance } from "./instance_lock.ts";
@@ -173,7 +167,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     delegated: layout === "unified" ? await cgroup2Delegated(options.uid, callerPath) : true,
   });
   if (limits.reason !== undefined) options.onWarning?.(warnSkipped(limits.skipped, limits.reason));
-  const mounts = layout === "unified" ? [] : await v1ControllerMounts();
+  const mounts = layout === "unified" ? [] : (await v1ControllerMounts()).map((m) => m.target);
   const paths = bundlePaths(bundles, containerId);
   const record: LaunchRecord = {
     containerId,
@@ -282,7 +276,7 @@ async function runContainer(
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
   const ready = waitUntilHealthy(
-    probeAddress(options.listen),
+    clientAddress(options.listen),
     proof,
     () => exited || options.stop.aborted,
   );
@@ -516,8 +510,16 @@ function formatAddress({ hostname, port }: { hostname: string; port: number }): 
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
-/** The address to probe: a wildcard listen address is reached on loopback. */
-function probeAddress(listen: { hostname: string; port: number }): {
+/**
+ * The address a client on this machine reaches a listener at: a wildcard listen address
+ * is reached on loopback.
+ *
+ * @example
+ * ```ts
+ * clientAddress({ hostname: "::", port: 8090 }); // { hostname: "::1", port: 8090 }
+ * ```
+ */
+export function clientAddress(listen: { hostname: string; port: number }): {
   hostname: string;
   port: number;
 } {

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { type ContainerResources, ociResources } from "../bundle/oci_config.ts";
+import { v1ControllerMounts } from "./cgroup_facts.ts";
 import type { CgroupLayout } from "./cgroup_path.ts";
 
 /** Which cgroup controller enforces each limit. */
@@ -152,14 +153,10 @@ export async function availableControllers(
       .catch(() => "");
     return text.trim().split(/\s+/).filter((c) => c !== "");
   }
-  const mounts = await Deno.readTextFile("/proc/self/mounts");
-  const found = new Set<string>();
-  for (const line of mounts.split("\n")) {
-    const [, target, type, options] = line.split(" ");
-    if (type !== "cgroup" || !target?.startsWith(`${root}/`)) continue;
-    for (const option of (options ?? "").split(",")) found.add(option);
-  }
-  return Object.values(LIMIT_CONTROLLERS).filter((c) => found.has(c));
+  const mounts = await v1ControllerMounts(root);
+  return Object.values(LIMIT_CONTROLLERS).filter((c) =>
+    mounts.some((m) => m.controllers.includes(c))
+  );
 }
 
 /**
@@ -218,12 +215,9 @@ export async function writeV1Limits(
   limits: ContainerResources,
   root = "/sys/fs/cgroup",
 ): Promise<boolean> {
-  const mounts = await Deno.readTextFile("/proc/self/mounts");
+  const mounts = await v1ControllerMounts(root);
   const mountOf = (controller: string) =>
-    mounts.split("\n").map((line) => line.split(" ")).find(([, target, type, options]) =>
-      type === "cgroup" && target?.startsWith(`${root}/`) &&
-      (options ?? "").split(",").includes(controller)
-    )?.[1];
+    mounts.find((m) => m.controllers.includes(controller))?.target;
   for (const { controller, file, value } of v1LimitFiles(limits)) {
     const mount = mountOf(controller);
     if (mount === undefined) {
