@@ -28,9 +28,15 @@ import { type RegistryRoots, registryRoots } from "../registry/registry_roots.ts
 import { validateGatewayName } from "../registry/gateway_name.ts";
 import { ensureUserDir } from "../registry/user_dir.ts";
 import { clientAddress, launchGateway } from "../runtime/launch_gateway.ts";
-import type { OciRuntime } from "../runtime/oci_runtime.ts";
-import { canReach, type Reacher, resolveRuntime } from "../runtime/mod.ts";
-import { parseCount, parseCpus, parseSize } from "../runtime/resource_limits.ts";
+import {
+  canReach,
+  type OciRuntime,
+  parseCount,
+  parseCpus,
+  parseSize,
+  type Reacher,
+  resolveRuntime,
+} from "../runtime/mod.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";

@@ -29,14 +29,16 @@ export {
   reachBlock,
   type Reacher,
 } from "./mount_reach.ts";
-export {
-  containerMountSources,
-  type MountSource,
-  preflightMounts,
-  unreachableMount,
-} from "./mount_preflight.ts";
+export { containerMountSources, type MountSource, unreachableMount } from "./mount_preflight.ts";
 export { callerGroups, type CgroupFacts, readCgroupFacts } from "./cgroup_facts.ts";
-export { INSTALL_HINTS, RUNTIME_NAMES, runtimeEnv, type RuntimeName } from "./oci_runtime.ts";
+export {
+  INSTALL_HINTS,
+  type OciRuntime,
+  RUNTIME_NAMES,
+  runtimeEnv,
+  type RuntimeName,
+} from "./oci_runtime.ts";
+export { parseCount, parseCpus, parseSize } from "./resource_limits.ts";
 export { readServedRecord } from "./served_record.ts";
 export {
   readUserNamespaceFacts,
