@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildOciConfig } from "../src/bundle/oci_config.ts";
+import { reachBlocker } from "../src/doctor/_reach_blocker.ts";
 import {
   canReach,
   containerMountSources,
@@ -26,7 +27,9 @@ const file = (path: string, mode: number, uid = 0, gid = 0): PathStep => ({
 
 /** The bits a use needs of the final path, written out independently of the code. */
 function needed(use: PathUse, isDirectory: boolean): number {
-  return { read: 4, write: 6, execute: 5 }[use] | (isDirectory ? 1 : 0);
+  return use === "search"
+    ? (isDirectory ? 1 : 0)
+    : { read: 4, write: 6, execute: 5 }[use] | (isDirectory ? 1 : 0);
 }
 
 Deno.test("reachBlock: every mode of a directory above, for owner, group and other", () => {
@@ -50,7 +53,7 @@ Deno.test("reachBlock: every mode of a directory above, for owner, group and oth
 
 Deno.test("reachBlock: every mode of the final path, for each use, file or directory", () => {
   for (let mode = 0; mode < 0o1000; mode++) {
-    for (const use of ["read", "write", "execute"] as const) {
+    for (const use of ["search", "read", "write", "execute"] as const) {
       for (const isDirectory of [false, true]) {
         const last = isDirectory ? dir("/a", mode) : file("/a", mode);
         const block = reachBlock([dir("/", 0o755), last], WHO, use);
@@ -67,6 +70,37 @@ Deno.test("reachBlock: supplementary groups count, root passes everywhere", () =
   assert.ok(reachBlock(steps, WHO, "read"));
   assert.equal(reachBlock(steps, { ...WHO, groups: [42] }, "read"), undefined);
   assert.equal(reachBlock([dir("/", 0), dir("/x", 0)], { uid: 0, gid: 0 }, "write"), undefined);
+});
+
+Deno.test("doctor's reach blocker: serve's rule, told with the mode, owner and missing permission", () => {
+  const step = (path: string, uid: number, mode: number, isDirectory = true) => ({
+    path,
+    uid,
+    gid: uid,
+    mode,
+    isDirectory,
+  });
+  const who = { uid: 65532, gid: 65532 };
+  const root = step("/", 0, 0o755);
+  assert.equal(reachBlocker([root, step("/opt", 0, 0o711)], who, "search"), undefined);
+  assert.deepEqual(
+    reachBlocker([root, step("/root", 0, 0o700), step("/root/x", 0, 0o755)], who, "read"),
+    {
+      path: "/root",
+      why: "mode 0700, owner 0:0: no search permission for uid 65532",
+    },
+  );
+  assert.deepEqual(reachBlocker([root, step("/bin/p", 0, 0o750, false)], who, "execute"), {
+    path: "/bin/p",
+    why: "mode 0750, owner 0:0: no read and execute permission for uid 65532",
+  });
+  assert.equal(reachBlocker([root, step("/bin/p", 0, 0o755, false)], who, "execute"), undefined);
+  assert.deepEqual(
+    reachBlocker([root, step("/src", 0, 0o711)], who, "read")?.why,
+    "mode 0711, owner 0:0: no read and search permission for uid 65532",
+  );
+  assert.equal(reachBlocker([root, step("/s", 65532, 0o700)], who, "read"), undefined);
+  assert.equal(reachBlocker([step("/", 0, 0o700)], { uid: 0, gid: 0 }, "read"), undefined);
 });
 
 Deno.test("pathSteps walks from / through symlinks to the real path; canReach applies it", async () => {

@@ -5,7 +5,6 @@ import {
   layoutFromMounts,
   mayCreateIn,
 } from "../src/runtime/cgroup_facts.ts";
-import { firstBlocker } from "../src/runtime/path_reach.ts";
 import { userNamespacesAllowed } from "../src/runtime/user_namespaces.ts";
 
 const HYBRID_MOUNTS = `tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0
@@ -68,37 +67,4 @@ Deno.test("user namespaces: either setting at 0 forbids them", () => {
       );
     }
   }
-});
-
-/** Every subset of the known runtimes, as installed maps. */
-
-Deno.test("path reach: search on every directory, read/execute on the last step", () => {
-  const step = (path: string, uid: number, mode: number, isDirectory = true) => ({
-    path,
-    uid,
-    gid: uid,
-    mode,
-    isDirectory,
-  });
-  const who = { uid: 65532, gid: 65532 };
-  const root = step("/", 0, 0o755);
-  assert.equal(firstBlocker([root, step("/opt", 0, 0o711)], who, "traverse"), undefined);
-  assert.deepEqual(
-    firstBlocker([root, step("/root", 0, 0o700), step("/root/x", 0, 0o755)], who, "read"),
-    {
-      path: "/root",
-      why: "mode 0700, owner 0:0: no search permission for uid 65532",
-    },
-  );
-  assert.deepEqual(firstBlocker([root, step("/bin/p", 0, 0o750, false)], who, "execute"), {
-    path: "/bin/p",
-    why: "mode 0750, owner 0:0: no read and execute permission for uid 65532",
-  });
-  assert.equal(firstBlocker([root, step("/bin/p", 0, 0o755, false)], who, "execute"), undefined);
-  assert.deepEqual(
-    firstBlocker([root, step("/src", 0, 0o711)], who, "read")?.why,
-    "mode 0711, owner 0:0: no read and search permission for uid 65532",
-  );
-  assert.equal(firstBlocker([root, step("/s", 65532, 0o700)], who, "read"), undefined);
-  assert.equal(firstBlocker([step("/", 0, 0o700)], { uid: 0, gid: 0 }, "read"), undefined);
 });

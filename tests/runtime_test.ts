@@ -4,7 +4,7 @@ import { buildOciConfig, type GatewayContainerSpec } from "../src/bundle/oci_con
 import { bundlePaths, removeBundle, stageBundle } from "../src/bundle/stage_bundle.ts";
 import { cgroupDirsFor, missingDirs } from "../src/runtime/cgroup_dirs.ts";
 import { decideCgroupsPath } from "../src/runtime/cgroup_path.ts";
-import { isContainerIdFor, newContainerId } from "../src/runtime/container_id.ts";
+import { newContainerId } from "../src/runtime/container_id.ts";
 import { tryLockInstance } from "../src/runtime/instance_lock.ts";
 import {
   readLaunchRecord,
@@ -108,8 +108,6 @@ Deno.test("container IDs are fresh, runtime-safe and recognisable per name", () 
   assert.equal(ids.size, 200);
   for (const id of ids) {
     assert.match(id, /^openshell-local-[0-9a-f]{8}$/);
-    assert.ok(isContainerIdFor(id, "local"));
-    assert.ok(!isContainerIdFor(id, "loca"));
   }
   const odd = newContainerId("corp dev/é", () => new Uint8Array([1, 2, 3, 255]));
   assert.equal(odd, "openshell-corp-dev---010203ff");

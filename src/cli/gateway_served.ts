@@ -15,7 +15,7 @@ import {
 import { readServedRecord, type ServedRecord } from "../runtime/served_record.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, openshellDir, processEnv } from "../xdg_dirs.ts";
-import { activeInputs, cliRoots } from "./gateway_context.ts";
+import { activeInputs, cliRoots, nameArgument } from "./gateway_context.ts";
 import { printMessage } from "./output.ts";
 
 /** `gateway stop [NAME]`. */
@@ -203,12 +203,7 @@ async function targetName(
       hint: `Run \`openshell gateway ${verb} <name>\`; \`openshell gateway list\` shows the names`,
     });
   }
-  try {
-    return validateGatewayName(target);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    throw new UsageError(error.message, error.hint ? { hint: error.hint } : {});
-  }
+  return nameArgument(target, validateGatewayName);
 }
 
 function lineCount(text: string): number {

@@ -27,10 +27,16 @@ import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../read_regular_fi
 import { type RegistryRoots, registryRoots } from "../registry/registry_roots.ts";
 import { validateGatewayName } from "../registry/gateway_name.ts";
 import { ensureUserDir } from "../registry/user_dir.ts";
-import { launchGateway } from "../runtime/launch_gateway.ts";
-import type { OciRuntime } from "../runtime/oci_runtime.ts";
-import { canReach, type Reacher, resolveRuntime } from "../runtime/mod.ts";
-import { parseCount, parseCpus, parseSize } from "../runtime/resource_limits.ts";
+import { clientAddress, launchGateway } from "../runtime/launch_gateway.ts";
+import {
+  canReach,
+  type OciRuntime,
+  parseCount,
+  parseCpus,
+  parseSize,
+  type Reacher,
+  resolveRuntime,
+} from "../runtime/mod.ts";
 import { traceMark } from "../start_trace.ts";
 import { UsageError, UserError } from "../user_error.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../xdg_dirs.ts";
@@ -63,13 +69,8 @@ export async function runServeCli(args: string[]): Promise<number> {
   try {
     return await serve(options);
   } catch (error) {
-    return reportServeError(error);
+    return reportFailure(error);
   }
-}
-
-/** Prints `error:` and `hint:` lines for a failed `serve` as the CLI does; returns the status. */
-export function reportServeError(error: unknown): number {
-  return reportFailure(error);
 }
 
 /**
@@ -300,13 +301,8 @@ async function register(
   name: string,
   listen: { hostname: string; port: number },
 ): Promise<void> {
-  const host = listen.hostname === "0.0.0.0"
-    ? "127.0.0.1"
-    : listen.hostname === "::"
-    ? "[::1]"
-    : listen.hostname.includes(":")
-    ? `[${listen.hostname}]`
-    : listen.hostname;
+  const { hostname } = clientAddress(listen);
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const { addUserGateway, readGatewayMetadata, serializeGatewayMetadata } = await import(
     "../registry/mod.ts"
   );

@@ -8,9 +8,9 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { RUNTIME_NAMES } from "../runtime/oci_runtime.ts";
 import { SECCOMP_MODES, type SeccompMode } from "../bundle/seccomp_profile.ts";
-import { paint } from "./output.ts";
+import { paint, reportFailure } from "./output.ts";
 import { SERVE_DEFAULTS } from "./serve_args.ts";
-import { reportServeError, serve } from "./serve_action.ts";
+import { serve } from "./serve_action.ts";
 
 /** The `openshell serve` command. */
 export function serveCommand() {
@@ -119,6 +119,6 @@ export async function runServeCommand(args: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    return reportServeError(error);
+    return reportFailure(error);
   }
 }

@@ -1,5 +1,10 @@
-import { chooseRuntime, type RuntimeHostFacts, youkiBlocker } from "../runtime/mod.ts";
-import { INSTALL_HINTS, type RuntimeName } from "../runtime/oci_runtime.ts";
+import {
+  chooseRuntime,
+  INSTALL_HINTS,
+  type RuntimeHostFacts,
+  type RuntimeName,
+  youkiBlocker,
+} from "../runtime/mod.ts";
 
 /** The runtime `serve` would use here, or why none can run and what to do. */
 export type DoctorRuntimeChoice =

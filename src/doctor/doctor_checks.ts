@@ -1,5 +1,5 @@
 import type { DoctorFacts, RuntimeProbe } from "./doctor_facts.ts";
-import { INSTALL_HINTS, RUNTIME_NAMES } from "../runtime/oci_runtime.ts";
+import { INSTALL_HINTS, RUNTIME_NAMES, userNamespacesAllowed } from "../runtime/mod.ts";
 
 /** How one check came out: `fail` means `serve` cannot run here until it is fixed. */
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -67,13 +67,15 @@ function userNamespaceCheck({ uid, userNamespaces: u }: DoctorFacts): DoctorChec
       : `kernel.unprivileged_userns_clone=${u.unprivilegedClone}`,
   ];
   const found = parts.join(", ");
-  if (uid === 0 && u.maxUserNamespaces !== 0) return ok("user namespaces", found);
+  // Root needs only the namespace limit; the clone switch binds unprivileged users.
+  if (uid === 0 ? u.maxUserNamespaces !== 0 : userNamespacesAllowed(u)) {
+    return ok("user namespaces", found);
+  }
   const fixes: string[] = [];
   if (u.maxUserNamespaces === 0) fixes.push("`sysctl -w user.max_user_namespaces=15000`");
   if (uid !== 0 && u.unprivilegedClone === 0) {
     fixes.push("`sysctl -w kernel.unprivileged_userns_clone=1`");
   }
-  if (fixes.length === 0) return ok("user namespaces", found);
   return notOk(
     "user namespaces",
     "fail",

@@ -1,7 +1,5 @@
-import type { CgroupFacts } from "../runtime/cgroup_facts.ts";
-import type { RuntimeName } from "../runtime/oci_runtime.ts";
+import type { CgroupFacts, RuntimeName, UserNamespaceFacts } from "../runtime/mod.ts";
 import type { DoctorRuntimeChoice } from "./_serve_runtime.ts";
-import type { UserNamespaceFacts } from "../runtime/user_namespaces.ts";
 
 /** One OCI runtime found on this host and what it says about itself. */
 export interface RuntimeProbe {

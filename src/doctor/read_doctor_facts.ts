@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   checkTarball,
   imageSource,
@@ -14,14 +14,23 @@ import {
   registryRoots,
   resolveActiveGateway,
 } from "../registry/mod.ts";
-import { callerGroups, readCgroupFacts } from "../runtime/cgroup_facts.ts";
+import {
+  callerGroups,
+  gatherRuntimeFacts,
+  type PathStep,
+  pathSteps,
+  type PathUse,
+  readCgroupFacts,
+  readServedRecord,
+  readUserNamespaceFacts,
+  RUNTIME_NAMES,
+  runtimeEnv,
+  type RuntimeName,
+} from "../runtime/mod.ts";
+// The launch itself stays out of the folder's door, which `version` loads.
 import { checkAddressFree } from "../runtime/launch_gateway.ts";
-import { RUNTIME_NAMES, runtimeEnv, type RuntimeName } from "../runtime/oci_runtime.ts";
-import { firstBlocker, pathChain, type ReachNeed } from "../runtime/path_reach.ts";
-import { gatherRuntimeFacts } from "../runtime/mod.ts";
-import { readServedRecord } from "../runtime/served_record.ts";
-import { readUserNamespaceFacts } from "../runtime/user_namespaces.ts";
 import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
+import { reachBlocker } from "./_reach_blocker.ts";
 import { doctorRuntimeChoice } from "./_serve_runtime.ts";
 import type { DoctorFacts, ReachFinding, RuntimeProbe } from "./doctor_facts.ts";
 
@@ -132,19 +141,30 @@ async function readRootReach(options: DoctorOptions): Promise<ReachFinding[]> {
   const cache = await inspectRootfs({ env, uid }).then((r) => r.cachePath, () => undefined);
   // The program and its sources are not checked: serve copies them into root's cache when
   // uid 65532 cannot reach them where they are.
-  const targets: [string, string, ReachNeed][] = [
-    ...(cache ? [["the rootfs cache", cache, "read"] as [string, string, ReachNeed]] : []),
-    ["the state dir", openshellDir("state", env, uid), "traverse"],
-    ["the bundles dir", join(openshellDir("runtime", env, uid), "bundles"), "traverse"],
+  const targets: [string, string, PathUse][] = [
+    ...(cache ? [["the rootfs cache", cache, "read"] as [string, string, PathUse]] : []),
+    ["the state dir", openshellDir("state", env, uid), "search"],
+    ["the bundles dir", join(openshellDir("runtime", env, uid), "bundles"), "search"],
   ];
   const who = { uid: ROOT_MODE_HOST_ID, gid: ROOT_MODE_HOST_ID };
   const findings: ReachFinding[] = [];
-  for (const [role, path, need] of targets) {
-    const chain = await pathChain(path);
-    const complete = chain.at(-1)?.path === path;
-    findings.push({ role, path, blocker: firstBlocker(chain, who, complete ? need : "traverse") });
+  for (const [role, path, use] of targets) {
+    const { steps, complete } = await existingSteps(path);
+    findings.push({ role, path, blocker: reachBlocker(steps, who, complete ? use : "search") });
   }
   return findings;
+}
+
+/**
+ * The steps down to `path`, or to its deepest existing ancestor when it does not exist yet
+ * (what serve creates below is made reachable by it), and whether they reach `path` itself.
+ */
+async function existingSteps(path: string): Promise<{ steps: PathStep[]; complete: boolean }> {
+  for (let at = resolve(path);; at = dirname(at)) {
+    const steps = await pathSteps(at).catch(() => undefined);
+    if (steps !== undefined) return { steps, complete: at === resolve(path) };
+    if (at === "/") return { steps: [], complete: false };
+  }
 }
 
 async function readRuntimeDir(env: EnvLookup, uid: number): Promise<DoctorFacts["runtimeDir"]> {

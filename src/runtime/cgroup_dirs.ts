@@ -28,19 +28,6 @@ export function cgroupDirsFor(
   return dirs;
 }
 
-/** The v1 controller hierarchies mounted under `root` (from `/proc/self/mounts`). */
-export async function v1ControllerMounts(root = "/sys/fs/cgroup"): Promise<string[]> {
-  const mounts = await Deno.readTextFile("/proc/self/mounts");
-  const result: string[] = [];
-  for (const line of mounts.split("\n")) {
-    const [, target, type, options] = line.split(" ");
-    if (type !== "cgroup" || !target?.startsWith(`${root}/`)) continue;
-    if ((options ?? "").split(",").some((o) => o.startsWith("name="))) continue;
-    result.push(target);
-  }
-  return result;
-}
-
 /** Which of `dirs` do not exist yet (so a launch knows which ones it may remove afterwards). */
 export async function missingDirs(dirs: readonly string[]): Promise<string[]> {
   const missing: string[] = [];

@@ -43,6 +43,12 @@ export function cgroupMounts(table: string, root = "/sys/fs/cgroup"): CgroupMoun
   return result;
 }
 
+/** The v1 controller hierarchies under `root` in this process's mount table. */
+export async function v1ControllerMounts(root = "/sys/fs/cgroup"): Promise<CgroupMount[]> {
+  const table = await Deno.readTextFile("/proc/self/mounts");
+  return cgroupMounts(table, root).filter((m) => m.version === 1);
+}
+
 /**
  * The layout the mounts make, as runtimes decide it: cgroup2 at `root` is `unified`, v1
  * controllers with cgroup2 at `root/unified` are `hybrid`, v1 controllers alone `legacy`.
@@ -159,9 +165,12 @@ function ownPath(table: string, mount: CgroupMount): string | undefined {
   return undefined;
 }
 
-/** The groups of the calling process (primary first), from `/proc/self/status`. */
+/**
+ * The groups of the calling process (primary first), from `/proc/self/status`; the
+ * supplementary ones stay with a rootless container's root.
+ */
 export async function callerGroups(): Promise<number[]> {
-  const status = await Deno.readTextFile("/proc/self/status");
+  const status = await Deno.readTextFile("/proc/self/status").catch(() => "");
   const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
   return [Deno.gid() ?? 0, ...groups.filter((g) => g !== "").map(Number)];
 }

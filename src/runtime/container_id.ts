@@ -12,12 +12,6 @@ export function newContainerId(name: string, random: () => Uint8Array = randomBy
   return `openshell-${name.replace(/[^A-Za-z0-9_+.-]/g, "-")}-${suffix}`;
 }
 
-/** Whether `id` is a container ID openshell could have made for gateway `name`. */
-export function isContainerIdFor(id: string, name: string): boolean {
-  const prefix = `openshell-${name.replace(/[^A-Za-z0-9_+.-]/g, "-")}-`;
-  return id.startsWith(prefix) && /^[0-9a-f]{8}$/.test(id.slice(prefix.length));
-}
-
 function randomBytes(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(4));
 }

@@ -14,7 +14,7 @@ import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
 
 /** The variable that sets the rotation size in bytes. */
-export const LOG_MAX_BYTES_VARIABLE = "OPENSHELL_LOG_MAX_BYTES";
+const LOG_MAX_BYTES_VARIABLE = "OPENSHELL_LOG_MAX_BYTES";
 
 /**
  * The rotation size: `OPENSHELL_LOG_MAX_BYTES` when it is a positive whole number, else

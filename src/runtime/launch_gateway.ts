@@ -20,13 +20,8 @@ import { pathExists } from "../path_exists.ts";
 import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import { readCallerHardLimits } from "./caller_limits.ts";
-import {
-  cgroupDirsFor,
-  killCgroupMembers,
-  missingDirs,
-  removeCgroupDirs,
-  v1ControllerMounts,
-} from "./cgroup_dirs.ts";
+import { callerGroups, v1ControllerMounts } from "./cgroup_facts.ts";
+import { cgroupDirsFor, killCgroupMembers, missingDirs, removeCgroupDirs } from "./cgroup_dirs.ts";
 import { callerCgroup, decideCgroupsPath, detectCgroupLayout } from "./cgroup_path.ts";
 import { newContainerId } from "./container_id.ts";
 import { tryLockInstance } from "./instance_lock.ts";
@@ -38,12 +33,12 @@ import {
 } from "./launch_record.ts";
 import { probeHealth, type ProbeProof } from "./health_probe.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
-import { ownGroups, preflightMounts } from "./mount_preflight.ts";
+import { preflightMounts } from "./mount_preflight.ts";
 import { ensureOwnedDir, removeTree } from "./private_dir.ts";
 import { explainRuntimeFailure } from "./runtime_failure.ts";
 import {
   availableControllers,
-  cgroupDelegated,
+  cgroup2Delegated,
   decideLimits,
   limitsWriter,
   writeV1Limits,
@@ -109,7 +104,7 @@ export function gatewayRuntimeDir(runtimeDir: string, name: string): string {
 }
 
 /** The runtime's `--root` state directory for this caller. */
-export function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
+function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
   return join(runtimeDir, "oci", runtime.name);
 }
 
@@ -169,10 +164,10 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     rootless: !rootMode,
     layout,
     controllers: await availableControllers(layout, callerPath),
-    delegated: layout === "unified" ? await cgroupDelegated(options.uid, callerPath) : true,
+    delegated: layout === "unified" ? await cgroup2Delegated(options.uid, callerPath) : true,
   });
   if (limits.reason !== undefined) options.onWarning?.(warnSkipped(limits.skipped, limits.reason));
-  const mounts = layout === "unified" ? [] : await v1ControllerMounts();
+  const mounts = layout === "unified" ? [] : (await v1ControllerMounts()).map((m) => m.target);
   const paths = bundlePaths(bundles, containerId);
   const record: LaunchRecord = {
     containerId,
@@ -223,7 +218,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
       ...(rootMode ? { containerOwner: hostId } : {}),
     });
     traceMark("launch: bundle staged");
-    await preflightMounts(config, rootMode ? hostId : { ...hostId, groups: await ownGroups() });
+    await preflightMounts(config, rootMode ? hostId : { ...hostId, groups: await callerGroups() });
     traceMark("launch: mounts reachable");
     if (options.stop.aborted) return { outcome: "cancelled", code: 0, containerId };
     progress(`Starting container "${containerId}" with ${options.runtime.name}`);
@@ -281,7 +276,7 @@ async function runContainer(
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
   const ready = waitUntilHealthy(
-    probeAddress(options.listen),
+    clientAddress(options.listen),
     proof,
     () => exited || options.stop.aborted,
   );
@@ -515,8 +510,16 @@ function formatAddress({ hostname, port }: { hostname: string; port: number }): 
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
-/** The address to probe: a wildcard listen address is reached on loopback. */
-function probeAddress(listen: { hostname: string; port: number }): {
+/**
+ * The address a client on this machine reaches a listener at: a wildcard listen address
+ * is reached on loopback.
+ *
+ * @example
+ * ```ts
+ * clientAddress({ hostname: "::", port: 8090 }); // { hostname: "::1", port: 8090 }
+ * ```
+ */
+export function clientAddress(listen: { hostname: string; port: number }): {
   hostname: string;
   port: number;
 } {

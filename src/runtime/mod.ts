@@ -1,6 +1,7 @@
 /**
- * Driving an OCI runtime for the gateway: which runtime can run on this host, whether the
- * container's uid reaches what it mounts, and the launch itself.
+ * Driving an OCI runtime for the gateway: which runtime can run on this host (and the host
+ * facts that decide it), whether the container's uid reaches what it mounts, and the launch
+ * itself.
  *
  * @example
  * ```ts
@@ -28,9 +29,19 @@ export {
   reachBlock,
   type Reacher,
 } from "./mount_reach.ts";
+export { containerMountSources, type MountSource, unreachableMount } from "./mount_preflight.ts";
+export { callerGroups, type CgroupFacts, readCgroupFacts } from "./cgroup_facts.ts";
 export {
-  containerMountSources,
-  type MountSource,
-  preflightMounts,
-  unreachableMount,
-} from "./mount_preflight.ts";
+  INSTALL_HINTS,
+  type OciRuntime,
+  RUNTIME_NAMES,
+  runtimeEnv,
+  type RuntimeName,
+} from "./oci_runtime.ts";
+export { parseCount, parseCpus, parseSize } from "./resource_limits.ts";
+export { readServedRecord } from "./served_record.ts";
+export {
+  readUserNamespaceFacts,
+  type UserNamespaceFacts,
+  userNamespacesAllowed,
+} from "./user_namespaces.ts";

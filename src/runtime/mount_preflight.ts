@@ -138,13 +138,6 @@ export async function preflightMounts(config: OciConfig, who: Reacher): Promise<
   if (problem) throw problem;
 }
 
-/** The supplementary groups of this process (they stay with a rootless container's root). */
-export async function ownGroups(): Promise<number[]> {
-  const status = await Deno.readTextFile("/proc/self/status").catch(() => "");
-  const line = /^Groups:\s*(.*)$/m.exec(status)?.[1] ?? "";
-  return line.split(/\s+/).filter((g) => g !== "").map(Number);
-}
-
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

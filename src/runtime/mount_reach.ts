@@ -25,14 +25,14 @@ export interface Reacher {
   groups?: readonly number[];
 }
 
-/** What the reacher does with the final path. */
-export type PathUse = "read" | "write" | "execute";
+/** What the reacher does with the final path (`search`: only passes through a directory). */
+export type PathUse = "search" | "read" | "write" | "execute";
 
 /** Why a path cannot be reached: the step that stops it and what it lacks. */
 export interface ReachBlock {
   step: PathStep;
   /** `search` for a directory above, else the use of the path itself. */
-  lacks: "search" | PathUse;
+  lacks: PathUse;
 }
 
 const READ = 4;
@@ -69,8 +69,9 @@ export function reachBlock(
       if ((bits & EXEC) === 0) return { step, lacks: "search" };
       continue;
     }
-    const need = READ | (use === "write" ? WRITE : 0) |
-      (use === "execute" || step.isDirectory ? EXEC : 0);
+    const need = use === "search"
+      ? (step.isDirectory ? EXEC : 0)
+      : READ | (use === "write" ? WRITE : 0) | (use === "execute" || step.isDirectory ? EXEC : 0);
     if ((bits & need) !== need) return { step, lacks: use };
   }
   return undefined;

@@ -6,10 +6,11 @@
  */
 import { join } from "node:path";
 import { type ContainerResources, ociResources } from "../bundle/oci_config.ts";
+import { v1ControllerMounts } from "./cgroup_facts.ts";
 import type { CgroupLayout } from "./cgroup_path.ts";
 
 /** Which cgroup controller enforces each limit. */
-export const LIMIT_CONTROLLERS: Readonly<Record<keyof ContainerResources, string>> = {
+const LIMIT_CONTROLLERS: Readonly<Record<keyof ContainerResources, string>> = {
   memoryBytes: "memory",
   pids: "pids",
   cpus: "cpu",
@@ -152,18 +153,17 @@ export async function availableControllers(
       .catch(() => "");
     return text.trim().split(/\s+/).filter((c) => c !== "");
   }
-  const mounts = await Deno.readTextFile("/proc/self/mounts");
-  const found = new Set<string>();
-  for (const line of mounts.split("\n")) {
-    const [, target, type, options] = line.split(" ");
-    if (type !== "cgroup" || !target?.startsWith(`${root}/`)) continue;
-    for (const option of (options ?? "").split(",")) found.add(option);
-  }
-  return Object.values(LIMIT_CONTROLLERS).filter((c) => found.has(c));
+  const mounts = await v1ControllerMounts(root);
+  return Object.values(LIMIT_CONTROLLERS).filter((c) =>
+    mounts.some((m) => m.controllers.includes(c))
+  );
 }
 
-/** Whether `uid` may create cgroups below its own cgroup2 directory (root always may). */
-export async function cgroupDelegated(
+/**
+ * Whether `uid` owns its cgroup2 directory, so a rootless runtime can create the container's
+ * cgroup with limits below it (root always may); the v1 question is `cgroupDelegated`.
+ */
+export async function cgroup2Delegated(
   uid: number,
   callerPath: string,
   root = "/sys/fs/cgroup",
@@ -215,12 +215,9 @@ export async function writeV1Limits(
   limits: ContainerResources,
   root = "/sys/fs/cgroup",
 ): Promise<boolean> {
-  const mounts = await Deno.readTextFile("/proc/self/mounts");
+  const mounts = await v1ControllerMounts(root);
   const mountOf = (controller: string) =>
-    mounts.split("\n").map((line) => line.split(" ")).find(([, target, type, options]) =>
-      type === "cgroup" && target?.startsWith(`${root}/`) &&
-      (options ?? "").split(",").includes(controller)
-    )?.[1];
+    mounts.find((m) => m.controllers.includes(controller))?.target;
   for (const { controller, file, value } of v1LimitFiles(limits)) {
     const mount = mountOf(controller);
     if (mount === undefined) {

@@ -6,10 +6,9 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { EnvLookup } from "../xdg_dirs.ts";
-import { v1ControllerMounts } from "./cgroup_dirs.ts";
-import { callerCgroup, type CgroupLayout, detectCgroupLayout } from "./cgroup_path.ts";
+import { callerGroups, cgroupDelegated, readCgroupFacts } from "./cgroup_facts.ts";
+import { type CgroupLayout, detectCgroupLayout } from "./cgroup_path.ts";
 import { locateRuntime, type OciRuntime, RUNTIME_NAMES, type RuntimeName } from "./oci_runtime.ts";
 
 /** What decides the runtime. */
@@ -18,8 +17,8 @@ export interface RuntimeHostFacts {
   uid: number;
   layout: CgroupLayout;
   /**
-   * Whether the caller's cgroup is delegated to it in every v1 controller (its directory
-   * there owned by the caller), so a rootless runtime can create cgroups below it.
+   * Whether the caller may create cgroups below its own in every v1 controller (see
+   * `cgroupDelegated`), so a rootless youki can create the container's cgroup.
    */
   cgroupDelegated: boolean;
   /** The path of each runtime found on this machine. */
@@ -134,21 +133,6 @@ export async function gatherRuntimeFacts(env: EnvLookup, uid: number): Promise<R
     const found = await locateRuntime({ name, env: lookup }).catch(() => undefined);
     if (found) installed[name] = found.path;
   }));
-  return { uid, layout, cgroupDelegated: await cgroupDelegated(layout, uid), installed };
-}
-
-/** Whether the caller's cgroup directory in every v1 controller belongs to `uid`. */
-async function cgroupDelegated(layout: CgroupLayout, uid: number): Promise<boolean> {
-  if (layout === "unified" || uid === 0) return false;
-  try {
-    const own = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
-    const mounts = await v1ControllerMounts();
-    if (mounts.length === 0) return false;
-    for (const mount of mounts) {
-      if ((await Deno.stat(join(mount, own))).uid !== uid) return false;
-    }
-    return true;
-  } catch {
-    return false;
-  }
+  const delegated = cgroupDelegated(await readCgroupFacts(uid, await callerGroups()));
+  return { uid, layout, cgroupDelegated: delegated, installed };
 }

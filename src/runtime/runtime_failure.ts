@@ -90,7 +90,7 @@ const LOG_META = new Set([
  * // ['failed to bind mount rootfs rootfs="/r" err=Nix(EACCES)']
  * ```
  */
-export function loggedErrors(log: string): string[] {
+function loggedErrors(log: string): string[] {
   const errors: string[] = [];
   for (const line of log.split("\n")) {
     let record: Record<string, unknown>;

@@ -14,7 +14,7 @@ export interface UserNamespaceFacts {
 }
 
 /** The files the settings come from. */
-export const USERNS_SETTINGS = {
+const USERNS_SETTINGS = {
   maxUserNamespaces: "/proc/sys/user/max_user_namespaces",
   unprivilegedClone: "/proc/sys/kernel/unprivileged_userns_clone",
 } as const;

@@ -1,6 +1,6 @@
 /** A delegated v1 cgroup subtree for the rootless tests, set up as an administrator would. */
 import { join } from "node:path";
-import { v1ControllerMounts } from "../../src/runtime/cgroup_dirs.ts";
+import { v1ControllerMounts } from "../../src/runtime/cgroup_facts.ts";
 import { callerCgroup, detectCgroupLayout } from "../../src/runtime/cgroup_path.ts";
 
 /**
@@ -12,7 +12,7 @@ export async function delegateV1Cgroup(owner: { uid: number; gid: number }) {
   const layout = await detectCgroupLayout();
   const mine = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
   const path = join(mine, `openshell-delegated-${crypto.randomUUID().slice(0, 8)}`);
-  const mounts = await v1ControllerMounts();
+  const mounts = (await v1ControllerMounts()).map((m) => m.target);
   const created: string[] = [];
   for (const mount of mounts) {
     let dir = mount;
