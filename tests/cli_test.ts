@@ -77,10 +77,13 @@ Deno.test("an unknown command is a usage error: exit 2, message on stderr only",
 Deno.test("a reader that closes stdout early ends the CLI quietly with status 141, as SIGPIPE would", async () => {
   await using sandbox = await createSandbox();
   await writeEntry(sandboxRoots(sandbox).user, "corp");
-  const cases = [["--help"], ["--version"], ["gateway", "list", "-o", "json"], [
-    "completions",
-    "bash",
-  ]];
+  const cases = [
+    ["--help"],
+    ["--version"],
+    ["gateway", "list", "-o", "json"],
+    ["completions", "bash"],
+    ["serve", "--help"],
+  ];
   for (const args of cases) {
     const [program, ...rest] = cliArgv(args);
     const child = new Deno.Command(program!, {

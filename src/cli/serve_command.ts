@@ -10,7 +10,7 @@ import { RUNTIME_NAMES } from "../runtime/oci_runtime.ts";
 import { SECCOMP_MODES, type SeccompMode } from "../bundle/seccomp_profile.ts";
 import { paint, reportFailure } from "./output.ts";
 import { SERVE_DEFAULTS } from "./serve_args.ts";
-import { serve } from "./serve_action.ts";
+import { writeStdio } from "./write_stdio.ts";
 
 /** The `openshell serve` command. */
 export function serveCommand() {
@@ -79,6 +79,8 @@ Examples:
         if (code !== 0) Deno.exit(code);
         return;
       }
+      // Loaded only here: the launch's modules are not for the other commands' start-up.
+      const { serve } = await import("./serve_action.ts");
       const code = await serve(options);
       if (code !== 0) Deno.exit(code);
     });
@@ -103,12 +105,11 @@ function explicitArgs(command: Command<[], Record<string, unknown>>): string[] {
  * help, parse errors and exit statuses are those of the full CLI.
  */
 export async function runServeCommand(args: string[]): Promise<number> {
-  const encoder = new TextEncoder();
   const program = new Command("openshell")
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
-      writeErr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+      writeOut: (text) => writeStdio("stdout", text),
+      writeErr: (text) => writeStdio("stderr", text),
       outputError: (text, write) => write(paint("red", text, "stderr")),
     })
     .showHelpAfterError("(run with --help for usage)");
