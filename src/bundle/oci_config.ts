@@ -24,7 +24,7 @@ export type RlimitType = "RLIMIT_NOFILE" | "RLIMIT_CORE";
 export type HardLimits = Partial<Record<RlimitType, number>>;
 
 /** The limits the gateway asks for; each is clamped to the caller's hard limit. */
-export const WANTED_RLIMITS: Readonly<Record<RlimitType, number>> = {
+const WANTED_RLIMITS: Readonly<Record<RlimitType, number>> = {
   RLIMIT_NOFILE: 65536,
   RLIMIT_CORE: 0,
 };
@@ -81,7 +81,7 @@ export interface OciResources {
 }
 
 /** The CFS period the CPU quota is measured against, in microseconds. */
-export const CPU_PERIOD_US = 100_000;
+const CPU_PERIOD_US = 100_000;
 
 /** An OCI mount entry. */
 export interface OciMount {
