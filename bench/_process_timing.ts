@@ -11,7 +11,7 @@ export interface TimedCommand {
 }
 
 /** Runs `deno <args>` with exactly `env` and returns its wall time in milliseconds. */
-export async function timeProcess(args: string[], env: Record<string, string>): Promise<number> {
+async function timeProcess(args: string[], env: Record<string, string>): Promise<number> {
   const started = performance.now();
   const output = await new Deno.Command(Deno.execPath(), {
     args,

@@ -10,8 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { ensureRootfs, imageSource } from "../src/bundle/mod.ts";
-import { loadManifest } from "../src/bundle/embedded_image.ts";
+import { ensureRootfs, imageSource, loadManifest } from "../src/bundle/mod.ts";
 import { removeTree } from "../src/bundle/remove_tree.ts";
 import { checkEntryContents } from "../src/bundle/rootfs_cache.ts";
 

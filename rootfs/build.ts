@@ -2,8 +2,9 @@
  * Builds the gateway rootfs image: `rootfs/dist/rootfs.tar.gz` and its
  * `rootfs/dist/manifest.json`. The image holds the runtime closure of the program running
  * this build (`Deno.execPath()`, bind-mounted into the container at launch), the files
- * under `rootfs/files/`, CA certificates from Debian's ca-certificates and the mount points
- * listed in `rootfs/image.json`. Same inputs, same bytes.
+ * under `rootfs/files/`, CA certificates from Debian's ca-certificates, the runtime's mount
+ * points listed in `rootfs/image.json` and the gateway's own from its container contract.
+ * Same inputs, same bytes.
  *
  *   deno run -A rootfs/build.ts [--out DIR] [--if-stale]
  *
@@ -18,6 +19,7 @@ import { formatManifest, parseManifest } from "../src/bundle/manifest.ts";
 import { compareBytes, type ImageEntry, packImage } from "../src/bundle/pack_image.ts";
 import { RootView } from "../src/bundle/root_view.ts";
 import { sha256Hex } from "../src/bundle/sha256.ts";
+import { CONTAINER_PATHS } from "../src/gateway/container_contract.ts";
 import { atomicWriteFile } from "../src/atomic_write.ts";
 
 const HERE = import.meta.dirname!;
@@ -29,11 +31,11 @@ const BUILD_SOURCES = [
   "src/bundle/tar_format.ts",
   "src/bundle/entry_rules.ts",
   "src/bundle/manifest.ts",
+  "src/gateway/container_contract.ts",
 ];
 
 const ImageSpecSchema = z.object({
-  mountPoints: z.object({ directories: z.array(z.string()), files: z.array(z.string()) }),
-  programPath: z.string(),
+  mountPoints: z.array(z.string()),
   libraries: z.array(z.string()),
   caCertificates: z.object({ source: z.string(), target: z.string() }),
 });
@@ -49,10 +51,12 @@ async function collectEntries(program: string): Promise<ImageEntry[]> {
     entries.set(entry.path, entry);
   };
 
-  for (const path of spec.mountPoints.directories) add({ type: "directory", path, mode: 0o755 });
-  for (const path of spec.mountPoints.files) {
-    add({ type: "file", path, mode: 0o755, data: new Uint8Array() });
+  const gatewayDirs = [CONTAINER_PATHS.source, CONTAINER_PATHS.state, CONTAINER_PATHS.secrets];
+  for (const path of [...spec.mountPoints, ...gatewayDirs.map((dir) => dir.slice(1))]) {
+    add({ type: "directory", path, mode: 0o755 });
   }
+  const programPath = CONTAINER_PATHS.binary;
+  add({ type: "file", path: programPath.slice(1), mode: 0o755, data: new Uint8Array() });
 
   const filesDir = join(HERE, "files");
   for (const path of await listFiles(filesDir)) {
@@ -77,7 +81,6 @@ async function collectEntries(program: string): Promise<ImageEntry[]> {
     data: new TextEncoder().encode(pems.join("")),
   });
 
-  const programPath = `/${spec.programPath}`;
   const closure = await resolveClosure(new RootView("/"), [
     { path: programPath, hostPath: program, extraNeeded: spec.libraries },
   ]);

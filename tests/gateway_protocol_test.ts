@@ -151,6 +151,29 @@ Deno.test("a request head ends at the first blank line, CRLF or bare LF", () => 
   assert.equal(findHeadEnd(bytes("")), -1);
 });
 
+Deno.test("a head's end is found the same when scanning resumes where an earlier scan stopped", () => {
+  const heads = [
+    "GET / HTTP/1.1\r\n\r\n",
+    "GET / HTTP/1.1\n\nbody",
+    "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET",
+    "GET / HTTP/1.1\r\nHost: x\n\r\n",
+    "\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\n",
+  ];
+  for (const head of heads) {
+    const full = bytes(head);
+    for (let scanned = 0; scanned <= full.length; scanned++) {
+      // Only a prefix with no end in it counts as scanned.
+      if (findHeadEnd(full.subarray(0, scanned)) >= 0) continue;
+      assert.equal(
+        findHeadEnd(full, scanned),
+        findHeadEnd(full),
+        `${JSON.stringify(head)} @${scanned}`,
+      );
+    }
+  }
+});
+
 Deno.test("request heads are parsed strictly", () => {
   assert.deepEqual(parseRequestHead("GET /healthz?x=1 HTTP/1.1\r\nHost: a\r\nX-A:  b c \r\n\r\n"), {
     method: "GET",

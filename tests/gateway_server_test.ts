@@ -306,6 +306,33 @@ Deno.test("HTTP/1.1 on the gateway: keep-alive, pipelining, HEAD, and refusals t
   });
 });
 
+Deno.test("HTTP/1.1 on the gateway: requests dripped in small pieces are answered as when sent at once", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort());
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    const body = "x".repeat(60_000);
+    const requests = new TextEncoder().encode(
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${"p".repeat(15_000)}\r\n\r\n` +
+        `POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    const exchange = async (piece: number): Promise<string> => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.setNoDelay(true);
+      const answer = new Response(conn.readable).text(); // until the server closes
+      for (let at = 0; at < requests.length; at += piece) {
+        await conn.write(requests.subarray(at, at + piece));
+        // Let the server read each piece on its own now and then.
+        if ((at / piece) % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return await answer;
+    };
+    const whole = await exchange(requests.length);
+    assert.equal(whole.match(/HTTP\/1\.1 /g)?.length, 3, whole);
+    for (const piece of [1000, 7]) assert.equal(await exchange(piece), whole, `pieces of ${piece}`);
+  });
+});
+
 /** Opens `count` connections to the gateway, every third one with half a request sent. */
 async function flood(port: number, count: number): Promise<Deno.TcpConn[]> {
   const conns: Deno.TcpConn[] = [];

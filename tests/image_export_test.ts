@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { IMAGE_PORT, kubeManifest } from "../src/image/mod.ts";
+import { GATEWAY_PORT } from "../src/gateway/container_contract.ts";
+import { kubeManifest } from "../src/image/mod.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { onPath, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
@@ -220,15 +221,15 @@ async function kubePlay(sandbox: Sandbox, podman: string[], tag: string): Promis
     // podman 4.3 publishes each containerPort on the same host port; the existing bridge
     // network is used so no network is created outside the temp storage.
     try {
-      Deno.listen({ port: IMAGE_PORT }).close();
+      Deno.listen({ port: GATEWAY_PORT }).close();
     } catch (error) {
-      assert.fail(`port ${IMAGE_PORT} must be free for kube play to publish it: ${error}`);
+      assert.fail(`port ${GATEWAY_PORT} must be free for kube play to publish it: ${error}`);
     }
     const play = await runCommand([...podman, "kube", "play", "--network", "podman", file], {
       env,
     });
     assert.equal(play.code, 0, play.stderr);
-    assert.ok(await healthy(`http://127.0.0.1:${IMAGE_PORT}/healthz`), "the pod answers");
+    assert.ok(await healthy(`http://127.0.0.1:${GATEWAY_PORT}/healthz`), "the pod answers");
   } finally {
     const down = await runCommand([...podman, "kube", "down", file], { env });
     assert.equal(down.code, 0, down.stderr);

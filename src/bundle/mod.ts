@@ -29,11 +29,9 @@ export {
   runningProgram,
 } from "./program_copy.ts";
 export { type ClosureReport, verifyClosure, verifyImage } from "./verify_closure.ts";
-export {
-  PROGRAM_MOUNT_POINT,
-  SECRETS_MOUNT_POINT,
-  SOURCE_MOUNT_POINT,
-  STATE_MOUNT_POINT,
-} from "./image_layout.ts";
+export { PROGRAM_MOUNT_POINT } from "./image_layout.ts";
+export { compareBytes } from "./pack_image.ts";
+export { sha256Hex } from "./sha256.ts";
+export { encodeTar, type TarRecord } from "./tar_format.ts";
 export { IMAGE_DIR_VARIABLE, imageSource, loadManifest, readTarball } from "./embedded_image.ts";
 export { checkTarball } from "./tarball_check.ts";

@@ -6,25 +6,16 @@
  * @module
  */
 import { isAbsolute } from "node:path";
+import {
+  CONTAINER_ENV,
+  CONTAINER_PATHS,
+  ROOT_MODE_HOST_ID,
+} from "../gateway/container_contract.ts";
 import { gatewayArgs, gatewayDenoFlags } from "../gateway/gateway_command_line.ts";
 import type { SeccompProfile } from "./seccomp_profile.ts";
 
-/** Where things are inside the container (mount points the rootfs image ships). */
-export const CONTAINER_PATHS = {
-  /** The openshell program (the deno binary under `deno run`). */
-  binary: "/usr/local/bin/openshell",
-  /** The project's `src/` under `deno run`. */
-  source: "/usr/local/lib/openshell",
-  /** The per-gateway state dir, read-write. */
-  state: "/var/lib/openshell",
-  /** The staged secrets dir, read-only. */
-  secrets: "/run/openshell",
-  /** The API token file inside the secrets dir. */
-  tokenFile: "/run/openshell/token",
-} as const;
-
-/** The uid and gid the container's root is mapped to when the launcher is root. */
-export const ROOT_MODE_HOST_ID = 65532;
+// Re-exported: the OCI config's callers read the container's facts beside it.
+export { CONTAINER_ENV, CONTAINER_PATHS, ROOT_MODE_HOST_ID };
 
 /** The resource limits a config may set; names as in OCI. */
 export type RlimitType = "RLIMIT_NOFILE" | "RLIMIT_CORE";
@@ -33,7 +24,7 @@ export type RlimitType = "RLIMIT_NOFILE" | "RLIMIT_CORE";
 export type HardLimits = Partial<Record<RlimitType, number>>;
 
 /** The limits the gateway asks for; each is clamped to the caller's hard limit. */
-export const WANTED_RLIMITS: Readonly<Record<RlimitType, number>> = {
+const WANTED_RLIMITS: Readonly<Record<RlimitType, number>> = {
   RLIMIT_NOFILE: 65536,
   RLIMIT_CORE: 0,
 };
@@ -90,7 +81,7 @@ export interface OciResources {
 }
 
 /** The CFS period the CPU quota is measured against, in microseconds. */
-export const CPU_PERIOD_US = 100_000;
+const CPU_PERIOD_US = 100_000;
 
 /** An OCI mount entry. */
 export interface OciMount {
@@ -130,16 +121,6 @@ export interface OciConfig {
     readonlyPaths: string[];
   };
 }
-
-/** The container's environment: no secrets, nothing from the caller. */
-export const CONTAINER_ENV: readonly string[] = [
-  "PATH=/usr/local/bin:/usr/bin:/bin",
-  "HOME=/tmp",
-  "DENO_DIR=/tmp/deno",
-  "DENO_NO_UPDATE_CHECK=1",
-  "NO_COLOR=1",
-  "LANG=C.UTF-8",
-];
 
 const MASKED_PATHS = [
   "/proc/acpi",

@@ -13,6 +13,7 @@ import { basename, join, resolve } from "node:path";
 import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
 import { fileStamp, recordStamp } from "./file_stamp.ts";
 import { removeTree } from "./remove_tree.ts";
+import { webSha256Hex } from "./web_sha256.ts";
 
 const DIGEST = /^[0-9a-f]{64}$/;
 const TEMP_PREFIX = ".tmp-";
@@ -149,7 +150,7 @@ async function fileDigest(path: string, records: string): Promise<string> {
   const info = await Deno.stat(path);
   const stamp = fileStamp(path, info);
   const record = stamp &&
-    join(records, (await sha256Of(new TextEncoder().encode(stamp))).slice(0, 40));
+    join(records, (await webSha256Hex(new TextEncoder().encode(stamp))).slice(0, 40));
   if (record) {
     const recorded = await Deno.readTextFile(record).catch(() => "");
     if (recorded.startsWith(stamp)) {
@@ -166,13 +167,7 @@ async function fileDigest(path: string, records: string): Promise<string> {
 }
 
 async function hashFile(path: string): Promise<string> {
-  return await sha256Of(await Deno.readFile(path));
-}
-
-/** Web Crypto's sha256, in hex: no hash module to load on serve's start-up path. */
-async function sha256Of(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return await webSha256Hex(await Deno.readFile(path));
 }
 
 /** A tree's sha256 over its sorted relative paths, kinds, execute bits and contents. */
@@ -194,7 +189,7 @@ async function treeDigest(root: string): Promise<string> {
     }
   };
   await walk(root, "");
-  return await sha256Of(new TextEncoder().encode(lines.join("\n")));
+  return await webSha256Hex(new TextEncoder().encode(lines.join("\n")));
 }
 
 /** Copies a file read-only (0555 or 0444 by its execute bit). */

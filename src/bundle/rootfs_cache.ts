@@ -15,6 +15,7 @@ import { cachedMode, formatManifest, type Manifest } from "./manifest.ts";
 import { removeTree } from "./remove_tree.ts";
 import { checkTarball, type ImageSource } from "./tarball_check.ts";
 import { fileStamp, recordStamp, stampMatches } from "./file_stamp.ts";
+import { webSha256Hex } from "./web_sha256.ts";
 
 /** Options for {@linkcode ensureRootfs} and the other cache functions. */
 export interface RootfsCacheOptions {
@@ -203,20 +204,16 @@ export async function checkEntryContents(
   const problems = await Promise.all(
     manifest.files.map(async (file) => {
       if (file.type !== "file") return undefined;
-      let digest: ArrayBuffer;
+      let digest: string;
       try {
-        digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(join(root, file.path)));
+        digest = await webSha256Hex(await Deno.readFile(join(root, file.path)));
       } catch (error) {
         return `"${file.path}" cannot be read: ${(error as Error).message}`;
       }
-      return hex(digest) === file.sha256 ? undefined : `"${file.path}" does not match its sha256`;
+      return digest === file.sha256 ? undefined : `"${file.path}" does not match its sha256`;
     }),
   );
   return problems.find((problem) => problem !== undefined);
-}
-
-function hex(digest: ArrayBuffer): string {
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** What the layout check learnt of an intact entry's files. */

@@ -37,7 +37,7 @@ export interface TarHeader {
 /** The tar block size. */
 export const BLOCK = 512;
 /** GNU tar's default record size: archives are padded to a multiple of it. */
-export const RECORD = 10240;
+const RECORD = 10240;
 
 const TYPEFLAGS: Record<string, TarEntryType> = {
   "0": "file",

@@ -7,6 +7,7 @@
  */
 import { UserError } from "../user_error.ts";
 import type { Manifest } from "./manifest.ts";
+import { webSha256Hex } from "./web_sha256.ts";
 
 /** Where an image came from, for messages. */
 export interface ImageSource {
@@ -34,10 +35,7 @@ export async function checkTarball(
       `size ${tarball.length} does not match the manifest's ${manifest.tarball.size}`,
     );
   }
-  const hash = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", tarball as Uint8Array<ArrayBuffer>),
-  );
-  const digest = Array.from(hash, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  const digest = await webSha256Hex(tarball as Uint8Array<ArrayBuffer>);
   if (digest !== manifest.tarball.sha256) {
     refuseImage(
       source,

@@ -6,6 +6,7 @@
  */
 
 import { DEFAULT_MAX_CONNECTIONS } from "./connection_limits.ts";
+import { CONTAINER_PATHS, GATEWAY_PORT } from "./container_contract.ts";
 
 /** What the gateway server needs to run. */
 export interface GatewayOptions {
@@ -33,9 +34,9 @@ export interface GatewayOptions {
 export const GATEWAY_DEFAULTS: Readonly<GatewayOptions> = {
   name: "local",
   hostname: "127.0.0.1",
-  port: 8090,
-  stateDir: "/var/lib/openshell",
-  tokenFile: "/run/openshell/token",
+  port: GATEWAY_PORT,
+  stateDir: CONTAINER_PATHS.state,
+  tokenFile: CONTAINER_PATHS.tokenFile,
   version: "unknown",
   idleTimeoutMs: 10_000,
   maxConnections: DEFAULT_MAX_CONNECTIONS,

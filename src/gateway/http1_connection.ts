@@ -9,6 +9,8 @@ import { json, MAX_REQUEST_BYTES } from "./gateway_handler.ts";
 import { findHeadEnd, MAX_HEAD_BYTES, parseRequestHead } from "./http1_request_head.ts";
 import type { Answer, OpenConnection } from "./served_connection.ts";
 
+/** The most one read takes from the socket. */
+const READ_SIZE = 16 * 1024;
 const encoder = new TextEncoder();
 // Field values outside ASCII decode to text the head parser refuses: nothing here needs them.
 const decoder = new TextDecoder();
@@ -38,18 +40,38 @@ export async function serveHttp1(
   handler: (request: Request) => Promise<Response>,
   onAnswer: (answer: Answer) => void,
 ): Promise<void> {
-  const chunk = new Uint8Array(16 * 1024);
-  // `pending` may be a view of `chunk`: what is left of it is copied out before reading again.
+  // Unread bytes are `buffer[start, filled)`. Reads land behind them and the buffer is compacted
+  // or doubled only when full, so a client dripping bytes costs linear copying, not quadratic.
+  let buffer = new Uint8Array(Math.max(READ_SIZE, pending.length) * 2);
+  buffer.set(pending);
+  let start = 0;
+  let filled = pending.length;
   const readMore = async (): Promise<boolean> => {
-    const kept = pending.slice();
-    const count = await conn.read(chunk);
+    if (buffer.length - filled < READ_SIZE) {
+      const unread = buffer.subarray(start, filled);
+      const target = 2 * unread.length + READ_SIZE > buffer.length
+        ? new Uint8Array(2 * buffer.length)
+        : buffer;
+      target.set(unread);
+      buffer = target;
+      filled -= start;
+      start = 0;
+    }
+    const count = await conn.read(buffer.subarray(filled, filled + READ_SIZE));
     if (count === null) return false;
-    pending = kept.length === 0 ? chunk.subarray(0, count) : append(kept, chunk.subarray(0, count));
+    filled += count;
+    pending = buffer.subarray(start, filled);
     return true;
+  };
+  const consume = (count: number) => {
+    start += count;
+    pending = buffer.subarray(start, filled);
   };
   for (;;) {
     let end: number;
-    while ((end = findHeadEnd(pending)) < 0 && pending.length <= MAX_HEAD_BYTES) {
+    let scanned = 0;
+    while ((end = findHeadEnd(pending, scanned)) < 0 && pending.length <= MAX_HEAD_BYTES) {
+      scanned = pending.length;
       if (!(await readMore())) return;
     }
     if (end < 0 || end > MAX_HEAD_BYTES) {
@@ -60,7 +82,7 @@ export async function serveHttp1(
       return;
     }
     const head = parseRequestHead(decoder.decode(pending.subarray(0, end)));
-    pending = pending.subarray(end);
+    consume(end);
     tracked.busy = true;
     if (!("method" in head)) {
       await reply(conn, 1, "GET", json(head.status, { error: head.error }), false);
@@ -73,7 +95,7 @@ export async function serveHttp1(
       if (!(await readMore())) return;
     }
     const body = pending.slice(0, wanted);
-    pending = pending.subarray(wanted);
+    consume(wanted);
     const keepAlive = head.keepAlive && wanted === head.contentLength;
     const path = head.target.split("?")[0]!;
     let request: Request | undefined;
@@ -131,11 +153,4 @@ async function reply(
   for (let written = 0; written < bytes.length;) {
     written += await conn.write(bytes.subarray(written));
   }
-}
-
-function append(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -54,15 +54,18 @@ export function sniffProtocol(bytes: Uint8Array): "http1" | "http2" | "more" {
 
 /**
  * The index just past the blank line that ends a request head (CRLF CRLF, or bare LFs), or
- * -1 when it has not arrived yet.
+ * -1 when it has not arrived yet. `scanned` is how many bytes an earlier call already found
+ * no end in, so a head arriving byte by byte is scanned once, not once per byte.
  *
  * @example
  * ```ts
  * findHeadEnd(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")); // 18
  * ```
  */
-export function findHeadEnd(bytes: Uint8Array): number {
-  for (let i = bytes.indexOf(10); i >= 0 && i < bytes.length; i = bytes.indexOf(10, i + 1)) {
+export function findHeadEnd(bytes: Uint8Array, scanned = 0): number {
+  // An end straddling the scanned part starts at most two bytes before its end.
+  const from = Math.max(0, scanned - 2);
+  for (let i = bytes.indexOf(10, from); i >= 0; i = bytes.indexOf(10, i + 1)) {
     if (bytes[i + 1] === 10) return i + 2;
     if (bytes[i + 1] === 13 && bytes[i + 2] === 10) return i + 3;
   }

@@ -10,11 +10,16 @@ import { dirname, join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../atomic_write.ts";
-import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
-import { imageSource, loadManifest, readTarball } from "../bundle/embedded_image.ts";
-import { compareBytes } from "../bundle/pack_image.ts";
-import { sha256Hex } from "../bundle/sha256.ts";
-import { encodeTar, type TarRecord } from "../bundle/tar_format.ts";
+import {
+  compareBytes,
+  encodeTar,
+  imageSource,
+  loadManifest,
+  readTarball,
+  sha256Hex,
+  type TarRecord,
+} from "../bundle/mod.ts";
+import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../gateway/container_contract.ts";
 import { UserError } from "../user_error.ts";
 import type { EnvLookup } from "../xdg_dirs.ts";
 import {

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
-import { gatewayArgs } from "../gateway/gateway_command_line.ts";
-import { IMAGE_PORT } from "./oci_image.ts";
+import { CONTAINER_PATHS, GATEWAY_PORT, ROOT_MODE_HOST_ID } from "../gateway/container_contract.ts";
+import { imageGatewayArgs } from "./oci_image.ts";
 
 /** What the manifest is made from. */
 export interface KubeOptions {
@@ -71,14 +70,8 @@ export function kubeManifest(options: KubeOptions): Record<string, unknown>[] {
               name: "gateway",
               image: options.image,
               imagePullPolicy: "IfNotPresent",
-              args: gatewayArgs({
-                name: options.name,
-                listen: `0.0.0.0:${IMAGE_PORT}`,
-                version: options.version,
-                stateDir: CONTAINER_PATHS.state,
-                tokenFile: CONTAINER_PATHS.tokenFile,
-              }),
-              ports: [{ name: "http", containerPort: IMAGE_PORT, protocol: "TCP" }],
+              args: imageGatewayArgs(options.name, options.version),
+              ports: [{ name: "http", containerPort: GATEWAY_PORT, protocol: "TCP" }],
               securityContext: {
                 runAsUser: ROOT_MODE_HOST_ID,
                 runAsNonRoot: true,
@@ -118,7 +111,7 @@ export function kubeManifest(options: KubeOptions): Record<string, unknown>[] {
       metadata: meta(options.name),
       spec: {
         selector: labels,
-        ports: [{ name: "http", port: IMAGE_PORT, targetPort: "http", protocol: "TCP" }],
+        ports: [{ name: "http", port: GATEWAY_PORT, targetPort: "http", protocol: "TCP" }],
       },
     },
   ];

@@ -6,4 +6,4 @@
  */
 export { exportImage, type ExportOptions, type ExportResult } from "./export_image.ts";
 export { kubeManifest, type KubeOptions } from "./kube_manifest.ts";
-export { DEFAULT_IMAGE_TAG, IMAGE_GATEWAY_NAME, IMAGE_PORT, withTag } from "./oci_image.ts";
+export { DEFAULT_IMAGE_TAG, IMAGE_GATEWAY_NAME, withTag } from "./oci_image.ts";

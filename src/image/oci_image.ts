@@ -6,11 +6,14 @@
  *
  * @module
  */
-import { CONTAINER_ENV, CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+import {
+  CONTAINER_ENV,
+  CONTAINER_PATHS,
+  GATEWAY_PORT,
+  ROOT_MODE_HOST_ID,
+} from "../gateway/container_contract.ts";
 import { gatewayArgs, gatewayDenoFlags } from "../gateway/gateway_command_line.ts";
 
-/** The port the image's gateway listens on, on every address of the pod or container. */
-export const IMAGE_PORT = 8090;
 /** The name the image's gateway reports unless its arguments say otherwise. */
 export const IMAGE_GATEWAY_NAME = "openshell";
 /** The default `NAME:TAG` of an exported image. */
@@ -45,21 +48,21 @@ export interface ImageProgram {
   version: string;
 }
 
+const IMAGE_PATHS = { stateDir: CONTAINER_PATHS.state, tokenFile: CONTAINER_PATHS.tokenFile };
+
+/** The gateway's own arguments in the image: its port on every address of the pod or container. */
+export function imageGatewayArgs(name: string, version: string): string[] {
+  return gatewayArgs({ name, listen: `0.0.0.0:${GATEWAY_PORT}`, version, ...IMAGE_PATHS });
+}
+
 /** The gateway's argv inside the image: entrypoint (how to run) and cmd (what to serve). */
 export function imageCommand(program: ImageProgram): { entrypoint: string[]; cmd: string[] } {
-  const paths = { stateDir: CONTAINER_PATHS.state, tokenFile: CONTAINER_PATHS.tokenFile };
-  const listen = `0.0.0.0:${IMAGE_PORT}`;
-  const cmd = gatewayArgs({
-    name: IMAGE_GATEWAY_NAME,
-    listen,
-    version: program.version,
-    ...paths,
-  });
+  const cmd = imageGatewayArgs(IMAGE_GATEWAY_NAME, program.version);
   // Deno's net permission names the host only, so a --listen port given at run time works.
   const entrypoint = program.kind === "compiled" ? [CONTAINER_PATHS.binary, "__gateway"] : [
     CONTAINER_PATHS.binary,
     "run",
-    ...gatewayDenoFlags("0.0.0.0", paths),
+    ...gatewayDenoFlags("0.0.0.0", IMAGE_PATHS),
     `${CONTAINER_PATHS.source}/gateway/main.ts`,
   ];
   return { entrypoint, cmd };
@@ -77,7 +80,7 @@ export function imageConfig(program: ImageProgram, layers: Layer[], arch: string
       Cmd: cmd,
       Env: [...CONTAINER_ENV],
       WorkingDir: "/",
-      ExposedPorts: { [`${IMAGE_PORT}/tcp`]: {} },
+      ExposedPorts: { [`${GATEWAY_PORT}/tcp`]: {} },
       Volumes: { [CONTAINER_PATHS.state]: {} },
       Labels: {
         "org.opencontainers.image.title": "openshell gateway",
