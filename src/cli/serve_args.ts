@@ -10,6 +10,7 @@
  */
 import { RUNTIME_NAMES, type RuntimeName } from "../runtime/oci_runtime.ts";
 import { SECCOMP_MODES, type SeccompMode } from "../bundle/seccomp_profile.ts";
+import { GATEWAY_PORT } from "../gateway/container_contract.ts";
 
 /** The parsed options of `serve`. */
 export interface ServeOptions {
@@ -31,7 +32,7 @@ export interface ServeOptions {
 /** The defaults of `serve`'s options. */
 export const SERVE_DEFAULTS = {
   name: "local",
-  listen: "127.0.0.1:8090",
+  listen: `127.0.0.1:${GATEWAY_PORT}`,
   memory: "512M",
   pids: "512",
   cpus: "0",
