@@ -20,6 +20,10 @@ fi
 
 [ "${1:-}" != "--deno-only" ] || exit 0
 
+# The npm packages in node_modules/, whole before anything runs: a tree that fills in while
+# the tests run would change under the install tests' copies of it.
+(cd "$repo" && "$deno" install --quiet) >&2
+
 # The gateway rootfs image (rootfs/dist/), built when missing or out of date.
 (cd "$repo" && "$deno" run -A --quiet rootfs/build.ts --if-stale) >&2
 
