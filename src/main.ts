@@ -15,13 +15,14 @@ if (import.meta.main) {
     const { runServeCli } = await import("./cli/serve_action.ts");
     Deno.exit(await runServeCli(Deno.args.slice(1)));
   }
-  const { versionRequest } = await import("./cli/version_report.ts");
-  const versionFormat = versionRequest(Deno.args);
-  if (versionFormat !== undefined) {
-    const { default: denoJson } = await import("../deno.json", { with: { type: "json" } });
-    const { printVersion } = await import("./cli/version_report.ts");
-    await printVersion(denoJson.version, versionFormat);
-    Deno.exit(0);
+  if (Deno.args.includes("--version") || Deno.args.includes("-V")) {
+    const { printVersion, versionRequest } = await import("./cli/version_report.ts");
+    const format = versionRequest(Deno.args);
+    if (format !== undefined) {
+      const { default: denoJson } = await import("../deno.json", { with: { type: "json" } });
+      await printVersion(denoJson.version, format);
+      Deno.exit(0);
+    }
   }
   const { runCli } = await import("./cli/main.ts");
   Deno.exit(await runCli(Deno.args));

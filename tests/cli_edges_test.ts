@@ -151,8 +151,12 @@ Deno.test("gateway add --no-activate, rename and remove of several names", async
   assert.deepEqual(await listed(sandbox), [["openshell", false]]);
 });
 
-Deno.test("status -o yaml and -o=json", async () => {
+Deno.test("status -o yaml, -o=json and upstream's -o table", async () => {
   await using sandbox = await createSandbox();
+  assert.equal(
+    (await runCli(sandbox, ["status", "-o", "table"])).stdout,
+    "No gateway configured.\n",
+  );
   assert.equal(
     (await runCli(sandbox, ["status", "-o", "yaml"])).stdout,
     "status: not_configured\n",

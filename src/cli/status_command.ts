@@ -70,12 +70,13 @@ export function statusCommand() {
   return new Command("status")
     .description("Show the active gateway and whether it answers")
     .addOption(
-      new Option("-o, --output <format>", "output format").choices(["text", "json", "yaml"])
-        .default("text"),
+      // `table` is upstream's name for the text report
+      new Option("-o, --output <format>", "output format")
+        .choices(["text", "table", "json", "yaml"]).default("text"),
     )
     .option("--timeout <ms>", "how long to wait for the gateway", parseTimeout, DEFAULT_TIMEOUT_MS)
     .action(async (options, command) => {
-      const format = options.output;
+      const format = options.output === "table" ? "text" : options.output;
       const roots = await cliRoots();
       const registry = await import("../registry/mod.ts");
       const active = await registry.resolveActiveGateway(roots, await activeInputs(command));
