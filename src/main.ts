@@ -20,8 +20,7 @@ if (import.meta.main) {
     const format = versionRequest(Deno.args);
     if (format !== undefined) {
       const { default: denoJson } = await import("../deno.json", { with: { type: "json" } });
-      await printVersion(denoJson.version, format);
-      Deno.exit(0);
+      Deno.exit(await printVersion(denoJson.version, format));
     }
   }
   const { runCli } = await import("./cli/main.ts");

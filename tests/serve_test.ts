@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { addUserGateway, registryRoots } from "../src/registry/mod.ts";
-import type { Sandbox } from "./_helpers/sandbox.ts";
+import { cliArgv, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import {
   assertNothingLeft,
@@ -34,6 +34,40 @@ async function mountOptions(pid: number): Promise<Map<string, string[]>> {
   }
   return result;
 }
+
+Deno.test({
+  name: "serve whose stderr reader went away exits 141 and still removes its bundle and secrets",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("pipe");
+    // A warm cache: the first message is then the one after the bundle is staged.
+    assert.equal((await runCli(sandbox, ["bundle", "unpack"])).code, 0);
+    const [program, ...args] = cliArgv([
+      "serve",
+      "--name",
+      name,
+      "--listen",
+      `127.0.0.1:${freePort()}`,
+    ]);
+    const child = new Deno.Command(program!, {
+      args,
+      env: sandbox.env,
+      clearEnv: true,
+      cwd: sandbox.root,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await child.stderr.cancel();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const status = await child.status;
+    clearTimeout(timer);
+    assert.equal(status.code, 141);
+    await assertNothingLeft(sandbox, name);
+    assert.equal((await runCli(sandbox, ["gateway", "list", "-o", "json"])).stdout, "[]\n");
+  },
+});
 
 Deno.test({
   name:

@@ -8,7 +8,7 @@
 import { asFileUserError } from "../file_error.ts";
 import { sanitize } from "../printable_text.ts";
 import { UserError } from "../user_error.ts";
-import { writeStdio } from "./write_stdio.ts";
+import { CLOSED_PIPE_STATUS, writeStdio } from "./write_stdio.ts";
 
 /** Writes data (with a trailing newline) to stdout, control characters replaced. */
 export function printData(text: string): void {
@@ -64,6 +64,8 @@ export function printError(text: string): void {
  * anything else is a bug, with its stack only when `OPENSHELL_DEBUG` is set.
  */
 export function reportFailure(caught: unknown): number {
+  // The reader went away: there is nobody to tell, and the shell expects SIGPIPE's status.
+  if (caught instanceof Deno.errors.BrokenPipe) return CLOSED_PIPE_STATUS;
   const error = asFileUserError(caught) ?? caught;
   if (error instanceof UserError) {
     printError(error.message);

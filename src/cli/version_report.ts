@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { writeStdio } from "./write_stdio.ts";
+import { CLOSED_PIPE_STATUS, writeStdio } from "./write_stdio.ts";
 
 /** What `--version` reports beyond the program version. */
 export interface VersionFacts {
@@ -108,12 +108,21 @@ export async function gatherVersionFacts(version: string): Promise<VersionFacts>
   return { version, deno: Deno.version, rootfs, runtime, systemRegistry };
 }
 
-/** Prints `--version` in `format`; the first text line is written before anything loads. */
-export async function printVersion(version: string, format: "text" | "json"): Promise<void> {
-  if (format === "text") writeStdio("stdout", `${version}\n`);
-  const facts = await gatherVersionFacts(version);
-  const text = format === "json"
-    ? JSON.stringify(versionObject(facts), null, 2)
-    : versionDetailLines(facts).join("\n");
-  writeStdio("stdout", `${text}\n`);
+/**
+ * Prints `--version` in `format` and returns the exit status; the first text line is
+ * written before anything loads.
+ */
+export async function printVersion(version: string, format: "text" | "json"): Promise<number> {
+  try {
+    if (format === "text") writeStdio("stdout", `${version}\n`);
+    const facts = await gatherVersionFacts(version);
+    const text = format === "json"
+      ? JSON.stringify(versionObject(facts), null, 2)
+      : versionDetailLines(facts).join("\n");
+    writeStdio("stdout", `${text}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) return CLOSED_PIPE_STATUS;
+    throw error;
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The CLI's one way to write bytes to stdout or stderr. A reader that went away
- * (`openshell --help | head -1`) ends the program quietly with status 141, as a shell tool
- * killed by SIGPIPE would; Deno ignores SIGPIPE and would otherwise report `Broken pipe`.
+ * (`openshell --help | head -1`) raises `Deno.errors.BrokenPipe` like any failure, so that
+ * whatever is under way (a launch) is cleaned up on the way out; the reporter then ends the
+ * program quietly with status 141, as a shell tool killed by SIGPIPE would.
  * It imports nothing, so `--version` can print its first line before anything loads.
  *
  * @module
@@ -13,8 +14,10 @@ const encoder = new TextEncoder();
 export const CLOSED_PIPE_STATUS = 141;
 
 /**
- * Writes all of `text` to `stream`; exits with {@linkcode CLOSED_PIPE_STATUS} when the
- * reader has gone away.
+ * Writes all of `text` to `stream`.
+ *
+ * @throws {Deno.errors.BrokenPipe} when the reader has gone away (reported with
+ * {@linkcode CLOSED_PIPE_STATUS}).
  *
  * @example
  * ```ts
@@ -24,11 +27,6 @@ export const CLOSED_PIPE_STATUS = 141;
 export function writeStdio(stream: "stdout" | "stderr", text: string): void {
   const file = stream === "stdout" ? Deno.stdout : Deno.stderr;
   const bytes = encoder.encode(text);
-  try {
-    let written = 0;
-    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-  } catch (error) {
-    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(CLOSED_PIPE_STATUS);
-    throw error;
-  }
+  let written = 0;
+  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
