@@ -409,7 +409,7 @@ export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
 
 if [ "$mode" = auto ]; then
   say "trying deno compile (needs access to Deno's download host)"
-  set -- compile -A --quiet --include src/gateway
+  set -- compile -A --quiet --include src/server
   if [ -d "$repo/rootfs/dist" ]; then set -- "$@" --include rootfs/dist; fi
   if (cd "$repo" && NO_COLOR=1 "$deno" "$@" -o "$work/openshell" src/main.ts) >"$work/compile.log" 2>&1; then
     binary=$work/openshell

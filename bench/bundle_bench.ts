@@ -10,9 +10,9 @@
  * @module
  */
 import { join } from "node:path";
-import { ensureRootfs, imageSource, loadManifest } from "../src/bundle/mod.ts";
-import { removeTree } from "../src/bundle/remove_tree.ts";
-import { checkEntryContents } from "../src/bundle/rootfs_cache.ts";
+import { ensureRootfs, imageSource, loadManifest } from "../src/image/mod.ts";
+import { removeTree } from "../src/files/remove_tree.ts";
+import { checkEntryContents } from "../src/image/rootfs_cache.ts";
 
 const ROUNDS = 15;
 

@@ -11,16 +11,16 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { ensureRootfs } from "../src/bundle/mod.ts";
-import { buildOciConfig, ROOT_MODE_HOST_ID } from "../src/bundle/oci_config.ts";
-import { maskedEqOrder, seccompProfile } from "../src/bundle/seccomp_profile.ts";
-import { bundlePaths, removeBundle, stageBundle } from "../src/bundle/stage_bundle.ts";
-import { readCallerHardLimits } from "../src/runtime/caller_limits.ts";
+import { ensureRootfs } from "../src/image/mod.ts";
+import { buildOciConfig, ROOT_MODE_HOST_ID } from "../src/container/mod.ts";
+import { maskedEqOrder, seccompProfile } from "../src/container/seccomp_profile.ts";
+import { bundlePaths, removeBundle, stageBundle } from "../src/container/stage_bundle.ts";
+import { readCallerHardLimits } from "../src/runtime/_caller_limits.ts";
 import {
   callerCgroup,
   containerCgroupsPath,
   detectCgroupLayout,
-} from "../src/runtime/cgroup_path.ts";
+} from "../src/runtime/_cgroup_path.ts";
 
 const ROUNDS = 10;
 const REPO = resolve(import.meta.dirname!, "..");
@@ -133,7 +133,7 @@ async function descendants(pid: number): Promise<number[]> {
 async function gatewayRssKiB(servePid: number): Promise<number> {
   for (const pid of await descendants(servePid)) {
     const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-    if (cmdline.includes("gateway/main.ts")) {
+    if (cmdline.includes("server/main.ts")) {
       const status = await Deno.readTextFile(`/proc/${pid}/status`);
       return Number(/^VmRSS:\s+(\d+)/m.exec(status)![1]);
     }

@@ -14,24 +14,24 @@
  */
 import { dirname, join, posix, relative } from "node:path";
 import { z } from "zod";
-import { resolveClosure } from "../src/bundle/closure.ts";
-import { formatManifest, parseManifest } from "../src/bundle/manifest.ts";
-import { compareBytes, type ImageEntry, packImage } from "../src/bundle/pack_image.ts";
-import { RootView } from "../src/bundle/root_view.ts";
-import { sha256Hex } from "../src/bundle/sha256.ts";
-import { CONTAINER_PATHS } from "../src/gateway/container_contract.ts";
-import { atomicWriteFile } from "../src/atomic_write.ts";
+import { resolveClosure } from "../src/image/_closure.ts";
+import { formatManifest, parseManifest } from "../src/image/_manifest.ts";
+import { compareBytes, type ImageEntry, packImage } from "../src/image/pack_image.ts";
+import { RootView } from "../src/image/_root_view.ts";
+import { sha256Hex } from "../src/image/sha256.ts";
+import { CONTAINER_PATHS } from "../src/container/container_contract.ts";
+import { atomicWriteFile } from "../src/files/atomic_write.ts";
 
 const HERE = import.meta.dirname!;
 const REPO = dirname(HERE);
 /** Sources whose change changes the output even when the image inputs do not. */
 const BUILD_SOURCES = [
   "rootfs/build.ts",
-  "src/bundle/pack_image.ts",
-  "src/bundle/tar_format.ts",
-  "src/bundle/entry_rules.ts",
-  "src/bundle/manifest.ts",
-  "src/gateway/container_contract.ts",
+  "src/image/pack_image.ts",
+  "src/image/tar_format.ts",
+  "src/image/_entry_rules.ts",
+  "src/image/_manifest.ts",
+  "src/container/container_contract.ts",
 ];
 
 const ImageSpecSchema = z.object({

@@ -30,7 +30,7 @@ done
 case $output in /*) ;; *) output=$PWD/$output ;; esac
 
 cd "$repo"
-set -- compile -A --include rootfs/dist --include src/gateway
+set -- compile -A --include rootfs/dist --include src/server
 # The setting lives in .compile/ only while deno compile embeds it: a run from source never
 # reads it (the program looks there only when it is a compiled binary).
 settings=.compile

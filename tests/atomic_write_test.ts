@@ -6,8 +6,8 @@ import {
   STALE_TEMP_AGE_MS,
   TEMP_NAME,
   tempPath,
-} from "../src/atomic_write.ts";
-import { UserError } from "../src/user_error.ts";
+} from "../src/files/atomic_write.ts";
+import { UserError } from "../src/errors/user_error.ts";
 
 Deno.test("temp names: openshell's own form only", () => {
   const dir = "/d";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseManifest } from "../src/bundle/manifest.ts";
-import { packImage } from "../src/bundle/pack_image.ts";
+import { parseManifest } from "../src/image/_manifest.ts";
+import { packImage } from "../src/image/pack_image.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";

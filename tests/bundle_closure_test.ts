@@ -5,10 +5,10 @@ import {
   type LoadedObject,
   resolveClosure,
   systemLibraryDirs,
-} from "../src/bundle/closure.ts";
-import type { ElfInfo } from "../src/bundle/elf.ts";
-import { RootView } from "../src/bundle/root_view.ts";
-import { verifyClosure } from "../src/bundle/verify_closure.ts";
+} from "../src/image/_closure.ts";
+import type { ElfInfo } from "../src/image/_elf.ts";
+import { RootView } from "../src/image/_root_view.ts";
+import { verifyClosure } from "../src/image/verify_closure.ts";
 import { createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { buildElfFixtures, TOOLCHAIN } from "./testdata/bundle/fixtures.ts";
 

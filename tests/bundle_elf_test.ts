@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { hasElfMagic, parseElf, readElfFile } from "../src/bundle/elf.ts";
+import { hasElfMagic, parseElf, readElfFile } from "../src/image/_elf.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
 import { buildElfFixtures, TOOLCHAIN } from "./testdata/bundle/fixtures.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatManifest, type Manifest, parseManifest } from "../src/bundle/manifest.ts";
+import { formatManifest, type Manifest, parseManifest } from "../src/image/_manifest.ts";
 
 const DIGEST = "a".repeat(64);
 const GOOD: Manifest = {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { checkEntryPath, checkSymlinkTarget, checkTarEntry } from "../src/bundle/entry_rules.ts";
-import { compareBytes, type ImageEntry, packImage } from "../src/bundle/pack_image.ts";
-import { decodeTarHeader, encodeTarHeader, type TarHeader } from "../src/bundle/tar_format.ts";
+import { checkEntryPath, checkSymlinkTarget, checkTarEntry } from "../src/image/_entry_rules.ts";
+import { compareBytes, type ImageEntry, packImage } from "../src/image/pack_image.ts";
+import { decodeTarHeader, encodeTarHeader, type TarHeader } from "../src/image/tar_format.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
 import { run } from "./testdata/bundle/fixtures.ts";
 

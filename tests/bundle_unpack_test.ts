@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { Manifest, ManifestEntry } from "../src/bundle/manifest.ts";
-import { type ImageEntry, packImage } from "../src/bundle/pack_image.ts";
-import { removeTree } from "../src/bundle/remove_tree.ts";
-import { sha256Hex } from "../src/bundle/sha256.ts";
-import { encodeTar, type TarRecord } from "../src/bundle/tar_format.ts";
-import { unpackImage } from "../src/bundle/unpack_image.ts";
-import { UserError } from "../src/user_error.ts";
+import type { Manifest, ManifestEntry } from "../src/image/_manifest.ts";
+import { type ImageEntry, packImage } from "../src/image/pack_image.ts";
+import { removeTree } from "../src/files/remove_tree.ts";
+import { sha256Hex } from "../src/image/sha256.ts";
+import { encodeTar, type TarRecord } from "../src/image/tar_format.ts";
+import { unpackImage } from "../src/image/_unpack_image.ts";
+import { UserError } from "../src/errors/user_error.ts";
 import { createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { listTree } from "./testdata/bundle/fixtures.ts";
 

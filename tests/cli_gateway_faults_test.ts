@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { STALE_TEMP_AGE_MS } from "../src/atomic_write.ts";
+import { STALE_TEMP_AGE_MS } from "../src/files/atomic_write.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import type { CommandResult } from "./_helpers/run_command.ts";
 import { metadataFor, sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { planGatewayAdd } from "../src/cli/gateway_add_plan.ts";
-import { parseChoice } from "../src/cli/gateway_chooser.ts";
-import { UsageError } from "../src/user_error.ts";
+import { planGatewayAdd } from "../src/cli/_gateway_add_plan.ts";
+import { parseChoice } from "../src/cli/_gateway_chooser.ts";
+import { UsageError } from "../src/errors/user_error.ts";
 
 Deno.test("planGatewayAdd: what upstream writes, from the endpoint and flags", () => {
   const cases: [string, Parameters<typeof planGatewayAdd>[1], Record<string, unknown>][] = [

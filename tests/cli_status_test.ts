@@ -5,7 +5,7 @@ import {
   type FailureKind,
   healthHint,
   healthzUrl,
-} from "../src/cli/gateway_health.ts";
+} from "../src/client/gateway_health.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";

@@ -4,7 +4,7 @@ import { sandboxRoots, writeEntry } from "./registry_fixture.ts";
 import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { join } from "node:path";
-import { packImage } from "../src/bundle/pack_image.ts";
+import { packImage } from "../src/image/pack_image.ts";
 import { versionRequest } from "../src/cli/version_report.ts";
 import { writeImage } from "./testdata/bundle/fixtures.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CommandNode, completionModel } from "../src/cli/completion_model.ts";
-import { completionScript } from "../src/cli/completion_scripts.ts";
+import { type CommandNode, completionModel } from "../src/cli/_completion_model.ts";
+import { completionScript } from "../src/cli/_completion_scripts.ts";
 import { buildProgram } from "../src/cli/main.ts";
 import { onPath } from "./_helpers/serve_fixture.ts";
 import { runCommand } from "./_helpers/run_command.ts";

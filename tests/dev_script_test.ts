@@ -83,7 +83,7 @@ cat .compile/system-gateway-dir >>"${record}" 2>/dev/null || echo "no setting" >
     assert.equal(moved.code, 0, moved.stderr);
     assert.equal(
       await Deno.readTextFile(record),
-      `compile -A --include rootfs/dist --include src/gateway --include .compile -o ${
+      `compile -A --include rootfs/dist --include src/server --include .compile -o ${
         join(dir, "os")
       } src/main.ts\n/srv/openshell\n`,
     );

@@ -4,7 +4,7 @@ import { createServeSandbox } from "./_helpers/serve_fixture.ts";
 import { cliArgv, runCli } from "./_helpers/sandbox.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
-import { detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
+import { detectCgroupLayout } from "../src/runtime/_cgroup_path.ts";
 
 /** A healthy root host on a hybrid layout; each test changes what it is about. */
 function facts(change: Partial<DoctorFacts> = {}): DoctorFacts {

@@ -5,8 +5,8 @@ import {
   fileErrorHint,
   isFileSystemError,
   osReason,
-} from "../src/file_error.ts";
-import { UserError } from "../src/user_error.ts";
+} from "../src/errors/file_error.ts";
+import { UserError } from "../src/errors/user_error.ts";
 
 function osError(message: string, code: string, kind: new (m: string) => Error = Error): Error {
   return Object.assign(new kind(message), { code });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { formatUptime } from "../src/cli/gateway_served.ts";
+import { formatUptime } from "../src/cli/_gateway_served.ts";
 import { servedRecordFor } from "./_helpers/served_record_fixture.ts";
 import {
   followLog,
@@ -10,8 +10,8 @@ import {
   readLogTail,
   rotatedLogPath,
   rotateLogIfLarge,
-} from "../src/runtime/gateway_log_file.ts";
-import { readServedRecord, systemdUnit, writeServedRecord } from "../src/runtime/served_record.ts";
+} from "../src/serve/gateway_log_file.ts";
+import { readServedRecord, systemdUnit, writeServedRecord } from "../src/serve/served_record.ts";
 
 async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   const path = await Deno.makeTempDir({ prefix: "openshell-log-" });

@@ -3,28 +3,28 @@ import {
   connectionToEvict,
   DEFAULT_MAX_CONNECTIONS,
   expiredConnections,
-} from "../src/gateway/connection_limits.ts";
-import { parseGatewayOptions } from "../src/gateway/gateway_options.ts";
+} from "../src/server/_connection_limits.ts";
+import { parseGatewayOptions } from "../src/server/_gateway_options.ts";
 import {
   decodeEmptyRequest,
   decodeFields,
   encodeGetGatewayInfoResponse,
   encodeHealthResponse,
   ServiceStatus,
-} from "../src/gateway/grpc_messages.ts";
+} from "../src/server/_grpc_messages.ts";
 import {
   createGrpcService,
   frameMessage,
   GrpcStatus,
   unframeMessage,
-} from "../src/gateway/grpc_service.ts";
+} from "../src/server/_grpc_service.ts";
 import {
   findHeadEnd,
   HTTP2_PREFACE,
   parseRequestHead,
   sniffProtocol,
-} from "../src/gateway/http1_request_head.ts";
-import { createRejectionLog, MAX_LOGGED_PATH } from "../src/gateway/rejection_log.ts";
+} from "../src/server/_http1_request_head.ts";
+import { createRejectionLog, MAX_LOGGED_PATH } from "../src/server/_rejection_log.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
-import { constantTimeEqual } from "../src/gateway/constant_time_equal.ts";
-import { createGatewayHandler, MAX_REQUEST_BYTES } from "../src/gateway/gateway_handler.ts";
-import { formatLogLine } from "../src/gateway/gateway_log.ts";
-import { launchProof } from "../src/gateway/launch_proof.ts";
-import {
-  GATEWAY_DEFAULTS,
-  parseGatewayOptions,
-  parseListenAddress,
-} from "../src/gateway/gateway_options.ts";
-import { incrementStartCounter, START_COUNTER_FILE } from "../src/gateway/start_counter.ts";
+import { constantTimeEqual } from "../src/server/_constant_time_equal.ts";
+import { createGatewayHandler, MAX_REQUEST_BYTES } from "../src/server/_gateway_handler.ts";
+import { formatLogLine } from "../src/server/_gateway_log.ts";
+import { launchProof } from "../src/container/launch_proof.ts";
+import { GATEWAY_DEFAULTS, parseGatewayOptions } from "../src/server/_gateway_options.ts";
+import { parseListenAddress } from "../src/container/mod.ts";
+import { incrementStartCounter, START_COUNTER_FILE } from "../src/server/_start_counter.ts";
 
 const identity = { name: "corp", version: "1.2.3", pid: 7, uid: 0, starts: 3 };
 let clock = 10_000;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createGatewayHandler } from "../src/gateway/gateway_handler.ts";
-import { launchProof, newChallenge } from "../src/gateway/launch_proof.ts";
-import { isOkStatusLine, isProvenOk, probeHealth } from "../src/runtime/health_probe.ts";
+import { createGatewayHandler } from "../src/server/_gateway_handler.ts";
+import { launchProof, newChallenge } from "../src/container/launch_proof.ts";
+import { isOkStatusLine, isProvenOk, probeReadiness } from "../src/client/health_probe.ts";
 
 Deno.test("only an HTTP/1.x 200 status line is healthy", () => {
   assert.equal(isOkStatusLine("HTTP/1.1 200 OK\r\n"), true);
@@ -22,16 +22,16 @@ Deno.test("the health probe asks a real server and tells 200 from the rest", asy
     },
   );
   const address = { hostname: "127.0.0.1", port: server.addr.port };
-  assert.equal(await probeHealth(address, "/healthz"), false);
+  assert.equal(await probeReadiness(address, "/healthz"), false);
   status = 200;
-  assert.equal(await probeHealth(address, "/healthz"), true);
+  assert.equal(await probeReadiness(address, "/healthz"), true);
   assert.deepEqual(paths, ["/healthz", "/healthz"]);
 
   // Nothing listening: refused at once.
   const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = closed.addr.port;
   closed.close();
-  assert.equal(await probeHealth({ hostname: "127.0.0.1", port }, "/healthz"), false);
+  assert.equal(await probeReadiness({ hostname: "127.0.0.1", port }, "/healthz"), false);
 });
 
 Deno.test("the health probe gives up on a listener that never answers", async () => {
@@ -42,7 +42,7 @@ Deno.test("the health probe gives up on a listener that never answers", async ()
   })();
   const started = performance.now();
   assert.equal(
-    await probeHealth({ hostname: "127.0.0.1", port: silent.addr.port }, "/", 200),
+    await probeReadiness({ hostname: "127.0.0.1", port: silent.addr.port }, "/", 200),
     false,
   );
   assert.ok(performance.now() - started < 2000);
@@ -92,7 +92,7 @@ Deno.test("the probe tells the gateway that holds the token from another server 
   for (const [handler, expected] of [[ours, true], [theirs, false]] as const) {
     await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
     const address = { hostname: "127.0.0.1", port: server.addr.port };
-    assert.equal(await probeHealth(address, "/healthz", 2000, proof), expected);
-    assert.equal(await probeHealth(address, "/healthz"), true, "unchallenged: any 200");
+    assert.equal(await probeReadiness(address, "/healthz", 2000, proof), expected);
+    assert.equal(await probeReadiness(address, "/healthz"), true, "unchallenged: any 200");
   }
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildOciConfig } from "../src/bundle/oci_config.ts";
+import { buildOciConfig } from "../src/container/oci_config.ts";
 import { reachBlocker } from "../src/doctor/_reach_blocker.ts";
 import {
   canReach,

@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import {
   buildOciConfig,
   clampRlimits,
-  CONTAINER_ENV,
   type GatewayContainerSpec,
   ociResources,
-  ROOT_MODE_HOST_ID,
-} from "../src/bundle/oci_config.ts";
-import { seccompProfile } from "../src/bundle/seccomp_profile.ts";
-import { parseHardLimits } from "../src/runtime/caller_limits.ts";
-import { callerCgroup, containerCgroupsPath } from "../src/runtime/cgroup_path.ts";
+} from "../src/container/oci_config.ts";
+import { CONTAINER_ENV, ROOT_MODE_HOST_ID } from "../src/container/mod.ts";
+import { seccompProfile } from "../src/container/seccomp_profile.ts";
+import { parseHardLimits } from "../src/runtime/_caller_limits.ts";
+import { callerCgroup, containerCgroupsPath } from "../src/runtime/_cgroup_path.ts";
 
 const base: GatewayContainerSpec = {
   name: "local",
@@ -101,7 +100,7 @@ Deno.test("entrypoint under deno run: the bound binary runs the bound source wit
     "--allow-read=/var/lib/openshell,/run/openshell/token",
     "--allow-write=/var/lib/openshell",
     "--allow-sys=uid",
-    "/usr/local/lib/openshell/gateway/main.ts",
+    "/usr/local/lib/openshell/server/main.ts",
     "--name",
     "local",
     "--listen",

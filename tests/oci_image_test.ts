@@ -34,7 +34,7 @@ Deno.test("image command: the gateway on 0.0.0.0:8090, token by path, never inli
   const source = imageCommand({ kind: "source", version: "1.2.3" });
   assert.deepEqual(source.entrypoint.slice(0, 2), ["/usr/local/bin/openshell", "run"]);
   assert.ok(source.entrypoint.includes("--allow-net=0.0.0.0"), "any port on the wildcard host");
-  assert.equal(source.entrypoint.at(-1), "/usr/local/lib/openshell/gateway/main.ts");
+  assert.equal(source.entrypoint.at(-1), "/usr/local/lib/openshell/server/main.ts");
   assert.deepEqual(source.cmd, [
     "--name",
     "openshell",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_QUOTED_CHARS, quoted, sanitize } from "../src/printable_text.ts";
+import { MAX_QUOTED_CHARS, quoted, sanitize } from "../src/errors/printable_text.ts";
 
 Deno.test("sanitize replaces every control character, escape sequences included", () => {
   assert.equal(sanitize("corp"), "corp");

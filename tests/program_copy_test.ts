@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ensureProgramCopy, gcProgramCopies, programDigests } from "../src/bundle/mod.ts";
+import { ensureProgramCopy, gcProgramCopies, programDigests } from "../src/image/mod.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "openshell-program-copy-" });

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UnreadableFileError } from "../src/file_error.ts";
+import { UnreadableFileError } from "../src/errors/file_error.ts";
 import {
   FileTooLargeError,
   readRegularFile,
   readRegularFileSync,
   readRegularTextFileSync,
-} from "../src/read_regular_file.ts";
+} from "../src/files/read_regular_file.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "openshell-read-" });

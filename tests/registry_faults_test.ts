@@ -9,7 +9,7 @@ import {
   removeUserGateway,
   writeUserGatewayFile,
 } from "../src/registry/mod.ts";
-import { UserError } from "../src/user_error.ts";
+import { UserError } from "../src/errors/user_error.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
 import {
   metadataFor,

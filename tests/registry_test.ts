@@ -19,8 +19,8 @@ import {
   validateGatewayName,
   writeUserGatewayFile,
 } from "../src/registry/mod.ts";
-import { gatewayMetadataSchema } from "../src/registry/gateway_metadata_schema.ts";
-import { UserError } from "../src/user_error.ts";
+import { gatewayMetadataSchema } from "../src/registry/_gateway_metadata_schema.ts";
+import { UserError } from "../src/errors/user_error.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
 import {
   makeUnreadable,

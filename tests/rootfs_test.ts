@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Manifest, parseManifest } from "../src/bundle/manifest.ts";
+import { type Manifest, parseManifest } from "../src/image/_manifest.ts";
 import { createSandbox, REPO, runCli } from "./_helpers/sandbox.ts";
 import { ensureImageBuilt, run } from "./testdata/bundle/fixtures.ts";
 

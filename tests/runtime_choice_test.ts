@@ -6,7 +6,7 @@ import {
   runtimeNameForPath,
   youkiBlocker,
 } from "../src/runtime/mod.ts";
-import { detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
+import { detectCgroupLayout } from "../src/runtime/_cgroup_path.ts";
 import type { RuntimeName } from "../src/runtime/oci_runtime.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildOciConfig, type GatewayContainerSpec } from "../src/bundle/oci_config.ts";
-import { bundlePaths, removeBundle, stageBundle } from "../src/bundle/stage_bundle.ts";
-import { cgroupDirsFor, missingDirs } from "../src/runtime/cgroup_dirs.ts";
-import { decideCgroupsPath } from "../src/runtime/cgroup_path.ts";
-import { newContainerId } from "../src/runtime/container_id.ts";
+import { buildOciConfig, type GatewayContainerSpec } from "../src/container/oci_config.ts";
+import { bundlePaths, removeBundle, stageBundle } from "../src/container/stage_bundle.ts";
+import { cgroupDirsFor, missingDirs } from "../src/runtime/_cgroup_dirs.ts";
+import { decideCgroupsPath } from "../src/runtime/_cgroup_path.ts";
+import { newContainerId } from "../src/runtime/_container_id.ts";
 import { tryLockInstance } from "../src/runtime/instance_lock.ts";
 import {
   readLaunchRecord,
@@ -13,9 +13,9 @@ import {
 } from "../src/runtime/launch_record.ts";
 import { checkAddressFree } from "../src/runtime/launch_gateway.ts";
 import { locateRuntime, RUNTIME_ENV_ALLOWLIST, runtimeEnv } from "../src/runtime/oci_runtime.ts";
-import { ensureOwnedDir } from "../src/runtime/private_dir.ts";
-import { explainRuntimeFailure } from "../src/runtime/runtime_failure.ts";
-import { UserError } from "../src/user_error.ts";
+import { ensureOwnedDir } from "../src/files/private_dir.ts";
+import { explainRuntimeFailure } from "../src/runtime/_runtime_failure.ts";
+import { UserError } from "../src/errors/user_error.ts";
 
 /** A small gateway container spec; tests override the fields they are about. */
 const SPEC: GatewayContainerSpec = {

@@ -6,7 +6,7 @@ import {
   DENIED_SYSCALLS,
   maskedEqOrder,
   seccompProfile,
-} from "../src/bundle/seccomp_profile.ts";
+} from "../src/container/seccomp_profile.ts";
 
 Deno.test("seccomp profile: deny by default with EPERM, native and 32-bit ABIs", () => {
   const x86 = seccompProfile("x86_64");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { quickServeOptions, type ServeOptions } from "../src/cli/serve_args.ts";
+import { quickServeOptions, type ServeOptions } from "../src/serve/serve_args.ts";
 import { serveCommand } from "../src/cli/serve_command.ts";
 
 /** What the full parser makes of `args`, or the error it stops with. */

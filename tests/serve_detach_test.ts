@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { addUserGateway, registryRoots } from "../src/registry/mod.ts";
-import { processStart } from "../src/runtime/served_record.ts";
+import { processStart } from "../src/serve/served_record.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, type CliResult, runCli, type Sandbox } from "./_helpers/sandbox.ts";

@@ -9,8 +9,8 @@
  * rootless youki, whose `exec` cannot join the pid namespace, enters the container by nsenter.
  */
 import assert from "node:assert/strict";
-import { DENIED_SYSCALLS } from "../src/bundle/seccomp_profile.ts";
-import { detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
+import { DENIED_SYSCALLS } from "../src/container/seccomp_profile.ts";
+import { detectCgroupLayout } from "../src/runtime/_cgroup_path.ts";
 import { delegateV1Cgroup } from "./_helpers/cgroup_delegation.ts";
 import {
   cgroupLimits,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { callerCgroup, detectCgroupLayout } from "../src/runtime/cgroup_path.ts";
+import { callerCgroup, detectCgroupLayout } from "../src/runtime/_cgroup_path.ts";
 import { delegateV1Cgroup } from "./_helpers/cgroup_delegation.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { onPath } from "./_helpers/run_command.ts";

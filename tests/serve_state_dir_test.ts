@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decideRootStateDir, type StateDirFacts } from "../src/cli/state_dir_rule.ts";
+import { decideRootStateDir, type StateDirFacts } from "../src/serve/_state_dir_rule.ts";
 
 Deno.test("root mode takes a state dir only when it made it, it is 65532's, or empty and root's", () => {
   const verdicts: string[] = [];

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "./_helpers/run_command.ts";
 import { createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
-import { prefixOf } from "../src/install_location.ts";
+import { prefixOf } from "../src/host/install_location.ts";
 import { systemRoot, systemRootDefault } from "../src/registry/mod.ts";
 
 Deno.test("prefixOf: a binary in <prefix>/bin or sources in <prefix>/lib/openshell", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { healthzUrl } from "../src/cli/gateway_health.ts";
-import { checkHealth, HealthPoller } from "../src/cli/term/health_check.ts";
+import { healthzUrl } from "../src/client/gateway_health.ts";
+import { checkHealth, HealthPoller } from "../src/client/health_check.ts";
 import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
-import type { GatewayStatus } from "../src/cli/term/term_state.ts";
+import type { GatewayStatus } from "../src/term/term_state.ts";
 import { join } from "node:path";
 import { freePort, serveLoopback } from "./_helpers/loopback.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";

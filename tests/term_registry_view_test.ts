@@ -7,7 +7,7 @@ import {
   problemDetail,
   readSnapshot,
   termRegistry,
-} from "../src/cli/term/registry_view.ts";
+} from "../src/term/registry_view.ts";
 import { createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { writeEntry } from "./registry_fixture.ts";
 

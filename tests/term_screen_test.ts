@@ -1,17 +1,17 @@
 // These tests look for escape sequences on purpose.
 // deno-lint-ignore-file no-control-regex
 import assert from "node:assert/strict";
-import { paneHeight, renderScreen, titleText } from "../src/cli/term/screen_lines.ts";
-import { paintScreen } from "../src/cli/term/screen_paint.ts";
-import { keyFromTerminalKit } from "../src/cli/term/terminal_keys.ts";
-import { displayWidth } from "../src/cli/term/text_width.ts";
+import { paneHeight, renderScreen, titleText } from "../src/term/_screen_lines.ts";
+import { paintScreen } from "../src/term/_screen_paint.ts";
+import { keyFromTerminalKit } from "../src/term/_terminal_keys.ts";
+import { displayWidth } from "../src/term/_text_width.ts";
 import {
   initialState,
   type PaneRow,
   reduce,
   type RegistrySnapshot,
   type TermState,
-} from "../src/cli/term/term_state.ts";
+} from "../src/term/term_state.ts";
 
 const ROWS: PaneRow[] = [
   {

@@ -8,7 +8,7 @@ import {
   selectedRow,
   type TermAction,
   type TermState,
-} from "../src/cli/term/term_state.ts";
+} from "../src/term/term_state.ts";
 
 const user = (name: string, endpoint = `http://127.0.0.1:1/${name}`): PaneRow => ({
   kind: "gateway",

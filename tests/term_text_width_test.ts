@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { displayWidth, fit, truncate } from "../src/cli/term/text_width.ts";
+import { displayWidth, fit, truncate } from "../src/term/_text_width.ts";
 
 Deno.test("displayWidth counts ASCII as one cell, CJK as two, combining marks as none", () => {
   assert.equal(displayWidth(""), 0);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { openshellDir } from "../src/xdg_dirs.ts";
-import { UserError } from "../src/user_error.ts";
+import { openshellDir } from "../src/host/xdg_dirs.ts";
+import { UserError } from "../src/errors/user_error.ts";
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 

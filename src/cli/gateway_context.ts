@@ -11,8 +11,8 @@ import type {
   RegistryRoots,
   ResolvedGateway,
 } from "../registry/mod.ts";
-import { UsageError, UserError } from "../user_error.ts";
-import { effectiveUid, processEnv } from "../xdg_dirs.ts";
+import { UsageError, UserError } from "../errors/mod.ts";
+import { effectiveUid, processEnv } from "../host/mod.ts";
 import { printWarning } from "./output.ts";
 
 let roots: RegistryRoots | undefined;

@@ -1,14 +1,14 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import denoJson from "../../deno.json" with { type: "json" };
 import { paint, reportFailure } from "./output.ts";
-import { bundleCommand } from "./bundle_command.ts";
-import { completionsCommand } from "./completions_command.ts";
-import { doctorCommand } from "./doctor_command.ts";
-import { gatewayCommand } from "./gateway_command.ts";
+import { bundleCommand } from "./_bundle_command.ts";
+import { completionsCommand } from "./_completions_command.ts";
+import { doctorCommand } from "./_doctor_command.ts";
+import { gatewayCommand } from "./_gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
-import { statusCommand } from "./status_command.ts";
-import { termCommand } from "./term_command.ts";
-import { writeStdio } from "./write_stdio.ts";
+import { statusCommand } from "./_status_command.ts";
+import { termCommand } from "./_term_command.ts";
+import { writeStdio } from "./_write_stdio.ts";
 
 /** Builds the `openshell` command tree. */
 export function buildProgram(): Command {

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { asFileUserError } from "../file_error.ts";
-import { sanitize } from "../printable_text.ts";
-import { UserError } from "../user_error.ts";
-import { CLOSED_PIPE_STATUS, writeStdio } from "./write_stdio.ts";
+import { asFileUserError } from "../errors/mod.ts";
+import { sanitize } from "../errors/mod.ts";
+import { UserError } from "../errors/mod.ts";
+import { CLOSED_PIPE_STATUS, writeStdio } from "./_write_stdio.ts";
 
 /** Writes data (with a trailing newline) to stdout, control characters replaced. */
 export function printData(text: string): void {

@@ -6,11 +6,11 @@
  * @module
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { RUNTIME_NAMES } from "../runtime/oci_runtime.ts";
-import { SECCOMP_MODES, type SeccompMode } from "../bundle/seccomp_profile.ts";
+import { RUNTIME_NAMES } from "../runtime/mod.ts";
+import { SECCOMP_MODES, type SeccompMode } from "../container/mod.ts";
 import { paint, reportFailure } from "./output.ts";
-import { SERVE_DEFAULTS } from "./serve_args.ts";
-import { writeStdio } from "./write_stdio.ts";
+import { SERVE_DEFAULTS } from "../serve/mod.ts";
+import { writeStdio } from "./_write_stdio.ts";
 
 /** The `openshell serve` command. */
 export function serveCommand() {
@@ -74,13 +74,13 @@ Examples:
     )
     .action(async (options, command) => {
       if (options.detach) {
-        const { serveDetached } = await import("./serve_detach.ts");
+        const { serveDetached } = await import("../serve/mod.ts");
         const code = await serveDetached(options.name, explicitArgs(command));
         if (code !== 0) Deno.exit(code);
         return;
       }
       // Loaded only here: the launch's modules are not for the other commands' start-up.
-      const { serve } = await import("./serve_action.ts");
+      const { serve } = await import("../serve/mod.ts");
       const code = await serve(options);
       if (code !== 0) Deno.exit(code);
     });

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CLOSED_PIPE_STATUS, writeStdio } from "./write_stdio.ts";
+import { CLOSED_PIPE_STATUS, writeStdio } from "./_write_stdio.ts";
 
 /** What `--version` reports beyond the program version. */
 export interface VersionFacts {
@@ -88,9 +88,9 @@ export function versionObject(facts: VersionFacts): Record<string, unknown> {
 
 /** Looks up what {@linkcode VersionFacts} holds; never throws. */
 export async function gatherVersionFacts(version: string): Promise<VersionFacts> {
-  const { imageSource, loadManifest } = await import("../bundle/embedded_image.ts");
+  const { imageSource, loadManifest } = await import("../image/mod.ts");
   const { resolveRuntime } = await import("../runtime/mod.ts");
-  const { effectiveUid, processEnv } = await import("../xdg_dirs.ts");
+  const { effectiveUid, processEnv } = await import("../host/mod.ts");
   const source = imageSource(processEnv);
   const [rootfs, runtime] = await Promise.all([
     loadManifest(source).then(
@@ -102,7 +102,7 @@ export async function gatherVersionFacts(version: string): Promise<VersionFacts>
       (error) => ({ name: "youki", error: (error as Error).message }),
     ),
   ]);
-  const { systemRoot } = await import("../registry/system_root.ts");
+  const { systemRoot } = await import("../registry/mod.ts");
   // The warning about an unusable variable is for the commands that read the registry.
   const systemRegistry = systemRoot(processEnv, () => {});
   return { version, deno: Deno.version, rootfs, runtime, systemRegistry };

@@ -6,8 +6,8 @@ import {
   loadManifest,
   readTarball,
   verifyClosure,
-} from "../bundle/mod.ts";
-import { ROOT_MODE_HOST_ID } from "../bundle/oci_config.ts";
+} from "../image/mod.ts";
+import { ROOT_MODE_HOST_ID } from "../container/mod.ts";
 import {
   listGateways,
   readGatewayMetadata,
@@ -21,15 +21,15 @@ import {
   pathSteps,
   type PathUse,
   readCgroupFacts,
-  readServedRecord,
   readUserNamespaceFacts,
   RUNTIME_NAMES,
   runtimeEnv,
   type RuntimeName,
 } from "../runtime/mod.ts";
 // The launch itself stays out of the folder's door, which `version` loads.
-import { checkAddressFree } from "../runtime/launch_gateway.ts";
-import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
+import { checkAddressFree } from "../runtime/mod.ts";
+import { readServedRecord } from "../serve/mod.ts";
+import { type EnvLookup, openshellDir } from "../host/mod.ts";
 import { reachBlocker } from "./_reach_blocker.ts";
 import { doctorRuntimeChoice } from "./_serve_runtime.ts";
 import type { DoctorFacts, ReachFinding, RuntimeProbe } from "./doctor_facts.ts";

@@ -9,19 +9,14 @@
 import { dirname, join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 import denoJson from "../../deno.json" with { type: "json" };
-import { atomicWriteFile } from "../atomic_write.ts";
-import {
-  compareBytes,
-  encodeTar,
-  imageSource,
-  loadManifest,
-  readTarball,
-  sha256Hex,
-  type TarRecord,
-} from "../bundle/mod.ts";
-import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../gateway/container_contract.ts";
-import { UserError } from "../user_error.ts";
-import type { EnvLookup } from "../xdg_dirs.ts";
+import { atomicWriteFile } from "../files/mod.ts";
+import { imageSource, loadManifest, readTarball } from "./embedded_image.ts";
+import { compareBytes } from "./pack_image.ts";
+import { sha256Hex } from "./sha256.ts";
+import { encodeTar, type TarRecord } from "./tar_format.ts";
+import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../container/mod.ts";
+import { UserError } from "../errors/mod.ts";
+import type { EnvLookup } from "../host/mod.ts";
 import {
   blobPath,
   type Descriptor,

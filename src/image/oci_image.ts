@@ -11,8 +11,8 @@ import {
   CONTAINER_PATHS,
   GATEWAY_PORT,
   ROOT_MODE_HOST_ID,
-} from "../gateway/container_contract.ts";
-import { gatewayArgs, gatewayDenoFlags } from "../gateway/gateway_command_line.ts";
+} from "../container/mod.ts";
+import { gatewayArgs, gatewayDenoFlags } from "../container/mod.ts";
 
 /** The name the image's gateway reports unless its arguments say otherwise. */
 export const IMAGE_GATEWAY_NAME = "openshell";
@@ -63,7 +63,7 @@ export function imageCommand(program: ImageProgram): { entrypoint: string[]; cmd
     CONTAINER_PATHS.binary,
     "run",
     ...gatewayDenoFlags("0.0.0.0", IMAGE_PATHS),
-    `${CONTAINER_PATHS.source}/gateway/main.ts`,
+    CONTAINER_PATHS.serverEntry,
   ];
   return { entrypoint, cmd };
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import { fileError } from "../file_error.ts";
-import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
-import { UserError } from "../user_error.ts";
+import { fileError } from "../errors/mod.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { UserError } from "../errors/mod.ts";
 import { validateGatewayName } from "./gateway_name.ts";
 import {
   type GatewayMetadata,
@@ -78,4 +78,4 @@ export function readMetadataFileNow(
   return { kind: "schema", read };
 }
 
-export { fileError, osReason } from "../file_error.ts";
+export { fileError, osReason } from "../errors/mod.ts";

@@ -1,6 +1,6 @@
-import { quoted } from "../printable_text.ts";
-import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
-import { UserError } from "../user_error.ts";
+import { quoted } from "../errors/mod.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { UserError } from "../errors/mod.ts";
 import { activeFilePath, osReason } from "./_layout.ts";
 import { isValidGatewayName, validateGatewayName } from "./gateway_name.ts";
 import type { RegistryRoots } from "./registry_roots.ts";

@@ -1,4 +1,4 @@
-import { UserError } from "../user_error.ts";
+import { UserError } from "../errors/mod.ts";
 import { isValidGatewayName } from "./gateway_name.ts";
 
 /** Where a registration comes from: the user's own registry or the read-only system one. */
@@ -101,7 +101,7 @@ export async function parseMetadataWithSchema(
   json: object,
   path: string,
 ): Promise<GatewayMetadata> {
-  const schema = await import("./gateway_metadata_schema.ts");
+  const schema = await import("./_gateway_metadata_schema.ts");
   return schema.parseWithSchema(json, path);
 }
 
@@ -173,7 +173,7 @@ export function isPlainMetadata(value: object): value is GatewayMetadata {
  * ```
  */
 export async function checkGatewayMetadata(metadata: unknown): Promise<GatewayMetadata> {
-  const { checkWithSchema } = await import("./gateway_metadata_schema.ts");
+  const { checkWithSchema } = await import("./_gateway_metadata_schema.ts");
   return checkWithSchema(metadata);
 }
 

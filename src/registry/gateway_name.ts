@@ -1,5 +1,5 @@
-import { quoted } from "../printable_text.ts";
-import { UserError } from "../user_error.ts";
+import { quoted } from "../errors/mod.ts";
+import { UserError } from "../errors/mod.ts";
 
 /** The longest name a single path component may have on common filesystems, in bytes. */
 export const MAX_GATEWAY_NAME_BYTES = 255;

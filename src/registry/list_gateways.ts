@@ -1,4 +1,4 @@
-import { UserError } from "../user_error.ts";
+import { UserError } from "../errors/mod.ts";
 import { fileError, gatewaysDirPath, type MetadataRead, readMetadataFileNow } from "./_layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";

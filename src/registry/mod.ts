@@ -19,18 +19,19 @@
  *
  * @module
  */
-export { isValidGatewayName, MAX_GATEWAY_NAME_BYTES, validateGatewayName } from "./gateway_name.ts";
-export { type RegistryRoots, registryRoots } from "./registry_roots.ts";
 export {
-  DEFAULT_SYSTEM_ROOT,
-  SYSTEM_ROOT_SETTING,
-  SYSTEM_ROOT_VARIABLE,
-  systemRoot,
-  type SystemRootDefault,
-  systemRootDefault,
-  type SystemRootOrigin,
-  type SystemRootSource,
-} from "./system_root.ts";
+  ACTIVE_GATEWAY_VARIABLE,
+  type ActiveGateway,
+  type ActiveGatewayInputs,
+  type ActiveReason,
+  readActiveFile,
+  resolveActiveGateway,
+} from "./active_gateway.ts";
+export {
+  type GatewayListRow,
+  gatewayListRow,
+  type GatewayListRowOptions,
+} from "./gateway_list_row.ts";
 export {
   checkGatewayMetadata,
   gatewayAuth,
@@ -42,6 +43,7 @@ export {
   parseGatewayMetadata,
   serializeGatewayMetadata,
 } from "./gateway_metadata.ts";
+export { isValidGatewayName, MAX_GATEWAY_NAME_BYTES, validateGatewayName } from "./gateway_name.ts";
 export {
   compareText,
   type GatewayEntry,
@@ -50,15 +52,20 @@ export {
   listGateways,
   type ListGatewaysOptions,
 } from "./list_gateways.ts";
-export {
-  ACTIVE_GATEWAY_VARIABLE,
-  type ActiveGateway,
-  type ActiveGatewayInputs,
-  type ActiveReason,
-  readActiveFile,
-  resolveActiveGateway,
-} from "./active_gateway.ts";
 export { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metadata.ts";
+export { type RegistryRoots, registryRoots } from "./registry_roots.ts";
+export { renameUserGateway } from "./rename_gateway.ts";
+export {
+  DEFAULT_SYSTEM_ROOT,
+  SYSTEM_ROOT_SETTING,
+  SYSTEM_ROOT_VARIABLE,
+  systemRoot,
+  type SystemRootDefault,
+  systemRootDefault,
+  type SystemRootOrigin,
+  type SystemRootSource,
+} from "./system_root.ts";
+export { ensureUserDir } from "./user_dir.ts";
 export {
   addUserGateway,
   type AddUserGatewayOptions,
@@ -71,9 +78,3 @@ export {
   userGatewayDir,
   writeUserGatewayFile,
 } from "./write_registry.ts";
-export { renameUserGateway } from "./rename_gateway.ts";
-export {
-  type GatewayListRow,
-  gatewayListRow,
-  type GatewayListRowOptions,
-} from "./gateway_list_row.ts";

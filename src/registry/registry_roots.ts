@@ -1,4 +1,4 @@
-import { type EnvLookup, openshellDir } from "../xdg_dirs.ts";
+import { type EnvLookup, openshellDir } from "../host/mod.ts";
 import { systemRoot } from "./system_root.ts";
 
 // What `--version` reports; the whole decision is in system_root.ts, which imports no node:*.

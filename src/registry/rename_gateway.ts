@@ -1,6 +1,6 @@
-import { UserError } from "../user_error.ts";
-import { atomicWriteFile } from "../atomic_write.ts";
-import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
+import { UserError } from "../errors/mod.ts";
+import { atomicWriteFile } from "../files/mod.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import {
   activeFilePath,
   fileError,

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { EnvLookup } from "../xdg_dirs.ts";
-import { compiledSetting, installedSetting } from "../install_location.ts";
+import type { EnvLookup } from "../host/mod.ts";
+import { compiledSetting, installedSetting } from "../host/mod.ts";
 
 /** The built-in system registry root, used when neither the variable nor an installer moves it. */
 export const DEFAULT_SYSTEM_ROOT = "/etc/openshell";

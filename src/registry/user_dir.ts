@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
-import { fileError } from "../file_error.ts";
-import { UserError } from "../user_error.ts";
+import { fileError } from "../errors/mod.ts";
+import { UserError } from "../errors/mod.ts";
 
 /** Mode of the user root and of each directory below it but `gateways/`, as upstream sets. */
 export const PRIVATE_DIR_MODE = 0o700;

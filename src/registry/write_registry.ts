@@ -1,7 +1,7 @@
 import { basename, dirname, join } from "node:path";
-import { atomicWriteFile, tempPath } from "../atomic_write.ts";
-import { readRegularFile, REGISTRY_FILE_MAX_BYTES } from "../read_regular_file.ts";
-import { UserError } from "../user_error.ts";
+import { atomicWriteFile, tempPath } from "../files/mod.ts";
+import { readRegularFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { UserError } from "../errors/mod.ts";
 import {
   activeFilePath,
   fileError,

@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { callerCgroup, type CgroupLayout } from "./cgroup_path.ts";
+import { callerCgroup, type CgroupLayout } from "./_cgroup_path.ts";
 
 /** One mounted cgroup hierarchy. */
 export interface CgroupMount {

@@ -7,23 +7,19 @@
  * @module
  */
 import { join } from "node:path";
-import {
-  buildOciConfig,
-  type ContainerResources,
-  ROOT_MODE_HOST_ID,
-} from "../bundle/oci_config.ts";
-import { launchProof, newChallenge } from "../gateway/launch_proof.ts";
-import type { SeccompProfile } from "../bundle/seccomp_profile.ts";
-import { bundlePaths, removeBundle, stageBundle } from "../bundle/stage_bundle.ts";
-import { traceMark } from "../start_trace.ts";
-import { pathExists } from "../path_exists.ts";
-import { UserError } from "../user_error.ts";
-import type { EnvLookup } from "../xdg_dirs.ts";
-import { readCallerHardLimits } from "./caller_limits.ts";
+import { buildOciConfig, type ContainerResources, ROOT_MODE_HOST_ID } from "../container/mod.ts";
+import { launchProof, newChallenge } from "../container/mod.ts";
+import type { SeccompProfile } from "../container/mod.ts";
+import { bundlePaths, removeBundle, stageBundle } from "../container/mod.ts";
+import { traceMark } from "../host/mod.ts";
+import { pathExists } from "../files/mod.ts";
+import { UserError } from "../errors/mod.ts";
+import type { EnvLookup } from "../host/mod.ts";
+import { readCallerHardLimits } from "./_caller_limits.ts";
 import { callerGroups, v1ControllerMounts } from "./cgroup_facts.ts";
-import { cgroupDirsFor, killCgroupMembers, missingDirs, removeCgroupDirs } from "./cgroup_dirs.ts";
-import { callerCgroup, decideCgroupsPath, detectCgroupLayout } from "./cgroup_path.ts";
-import { newContainerId } from "./container_id.ts";
+import { cgroupDirsFor, killCgroupMembers, missingDirs, removeCgroupDirs } from "./_cgroup_dirs.ts";
+import { callerCgroup, decideCgroupsPath, detectCgroupLayout } from "./_cgroup_path.ts";
+import { newContainerId } from "./_container_id.ts";
 import { tryLockInstance } from "./instance_lock.ts";
 import {
   type LaunchRecord,
@@ -31,11 +27,12 @@ import {
   removeLaunchRecord,
   writeLaunchRecord,
 } from "./launch_record.ts";
-import { probeHealth, type ProbeProof } from "./health_probe.ts";
+import { type ProbeProof, probeReadiness } from "../client/mod.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { preflightMounts } from "./mount_preflight.ts";
-import { ensureOwnedDir, removeTree } from "./private_dir.ts";
-import { explainRuntimeFailure } from "./runtime_failure.ts";
+import { ensureOwnedDir } from "../files/mod.ts";
+import { removeTree } from "../files/mod.ts";
+import { explainRuntimeFailure } from "./_runtime_failure.ts";
 import {
   availableControllers,
   cgroup2Delegated,
@@ -470,7 +467,7 @@ async function waitUntilHealthy(
   gone: () => boolean,
 ): Promise<boolean> {
   for (let delay = 1; !gone(); delay = Math.min(delay * 2, 4)) {
-    if (await probeHealth(address, "/healthz", 2000, proof)) return true;
+    if (await probeReadiness(address, "/healthz", 2000, proof)) return true;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
   return false;

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { atomicWriteFile } from "../atomic_write.ts";
+import { atomicWriteFile } from "../files/mod.ts";
 
 /**
  * What one launch of a gateway left on disk, written before the runtime starts so that a

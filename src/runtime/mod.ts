@@ -11,6 +11,31 @@
  *
  * @module
  */
+export { callerGroups, type CgroupFacts, readCgroupFacts } from "./cgroup_facts.ts";
+export {
+  checkAddressFree,
+  clientAddress,
+  gatewayRuntimeDir,
+  launchGateway,
+} from "./launch_gateway.ts";
+export { containerMountSources, type MountSource, unreachableMount } from "./mount_preflight.ts";
+export {
+  canReach,
+  type PathStep,
+  pathSteps,
+  type PathUse,
+  type ReachBlock,
+  reachBlock,
+  type Reacher,
+} from "./mount_reach.ts";
+export {
+  INSTALL_HINTS,
+  type OciRuntime,
+  RUNTIME_NAMES,
+  runtimeEnv,
+  type RuntimeName,
+} from "./oci_runtime.ts";
+export { parseCount, parseCpus, parseSize } from "./resource_limits.ts";
 export {
   chooseRuntime,
   gatherRuntimeFacts,
@@ -21,27 +46,14 @@ export {
   youkiBlocker,
 } from "./runtime_choice.ts";
 export {
-  canReach,
-  type PathStep,
-  pathSteps,
-  type PathUse,
-  type ReachBlock,
-  reachBlock,
-  type Reacher,
-} from "./mount_reach.ts";
-export { containerMountSources, type MountSource, unreachableMount } from "./mount_preflight.ts";
-export { callerGroups, type CgroupFacts, readCgroupFacts } from "./cgroup_facts.ts";
-export {
-  INSTALL_HINTS,
-  type OciRuntime,
-  RUNTIME_NAMES,
-  runtimeEnv,
-  type RuntimeName,
-} from "./oci_runtime.ts";
-export { parseCount, parseCpus, parseSize } from "./resource_limits.ts";
-export { readServedRecord } from "./served_record.ts";
-export {
   readUserNamespaceFacts,
   type UserNamespaceFacts,
   userNamespacesAllowed,
 } from "./user_namespaces.ts";
+export { tryLockInstance } from "./instance_lock.ts";
+export {
+  type LaunchRecord,
+  readLaunchRecord,
+  removeLaunchRecord,
+  writeLaunchRecord,
+} from "./launch_record.ts";

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { CONTAINER_PATHS, type OciConfig } from "../bundle/oci_config.ts";
-import { UserError } from "../user_error.ts";
+import { CONTAINER_PATHS, type OciConfig } from "../container/mod.ts";
+import { UserError } from "../errors/mod.ts";
 import {
   type PathStep,
   pathSteps,

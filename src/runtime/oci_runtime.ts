@@ -1,7 +1,7 @@
 import { delimiter, isAbsolute, join } from "node:path";
-import type { EnvLookup } from "../xdg_dirs.ts";
-import { UserError } from "../user_error.ts";
-import { privateExecDir } from "../install_location.ts";
+import type { EnvLookup } from "../host/mod.ts";
+import { UserError } from "../errors/mod.ts";
+import { privateExecDir } from "../host/mod.ts";
 
 /** The OCI runtimes openshell knows; all share the `runc` command-line contract. */
 export const RUNTIME_NAMES = ["youki", "runc", "crun"] as const;

@@ -5,9 +5,9 @@
  * @module
  */
 import { join } from "node:path";
-import { type ContainerResources, ociResources } from "../bundle/oci_config.ts";
+import { type ContainerResources, ociResources } from "../container/mod.ts";
 import { v1ControllerMounts } from "./cgroup_facts.ts";
-import type { CgroupLayout } from "./cgroup_path.ts";
+import type { CgroupLayout } from "./_cgroup_path.ts";
 
 /** Which cgroup controller enforces each limit. */
 const LIMIT_CONTROLLERS: Readonly<Record<keyof ContainerResources, string>> = {

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { EnvLookup } from "../xdg_dirs.ts";
+import type { EnvLookup } from "../host/mod.ts";
 import { callerGroups, cgroupDelegated, readCgroupFacts } from "./cgroup_facts.ts";
-import { type CgroupLayout, detectCgroupLayout } from "./cgroup_path.ts";
+import { type CgroupLayout, detectCgroupLayout } from "./_cgroup_path.ts";
 import { locateRuntime, type OciRuntime, RUNTIME_NAMES, type RuntimeName } from "./oci_runtime.ts";
 
 /** What decides the runtime. */

@@ -1,7 +1,7 @@
 /** A delegated v1 cgroup subtree for the rootless tests, set up as an administrator would. */
 import { join } from "node:path";
 import { v1ControllerMounts } from "../../src/runtime/cgroup_facts.ts";
-import { callerCgroup, detectCgroupLayout } from "../../src/runtime/cgroup_path.ts";
+import { callerCgroup, detectCgroupLayout } from "../../src/runtime/_cgroup_path.ts";
 
 /**
  * Delegates a v1 cgroup subtree to `owner` the way an administrator would: the same path in

@@ -5,7 +5,7 @@
  * staged (the same profile and limits as the gateway, as the runtime applies them).
  */
 import { dirname, join } from "node:path";
-import type { OciConfig } from "../../src/bundle/oci_config.ts";
+import type { OciConfig } from "../../src/container/oci_config.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { REPO } from "./sandbox.ts";
 import { serveRuntimeDir } from "./serve_fixture.ts";

@@ -264,7 +264,7 @@ export async function processEnviron(pid: number): Promise<Record<string, string
 export async function gatewayPid(servePid: number): Promise<number> {
   for (const pid of await descendants(servePid)) {
     const argv = await processArgv(pid).catch(() => []);
-    if (argv.some((a) => a.endsWith("/gateway/main.ts") || a === "__gateway")) return pid;
+    if (argv.some((a) => a.endsWith("/server/main.ts") || a === "__gateway")) return pid;
   }
   throw new Error(`No gateway process below pid ${servePid}`);
 }

@@ -1,4 +1,4 @@
-import { processStart, type ServedRecord } from "../../src/runtime/served_record.ts";
+import { processStart, type ServedRecord } from "../../src/serve/served_record.ts";
 
 /** A served record for the running process `pid`, as a launcher writes it. */
 export async function servedRecordFor(

@@ -6,8 +6,8 @@
  */
 import { join } from "node:path";
 import { REPO } from "../../_helpers/sandbox.ts";
-import { formatManifest } from "../../../src/bundle/manifest.ts";
-import type { ImageEntry, PackedImage } from "../../../src/bundle/pack_image.ts";
+import { formatManifest } from "../../../src/image/_manifest.ts";
+import type { ImageEntry, PackedImage } from "../../../src/image/pack_image.ts";
 
 /** Whether gcc, as and ld are installed (Debian build-essential; youki's build needs it too). */
 export const TOOLCHAIN = ["gcc", "as", "ld"].every((tool) => {

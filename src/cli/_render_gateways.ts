@@ -1,0 +1,114 @@
+import { sanitize } from "../errors/mod.ts";
+import type { ActiveGateway, GatewayEntry, ResolvedGateway } from "../registry/mod.ts";
+import { gatewayAuth, gatewayListRow, gatewayType } from "../registry/mod.ts";
+import { type OutputFormat, renderJson, renderTable, renderYaml } from "./_render_output.ts";
+
+/** Options shared by the renderings of `gateway list`. */
+export interface GatewayListView {
+  active: string | undefined;
+  all: boolean;
+  showOrigin: boolean;
+}
+
+/**
+ * The text of `gateway list` in `format`. The table has NAME ENDPOINT TYPE SOURCE AUTH, a
+ * REMOTE column only when some row has a remote or resolved host, ORIGIN with `showOrigin`;
+ * the active row is marked `*` and shadowed rows say so in SOURCE.
+ */
+export function renderGatewayList(
+  entries: GatewayEntry[],
+  format: OutputFormat,
+  view: GatewayListView,
+): Promise<string> {
+  const rowOptions = { active: view.active, all: view.all, showOrigin: view.showOrigin };
+  if (format === "json") {
+    return Promise.resolve(renderJson(entries.map((e) => gatewayListRow(e, rowOptions))));
+  }
+  if (format === "yaml") return renderYaml(entries.map((e) => gatewayListRow(e, rowOptions)));
+  const withRemote = entries.some((e) => e.metadata.remote_host || e.metadata.resolved_host);
+  const head = ["  NAME", "ENDPOINT", "TYPE", "SOURCE", "AUTH"];
+  if (withRemote) head.push("REMOTE");
+  if (view.showOrigin) head.push("ORIGIN");
+  const rows = entries.map((entry) => {
+    const active = !entry.shadowed && entry.name === view.active;
+    const row = [
+      `${active ? "*" : " "} ${entry.name}`,
+      entry.metadata.gateway_endpoint,
+      gatewayType(entry.metadata),
+      entry.shadowed ? `${entry.source} (shadowed)` : entry.source,
+      gatewayAuth(entry.metadata),
+    ];
+    if (withRemote) row.push(remoteText(entry.metadata));
+    if (view.showOrigin) row.push(entry.metadataPath);
+    return row.map(sanitize); // text from files must not drive the terminal
+  });
+  return renderTable(head, rows);
+}
+
+function remoteText(metadata: GatewayEntry["metadata"]): string {
+  const { remote_host: remote, resolved_host: resolved } = metadata;
+  if (remote && resolved && remote !== resolved) return `${remote} (${resolved})`;
+  return remote || resolved || "";
+}
+
+/** What `gateway info` reports: the resolved registration and whether it is active. */
+export interface GatewayInfo {
+  gateway: ResolvedGateway;
+  active: ActiveGateway | undefined;
+}
+
+/** The JSON object of `gateway info -o json`. */
+export function gatewayInfoObject(info: GatewayInfo): Record<string, unknown> {
+  const { gateway, active } = info;
+  const isActive = active?.name === gateway.name;
+  return {
+    name: gateway.name,
+    source: gateway.source,
+    origin: gateway.metadataPath,
+    shadows: gateway.shadows ?? null,
+    active: isActive,
+    active_reason: isActive ? active!.reason : null,
+    endpoint: gateway.metadata.gateway_endpoint,
+    type: gatewayType(gateway.metadata),
+    auth: gatewayAuth(gateway.metadata),
+    is_remote: gateway.metadata.is_remote,
+    remote_host: gateway.metadata.remote_host ?? null,
+    resolved_host: gateway.metadata.resolved_host ?? null,
+    metadata: gateway.metadata,
+  };
+}
+
+const REASONS = {
+  flag: "selected with -g/--gateway",
+  env: "selected by OPENSHELL_GATEWAY",
+  user: "the user's active gateway",
+  system: "the system's default gateway",
+} as const;
+
+/** Why a gateway is active, in words. */
+export function activeReasonText(active: ActiveGateway): string {
+  const text = REASONS[active.reason];
+  return active.path ? `${text} (${active.path})` : text;
+}
+
+/** The text of `gateway info`: one `key: value` line each. */
+export function renderGatewayInfoText(info: GatewayInfo): string {
+  const { gateway, active } = info;
+  const isActive = active?.name === gateway.name;
+  const lines: [string, string][] = [
+    ["name", gateway.name],
+    ["endpoint", gateway.metadata.gateway_endpoint],
+    ["type", gatewayType(gateway.metadata)],
+    ["auth", gatewayAuth(gateway.metadata)],
+    ["source", gateway.source],
+    ["file", gateway.metadataPath],
+    ["shadows", gateway.shadows ?? "nothing"],
+    ["active", isActive ? `yes, ${activeReasonText(active!)}` : "no"],
+  ];
+  const hosts: [string, string][] = [];
+  if (gateway.metadata.remote_host) hosts.push(["remote", gateway.metadata.remote_host]);
+  if (gateway.metadata.resolved_host) hosts.push(["resolved host", gateway.metadata.resolved_host]);
+  lines.splice(4, 0, ...hosts);
+  const width = Math.max(...lines.map(([key]) => key.length)) + 1;
+  return lines.map(([key, value]) => `${`${key}:`.padEnd(width)} ${value}`).join("\n");
+}

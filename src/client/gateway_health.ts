@@ -1,0 +1,246 @@
+/**
+ * Whether a gateway answers: `GET <endpoint>/healthz` with a short timeout, using the user's
+ * mTLS material for the gateway when it has some. The one health client of the CLI: `status`
+ * and `term` both ask through it, and a failure is one readable line of a known kind.
+ *
+ * @module
+ */
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { MTLS_FILE_NAMES } from "../registry/mod.ts";
+
+/**
+ * A gateway's TLS material (PEM file paths, as stored under the user registry's
+ * `gateways/<name>/mtls/`). Files that do not exist are left out of the check.
+ */
+export interface GatewayTls {
+  /** CA certificate that signed the gateway's server certificate. */
+  ca: string;
+  /** Client certificate. */
+  cert: string;
+  /** Client key. */
+  key: string;
+}
+
+/** Why a gateway did not answer. */
+export type FailureKind = "endpoint" | "timeout" | "refused" | "dns" | "tls" | "network";
+
+/** A failed health check: its kind and one readable line. */
+export interface HealthFailure {
+  kind: FailureKind;
+  message: string;
+}
+
+/** What a health probe found. */
+export interface HealthResult {
+  /** `ok` for a 2xx answer, `unhealthy` for another HTTP status, `unreachable` for none. */
+  status: "ok" | "unhealthy" | "unreachable";
+  /** The HTTP status, when the gateway answered. */
+  httpStatus: number | null;
+  /** The reason phrase the gateway sent with it (`OK`), when it sent one. */
+  httpReason: string | null;
+  /** Why it is not `ok`, in a few words (`HTTP 503`, `connection refused`). */
+  error: string | null;
+  /** Why nothing answered, for `unreachable`. */
+  failure: HealthFailure | null;
+  /** How long the probe took. */
+  elapsedMs: number;
+}
+
+/** The URL probed for `endpoint`: `<endpoint>/healthz`, whatever the endpoint's trailing slash. */
+export function healthzUrl(endpoint: string): string {
+  return `${endpoint.replace(/\/+$/, "")}/healthz`;
+}
+
+/**
+ * Classifies an HTTP status as {@linkcode HealthResult} fields.
+ *
+ * @example
+ * ```ts
+ * classifyStatus(503); // { status: "unhealthy", httpStatus: 503, error: "HTTP 503" }
+ * ```
+ */
+export function classifyStatus(
+  httpStatus: number,
+): Pick<HealthResult, "status" | "httpStatus" | "error"> {
+  if (httpStatus >= 200 && httpStatus < 300) return { status: "ok", httpStatus, error: null };
+  return { status: "unhealthy", httpStatus, error: `HTTP ${httpStatus}` };
+}
+
+const TLS_REASONS: readonly [RegExp, string][] = [
+  [/UnknownIssuer/, "its certificate is signed by a CA this client does not trust"],
+  [/CaUsedAsEndEntity/, "it presents a CA certificate as its own server certificate"],
+  [/not valid for name "([^"]*)"/, "its certificate is not valid for '$1'"],
+  [/Expired/, "its certificate has expired"],
+  [/NotValidYet/, "its certificate is not valid yet"],
+  [/Revoked/, "its certificate is revoked"],
+  [/CertificateRequired|certificate required/i, "it requires a client certificate"],
+  [/BadCertificate|bad certificate/i, "it rejected the client certificate"],
+  [/UnknownCA|unknown ca/i, "it does not trust the client certificate's CA"],
+];
+
+/**
+ * One readable line for a failed fetch, and its kind.
+ *
+ * @example
+ * ```ts
+ * describeFetchError(new DOMException("", "TimeoutError"), 2000);
+ * // { kind: "timeout", message: "no answer within 2000 ms" }
+ * ```
+ */
+export function describeFetchError(error: unknown, timeoutMs: number): HealthFailure {
+  if (
+    error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")
+  ) {
+    return { kind: "timeout", message: `no answer within ${timeoutMs} ms` };
+  }
+  const inner = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const text = inner instanceof Error ? inner.message : String(inner);
+  if (/dns error|failed to lookup address|Name or service not known/i.test(text)) {
+    return { kind: "dns", message: "the host name does not resolve" };
+  }
+  if (/Connection refused/i.test(text)) return { kind: "refused", message: "connection refused" };
+  const blocked = /Requests to port (\d+) are blocked/.exec(text);
+  if (blocked) {
+    return { kind: "network", message: `port ${blocked[1]} is refused by the HTTP client` };
+  }
+  if (/certificate|tls|handshake|alert/i.test(text)) {
+    for (const [pattern, reason] of TLS_REASONS) {
+      const found = pattern.exec(text);
+      if (found) return { kind: "tls", message: `TLS failed: ${reason.replace("$1", found[1]!)}` };
+    }
+    return { kind: "tls", message: `TLS failed: ${lastPart(text)}` };
+  }
+  return { kind: "network", message: lastPart(text) };
+}
+
+function lastPart(text: string): string {
+  const last = text.split(": ").pop() ?? text;
+  return last.replace(/ \(os error \d+\)$/, "").replace(/^./, (c) => c.toLowerCase());
+}
+
+/** What a hint needs to know about the gateway that failed. */
+export interface HintTarget {
+  name: string;
+  endpoint: string;
+  /** Its `gateways/<name>/mtls/` directory under the user root. */
+  mtlsDir: string;
+}
+
+/**
+ * A hint that fits the gateway and the failure: a local gateway that is not running can be
+ * started, a remote one must be checked on its host, TLS failures point at the certificates.
+ *
+ * @example
+ * ```ts
+ * healthHint({ kind: "refused", message: "" }, { name: "local", endpoint: "http://127.0.0.1:8090", mtlsDir: "" });
+ * // "nothing listens there; `openshell serve --name local` starts a local gateway"
+ * ```
+ */
+export function healthHint(failure: HealthFailure | null, target: HintTarget): string {
+  const host = URL.canParse(target.endpoint) ? new URL(target.endpoint).hostname : "";
+  const local = host === "localhost" || /^127\./.test(host) || host === "[::1]";
+  switch (failure?.kind) {
+    case "endpoint":
+      return `re-add it with an http(s):// endpoint: \`openshell gateway remove ${target.name}\`, then \`openshell gateway add\``;
+    case "dns":
+      return `check the host name '${host}' in the endpoint (\`openshell gateway info ${target.name}\`)`;
+    case "tls":
+      return `check the certificates in ${target.mtlsDir}/ against the gateway's; ` +
+        `re-add it with --ca/--cert/--key to replace them`;
+    case "refused":
+    case "timeout":
+      if (local) {
+        return `nothing answers on this machine; \`openshell serve --name ${target.name}\` starts a local gateway`;
+      }
+      return `check that the gateway on ${host} is running and reachable from here`;
+    case "network":
+      return `check the endpoint and the network path to ${host}`;
+    default:
+      return "the gateway answered but is not healthy; check its logs";
+  }
+}
+
+/**
+ * Probes `endpoint`, trusting the CA and presenting the client certificate of `tls` for
+ * https endpoints (missing files are left out). Never throws.
+ *
+ * @example
+ * ```ts
+ * (await probeHealth("http://127.0.0.1:8080", { timeoutMs: 2000 })).status; // "ok"
+ * ```
+ */
+export async function probeHealth(
+  endpoint: string,
+  options: { timeoutMs: number; signal?: AbortSignal; tls?: GatewayTls | undefined },
+): Promise<HealthResult> {
+  const started = performance.now();
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    const message = "the endpoint is not an http(s) URL";
+    return {
+      status: "unreachable",
+      httpStatus: null,
+      httpReason: null,
+      error: message,
+      failure: { kind: "endpoint", message },
+      elapsedMs: 0,
+    };
+  }
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  let client: Deno.HttpClient | undefined;
+  try {
+    client = /^https:/i.test(endpoint) && options.tls ? await tlsClient(options.tls) : undefined;
+    const response = await fetch(healthzUrl(endpoint), {
+      signal,
+      redirect: "manual",
+      ...(client ? { client } : {}),
+    });
+    await response.body?.cancel();
+    return {
+      ...classifyStatus(response.status),
+      httpReason: response.statusText || null,
+      failure: null,
+      elapsedMs: performance.now() - started,
+    };
+  } catch (error) {
+    const failure = describeFetchError(error, options.timeoutMs);
+    return {
+      status: "unreachable",
+      httpStatus: null,
+      httpReason: null,
+      error: failure.message,
+      failure,
+      elapsedMs: performance.now() - started,
+    };
+  } finally {
+    client?.close();
+  }
+}
+
+/** The TLS material of a gateway's `mtls/` directory, under the names upstream stores. */
+export function mtlsFiles(mtlsDir: string): GatewayTls {
+  return {
+    ca: `${mtlsDir}/${MTLS_FILE_NAMES.ca}`,
+    cert: `${mtlsDir}/${MTLS_FILE_NAMES.cert}`,
+    key: `${mtlsDir}/${MTLS_FILE_NAMES.key}`,
+  };
+}
+
+/** An HTTP client with the gateway's CA and client certificate, or none when no file exists. */
+async function tlsClient(tls: GatewayTls): Promise<Deno.HttpClient | undefined> {
+  const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map(readIfPresent));
+  if (ca === undefined && (cert === undefined || key === undefined)) return undefined;
+  return Deno.createHttpClient({
+    ...(ca !== undefined ? { caCerts: [ca] } : {}),
+    ...(cert !== undefined && key !== undefined ? { cert, key } : {}),
+  });
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}

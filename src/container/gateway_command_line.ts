@@ -1,0 +1,77 @@
+/**
+ * How the gateway is started under `deno run`: the Deno flags granting exactly what the
+ * server needs, and its own arguments. Shared by the OCI config and by tests that run the
+ * gateway on the host, so both run it the same way.
+ *
+ * @module
+ */
+
+/** Where the gateway reads and writes. */
+export interface GatewayPaths {
+  /** Persistent state (read-write). */
+  stateDir: string;
+  /** The API token file (read-only). */
+  tokenFile: string;
+}
+
+/**
+ * The `deno run` flags for the gateway: no config, no lock file, no downloads; network only
+ * on the listen address; reads only of its state and token; writes only of its state.
+ *
+ * @example
+ * ```ts
+ * gatewayDenoFlags("127.0.0.1:8090", { stateDir: "/var/lib/openshell", tokenFile: "/run/openshell/token" });
+ * ```
+ */
+export function gatewayDenoFlags(listen: string, paths: GatewayPaths): string[] {
+  return [
+    "--no-config",
+    "--no-lock",
+    "--cached-only",
+    "--no-prompt",
+    `--allow-net=${listen}`,
+    `--allow-read=${paths.stateDir},${paths.tokenFile}`,
+    `--allow-write=${paths.stateDir}`,
+    "--allow-sys=uid",
+  ];
+}
+
+/** The gateway's own arguments. */
+export function gatewayArgs(
+  options: { name: string; listen: string; version: string } & GatewayPaths,
+): string[] {
+  return [
+    "--name",
+    options.name,
+    "--listen",
+    options.listen,
+    "--state-dir",
+    options.stateDir,
+    "--token-file",
+    options.tokenFile,
+    "--version",
+    options.version,
+  ];
+}
+
+/**
+ * Parses `host:port` (IPv6 hosts in brackets) into its parts.
+ *
+ * @throws {RangeError} when the address is malformed or the port is out of range.
+ * @example
+ * ```ts
+ * parseListenAddress("127.0.0.1:8090"); // { hostname: "127.0.0.1", port: 8090 }
+ * parseListenAddress("[::1]:80"); // { hostname: "::1", port: 80 }
+ * ```
+ */
+export function parseListenAddress(value: string): { hostname: string; port: number } {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})$/.exec(value);
+  if (!match) {
+    throw new RangeError(`Invalid listen address "${value}": expected HOST:PORT`);
+  }
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) {
+    throw new RangeError(`Invalid listen address "${value}": port must be 1-65535`);
+  }
+  return { hostname: (match[1] ?? match[2])!, port };
+}

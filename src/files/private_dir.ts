@@ -1,0 +1,26 @@
+import { osReason } from "../errors/mod.ts";
+import { UserError } from "../errors/mod.ts";
+
+/**
+ * Creates `path` (and missing parents) when absent and makes sure it belongs to `uid` with
+ * exactly `mode`; a directory owned by someone else is refused rather than used.
+ *
+ * @throws {UserError} when it cannot be created or belongs to another user.
+ */
+export async function ensureOwnedDir(path: string, uid: number, mode = 0o700): Promise<void> {
+  try {
+    await Deno.mkdir(path, { recursive: true, mode });
+  } catch (error) {
+    throw new UserError(`Cannot create directory "${path}": ${osReason(error)}`, {
+      hint: "Set XDG_RUNTIME_DIR to a directory you own",
+      cause: error,
+    });
+  }
+  const info = await Deno.lstat(path);
+  if (!info.isDirectory || info.uid !== uid) {
+    throw new UserError(`Directory "${path}" is not a directory owned by uid ${uid}`, {
+      hint: "Remove it or set XDG_RUNTIME_DIR to a directory you own",
+    });
+  }
+  if (((info.mode ?? 0) & 0o7777) !== mode) await Deno.chmod(path, mode);
+}

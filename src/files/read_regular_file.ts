@@ -1,0 +1,130 @@
+/**
+ * Bounded reads of files that other people or programs may have put in place: only a
+ * regular file is opened, and never more than a cap is read, so a named pipe cannot hang
+ * the program and a link to `/dev/zero` cannot exhaust its memory.
+ *
+ * The type is checked before opening (opening a pipe would block) and again on the opened
+ * file, with the size, before anything is read.
+ *
+ * @module
+ */
+import { UnreadableFileError } from "../errors/mod.ts";
+
+/** A cap well above any registry file (`metadata.json`, `active_gateway`, certificates). */
+export const REGISTRY_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Reads `path` whole, if it is a regular file of at most `maxBytes` bytes (symlinks are
+ * followed).
+ *
+ * @throws {UnreadableFileError} for anything but a regular file, or a larger one.
+ * @throws {Deno.errors.NotFound} and the other errors of opening and reading it.
+ * @example
+ * ```ts
+ * const bytes = readRegularFileSync("/etc/openshell/active_gateway", REGISTRY_FILE_MAX_BYTES);
+ * ```
+ */
+export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
+  refuseUnlessRegular(path, Deno.statSync(path), maxBytes);
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const info = file.statSync();
+    refuseUnlessRegular(path, info, maxBytes);
+    let buffer = new Uint8Array(Math.min(info.size, maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) buffer = grown(buffer, path, maxBytes);
+      const read = file.readSync(buffer.subarray(length));
+      if (read === null) return buffer.subarray(0, length);
+      length += read;
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** {@linkcode readRegularFileSync} as UTF-8 text. */
+export function readRegularTextFileSync(path: string, maxBytes: number): string {
+  return new TextDecoder().decode(readRegularFileSync(path, maxBytes));
+}
+
+/**
+ * {@linkcode readRegularFileSync} without blocking the event loop.
+ *
+ * @example
+ * ```ts
+ * const tarball = await readRegularFile(source.tarball, manifest.tarball.size);
+ * ```
+ */
+export async function readRegularFile(path: string, maxBytes: number): Promise<Uint8Array> {
+  refuseUnlessRegular(path, await Deno.stat(path), maxBytes);
+  using file = await Deno.open(path, { read: true });
+  const info = await file.stat();
+  refuseUnlessRegular(path, info, maxBytes);
+  let buffer = new Uint8Array(Math.min(info.size, maxBytes) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) buffer = grown(buffer, path, maxBytes);
+    const read = await file.read(buffer.subarray(length));
+    if (read === null) return buffer.subarray(0, length);
+    length += read;
+  }
+}
+
+/** {@linkcode readRegularFile} as UTF-8 text. */
+export async function readRegularTextFile(path: string, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readRegularFile(path, maxBytes));
+}
+
+function refuseUnlessRegular(path: string, info: Deno.FileInfo, maxBytes: number): void {
+  if (!info.isFile) {
+    throw new UnreadableFileError(path, notRegular(info), {
+      hint: info.isDirectory
+        ? "A directory is where a file is expected: move it aside"
+        : "Only regular files are read: replace it with one",
+    });
+  }
+  if (info.size > maxBytes) throw new FileTooLargeError(path, maxBytes, info.size);
+}
+
+// A file that grows while it is read (or reports a size of 0, as /proc files do).
+function grown(
+  buffer: Uint8Array<ArrayBuffer>,
+  path: string,
+  maxBytes: number,
+): Uint8Array<ArrayBuffer> {
+  if (buffer.length > maxBytes) throw new FileTooLargeError(path, maxBytes, undefined);
+  const next = new Uint8Array(Math.min(Math.max(buffer.length * 2, 4096), maxBytes + 1));
+  next.set(buffer);
+  return next;
+}
+
+/** A file larger than the cap; `size` is what it was found to hold, when known. */
+export class FileTooLargeError extends UnreadableFileError {
+  readonly size: number | undefined;
+
+  constructor(path: string, maxBytes: number, size: number | undefined) {
+    super(
+      path,
+      `${size === undefined ? "more" : size} bytes, more than the ${maxBytes} bytes a file ` +
+        "of its kind can hold",
+      { hint: "No real file of its kind is that large: replace it" },
+    );
+    this.name = "FileTooLargeError";
+    this.size = size;
+  }
+}
+
+function notRegular(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "is a directory";
+  const kind = info.isFifo
+    ? "a named pipe"
+    : info.isCharDevice
+    ? "a character device"
+    : info.isBlockDevice
+    ? "a block device"
+    : info.isSocket
+    ? "a socket"
+    : "not a file";
+  return `not a regular file (${kind})`;
+}

@@ -1,0 +1,419 @@
+/**
+ * What `openshell serve` does: check its input, make sure the rootfs is ready, launch the
+ * gateway container, register the gateway once it answers, and stop it on a signal. Loads
+ * no CLI library: plain arguments are read by `quickServeOptions`, anything else by the
+ * full parser in `serve_command.ts`.
+ *
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import denoJson from "../../deno.json" with { type: "json" };
+import { atomicWriteFile } from "../files/mod.ts";
+import {
+  ensureProgramCopy,
+  ensureRootfs,
+  programCacheDir,
+  runningProgram,
+  verifyClosure,
+} from "../image/mod.ts";
+import { type ContainerResources, ROOT_MODE_HOST_ID } from "../container/mod.ts";
+import { maskedEqOrder, seccompProfile } from "../container/mod.ts";
+import { parseListenAddress } from "../container/mod.ts";
+import { fileError } from "../errors/mod.ts";
+import { pathExists } from "../files/mod.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+// Only the light parts of the registry before the gateway runs: the rest (schema checks) is
+// loaded for registration once the gateway answers, off the start-up path.
+import { type RegistryRoots, registryRoots } from "../registry/mod.ts";
+import { validateGatewayName } from "../registry/mod.ts";
+import { ensureUserDir } from "../registry/mod.ts";
+import { clientAddress, launchGateway } from "../runtime/mod.ts";
+import {
+  canReach,
+  type OciRuntime,
+  parseCount,
+  parseCpus,
+  parseSize,
+  type Reacher,
+  resolveRuntime,
+} from "../runtime/mod.ts";
+import { traceMark } from "../host/mod.ts";
+import { UsageError, UserError } from "../errors/mod.ts";
+import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../host/mod.ts";
+import { printMessage, printWarning, reportFailure } from "../cli/mod.ts";
+import { nameArgument } from "../cli/mod.ts";
+import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
+import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
+import { trackServe } from "./_serve_tracking.ts";
+
+export type { ServeOptions } from "./serve_args.ts";
+
+/** The file beside a gateway's registration that marks it as made by `serve`. */
+const SERVE_MARKER = "serve.json";
+/** Signals that stop the gateway (a closed terminal too, so no container is orphaned). */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/** The API token file in the user gateway dir. */
+const TOKEN_FILE = "token";
+
+/**
+ * Runs `openshell serve ARGS` and returns the exit status. Plain arguments start serving
+ * at once; anything else (help, a parse error, an unusual form) goes through the full
+ * parser, loaded only then. Output, errors and exit statuses are those of the full CLI.
+ */
+export async function runServeCli(args: string[]): Promise<number> {
+  const options = quickServeOptions(args);
+  if (options === undefined) {
+    const { runServeCommand } = await import("../cli/mod.ts");
+    return await runServeCommand(args);
+  }
+  try {
+    return await serve(options);
+  } catch (error) {
+    return reportFailure(error);
+  }
+}
+
+/**
+ * Serves the gateway until it is stopped; returns the exit status (0 after a clean stop).
+ *
+ * @throws {UserError} for bad input or a failed start.
+ */
+export async function serve(options: ServeOptions): Promise<number> {
+  traceMark("serve: options parsed");
+  const env = processEnv;
+  const uid = effectiveUid();
+  const gid = Deno.gid() ?? 0;
+  const name = nameArgument(options.name, validateGatewayName);
+  let listen: { hostname: string; port: number };
+  try {
+    listen = parseListenAddress(options.listen);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^Invalid/, "invalid"), {
+      hint: "Use HOST:PORT, e.g. --listen 127.0.0.1:8090",
+    });
+  }
+  if (listen.port < 1024) {
+    throw new UsageError(`invalid listen address "${options.listen}": port below 1024`, {
+      hint: "The gateway runs without capabilities and cannot bind ports below 1024",
+    });
+  }
+  const limits = readLimits(options);
+  if (options.seccomp === "unconfined") {
+    printWarning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
+  }
+  const roots = registryRoots(env, uid, printWarning);
+  // The rootfs checks (the longest steps) run while the other checks and the launch
+  // prepare; the bundle is staged only once they have passed.
+  const rootfs = readyRootfs(env, uid);
+  rootfs.catch(() => {}); // awaited below or by the launch
+  let stateDir: { path: string; created: boolean };
+  let runtime: OciRuntime;
+  let token: { value: string; stored: boolean };
+  let program: { binary: string; sourceDir?: string };
+  try {
+    const located = resolveRuntime({
+      name: options.runtime,
+      path: options.runtimePath,
+      env,
+      uid,
+    });
+    located.catch(() => {}); // awaited in turn, so errors keep their order
+    await refuseForeignRegistration(roots, name);
+    const resolved = await located;
+    if (resolved.note) printMessage(resolved.note);
+    runtime = resolved.runtime;
+    token = await readToken(roots, name);
+    program = await reachableProgram(env, uid);
+    // Last: from here on a failed launch removes the state dir it made.
+    stateDir = await prepareStateDir(
+      options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
+      uid,
+    );
+    traceMark("serve: checks done");
+  } catch (error) {
+    await rootfs.catch(() => {}); // no unpack left half-done behind an earlier error
+    throw error;
+  }
+
+  const runtimeDir = openshellDir("runtime", env, uid);
+  await using tracking = trackServe({
+    name,
+    runtimeDir,
+    uid,
+    tokenPath: join(userGatewayDir(roots, name), TOKEN_FILE),
+    env,
+  });
+  const stop = new AbortController();
+  const hurry = new AbortController();
+  // A second stop signal does not wait out the grace period.
+  const onSignal = () => (stop.signal.aborted ? hurry.abort() : stop.abort());
+  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
+  let answered = false;
+  try {
+    const result = await launchGateway({
+      name,
+      listen,
+      version: denoJson.version,
+      rootfs,
+      stateDir: stateDir.path,
+      token: token.value,
+      runtime,
+      runtimeDir,
+      uid,
+      gid,
+      env,
+      ...program,
+      seccomp: options.seccomp === "unconfined"
+        ? undefined
+        : seccompProfile(Deno.build.arch, maskedEqOrder(runtime.name)),
+      limits,
+      stop: stop.signal,
+      hurry: hurry.signal,
+      onProgress: printMessage,
+      onWarning: printWarning,
+      forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
+      onReady: async ({ url, containerId }) => {
+        traceMark("serve: healthy");
+        answered = true;
+        // Written only now: a launch that never answered leaves no trace in the registry.
+        if (!token.stored) await storeToken(roots, name, token.value);
+        await register(roots, name, listen);
+        traceMark("serve: registered");
+        printMessage(`Gateway "${name}" is ready at ${url} (container ${containerId})`);
+        await tracking.ready({ url, containerId, runtime });
+      },
+    });
+    if (result.outcome === "stopped") {
+      printMessage(`Gateway "${name}" stopped`);
+      return result.code === 0 ? 0 : 1;
+    }
+    if (result.outcome === "cancelled") {
+      printMessage(`Gateway "${name}" stopped before it was ready`);
+      return 0;
+    }
+    if (result.outcome === "killed") {
+      throw new UserError(`Gateway "${name}" did not stop in time and was killed`);
+    }
+    throw new UserError(`Gateway "${name}" exited on its own with status ${result.code}`, {
+      hint: "Its log lines on stdout say why",
+    });
+  } catch (error) {
+    // The state dir this launch made is removed with the launch that never answered.
+    if (!answered && stateDir.created) {
+      await Deno.remove(stateDir.path, { recursive: true }).catch(() => {});
+    }
+    throw error;
+  } finally {
+    for (const signal of STOP_SIGNALS) {
+      Deno.removeSignalListener(signal, onSignal);
+    }
+    await rootfs.catch(() => {}); // settled unless the launch failed before it needed it
+  }
+}
+
+/**
+ * The program and sources to mount: the running ones, or, in root mode when the
+ * container's root (uid 65532) cannot reach them (a checkout or install under a 0700
+ * home), their content-addressed copies in root's cache.
+ */
+async function reachableProgram(
+  env: EnvLookup,
+  uid: number,
+): Promise<{ binary: string; sourceDir?: string }> {
+  const running = runningProgram();
+  if (uid !== 0) return running;
+  const { binary, sourceDir } = running;
+  const container: Reacher = { uid: ROOT_MODE_HOST_ID, gid: ROOT_MODE_HOST_ID };
+  const reachable = async (path: string, use: "execute" | "read") => {
+    if (await canReach(path, container, use)) return path;
+    return await ensureProgramCopy(path, programCacheDir(env, uid), {
+      onCopy: (to) =>
+        printMessage(
+          `Copying "${path}" to "${to}": the container's root (uid ${ROOT_MODE_HOST_ID}) cannot reach it`,
+        ),
+    });
+  };
+  const [program, sources] = await Promise.all([
+    reachable(binary, "execute"),
+    sourceDir === undefined ? undefined : reachable(sourceDir, "read"),
+  ]);
+  return { binary: program, ...(sources === undefined ? {} : { sourceDir: sources }) };
+}
+
+/**
+ * The container's limits from `--memory`, `--pids` and `--cpus`.
+ *
+ * @throws {UsageError} naming the option with a bad value.
+ */
+function readLimits(options: ServeOptions): ContainerResources {
+  const read = <T>(flag: string, parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message} for ${flag}`, {
+        hint: "e.g. --memory 512M --pids 512 --cpus 1.5",
+      });
+    }
+  };
+  const cpus = read("--cpus", () => parseCpus(options.cpus));
+  return {
+    memoryBytes: read("--memory", () => parseSize(options.memory)),
+    pids: read("--pids", () => parseCount(options.pids, "pids", 16)),
+    ...(cpus === undefined ? {} : { cpus }),
+  };
+}
+
+/**
+ * The unpacked rootfs, checked: the image against its manifest, the cache entry against
+ * the image, and the program's runtime closure inside it.
+ *
+ * @throws {UserError} when a check fails.
+ */
+async function readyRootfs(env: EnvLookup, uid: number): Promise<string> {
+  const rootfs = await ensureRootfs({ env, uid, onProgress: printMessage });
+  traceMark("serve: rootfs ready");
+  const closure = await verifyClosure(rootfs.path, Deno.execPath());
+  traceMark("serve: closure checked");
+  if (!closure.ok) {
+    throw new UserError(
+      `The gateway rootfs "${rootfs.path}" lacks what the program needs: ${
+        closure.missing.join(", ")
+      }`,
+      { hint: "Run `openshell bundle gc` and try again, or rebuild the image" },
+    );
+  }
+  return rootfs.path;
+}
+
+/** Refuses a user entry of this name that `serve` did not create. */
+async function refuseForeignRegistration(roots: RegistryRoots, name: string): Promise<void> {
+  const metadata = join(userGatewayDir(roots, name), "metadata.json");
+  if (!(await pathExists(metadata))) return;
+  if (await pathExists(join(userGatewayDir(roots, name), SERVE_MARKER))) return;
+  throw new UserError(`Gateway "${name}" is already registered and was not created by serve`, {
+    hint: "Pick another name with --name",
+  });
+}
+
+/** Registers (or updates the endpoint of) the served gateway; selects it when none is active. */
+async function register(
+  roots: RegistryRoots,
+  name: string,
+  listen: { hostname: string; port: number },
+): Promise<void> {
+  const { hostname } = clientAddress(listen);
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const { addUserGateway, readGatewayMetadata, serializeGatewayMetadata } = await import(
+    "../registry/mod.ts"
+  );
+  const metadata = {
+    name,
+    gateway_endpoint: `http://${host}:${listen.port}`,
+    is_remote: false,
+    gateway_port: listen.port,
+    auth_mode: "plaintext",
+  };
+  const dir = userGatewayDir(roots, name);
+  await atomicWriteFile(join(dir, SERVE_MARKER), JSON.stringify({ served: true }) + "\n", {
+    mode: 0o600,
+  });
+  const path = join(dir, "metadata.json");
+  if (await pathExists(path)) {
+    const current = await readGatewayMetadata(roots, name).catch(() => undefined);
+    if (current?.metadata.gateway_endpoint === metadata.gateway_endpoint) return;
+    await atomicWriteFile(path, serializeGatewayMetadata(metadata), { mode: 0o644 });
+    return;
+  }
+  await addUserGateway(roots, metadata, { activate: "if-none" });
+}
+
+/**
+ * The gateway's API token: the one in the user gateway dir, or a new one (`stored` false)
+ * that {@linkcode storeToken} writes once the gateway answers.
+ */
+async function readToken(
+  roots: RegistryRoots,
+  name: string,
+): Promise<{ value: string; stored: boolean }> {
+  const path = join(userGatewayDir(roots, name), TOKEN_FILE);
+  try {
+    const token = (await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES)).trim();
+    if (token !== "") return { value: token, stored: true };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw fileError("Cannot read the gateway's API token", path, error);
+    }
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return { value: token, stored: false };
+}
+
+/** Writes the API token (0600) into the user gateway dir. */
+async function storeToken(roots: RegistryRoots, name: string, token: string): Promise<void> {
+  const path = join(await ensureUserDir(roots.user, "gateways", name), TOKEN_FILE);
+  await atomicWriteFile(path, token + "\n", { mode: 0o600 });
+}
+
+/** Creates the state dir and checks the container's root can write it. */
+async function prepareStateDir(
+  path: string,
+  uid: number,
+): Promise<{ path: string; created: boolean }> {
+  const dir = resolve(path);
+  const created = !(await pathExists(dir));
+  let verdict: StateDirVerdict | undefined;
+  try {
+    // In root mode the container's root (host uid 65532) must reach and own the state dir.
+    await Deno.mkdir(dirname(dir), { recursive: true, mode: uid === 0 ? 0o755 : 0o700 });
+    if (uid === 0) {
+      verdict = await rootStateDirVerdict(dir);
+      if (verdict.action === "take") await Deno.chown(dir, ROOT_MODE_HOST_ID, ROOT_MODE_HOST_ID);
+    } else {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      const probe = join(dir, `.probe-${crypto.randomUUID()}`);
+      await Deno.writeTextFile(probe, "", { createNew: true });
+      await Deno.remove(probe);
+    }
+  } catch (error) {
+    throw new UserError(`State dir "${dir}" is not writable: ${(error as Error).message}`, {
+      hint: "Choose another with --state-dir or fix its permissions",
+      cause: error,
+    });
+  }
+  if (verdict?.action === "refuse") {
+    throw new UserError(`State dir "${dir}" ${verdict.reason} and was not created by openshell`, {
+      hint:
+        `As root the gateway runs as uid ${ROOT_MODE_HOST_ID} and gets only a new directory, an empty one owned by root or one already owned by ${ROOT_MODE_HOST_ID}; choose another with --state-dir, or chown ${ROOT_MODE_HOST_ID}:${ROOT_MODE_HOST_ID} it yourself`,
+    });
+  }
+  return { path: dir, created };
+}
+
+/** Creates the state dir when absent, then decides what root mode may do with it. */
+async function rootStateDirVerdict(dir: string): Promise<StateDirVerdict> {
+  let created = true;
+  try {
+    await Deno.mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    created = false;
+  }
+  const info = await Deno.stat(dir);
+  let empty = true;
+  if (info.isDirectory && !created) {
+    for await (const _ of Deno.readDir(dir)) {
+      empty = false;
+      break;
+    }
+  }
+  return decideRootStateDir(
+    { created, isDirectory: info.isDirectory, uid: info.uid ?? -1, empty },
+    ROOT_MODE_HOST_ID,
+  );
+}
+
+/** `gateways/<name>/` of the user registry root (the registry's layout). */
+function userGatewayDir(roots: RegistryRoots, name: string): string {
+  return join(roots.user, "gateways", validateGatewayName(name));
+}

@@ -1,0 +1,101 @@
+/**
+ * The gateway server's command line, parsed without any CLI library: the gateway runs inside
+ * the container from the read-only mounted source and imports no npm package.
+ *
+ * @module
+ */
+
+import { parseListenAddress } from "../container/mod.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "./_connection_limits.ts";
+import { CONTAINER_PATHS, GATEWAY_PORT } from "../container/mod.ts";
+
+/** What the gateway server needs to run. */
+export interface GatewayOptions {
+  /** The gateway's name, reported by `/v1/info`. */
+  name: string;
+  /** The address to listen on. */
+  hostname: string;
+  /** The TCP port to listen on (1-65535). */
+  port: number;
+  /** The directory holding the gateway's persistent state. */
+  stateDir: string;
+  /** The file holding the API bearer token. */
+  tokenFile: string;
+  /** The version reported by `/v1/info`. */
+  version: string;
+  /** Connections making no progress for this long are closed, in milliseconds. */
+  idleTimeoutMs: number;
+  /** At most this many connections are open at once. */
+  maxConnections: number;
+  /** Rejections after the first of an interval this long are logged as one count. */
+  rejectionLogIntervalMs: number;
+}
+
+/** The defaults: the mount points the container provides. */
+export const GATEWAY_DEFAULTS: Readonly<GatewayOptions> = {
+  name: "local",
+  hostname: "127.0.0.1",
+  port: GATEWAY_PORT,
+  stateDir: CONTAINER_PATHS.state,
+  tokenFile: CONTAINER_PATHS.tokenFile,
+  version: "unknown",
+  idleTimeoutMs: 10_000,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  rejectionLogIntervalMs: 10_000,
+};
+
+const FLAGS = {
+  "--name": "name",
+  "--listen": "listen",
+  "--state-dir": "stateDir",
+  "--token-file": "tokenFile",
+  "--version": "version",
+  "--idle-timeout-ms": "idleTimeoutMs",
+  "--max-connections": "maxConnections",
+  "--rejection-log-interval-ms": "rejectionLogIntervalMs",
+} as const;
+
+/**
+ * Parses the gateway's arguments: `--name N --listen HOST:PORT --state-dir DIR
+ * --token-file FILE --version V --idle-timeout-ms MS --max-connections N
+ * --rejection-log-interval-ms MS`, each optional, `--flag=value` accepted too.
+ *
+ * @throws {RangeError} on an unknown flag, a missing value, a bad address or a bad count.
+ * @example
+ * ```ts
+ * parseGatewayOptions(["--name", "corp", "--listen", "127.0.0.1:9000"]).port; // 9000
+ * ```
+ */
+export function parseGatewayOptions(args: readonly string[]): GatewayOptions {
+  const options: GatewayOptions = { ...GATEWAY_DEFAULTS };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!Object.hasOwn(FLAGS, flag)) throw new RangeError(`Unknown gateway option "${arg}"`);
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else value = args[++i];
+    if (value === undefined || value === "") {
+      throw new RangeError(`Missing value for gateway option "${flag}"`);
+    }
+    const key = FLAGS[flag as keyof typeof FLAGS];
+    if (key === "listen") Object.assign(options, parseListenAddress(value));
+    else if (
+      key === "idleTimeoutMs" || key === "maxConnections" || key === "rejectionLogIntervalMs"
+    ) {
+      options[key] = parseCount(flag, value);
+    } else options[key] = value;
+  }
+  return options;
+}
+
+function parseCount(flag: string, value: string): number {
+  const count = /^\d{1,9}$/.test(value) ? Number(value) : 0;
+  if (count < 1) {
+    throw new RangeError(
+      `Invalid value "${value}" for gateway option "${flag}": expected a positive integer`,
+    );
+  }
+  return count;
+}

@@ -1,0 +1,138 @@
+/**
+ * The gateway server that runs inside the container: on the given address, `GET /healthz`
+ * and `GET /v1/info` over HTTP/1.1 and HTTP/2, and the gRPC methods `Health` and
+ * `GetGatewayInfo` of `openshell.v1.OpenShell` over HTTP/2 (h2c); state under
+ * `/var/lib/openshell`, JSON log lines on stdout (rejections rate-limited), clean shutdown on
+ * SIGTERM or SIGINT. It imports nothing of the CLI and no npm package, because it runs from
+ * the read-only mounted source with `deno run --no-config`.
+ *
+ * @module
+ */
+import { createGatewayHandler } from "./_gateway_handler.ts";
+import { log } from "./_gateway_log.ts";
+import { parseGatewayOptions } from "./_gateway_options.ts";
+import { serveGateway } from "./_gateway_server.ts";
+import { createGrpcService, GRPC_SERVICE_PATH, GrpcStatus } from "./_grpc_service.ts";
+import { createRejectionLog } from "./_rejection_log.ts";
+import type { Answer } from "./_served_connection.ts";
+import { incrementStartCounter } from "./_start_counter.ts";
+
+/** Exit status when the arguments are wrong. */
+const EXIT_USAGE = 2;
+/** Exit status when the gateway cannot start. */
+const EXIT_FAILURE = 1;
+
+/**
+ * Runs the gateway server with its command-line arguments until SIGTERM or SIGINT; returns
+ * the exit status: 0 after a clean shutdown, 1 when it cannot start, 2 on bad arguments.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await runGateway(["--listen", "127.0.0.1:8090", "--name", "local"]));
+ * ```
+ */
+export async function runGateway(args: string[]): Promise<number> {
+  const startedAt = Date.now();
+  let options;
+  try {
+    options = parseGatewayOptions(args);
+  } catch (error) {
+    log("error", "Invalid arguments", { error: (error as Error).message });
+    return EXIT_USAGE;
+  }
+  let token: string;
+  let starts: number;
+  try {
+    token = (await Deno.readTextFile(options.tokenFile)).trim();
+    if (token === "") throw new Error(`Token file "${options.tokenFile}" is empty`);
+    starts = await incrementStartCounter(
+      options.stateDir,
+      (reason) => log("warn", "Start counter reset", { reason }),
+    );
+  } catch (error) {
+    log("error", "Cannot start", { error: (error as Error).message });
+    return EXIT_FAILURE;
+  }
+  const identity = {
+    name: options.name,
+    version: options.version,
+    pid: Deno.pid,
+    uid: uid(),
+    starts,
+  };
+  const handler = createGatewayHandler({ identity, token, startedAt });
+  const shutdown = new AbortController();
+  const onSignal = (signal: Deno.Signal) => () => {
+    log("info", "Shutting down", { signal });
+    shutdown.abort();
+  };
+  const listeners = (["SIGTERM", "SIGINT"] as const).map((signal) => {
+    const listener = onSignal(signal);
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  const rejections = createRejectionLog(log, options.rejectionLogIntervalMs);
+  try {
+    const server = serveGateway({
+      hostname: options.hostname,
+      port: options.port,
+      handler,
+      grpc: createGrpcService({ identity, token }),
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxConnections: options.maxConnections,
+      signal: shutdown.signal,
+      onAnswer: (answer) => logAnswer(answer, rejections),
+      onClosed: (reason, error) =>
+        rejections.record("warn", "Connection closed", reason, { reason, error }),
+    });
+    const { hostname, port } = server.addr;
+    log("info", "Listening", { name: options.name, hostname, port, pid: Deno.pid, starts });
+    await server.finished;
+  } catch (error) {
+    log("error", "Cannot listen", {
+      address: `${options.hostname}:${options.port}`,
+      error: (error as Error).message,
+    });
+    return EXIT_FAILURE;
+  } finally {
+    rejections.flush();
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  }
+  log("info", "Stopped", { uptime_seconds: (Date.now() - startedAt) / 1000 });
+  return 0;
+}
+
+/** Health checks succeed unlogged, the rest is logged; rejections through the rate limit. */
+function logAnswer(answer: Answer, rejections: ReturnType<typeof createRejectionLog>): void {
+  const { method, path, status, grpcStatus, error } = answer;
+  const fields = {
+    protocol: answer.protocol,
+    method,
+    path,
+    status,
+    grpc_status: grpcStatus,
+    error,
+  };
+  if (status < 400 && (grpcStatus === undefined || grpcStatus === GrpcStatus.OK)) {
+    if (path !== "/healthz" && path !== `${GRPC_SERVICE_PATH}Health`) {
+      log("info", "Request", fields);
+    }
+    return;
+  }
+  rejections.record(
+    "info",
+    "Request",
+    String(grpcStatus === undefined ? status : `grpc ${grpcStatus}`),
+    fields,
+  );
+}
+
+function uid(): number {
+  try {
+    return Deno.uid() ?? -1;
+  } catch {
+    return -1; // no --allow-sys=uid
+  }
+}
+
+if (import.meta.main) Deno.exit(await runGateway(Deno.args));

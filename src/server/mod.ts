@@ -1,0 +1,6 @@
+/**
+ * TODO-DOC server
+ *
+ * @module
+ */
+export { runGateway } from "./main.ts";
