@@ -74,14 +74,14 @@ Examples:
     )
     .action(async (options, command) => {
       if (options.detach) {
-        const { serveDetached } = await import("../serve/mod.ts");
-        const code = await serveDetached(options.name, explicitArgs(command));
+        const { runServeDetached } = await import("./_serve_run.ts");
+        const code = await runServeDetached({ name: options.name, args: explicitArgs(command) });
         if (code !== 0) Deno.exit(code);
         return;
       }
       // Loaded only here: the launch's modules are not for the other commands' start-up.
-      const { serve } = await import("../serve/mod.ts");
-      const code = await serve(options);
+      const { runServe } = await import("./_serve_run.ts");
+      const code = await runServe(options);
       if (code !== 0) Deno.exit(code);
     });
 }

@@ -56,6 +56,20 @@ export { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metada
 export { type RegistryRoots, registryRoots } from "./registry_roots.ts";
 export { renameUserGateway } from "./rename_gateway.ts";
 export {
+  mayServeUnder,
+  newServedToken,
+  refuseForeignRegistration,
+  registerServedGateway,
+  type ServedEndpoint,
+  type ServedGateway,
+  servedGatewayMetadata,
+  servedGatewayToken,
+  type ServedRegistrationFacts,
+  servedRegistrationStep,
+  type ServedToken,
+  servedTokenPath,
+} from "./served_gateway.ts";
+export {
   DEFAULT_SYSTEM_ROOT,
   SYSTEM_ROOT_SETTING,
   SYSTEM_ROOT_VARIABLE,

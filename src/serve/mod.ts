@@ -1,11 +1,29 @@
 /**
- * TODO-DOC serve
+ * The serve use case: run the packaged gateway under an OCI runtime until it is stopped,
+ * registered once it answers (`serveGateway`), or launch it in the background
+ * (`serveDetached`); what a running serve leaves for other commands (its record, its log)
+ * and how they stop it. Nothing here prints: progress, warnings and the ready gateway are
+ * told to the caller, which renders them.
+ *
+ * @example
+ * ```ts
+ * import { SERVE_DEFAULTS, serveGateway } from "./mod.ts";
+ * const ended = await serveGateway({ ...SERVE_DEFAULTS, name: "dev" }, {
+ *   progress: (text) => console.error(text),
+ *   warning: (text) => console.error(`warning: ${text}`),
+ *   ready: ({ name, url }) => console.error(`${name} answers at ${url}`),
+ * });
+ * ```
  *
  * @module
  */
 export { followLog, gatewayLogPath, readLogTail, rotatedLogPath } from "./gateway_log_file.ts";
-export { runServeCli, serve } from "./serve_action.ts";
-export { SERVE_DEFAULTS } from "./serve_args.ts";
-export { serveDetached } from "./serve_detach.ts";
+export { type ServeEvents, serveGateway, type ServeOutcome } from "./serve_action.ts";
+export { SERVE_DEFAULTS, type ServeOptions } from "./serve_args.ts";
+export {
+  type DetachedServeOptions,
+  type DetachedServeOutcome,
+  serveDetached,
+} from "./serve_detach.ts";
 export { processStart, readServedRecord, type ServedRecord } from "./served_record.ts";
 export { stopServedGateway } from "./stop_served.ts";

@@ -1,14 +1,12 @@
 /**
  * What `openshell serve` does: check its input, make sure the rootfs is ready, launch the
- * gateway container, register the gateway once it answers, and stop it on a signal. Loads
- * no CLI library: plain arguments are read by `quickServeOptions`, anything else by the
- * full parser in `serve_command.ts`.
+ * gateway container, register the gateway once it answers, and stop it on a signal. It
+ * prints nothing: what a user sees is told to the caller through {@linkcode ServeEvents}.
  *
  * @module
  */
 import { dirname, join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
-import { atomicWriteFile } from "../files/mod.ts";
 import {
   ensureProgramCopy,
   ensureRootfs,
@@ -19,14 +17,16 @@ import {
 import { type ContainerResources, ROOT_MODE_HOST_ID } from "../container/mod.ts";
 import { maskedEqOrder, seccompProfile } from "../container/mod.ts";
 import { parseListenAddress } from "../container/mod.ts";
-import { fileError } from "../errors/mod.ts";
 import { pathExists } from "../files/mod.ts";
-import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
-// Only the light parts of the registry before the gateway runs: the rest (schema checks) is
-// loaded for registration once the gateway answers, off the start-up path.
-import { type RegistryRoots, registryRoots } from "../registry/mod.ts";
-import { validateGatewayName } from "../registry/mod.ts";
-import { ensureUserDir } from "../registry/mod.ts";
+import {
+  refuseForeignRegistration,
+  registerServedGateway,
+  registryRoots,
+  servedGatewayToken,
+  type ServedToken,
+  servedTokenPath,
+  validateGatewayName,
+} from "../registry/mod.ts";
 import { clientAddress, launchGateway } from "../runtime/mod.ts";
 import {
   canReach,
@@ -40,50 +40,58 @@ import {
 import { traceMark } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../host/mod.ts";
-import { printMessage, printWarning, reportFailure } from "../cli/mod.ts";
-import { nameArgument } from "../cli/mod.ts";
-import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
+import type { ServeOptions } from "./serve_args.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
 import { trackServe } from "./_serve_tracking.ts";
 
-export type { ServeOptions } from "./serve_args.ts";
-
-/** The file beside a gateway's registration that marks it as made by `serve`. */
-const SERVE_MARKER = "serve.json";
 /** Signals that stop the gateway (a closed terminal too, so no container is orphaned). */
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-/** The API token file in the user gateway dir. */
-const TOKEN_FILE = "token";
 
 /**
- * Runs `openshell serve ARGS` and returns the exit status. Plain arguments start serving
- * at once; anything else (help, a parse error, an unusual form) goes through the full
- * parser, loaded only then. Output, errors and exit statuses are those of the full CLI.
+ * What a serve tells its caller while it runs. A callback that throws (say, its output
+ * pipe closed) ends the serve: the launch is cleaned up and the error rethrown.
  */
-export async function runServeCli(args: string[]): Promise<number> {
-  const options = quickServeOptions(args);
-  if (options === undefined) {
-    const { runServeCommand } = await import("../cli/mod.ts");
-    return await runServeCommand(args);
-  }
-  try {
-    return await serve(options);
-  } catch (error) {
-    return reportFailure(error);
-  }
+export interface ServeEvents {
+  /** A step under way or a note (the runtime chosen, the rootfs unpacked, ...). */
+  progress(text: string): void;
+  /** Something that works but not as asked (seccomp off, a limit that cannot apply). */
+  warning(text: string): void;
+  /** The gateway answers and is registered under `name`. */
+  ready(gateway: { name: string; url: string; containerId: string }): void;
 }
 
 /**
- * Serves the gateway until it is stopped; returns the exit status (0 after a clean stop).
- *
- * @throws {UserError} for bad input or a failed start.
+ * How a serve ended without an error: its gateway `stopped` on a signal (with the
+ * container's exit status), or the signal came before it answered (`cancelled`).
  */
-export async function serve(options: ServeOptions): Promise<number> {
+export type ServeOutcome =
+  | { outcome: "stopped"; name: string; code: number }
+  | { outcome: "cancelled"; name: string };
+
+/**
+ * Serves the gateway until it is stopped.
+ *
+ * @throws {UserError} for bad input, a failed start, or a gateway that exits on its own
+ *   or has to be killed.
+ * @example
+ * ```ts
+ * import { SERVE_DEFAULTS } from "./mod.ts";
+ * const ended = await serveGateway({ ...SERVE_DEFAULTS, name: "dev" }, {
+ *   progress: (text) => console.error(text),
+ *   warning: (text) => console.error(`warning: ${text}`),
+ *   ready: ({ url }) => console.error(`ready at ${url}`),
+ * });
+ * ```
+ */
+export async function serveGateway(
+  options: ServeOptions,
+  events: ServeEvents,
+): Promise<ServeOutcome> {
   traceMark("serve: options parsed");
   const env = processEnv;
   const uid = effectiveUid();
   const gid = Deno.gid() ?? 0;
-  const name = nameArgument(options.name, validateGatewayName);
+  const name = validateGatewayName(options.name);
   let listen: { hostname: string; port: number };
   try {
     listen = parseListenAddress(options.listen);
@@ -99,16 +107,16 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
   const limits = readLimits(options);
   if (options.seccomp === "unconfined") {
-    printWarning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
+    events.warning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
   }
-  const roots = registryRoots(env, uid, printWarning);
+  const roots = registryRoots(env, uid, (text) => events.warning(text));
   // The rootfs checks (the longest steps) run while the other checks and the launch
   // prepare; the bundle is staged only once they have passed.
-  const rootfs = readyRootfs(env, uid);
+  const rootfs = readyRootfs(env, uid, events);
   rootfs.catch(() => {}); // awaited below or by the launch
   let stateDir: { path: string; created: boolean };
   let runtime: OciRuntime;
-  let token: { value: string; stored: boolean };
+  let token: ServedToken;
   let program: { binary: string; sourceDir?: string };
   try {
     const located = resolveRuntime({
@@ -120,10 +128,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     located.catch(() => {}); // awaited in turn, so errors keep their order
     await refuseForeignRegistration(roots, name);
     const resolved = await located;
-    if (resolved.note) printMessage(resolved.note);
+    if (resolved.note) events.progress(resolved.note);
     runtime = resolved.runtime;
-    token = await readToken(roots, name);
-    program = await reachableProgram(env, uid);
+    token = await servedGatewayToken(roots, name);
+    program = await reachableProgram(env, uid, events);
     // Last: from here on a failed launch removes the state dir it made.
     stateDir = await prepareStateDir(
       options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
@@ -140,7 +148,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     name,
     runtimeDir,
     uid,
-    tokenPath: join(userGatewayDir(roots, name), TOKEN_FILE),
+    tokenPath: servedTokenPath(roots, name),
     env,
   });
   const stop = new AbortController();
@@ -169,28 +177,21 @@ export async function serve(options: ServeOptions): Promise<number> {
       limits,
       stop: stop.signal,
       hurry: hurry.signal,
-      onProgress: printMessage,
-      onWarning: printWarning,
+      onProgress: (text) => events.progress(text),
+      onWarning: (text) => events.warning(text),
       forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
       onReady: async ({ url, containerId }) => {
         traceMark("serve: healthy");
         answered = true;
         // Written only now: a launch that never answered leaves no trace in the registry.
-        if (!token.stored) await storeToken(roots, name, token.value);
-        await register(roots, name, listen);
+        await registerServedGateway(roots, { name, endpoint: clientAddress(listen), token });
         traceMark("serve: registered");
-        printMessage(`Gateway "${name}" is ready at ${url} (container ${containerId})`);
+        events.ready({ name, url, containerId });
         await tracking.ready({ url, containerId, runtime });
       },
     });
-    if (result.outcome === "stopped") {
-      printMessage(`Gateway "${name}" stopped`);
-      return result.code === 0 ? 0 : 1;
-    }
-    if (result.outcome === "cancelled") {
-      printMessage(`Gateway "${name}" stopped before it was ready`);
-      return 0;
-    }
+    if (result.outcome === "stopped") return { outcome: "stopped", name, code: result.code };
+    if (result.outcome === "cancelled") return { outcome: "cancelled", name };
     if (result.outcome === "killed") {
       throw new UserError(`Gateway "${name}" did not stop in time and was killed`);
     }
@@ -219,6 +220,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 async function reachableProgram(
   env: EnvLookup,
   uid: number,
+  events: ServeEvents,
 ): Promise<{ binary: string; sourceDir?: string }> {
   const running = runningProgram();
   if (uid !== 0) return running;
@@ -228,7 +230,7 @@ async function reachableProgram(
     if (await canReach(path, container, use)) return path;
     return await ensureProgramCopy(path, programCacheDir(env, uid), {
       onCopy: (to) =>
-        printMessage(
+        events.progress(
           `Copying "${path}" to "${to}": the container's root (uid ${ROOT_MODE_HOST_ID}) cannot reach it`,
         ),
     });
@@ -269,8 +271,8 @@ function readLimits(options: ServeOptions): ContainerResources {
  *
  * @throws {UserError} when a check fails.
  */
-async function readyRootfs(env: EnvLookup, uid: number): Promise<string> {
-  const rootfs = await ensureRootfs({ env, uid, onProgress: printMessage });
+async function readyRootfs(env: EnvLookup, uid: number, events: ServeEvents): Promise<string> {
+  const rootfs = await ensureRootfs({ env, uid, onProgress: (text) => events.progress(text) });
   traceMark("serve: rootfs ready");
   const closure = await verifyClosure(rootfs.path, Deno.execPath());
   traceMark("serve: closure checked");
@@ -283,76 +285,6 @@ async function readyRootfs(env: EnvLookup, uid: number): Promise<string> {
     );
   }
   return rootfs.path;
-}
-
-/** Refuses a user entry of this name that `serve` did not create. */
-async function refuseForeignRegistration(roots: RegistryRoots, name: string): Promise<void> {
-  const metadata = join(userGatewayDir(roots, name), "metadata.json");
-  if (!(await pathExists(metadata))) return;
-  if (await pathExists(join(userGatewayDir(roots, name), SERVE_MARKER))) return;
-  throw new UserError(`Gateway "${name}" is already registered and was not created by serve`, {
-    hint: "Pick another name with --name",
-  });
-}
-
-/** Registers (or updates the endpoint of) the served gateway; selects it when none is active. */
-async function register(
-  roots: RegistryRoots,
-  name: string,
-  listen: { hostname: string; port: number },
-): Promise<void> {
-  const { hostname } = clientAddress(listen);
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  const { addUserGateway, readGatewayMetadata, serializeGatewayMetadata } = await import(
-    "../registry/mod.ts"
-  );
-  const metadata = {
-    name,
-    gateway_endpoint: `http://${host}:${listen.port}`,
-    is_remote: false,
-    gateway_port: listen.port,
-    auth_mode: "plaintext",
-  };
-  const dir = userGatewayDir(roots, name);
-  await atomicWriteFile(join(dir, SERVE_MARKER), JSON.stringify({ served: true }) + "\n", {
-    mode: 0o600,
-  });
-  const path = join(dir, "metadata.json");
-  if (await pathExists(path)) {
-    const current = await readGatewayMetadata(roots, name).catch(() => undefined);
-    if (current?.metadata.gateway_endpoint === metadata.gateway_endpoint) return;
-    await atomicWriteFile(path, serializeGatewayMetadata(metadata), { mode: 0o644 });
-    return;
-  }
-  await addUserGateway(roots, metadata, { activate: "if-none" });
-}
-
-/**
- * The gateway's API token: the one in the user gateway dir, or a new one (`stored` false)
- * that {@linkcode storeToken} writes once the gateway answers.
- */
-async function readToken(
-  roots: RegistryRoots,
-  name: string,
-): Promise<{ value: string; stored: boolean }> {
-  const path = join(userGatewayDir(roots, name), TOKEN_FILE);
-  try {
-    const token = (await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES)).trim();
-    if (token !== "") return { value: token, stored: true };
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      throw fileError("Cannot read the gateway's API token", path, error);
-    }
-  }
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return { value: token, stored: false };
-}
-
-/** Writes the API token (0600) into the user gateway dir. */
-async function storeToken(roots: RegistryRoots, name: string, token: string): Promise<void> {
-  const path = join(await ensureUserDir(roots.user, "gateways", name), TOKEN_FILE);
-  await atomicWriteFile(path, token + "\n", { mode: 0o600 });
 }
 
 /** Creates the state dir and checks the container's root can write it. */
@@ -411,9 +343,4 @@ async function rootStateDirVerdict(dir: string): Promise<StateDirVerdict> {
     { created, isDirectory: info.isDirectory, uid: info.uid ?? -1, empty },
     ROOT_MODE_HOST_ID,
   );
-}
-
-/** `gateways/<name>/` of the user registry root (the registry's layout). */
-function userGatewayDir(roots: RegistryRoots, name: string): string {
-  return join(roots.user, "gateways", validateGatewayName(name));
 }

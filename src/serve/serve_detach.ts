@@ -1,7 +1,7 @@
 /**
  * `serve --detach`: starts the launcher in its own session with its output going to the
  * gateway's log, waits until the gateway answers or the launch fails, and returns while the
- * launcher goes on supervising.
+ * launcher goes on supervising. What the launcher wrote is handed back, not printed.
  *
  * @module
  */
@@ -11,20 +11,39 @@ import { validateGatewayName } from "../registry/mod.ts";
 import { gatewayLogPath } from "./gateway_log_file.ts";
 import { gatewayRuntimeDir } from "../runtime/mod.ts";
 import { readServedRecord } from "./served_record.ts";
-import { UserError } from "../errors/mod.ts";
 import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
-import { printMessage } from "../cli/mod.ts";
 import { SERVE_LOG_VARIABLE } from "./_serve_tracking.ts";
 
 /** How long a detached launch may take to answer (the launcher's own limit is shorter). */
 const READY_TIMEOUT_MS = 120_000;
-const READY_LINE = /^Gateway ".*" is ready at .*$/m;
+
+/** What `serve --detach` serves: gateway `name`, with serve's own arguments but `--detach`. */
+export interface DetachedServeOptions {
+  name: string;
+  args: readonly string[];
+}
 
 /**
- * Serves gateway `name` in the background with `args` (serve's own arguments without
- * `--detach`); returns the exit status once it answers (0) or its launch failed (1).
+ * How a detached launch went, with what its launcher wrote to the log since it started:
+ * `ready` once the gateway answers (the launcher, pid `pid`, goes on serving it), `failed`
+ * when the launcher ended (or was ended) first with status `code`, its log removed if new.
  */
-export async function serveDetached(name: string, args: string[]): Promise<number> {
+export type DetachedServeOutcome =
+  | { outcome: "ready"; name: string; url: string; pid: number; logPath: string; log: string }
+  | { outcome: "failed"; name: string; code: number; log: string };
+
+/**
+ * Serves a gateway in the background: returns once it answers or its launch has failed.
+ *
+ * @throws {UserError} for an invalid name, or a log that cannot be written.
+ * @example
+ * ```ts
+ * const launch = await serveDetached({ name: "dev", args: ["--name", "dev"] });
+ * if (launch.outcome === "ready") console.log(`${launch.url}, log in ${launch.logPath}`);
+ * ```
+ */
+export async function serveDetached(options: DetachedServeOptions): Promise<DetachedServeOutcome> {
+  const { name, args } = options;
   validateGatewayName(name);
   const env = processEnv;
   const uid = effectiveUid();
@@ -53,13 +72,9 @@ export async function serveDetached(name: string, args: string[]): Promise<numbe
   while (exit === undefined && Date.now() < deadline) {
     const record = await readServedRecord(dir);
     if (record?.pid === child.pid) {
-      const since = await readFrom(logPath, offset);
-      printMessage(READY_LINE.exec(since)?.[0] ?? `Gateway "${name}" is ready at ${record.url}`);
-      printMessage(`Launcher pid ${child.pid} keeps serving it in the background`);
-      printMessage(`Stop it with: openshell gateway stop ${name}`);
-      printMessage(`Log: ${logPath} (openshell gateway logs ${name} -f)`);
+      const log = await readFrom(logPath, offset);
       child.unref();
-      return 0;
+      return { outcome: "ready", name, url: record.url, pid: child.pid, logPath, log };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -67,34 +82,14 @@ export async function serveDetached(name: string, args: string[]): Promise<numbe
     child.kill("SIGTERM");
     exit = await child.status;
   }
-  const since = await readFrom(logPath, offset);
+  const log = await readFrom(logPath, offset);
   if (!logExisted) await Deno.remove(logPath).catch(() => {});
   for (const path of created) await Deno.remove(path).catch(() => {});
-  throw launchFailure(since, exit.code);
-}
-
-/** The error a failed launch wrote (its `error:` line and what follows), as a UserError. */
-function launchFailure(log: string, code: number): UserError {
-  const lines = log.split("\n").filter((line) => line !== "" && !line.startsWith("{"));
-  const at = lines.findIndex((line) => line.startsWith("error:"));
-  if (at < 0) {
-    return new UserError(
-      `The detached launcher exited with status ${code} before the gateway answered`,
-      {
-        hint: lines.slice(-3).join(" / ") || "Run serve in the foreground to see why",
-      },
-    );
-  }
-  const message = lines[at]!.slice("error:".length).trim();
-  const hint = lines.slice(at + 1).find((line) => line.startsWith("hint:"));
-  return new UserError(message, {
-    ...(hint ? { hint: hint.slice("hint:".length).trim() } : {}),
-    exitCode: code === 2 ? 2 : 1, // a usage error stays one
-  });
+  return { outcome: "failed", name, code: exit.code, log };
 }
 
 /** The command line that runs `serve` as this program does, for the launcher. */
-function launcherArgv(args: string[]): string[] {
+function launcherArgv(args: readonly string[]): string[] {
   if (Deno.build.standalone) return [Deno.execPath(), "serve", ...args];
   const src = resolve(import.meta.dirname!, "..");
   return [

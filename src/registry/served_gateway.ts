@@ -1,0 +1,211 @@
+/**
+ * What registering a gateway served on this machine means: a plaintext user registration
+ * of the address clients reach it at, its API token beside it (0600), and `serve.json`
+ * marking the entry as made by `serve`, which may then update it but never takes over an
+ * entry someone else added.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { atomicWriteFile, pathExists } from "../files/mod.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { fileError, UserError } from "../errors/mod.ts";
+import { type GatewayMetadata, serializeGatewayMetadata } from "./gateway_metadata.ts";
+import { readGatewayMetadata } from "./read_gateway_metadata.ts";
+import type { RegistryRoots } from "./registry_roots.ts";
+import { ensureUserDir } from "./user_dir.ts";
+import { addUserGateway, SECRET_FILE_MODE, userGatewayDir } from "./write_registry.ts";
+
+/** The file beside a gateway's registration that marks it as made by `serve`. */
+const SERVE_MARKER = "serve.json";
+/** The API token file in the user gateway dir. */
+const TOKEN_FILE = "token";
+
+/** The address a client on this machine reaches a served gateway at. */
+export interface ServedEndpoint {
+  hostname: string;
+  port: number;
+}
+
+/** The API token a served gateway runs with; `stored` false for one not yet written. */
+export interface ServedToken {
+  value: string;
+  stored: boolean;
+}
+
+/** A served gateway to register once it answers. */
+export interface ServedGateway {
+  name: string;
+  endpoint: ServedEndpoint;
+  token: ServedToken;
+}
+
+/** What is found of a name's user registration when a served gateway is registered. */
+export interface ServedRegistrationFacts {
+  /** The user `metadata.json` exists. */
+  registered: boolean;
+  /** The endpoint it holds; `undefined` when it cannot be read. */
+  endpoint: string | undefined;
+}
+
+/**
+ * The registration of a served gateway: plaintext, local, at the address clients reach.
+ *
+ * @example
+ * ```ts
+ * servedGatewayMetadata("dev", { hostname: "::1", port: 9000 }).gateway_endpoint;
+ * // "http://[::1]:9000"
+ * ```
+ */
+export function servedGatewayMetadata(name: string, endpoint: ServedEndpoint): GatewayMetadata {
+  const host = endpoint.hostname.includes(":") ? `[${endpoint.hostname}]` : endpoint.hostname;
+  return {
+    name,
+    gateway_endpoint: `http://${host}:${endpoint.port}`,
+    is_remote: false,
+    gateway_port: endpoint.port,
+    auth_mode: "plaintext",
+  };
+}
+
+/**
+ * What registering does with the user entry found: `add` a new one (made active when no
+ * gateway is), `keep` one already at this endpoint, or `rewrite` the metadata of another
+ * (or an unreadable) one.
+ *
+ * @example
+ * ```ts
+ * servedRegistrationStep({ registered: true, endpoint: "http://127.0.0.1:8090" },
+ *   "http://127.0.0.1:9000"); // "rewrite"
+ * ```
+ */
+export function servedRegistrationStep(
+  found: ServedRegistrationFacts,
+  endpoint: string,
+): "add" | "keep" | "rewrite" {
+  if (!found.registered) return "add";
+  return found.endpoint === endpoint ? "keep" : "rewrite";
+}
+
+/**
+ * Whether a user entry may be served under its name: it is absent, or `serve` made it.
+ *
+ * @example
+ * ```ts
+ * mayServeUnder({ registered: true, marked: false }); // false
+ * ```
+ */
+export function mayServeUnder(found: { registered: boolean; marked: boolean }): boolean {
+  return !found.registered || found.marked;
+}
+
+/**
+ * A new API token: 32 random bytes in hex.
+ *
+ * @example
+ * ```ts
+ * newServedToken().length; // 64
+ * ```
+ */
+export function newServedToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The path of a served gateway's API token file (in its user gateway dir).
+ *
+ * @example
+ * ```ts
+ * import { registryRoots } from "./mod.ts";
+ * const roots = registryRoots((name) => Deno.env.get(name), Deno.uid() ?? 0, console.error);
+ * servedTokenPath(roots, "local"); // "<user root>/gateways/local/token"
+ * ```
+ */
+export function servedTokenPath(roots: RegistryRoots, name: string): string {
+  return join(userGatewayDir(roots, name), TOKEN_FILE);
+}
+
+/**
+ * Refuses to serve under the name of a user entry that `serve` did not create.
+ *
+ * @throws {UserError} naming the gateway.
+ */
+export async function refuseForeignRegistration(roots: RegistryRoots, name: string): Promise<void> {
+  const dir = userGatewayDir(roots, name);
+  const registered = await pathExists(join(dir, "metadata.json"));
+  if (
+    mayServeUnder({ registered, marked: registered && await pathExists(join(dir, SERVE_MARKER)) })
+  ) {
+    return;
+  }
+  throw new UserError(`Gateway "${name}" is already registered and was not created by serve`, {
+    hint: "Pick another name with --name",
+  });
+}
+
+/**
+ * The API token to serve `name` with: the stored one, or a new one (`stored` false) that
+ * {@linkcode registerServedGateway} writes once the gateway answers.
+ *
+ * @throws {UserError} when the stored token cannot be read.
+ */
+export async function servedGatewayToken(roots: RegistryRoots, name: string): Promise<ServedToken> {
+  const path = servedTokenPath(roots, name);
+  try {
+    const token = (await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES)).trim();
+    if (token !== "") return { value: token, stored: true };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw fileError("Cannot read the gateway's API token", path, error);
+    }
+  }
+  return { value: newServedToken(), stored: false };
+}
+
+/**
+ * Registers (or updates the endpoint of) a served gateway that answers: writes its token
+ * when new, marks the entry as made by `serve`, and adds the registration (selected when
+ * no gateway is active) or rewrites an existing one's endpoint.
+ *
+ * @example
+ * ```ts
+ * import { registryRoots } from "./mod.ts";
+ * const roots = registryRoots((name) => Deno.env.get(name), Deno.uid() ?? 0, console.error);
+ * const token = await servedGatewayToken(roots, "local");
+ * await registerServedGateway(roots, {
+ *   name: "local", endpoint: { hostname: "127.0.0.1", port: 8090 }, token,
+ * });
+ * ```
+ */
+export async function registerServedGateway(
+  roots: RegistryRoots,
+  gateway: ServedGateway,
+): Promise<void> {
+  const { name, token } = gateway;
+  if (!token.stored) {
+    const path = join(await ensureUserDir(roots.user, "gateways", name), TOKEN_FILE);
+    await atomicWriteFile(path, token.value + "\n", { mode: SECRET_FILE_MODE });
+  }
+  const metadata = servedGatewayMetadata(name, gateway.endpoint);
+  const dir = userGatewayDir(roots, name);
+  await atomicWriteFile(join(dir, SERVE_MARKER), JSON.stringify({ served: true }) + "\n", {
+    mode: 0o600,
+  });
+  const path = join(dir, "metadata.json");
+  const registered = await pathExists(path);
+  const current = registered
+    ? await readGatewayMetadata(roots, name).catch(() => undefined)
+    : undefined;
+  const found = { registered, endpoint: current?.metadata.gateway_endpoint };
+  switch (servedRegistrationStep(found, metadata.gateway_endpoint)) {
+    case "add":
+      await addUserGateway(roots, metadata, { activate: "if-none" });
+      return;
+    case "rewrite":
+      await atomicWriteFile(path, serializeGatewayMetadata(metadata), { mode: 0o644 });
+      return;
+    case "keep":
+      return;
+  }
+}
