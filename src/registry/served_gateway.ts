@@ -134,11 +134,8 @@ export function servedTokenPath(roots: RegistryRoots, name: string): string {
 export async function refuseForeignRegistration(roots: RegistryRoots, name: string): Promise<void> {
   const dir = userGatewayDir(roots, name);
   const registered = await pathExists(join(dir, "metadata.json"));
-  if (
-    mayServeUnder({ registered, marked: registered && await pathExists(join(dir, SERVE_MARKER)) })
-  ) {
-    return;
-  }
+  const marked = registered && await pathExists(join(dir, SERVE_MARKER));
+  if (mayServeUnder({ registered, marked })) return;
   throw new UserError(`Gateway "${name}" is already registered and was not created by serve`, {
     hint: "Pick another name with --name",
   });
