@@ -5,13 +5,7 @@
  *
  * @module
  */
-import type { CompletionCommand, ValueKind } from "./_completion_model.ts";
-
-/** The shells with a completion script. */
-export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
-
-/** One of {@linkcode COMPLETION_SHELLS}. */
-export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
+import type { CompletionCommand, CompletionShell, ValueKind } from "./_completion_model.ts";
 
 /**
  * The completion script for `shell`, for the program named `program`.

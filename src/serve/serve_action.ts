@@ -1,8 +1,7 @@
 /**
  * What `openshell serve` does: check its input, make sure the rootfs is ready, launch the
- * gateway container, register the gateway once it answers, and stop it on a signal. Loads
- * no CLI library: plain arguments are read by `quickServeOptions`, anything else by the
- * full parser in `serve_command.ts`.
+ * gateway container, register the gateway once it answers, and stop it on a signal. Its
+ * options come from the CLI's `serve` command.
  *
  * @module
  */
@@ -40,9 +39,9 @@ import {
 import { traceMark } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../host/mod.ts";
-import { printMessage, printWarning, reportFailure } from "../cli/mod.ts";
+import { printMessage, printWarning } from "../cli/mod.ts";
 import { nameArgument } from "../cli/mod.ts";
-import { quickServeOptions, type ServeOptions } from "./serve_args.ts";
+import type { ServeOptions } from "./serve_args.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
 import { trackServe } from "./_serve_tracking.ts";
 
@@ -54,24 +53,6 @@ const SERVE_MARKER = "serve.json";
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 /** The API token file in the user gateway dir. */
 const TOKEN_FILE = "token";
-
-/**
- * Runs `openshell serve ARGS` and returns the exit status. Plain arguments start serving
- * at once; anything else (help, a parse error, an unusual form) goes through the full
- * parser, loaded only then. Output, errors and exit statuses are those of the full CLI.
- */
-export async function runServeCli(args: string[]): Promise<number> {
-  const options = quickServeOptions(args);
-  if (options === undefined) {
-    const { runServeCommand } = await import("../cli/mod.ts");
-    return await runServeCommand(args);
-  }
-  try {
-    return await serve(options);
-  } catch (error) {
-    return reportFailure(error);
-  }
-}
 
 /**
  * Serves the gateway until it is stopped; returns the exit status (0 after a clean stop).
