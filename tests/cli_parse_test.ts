@@ -532,3 +532,52 @@ Deno.test("flags and argument names split into their parts", () => {
   });
   assert.deepEqual(argumentShape("[names...]"), { name: "names", required: false, variadic: true });
 });
+
+/** The modules `entry` loads before running anything: its static imports, transitively. */
+async function staticClosure(entry: string): Promise<string[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL(entry, import.meta.url).pathname],
+  }).output();
+  const graph = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    modules: {
+      specifier: string;
+      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+    }[];
+    redirects: Record<string, string>;
+  };
+  const modules = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const visit = (specifier: string) => {
+    const resolved = graph.redirects[specifier] ?? specifier;
+    if (seen.has(resolved)) return;
+    seen.add(resolved);
+    for (const dep of modules.get(resolved)?.dependencies ?? []) {
+      if (dep.code && !dep.isDynamic) visit(dep.code.specifier);
+    }
+  };
+  visit(new URL(entry, import.meta.url).href);
+  return [...seen];
+}
+
+Deno.test("parsing, help and version, and the hot commands' own code, load no package and no node: module", async () => {
+  for (
+    const entry of [
+      "../src/main.ts",
+      "../src/cli/mod.ts",
+      "../src/cli/_gateway_command.ts",
+      "../src/cli/_status_command.ts",
+      "../src/cli/_serve_command.ts",
+    ]
+  ) {
+    const loaded = await staticClosure(entry);
+    assert.ok(loaded.length > 1 || entry === "../src/main.ts", entry);
+    assert.deepEqual(loaded.filter((s) => !s.startsWith("file:")), [], entry);
+  }
+  const parsing = await staticClosure("../src/cli/mod.ts");
+  for (const action of ["_gateway_command.ts", "_status_command.ts", "_serve_command.ts"]) {
+    assert.ok(
+      !parsing.some((s) => s.endsWith(`/cli/${action}`)),
+      `${action} loads with the parser`,
+    );
+  }
+});

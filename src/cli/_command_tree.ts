@@ -33,7 +33,7 @@ import { COMPLETION_SHELLS } from "./_completion_model.ts";
 import { OUTPUT_FORMATS } from "./_render_output.ts";
 
 /** How long `status` waits for `/healthz` by default, in milliseconds. */
-export const DEFAULT_STATUS_TIMEOUT_MS = 2000;
+const DEFAULT_STATUS_TIMEOUT_MS = 2000;
 
 const output = (choices: readonly string[]): OptionSpec => ({
   flags: "-o, --output <format>",

@@ -5,7 +5,7 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { type CommandSpec, withPathFacts } from "./_command_spec.ts";
+import { withPathFacts } from "./_command_spec.ts";
 import { PROGRAM } from "./_command_tree.ts";
 import { helpText } from "./_help_text.ts";
 import { parseArgs, type ParseOutcome } from "./_parse_args.ts";
@@ -23,7 +23,8 @@ const HELP_WIDTH = 80;
  * User errors print one `error: ...` line plus a hint; anything else is a bug and prints
  * its stack only when `OPENSHELL_DEBUG` is set.
  */
-export async function runCli(args: string[], program: CommandSpec = PROGRAM): Promise<number> {
+export async function runCli(args: string[]): Promise<number> {
+  const program = PROGRAM;
   try {
     const env = (name: string) => Deno.env.get(name);
     let outcome = parseArgs(program, args, env);
