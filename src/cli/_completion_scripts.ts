@@ -12,7 +12,7 @@ import type { CompletionCommand, CompletionShell, ValueKind } from "./_completio
  *
  * @example
  * ```ts
- * completionScript("bash", completionModel(buildProgram()), "openshell");
+ * completionScript("bash", completionModel(PROGRAM), "openshell");
  * ```
  */
 export function completionScript(
