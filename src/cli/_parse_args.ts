@@ -122,19 +122,15 @@ function parseCommand(
     if (target) help([...chain, level(target)], true);
     help(chain, false);
   }
-  const hasCommands = (command.commands ?? []).length > 0;
-  if (hasCommands && args.length === 0 && command.run === undefined) help(chain, false);
+  // A group that does not run itself shows its help when nothing follows it.
+  const group = (command.commands ?? []).length > 0 && command.run === undefined;
+  if (group && args.length === 0) help(chain, false);
+  // Asking for help wins over every mistake found from here on.
   if (parsed.unknown.some((arg) => arg === "-h" || arg === "--help")) help(chain, true);
   checkMandatory(chain);
   checkConflicts(chain);
-  const checkUnknown = () => {
-    if (parsed.unknown.length > 0) unknownOption(chain, parsed.unknown[0]!);
-  };
-  if (command.run === undefined && operands.length > 0 && hasCommands) {
-    unknownCommand(chain, args[0]!);
-  }
-  checkUnknown();
-  if (command.run === undefined && operands.length === 0 && hasCommands) help(chain, false);
+  if (group && operands.length > 0) unknownCommand(chain, args[0]!);
+  if (parsed.unknown.length > 0) unknownOption(chain, parsed.unknown[0]!);
   return {
     kind: "run",
     path: commandsOf(chain),
