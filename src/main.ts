@@ -10,14 +10,6 @@ if (import.meta.main) {
     const { runGateway } = await import("./server/mod.ts");
     Deno.exit(await runGateway(Deno.args.slice(1)));
   }
-  if (Deno.args.includes("--version") || Deno.args.includes("-V")) {
-    const { printVersion, versionRequest } = await import("./cli/mod.ts");
-    const format = versionRequest(Deno.args);
-    if (format !== undefined) {
-      const { default: denoJson } = await import("../deno.json", { with: { type: "json" } });
-      Deno.exit(await printVersion(denoJson.version, format));
-    }
-  }
   const { runCli } = await import("./cli/mod.ts");
   Deno.exit(await runCli(Deno.args));
 }

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CommandNode, completionModel } from "../src/cli/_completion_model.ts";
+import { completionModel } from "../src/cli/_completion_model.ts";
 import { completionScript } from "../src/cli/_completion_scripts.ts";
-import { buildProgram } from "../src/cli/main.ts";
+import { withAllFacts } from "../src/cli/_command_spec.ts";
+import { PROGRAM } from "../src/cli/_command_tree.ts";
 import { onPath } from "./_helpers/serve_fixture.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 
-const model = () => completionModel(buildProgram() as unknown as CommandNode);
+const model = async () => completionModel(await withAllFacts(PROGRAM));
 
-Deno.test("the completion model follows the command tree", () => {
-  const commands = model();
+Deno.test("the completion model follows the command tree", async () => {
+  const commands = await model();
   const gateway = commands.find((c) => c.path === "gateway")!;
   const words = gateway.subcommands.map((s) => s.word);
   for (const word of ["list", "ls", "select", "stop", "logs", "info", "rm"]) {
@@ -38,9 +39,16 @@ Deno.test("the completion model follows the command tree", () => {
 });
 
 Deno.test("a command or option added to the tree completes without further work", () => {
-  const program = buildProgram();
-  program.command("frobnicate").option("--widget <file>", "a widget").argument("[name]");
-  const commands = completionModel(program as unknown as CommandNode);
+  const program = {
+    ...PROGRAM,
+    commands: [...PROGRAM.commands!, {
+      name: "frobnicate",
+      description: "",
+      options: [{ flags: "--widget <file>", description: "a widget" }],
+      args: [{ name: "[name]" }],
+    }],
+  };
+  const commands = completionModel(program);
   for (const shell of ["bash", "zsh", "fish"] as const) {
     const script = completionScript(shell, commands, "openshell");
     assert.match(script, /frobnicate/, shell);

@@ -1,29 +1,24 @@
 /**
  * Shell completion read off the command tree: every command path with its subcommands
  * (aliases too), options, which options take a value, and what each value or argument is
- * (a gateway name, a file, one of fixed choices). The scripts in `completion_scripts.ts` are
+ * (a gateway name, a file, one of fixed choices). The scripts in `_completion_scripts.ts` are
  * rendered from it, so new commands and options complete without further work.
  *
  * @module
  */
-/** The parts of a commander command the model reads. */
-export interface CommandNode {
-  name(): string;
-  aliases(): string[];
-  description(): string;
-  readonly commands: readonly CommandNode[];
-  readonly options: readonly {
-    short?: string | undefined;
-    long?: string | undefined;
-    flags: string;
-    description: string;
-    required: boolean;
-    optional: boolean;
-    hidden: boolean;
-    argChoices?: string[] | undefined;
-  }[];
-  readonly registeredArguments: readonly { name(): string; argChoices?: string[] | undefined }[];
-}
+import {
+  argumentShape,
+  type CommandSpec,
+  HELP_OPTION,
+  optionShape,
+  type OptionSpec,
+} from "./_command_spec.ts";
+
+/** The shells with a completion script. */
+export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
+
+/** One of {@linkcode COMPLETION_SHELLS}. */
+export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 
 /** What a value completes to: registered gateway names, file names, fixed words, nothing. */
 export type ValueKind =
@@ -62,58 +57,55 @@ const FILE_VALUES = /^[<[](file|path|dir)[>\]]$/;
  *
  * @example
  * ```ts
- * completionModel(buildProgram() as unknown as CommandNode).find((c) => c.path === "gateway")!.subcommands.map((s) => s.word);
+ * completionModel(PROGRAM).find((c) => c.path === "gateway")!.subcommands.map((s) => s.word);
  * // ["list", "ls", "add", ...]
  * ```
  */
-export function completionModel(program: CommandNode): CompletionCommand[] {
+export function completionModel(program: CommandSpec): CompletionCommand[] {
   const result: CompletionCommand[] = [];
-  const walk = (command: CommandNode, path: string, adding: boolean) => {
-    // Commands hidden from help (commander keeps that flag private) are left out here too.
-    const visible = command.commands.filter((c) => !(c as { _hidden?: boolean })._hidden);
+  const walk = (command: CommandSpec, path: string, adding: boolean) => {
+    const visible = (command.commands ?? []).filter((c) => !c.hidden);
     result.push({
       path,
-      description: command.description(),
+      description: command.description,
       subcommands: visible.flatMap((c) => {
-        const to = join(path, c.name());
-        return [c.name(), ...c.aliases()].map((word) => ({
+        const to = join(path, c.name);
+        return [c.name, ...(c.aliases ?? [])].map((word) => ({
           word,
           path: to,
-          description: c.description(),
+          description: c.description,
         }));
       }),
-      options: [
-        ...command.options.filter((o) => !o.hidden).map((o) => ({
-          flags: [o.short, o.long].filter((f): f is string => f !== undefined),
-          value: o.required || o.optional ? optionValue(o, adding) : undefined,
-          description: o.description,
-        })),
-        { flags: ["-h", "--help"], value: undefined, description: "display help" },
-      ],
-      args: command.registeredArguments.map((a) =>
-        a.argChoices
-          ? { kind: "choices" as const, words: [...a.argChoices] }
-          : GATEWAY_VALUES.has(a.name()) && path.startsWith("gateway ")
+      options: [...(command.options ?? []), HELP_OPTION].filter((o) => !o.hidden).map((o) => {
+        const shape = optionShape(o.flags);
+        return {
+          flags: [shape.short, shape.long].filter((f): f is string => f !== undefined),
+          value: shape.value === undefined ? undefined : optionValue(o, adding),
+          description: o === HELP_OPTION ? "display help" : o.description,
+        };
+      }),
+      args: (command.args ?? []).map((a) =>
+        a.choices
+          ? { kind: "choices" as const, words: [...a.choices] }
+          : GATEWAY_VALUES.has(argumentShape(a.name).name) && path.startsWith("gateway ")
           ? { kind: "gateway" as const }
           : { kind: "none" as const }
       ),
     });
-    for (const child of visible) walk(child, join(path, child.name()), child.name() === "add");
+    for (const child of visible) walk(child, join(path, child.name), child.name === "add");
   };
   walk(program, "", false);
   return result;
 }
 
-function optionValue(
-  option: { long?: string | undefined; flags: string; argChoices?: string[] | undefined },
-  adding: boolean,
-): ValueKind {
-  if (option.argChoices) return { kind: "choices", words: [...option.argChoices] };
-  const placeholder = option.flags.split(/[ ,]+/).at(-1) ?? "";
-  if (FILE_VALUES.test(placeholder)) return { kind: "file" };
-  const name = option.long?.replace(/^--/, "") ?? "";
+function optionValue(option: OptionSpec, adding: boolean): ValueKind {
+  if (option.choices) return { kind: "choices", words: [...option.choices] };
+  const shape = optionShape(option.flags);
+  if (FILE_VALUES.test(shape.value ?? "")) return { kind: "file" };
   // A new registration's --name is a new name; elsewhere a name is an existing gateway's.
-  if (GATEWAY_VALUES.has(name) && !adding) return { kind: "gateway" };
+  if (GATEWAY_VALUES.has(shape.long?.replace(/^--/, "") ?? "") && !adding) {
+    return { kind: "gateway" };
+  }
   return { kind: "none" };
 }
 

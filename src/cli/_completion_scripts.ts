@@ -5,20 +5,14 @@
  *
  * @module
  */
-import type { CompletionCommand, ValueKind } from "./_completion_model.ts";
-
-/** The shells with a completion script. */
-export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
-
-/** One of {@linkcode COMPLETION_SHELLS}. */
-export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
+import type { CompletionCommand, CompletionShell, ValueKind } from "./_completion_model.ts";
 
 /**
  * The completion script for `shell`, for the program named `program`.
  *
  * @example
  * ```ts
- * completionScript("bash", completionModel(buildProgram()), "openshell");
+ * completionScript("bash", completionModel(PROGRAM), "openshell");
  * ```
  */
 export function completionScript(

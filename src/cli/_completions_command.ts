@@ -1,28 +1,17 @@
-import { Argument, Command } from "@commander-js/extra-typings";
-import type { CommandNode } from "./_completion_model.ts";
+/**
+ * What `openshell completions bash|zsh|fish` does: prints the completion script for the
+ * command tree that was parsed.
+ *
+ * @module
+ */
+import { type CommandInput, withAllFacts } from "./_command_spec.ts";
+import { completionModel, type CompletionShell } from "./_completion_model.ts";
+import { completionScript } from "./_completion_scripts.ts";
 import { printData } from "./output.ts";
 
-/** `openshell completions bash|zsh|fish`: the shell completion script, on stdout. */
-export function completionsCommand() {
-  return new Command("completions")
-    .description("Print the shell completion script for bash, zsh or fish")
-    .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish"]))
-    .addHelpText(
-      "after",
-      `
-Examples:
-  source <(openshell completions bash)      # in ~/.bashrc
-  source <(openshell completions zsh)       # in ~/.zshrc
-  openshell completions fish | source       # in ~/.config/fish/config.fish
-  openshell completions bash > /etc/bash_completion.d/openshell`,
-    )
-    .action(async (shell, _options, command) => {
-      const { completionModel } = await import("./_completion_model.ts");
-      const { completionScript } = await import("./_completion_scripts.ts");
-      let root: Command = command as unknown as Command;
-      while (root.parent) root = root.parent as unknown as Command;
-      printData(
-        completionScript(shell, completionModel(root as unknown as CommandNode), root.name()),
-      );
-    });
+/** `openshell completions <shell>`: the shell completion script, on stdout. */
+export async function printCompletions(input: CommandInput): Promise<void> {
+  const program = await withAllFacts(input.program);
+  const shell = input.args.shell as CompletionShell;
+  printData(completionScript(shell, completionModel(program), program.name));
 }

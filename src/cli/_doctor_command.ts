@@ -1,48 +1,31 @@
-import { Command, Option } from "@commander-js/extra-typings";
+/**
+ * What `openshell doctor` (and `doctor check`) does: read the host's facts, print each
+ * check with its remedy, and fail when serve cannot run here.
+ *
+ * @module
+ */
 import { resolve } from "node:path";
 import { parseListenAddress } from "../container/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv } from "../host/mod.ts";
+import type { CommandInput } from "./_command_spec.ts";
 import { printData, printStyledData } from "./output.ts";
-import { SERVE_DEFAULTS } from "../serve/mod.ts";
 
-/** The `openshell doctor` command (also `doctor check`). */
-export function doctorCommand() {
-  const doctor = new Command("doctor")
-    .description("Check whether this host can serve the packaged gateway, and how to fix it")
-    .addOption(
-      new Option("-o, --output <format>", "output format").choices(["text", "json"]).default(
-        "text",
-      ),
-    )
-    .option("-l, --listen <host:port>", "the address serve would listen on", SERVE_DEFAULTS.listen)
-    .addHelpText(
-      "after",
-      `
-Each line is ok, warn or fail, with what was found; anything not ok is followed by its
-remedy. Exits 0 when serve can run here, 1 when a check failed.
+/** `openshell doctor`. */
+export async function doctor(input: CommandInput): Promise<void> {
+  const options = input.options as { output: string; listen: string };
+  await runDoctor(options.output, options.listen);
+}
 
-Examples:
-  openshell doctor
-  openshell doctor check -o json`,
-    )
-    .action(async (options) => await runDoctor(options.output, options.listen));
-  doctor.command("check")
-    .description("The same checks (NVIDIA OpenShell's spelling)")
-    .addOption(
-      new Option("-o, --output <format>", "output format").choices(["text", "json"]).default(
-        "text",
-      ),
-    )
-    .option("-l, --listen <host:port>", "the address serve would listen on", SERVE_DEFAULTS.listen)
-    .action(async (options, command) => {
-      const parent = (command.parent?.opts() ?? {}) as { output?: string; listen?: string };
-      await runDoctor(
-        options.output !== "text" ? options.output : parent.output ?? "text",
-        options.listen !== SERVE_DEFAULTS.listen ? options.listen : parent.listen ?? options.listen,
-      );
-    });
-  return doctor;
+/** `openshell doctor check`: its own options, else those given to `doctor`. */
+export async function doctorCheck(input: CommandInput): Promise<void> {
+  const own = input.levels.at(-1)!;
+  const parent = input.levels.at(-2)!.values as { output?: string; listen?: string };
+  const options = input.options as { output: string; listen: string };
+  await runDoctor(
+    options.output !== "text" ? options.output : parent.output ?? "text",
+    own.sources.listen !== "default" ? options.listen : parent.listen ?? options.listen,
+  );
 }
 
 async function runDoctor(format: string, address: string): Promise<void> {

@@ -1,6 +1,11 @@
-import { Command, Option } from "@commander-js/extra-typings";
+/**
+ * What the `gateway` commands do: list, add, select, remove, rename and info (stop and logs
+ * are in `_gateway_served.ts`). Their command lines are declared in `_command_tree.ts`.
+ *
+ * @module
+ */
 import type { MtlsFiles, RegistryRoots } from "../registry/mod.ts";
-import { processEnv } from "../host/mod.ts";
+import type { CommandInput } from "./_command_spec.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import {
   activeInputs,
@@ -10,7 +15,6 @@ import {
   gatewayVariable,
   nameArgument,
 } from "./gateway_context.ts";
-import { logsCommand, stopCommand } from "./_gateway_served.ts";
 import {
   interactive,
   printData,
@@ -19,62 +23,34 @@ import {
   printMessage,
   printWarning,
 } from "./output.ts";
-import { OUTPUT_FORMATS, type OutputFormat } from "./_render_output.ts";
+import type { OutputFormat } from "./_render_output.ts";
 
-/** The `openshell gateway` command (alias `gw`): list, add, select, remove, info, stop, logs. */
-export function gatewayCommand() {
-  const gateway = new Command("gateway")
-    .alias("gw")
-    .description("Manage gateway registrations (user registry over the system registry)");
-  gateway.addCommand(listCommand());
-  gateway.addCommand(addCommand());
-  gateway.addCommand(selectCommand());
-  gateway.addCommand(removeCommand());
-  gateway.addCommand(renameCommand());
-  gateway.addCommand(infoCommand());
-  gateway.addCommand(stopCommand());
-  gateway.addCommand(logsCommand());
-  return gateway;
-}
-
-function outputOption(formats: readonly string[] = OUTPUT_FORMATS) {
-  return new Option("-o, --output <format>", "output format").choices(formats).default(
-    formats[0]!,
+/** `gateway list`. */
+export async function gatewayList(input: CommandInput): Promise<void> {
+  const { options } = input;
+  const roots = await cliRoots();
+  const { listGateways } = await import("../registry/mod.ts");
+  const listing = await listGateways(roots, { all: options.all === true });
+  for (const problem of listing.problems) printWarning(problem.message);
+  const active = await activeNameForListing(
+    roots,
+    input,
+    listing.entries.map((e) => e.name),
   );
-}
-
-function listCommand() {
-  return new Command("list")
-    .alias("ls")
-    .description("List gateways from the user and system registries")
-    .addOption(outputOption())
-    .option("--all", "also list system entries hidden by user entries")
-    .option("--show-origin", "show the metadata file of each entry")
-    .action(async (options, command) => {
-      const roots = await cliRoots();
-      const { listGateways } = await import("../registry/mod.ts");
-      const listing = await listGateways(roots, { all: options.all === true });
-      for (const problem of listing.problems) printWarning(problem.message);
-      const active = await activeNameForListing(
-        roots,
-        command,
-        listing.entries.map((e) => e.name),
-      );
-      const format = options.output as OutputFormat;
-      if (listing.entries.length === 0 && format === "table") {
-        printMessage("No gateways found.");
-        printHint("run `openshell gateway add <endpoint>` to add one");
-        return;
-      }
-      const { renderGatewayList } = await import("./_render_gateways.ts");
-      printData(
-        await renderGatewayList(listing.entries, format, {
-          active,
-          all: options.all === true,
-          showOrigin: options.showOrigin === true,
-        }),
-      );
-    });
+  const format = options.output as OutputFormat;
+  if (listing.entries.length === 0 && format === "table") {
+    printMessage("No gateways found.");
+    printHint("run `openshell gateway add <endpoint>` to add one");
+    return;
+  }
+  const { renderGatewayList } = await import("./_render_gateways.ts");
+  printData(
+    await renderGatewayList(listing.entries, format, {
+      active,
+      all: options.all === true,
+      showOrigin: options.showOrigin === true,
+    }),
+  );
 }
 
 /**
@@ -83,12 +59,12 @@ function listCommand() {
  */
 async function activeNameForListing(
   roots: RegistryRoots,
-  command: { optsWithGlobals(): object },
+  input: CommandInput,
   names: readonly string[],
 ): Promise<string | undefined> {
   const { resolveActiveGateway } = await import("../registry/mod.ts");
   try {
-    const active = await resolveActiveGateway(roots, await activeInputs(command));
+    const active = await resolveActiveGateway(roots, await activeInputs(input));
     if (active !== undefined && !names.includes(active.name)) {
       printWarning(
         `the active gateway '${active.name}' from ${activeOriginText(active)} is not registered; ` +
@@ -103,70 +79,55 @@ async function activeNameForListing(
   }
 }
 
-function addCommand() {
-  return new Command("add")
-    .description("Register a gateway in the user registry and make it active")
-    .argument("<endpoint>", "http(s)://host[:port]; no scheme means https://")
-    .option(
-      "--name <name>",
-      "gateway name (default: 'openshell' for loopback hosts, else the host)",
-    )
-    .addOption(new Option("--local", "an mTLS gateway on this machine").conflicts("remote"))
-    .addOption(
-      new Option("--remote <[user@]host>", "an mTLS gateway reached on another host").conflicts(
-        "local",
-      ),
-    )
-    .option("--ca <file>", "CA certificate of an mTLS gateway")
-    .option("--cert <file>", "client certificate of an mTLS gateway")
-    .option("--key <file>", "client key of an mTLS gateway (stored 0600)")
-    .option("--no-activate", "register only; leave the active gateway as it is")
-    .addHelpText(
-      "after",
-      `
-An https:// gateway needs --local or --remote and client certificates: --ca/--cert/--key,
-or those a local gateway package left in $XDG_STATE_HOME/openshell/tls (--local), or files
-already in gateways/<name>/mtls/ of your registry.`,
-    )
-    .action(async (endpoint, options) => {
-      const { planGatewayAdd } = await import("./_gateway_add_plan.ts");
-      const plan = planGatewayAdd(endpoint, options);
-      const roots = await cliRoots();
-      const registry = await import("../registry/mod.ts");
-      const name = nameArgument(plan.metadata.name, registry.validateGatewayName);
-      const systemPath = await registry.readGatewayMetadata(roots, name).then(
-        (found) => (found.source === "system" ? found.metadataPath : undefined),
-        () => undefined,
+/** `gateway add <endpoint>`. */
+export async function gatewayAdd(input: CommandInput): Promise<void> {
+  const endpoint = input.args.endpoint as string;
+  const options = input.options as {
+    name?: string;
+    local?: boolean;
+    remote?: string;
+    ca?: string;
+    cert?: string;
+    key?: string;
+    activate: boolean;
+  };
+  const { planGatewayAdd } = await import("./_gateway_add_plan.ts");
+  const plan = planGatewayAdd(endpoint, options);
+  const roots = await cliRoots();
+  const registry = await import("../registry/mod.ts");
+  const name = nameArgument(plan.metadata.name, registry.validateGatewayName);
+  const systemPath = await registry.readGatewayMetadata(roots, name).then(
+    (found) => (found.source === "system" ? found.metadataPath : undefined),
+    () => undefined,
+  );
+  if (plan.metadata.auth_mode === "plaintext") {
+    const mtlsDir = await userMtlsDir(roots, name);
+    if (await hasUserCertificates(mtlsDir)) {
+      // as upstream warns: certificates for this name suggest an https:// gateway
+      printWarning(
+        `mTLS certificates for gateway '${name}' are in ${mtlsDir}; did you mean https://?`,
       );
-      if (plan.metadata.auth_mode === "plaintext") {
-        const mtlsDir = await userMtlsDir(roots, name);
-        if (await hasUserCertificates(mtlsDir)) {
-          // as upstream warns: certificates for this name suggest an https:// gateway
-          printWarning(
-            `mTLS certificates for gateway '${name}' are in ${mtlsDir}; did you mean https://?`,
-          );
-        }
-      }
-      const mtls = plan.mtls ??
-        (plan.needsCertificates
-          ? await foundCertificates(roots, name, endpoint, options.local === true)
-          : undefined);
-      if (plan.sshHost !== undefined) {
-        const { resolveSshHostname } = await import("./_ssh_hostname.ts");
-        plan.metadata.resolved_host = await resolveSshHostname(plan.sshHost);
-      }
-      const { metadataPath, activated } = await registry.addUserGateway(roots, plan.metadata, {
-        activate: options.activate ? "always" : "never",
-        ...(mtls ? { mtls } : {}),
-      });
-      printMessage(
-        `Added gateway '${name}' (${plan.metadata.gateway_endpoint}, ` +
-          `${registry.gatewayAuth(plan.metadata)}) in ${metadataPath}` +
-          (activated ? " and made it active" : ""),
-      );
-      if (systemPath) printMessage(`It hides the system entry in ${systemPath}`);
-      if (activated) await warnEnvOverride(name);
-    });
+    }
+  }
+  const mtls = plan.mtls ??
+    (plan.needsCertificates
+      ? await foundCertificates(roots, name, endpoint, options.local === true)
+      : undefined);
+  if (plan.sshHost !== undefined) {
+    const { resolveSshHostname } = await import("./_ssh_hostname.ts");
+    plan.metadata.resolved_host = await resolveSshHostname(plan.sshHost);
+  }
+  const { metadataPath, activated } = await registry.addUserGateway(roots, plan.metadata, {
+    activate: options.activate ? "always" : "never",
+    ...(mtls ? { mtls } : {}),
+  });
+  printMessage(
+    `Added gateway '${name}' (${plan.metadata.gateway_endpoint}, ` +
+      `${registry.gatewayAuth(plan.metadata)}) in ${metadataPath}` +
+      (activated ? " and made it active" : ""),
+  );
+  if (systemPath) printMessage(`It hides the system entry in ${systemPath}`);
+  if (activated) warnEnvOverride(input, name);
 }
 
 /**
@@ -183,6 +144,7 @@ async function foundCertificates(
   local: boolean,
 ): Promise<MtlsFiles | undefined> {
   const found = await import("../client/mod.ts");
+  const { processEnv } = await import("../host/mod.ts");
   const packageDir = local ? found.packageTlsDir(processEnv) : undefined;
   if (packageDir !== undefined && found.allFilesPresent(found.packageTlsFiles(packageDir))) {
     return found.packageTlsFiles(packageDir);
@@ -209,156 +171,143 @@ async function hasUserCertificates(mtlsDir: string): Promise<boolean> {
   return allFilesPresent(mtlsFiles(mtlsDir));
 }
 
-function selectCommand() {
-  return new Command("select")
-    .description("Make a gateway the user's active gateway")
-    .argument("[name]", "gateway name; without it, choose interactively on a terminal")
-    .action(async (name, _options, command) => {
-      const roots = await cliRoots();
-      const registry = await import("../registry/mod.ts");
-      let chosen = name;
-      if (chosen === undefined) {
-        const listing = await registry.listGateways(roots);
-        for (const problem of listing.problems) printWarning(problem.message);
-        if (listing.entries.length === 0) {
-          throw new UserError("No gateways to select", {
-            hint: "run `openshell gateway add <endpoint>` to add one",
-          });
-        }
-        const active = await activeNameForListing(
-          roots,
-          command,
-          listing.entries.map((e) => e.name),
-        );
-        if (!interactive()) {
-          const { renderGatewayList } = await import("./_render_gateways.ts");
-          printData(
-            await renderGatewayList(listing.entries, "table", {
-              active,
-              all: false,
-              showOrigin: false,
-            }),
-          );
-          printHint("run `openshell gateway select <name>` to choose one");
-          return;
-        }
-        const { chooseGateway } = await import("./_gateway_chooser.ts");
-        chosen = await chooseGateway(
-          listing.entries.map((e) => ({
-            name: e.name,
-            endpoint: e.metadata.gateway_endpoint,
-            type: registry.gatewayType(e.metadata),
-            source: e.source,
-          })),
+/** `gateway select [name]`. */
+export async function gatewaySelect(input: CommandInput): Promise<void> {
+  const name = input.args.name as string | undefined;
+  const roots = await cliRoots();
+  const registry = await import("../registry/mod.ts");
+  let chosen = name;
+  if (chosen === undefined) {
+    const listing = await registry.listGateways(roots);
+    for (const problem of listing.problems) printWarning(problem.message);
+    if (listing.entries.length === 0) {
+      throw new UserError("No gateways to select", {
+        hint: "run `openshell gateway add <endpoint>` to add one",
+      });
+    }
+    const active = await activeNameForListing(
+      roots,
+      input,
+      listing.entries.map((e) => e.name),
+    );
+    if (!interactive()) {
+      const { renderGatewayList } = await import("./_render_gateways.ts");
+      printData(
+        await renderGatewayList(listing.entries, "table", {
           active,
-        );
-        if (chosen === undefined) throw new UserError("No gateway selected");
-      }
-      nameArgument(chosen, registry.validateGatewayName);
-      const resolved = await registry.selectGateway(roots, chosen);
-      printMessage(
-        `Active gateway: ${chosen} (${resolved.source}, ${resolved.metadata.gateway_endpoint})`,
+          all: false,
+          showOrigin: false,
+        }),
       );
-      await warnEnvOverride(chosen);
-    });
+      printHint("run `openshell gateway select <name>` to choose one");
+      return;
+    }
+    const { chooseGateway } = await import("./_gateway_chooser.ts");
+    chosen = await chooseGateway(
+      listing.entries.map((e) => ({
+        name: e.name,
+        endpoint: e.metadata.gateway_endpoint,
+        type: registry.gatewayType(e.metadata),
+        source: e.source,
+      })),
+      active,
+    );
+    if (chosen === undefined) throw new UserError("No gateway selected");
+  }
+  nameArgument(chosen, registry.validateGatewayName);
+  const resolved = await registry.selectGateway(roots, chosen);
+  printMessage(
+    `Active gateway: ${chosen} (${resolved.source}, ${resolved.metadata.gateway_endpoint})`,
+  );
+  warnEnvOverride(input, chosen);
 }
 
-function removeCommand() {
-  return new Command("remove")
-    .alias("rm")
-    .description("Remove gateways from the user registry (system entries stay)")
-    .argument("[names...]", "gateway names (default: the active gateway)")
-    .action(async (names, _options, command) => {
-      const roots = await cliRoots();
-      const registry = await import("../registry/mod.ts");
-      const targets = names.length > 0 ? names : [await activeOrUsage(roots, command, "remove")];
-      for (const target of targets) nameArgument(target, registry.validateGatewayName);
-      let failure: unknown;
-      for (const target of new Set(targets)) {
-        try {
-          const result = await registry.removeUserGateway(roots, target);
-          printMessage(`Removed gateway '${target}'`);
-          if (result.uncovered) {
-            printMessage(`The system entry '${target}' (${result.uncovered}) is listed again`);
-          }
-          if (result.clearedActive) {
-            printMessage("It was the active gateway; none is selected now");
-          }
-        } catch (error) {
-          if (!(error instanceof UserError) || targets.length === 1) throw error;
-          // With several names, each is tried; the last failure sets the exit status.
-          printError(error.message);
-          failure = error;
-        }
-      }
-      if (failure !== undefined) {
-        throw new UserError("Some gateways were not removed", {
-          hint: "See the errors above; `openshell gateway list` shows what is registered",
-        });
-      }
-    });
-}
-
-function renameCommand() {
-  return new Command("rename")
-    .description("Rename a user gateway, with its per-user files (system entries stay)")
-    .argument("<old>", "current name")
-    .argument("<new>", "new name")
-    .action(async (from, to) => {
-      const roots = await cliRoots();
-      const registry = await import("../registry/mod.ts");
-      nameArgument(from, registry.validateGatewayName);
-      nameArgument(to, registry.validateGatewayName);
-      const result = await registry.renameUserGateway(roots, from, to);
-      printMessage(`Renamed gateway '${from}' to '${to}'`);
-      if (result.movedActive) printMessage(`'${to}' is the active gateway`);
+/** `gateway remove [names...]`. */
+export async function gatewayRemove(input: CommandInput): Promise<void> {
+  const names = input.args.names as readonly string[];
+  const roots = await cliRoots();
+  const registry = await import("../registry/mod.ts");
+  const targets = names.length > 0 ? names : [await activeOrUsage(roots, input, "remove")];
+  for (const target of targets) nameArgument(target, registry.validateGatewayName);
+  let failure: unknown;
+  for (const target of new Set(targets)) {
+    try {
+      const result = await registry.removeUserGateway(roots, target);
+      printMessage(`Removed gateway '${target}'`);
       if (result.uncovered) {
-        printMessage(`The system entry '${from}' (${result.uncovered}) is listed again`);
+        printMessage(`The system entry '${target}' (${result.uncovered}) is listed again`);
       }
-      if (result.movedActive) await warnEnvOverride(to);
+      if (result.clearedActive) {
+        printMessage("It was the active gateway; none is selected now");
+      }
+    } catch (error) {
+      if (!(error instanceof UserError) || targets.length === 1) throw error;
+      // With several names, each is tried; the last failure sets the exit status.
+      printError(error.message);
+      failure = error;
+    }
+  }
+  if (failure !== undefined) {
+    throw new UserError("Some gateways were not removed", {
+      hint: "See the errors above; `openshell gateway list` shows what is registered",
     });
+  }
 }
 
-function infoCommand() {
-  return new Command("info")
-    .description("Show a gateway's registration: source, file, what it hides, whether active")
-    .argument("[name]", "gateway name (default: the active gateway)")
-    .addOption(outputOption(["text", "json", "yaml"]))
-    .action(async (name, options, command) => {
-      const roots = await cliRoots();
-      const registry = await import("../registry/mod.ts");
-      const active = await registry.resolveActiveGateway(roots, await activeInputs(command));
-      const target = name ?? active?.name;
-      if (target === undefined) throw noActive("info");
-      nameArgument(target, registry.validateGatewayName);
-      const gateway = name === undefined && active !== undefined
-        ? await activeRegistration(roots, active)
-        : await registry.readGatewayMetadata(roots, target);
-      const render = await import("./_render_gateways.ts");
-      const info = { gateway, active };
-      const { renderServedText, servedInfo } = await import("./_gateway_served.ts");
-      const served = await servedInfo(target);
-      const object = () => ({ ...render.gatewayInfoObject(info), served: served ?? null });
-      if (options.output === "json") {
-        const { renderJson } = await import("./_render_output.ts");
-        printData(renderJson(object()));
-      } else if (options.output === "yaml") {
-        const { renderYaml } = await import("./_render_output.ts");
-        printData(await renderYaml(object()));
-      } else {
-        const text = render.renderGatewayInfoText(info);
-        printData(served === undefined ? text : `${text}\n${renderServedText(served)}`);
-      }
-    });
+/** `gateway rename <old> <new>`. */
+export async function gatewayRename(input: CommandInput): Promise<void> {
+  const from = input.args.old as string;
+  const to = input.args.new as string;
+  const roots = await cliRoots();
+  const registry = await import("../registry/mod.ts");
+  nameArgument(from, registry.validateGatewayName);
+  nameArgument(to, registry.validateGatewayName);
+  const result = await registry.renameUserGateway(roots, from, to);
+  printMessage(`Renamed gateway '${from}' to '${to}'`);
+  if (result.movedActive) printMessage(`'${to}' is the active gateway`);
+  if (result.uncovered) {
+    printMessage(`The system entry '${from}' (${result.uncovered}) is listed again`);
+  }
+  if (result.movedActive) warnEnvOverride(input, to);
+}
+
+/** `gateway info [name]`. */
+export async function gatewayInfo(input: CommandInput): Promise<void> {
+  const name = input.args.name as string | undefined;
+  const { options } = input;
+  const roots = await cliRoots();
+  const registry = await import("../registry/mod.ts");
+  const active = await registry.resolveActiveGateway(roots, await activeInputs(input));
+  const target = name ?? active?.name;
+  if (target === undefined) throw noActive("info");
+  nameArgument(target, registry.validateGatewayName);
+  const gateway = name === undefined && active !== undefined
+    ? await activeRegistration(roots, active)
+    : await registry.readGatewayMetadata(roots, target);
+  const render = await import("./_render_gateways.ts");
+  const info = { gateway, active };
+  const { renderServedText, servedInfo } = await import("./_gateway_served.ts");
+  const served = await servedInfo(target);
+  const object = () => ({ ...render.gatewayInfoObject(info), served: served ?? null });
+  if (options.output === "json") {
+    const { renderJson } = await import("./_render_output.ts");
+    printData(renderJson(object()));
+  } else if (options.output === "yaml") {
+    const { renderYaml } = await import("./_render_output.ts");
+    printData(await renderYaml(object()));
+  } else {
+    const text = render.renderGatewayInfoText(info);
+    printData(served === undefined ? text : `${text}\n${renderServedText(served)}`);
+  }
 }
 
 async function activeOrUsage(
   roots: RegistryRoots,
-  command: { optsWithGlobals(): object },
+  input: CommandInput,
   verb: string,
 ): Promise<string> {
   const { resolveActiveGateway } = await import("../registry/mod.ts");
-  const active = await resolveActiveGateway(roots, await activeInputs(command));
+  const active = await resolveActiveGateway(roots, await activeInputs(input));
   if (active === undefined) throw noActive(verb);
   return active.name;
 }
@@ -369,8 +318,8 @@ function noActive(verb: string): UsageError {
   });
 }
 
-async function warnEnvOverride(name: string): Promise<void> {
-  const env = (await gatewayVariable())?.trim();
+function warnEnvOverride(input: CommandInput, name: string): void {
+  const env = gatewayVariable(input)?.trim();
   if (env && env !== name) {
     printWarning(
       `OPENSHELL_GATEWAY='${env}' is set and overrides the active gateway '${name}' ` +

@@ -4,75 +4,64 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
 import { join } from "node:path";
-import { followLog, gatewayLogPath, readLogTail, rotatedLogPath } from "../serve/mod.ts";
-import { readServedRecord, type ServedRecord } from "../serve/mod.ts";
+import type { ServedRecord } from "../serve/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
-import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
+import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, cliRoots, nameArgument } from "./gateway_context.ts";
 import { printMessage } from "./output.ts";
 
 /** `gateway stop [NAME]`. */
-export function stopCommand() {
-  return new Command("stop")
-    .description("Stop a gateway served on this machine (detached or in another terminal)")
-    .argument("[name]", "gateway name (default: the active gateway)")
-    .action(async (name, _options, command) => {
-      const target = await targetName(name, command, "stop");
-      const { dir, record } = await served(target);
-      if (record === undefined) throw await notServed(target, dir);
-      const { stopServedGateway } = await import("../serve/mod.ts");
-      await stopServedGateway(dir, record);
-      printMessage(`Gateway "${target}" stopped`);
-    });
+export async function stopGateway(input: CommandInput): Promise<void> {
+  const target = await targetName(input, "stop");
+  const { dir, record } = await served(target);
+  if (record === undefined) throw await notServed(target, dir);
+  const { stopServedGateway } = await import("../serve/mod.ts");
+  await stopServedGateway(dir, record);
+  printMessage(`Gateway "${target}" stopped`);
 }
 
 /** `gateway logs [NAME] [-f] [-n N]`. */
-export function logsCommand() {
-  return new Command("logs")
-    .description("Print the log of a gateway served with `serve --detach`")
-    .argument("[name]", "gateway name (default: the active gateway)")
-    .option("-f, --follow", "keep printing new lines until Ctrl-C")
-    .option("-n, --lines <count>", "print only the last <count> lines")
-    .action(async (name, options, command) => {
-      const lines = options.lines === undefined ? undefined : lineCount(options.lines);
-      const target = await targetName(name, command, "logs");
-      const { record } = await served(target);
-      if (record !== undefined && record.logPath === null) {
-        throw new UserError(
-          `Gateway "${target}" is served ${
-            record.unit ? `by ${record.unit}` : "in the foreground"
-          }`,
-          {
-            hint: record.unit
-              ? `Its log is in the journal: \`journalctl ${
-                record.uid === 0 ? "" : "--user "
-              }-u ${record.unit}\``
-              : "Its log is on the terminal that started it; `serve --detach` writes a log file",
-          },
-        );
-      }
-      const path = record?.logPath ?? gatewayLogPath(processEnv, effectiveUid(), target);
-      const exists = async (p: string) => await Deno.stat(p).then(() => true, () => false);
-      if (!(await exists(path)) && !(await exists(rotatedLogPath(path)))) {
-        throw new UserError(`No log for gateway "${target}" at ${path}`, {
-          hint: "Only gateways started with `openshell serve --detach` have a log file",
-        });
-      }
-      const size = (await Deno.stat(path).catch(() => undefined))?.size ?? 0;
-      await writeOut(new TextEncoder().encode(await readLogTail(path, lines)));
-      if (!options.follow) return;
-      const stop = new AbortController();
-      const signals = ["SIGINT", "SIGTERM"] as const;
-      const onSignal = () => stop.abort();
-      for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-      try {
-        await followLog(path, size, writeOut, stop.signal);
-      } finally {
-        for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-      }
+export async function gatewayLogs(input: CommandInput): Promise<void> {
+  const { options } = input;
+  const lines = typeof options.lines === "string" ? lineCount(options.lines) : undefined;
+  const target = await targetName(input, "logs");
+  const { record } = await served(target);
+  if (record !== undefined && record.logPath === null) {
+    throw new UserError(
+      `Gateway "${target}" is served ${record.unit ? `by ${record.unit}` : "in the foreground"}`,
+      {
+        hint: record.unit
+          ? `Its log is in the journal: \`journalctl ${
+            record.uid === 0 ? "" : "--user "
+          }-u ${record.unit}\``
+          : "Its log is on the terminal that started it; `serve --detach` writes a log file",
+      },
+    );
+  }
+  const { followLog, gatewayLogPath, readLogTail, rotatedLogPath } = await import(
+    "../serve/mod.ts"
+  );
+  const { effectiveUid, processEnv } = await import("../host/mod.ts");
+  const path = record?.logPath ?? gatewayLogPath(processEnv, effectiveUid(), target);
+  const exists = async (p: string) => await Deno.stat(p).then(() => true, () => false);
+  if (!(await exists(path)) && !(await exists(rotatedLogPath(path)))) {
+    throw new UserError(`No log for gateway "${target}" at ${path}`, {
+      hint: "Only gateways started with `openshell serve --detach` have a log file",
     });
+  }
+  const size = (await Deno.stat(path).catch(() => undefined))?.size ?? 0;
+  await writeOut(new TextEncoder().encode(await readLogTail(path, lines)));
+  if (!options.follow) return;
+  const stop = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const onSignal = () => stop.abort();
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  try {
+    await followLog(path, size, writeOut, stop.signal);
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  }
 }
 
 /** What `gateway info` adds for a gateway served here; `undefined` when it is not. */
@@ -118,6 +107,8 @@ export function formatUptime(ms: number): string {
 async function served(name: string) {
   // Loaded only here: the launch's modules are not for the other gateway commands.
   const { gatewayRuntimeDir } = await import("../runtime/mod.ts");
+  const { readServedRecord } = await import("../serve/mod.ts");
+  const { effectiveUid, openshellDir, processEnv } = await import("../host/mod.ts");
   const uid = effectiveUid();
   const own = gatewayRuntimeDir(openshellDir("runtime", processEnv, uid), name);
   // Root's own gateways are under /run/openshell; given an ordinary user's XDG_RUNTIME_DIR,
@@ -185,14 +176,10 @@ async function notServed(name: string, dir: string): Promise<UserError> {
   });
 }
 
-async function targetName(
-  name: string | undefined,
-  command: { optsWithGlobals(): object },
-  verb: string,
-): Promise<string> {
+async function targetName(input: CommandInput, verb: string): Promise<string> {
   const { resolveActiveGateway, validateGatewayName } = await import("../registry/mod.ts");
-  const target = name ??
-    (await resolveActiveGateway(await cliRoots(), await activeInputs(command)))?.name;
+  const target = input.args.name as string | undefined ??
+    (await resolveActiveGateway(await cliRoots(), await activeInputs(input)))?.name;
   if (target === undefined) {
     throw new UsageError("No gateway named and none is active", {
       hint: `Run \`openshell gateway ${verb} <name>\`; \`openshell gateway list\` shows the names`,

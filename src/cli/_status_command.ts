@@ -1,11 +1,13 @@
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+/**
+ * What `openshell status` does and the `-o json` object it prints.
+ *
+ * @module
+ */
 import { UserError } from "../errors/mod.ts";
+import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, activeRegistration, cliRoots } from "./gateway_context.ts";
 import type { HealthResult } from "../client/mod.ts";
 import { printData, printHint } from "./output.ts";
-
-/** Default time `status` waits for `/healthz`. */
-const DEFAULT_TIMEOUT_MS = 2000;
 
 /**
  * `status -o json`'s `status`, as NVIDIA OpenShell names it: a 2xx `/healthz` answer is
@@ -62,82 +64,65 @@ export function statusObject(report: StatusReport): Record<string, unknown> {
 }
 
 /**
- * The `openshell status` command: the active gateway, where it comes from, and whether its
- * endpoint answers `GET /healthz`. Exit 0 when it answers 2xx or when none is configured,
+ * `openshell status`: the active gateway, where it comes from, and whether its endpoint
+ * answers `GET /healthz`. Exit 0 when it answers 2xx or when none is configured,
  * 1 when it does not answer or answers with another status.
  */
-export function statusCommand() {
-  return new Command("status")
-    .description("Show the active gateway and whether it answers")
-    .addOption(
-      // `table` is upstream's name for the text report
-      new Option("-o, --output <format>", "output format")
-        .choices(["text", "table", "json", "yaml"]).default("text"),
-    )
-    .option("--timeout <ms>", "how long to wait for the gateway", parseTimeout, DEFAULT_TIMEOUT_MS)
-    .action(async (options, command) => {
-      const format = options.output === "table" ? "text" : options.output;
-      const roots = await cliRoots();
-      const registry = await import("../registry/mod.ts");
-      const active = await registry.resolveActiveGateway(roots, await activeInputs(command));
-      if (active === undefined) {
-        if (format === "text") {
-          printData("No gateway configured.");
-          printHint("run `openshell gateway add <endpoint>`, or `openshell serve` to start one");
-        } else await printStructured(format, { status: "not_configured" });
-        return;
-      }
-      const gateway = await activeRegistration(roots, active);
-      const health = await import("../client/mod.ts");
-      const mtlsDir = `${registry.userGatewayDir(roots, active.name)}/mtls`;
-      const endpoint = gateway.metadata.gateway_endpoint;
-      const result = await health.probeHealth(endpoint, {
-        timeoutMs: options.timeout,
-        tls: health.mtlsFiles(mtlsDir),
-      });
-      const { activeReasonText } = await import("./_render_gateways.ts");
-      if (format !== "text") {
-        await printStructured(
-          format,
-          statusObject({
-            gateway: active.name,
-            server: endpoint,
-            source: gateway.source,
-            origin: gateway.metadataPath,
-            activeReason: active.reason,
-            health: result,
-          }),
-        );
-      } else {
-        const state = result.status === "ok"
-          ? `ok (HTTP ${result.httpStatus} in ${Math.round(result.elapsedMs)} ms)`
-          : `${result.status}: ${result.error}`;
-        printData([
-          `gateway:  ${active.name}`,
-          `endpoint: ${endpoint}`,
-          `source:   ${gateway.source} (${gateway.metadataPath})`,
-          `active:   ${activeReasonText(active)}`,
-          `health:   ${state}`,
-        ].join("\n"));
-      }
-      if (result.status !== "ok") {
-        throw new UserError(
-          `Gateway '${active.name}' at ${endpoint} is ${result.status}: ${result.error}`,
-          { hint: health.healthHint(result.failure, { name: active.name, endpoint, mtlsDir }) },
-        );
-      }
-    });
+export async function showStatus(input: CommandInput): Promise<void> {
+  const options = input.options as { output: string; timeout: number };
+  const format = options.output === "table" ? "text" : options.output;
+  const roots = await cliRoots();
+  const registry = await import("../registry/mod.ts");
+  const active = await registry.resolveActiveGateway(roots, await activeInputs(input));
+  if (active === undefined) {
+    if (format === "text") {
+      printData("No gateway configured.");
+      printHint("run `openshell gateway add <endpoint>`, or `openshell serve` to start one");
+    } else await printStructured(format, { status: "not_configured" });
+    return;
+  }
+  const gateway = await activeRegistration(roots, active);
+  const health = await import("../client/mod.ts");
+  const mtlsDir = `${registry.userGatewayDir(roots, active.name)}/mtls`;
+  const endpoint = gateway.metadata.gateway_endpoint;
+  const result = await health.probeHealth(endpoint, {
+    timeoutMs: options.timeout,
+    tls: health.mtlsFiles(mtlsDir),
+  });
+  const { activeReasonText } = await import("./_render_gateways.ts");
+  if (format !== "text") {
+    await printStructured(
+      format,
+      statusObject({
+        gateway: active.name,
+        server: endpoint,
+        source: gateway.source,
+        origin: gateway.metadataPath,
+        activeReason: active.reason,
+        health: result,
+      }),
+    );
+  } else {
+    const state = result.status === "ok"
+      ? `ok (HTTP ${result.httpStatus} in ${Math.round(result.elapsedMs)} ms)`
+      : `${result.status}: ${result.error}`;
+    printData([
+      `gateway:  ${active.name}`,
+      `endpoint: ${endpoint}`,
+      `source:   ${gateway.source} (${gateway.metadataPath})`,
+      `active:   ${activeReasonText(active)}`,
+      `health:   ${state}`,
+    ].join("\n"));
+  }
+  if (result.status !== "ok") {
+    throw new UserError(
+      `Gateway '${active.name}' at ${endpoint} is ${result.status}: ${result.error}`,
+      { hint: health.healthHint(result.failure, { name: active.name, endpoint, mtlsDir }) },
+    );
+  }
 }
 
 async function printStructured(format: string, value: Record<string, unknown>): Promise<void> {
   const { renderJson, renderYaml } = await import("./_render_output.ts");
   printData(format === "yaml" ? await renderYaml(value) : renderJson(value));
-}
-
-function parseTimeout(value: string): number {
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms <= 0) {
-    throw new InvalidArgumentError("expected a positive number of milliseconds");
-  }
-  return ms;
 }

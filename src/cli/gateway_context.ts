@@ -12,7 +12,7 @@ import type {
   ResolvedGateway,
 } from "../registry/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
-import { effectiveUid, processEnv } from "../host/mod.ts";
+import type { CommandInput } from "./_command_spec.ts";
 import { printWarning } from "./output.ts";
 
 let roots: RegistryRoots | undefined;
@@ -21,31 +21,31 @@ let roots: RegistryRoots | undefined;
 export async function cliRoots(): Promise<RegistryRoots> {
   if (roots === undefined) {
     const { registryRoots } = await import("../registry/mod.ts");
+    const { effectiveUid, processEnv } = await import("../host/mod.ts");
     roots = registryRoots(processEnv, effectiveUid(), printWarning);
   }
   return roots;
 }
 
 /**
- * The `-g/--gateway` flag (from any level of the command line) and `OPENSHELL_GATEWAY`.
+ * The `-g/--gateway` flag (from any level of the command line) and `OPENSHELL_GATEWAY`, as
+ * the program's `--gateway` option declares them.
  *
  * @throws {UsageError} for a `-g` value that is not a gateway name (exit 2).
  */
-export async function activeInputs(
-  command: { optsWithGlobals(): object },
-): Promise<ActiveGatewayInputs> {
-  const flag = (command.optsWithGlobals() as { gateway?: string }).gateway;
+export async function activeInputs(input: CommandInput): Promise<ActiveGatewayInputs> {
+  const program = input.levels[0]!;
+  const flag = program.sources.gateway === "cli" ? program.values.gateway as string : undefined;
   if (flag !== undefined) {
     const { validateGatewayName } = await import("../registry/mod.ts");
     nameArgument(flag, validateGatewayName);
   }
-  return { flag, env: await gatewayVariable(), warn: printWarning };
+  return { flag, env: gatewayVariable(input), warn: printWarning };
 }
 
-/** The value of `OPENSHELL_GATEWAY`, read here only. */
-export async function gatewayVariable(): Promise<string | undefined> {
-  const { ACTIVE_GATEWAY_VARIABLE } = await import("../registry/mod.ts");
-  return processEnv(ACTIVE_GATEWAY_VARIABLE);
+/** The value of `OPENSHELL_GATEWAY`, as the command line was read with it. */
+export function gatewayVariable(input: CommandInput): string | undefined {
+  return input.levels[0]!.env.gateway;
 }
 
 /** A name typed on the command line: invalid is a usage error (exit 2). */

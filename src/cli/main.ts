@@ -1,47 +1,22 @@
-import { Command, CommanderError } from "@commander-js/extra-typings";
+/**
+ * Runs the `openshell` command line: reads it against the command tree, then prints help,
+ * the version or a usage error, or runs the command, loading only that command's code.
+ *
+ * @module
+ */
 import denoJson from "../../deno.json" with { type: "json" };
+import { withPathFacts } from "./_command_spec.ts";
+import { PROGRAM } from "./_command_tree.ts";
+import { helpText } from "./_help_text.ts";
+import { parseArgs, type ParseOutcome } from "./_parse_args.ts";
 import { paint, reportFailure } from "./output.ts";
-import { bundleCommand } from "./_bundle_command.ts";
-import { completionsCommand } from "./_completions_command.ts";
-import { doctorCommand } from "./_doctor_command.ts";
-import { gatewayCommand } from "./_gateway_command.ts";
-import { serveCommand } from "./serve_command.ts";
-import { statusCommand } from "./_status_command.ts";
-import { termCommand } from "./_term_command.ts";
 import { writeStdio } from "./_write_stdio.ts";
+import { printVersion, versionRequest } from "./version_report.ts";
 
-/** Builds the `openshell` command tree. */
-export function buildProgram(): Command {
-  const program = new Command("openshell")
-    .description("Reach and run OpenShell gateways")
-    .version(denoJson.version, "-V, --version", "print the version")
-    .option("-g, --gateway <name>", "use this gateway instead of the active one")
-    .showHelpAfterError("(run with --help for usage)")
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => writeStdio("stdout", text),
-      writeErr: (text) => writeStdio("stderr", text),
-      outputError: (text, write) => write(paint("red", text, "stderr")),
-    });
-  program
-    .addCommand(gatewayCommand())
-    .addCommand(statusCommand())
-    .addCommand(serveCommand())
-    .addCommand(bundleCommand())
-    .addCommand(termCommand())
-    .addCommand(doctorCommand())
-    .addCommand(completionsCommand());
-  inheritSettings(program);
-  return program as unknown as Command;
-}
-
-// addCommand() does not copy exitOverride/configureOutput into prebuilt subcommands.
-function inheritSettings(parent: { commands: readonly unknown[] }): void {
-  for (const child of parent.commands as Command[]) {
-    child.copyInheritedSettings(parent as Command);
-    inheritSettings(child);
-  }
-}
+/** The line after a usage error. */
+const USAGE_HINT = "(run with --help for usage)";
+/** Help is wrapped to this width when it does not go to a terminal. */
+const HELP_WIDTH = 80;
 
 /**
  * Runs the CLI with `args` and returns the exit status: 0 success, 1 failure, 2 usage.
@@ -49,33 +24,47 @@ function inheritSettings(parent: { commands: readonly unknown[] }): void {
  * its stack only when `OPENSHELL_DEBUG` is set.
  */
 export async function runCli(args: string[]): Promise<number> {
+  const program = PROGRAM;
   try {
-    await buildProgram().parseAsync(splitShortOptionValues(args), { from: "user" });
-    return 0;
+    const env = (name: string) => Deno.env.get(name);
+    let outcome = parseArgs(program, args, env);
+    // A command whose defaults or choices live in heavier modules is read again with them.
+    const resolved = await withPathFacts(program, outcome.path);
+    if (resolved !== program) outcome = parseArgs(resolved, args, env);
+    return await settle(outcome, args);
   } catch (error) {
-    return reportError(error);
+    return reportFailure(error);
   }
 }
 
-/**
- * `-o=json` as `-o json`: commander reads a short option's `=` as part of the value.
- *
- * @example
- * ```ts
- * splitShortOptionValues(["status", "-o=json"]); // ["status", "-o", "json"]
- * ```
- */
-export function splitShortOptionValues(args: readonly string[]): string[] {
-  const end = args.indexOf("--");
-  return args.flatMap((arg, i) =>
-    (end === -1 || i < end) && /^-[og]=/.test(arg) ? [arg.slice(0, 2), arg.slice(3)] : [arg]
-  );
+async function settle(outcome: ParseOutcome, args: string[]): Promise<number> {
+  switch (outcome.kind) {
+    case "run":
+      return (await outcome.input.command.run?.(outcome.input)) ?? 0;
+    case "version": {
+      // Only the version flags and a format: the full report; the version alone otherwise.
+      const format = versionRequest(args);
+      if (format !== undefined) return await printVersion(denoJson.version, format);
+      writeStdio("stdout", `${denoJson.version}\n`);
+      return 0;
+    }
+    case "help": {
+      const stream = outcome.asked ? "stdout" : "stderr";
+      writeStdio(stream, helpText(outcome.path, helpWidth(stream)));
+      return outcome.asked ? 0 : 2;
+    }
+    case "error":
+      writeStdio("stderr", paint("red", `${outcome.message}\n`, "stderr"));
+      writeStdio("stderr", `${USAGE_HINT}\n`);
+      return 2;
+  }
 }
 
-function reportError(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // Commander has already printed its message; help and version exit 0.
-    return error.exitCode === 0 ? 0 : 2;
+function helpWidth(stream: "stdout" | "stderr"): number {
+  if (!(stream === "stdout" ? Deno.stdout : Deno.stderr).isTerminal()) return HELP_WIDTH;
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return HELP_WIDTH;
   }
-  return reportFailure(error);
 }
