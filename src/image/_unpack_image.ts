@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { gunzipSync } from "node:zlib";
 import { checkTarEntry, type ExtractionState } from "./_entry_rules.ts";
 import { cachedMode, type Manifest, type ManifestEntry } from "./_manifest.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative } from "../path/mod.ts";
 import { gunzipSync } from "node:zlib";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../files/mod.ts";
