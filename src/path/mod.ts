@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { dirname, join } from "./path/mod.ts";
+ * import { dirname, join } from "./mod.ts";
  * join(dirname("/etc/openshell/active_gateway"), "gateways"); // "/etc/openshell/gateways"
  * ```
  *
