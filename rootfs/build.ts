@@ -18,7 +18,7 @@ import { resolveClosure } from "../src/image/_closure.ts";
 import { formatManifest, parseManifest } from "../src/image/_manifest.ts";
 import { compareBytes, type ImageEntry, packImage } from "../src/image/pack_image.ts";
 import { RootView } from "../src/image/_root_view.ts";
-import { sha256Hex } from "../src/image/sha256.ts";
+import { sha256Hex } from "../src/image/_sha256.ts";
 import { CONTAINER_PATHS } from "../src/container/container_contract.ts";
 import { atomicWriteFile } from "../src/files/atomic_write.ts";
 

@@ -16,8 +16,11 @@ const HOT_PATH_ENTRIES = [
   "src/errors/mod.ts",
   "src/files/mod.ts",
   "src/host/mod.ts",
+  "src/path/mod.ts",
   "src/registry/mod.ts",
   "src/client/mod.ts",
+  "src/container/mod.ts",
+  "src/image/mod.ts",
 ];
 
 interface Dependency {
