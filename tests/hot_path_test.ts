@@ -21,6 +21,7 @@ const HOT_PATH_ENTRIES = [
   "src/client/mod.ts",
   "src/container/mod.ts",
   "src/image/mod.ts",
+  "src/runtime/mod.ts",
 ];
 
 interface Dependency {

@@ -79,8 +79,11 @@ const EMOJI = new RegExp(
   "gu",
 );
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Cells of one line of a table cell: emoji and East Asian wide characters take two. */
 function cellWidth(text: string): number {
+  if (PRINTABLE_ASCII.test(text)) return text.length; // the usual case, without the emoji search
   let width = 0;
   for (const char of text.replace(COLOUR_CODE, "").replace(EMOJI, "  ")) {
     const code = char.codePointAt(0)!;
