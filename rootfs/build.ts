@@ -13,12 +13,12 @@
  * @module
  */
 import { dirname, join, posix, relative } from "node:path";
-import { z } from "zod";
+import * as v from "valibot";
 import { resolveClosure } from "../src/image/_closure.ts";
 import { formatManifest, parseManifest } from "../src/image/_manifest.ts";
 import { compareBytes, type ImageEntry, packImage } from "../src/image/pack_image.ts";
 import { RootView } from "../src/image/_root_view.ts";
-import { sha256Hex } from "../src/image/sha256.ts";
+import { sha256Hex } from "../src/image/_sha256.ts";
 import { CONTAINER_PATHS } from "../src/container/container_contract.ts";
 import { atomicWriteFile } from "../src/files/atomic_write.ts";
 
@@ -34,15 +34,16 @@ const BUILD_SOURCES = [
   "src/container/container_contract.ts",
 ];
 
-const ImageSpecSchema = z.object({
-  mountPoints: z.array(z.string()),
-  libraries: z.array(z.string()),
-  caCertificates: z.object({ source: z.string(), target: z.string() }),
+const ImageSpecSchema = v.object({
+  mountPoints: v.array(v.string()),
+  libraries: v.array(v.string()),
+  caCertificates: v.object({ source: v.string(), target: v.string() }),
 });
 
 /** Collects every entry of the image from the host and `rootfs/`. */
 async function collectEntries(program: string): Promise<ImageEntry[]> {
-  const spec = ImageSpecSchema.parse(
+  const spec = v.parse(
+    ImageSpecSchema,
     JSON.parse(await Deno.readTextFile(join(HERE, "image.json"))),
   );
   const entries = new Map<string, ImageEntry>();

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import type { Manifest, ManifestEntry } from "../src/image/_manifest.ts";
 import { type ImageEntry, packImage } from "../src/image/pack_image.ts";
 import { removeTree } from "../src/files/remove_tree.ts";
-import { sha256Hex } from "../src/image/sha256.ts";
+import { sha256Hex } from "../src/image/_sha256.ts";
 import { encodeTar, type TarRecord } from "../src/image/tar_format.ts";
 import { unpackImage } from "../src/image/_unpack_image.ts";
 import { UserError } from "../src/errors/user_error.ts";

@@ -133,7 +133,7 @@ Deno.test("source install into a DESTDIR: program tree, wrapper and seeded regis
   for (const file of ["deno", "deno.json", "deno.lock", "src/main.ts", "src/cli/main.ts"]) {
     assert.ok(existsSync(join(lib, file)), `${file} missing from ${lib}`);
   }
-  assert.ok(existsSync(join(lib, "node_modules/zod/package.json")));
+  assert.ok(existsSync(join(lib, "node_modules/valibot/package.json")));
   assert.equal(modeOf(join(lib, "deno")), 0o755);
   assert.equal(modeOf(join(lib, "src/main.ts")), 0o644);
   assert.equal(modeOf(join(dest, "usr/bin/openshell")), 0o755);

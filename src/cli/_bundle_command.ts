@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../path/mod.ts";
 import type { RootfsCacheOptions } from "../image/mod.ts";
 import { CONTAINER_PATHS } from "../container/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../path/mod.ts";
 import { parseListenAddress } from "../container/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv } from "../host/mod.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import type { ServedRecord } from "../serve/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";

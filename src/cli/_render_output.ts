@@ -1,6 +1,6 @@
 /**
- * Turns command results into the text of `-o table|json|yaml`. The table and YAML libraries
- * are loaded only when those formats are asked for, so `-o json` stays fast.
+ * Turns command results into the text of `-o table|json|yaml`. The YAML writer is loaded
+ * only when YAML is asked for.
  *
  * @module
  */
@@ -15,41 +15,105 @@ export function renderJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-/** YAML, as `npm:yaml` writes it. */
+/** YAML, as `npm:yaml` 2 writes it with its defaults. */
 export async function renderYaml(value: unknown): Promise<string> {
-  const { stringify } = await import("yaml");
-  return stringify(value);
+  const { yamlText } = await import("./_yaml_text.ts");
+  return yamlText(value);
 }
-
-const NO_BORDER = {
-  "top": "",
-  "top-mid": "",
-  "top-left": "",
-  "top-right": "",
-  "bottom": "",
-  "bottom-mid": "",
-  "bottom-left": "",
-  "bottom-right": "",
-  "left": "",
-  "left-mid": "",
-  "mid": "",
-  "mid-mid": "",
-  "right": "",
-  "right-mid": "",
-  "middle": "  ",
-};
 
 /**
  * A borderless table: a header row and data rows, columns separated by two spaces, no
- * trailing whitespace, no colour codes. Widths account for wide characters.
+ * trailing whitespace, no colour codes. Widths account for wide characters and emoji.
  */
-export async function renderTable(head: string[], rows: string[][]): Promise<string> {
-  const { default: Table } = await import("cli-table3");
-  const table = new Table({
-    head,
-    chars: NO_BORDER,
-    style: { head: [], border: [], "padding-left": 0, "padding-right": 0 },
-  });
-  table.push(...rows);
-  return table.toString().split("\n").map((line) => line.trimEnd()).join("\n");
+export function renderTable(head: string[], rows: string[][]): Promise<string> {
+  return Promise.resolve(tableText(head, rows));
+}
+
+/** The text of {@linkcode renderTable}; a cell holding a line break spans lines of its row. */
+export function tableText(head: string[], rows: string[][]): string {
+  const table = (head.length > 0 ? [head, ...rows] : rows).map((row) =>
+    row.map((cell) => cell.split("\n"))
+  );
+  const widths: number[] = [];
+  for (const row of table) {
+    row.forEach((lines, column) => {
+      widths[column] = Math.max(widths[column] ?? 1, ...lines.map(cellWidth)); // one cell at least
+    });
+  }
+  const out: string[] = [];
+  for (const row of table) {
+    const height = Math.max(1, ...row.map((lines) => lines.length));
+    for (let line = 0; line < height; line++) {
+      const text = row.map((lines, column) => {
+        const cell = lines[line] ?? "";
+        return cell + " ".repeat(widths[column]! - cellWidth(cell));
+      }).join(COLUMN_GAP);
+      if (text !== "") out.push(text.trimEnd()); // a row without cells is left out
+    }
+  }
+  return out.join("\n");
+}
+
+const COLUMN_GAP = "  ";
+
+// Colour codes take no cells; they are stripped before measuring.
+// deno-lint-ignore no-control-regex
+const COLOUR_CODE = /\u001b\[(?:\d*;){0,5}\d*m/g;
+/**
+ * Emoji and emoji sequences (flags, keycaps, modifiers, joined sequences): two cells each, as
+ * the tables of earlier versions counted them, which knew Emoji 12: newer emoji (`NEWER`)
+ * take one cell, and the hand signs and figures that take skin tones take two even without
+ * the emoji variation selector (`MODIFIER_BASES`).
+ */
+const NEWER =
+  "\\u{1F6D6}-\\u{1F6DF}\\u{1F6FB}\\u{1F6FC}\\u{1F7F0}\\u{1F90C}\\u{1F972}\\u{1F977}-\\u{1F979}" +
+  "\\u{1F9A3}\\u{1F9A4}\\u{1F9AB}-\\u{1F9AD}\\u{1F9CB}\\u{1F9CC}\\u{1FA74}-\\u{1FA77}\\u{1FA7B}\\u{1FA7C}" +
+  "\\u{1FA83}-\\u{1FA89}\\u{1FA8F}\\u{1FA96}-\\u{1FAC6}\\u{1FACE}-\\u{1FADC}\\u{1FADF}-\\u{1FAE9}" +
+  "\\u{1FAF0}-\\u{1FAF8}";
+const MODIFIER_BASES =
+  "\\u261D\\u26F9\\u270C\\u270D\\u{1F3CB}\\u{1F3CC}\\u{1F574}\\u{1F575}\\u{1F590}";
+const ONE_EMOJI =
+  `(?:(?![${NEWER}])\\p{Emoji_Presentation}|[${MODIFIER_BASES}]|\\p{Emoji}\\uFE0F)\\p{Emoji_Modifier}?`;
+const EMOJI = new RegExp(
+  `\\u{1F3F4}[\\u{E0061}-\\u{E007A}]+\\u{E007F}|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3|${ONE_EMOJI}(?:\\u200D${ONE_EMOJI})*`,
+  "gu",
+);
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Cells of one line of a table cell: emoji and East Asian wide characters take two. */
+function cellWidth(text: string): number {
+  if (PRINTABLE_ASCII.test(text)) return text.length; // the usual case, without the emoji search
+  let width = 0;
+  for (const char of text.replace(COLOUR_CODE, "").replace(EMOJI, "  ")) {
+    const code = char.codePointAt(0)!;
+    if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) continue; // control characters
+    if (code >= 0x300 && code <= 0x36f) continue; // combining marks
+    width += isWide(code) ? 2 : 1;
+  }
+  return width;
+}
+
+/** East Asian wide and fullwidth code points, as terminals draw them. */
+const WIDE: ReadonlyArray<readonly [number, number]> = [
+  [0x1100, 0x115f],
+  [0x2329, 0x232a],
+  [0x2e80, 0x303e],
+  [0x3040, 0x3247],
+  [0x3250, 0x4dbf],
+  [0x4e00, 0xa4c6],
+  [0xa960, 0xa97c],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6b],
+  [0xff01, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1b000, 0x1b001],
+  [0x1f200, 0x1f251],
+  [0x20000, 0x3fffd],
+];
+
+function isWide(code: number): boolean {
+  return WIDE.some(([low, high]) => code >= low && code <= high);
 }

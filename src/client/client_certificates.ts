@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../path/mod.ts";
 import type { MtlsFiles } from "../registry/mod.ts";
 import type { EnvLookup } from "../host/mod.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isAbsolute } from "node:path";
+import { isAbsolute } from "../path/mod.ts";
 import { CONTAINER_ENV, CONTAINER_PATHS } from "./container_contract.ts";
 import { gatewayArgs, gatewayDenoFlags } from "./gateway_command_line.ts";
 import type { SeccompProfile } from "./seccomp_profile.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import type { OciConfig } from "./oci_config.ts";
 
 /** The paths of one staged bundle. */

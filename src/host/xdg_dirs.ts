@@ -1,4 +1,4 @@
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../path/mod.ts";
 import { UserError } from "../errors/mod.ts";
 
 /** Reads one environment variable; `undefined` when unset. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { posix } from "node:path";
+import { dirname, join, normalize, resolve } from "../path/mod.ts";
 import { type ElfInfo, readElfFile } from "./_elf.ts";
 import type { RootView } from "./_root_view.ts";
 
@@ -72,9 +72,9 @@ export function systemLibraryDirs(info: Pick<ElfInfo, "bits" | "machine">): stri
 export function librarySearchDirs(requester: LoadedObject, executable: LoadedObject): string[] {
   const expand = (dirs: string[] | undefined, object: LoadedObject) =>
     (dirs ?? []).flatMap((dir) => {
-      const expanded = dir.replaceAll(/\$\{ORIGIN\}|\$ORIGIN/g, posix.dirname(object.path));
+      const expanded = dir.replaceAll(/\$\{ORIGIN\}|\$ORIGIN/g, dirname(object.path));
       // $LIB and $PLATFORM depend on the loader build; relative entries on the working dir.
-      return expanded.includes("$") || !expanded.startsWith("/") ? [] : [posix.normalize(expanded)];
+      return expanded.includes("$") || !expanded.startsWith("/") ? [] : [normalize(expanded)];
     });
   const rpath = requester.info.runpath === undefined
     ? [
@@ -164,8 +164,8 @@ async function findLibrary(
   parse: (hostPath: string) => ElfInfo | Error,
 ): Promise<LoadedObject | { problem: string }> {
   const candidates = name.includes("/")
-    ? [posix.resolve("/", name)]
-    : librarySearchDirs(requester, executable).map((dir) => posix.join(dir, name));
+    ? [resolve("/", name)]
+    : librarySearchDirs(requester, executable).map((dir) => join(dir, name));
   let problem = "not found";
   for (const candidate of new Set(candidates)) {
     const found = await view.resolveFile(candidate);

@@ -1,4 +1,4 @@
-import { join, posix } from "node:path";
+import { join } from "../path/mod.ts";
 
 const MAX_SYMLINK_HOPS = 40;
 
@@ -58,7 +58,7 @@ export class RootView {
       done.push(part);
       if (todo.every((rest) => rest === "" || rest === ".")) {
         if (!info.isFile) return undefined;
-        return { canonical: posix.join("/", ...done), hostPath: join(this.root, ...done) };
+        return { canonical: join("/", ...done), hostPath: join(this.root, ...done) };
       }
     }
     return undefined;

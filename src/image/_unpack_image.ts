@@ -1,8 +1,8 @@
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { gunzipSync } from "node:zlib";
 import { checkTarEntry, type ExtractionState } from "./_entry_rules.ts";
 import { cachedMode, type Manifest, type ManifestEntry } from "./_manifest.ts";
-import { sha256Hex } from "./sha256.ts";
+import { sha256Hex } from "./_sha256.ts";
 import { BLOCK, decodeTarHeader, padded } from "./tar_format.ts";
 import { removeTree } from "../files/mod.ts";
 import { checkTarball, type ImageSource, refuseImage } from "./tarball_check.ts";

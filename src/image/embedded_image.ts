@@ -1,5 +1,4 @@
-import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { fromFileUrl, join } from "../path/mod.ts";
 import { fileError } from "../errors/mod.ts";
 import { FileTooLargeError, readRegularFile, readRegularTextFile } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";
@@ -24,8 +23,8 @@ export function imageSource(env: EnvLookup): ImageSource {
     return { tarball: join(override, "rootfs.tar.gz"), manifest: join(override, "manifest.json") };
   }
   return {
-    tarball: fileURLToPath(new URL("../../rootfs/dist/rootfs.tar.gz", import.meta.url)),
-    manifest: fileURLToPath(new URL("../../rootfs/dist/manifest.json", import.meta.url)),
+    tarball: fromFileUrl(new URL("../../rootfs/dist/rootfs.tar.gz", import.meta.url)),
+    manifest: fromFileUrl(new URL("../../rootfs/dist/manifest.json", import.meta.url)),
   };
 }
 

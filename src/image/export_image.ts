@@ -6,13 +6,12 @@
  *
  * @module
  */
-import { dirname, join, relative } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { dirname, join, relative } from "../path/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { atomicWriteFile } from "../files/mod.ts";
 import { imageSource, loadManifest, readTarball } from "./embedded_image.ts";
-import { compareBytes } from "./pack_image.ts";
-import { sha256Hex } from "./sha256.ts";
+import { compareBytes } from "./byte_order.ts";
+import { webSha256Hex } from "./_web_sha256.ts";
 import { encodeTar, type TarRecord } from "./tar_format.ts";
 import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../container/mod.ts";
 import { UserError } from "../errors/mod.ts";
@@ -55,15 +54,26 @@ interface Blob {
   data: Uint8Array;
 }
 
-function blob(mediaType: string, data: Uint8Array): Blob {
-  return {
-    descriptor: { mediaType, digest: `sha256:${sha256Hex(data)}`, size: data.length },
-    data,
-  };
+async function blob(mediaType: string, data: Uint8Array): Promise<Blob> {
+  const digest = await webSha256Hex(ownBuffer(data));
+  return { descriptor: { mediaType, digest: `sha256:${digest}`, size: data.length }, data };
 }
 
-function jsonBlob(mediaType: string, value: unknown): Blob {
+/** `data` over a plain ArrayBuffer, as Web Crypto wants it: copied only when it is shared. */
+function ownBuffer(data: Uint8Array): Uint8Array<ArrayBuffer> {
+  return data.buffer instanceof ArrayBuffer
+    ? data as Uint8Array<ArrayBuffer>
+    : new Uint8Array(data);
+}
+
+function jsonBlob(mediaType: string, value: unknown): Promise<Blob> {
   return blob(mediaType, new TextEncoder().encode(JSON.stringify(value)));
+}
+
+/** The bytes a gzip stream holds, by the web's decompressor (no `node:zlib` to load). */
+async function gunzip(data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([ownBuffer(data)]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /** The program layer's tar: the binary and, from source, the source tree (only .ts/.json). */
@@ -141,24 +151,24 @@ export async function exportImage(options: ExportOptions): Promise<ExportResult>
   }
   const source = imageSource(options.env);
   const rootfsGz = await readTarball(source, await loadManifest(source));
-  const rootfs = blob(MEDIA_TYPES.layerGzip, rootfsGz);
-  const program = blob(
+  const rootfs = await blob(MEDIA_TYPES.layerGzip, rootfsGz);
+  const program = await blob(
     MEDIA_TYPES.layerTar,
     await programLayer(options.binary, options.sourceDir),
   );
   const layers: Layer[] = [
-    { blob: rootfs.descriptor, diffId: `sha256:${sha256Hex(gunzipSync(rootfsGz))}` },
+    { blob: rootfs.descriptor, diffId: `sha256:${await webSha256Hex(await gunzip(rootfsGz))}` },
     { blob: program.descriptor, diffId: program.descriptor.digest },
   ];
   const imageProgram: ImageProgram = {
     kind: options.sourceDir === undefined ? "compiled" : "source",
     version: denoJson.version,
   };
-  const config = jsonBlob(
+  const config = await jsonBlob(
     MEDIA_TYPES.config,
     imageConfig(imageProgram, layers, Deno.build.arch),
   );
-  const manifest = jsonBlob(MEDIA_TYPES.manifest, imageManifest(config.descriptor, layers));
+  const manifest = await jsonBlob(MEDIA_TYPES.manifest, imageManifest(config.descriptor, layers));
   const blobs = [rootfs, program, config, manifest];
   if (options.format === "oci") {
     await writeLayout(options.target, blobs, manifest.descriptor, options.tag);

@@ -8,7 +8,8 @@ export { IMAGE_DIR_VARIABLE, imageSource, loadManifest, readTarball } from "./em
 export { exportImage, type ExportOptions, type ExportResult } from "./export_image.ts";
 export { kubeManifest, type KubeOptions } from "./kube_manifest.ts";
 export { DEFAULT_IMAGE_TAG, IMAGE_GATEWAY_NAME, withTag } from "./oci_image.ts";
-export { compareBytes } from "./pack_image.ts";
+export type { ImageEntry } from "./pack_image.ts";
+export { compareBytes } from "./byte_order.ts";
 export {
   ensureProgramCopy,
   gcProgramCopies,
@@ -26,7 +27,6 @@ export {
   type RootfsEntry,
   type RootfsInspection,
 } from "./rootfs_cache.ts";
-export { sha256Hex } from "./sha256.ts";
 export { encodeTar, type TarRecord } from "./tar_format.ts";
 export { checkTarball } from "./tarball_check.ts";
 export { type ClosureReport, verifyClosure, verifyImage } from "./verify_closure.ts";

@@ -1,7 +1,10 @@
 import { gzipSync } from "node:zlib";
 import { encodeTar, type TarRecord } from "./tar_format.ts";
 import type { Manifest, ManifestEntry } from "./_manifest.ts";
-import { sha256Hex } from "./sha256.ts";
+import { sha256Hex } from "./_sha256.ts";
+import { compareBytes } from "./byte_order.ts";
+
+export { compareBytes };
 import { checkEntryPath, checkSymlinkTarget } from "./_entry_rules.ts";
 
 /** One entry of an image to pack: a file with content, a directory or a relative symlink. */
@@ -96,16 +99,6 @@ export function packImage(entries: ImageEntry[], inputs: string): PackedImage {
       files,
     },
   };
-}
-
-/** Orders paths component by component, so a directory precedes everything inside it. */
-export function compareBytes(a: string, b: string): number {
-  const left = a.split("/");
-  const right = b.split("/");
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    if (left[i] !== right[i]) return left[i]! < right[i]! ? -1 : 1;
-  }
-  return left.length - right.length;
 }
 
 function parentOf(path: string): string {

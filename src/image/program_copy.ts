@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { basename, join, resolve } from "../path/mod.ts";
 import { type EnvLookup, openshellDir } from "../host/mod.ts";
 import { fileStamp, recordStamp } from "./_file_stamp.ts";
 import { removeTree } from "../files/mod.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { type EnvLookup, openshellDir } from "../host/mod.ts";
 import { imageSource, loadManifest, readTarball } from "./embedded_image.ts";
 import { cachedMode, formatManifest, type Manifest } from "./_manifest.ts";

@@ -1,4 +1,4 @@
-import { join, posix } from "node:path";
+import { join } from "../path/mod.ts";
 import { type ClosureRoot, resolveClosure } from "./_closure.ts";
 import { isElfFile } from "./_elf.ts";
 import { CONTAINER_PATHS } from "../container/mod.ts";
@@ -62,7 +62,7 @@ async function listElfFiles(root: string): Promise<string[]> {
   const walk = async (dir: string) => {
     const items = await Array.fromAsync(Deno.readDir(join(root, dir)));
     for (const item of items.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = posix.join(dir, item.name);
+      const path = join(dir, item.name);
       if (item.isDirectory) await walk(path);
       else if (item.isFile && (await isElfFile(join(root, path)).catch(() => false))) {
         found.push(path);

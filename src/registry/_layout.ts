@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { fileError } from "../errors/mod.ts";
 import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";

@@ -1,34 +1,14 @@
 import { UserError } from "../errors/mod.ts";
+import type { GatewayMetadata } from "./_gateway_metadata_schema.ts";
 import { isValidGatewayName } from "./gateway_name.ts";
+
+export type { GatewayMetadata };
 
 /** Where a registration comes from: the user's own registry or the read-only system one. */
 export type GatewaySource = "user" | "system";
 
 /** The authentication modes upstream knows; `gatewayAuth` falls back to these. */
 export type GatewayAuthMode = "mtls" | "plaintext" | "cloudflare_jwt" | "oidc";
-
-/**
- * One gateway registration as stored in `gateways/<name>/metadata.json`, compatible with
- * NVIDIA OpenShell. Unknown fields are kept. The rules are those of `gatewayMetadataSchema`
- * (in `gateway_metadata_schema.ts`, which checks that its output is this type).
- */
-export interface GatewayMetadata {
-  name: string;
-  gateway_endpoint: string;
-  is_remote: boolean;
-  gateway_port: number;
-  remote_host?: string | null | undefined;
-  resolved_host?: string | null | undefined;
-  auth_mode?: string | null | undefined;
-  edge_team_domain?: string | null | undefined;
-  edge_auth_url?: string | null | undefined;
-  oidc_issuer?: string | null | undefined;
-  oidc_client_id?: string | null | undefined;
-  oidc_audience?: string | null | undefined;
-  oidc_scopes?: string | null | undefined;
-  vm_driver_state_dir?: string | null | undefined;
-  [field: string]: unknown;
-}
 
 /**
  * Parses the text of a metadata file. Errors name the file and the field. A file that is
@@ -101,8 +81,10 @@ export async function parseMetadataWithSchema(
   json: object,
   path: string,
 ): Promise<GatewayMetadata> {
-  const schema = await import("./_gateway_metadata_schema.ts");
-  return schema.parseWithSchema(json, path);
+  const { gatewayMetadataSchema } = await import("./_gateway_metadata_schema.ts");
+  const result = gatewayMetadataSchema.safeParse(json);
+  if (result.success) return result.data;
+  throw metadataError(path, result.problems.join("; "));
 }
 
 /**
@@ -173,8 +155,10 @@ export function isPlainMetadata(value: object): value is GatewayMetadata {
  * ```
  */
 export async function checkGatewayMetadata(metadata: unknown): Promise<GatewayMetadata> {
-  const { checkWithSchema } = await import("./_gateway_metadata_schema.ts");
-  return checkWithSchema(metadata);
+  const { gatewayMetadataSchema } = await import("./_gateway_metadata_schema.ts");
+  const result = gatewayMetadataSchema.safeParse(metadata);
+  if (result.success) return result.data;
+  throw new UserError(`Invalid gateway metadata: ${result.problems.join("; ")}`);
 }
 
 /** The text written to `metadata.json`: pretty-printed JSON with a 2-space indent. */

@@ -6,7 +6,7 @@
  * (`OPENSHELL_SYSTEM_GATEWAY_DIR`, else the installed default, else `/etc/openshell`). The
  * files are compatible with NVIDIA OpenShell. This module knows files and precedence and nothing about terminals.
  *
- * Ordinary metadata files are checked without zod; the schema (`gateway_metadata_schema.ts`,
+ * Ordinary metadata files are checked without a schema; the schema (`_gateway_metadata_schema.ts`,
  * not re-exported here) is loaded only for unusual files and for metadata being written.
  *
  * @example

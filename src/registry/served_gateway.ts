@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { atomicWriteFile, pathExists } from "../files/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { fileError, UserError } from "../errors/mod.ts";

@@ -1,4 +1,4 @@
-import { dirname, join } from "node:path";
+import { dirname, join } from "../path/mod.ts";
 import { fileError } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 

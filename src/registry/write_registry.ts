@@ -1,4 +1,4 @@
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../path/mod.ts";
 import { atomicWriteFile, tempPath } from "../files/mod.ts";
 import { readRegularFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import type { CgroupLayout } from "./_cgroup_path.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { posix } from "node:path";
+import { join } from "../path/mod.ts";
 
 /**
  * How cgroups are mounted at `/sys/fs/cgroup` as the runtime sees them: `unified` (cgroup2
@@ -62,7 +62,7 @@ export function containerCgroupsPath(callerPath: string, leaf: string): string {
   if (!/^[A-Za-z0-9_+.-]+$/.test(leaf) || leaf === "." || leaf === "..") {
     throw new RangeError(`Invalid cgroup leaf "${leaf}"`);
   }
-  return posix.join("/", callerPath, leaf);
+  return join("/", callerPath, leaf);
 }
 
 /** Detects the cgroup layout mounted at `root` (default `/sys/fs/cgroup`). */

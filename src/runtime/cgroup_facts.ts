@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { callerCgroup, type CgroupLayout } from "./_cgroup_path.ts";
 
 /** One mounted cgroup hierarchy. */

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 
 /** An exclusive lock on one gateway name, held for the life of a launch. */
 export interface InstanceLock extends AsyncDisposable {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { buildOciConfig, type ContainerResources, ROOT_MODE_HOST_ID } from "../container/mod.ts";
 import { launchProof, newChallenge } from "../container/mod.ts";
 import type { SeccompProfile } from "../container/mod.ts";

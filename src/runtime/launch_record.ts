@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { atomicWriteFile } from "../files/mod.ts";
 
 /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../path/mod.ts";
 
 /** The stat facts of one path component. */
 export interface PathStep {

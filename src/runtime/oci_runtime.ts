@@ -1,4 +1,4 @@
-import { delimiter, isAbsolute, join } from "node:path";
+import { delimiter, isAbsolute, join } from "../path/mod.ts";
 import type { EnvLookup } from "../host/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { privateExecDir } from "../host/mod.ts";

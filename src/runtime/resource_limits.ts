@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { type ContainerResources, ociResources } from "../container/mod.ts";
 import { v1ControllerMounts } from "./cgroup_facts.ts";
 import type { CgroupLayout } from "./_cgroup_path.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../path/mod.ts";
 import { type EnvLookup, openshellDir } from "../host/mod.ts";
 
 /** The size at which the log is rotated, unless `OPENSHELL_LOG_MAX_BYTES` says otherwise. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "../path/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import {
   ensureProgramCopy,

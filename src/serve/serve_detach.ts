@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "../path/mod.ts";
 import { pathExists } from "../files/mod.ts";
 import { validateGatewayName } from "../registry/mod.ts";
 import { gatewayLogPath } from "./gateway_log_file.ts";

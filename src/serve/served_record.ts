@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import { atomicWriteFile } from "../files/mod.ts";
 import type { RuntimeName } from "../runtime/mod.ts";
 

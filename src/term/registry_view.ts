@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path/mod.ts";
 import {
   ACTIVE_GATEWAY_VARIABLE,
   compareText,

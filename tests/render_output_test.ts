@@ -1,0 +1,57 @@
+/**
+ * `-o yaml` and tables print what earlier versions printed with `npm:yaml` 2 and
+ * `npm:cli-table3`: `yaml_text_cases.json` holds values (the strings that YAML treats
+ * specially, long and multi-line text at every depth, random nested documents) with the text
+ * `npm:yaml` 2.9.1 wrote for each; `table_cases.json` tables (wide characters, emoji,
+ * combining marks, empty cells) as cli-table3 0.6.5 drew them.
+ */
+import assert from "node:assert/strict";
+import { yamlText } from "../src/cli/_yaml_text.ts";
+import { renderTable, renderYaml } from "../src/cli/_render_output.ts";
+
+interface Case {
+  value: unknown;
+  yaml: string;
+}
+
+const CASES = JSON.parse(
+  await Deno.readTextFile(new URL("./testdata/yaml_text_cases.json", import.meta.url)),
+) as Case[];
+
+Deno.test("YAML text is byte for byte what npm:yaml wrote", async () => {
+  assert.ok(CASES.length > 1000);
+  for (const { value, yaml } of CASES) assert.equal(yamlText(value), yaml, JSON.stringify(value));
+  assert.equal(await renderYaml(CASES[0]!.value), CASES[0]!.yaml);
+});
+
+Deno.test("values JSON cannot hold are written as npm:yaml wrote them", () => {
+  assert.equal(yamlText({ k: "\ud800" }), 'k: "\\ud800"\n');
+  assert.equal(yamlText([NaN, Infinity, -Infinity, -0]), "- .nan\n- .inf\n- -.inf\n- -0\n");
+  assert.equal(yamlText({ a: undefined, b: 1 }), "b: 1\n");
+  assert.equal(yamlText({ a: undefined }), "{}\n");
+});
+
+Deno.test("tables are byte for byte what cli-table3 drew", async () => {
+  const cases = JSON.parse(
+    await Deno.readTextFile(new URL("./testdata/table_cases.json", import.meta.url)),
+  ) as { head: string[]; rows: string[][]; text: string }[];
+  assert.ok(cases.length > 200);
+  for (const { head, rows, text } of cases) {
+    assert.equal(await renderTable(head, rows), text, JSON.stringify([head, rows]));
+  }
+});
+
+Deno.test("tables pad by terminal cells and drop trailing space", async () => {
+  const table = await renderTable(["  NAME", "ENDPOINT", "X"], [
+    ["* 網關", "http://127.0.0.1:8080", ""],
+    ["  😀👍🏽", "e\u0301", "y"],
+  ]);
+  assert.equal(
+    table,
+    [
+      "  NAME  ENDPOINT               X",
+      "* 網關  http://127.0.0.1:8080",
+      "  😀👍🏽  e\u0301                      y",
+    ].join("\n"),
+  );
+});
