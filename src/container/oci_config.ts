@@ -149,8 +149,23 @@ const READONLY_PATHS = [
  *   path is empty, `/` or relative.
  * @example
  * ```ts
- * const config = buildOciConfig({ name: "local", listen: "127.0.0.1:8090", ... });
- * await Deno.writeTextFile("bundle/config.json", JSON.stringify(config));
+ * import { buildOciConfig, seccompProfile } from "./mod.ts";
+ * const config = buildOciConfig({
+ *   name: "local",
+ *   listen: "127.0.0.1:8090",
+ *   version: "0.1.0",
+ *   hostUid: 1000,
+ *   hostGid: 1000,
+ *   rootfs: "/var/cache/openshell/rootfs/3f2a/rootfs",
+ *   stateDir: "/home/ada/.local/state/openshell/gateways/local",
+ *   secretsDir: "/run/user/1000/openshell/bundles/openshell-local-1a2b3c4d/secrets",
+ *   binary: "/usr/bin/openshell",
+ *   cgroupsPath: "/user.slice/user-1000.slice/openshell-local-1a2b3c4d",
+ *   hardLimits: { RLIMIT_NOFILE: 524288 },
+ *   seccomp: seccompProfile(),
+ *   resources: {},
+ * });
+ * config.process.user; // { uid: 0, gid: 0 }
  * ```
  */
 export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {

@@ -125,7 +125,13 @@ export function fileErrorHint(error: unknown): string | undefined {
  *
  * @example
  * ```ts
- * throw fileError("Cannot write", path, error);
+ * import { fileError } from "./mod.ts";
+ * const path = "/etc/openshell/active_gateway";
+ * try {
+ *   await Deno.writeTextFile(path, "corp\n");
+ * } catch (error) {
+ *   throw fileError("Cannot write", path, error); // Cannot write "/etc/openshell/active_gateway": permission denied
+ * }
  * ```
  */
 export function fileError(what: string, path: string, error: unknown): UserError {
@@ -149,7 +155,14 @@ export function fileError(what: string, path: string, error: unknown): UserError
  *
  * @example
  * ```ts
- * const user = asFileUserError(error); // "Cannot create directory "/x": read-only file system"
+ * import { asFileUserError } from "./mod.ts";
+ * try {
+ *   await Deno.mkdir("/x");
+ * } catch (error) {
+ *   const user = asFileUserError(error); // Cannot create directory "/x": read-only file system
+ *   if (user === undefined) throw error; // not a file operation: a bug
+ *   console.error(`error: ${user.message}`);
+ * }
  * ```
  */
 export function asFileUserError(error: unknown): UserError | undefined {

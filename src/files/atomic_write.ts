@@ -74,7 +74,8 @@ export async function atomicWriteFile(
  *
  * @example
  * ```ts
- * await removeStaleTemps(gatewayDir);
+ * import { removeStaleTemps } from "./atomic_write.ts";
+ * await removeStaleTemps("/home/ada/.config/openshell/gateways/corp");
  * ```
  */
 export async function removeStaleTemps(dir: string, now: number = Date.now()): Promise<void> {

@@ -53,7 +53,9 @@ export function readRegularTextFileSync(path: string, maxBytes: number): string 
  *
  * @example
  * ```ts
- * const tarball = await readRegularFile(source.tarball, manifest.tarball.size);
+ * import { readRegularFile } from "./mod.ts";
+ * const manifest = { tarball: { size: 84_213_760 } }; // the size the image's manifest records
+ * const tarball = await readRegularFile("rootfs/dist/rootfs.tar.gz", manifest.tarball.size);
  * ```
  */
 export async function readRegularFile(path: string, maxBytes: number): Promise<Uint8Array> {

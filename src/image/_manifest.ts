@@ -60,7 +60,10 @@ type Json = Record<string, unknown>;
  * manifest.
  * @example
  * ```ts
+ * import { parseManifest } from "./_manifest.ts";
+ * const path = "rootfs/dist/manifest.json";
  * const manifest = parseManifest(await Deno.readTextFile(path), path);
+ * manifest.tarball.sha256; // the image digest
  * ```
  */
 export function parseManifest(text: string, source: string): Manifest {

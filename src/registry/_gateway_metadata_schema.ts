@@ -19,6 +19,8 @@ const optionalText = z.string().nullable().optional();
  *
  * @example
  * ```ts
+ * import { gatewayMetadataSchema } from "./_gateway_metadata_schema.ts";
+ * const text = await Deno.readTextFile("/etc/openshell/gateways/corp/metadata.json");
  * gatewayMetadataSchema.safeParse(JSON.parse(text)).success;
  * ```
  */
@@ -70,6 +72,15 @@ const _outputIsGatewayMetadata: Same<z.output<typeof gatewayMetadataSchema>, Gat
  * @throws {UserError} `Cannot parse metadata "<path>": ...` naming each field that is wrong.
  * @example
  * ```ts
+ * import { parseWithSchema } from "./_gateway_metadata_schema.ts";
+ * import type { GatewayMetadata } from "./mod.ts";
+ * const metadata: GatewayMetadata = {
+ *   name: "corp",
+ *   gateway_endpoint: "https://gw.corp.example:8443",
+ *   is_remote: true,
+ *   gateway_port: 8443,
+ *   auth_mode: "mtls",
+ * };
  * parseWithSchema({ ...metadata, cf_team_domain: "t" }, "m.json").edge_team_domain; // "t"
  * ```
  */
@@ -85,6 +96,9 @@ export function parseWithSchema(json: object, path: string): GatewayMetadata {
  * @throws {UserError} `Invalid gateway metadata: ...` naming each field that is wrong.
  * @example
  * ```ts
+ * import { checkWithSchema } from "./_gateway_metadata_schema.ts";
+ * import { serializeGatewayMetadata } from "./mod.ts";
+ * const metadata: unknown = JSON.parse(await Deno.readTextFile("metadata.json"));
  * serializeGatewayMetadata(checkWithSchema(metadata));
  * ```
  */

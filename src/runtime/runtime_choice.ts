@@ -96,6 +96,8 @@ export function runtimeNameForPath(path: string): RuntimeName {
  * @throws {UserError} when the runtime is missing.
  * @example
  * ```ts
+ * import { effectiveUid, processEnv } from "../host/mod.ts";
+ * import { resolveRuntime } from "./mod.ts";
  * const { runtime, note } = await resolveRuntime({ env: processEnv, uid: effectiveUid() });
  * ```
  */

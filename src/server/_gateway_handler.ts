@@ -41,6 +41,8 @@ type Route = {
  *
  * @example
  * ```ts
+ * import { createGatewayHandler } from "./_gateway_handler.ts";
+ * const identity = { name: "local", version: "0.1.0", pid: Deno.pid, uid: 0, starts: 1 };
  * const handler = createGatewayHandler({ identity, token: "t", startedAt: Date.now() });
  * (await handler(new Request("http://x/healthz"))).status; // 200
  * ```

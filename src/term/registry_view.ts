@@ -37,6 +37,9 @@ export interface ActiveOverrides {
  *
  * @example
  * ```ts
+ * import type { RegistryRoots } from "../registry/mod.ts";
+ * import { termRegistry } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * const registry = termRegistry(roots, { flag: undefined, env: Deno.env.get("OPENSHELL_GATEWAY") });
  * const { rows, active } = await registry.read();
  * ```
@@ -143,7 +146,12 @@ export function problemDetail(message: string, path: string): string {
  *
  * @example
  * ```ts
- * gatewayTls(roots, entry)?.ca; // "~/.config/openshell/gateways/corp/mtls/ca.crt"
+ * import { listGateways, type RegistryRoots } from "../registry/mod.ts";
+ * import { gatewayTls } from "./registry_view.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * const { entries } = await listGateways(roots);
+ * const corp = entries.find((entry) => entry.name === "corp");
+ * if (corp) gatewayTls(roots, corp)?.ca; // "/home/ada/.config/openshell/gateways/corp/mtls/ca.crt"
  * ```
  */
 export function gatewayTls(roots: RegistryRoots, entry: GatewayEntry): GatewayTls | undefined {
