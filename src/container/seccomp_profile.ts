@@ -32,6 +32,7 @@ export interface SeccompProfile {
 
 /** `--seccomp` values: the default profile, or none (for debugging). */
 export const SECCOMP_MODES = ["default", "unconfined"] as const;
+/** One `--seccomp` value. */
 export type SeccompMode = (typeof SECCOMP_MODES)[number];
 
 const EPERM = 1;

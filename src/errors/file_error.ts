@@ -130,7 +130,8 @@ export function fileErrorHint(error: unknown): string | undefined {
  * try {
  *   await Deno.writeTextFile(path, "corp\n");
  * } catch (error) {
- *   throw fileError("Cannot write", path, error); // Cannot write "/etc/openshell/active_gateway": permission denied
+ *   // UserError: Cannot write "/etc/openshell/active_gateway": permission denied
+ *   throw fileError("Cannot write", path, error);
  * }
  * ```
  */

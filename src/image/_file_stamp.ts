@@ -29,7 +29,8 @@ export function fileStamp(path: string, info: Deno.FileInfo): string | undefined
  * const tarball = "rootfs/dist/rootfs.tar.gz";
  * const stampFile = "/home/ada/.cache/openshell/rootfs-checks/3f2a.verified";
  * const stamp = fileStamp(tarball, Deno.statSync(tarball));
- * const unchanged = stamp !== undefined && stampMatches(stampFile, stamp); // hashed before, unchanged since
+ * // true when hashed before and unchanged since
+ * const unchanged = stamp !== undefined && stampMatches(stampFile, stamp);
  * ```
  */
 export function stampMatches(stampFile: string, stamp: string): boolean {

@@ -34,7 +34,8 @@ export const SECRET_FILE_MODE = 0o600;
  * import { join } from "node:path";
  * import { type RegistryRoots, userGatewayDir } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
- * join(userGatewayDir(roots, "corp"), "token"); // "/home/ada/.config/openshell/gateways/corp/token"
+ * join(userGatewayDir(roots, "corp"), "token");
+ * // "/home/ada/.config/openshell/gateways/corp/token"
  * ```
  */
 export function userGatewayDir(roots: RegistryRoots, name: string): string {

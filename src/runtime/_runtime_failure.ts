@@ -93,7 +93,14 @@ const LOG_META = new Set([
  * import { explainRuntimeFailure } from "./_runtime_failure.ts";
  * const log =
  *   '{"level":"ERROR","message":"failed to bind mount rootfs","rootfs":"/r","err":"Nix(EACCES)"}';
- * explainRuntimeFailure({ runtime: "youki", code: 1, stderr: "", log, layout: "unified", rootless: true });
+ * explainRuntimeFailure({
+ *   runtime: "youki",
+ *   code: 1,
+ *   stderr: "",
+ *   log,
+ *   layout: "unified",
+ *   rootless: true,
+ * });
  * // UserError: OCI runtime youki failed with status 1: failed to bind mount rootfs rootfs="/r" err=Nix(EACCES)
  * ```
  */

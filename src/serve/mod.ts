@@ -1,5 +1,14 @@
 /**
- * TODO-DOC serve
+ * The `serve` use case: run the packaged gateway from the embedded rootfs under an OCI
+ * runtime, in the foreground or detached, register it in the user registry once it answers
+ * and stop it on a signal; and what outlives a launch: the record of a served gateway, its
+ * log file (rotated, read and followed) and stopping it from another process.
+ *
+ * @example
+ * ```ts
+ * import { runServeCli } from "./mod.ts";
+ * Deno.exit(await runServeCli(["--name", "local", "--listen", "127.0.0.1:8090"]));
+ * ```
  *
  * @module
  */

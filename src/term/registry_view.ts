@@ -40,7 +40,8 @@ export interface ActiveOverrides {
  * import type { RegistryRoots } from "../registry/mod.ts";
  * import { termRegistry } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
- * const registry = termRegistry(roots, { flag: undefined, env: Deno.env.get("OPENSHELL_GATEWAY") });
+ * const overrides = { flag: undefined, env: Deno.env.get("OPENSHELL_GATEWAY") };
+ * const registry = termRegistry(roots, overrides);
  * const { rows, active } = await registry.read();
  * ```
  */
