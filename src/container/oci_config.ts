@@ -269,6 +269,7 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
  * @throws {RangeError} when a limit is not a positive number (whole for memory and pids).
  * @example
  * ```ts
+ * import { ociResources } from "./mod.ts";
  * ociResources({ memoryBytes: 536870912, pids: 512, cpus: 1.5 });
  * // { memory: { limit: 536870912 }, pids: { limit: 512 }, cpu: { quota: 150000, period: 100000 } }
  * ```
@@ -311,6 +312,7 @@ function bind(destination: string, source: string, extra: string[]): OciMount {
  *
  * @example
  * ```ts
+ * import { clampRlimits } from "./oci_config.ts";
  * clampRlimits({ RLIMIT_NOFILE: 65536 }, { RLIMIT_NOFILE: 20000 });
  * // [{ type: "RLIMIT_NOFILE", hard: 20000, soft: 20000 }]
  * ```

@@ -168,6 +168,7 @@ export function maskedEqOrder(runtime: string): MaskedEqOrder {
  *
  * @example
  * ```ts
+ * import { maskedEqOrder, seccompProfile } from "./mod.ts";
  * const profile = seccompProfile("x86_64", maskedEqOrder("runc"));
  * profile.defaultAction; // "SCMP_ACT_ERRNO"
  * ```

@@ -21,6 +21,7 @@ export interface BundlePaths {
  *
  * @example
  * ```ts
+ * import { bundlePaths } from "./mod.ts";
  * bundlePaths("/run/openshell/bundles", "openshell-local-1a2b3c4d").secrets;
  * // "/run/openshell/bundles/openshell-local-1a2b3c4d/secrets"
  * ```

@@ -74,6 +74,7 @@ export function isFileSystemError(error: unknown): boolean {
  *
  * @example
  * ```ts
+ * import { osReason } from "./mod.ts";
  * osReason(new Deno.errors.PermissionDenied("Permission denied (os error 13): open '/x'"));
  * // "permission denied"
  * ```

@@ -37,6 +37,7 @@ export function tempPath(dir: string, what = ""): string {
  * @throws {UserError} `Cannot write "<path>": <reason>` when the write fails.
  * @example
  * ```ts
+ * import { atomicWriteFile } from "./mod.ts";
  * await atomicWriteFile("/tmp/x/active_gateway", "corp", { mode: 0o600 });
  * ```
  */

@@ -21,6 +21,7 @@ export const REGISTRY_FILE_MAX_BYTES = 1024 * 1024;
  * @throws {Deno.errors.NotFound} and the other errors of opening and reading it.
  * @example
  * ```ts
+ * import { readRegularFileSync, REGISTRY_FILE_MAX_BYTES } from "./read_regular_file.ts";
  * const bytes = readRegularFileSync("/etc/openshell/active_gateway", REGISTRY_FILE_MAX_BYTES);
  * ```
  */

@@ -21,6 +21,7 @@ export type ManifestEntry =
  *
  * @example
  * ```ts
+ * import { cachedMode } from "./_manifest.ts";
  * cachedMode("file", 0o644); // 0o444
  * cachedMode("directory", 0o755); // 0o755
  * ```

@@ -80,6 +80,7 @@ export const RUNTIME_ENV_ALLOWLIST = ["PATH", "HOME", "XDG_RUNTIME_DIR", "LANG"]
  *
  * @example
  * ```ts
+ * import { runtimeEnv } from "./mod.ts";
  * runtimeEnv((n) => ({ PATH: "/bin", TOKEN: "x" })[n]); // { PATH: "/bin" }
  * ```
  */

@@ -100,6 +100,7 @@ export function createGatewayHandler(
  *
  * @example
  * ```ts
+ * import { bearerAuthorized } from "./_gateway_handler.ts";
  * bearerAuthorized("Bearer t", "t"); // true
  * ```
  */
@@ -133,6 +134,7 @@ async function bodyWithinLimit(request: Request): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import { json } from "./_gateway_handler.ts";
  * json(400, { error: "Malformed request" }).status; // 400
  * ```
  */

@@ -56,6 +56,7 @@ const CHROME_ROWS = 5;
  *
  * @example
  * ```ts
+ * import { paneHeight } from "./_screen_lines.ts";
  * paneHeight(24); // 19
  * ```
  */

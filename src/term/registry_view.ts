@@ -112,6 +112,7 @@ export async function readSnapshot(
  *
  * @example
  * ```ts
+ * import { overrideWarning } from "./registry_view.ts";
  * overrideWarning("dev", { flag: undefined, env: "corp" });
  * // "OPENSHELL_GATEWAY='corp' overrides it in this shell"
  * ```
@@ -131,6 +132,7 @@ export function overrideWarning(name: string, overrides: ActiveOverrides): strin
  *
  * @example
  * ```ts
+ * import { problemDetail } from "./registry_view.ts";
  * problemDetail('Cannot parse metadata "/r/gateways/a/metadata.json": invalid JSON', "/r/gateways/a/metadata.json");
  * // "invalid JSON"
  * ```
