@@ -7,17 +7,18 @@
  * To add a command, add an object to `commands` of its parent:
  *
  * ```ts
- * {
- *   name: "system",
- *   description: "Manage the system registry",
+ * import type { CommandSpec } from "./_command_spec.ts";
+ * const hello: CommandSpec = {
+ *   name: "hello",
+ *   description: "Greet a gateway",
  *   args: [{ name: "<name>", description: "gateway name" }], // `[name]` optional, `[names...]` the rest
  *   options: [
  *     { flags: "-o, --output <format>", description: "output format", choices: ["text", "json"], default: "text" },
  *     { flags: "--force", description: "replace an existing entry" },
  *   ],
- *   helpAfter: "\nExamples:\n  openshell system add corp https://gw.example.com",
- *   run: async (input) => (await import("./_system_command.ts")).runSystem(input),
- * }
+ *   helpAfter: "\nExamples:\n  openshell hello corp",
+ *   run: async (input) => void console.log(`hello ${input.args.name}`),
+ * };
  * ```
  *
  * `run` gets the arguments by name (`input.args.name`), the options by key (`--show-origin`

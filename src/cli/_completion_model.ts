@@ -57,6 +57,8 @@ const FILE_VALUES = /^[<[](file|path|dir)[>\]]$/;
  *
  * @example
  * ```ts
+ * import { PROGRAM } from "./_command_tree.ts";
+ * import { completionModel } from "./_completion_model.ts";
  * completionModel(PROGRAM).find((c) => c.path === "gateway")!.subcommands.map((s) => s.word);
  * // ["list", "ls", "add", ...]
  * ```

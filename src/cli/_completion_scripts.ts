@@ -12,6 +12,9 @@ import type { CompletionCommand, CompletionShell, ValueKind } from "./_completio
  *
  * @example
  * ```ts
+ * import { PROGRAM } from "./_command_tree.ts";
+ * import { completionModel } from "./_completion_model.ts";
+ * import { completionScript } from "./_completion_scripts.ts";
  * completionScript("bash", completionModel(PROGRAM), "openshell");
  * ```
  */

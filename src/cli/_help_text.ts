@@ -23,7 +23,10 @@ const MIN_WRAP_WIDTH = 40;
  *
  * @example
  * ```ts
- * helpText([program, gateway], 80).split("\n")[0];
+ * import { PROGRAM } from "./_command_tree.ts";
+ * import { helpText } from "./_help_text.ts";
+ * const gateway = PROGRAM.commands!.find((command) => command.name === "gateway")!;
+ * helpText([PROGRAM, gateway], 80).split("\n")[0];
  * // "Usage: openshell gateway|gw [options] [command]"
  * ```
  */

@@ -55,8 +55,10 @@ class Stop {
  *
  * @example
  * ```ts
- * const outcome = parseArgs(program, ["gateway", "list", "-o=json"], () => undefined);
- * // { kind: "run", path: [program, gateway, list], input: { options: { output: "json", ... } } }
+ * import { PROGRAM } from "./_command_tree.ts";
+ * import { parseArgs } from "./_parse_args.ts";
+ * const outcome = parseArgs(PROGRAM, ["gateway", "list", "-o=json"], () => undefined);
+ * // { kind: "run", path: [PROGRAM, gateway, list], input: { options: { output: "json", ... } } }
  * ```
  */
 export function parseArgs(

@@ -38,7 +38,10 @@ export interface StatusReport {
  *
  * @example
  * ```ts
- * statusObject(report).status; // "connected_http"
+ * import { statusObject, type StatusReport } from "./_status_command.ts";
+ * function statusWord(report: StatusReport) {
+ *   return statusObject(report).status; // "connected_http"
+ * }
  * ```
  */
 export function statusObject(report: StatusReport): Record<string, unknown> {

@@ -49,7 +49,8 @@ export function versionRequest(args: readonly string[]): "text" | "json" | undef
  *
  * @example
  * ```ts
- * versionDetailLines(facts)[0]; // "deno 2.9.6 (v8 14.x, typescript 5.x)"
+ * import { gatherVersionFacts, versionDetailLines } from "./version_report.ts";
+ * versionDetailLines(await gatherVersionFacts("0.1.0"))[0]; // "deno 2.9.6 (v8 14.x, typescript 5.x)"
  * ```
  */
 export function versionDetailLines(facts: VersionFacts): string[] {

@@ -20,6 +20,7 @@ export const LOCAL_TLS_DIR_VARIABLE = "OPENSHELL_LOCAL_TLS_DIR";
  *
  * @example
  * ```ts
+ * import { packageTlsDir } from "./mod.ts";
  * packageTlsDir((n) => ({ HOME: "/home/a" })[n]); // "/home/a/.local/state/openshell/tls"
  * ```
  */

@@ -56,6 +56,7 @@ export function healthzUrl(endpoint: string): string {
  *
  * @example
  * ```ts
+ * import { classifyStatus } from "./gateway_health.ts";
  * classifyStatus(503); // { status: "unhealthy", httpStatus: 503, error: "HTTP 503" }
  * ```
  */
@@ -83,6 +84,7 @@ const TLS_REASONS: readonly [RegExp, string][] = [
  *
  * @example
  * ```ts
+ * import { describeFetchError } from "./gateway_health.ts";
  * describeFetchError(new DOMException("", "TimeoutError"), 2000);
  * // { kind: "timeout", message: "no answer within 2000 ms" }
  * ```
@@ -132,6 +134,7 @@ export interface HintTarget {
  *
  * @example
  * ```ts
+ * import { healthHint } from "./mod.ts";
  * healthHint({ kind: "refused", message: "" }, { name: "local", endpoint: "http://127.0.0.1:8090", mtlsDir: "" });
  * // "nothing listens there; `openshell serve --name local` starts a local gateway"
  * ```
@@ -166,6 +169,7 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
  *
  * @example
  * ```ts
+ * import { probeHealth } from "./mod.ts";
  * (await probeHealth("http://127.0.0.1:8080", { timeoutMs: 2000 })).status; // "ok"
  * ```
  */

@@ -28,6 +28,7 @@ export const HEALTH_TIMEOUT_MS = 1500;
  *
  * @example
  * ```ts
+ * import { checkHealth } from "./health_check.ts";
  * await checkHealth("http://127.0.0.1:8080"); // "healthy"
  * ```
  */
@@ -50,6 +51,7 @@ export async function checkHealth(
  *
  * @example
  * ```ts
+ * import { HealthPoller } from "./mod.ts";
  * const poller = new HealthPoller((endpoint, status) => console.log(endpoint, status));
  * poller.poll([{ endpoint: "http://127.0.0.1:8080" }]);
  * await poller.idle();

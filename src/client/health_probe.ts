@@ -31,6 +31,7 @@ export interface ProbeProof {
  *
  * @example
  * ```ts
+ * import { isProvenOk } from "./health_probe.ts";
  * isProvenOk("HTTP/1.1 200 OK\r\nx-openshell-proof: ab\r\n\r\n", { challenge: "c", expected: "ab" }); // true
  * ```
  */
@@ -53,6 +54,7 @@ export function isProvenOk(head: string, proof?: ProbeProof): boolean {
  *
  * @example
  * ```ts
+ * import { probeReadiness } from "./mod.ts";
  * await probeReadiness({ hostname: "127.0.0.1", port: 8090 }, "/healthz"); // true once up
  * ```
  */

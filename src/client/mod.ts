@@ -1,5 +1,16 @@
 /**
- * TODO-DOC client
+ * Talking to a gateway from outside it: its health over HTTP or mTLS (`GET /healthz`, with
+ * the certificates kept in the user registry) and the hint that fits a failure, the
+ * background poller the terminal UI shows, the readiness probe a launch waits on, and the
+ * client TLS files a local gateway package leaves behind.
+ *
+ * @example
+ * ```ts
+ * import { mtlsFiles, probeHealth } from "./mod.ts";
+ * const tls = mtlsFiles("/home/ada/.config/openshell/gateways/corp/mtls");
+ * const result = await probeHealth("https://gw.corp.example:8443", { timeoutMs: 2000, tls });
+ * result.status; // "ok" | "unhealthy" | "unreachable"
+ * ```
  *
  * @module
  */

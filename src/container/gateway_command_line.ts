@@ -20,6 +20,7 @@ export interface GatewayPaths {
  *
  * @example
  * ```ts
+ * import { gatewayDenoFlags } from "./mod.ts";
  * gatewayDenoFlags("127.0.0.1:8090", { stateDir: "/var/lib/openshell", tokenFile: "/run/openshell/token" });
  * ```
  */
@@ -60,6 +61,7 @@ export function gatewayArgs(
  * @throws {RangeError} when the address is malformed or the port is out of range.
  * @example
  * ```ts
+ * import { parseListenAddress } from "./mod.ts";
  * parseListenAddress("127.0.0.1:8090"); // { hostname: "127.0.0.1", port: 8090 }
  * parseListenAddress("[::1]:80"); // { hostname: "::1", port: 80 }
  * ```

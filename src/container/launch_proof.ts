@@ -31,6 +31,7 @@ export function newChallenge(): string {
  *
  * @example
  * ```ts
+ * import { launchProof, newChallenge } from "./mod.ts";
  * await launchProof("s3cret", newChallenge()); // 64 hex digits
  * ```
  */

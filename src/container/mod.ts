@@ -1,5 +1,16 @@
 /**
- * TODO-DOC container
+ * The one contract between the launcher and the gateway container: where things are inside
+ * it, its environment, port 8090, the host id its root maps to when root launches it, the
+ * gateway's command line and listen address, and the proof that the gateway answering is the
+ * one launched; from those, the OCI `config.json`, the seccomp profile and the staged bundle.
+ * The image build, the launch, the exported image and the server read these facts here only.
+ *
+ * @example
+ * ```ts
+ * import { CONTAINER_PATHS, GATEWAY_PORT, parseListenAddress } from "./mod.ts";
+ * parseListenAddress(`127.0.0.1:${GATEWAY_PORT}`); // { hostname: "127.0.0.1", port: 8090 }
+ * CONTAINER_PATHS.state; // "/var/lib/openshell"
+ * ```
  *
  * @module
  */

@@ -149,8 +149,23 @@ const READONLY_PATHS = [
  *   path is empty, `/` or relative.
  * @example
  * ```ts
- * const config = buildOciConfig({ name: "local", listen: "127.0.0.1:8090", ... });
- * await Deno.writeTextFile("bundle/config.json", JSON.stringify(config));
+ * import { buildOciConfig, seccompProfile } from "./mod.ts";
+ * const config = buildOciConfig({
+ *   name: "local",
+ *   listen: "127.0.0.1:8090",
+ *   version: "0.1.0",
+ *   hostUid: 1000,
+ *   hostGid: 1000,
+ *   rootfs: "/var/cache/openshell/rootfs/3f2a/rootfs",
+ *   stateDir: "/home/ada/.local/state/openshell/gateways/local",
+ *   secretsDir: "/run/user/1000/openshell/bundles/openshell-local-1a2b3c4d/secrets",
+ *   binary: "/usr/bin/openshell",
+ *   cgroupsPath: "/user.slice/user-1000.slice/openshell-local-1a2b3c4d",
+ *   hardLimits: { RLIMIT_NOFILE: 524288 },
+ *   seccomp: seccompProfile(),
+ *   resources: {},
+ * });
+ * config.process.user; // { uid: 0, gid: 0 }
  * ```
  */
 export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
@@ -254,6 +269,7 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
  * @throws {RangeError} when a limit is not a positive number (whole for memory and pids).
  * @example
  * ```ts
+ * import { ociResources } from "./mod.ts";
  * ociResources({ memoryBytes: 536870912, pids: 512, cpus: 1.5 });
  * // { memory: { limit: 536870912 }, pids: { limit: 512 }, cpu: { quota: 150000, period: 100000 } }
  * ```
@@ -296,6 +312,7 @@ function bind(destination: string, source: string, extra: string[]): OciMount {
  *
  * @example
  * ```ts
+ * import { clampRlimits } from "./oci_config.ts";
  * clampRlimits({ RLIMIT_NOFILE: 65536 }, { RLIMIT_NOFILE: 20000 });
  * // [{ type: "RLIMIT_NOFILE", hard: 20000, soft: 20000 }]
  * ```

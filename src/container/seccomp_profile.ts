@@ -32,6 +32,7 @@ export interface SeccompProfile {
 
 /** `--seccomp` values: the default profile, or none (for debugging). */
 export const SECCOMP_MODES = ["default", "unconfined"] as const;
+/** One `--seccomp` value. */
 export type SeccompMode = (typeof SECCOMP_MODES)[number];
 
 const EPERM = 1;
@@ -167,6 +168,7 @@ export function maskedEqOrder(runtime: string): MaskedEqOrder {
  *
  * @example
  * ```ts
+ * import { maskedEqOrder, seccompProfile } from "./mod.ts";
  * const profile = seccompProfile("x86_64", maskedEqOrder("runc"));
  * profile.defaultAction; // "SCMP_ACT_ERRNO"
  * ```

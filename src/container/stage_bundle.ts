@@ -21,6 +21,7 @@ export interface BundlePaths {
  *
  * @example
  * ```ts
+ * import { bundlePaths } from "./mod.ts";
  * bundlePaths("/run/openshell/bundles", "openshell-local-1a2b3c4d").secrets;
  * // "/run/openshell/bundles/openshell-local-1a2b3c4d/secrets"
  * ```
@@ -50,7 +51,11 @@ export interface StageBundleOptions {
  *
  * @example
  * ```ts
- * await stageBundle({ paths, config, secrets: { token: "..." } });
+ * import { bundlePaths, type OciConfig, stageBundle } from "./mod.ts";
+ * async function stageLaunch(config: OciConfig, token: string): Promise<void> {
+ *   const paths = bundlePaths("/run/user/1000/openshell/bundles", "openshell-local-1a2b3c4d");
+ *   await stageBundle({ paths, config, secrets: { token } });
+ * }
  * ```
  */
 export async function stageBundle(options: StageBundleOptions): Promise<void> {

@@ -6,6 +6,7 @@ import { type PathStep, type PathUse, reachBlock, type Reacher } from "../runtim
  *
  * @example
  * ```ts
+ * import { reachBlocker } from "./_reach_blocker.ts";
  * reachBlocker(
  *   [{ path: "/root", uid: 0, gid: 0, mode: 0o700, isDirectory: true }],
  *   { uid: 65532, gid: 65532 },

@@ -17,6 +17,7 @@ export type DoctorRuntimeChoice =
  *
  * @example
  * ```ts
+ * import { doctorRuntimeChoice } from "./_serve_runtime.ts";
  * doctorRuntimeChoice({ uid: 0, layout: "hybrid", cgroupDelegated: false, installed: {} });
  * // { runtime: undefined, reason: "youki is not installed ...", remedy: "Install youki ..." }
  * ```

@@ -35,8 +35,11 @@ const notOk = (
  *
  * @example
  * ```ts
- * const checks = doctorChecks(facts);
- * const canServe = checks.every((c) => c.status !== "fail");
+ * import { type DoctorFacts, doctorChecks } from "./mod.ts";
+ * function failures(facts: DoctorFacts): string[] {
+ *   const checks = doctorChecks(facts);
+ *   return checks.filter((c) => c.status === "fail").map((c) => `${c.check}: ${c.found}`);
+ * }
  * ```
  */
 export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {

@@ -6,8 +6,16 @@
  *
  * @example
  * ```ts
- * import { canServe, doctorChecks, readDoctorFacts } from "./doctor/mod.ts";
- * const checks = doctorChecks(await readDoctorFacts(options));
+ * import { canServe, doctorChecks, readDoctorFacts } from "./mod.ts";
+ * const checks = doctorChecks(
+ *   await readDoctorFacts({
+ *     env: (name) => Deno.env.get(name),
+ *     uid: Deno.uid() ?? 0,
+ *     binary: Deno.execPath(),
+ *     listen: { hostname: "127.0.0.1", port: 8090 },
+ *   }),
+ * );
+ * if (!canServe(checks)) console.error(checks.filter((c) => c.status === "fail"));
  * ```
  *
  * @module

@@ -74,6 +74,7 @@ export function isFileSystemError(error: unknown): boolean {
  *
  * @example
  * ```ts
+ * import { osReason } from "./mod.ts";
  * osReason(new Deno.errors.PermissionDenied("Permission denied (os error 13): open '/x'"));
  * // "permission denied"
  * ```
@@ -125,7 +126,14 @@ export function fileErrorHint(error: unknown): string | undefined {
  *
  * @example
  * ```ts
- * throw fileError("Cannot write", path, error);
+ * import { fileError } from "./mod.ts";
+ * const path = "/etc/openshell/active_gateway";
+ * try {
+ *   await Deno.writeTextFile(path, "corp\n");
+ * } catch (error) {
+ *   // UserError: Cannot write "/etc/openshell/active_gateway": permission denied
+ *   throw fileError("Cannot write", path, error);
+ * }
  * ```
  */
 export function fileError(what: string, path: string, error: unknown): UserError {
@@ -149,7 +157,14 @@ export function fileError(what: string, path: string, error: unknown): UserError
  *
  * @example
  * ```ts
- * const user = asFileUserError(error); // "Cannot create directory "/x": read-only file system"
+ * import { asFileUserError } from "./mod.ts";
+ * try {
+ *   await Deno.mkdir("/x");
+ * } catch (error) {
+ *   const user = asFileUserError(error); // Cannot create directory "/x": read-only file system
+ *   if (user === undefined) throw error; // not a file operation: a bug
+ *   console.error(`error: ${user.message}`);
+ * }
  * ```
  */
 export function asFileUserError(error: unknown): UserError | undefined {

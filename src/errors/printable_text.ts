@@ -18,6 +18,7 @@ export const MAX_QUOTED_CHARS = 80;
  *
  * @example
  * ```ts
+ * import { sanitize } from "./mod.ts";
  * sanitize("evil\x1b[2Jname"); // "evil?[2Jname"
  * ```
  */
@@ -31,6 +32,7 @@ export function sanitize(text: string): string {
  *
  * @example
  * ```ts
+ * import { quoted } from "./mod.ts";
  * quoted("a\x1b[2Jb"); // "a\\x1b[2Jb"
  * quoted("x".repeat(1000)); // 80 x's, then "…(1000 characters)"
  * ```

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import { UserError } from "./mod.ts";
  * throw new UserError(`Gateway "corp" not found`, { hint: "Run `openshell gateway list`" });
  * ```
  */

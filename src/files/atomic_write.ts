@@ -37,6 +37,7 @@ export function tempPath(dir: string, what = ""): string {
  * @throws {UserError} `Cannot write "<path>": <reason>` when the write fails.
  * @example
  * ```ts
+ * import { atomicWriteFile } from "./mod.ts";
  * await atomicWriteFile("/tmp/x/active_gateway", "corp", { mode: 0o600 });
  * ```
  */
@@ -74,7 +75,8 @@ export async function atomicWriteFile(
  *
  * @example
  * ```ts
- * await removeStaleTemps(gatewayDir);
+ * import { removeStaleTemps } from "./atomic_write.ts";
+ * await removeStaleTemps("/home/ada/.config/openshell/gateways/corp");
  * ```
  */
 export async function removeStaleTemps(dir: string, now: number = Date.now()): Promise<void> {

@@ -1,5 +1,16 @@
 /**
- * TODO-DOC files
+ * File operations that leave nothing half-done and trust no file blindly: atomic writes
+ * (temp file, fsync, rename), size-bounded reads that refuse anything but a regular file,
+ * directories made with exactly the owner and mode asked for, and removal of trees whose
+ * modes forbid it. What a file means is decided elsewhere (registry, image, serve).
+ *
+ * @example
+ * ```ts
+ * import { atomicWriteFile, readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "./mod.ts";
+ * const path = "/home/ada/.config/openshell/active_gateway";
+ * await atomicWriteFile(path, "corp\n", { mode: 0o644 });
+ * await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES); // "corp\n"
+ * ```
  *
  * @module
  */

@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import { pathExists } from "./mod.ts";
  * await pathExists("/etc/hostname"); // true
  * ```
  */

@@ -21,6 +21,7 @@ export const REGISTRY_FILE_MAX_BYTES = 1024 * 1024;
  * @throws {Deno.errors.NotFound} and the other errors of opening and reading it.
  * @example
  * ```ts
+ * import { readRegularFileSync, REGISTRY_FILE_MAX_BYTES } from "./read_regular_file.ts";
  * const bytes = readRegularFileSync("/etc/openshell/active_gateway", REGISTRY_FILE_MAX_BYTES);
  * ```
  */
@@ -53,7 +54,9 @@ export function readRegularTextFileSync(path: string, maxBytes: number): string 
  *
  * @example
  * ```ts
- * const tarball = await readRegularFile(source.tarball, manifest.tarball.size);
+ * import { readRegularFile } from "./mod.ts";
+ * const manifest = { tarball: { size: 84_213_760 } }; // the size the image's manifest records
+ * const tarball = await readRegularFile("rootfs/dist/rootfs.tar.gz", manifest.tarball.size);
  * ```
  */
 export async function readRegularFile(path: string, maxBytes: number): Promise<Uint8Array> {

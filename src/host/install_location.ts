@@ -42,6 +42,7 @@ let prefixMemo: { value: string | undefined } | undefined;
  *
  * @example
  * ```ts
+ * import { installPrefix } from "./install_location.ts";
  * installPrefix(); // "/usr" for /usr/bin/openshell or /usr/lib/openshell/src/main.ts
  * ```
  */
@@ -72,6 +73,7 @@ export interface ProgramPlace {
  *
  * @example
  * ```ts
+ * import { prefixOf } from "./install_location.ts";
  * prefixOf({ standalone: true, execPath: "/opt/os/bin/openshell", programRoot: undefined }); // "/opt/os"
  * ```
  */

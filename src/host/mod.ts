@@ -1,5 +1,16 @@
 /**
- * TODO-DOC host
+ * What this program learns from the host it runs on: the environment (read through an
+ * {@linkcode EnvLookup}, so decisions over it stay pure), the effective uid, the openshell
+ * directories that follow from both (XDG for users, system locations for root), where the
+ * program is installed with the settings its installer left, and start-up trace marks.
+ *
+ * @example
+ * ```ts
+ * import { effectiveUid, openshellDir, processEnv } from "./mod.ts";
+ * openshellDir("state", processEnv, effectiveUid()); // "/home/ada/.local/state/openshell"
+ * const rootEnv = (name: string) => (name === "HOME" ? "/root" : undefined);
+ * openshellDir("cache", rootEnv, 0); // "/var/cache/openshell"
+ * ```
  *
  * @module
  */

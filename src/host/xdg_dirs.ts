@@ -33,6 +33,7 @@ const XDG: Record<DirKind, { variable: string; homeRelative: string; root: strin
  * @throws {UserError} when no directory can be derived (no HOME and no XDG variable).
  * @example
  * ```ts
+ * import { openshellDir } from "./mod.ts";
  * openshellDir("cache", (n) => (n === "HOME" ? "/home/a" : undefined), 1000);
  * // "/home/a/.cache/openshell"
  * ```

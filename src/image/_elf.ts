@@ -57,6 +57,7 @@ export function hasElfMagic(bytes: Uint8Array): boolean {
  * @throws {SyntaxError} when the bytes are not a well-formed ELF file; the message says why.
  * @example
  * ```ts
+ * import { parseElf } from "./_elf.ts";
  * const bytes = Deno.readFileSync("/bin/true");
  * parseElf((offset, length) => bytes.subarray(offset, offset + length)).needed;
  * // ["libc.so.6"]

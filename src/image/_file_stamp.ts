@@ -25,8 +25,12 @@ export function fileStamp(path: string, info: Deno.FileInfo): string | undefined
  *
  * @example
  * ```ts
+ * import { fileStamp, stampMatches } from "./_file_stamp.ts";
+ * const tarball = "rootfs/dist/rootfs.tar.gz";
+ * const stampFile = "/home/ada/.cache/openshell/rootfs-checks/3f2a.verified";
  * const stamp = fileStamp(tarball, Deno.statSync(tarball));
- * if (stamp && stampMatches(stampFile, stamp)) return; // hashed before, unchanged since
+ * // true when hashed before and unchanged since
+ * const unchanged = stamp !== undefined && stampMatches(stampFile, stamp);
  * ```
  */
 export function stampMatches(stampFile: string, stamp: string): boolean {

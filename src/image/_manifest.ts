@@ -21,6 +21,7 @@ export type ManifestEntry =
  *
  * @example
  * ```ts
+ * import { cachedMode } from "./_manifest.ts";
  * cachedMode("file", 0o644); // 0o444
  * cachedMode("directory", 0o755); // 0o755
  * ```
@@ -60,7 +61,10 @@ type Json = Record<string, unknown>;
  * manifest.
  * @example
  * ```ts
+ * import { parseManifest } from "./_manifest.ts";
+ * const path = "rootfs/dist/manifest.json";
  * const manifest = parseManifest(await Deno.readTextFile(path), path);
+ * manifest.tarball.sha256; // the image digest
  * ```
  */
 export function parseManifest(text: string, source: string): Manifest {

@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import { webSha256Hex } from "./_web_sha256.ts";
  * await webSha256Hex(new Uint8Array()); // "e3b0c442…b855"
  * ```
  */

@@ -29,6 +29,7 @@ export interface PackedImage {
  * @throws {RangeError} naming the entry that breaks a rule.
  * @example
  * ```ts
+ * import { packImage } from "./pack_image.ts";
  * const { tarball, manifest } = packImage([
  *   { type: "directory", path: "etc", mode: 0o755 },
  *   { type: "file", path: "etc/hosts", mode: 0o644, data: new TextEncoder().encode("") },

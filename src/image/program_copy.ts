@@ -45,6 +45,8 @@ function recordDir(cacheDir: string): string {
  *
  * @example
  * ```ts
+ * import { processEnv } from "../host/mod.ts";
+ * import { ensureProgramCopy, programCacheDir } from "./mod.ts";
  * await ensureProgramCopy(Deno.execPath(), programCacheDir(processEnv, 0));
  * // "/var/cache/openshell/program/3f…/program"
  * ```

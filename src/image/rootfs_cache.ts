@@ -56,6 +56,8 @@ export function rootfsCacheDir(env: EnvLookup, uid: number): string {
  * entry extraction refuses.
  * @example
  * ```ts
+ * import { effectiveUid, processEnv } from "../host/mod.ts";
+ * import { ensureRootfs } from "./mod.ts";
  * const { path } = await ensureRootfs({ env: processEnv, uid: effectiveUid() });
  * ```
  */

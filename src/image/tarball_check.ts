@@ -21,6 +21,10 @@ export interface ImageSource {
  * @throws {UserError} when either differs.
  * @example
  * ```ts
+ * import { processEnv } from "../host/mod.ts";
+ * import { checkTarball, imageSource, loadManifest } from "./mod.ts";
+ * const source = imageSource(processEnv);
+ * const manifest = await loadManifest(source);
  * await checkTarball(await Deno.readFile(source.tarball), manifest, source);
  * ```
  */

@@ -23,6 +23,8 @@ export interface ClosureReport {
  *
  * @example
  * ```ts
+ * import { verifyClosure } from "./mod.ts";
+ * const rootfs = "/home/ada/.cache/openshell/rootfs/3f2a/rootfs";
  * const { ok, missing } = await verifyClosure(rootfs, Deno.execPath());
  * if (!ok) throw new Error(`missing: ${missing.join(", ")}`);
  * ```

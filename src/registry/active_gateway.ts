@@ -38,6 +38,8 @@ export const ACTIVE_GATEWAY_VARIABLE = "OPENSHELL_GATEWAY";
  * @throws {UserError} when the flag or the variable holds an invalid name.
  * @example
  * ```ts
+ * import { type RegistryRoots, resolveActiveGateway } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * const active = await resolveActiveGateway(roots, { env: Deno.env.get("OPENSHELL_GATEWAY") });
  * active?.reason; // "flag" | "env" | "user" | "system"
  * ```

@@ -34,6 +34,9 @@ export interface GatewayListRowOptions {
  *
  * @example
  * ```ts
+ * import { gatewayListRow, listGateways, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * const listing = await listGateways(roots);
  * JSON.stringify(listing.entries.map((e) => gatewayListRow(e, { active: "corp" })));
  * ```
  */

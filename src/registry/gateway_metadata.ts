@@ -18,6 +18,8 @@ export type GatewayAuthMode = "mtls" | "plaintext" | "cloudflare_jwt" | "oidc";
  * @throws {UserError} `Cannot parse metadata "<path>": ...`
  * @example
  * ```ts
+ * import { parseGatewayMetadata } from "./mod.ts";
+ * const path = "/etc/openshell/gateways/corp/metadata.json";
  * (await parseGatewayMetadata(await Deno.readTextFile(path), path)).gateway_endpoint;
  * ```
  */
@@ -45,6 +47,9 @@ export type PlainParse =
  * @throws {UserError} `Cannot parse metadata "<path>": ...` for invalid JSON or a non-object.
  * @example
  * ```ts
+ * import { parseMetadataWithSchema, parsePlainMetadata } from "./gateway_metadata.ts";
+ * const path = "/etc/openshell/gateways/corp/metadata.json";
+ * const text = await Deno.readTextFile(path);
  * const parsed = parsePlainMetadata(text, path);
  * const metadata = parsed.plain
  *   ? parsed.metadata
@@ -73,6 +78,9 @@ export function parsePlainMetadata(text: string, path: string): PlainParse {
  * @throws {UserError} `Cannot parse metadata "<path>": ...` naming each field that is wrong.
  * @example
  * ```ts
+ * import { parseMetadataWithSchema } from "./gateway_metadata.ts";
+ * const plain = { name: "corp", gateway_endpoint: "https://gw.corp.example", is_remote: true };
+ * const path = "gateways/corp/metadata.json";
  * const metadata = await parseMetadataWithSchema({ ...plain, cf_team_domain: "t" }, path);
  * metadata.edge_team_domain; // "t"
  * ```
@@ -151,6 +159,8 @@ export function isPlainMetadata(value: object): value is GatewayMetadata {
  * @throws {UserError} naming the first field that is wrong.
  * @example
  * ```ts
+ * import { checkGatewayMetadata } from "./mod.ts";
+ * const metadata: unknown = JSON.parse(await Deno.readTextFile("metadata.json"));
  * const checked = await checkGatewayMetadata(metadata);
  * ```
  */
@@ -171,6 +181,14 @@ export function serializeGatewayMetadata(metadata: GatewayMetadata): string {
  *
  * @example
  * ```ts
+ * import { type GatewayMetadata, gatewayType } from "./mod.ts";
+ * const metadata: GatewayMetadata = {
+ *   name: "corp",
+ *   gateway_endpoint: "https://gw.corp.example:8443",
+ *   is_remote: false,
+ *   gateway_port: 8443,
+ *   auth_mode: "mtls",
+ * };
  * gatewayType({ ...metadata, is_remote: true }); // "remote"
  * ```
  */
@@ -185,6 +203,13 @@ export function gatewayType(metadata: GatewayMetadata): "cloud" | "remote" | "lo
  *
  * @example
  * ```ts
+ * import { gatewayAuth, type GatewayMetadata } from "./mod.ts";
+ * const metadata: GatewayMetadata = {
+ *   name: "corp",
+ *   gateway_endpoint: "https://gw.corp.example:8443",
+ *   is_remote: true,
+ *   gateway_port: 8443,
+ * };
  * gatewayAuth({ ...metadata, gateway_endpoint: "http://127.0.0.1:8080" }); // "plaintext"
  * ```
  */

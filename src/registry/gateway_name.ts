@@ -14,6 +14,7 @@ export const MAX_GATEWAY_NAME_BYTES = 255;
  * @throws {UserError} `invalid gateway name '<name>': expected a single path component`
  * @example
  * ```ts
+ * import { validateGatewayName } from "./mod.ts";
  * validateGatewayName("corp"); // "corp"
  * validateGatewayName("../etc"); // throws
  * ```

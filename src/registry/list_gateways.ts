@@ -62,6 +62,8 @@ interface Scanned {
  * @throws {UserError} when a `gateways` directory exists but cannot be read.
  * @example
  * ```ts
+ * import { listGateways, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * const { entries } = await listGateways(roots);
  * for (const e of entries) console.log(e.name, e.source);
  * ```

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { listGateways, registryRoots, resolveActiveGateway } from "./registry/mod.ts";
+ * import { listGateways, registryRoots, resolveActiveGateway } from "./mod.ts";
  * const roots = registryRoots((n) => Deno.env.get(n), Deno.uid() ?? 0, console.error);
  * const { entries, problems } = await listGateways(roots);
  * const active = await resolveActiveGateway(roots, { env: Deno.env.get("OPENSHELL_GATEWAY") });

@@ -21,6 +21,8 @@ export interface ResolvedGateway {
  * file exists (the message names both paths searched).
  * @example
  * ```ts
+ * import { readGatewayMetadata, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * const { metadata, source } = await readGatewayMetadata(roots, "corp");
  * ```
  */

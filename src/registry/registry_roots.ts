@@ -25,6 +25,7 @@ export interface RegistryRoots {
  * @throws {UserError} when neither XDG_CONFIG_HOME nor HOME gives a user root.
  * @example
  * ```ts
+ * import { registryRoots } from "./mod.ts";
  * const roots = registryRoots((n) => Deno.env.get(n), Deno.uid() ?? 0, console.error);
  * ```
  */

@@ -22,6 +22,8 @@ import type { RegistryRoots } from "./registry_roots.ts";
  * renamed), or the new name already has a user entry or per-user files.
  * @example
  * ```ts
+ * import { type RegistryRoots, renameUserGateway } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * await renameUserGateway(roots, "openshell", "laptop");
  * ```
  */

@@ -38,6 +38,7 @@ let defaultMemo: SystemRootDefault | undefined;
  *
  * @example
  * ```ts
+ * import { systemRootDefault } from "./mod.ts";
  * systemRootDefault(); // { path: "/etc/openshell", source: "built-in" } in a checkout
  * ```
  */
@@ -68,6 +69,7 @@ export interface SystemRootOrigin {
  *
  * @example
  * ```ts
+ * import { systemRoot } from "./mod.ts";
  * systemRoot((n) => Deno.env.get(n), console.error); // { path: "/etc/openshell", source: "built-in" }
  * ```
  */

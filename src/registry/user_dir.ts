@@ -18,7 +18,8 @@ const GATEWAYS_DIR_MODE = 0o755;
  * be created.
  * @example
  * ```ts
- * const dir = await ensureUserDir(roots.user, "gateways", "corp");
+ * import { ensureUserDir } from "./mod.ts";
+ * const dir = await ensureUserDir("/home/ada/.config/openshell", "gateways", "corp");
  * ```
  */
 export async function ensureUserDir(root: string, ...parts: string[]): Promise<string> {

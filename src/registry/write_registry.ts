@@ -31,7 +31,11 @@ export const SECRET_FILE_MODE = 0o600;
  * @throws {UserError} for an invalid name.
  * @example
  * ```ts
+ * import { join } from "node:path";
+ * import { type RegistryRoots, userGatewayDir } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * join(userGatewayDir(roots, "corp"), "token");
+ * // "/home/ada/.config/openshell/gateways/corp/token"
  * ```
  */
 export function userGatewayDir(roots: RegistryRoots, name: string): string {
@@ -51,6 +55,9 @@ export function ensureUserGatewayDir(roots: RegistryRoots, name: string): Promis
  *
  * @example
  * ```ts
+ * import { type RegistryRoots, writeUserGatewayFile } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * const token = crypto.randomUUID();
  * await writeUserGatewayFile(roots, "openshell", "token", token);
  * ```
  */
@@ -77,6 +84,8 @@ export async function writeUserGatewayFile(
  * @throws {UserError} for an invalid or unknown name, or a registration that cannot be read.
  * @example
  * ```ts
+ * import { type RegistryRoots, selectGateway } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * await selectGateway(roots, "corp");
  * ```
  */
@@ -123,9 +132,14 @@ export const MTLS_FILE_NAMES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" }
  * @throws {UserError} `Gateway '<name>' already exists.` for an existing user entry.
  * @example
  * ```ts
+ * import { addUserGateway, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * await addUserGateway(roots, {
- *   name: "openshell", gateway_endpoint: "http://127.0.0.1:8080", is_remote: false,
- *   gateway_port: 8080, auth_mode: "plaintext",
+ *   name: "openshell",
+ *   gateway_endpoint: "http://127.0.0.1:8080",
+ *   is_remote: false,
+ *   gateway_port: 8080,
+ *   auth_mode: "plaintext",
  * }, { activate: "if-none" });
  * ```
  */
@@ -180,6 +194,8 @@ export async function addUserGateway(
  * removed from user config`) or an unknown name.
  * @example
  * ```ts
+ * import { type RegistryRoots, removeUserGateway } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * await removeUserGateway(roots, "corp");
  * ```
  */

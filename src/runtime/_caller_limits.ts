@@ -11,6 +11,7 @@ const NAMES: Record<string, RlimitType> = {
  * @throws {SyntaxError} when a known row cannot be parsed.
  * @example
  * ```ts
+ * import { parseHardLimits } from "./_caller_limits.ts";
  * parseHardLimits("Max open files            1024      20000     files\n");
  * // { RLIMIT_NOFILE: 20000 }
  * ```

@@ -8,6 +8,7 @@ import type { CgroupLayout } from "./_cgroup_path.ts";
  *
  * @example
  * ```ts
+ * import { cgroupDirsFor } from "./_cgroup_dirs.ts";
  * cgroupDirsFor("/a/b", "unified", [], "/sys/fs/cgroup");
  * // ["/sys/fs/cgroup/a/b", "/sys/fs/cgroup/a"]
  * ```

@@ -15,6 +15,7 @@ export type CgroupLayout = "unified" | "hybrid" | "legacy";
  * @throws {SyntaxError} when the table lacks the needed line.
  * @example
  * ```ts
+ * import { callerCgroup } from "./_cgroup_path.ts";
  * callerCgroup("4:memory:/user/a\n0::/\n", "hybrid"); // "/user/a"
  * callerCgroup("0::/user.slice/x.scope\n", "unified"); // "/user.slice/x.scope"
  * ```
@@ -54,6 +55,7 @@ export function callerCgroup(table: string, layout: CgroupLayout): string {
  * @throws {RangeError} when `leaf` is not a single plain path component.
  * @example
  * ```ts
+ * import { containerCgroupsPath } from "./_cgroup_path.ts";
  * containerCgroupsPath("/user/a", "openshell-local-1a2b"); // "/user/a/openshell-local-1a2b"
  * containerCgroupsPath("/", "openshell-local-1a2b"); // "/openshell-local-1a2b"
  * ```
@@ -101,6 +103,7 @@ export interface CgroupDecisionInput {
  *
  * @example
  * ```ts
+ * import { decideCgroupsPath } from "./_cgroup_path.ts";
  * decideCgroupsPath({ runtime: "youki", rootless: true, layout: "hybrid", callerPath: "/a", leaf: "x" });
  * // "/a/x"
  * ```

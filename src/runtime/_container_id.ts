@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import { newContainerId } from "./_container_id.ts";
  * newContainerId("local"); // "openshell-local-3f9a0c1e"
  * ```
  */

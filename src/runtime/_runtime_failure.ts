@@ -23,7 +23,10 @@ export interface RuntimeFailure {
  *
  * @example
  * ```ts
- * explainRuntimeFailure({ runtime: "youki", code: 1, stderr: "...", layout: "hybrid", rootless: true });
+ * import { explainRuntimeFailure } from "./_runtime_failure.ts";
+ * const stderr = "ERROR failed to create cgroup: Permission denied (os error 13)";
+ * explainRuntimeFailure({ runtime: "youki", code: 1, stderr, layout: "hybrid", rootless: true });
+ * // UserError: Rootless youki cannot create the gateway's cgroup: this host uses cgroup v1 (hybrid) and your cgroup is not delegated to you
  * ```
  */
 export function explainRuntimeFailure(failure: RuntimeFailure): UserError {
@@ -86,8 +89,19 @@ const LOG_META = new Set([
  *
  * @example
  * ```ts
- * loggedErrors('{"level":"ERROR","message":"failed to bind mount rootfs","rootfs":"/r","err":"Nix(EACCES)"}');
- * // ['failed to bind mount rootfs rootfs="/r" err=Nix(EACCES)']
+ * // Seen through explainRuntimeFailure, the only caller:
+ * import { explainRuntimeFailure } from "./_runtime_failure.ts";
+ * const log =
+ *   '{"level":"ERROR","message":"failed to bind mount rootfs","rootfs":"/r","err":"Nix(EACCES)"}';
+ * explainRuntimeFailure({
+ *   runtime: "youki",
+ *   code: 1,
+ *   stderr: "",
+ *   log,
+ *   layout: "unified",
+ *   rootless: true,
+ * });
+ * // UserError: OCI runtime youki failed with status 1: failed to bind mount rootfs rootfs="/r" err=Nix(EACCES)
  * ```
  */
 function loggedErrors(log: string): string[] {

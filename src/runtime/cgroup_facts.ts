@@ -24,6 +24,7 @@ export interface CgroupMount {
  *
  * @example
  * ```ts
+ * import { cgroupMounts } from "./cgroup_facts.ts";
  * cgroupMounts("cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n");
  * // [{ controllers: ["memory"], target: "/sys/fs/cgroup/memory", version: 1 }]
  * ```
@@ -55,6 +56,7 @@ export async function v1ControllerMounts(root = "/sys/fs/cgroup"): Promise<Cgrou
  *
  * @example
  * ```ts
+ * import { layoutFromMounts } from "./cgroup_facts.ts";
  * layoutFromMounts([{ controllers: ["cgroup2"], target: "/sys/fs/cgroup", version: 2 }]); // "unified"
  * ```
  */
@@ -96,6 +98,7 @@ export interface DirOwnership {
  *
  * @example
  * ```ts
+ * import { mayCreateIn } from "./cgroup_facts.ts";
  * mayCreateIn({ uid: 1000, gid: 1000, mode: 0o755 }, 1000, [1000]); // true
  * mayCreateIn({ uid: 0, gid: 0, mode: 0o755 }, 1000, [1000]); // false
  * ```
@@ -117,6 +120,7 @@ export function mayCreateIn(dir: DirOwnership, uid: number, gids: readonly numbe
  *
  * @example
  * ```ts
+ * import { cgroupDelegated } from "./cgroup_facts.ts";
  * cgroupDelegated({ layout: "unified", access: [] }); // true
  * ```
  */

@@ -513,6 +513,7 @@ function formatAddress({ hostname, port }: { hostname: string; port: number }): 
  *
  * @example
  * ```ts
+ * import { clientAddress } from "./mod.ts";
  * clientAddress({ hostname: "::", port: 8090 }); // { hostname: "::1", port: 8090 }
  * ```
  */

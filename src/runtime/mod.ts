@@ -5,7 +5,8 @@
  *
  * @example
  * ```ts
- * import { chooseRuntime, gatherRuntimeFacts } from "./runtime/mod.ts";
+ * import { effectiveUid, processEnv } from "../host/mod.ts";
+ * import { chooseRuntime, gatherRuntimeFacts } from "./mod.ts";
  * const choice = chooseRuntime(await gatherRuntimeFacts(processEnv, effectiveUid()));
  * ```
  *

@@ -63,6 +63,9 @@ const LACKS: Record<ReachBlock["lacks"], { what: string; chmod: string }> = {
  *
  * @example
  * ```ts
+ * import type { OciConfig } from "../container/mod.ts";
+ * import { containerMountSources } from "./mod.ts";
+ * const config: OciConfig = JSON.parse(await Deno.readTextFile("bundle/config.json"));
  * containerMountSources(config).map((s) => s.label);
  * // ["the gateway rootfs", "the gateway's state dir", "the launch's secrets dir", "the program"]
  * ```
@@ -91,8 +94,21 @@ export function containerMountSources(config: OciConfig): MountSource[] {
  *
  * @example
  * ```ts
+ * import { type MountSource, type PathStep, unreachableMount } from "./mod.ts";
+ * const source: MountSource = {
+ *   label: "the gateway rootfs",
+ *   path: "/root/c/rootfs",
+ *   use: "read",
+ *   moveWith: "",
+ * };
+ * const steps: PathStep[] = [
+ *   { path: "/", isDirectory: true, mode: 0o755, uid: 0, gid: 0 },
+ *   { path: "/root", isDirectory: true, mode: 0o700, uid: 0, gid: 0 },
+ *   { path: "/root/c", isDirectory: true, mode: 0o755, uid: 0, gid: 0 },
+ *   { path: "/root/c/rootfs", isDirectory: true, mode: 0o555, uid: 0, gid: 0 },
+ * ];
  * unreachableMount([[source, steps]], { uid: 65532, gid: 65532 });
- * // UserError: uid 65532 cannot reach the gateway rootfs "/root/c/rootfs": "/root" (mode 0700, owner 0:0) is not searchable by it
+ * // UserError: uid 65532 (the container's root) cannot reach the gateway rootfs "/root/c/rootfs": "/root" (mode 0700, owner 0:0) is not searchable by it
  * ```
  */
 export function unreachableMount(

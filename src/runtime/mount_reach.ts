@@ -52,8 +52,14 @@ function bitsFor(step: PathStep, who: Reacher): number {
  *
  * @example
  * ```ts
- * reachBlock([{ path: "/root", isDirectory: true, mode: 0o700, uid: 0, gid: 0 }, ...], { uid: 65532, gid: 65532 }, "read");
- * // { step: { path: "/root", ... }, lacks: "search" }
+ * import { type PathStep, reachBlock } from "./mod.ts";
+ * const steps: PathStep[] = [
+ *   { path: "/", isDirectory: true, mode: 0o755, uid: 0, gid: 0 },
+ *   { path: "/root", isDirectory: true, mode: 0o700, uid: 0, gid: 0 },
+ *   { path: "/root/rootfs", isDirectory: true, mode: 0o755, uid: 0, gid: 0 },
+ * ];
+ * reachBlock(steps, { uid: 65532, gid: 65532 }, "read");
+ * // { step: { path: "/root", isDirectory: true, mode: 0o700, uid: 0, gid: 0 }, lacks: "search" }
  * ```
  */
 export function reachBlock(

@@ -32,6 +32,8 @@ export const INSTALL_HINTS: Record<RuntimeName, string> = {
  * @throws {UserError} naming the install command when the runtime is missing.
  * @example
  * ```ts
+ * import { processEnv } from "../host/mod.ts";
+ * import { locateRuntime } from "./oci_runtime.ts";
  * await locateRuntime({ name: "youki", env: processEnv }); // { name: "youki", path: "/usr/local/bin/youki" }
  * ```
  */
@@ -78,6 +80,7 @@ export const RUNTIME_ENV_ALLOWLIST = ["PATH", "HOME", "XDG_RUNTIME_DIR", "LANG"]
  *
  * @example
  * ```ts
+ * import { runtimeEnv } from "./mod.ts";
  * runtimeEnv((n) => ({ PATH: "/bin", TOKEN: "x" })[n]); // { PATH: "/bin" }
  * ```
  */

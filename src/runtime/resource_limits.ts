@@ -39,6 +39,7 @@ export const MIN_MEMORY_BYTES = 64 * 1024 ** 2;
  * @throws {RangeError} on anything else, or a size under {@linkcode MIN_MEMORY_BYTES}.
  * @example
  * ```ts
+ * import { parseSize } from "./mod.ts";
  * parseSize("512MiB"); // 536870912
  * ```
  */
@@ -108,6 +109,7 @@ export interface LimitDecision {
  *
  * @example
  * ```ts
+ * import { decideLimits } from "./resource_limits.ts";
  * decideLimits({ pids: 512 }, { cgroupsPath: undefined, rootless: true, layout: "hybrid",
  *   controllers: ["pids"], delegated: false });
  * // { applied: {}, skipped: ["pids"], reason: "..." }

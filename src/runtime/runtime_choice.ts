@@ -41,6 +41,7 @@ export interface RuntimeChoice {
  *
  * @example
  * ```ts
+ * import { youkiBlocker } from "./mod.ts";
  * youkiBlocker({ uid: 1000, layout: "hybrid", cgroupDelegated: false, installed: {} });
  * // "youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree"
  * ```
@@ -58,6 +59,7 @@ export function youkiBlocker(facts: RuntimeHostFacts): string | undefined {
  *
  * @example
  * ```ts
+ * import { chooseRuntime } from "./mod.ts";
  * chooseRuntime({ uid: 1000, layout: "hybrid", cgroupDelegated: false, installed: { youki: "/y", runc: "/r" } });
  * // { name: "runc", path: "/r", note: "youki cannot create cgroups rootless ...; using runc" }
  * ```
@@ -80,6 +82,7 @@ export function chooseRuntime(facts: RuntimeHostFacts): RuntimeChoice {
  *
  * @example
  * ```ts
+ * import { runtimeNameForPath } from "./mod.ts";
  * runtimeNameForPath("/usr/sbin/runc"); // "runc"
  * ```
  */
@@ -96,6 +99,8 @@ export function runtimeNameForPath(path: string): RuntimeName {
  * @throws {UserError} when the runtime is missing.
  * @example
  * ```ts
+ * import { effectiveUid, processEnv } from "../host/mod.ts";
+ * import { resolveRuntime } from "./mod.ts";
  * const { runtime, note } = await resolveRuntime({ env: processEnv, uid: effectiveUid() });
  * ```
  */

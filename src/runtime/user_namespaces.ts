@@ -24,6 +24,7 @@ const USERNS_SETTINGS = {
  *
  * @example
  * ```ts
+ * import { userNamespacesAllowed } from "./mod.ts";
  * userNamespacesAllowed({ maxUserNamespaces: 15000, unprivilegedClone: undefined }); // true
  * userNamespacesAllowed({ maxUserNamespaces: 15000, unprivilegedClone: 0 }); // false
  * ```

@@ -30,6 +30,7 @@ export interface ConnectionActivity {
  *
  * @example
  * ```ts
+ * import { connectionToEvict } from "./_connection_limits.ts";
  * connectionToEvict([{ since: 5, busy: false }, { since: 1, busy: true }]); // { since: 5, ... }
  * ```
  */
@@ -51,6 +52,7 @@ export function connectionToEvict<T extends ConnectionActivity>(
  *
  * @example
  * ```ts
+ * import { expiredConnections } from "./_connection_limits.ts";
  * expiredConnections([{ since: 0, busy: false }], 1000, 500); // [{ since: 0, busy: false }]
  * ```
  */

@@ -6,6 +6,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { constantTimeEqual } from "./_constant_time_equal.ts";
  * constantTimeEqual("secret", "secret"); // true
  * constantTimeEqual("secret", "secreT"); // false
  * ```

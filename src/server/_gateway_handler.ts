@@ -41,6 +41,8 @@ type Route = {
  *
  * @example
  * ```ts
+ * import { createGatewayHandler } from "./_gateway_handler.ts";
+ * const identity = { name: "local", version: "0.1.0", pid: Deno.pid, uid: 0, starts: 1 };
  * const handler = createGatewayHandler({ identity, token: "t", startedAt: Date.now() });
  * (await handler(new Request("http://x/healthz"))).status; // 200
  * ```
@@ -98,6 +100,7 @@ export function createGatewayHandler(
  *
  * @example
  * ```ts
+ * import { bearerAuthorized } from "./_gateway_handler.ts";
  * bearerAuthorized("Bearer t", "t"); // true
  * ```
  */
@@ -131,6 +134,7 @@ async function bodyWithinLimit(request: Request): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import { json } from "./_gateway_handler.ts";
  * json(400, { error: "Malformed request" }).status; // 400
  * ```
  */

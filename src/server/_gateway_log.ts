@@ -9,6 +9,7 @@ export type LogFields = Record<string, string | number | boolean | null | undefi
  *
  * @example
  * ```ts
+ * import { formatLogLine } from "./_gateway_log.ts";
  * formatLogLine(new Date(0), "info", "listening", { port: 8090 });
  * // '{"time":"1970-01-01T00:00:00.000Z","level":"info","msg":"listening","port":8090}\n'
  * ```

@@ -63,6 +63,7 @@ const FLAGS = {
  * @throws {RangeError} on an unknown flag, a missing value, a bad address or a bad count.
  * @example
  * ```ts
+ * import { parseGatewayOptions } from "./_gateway_options.ts";
  * parseGatewayOptions(["--name", "corp", "--listen", "127.0.0.1:9000"]).port; // 9000
  * ```
  */

@@ -48,8 +48,23 @@ const EMFILE = /os error 24\b/;
  * @throws {Deno.errors.AddrInUse} and the other errors of `Deno.listen`.
  * @example
  * ```ts
- * const server = serveGateway({ hostname: "127.0.0.1", port: 8090, ...rest });
- * await server.finished;
+ * import { createGatewayHandler } from "./_gateway_handler.ts";
+ * import { serveGateway } from "./_gateway_server.ts";
+ * import { createGrpcService } from "./_grpc_service.ts";
+ * const identity = { name: "local", version: "0.1.0", pid: Deno.pid, uid: 0, starts: 1 };
+ * const shutdown = new AbortController();
+ * const server = serveGateway({
+ *   hostname: "127.0.0.1",
+ *   port: 8090,
+ *   handler: createGatewayHandler({ identity, token: "t", startedAt: Date.now() }),
+ *   grpc: createGrpcService({ identity, token: "t" }),
+ *   idleTimeoutMs: 30_000,
+ *   maxConnections: 256,
+ *   signal: shutdown.signal,
+ *   onAnswer: (answer) => console.log(answer.method, answer.path, answer.status),
+ *   onClosed: (reason) => console.warn("closed:", reason),
+ * });
+ * await server.finished; // once shutdown.abort() is called
  * ```
  */
 export function serveGateway(options: GatewayServerOptions): GatewayServer {

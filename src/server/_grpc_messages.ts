@@ -54,6 +54,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { encodeHealthResponse, ServiceStatus } from "./_grpc_messages.ts";
  * encodeHealthResponse({ status: ServiceStatus.HEALTHY, version: "1" });
  * // Uint8Array [0x08, 0x01, 0x12, 0x01, 0x31]
  * ```
@@ -67,6 +68,7 @@ export function encodeHealthResponse(message: HealthResponse): Uint8Array {
  *
  * @example
  * ```ts
+ * import { encodeGetGatewayInfoResponse } from "./_grpc_messages.ts";
  * encodeGetGatewayInfoResponse({ status: 1, gatewayVersion: "1", computeDrivers: [] });
  * ```
  */
@@ -99,6 +101,7 @@ export function encodeGetGatewayInfoResponse(message: GetGatewayInfoResponse): U
  * @throws {SyntaxError} when the bytes are not a well-formed protobuf message.
  * @example
  * ```ts
+ * import { decodeFields } from "./_grpc_messages.ts";
  * decodeFields(new Uint8Array([0x08, 0x01])); // [{ number: 1, wireType: 0, value: 1n }]
  * ```
  */
@@ -143,6 +146,7 @@ export function decodeFields(bytes: Uint8Array): WireField[] {
  * @throws {SyntaxError} when the bytes are not a well-formed protobuf message.
  * @example
  * ```ts
+ * import { decodeEmptyRequest } from "./_grpc_messages.ts";
  * decodeEmptyRequest(new Uint8Array(0)); // ok
  * ```
  */

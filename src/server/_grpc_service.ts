@@ -57,6 +57,7 @@ export interface GrpcServiceOptions {
  *
  * @example
  * ```ts
+ * import { createGrpcService } from "./_grpc_service.ts";
  * const service = createGrpcService({ identity: { version: "1.0" }, token: "t" });
  * service({ path: "/openshell.v1.OpenShell/Health", authorization: null, encoding: null,
  *   body: new Uint8Array(5) }).status; // 0
@@ -113,6 +114,7 @@ export function createGrpcService(options: GrpcServiceOptions): (call: GrpcCall)
  *
  * @example
  * ```ts
+ * import { frameMessage } from "./_grpc_service.ts";
  * frameMessage(new Uint8Array([8, 1])); // Uint8Array [0, 0, 0, 0, 2, 8, 1]
  * ```
  */
@@ -129,6 +131,7 @@ export function frameMessage(payload: Uint8Array): Uint8Array {
  * @throws {SyntaxError} when the body is not exactly one uncompressed length-prefixed message.
  * @example
  * ```ts
+ * import { unframeMessage } from "./_grpc_service.ts";
  * unframeMessage(new Uint8Array([0, 0, 0, 0, 0])); // Uint8Array []
  * ```
  */

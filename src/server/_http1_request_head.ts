@@ -40,6 +40,7 @@ export interface HeadRejection {
  *
  * @example
  * ```ts
+ * import { sniffProtocol } from "./_http1_request_head.ts";
  * sniffProtocol(new TextEncoder().encode("GET / HTTP/1.1\r\n")); // "http1"
  * sniffProtocol(new TextEncoder().encode("PRI * HT")); // "more"
  * ```
@@ -59,6 +60,7 @@ export function sniffProtocol(bytes: Uint8Array): "http1" | "http2" | "more" {
  *
  * @example
  * ```ts
+ * import { findHeadEnd } from "./_http1_request_head.ts";
  * findHeadEnd(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")); // 18
  * ```
  */
@@ -86,6 +88,7 @@ const FIELD_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
  *
  * @example
  * ```ts
+ * import { parseRequestHead } from "./_http1_request_head.ts";
  * parseRequestHead("GET /healthz HTTP/1.1\r\nHost: x");
  * // { method: "GET", target: "/healthz", minor: 1, headers: [["host", "x"]],
  * //   contentLength: 0, keepAlive: true }

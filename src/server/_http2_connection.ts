@@ -20,8 +20,13 @@ const MAX_CONCURRENT_STREAMS = 32;
  *
  * @example
  * ```ts
- * const accept = createHttp2Acceptor(options);
- * await accept(conn, prefaceBytes, tracked);
+ * import { createHttp2Acceptor } from "./_http2_connection.ts";
+ * import type { ConnectionServices, OpenConnection } from "./_served_connection.ts";
+ * async function serveH2(services: ConnectionServices, conn: Deno.Conn, preface: Uint8Array) {
+ *   const accept = createHttp2Acceptor(services);
+ *   const tracked: OpenConnection = { since: Date.now(), busy: false, close: () => conn.close() };
+ *   await accept(conn, preface, tracked); // until the connection closes
+ * }
  * ```
  */
 export function createHttp2Acceptor(

@@ -30,7 +30,11 @@ export interface RejectionLog {
  *
  * @example
  * ```ts
- * const rejections = createRejectionLog(log, 10_000);
+ * import { createRejectionLog } from "./_rejection_log.ts";
+ * const rejections = createRejectionLog(
+ *   (level, msg, fields) => console.log(JSON.stringify({ level, msg, ...fields })),
+ *   10_000,
+ * );
  * rejections.record("info", "Request", "401", { path: "/v1/info", status: 401 });
  * ```
  */

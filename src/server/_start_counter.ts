@@ -11,6 +11,7 @@ export const START_COUNTER_FILE = "gateway_state.json";
  *
  * @example
  * ```ts
+ * import { incrementStartCounter } from "./_start_counter.ts";
  * await incrementStartCounter("/var/lib/openshell"); // 1, then 2 on the next start
  * ```
  */

@@ -28,6 +28,7 @@ const EXIT_FAILURE = 1;
  *
  * @example
  * ```ts
+ * import { runGateway } from "./mod.ts";
  * Deno.exit(await runGateway(["--listen", "127.0.0.1:8090", "--name", "local"]));
  * ```
  */

@@ -56,6 +56,7 @@ const CHROME_ROWS = 5;
  *
  * @example
  * ```ts
+ * import { paneHeight } from "./_screen_lines.ts";
  * paneHeight(24); // 19
  * ```
  */
@@ -98,6 +99,8 @@ const HELP_LINES = [
  *
  * @example
  * ```ts
+ * import { renderScreen } from "./_screen_lines.ts";
+ * import { initialState } from "./term_state.ts";
  * renderScreen(initialState("0.1.0"), { columns: 80, rows: 24 }).length; // 24
  * ```
  */
@@ -123,7 +126,10 @@ export function renderScreen(state: TermState, size: ScreenSize): ScreenLine[] {
  *
  * @example
  * ```ts
- * // "openshell 0.1.0 · Current gateway: corp [system] (healthy)"
+ * import { titleText } from "./_screen_lines.ts";
+ * import { initialState } from "./term_state.ts";
+ * titleText(initialState("0.1.0")); // "openshell 0.1.0 · Reading the registry"
+ * // once read: "openshell 0.1.0 · Current gateway: corp [system] (healthy)"
  * ```
  */
 export function titleText(state: TermState): string {

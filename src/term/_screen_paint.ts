@@ -43,6 +43,7 @@ const STATUS_COLORS: Record<StatusSpan["status"], string> = {
  *
  * @example
  * ```ts
+ * import { paintScreen } from "./_screen_paint.ts";
  * paintScreen([{ text: "hi", style: "plain" }], false); // "\x1b[1;1Hhi\x1b[0m\x1b[K"
  * ```
  */

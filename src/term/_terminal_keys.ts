@@ -24,6 +24,7 @@ const NAMED: Record<string, Key> = {
  *
  * @example
  * ```ts
+ * import { keyFromTerminalKit } from "./_terminal_keys.ts";
  * keyFromTerminalKit("UP"); // "up"
  * keyFromTerminalKit("j"); // "j"
  * keyFromTerminalKit("F5"); // undefined

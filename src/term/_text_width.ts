@@ -45,6 +45,7 @@ function codePointWidth(char: string): number {
  *
  * @example
  * ```ts
+ * import { displayWidth } from "./_text_width.ts";
  * displayWidth("corp"); // 4
  * displayWidth("網關"); // 4
  * ```
@@ -60,6 +61,7 @@ export function displayWidth(text: string): number {
  *
  * @example
  * ```ts
+ * import { truncate } from "./_text_width.ts";
  * truncate("http://127.0.0.1:8080", 10); // "http://12…"
  * truncate("corp", 10); // "corp"
  * ```
@@ -83,6 +85,7 @@ export function truncate(text: string, width: number): string {
  *
  * @example
  * ```ts
+ * import { fit } from "./_text_width.ts";
  * fit("user", 6); // "user  "
  * ```
  */

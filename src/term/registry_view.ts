@@ -37,7 +37,11 @@ export interface ActiveOverrides {
  *
  * @example
  * ```ts
- * const registry = termRegistry(roots, { flag: undefined, env: Deno.env.get("OPENSHELL_GATEWAY") });
+ * import type { RegistryRoots } from "../registry/mod.ts";
+ * import { termRegistry } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * const overrides = { flag: undefined, env: Deno.env.get("OPENSHELL_GATEWAY") };
+ * const registry = termRegistry(roots, overrides);
  * const { rows, active } = await registry.read();
  * ```
  */
@@ -108,6 +112,7 @@ export async function readSnapshot(
  *
  * @example
  * ```ts
+ * import { overrideWarning } from "./registry_view.ts";
  * overrideWarning("dev", { flag: undefined, env: "corp" });
  * // "OPENSHELL_GATEWAY='corp' overrides it in this shell"
  * ```
@@ -127,6 +132,7 @@ export function overrideWarning(name: string, overrides: ActiveOverrides): strin
  *
  * @example
  * ```ts
+ * import { problemDetail } from "./registry_view.ts";
  * problemDetail('Cannot parse metadata "/r/gateways/a/metadata.json": invalid JSON', "/r/gateways/a/metadata.json");
  * // "invalid JSON"
  * ```
@@ -143,7 +149,12 @@ export function problemDetail(message: string, path: string): string {
  *
  * @example
  * ```ts
- * gatewayTls(roots, entry)?.ca; // "~/.config/openshell/gateways/corp/mtls/ca.crt"
+ * import { listGateways, type RegistryRoots } from "../registry/mod.ts";
+ * import { gatewayTls } from "./registry_view.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * const { entries } = await listGateways(roots);
+ * const corp = entries.find((entry) => entry.name === "corp");
+ * if (corp) gatewayTls(roots, corp)?.ca; // "/home/ada/.config/openshell/gateways/corp/mtls/ca.crt"
  * ```
  */
 export function gatewayTls(roots: RegistryRoots, entry: GatewayEntry): GatewayTls | undefined {

@@ -47,6 +47,11 @@ export interface TermOptions {
  *
  * @example
  * ```ts
+ * import { registryRoots } from "../registry/mod.ts";
+ * import { runTerm, termRegistry } from "./mod.ts";
+ * const roots = registryRoots((name) => Deno.env.get(name), Deno.uid() ?? 0, console.error);
+ * const overrides = { flag: undefined, env: Deno.env.get("OPENSHELL_GATEWAY") };
+ * const registry = termRegistry(roots, overrides);
  * await runTerm({ version: "0.1.0", registry, color: true });
  * ```
  */

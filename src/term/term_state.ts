@@ -109,6 +109,7 @@ export interface Reduction {
  *
  * @example
  * ```ts
+ * import { initialState } from "./term_state.ts";
  * initialState("0.1.0").mode; // "browse"
  * ```
  */
@@ -134,6 +135,7 @@ export function selectedRow(state: TermState): PaneRow | undefined {
  *
  * @example
  * ```ts
+ * import { initialState, rowStatus } from "./term_state.ts";
  * rowStatus(initialState("0.1.0"), { kind: "gateway", name: "a", type: "local", source: "user", endpoint: "http://x" });
  * // "checking"
  * ```
@@ -148,6 +150,7 @@ export function rowStatus(state: TermState, row: PaneRow): GatewayStatus | "erro
  *
  * @example
  * ```ts
+ * import { initialState, reduce } from "./term_state.ts";
  * const { effect } = reduce(initialState("0.1.0"), { type: "key", key: "q", pageSize: 10 });
  * // effect: { kind: "quit" }
  * ```
