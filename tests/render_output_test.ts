@@ -31,6 +31,22 @@ Deno.test("values JSON cannot hold are written as npm:yaml wrote them", () => {
   assert.equal(yamlText({ a: undefined }), "{}\n");
 });
 
+Deno.test("an object met again is an alias of its first occurrence, as npm:yaml wrote it", () => {
+  const labels = { app: "openshell", tier: "gateway" };
+  const empty: unknown[] = [];
+  const value = {
+    metadata: { labels },
+    selector: { matchLabels: labels },
+    list: [labels, empty, { e: empty }],
+    again: [labels],
+  };
+  assert.equal(
+    yamlText(value),
+    "metadata:\n  labels: &a1\n    app: openshell\n    tier: gateway\nselector:\n" +
+      "  matchLabels: *a1\nlist:\n  - *a1\n  - &a2 []\n  - e: *a2\nagain:\n  - *a1\n",
+  );
+});
+
 Deno.test("tables are byte for byte what cli-table3 drew", async () => {
   const cases = JSON.parse(
     await Deno.readTextFile(new URL("./testdata/table_cases.json", import.meta.url)),

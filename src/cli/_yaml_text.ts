@@ -16,6 +16,10 @@ const MIN_MULTILINE_QUOTED = 40;
 const MAX_IMPLICIT_KEY = 1024;
 
 interface Context {
+  /** Objects that occur more than once, by their anchor name, as npm:yaml names them. */
+  anchors: Map<object, string>;
+  /** Anchored objects already written in full: later occurrences are aliases (`*a1`). */
+  written: Set<object>;
   indent: string;
   implicitKey: boolean;
   /** The column the scalar starts at, when it follows a key on its line. */
@@ -26,7 +30,8 @@ interface Context {
 
 /**
  * The YAML document of `value` (objects, arrays, strings, numbers, booleans, null), ending
- * in a newline. Object fields whose value is `undefined` are left out.
+ * in a newline. Object fields whose value is `undefined` are left out; an object met again
+ * is written as an alias of its first occurrence (`&a1` ... `*a1`).
  *
  * @example
  * ```ts
@@ -34,7 +39,31 @@ interface Context {
  * ```
  */
 export function yamlText(value: unknown): string {
-  return `${node(value, { indent: "", implicitKey: false })}\n`;
+  const ctx = { anchors: repeatedObjects(value), written: new Set<object>() };
+  return `${node(value, { ...ctx, indent: "", implicitKey: false })}\n`;
+}
+
+/** The objects `value` holds more than once, named `a1`, `a2`, ... as each is met again. */
+function repeatedObjects(value: unknown): Map<object, string> {
+  const seen = new Set<object>();
+  const anchors = new Map<object, string>();
+  const visit = (item: unknown) => {
+    if (!isCollection(item)) return;
+    if (seen.has(item)) {
+      if (!anchors.has(item)) anchors.set(item, `a${anchors.size + 1}`);
+      return;
+    }
+    seen.add(item);
+    const record = item as Record<string, unknown>;
+    const children = Array.isArray(item) ? item : Object.keys(record).map((key) => record[key]);
+    children.filter((child) => child !== undefined).forEach(visit);
+  };
+  visit(value);
+  return anchors;
+}
+
+function isAlias(value: unknown, ctx: Context): boolean {
+  return isCollection(value) && ctx.written.has(value);
 }
 
 function node(value: unknown, ctx: Context): string {
@@ -42,9 +71,17 @@ function node(value: unknown, ctx: Context): string {
   if (typeof value === "boolean" || typeof value === "bigint") return String(value);
   if (typeof value === "number") return numberText(value);
   if (typeof value === "string") return stringText(value, ctx);
-  if (Array.isArray(value)) return sequence(value, ctx);
-  if (typeof value === "object") return mapping(value as Record<string, unknown>, ctx);
-  throw new TypeError(`cannot write a ${typeof value} as YAML`);
+  if (typeof value !== "object") throw new TypeError(`cannot write a ${typeof value} as YAML`);
+  const anchor = ctx.anchors.get(value);
+  if (anchor !== undefined && ctx.written.has(value)) return `*${anchor}`;
+  if (anchor !== undefined) ctx.written.add(value);
+  const text = Array.isArray(value)
+    ? sequence(value, ctx)
+    : mapping(value as Record<string, unknown>, ctx);
+  if (anchor === undefined) return text;
+  return text.startsWith("{") || text.startsWith("[")
+    ? `&${anchor} ${text}`
+    : `&${anchor}\n${ctx.indent}${text}`;
 }
 
 function numberText(value: number): string {
@@ -76,11 +113,19 @@ function pair(key: string, value: unknown, ctx: Context): string {
   text = explicit ? `? ${text}\n${ctx.indent}:` : `${text}:`;
   const valueCtx: Context = { ...keyCtx, implicitKey: false };
   if (!explicit && !isCollection(value)) valueCtx.indentAtStart = text.length + 1;
+  const alias = isAlias(value, valueCtx);
   const valueText = node(value, valueCtx);
   let gap = " ";
-  if (!explicit && isCollection(value)) {
-    const empty = Array.isArray(value) ? value.length === 0 : valueText === "{}";
-    if (valueText.includes("\n") || !empty) gap = `\n${valueCtx.indent}`;
+  if (!explicit && isCollection(value) && !alias) {
+    const empty = Array.isArray(value)
+      ? value.length === 0
+      : Object.values(value).every((field) => field === undefined);
+    const lineBreak = valueText.indexOf("\n");
+    const space = valueText.indexOf(" ");
+    // An anchor stays on the key's line, with the collection below it.
+    const anchorLine = valueText.startsWith("&") && lineBreak !== -1 &&
+      (space === -1 || lineBreak < space);
+    if ((lineBreak !== -1 || !empty) && !anchorLine) gap = `\n${valueCtx.indent}`;
   } else if (valueText === "" || valueText.startsWith("\n")) {
     gap = "";
   }
