@@ -120,7 +120,7 @@ export async function exportBundle(input: CommandInput): Promise<void> {
 export async function kubeManifestCommand(input: CommandInput): Promise<void> {
   const { name, image } = input.options as { name: string; image: string };
   const { kubeManifest } = await imageModule();
-  const { stringify } = await import("yaml");
+  const { yamlText } = await import("./_yaml_text.ts");
   if (!/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name)) {
     throw new UserError(`invalid name "${name}": expected a DNS label (a-z, 0-9, -)`, {
       exitCode: 2,
@@ -129,7 +129,7 @@ export async function kubeManifestCommand(input: CommandInput): Promise<void> {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   const objects = kubeManifest({ name, image, version: denoJson.version, token });
-  printData(objects.map((o) => stringify(o).trimEnd()).join("\n---\n"));
+  printData(objects.map((o) => yamlText(o).trimEnd()).join("\n---\n"));
 }
 
 const imageModule = () => import("../image/mod.ts");
