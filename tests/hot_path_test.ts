@@ -1,6 +1,7 @@
 /**
  * What the hot path loads, read from Deno's own module graph (`deno info --json`): the modules
- * that argument parsing, registry reads and health checks are built from import, statically,
+ * that argument parsing, registry reads, health checks and the start of serve are built from
+ * import, statically,
  * no `node:*` module and no CommonJS npm package, since either loads Deno's Node compatibility
  * layer, which costs more than the work itself. Dynamic imports (loaded only when a rare case
  * needs them) and type-only imports (erased) are not followed.
@@ -22,6 +23,14 @@ const HOT_PATH_ENTRIES = [
   "src/container/mod.ts",
   "src/image/mod.ts",
   "src/runtime/mod.ts",
+  "src/serve/mod.ts",
+  "src/main.ts",
+  "src/cli/mod.ts",
+  "src/cli/_gateway_command.ts",
+  "src/cli/_status_command.ts",
+  "src/cli/_serve_command.ts",
+  "src/cli/_serve_run.ts",
+  "src/cli/version_report.ts",
 ];
 
 interface Dependency {
