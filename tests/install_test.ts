@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
-import { createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
+import { cliArgv, createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
 import { asNobody } from "./_helpers/test_users.ts";
 import { planGatewayAdd } from "../src/cli/_gateway_add_plan.ts";
 import { isValidGatewayName } from "../src/registry/mod.ts";
@@ -46,10 +46,14 @@ function assertOk(run: CommandResult): void {
   assert.equal(run.code, 0, `install.sh failed:\n${run.stderr}`);
 }
 
-/** A tiny stand-in for a compiled binary: a real executable that prints a version. */
-async function fakeBinary(dir: string): Promise<string> {
+/**
+ * A stand-in for a compiled binary: one executable file that runs this checkout's program, as
+ * the binary would (install.sh runs it to check and seed the gateways).
+ */
+async function programBinary(dir: string): Promise<string> {
   const path = join(dir, "openshell-binary");
-  await Deno.writeTextFile(path, "#!/bin/sh\necho 9.9.9-binary\n", { mode: 0o755 });
+  const argv = cliArgv([]).map((arg) => `'${arg}'`).join(" ");
+  await Deno.writeTextFile(path, `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o755 });
   return path;
 }
 
@@ -351,7 +355,7 @@ Deno.test("--dry-run prints every file a real run writes and writes nothing", as
 Deno.test("--binary installs the given file as the program; a later source install replaces it", async () => {
   await using sandbox = await createSandbox();
   const dest = join(sandbox.root, "dest");
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const run = await installBinary(binary, dest);
   assertOk(run);
   assert.match(run.stderr, /installed openshell the compiled binary/);
@@ -395,7 +399,7 @@ Deno.test("without --binary or --source it tries deno compile and says which ins
 
 Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags win", async () => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const env = {
     PREFIX: "/env/prefix",
     DESTDIR: join(sandbox.root, "envdest"),
@@ -445,7 +449,7 @@ Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags 
 
 Deno.test("an install outside PATH says how to reach it; one on PATH says nothing", async () => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const prefix = join(sandbox.home, ".local");
   const off = await installSh(["--binary", binary, "--prefix", prefix], { HOME: sandbox.home });
   assertOk(off);
@@ -496,7 +500,7 @@ esac
 
 Deno.test("endpoints become metadata the way gateway add derives it", async (t) => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const cases: [string, string, boolean, number, string][] = [
     ["http://127.0.0.1:8080", "http://127.0.0.1:8080", false, 8080, "plaintext"],
     ["gw.example.com", "https://gw.example.com", true, 443, "mtls"],
@@ -561,7 +565,7 @@ Deno.test("endpoints become metadata the way gateway add derives it", async (t) 
 
 Deno.test("gateway names are validated exactly like the CLI validates them", async (t) => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const cases: [string, string, boolean][] = [
     ["plain", "corp", true],
     ["dots inside", "a.b..c", true],
@@ -606,7 +610,7 @@ Deno.test("gateway names are validated exactly like the CLI validates them", asy
 
 Deno.test("hostile input is refused with a clear message before anything is written", async (t) => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   // Malformed arguments are usage errors (exit 2); a conflict with what exists is exit 1.
   const refusals: [string, string[], RegExp, number?][] = [
     ["name with a slash", ["--gateway", "a/b=http://127.0.0.1:1"], /invalid gateway name 'a\/b'/],

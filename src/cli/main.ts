@@ -7,6 +7,7 @@ import { doctorCommand } from "./_doctor_command.ts";
 import { gatewayCommand } from "./_gateway_command.ts";
 import { serveCommand } from "./serve_command.ts";
 import { statusCommand } from "./_status_command.ts";
+import { systemCommand } from "./_system_command.ts";
 import { termCommand } from "./_term_command.ts";
 import { writeStdio } from "./_write_stdio.ts";
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .addCommand(bundleCommand())
     .addCommand(termCommand())
     .addCommand(doctorCommand())
+    .addCommand(systemCommand())
     .addCommand(completionsCommand());
   inheritSettings(program);
   return program as unknown as Command;
