@@ -109,6 +109,14 @@ seeded_name() {
 
 need_value() { [ "$2" -ge 2 ] || usage_error "option '$1' needs a value"; }
 
+# text_or_die WHAT VALUE: the program reads its arguments as UTF-8, so other bytes would not
+# reach it as they are (and the files it writes would not be the ones recorded here).
+text_or_die() {
+  if command -v iconv >/dev/null 2>&1 && ! printf '%s' "$2" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; then
+    usage_error "$1 is not UTF-8 text: '$(shown "$2")'"
+  fi
+}
+
 while [ $# -gt 0 ]; do
   case $1 in
     --prefix) need_value "$1" $#; prefix=$2; shift 2 ;;
@@ -121,6 +129,7 @@ while [ $# -gt 0 ]; do
       if [ "$1" = --gateway ]; then need_value "$1" $#; spec=$2; shift 2; else spec=${1#*=}; shift; fi
       case $spec in *=*) ;; *) usage_error "--gateway expects NAME=ENDPOINT, got '$(shown "$spec")'" ;; esac
       gw_name=${spec%%=*}
+      text_or_die "the gateway name" "$gw_name"
       # The program checks name and endpoint (and writes them) once it is chosen.
       for dir in "$work"/gateways/*; do
         [ -d "$dir" ] || continue
@@ -134,8 +143,8 @@ while [ $# -gt 0 ]; do
       printf '%s' "$gw_name" >"$work/gateways/$gateway_count/name"
       printf '%s' "${spec#*=}" >"$work/gateways/$gateway_count/endpoint"
       ;;
-    --active) need_value "$1" $#; active=$2; active_given=true; shift 2 ;;
-    --active=*) active=${1#*=}; active_given=true; shift ;;
+    --active) need_value "$1" $#; active=$2; active_given=true; text_or_die "the active gateway" "$active"; shift 2 ;;
+    --active=*) active=${1#*=}; active_given=true; text_or_die "the active gateway" "$active"; shift ;;
     --binary) need_value "$1" $#; binary=$2; shift 2 ;;
     --binary=*) binary=${1#*=}; shift ;;
     --source) mode=source; shift ;;

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
-import { cliArgv, createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
+import { createSandbox, denoDir, REPO, writeProgramLauncher } from "./_helpers/sandbox.ts";
 import { asNobody } from "./_helpers/test_users.ts";
 import { planGatewayAdd } from "../src/cli/_gateway_add_plan.ts";
 import { isValidGatewayName } from "../src/registry/mod.ts";
@@ -46,15 +46,9 @@ function assertOk(run: CommandResult): void {
   assert.equal(run.code, 0, `install.sh failed:\n${run.stderr}`);
 }
 
-/**
- * A stand-in for a compiled binary: one executable file that runs this checkout's program, as
- * the binary would (install.sh runs it to check and seed the gateways).
- */
-async function programBinary(dir: string): Promise<string> {
-  const path = join(dir, "openshell-binary");
-  const argv = cliArgv([]).map((arg) => `'${arg}'`).join(" ");
-  await Deno.writeTextFile(path, `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o755 });
-  return path;
+/** A stand-in for a compiled binary in `dir` (install.sh runs it to check and seed gateways). */
+function programBinary(dir: string): Promise<string> {
+  return writeProgramLauncher(join(dir, "openshell-binary"));
 }
 
 /** Every entry under `root`: relative path, type, mode, content digest or link target. */
@@ -606,6 +600,81 @@ Deno.test("gateway names are validated exactly like the CLI validates them", asy
       }
     });
   }
+});
+
+Deno.test("the program being installed checks the gateways; the installed one writes them", async () => {
+  await using sandbox = await createSandbox();
+  const dest = join(sandbox.root, "dest");
+  // The binary records how it is run, then runs the program.
+  const log = join(sandbox.root, "calls.log");
+  const real = await programBinary(sandbox.root);
+  const binary = join(sandbox.root, "logging-binary");
+  await Deno.writeTextFile(
+    binary,
+    `#!/bin/sh\nprintf '%s\\n' "$0 $*" >>'${log}'\nexec '${real}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  const run = await installSh([
+    "--binary",
+    binary,
+    "--destdir",
+    dest,
+    "--prefix",
+    "/usr",
+    "--gateway",
+    "-dash=http://127.0.0.1:1",
+    "--gateway",
+    "corp=gw.example.com",
+    "--active",
+    "corp",
+  ]);
+  assertOk(run);
+  const etc = join(dest, "etc/openshell");
+  const installed = join(dest, "usr/bin/openshell");
+  assert.deepEqual((await Deno.readTextFile(log)).trim().split("\n"), [
+    `${binary} system add --system-dir ${etc} --replace --dry-run -o json -- -dash http://127.0.0.1:1`,
+    `${binary} system add --system-dir ${etc} --replace --dry-run -o json --activate -- corp gw.example.com`,
+    `${installed} system add --system-dir ${etc} -o json -- -dash http://127.0.0.1:1`,
+    `${installed} system add --system-dir ${etc} -o json -- corp gw.example.com`,
+    `${installed} system select --system-dir ${etc} -o json -- corp`,
+  ]);
+  assert.equal(
+    JSON.parse(await Deno.readTextFile(join(etc, "gateways/-dash/metadata.json"))).name,
+    "-dash",
+  );
+  assert.equal(await Deno.readTextFile(join(etc, "active_gateway")), "corp");
+  assert.match(run.stderr, /seeded 2 system gateway\(s\)/);
+});
+
+Deno.test("a system directory that is the user's registry, or a name that is not UTF-8, is refused", async () => {
+  await using sandbox = await createSandbox();
+  const binary = await programBinary(sandbox.root);
+  const dest = join(sandbox.root, "dest");
+  const user = join(sandbox.home, ".config/openshell");
+  const refused = await installSh([
+    "--binary",
+    binary,
+    "--prefix",
+    join(sandbox.root, "prefix"),
+    "--system-dir",
+    user,
+    "--gateway",
+    "a=http://127.0.0.1:1",
+  ], { HOME: sandbox.home });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^error: refusing to seed system gateways into the user registry/);
+  assert.equal(existsSync(join(sandbox.root, "prefix")), false);
+  assert.equal(existsSync(user), false);
+
+  // Bytes that are not UTF-8 cannot reach the program as they are.
+  const bytes = await runCommand([
+    "sh",
+    "-c",
+    `exec sh '${INSTALL_SH}' --binary '${binary}' --destdir '${dest}' --gateway "$(printf 'a\\377=http://127.0.0.1:1')"`,
+  ], { env: { PATH: "/usr/bin:/bin", HOME: "/nonexistent" } });
+  assert.equal(bytes.code, 2, bytes.stderr);
+  assert.match(bytes.stderr, /^error: the gateway name is not UTF-8 text: 'a/);
+  assert.equal(existsSync(dest), false);
 });
 
 Deno.test("hostile input is refused with a clear message before anything is written", async (t) => {
