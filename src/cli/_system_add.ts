@@ -54,7 +54,8 @@ export async function runSystemAdd(options: SystemAddOptions): Promise<void> {
   const { gateway_endpoint, auth_mode } = plan.metadata;
   printMessage(
     `${VERBS[plan.registration.action][options.dryRun ? 1 : 0]} system gateway '${plan.name}' ` +
-      `(${gateway_endpoint}, ${auth_mode}): ${plan.registration.path}`,
+      `(${gateway_endpoint}, ${auth_mode}) in ${plan.registration.path}` +
+      (plan.registration.action === "unchanged" ? ", as it already was" : ""),
   );
   if (plan.activation) printActivation(plan.name, plan.activation, options.dryRun);
 }
@@ -84,14 +85,14 @@ export async function runSystemSelect(options: SystemSelectOptions): Promise<voi
 const VERBS = {
   create: ["Added", "Would add"],
   replace: ["Replaced", "Would replace"],
-  unchanged: ["Unchanged", "Would leave unchanged"],
+  unchanged: ["Kept", "Would keep"],
 } as const;
 
 function printActivation(name: string, write: SeedWrite, dryRun: boolean): void {
   printMessage(
     write.action === "unchanged"
-      ? `'${name}' is already the system's active gateway: ${write.path}`
-      : `${dryRun ? "Would make" : "Made"} '${name}' the system's active gateway: ${write.path}`,
+      ? `'${name}' is already the system's active gateway in ${write.path}`
+      : `${dryRun ? "Would make" : "Made"} '${name}' the system's active gateway in ${write.path}`,
   );
 }
 
