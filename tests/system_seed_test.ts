@@ -72,6 +72,11 @@ Deno.test("seeded metadata is byte for byte what install.sh wrote, for every rec
       assert.equal(plan.registration.text, metadata);
       assert.equal(plan.registration.path, join("/etc/openshell/gateways", name, "metadata.json"));
       assert.deepEqual(seedMetadata(name, endpoint), JSON.parse(metadata));
+      // What is written is an origin URL parsers read back as it is (IPv6 kept as typed).
+      const written = plan.metadata.gateway_endpoint;
+      const url = new URL(written);
+      if (!url.hostname.startsWith("[")) assert.equal(url.origin, written);
+      assert.equal(url.pathname, "/");
       accepted++;
     });
   }
