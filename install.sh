@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs openshell from this source tree and seeds the system gateway registry.
+# Installs openshell from this source tree and seeds the system gateway registry (through the
+# installed program's `openshell system add` and `system select`).
 #
 # Usage: ./install.sh [options]
 #   --prefix DIR           install under DIR (default /usr/local as root, ~/.local otherwise; $PREFIX)
@@ -63,104 +64,6 @@ summarised() {
 
 # --- values ---------------------------------------------------------------------------------
 
-# name_problem NAME: why NAME is not a valid gateway name (same rules as the CLI), or nothing.
-# Arguments cannot hold NUL, so that case cannot reach this script.
-name_problem() {
-  case $1 in
-    '' | . | .. | */*) echo "expected a single path component"; return ;;
-  esac
-  if [ "$(printf '%s' "$1" | LC_ALL=C wc -c)" -gt 255 ]; then
-    echo "expected a single path component of at most 255 bytes"
-  fi
-}
-
-check_name() {
-  problem=$(name_problem "$1")
-  if [ -n "$problem" ]; then
-    usage_error "invalid gateway name '$(shown "$1")': $problem" \
-      "a gateway name is one path component: not empty, '.' or '..', no '/', at most 255 bytes"
-  fi
-}
-
-# normalize_endpoint ENDPOINT: prints the endpoint's origin (scheme://host[:port], lower case,
-# default port dropped) as `gateway add` stores it, or fails. An endpoint without a scheme
-# means https://. Also sets endpoint_remote (false for loopback hosts) and endpoint_port.
-normalize_endpoint() {
-  ep=$1
-  case $ep in
-    *[[:space:][:cntrl:]]* | '') return 1 ;;
-    *://*) scheme=$(printf '%s' "${ep%%://*}" | tr '[:upper:]' '[:lower:]'); rest=${ep#*://} ;;
-    *) scheme=https; rest=$ep ;;
-  esac
-  case $scheme in http | https) ;; *) return 1 ;; esac
-  # Only an origin, as for `gateway add`: no path (but a lone /), query or fragment.
-  authority=${rest%/}
-  case $authority in '' | *[/?#@]*) return 1 ;; esac
-  case $authority in
-    \[*\]) host=$authority; port= ;;
-    \[*\]:*) host=${authority%%]:*}]; port=${authority##*]:} ;;
-    \[*) return 1 ;;
-    *:*:*) return 1 ;;
-    *:*) host=${authority%%:*}; port=${authority#*:} ;;
-    *) host=$authority; port= ;;
-  esac
-  host=$(printf '%s' "$host" | tr '[:upper:]' '[:lower:]')
-  case $host in
-    \[*\])
-      inner=${host#[}
-      case ${inner%]} in '' | *[!0-9a-f:.]*) return 1 ;; esac
-      ;;
-    '' | -* | *[!a-z0-9._-]*) return 1 ;;
-    *[!0-9.]*) ;;
-    *)
-      # A numeric host must be a plain dotted quad (URL parsers rewrite other forms).
-      printf '%s\n' "$host" | grep -Eq '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$' ||
-        return 1
-      ;;
-  esac
-  case $scheme in http) default_port=80 ;; *) default_port=443 ;; esac
-  if [ -n "$port" ] || [ "${authority%:}" != "$authority" ]; then
-    case $port in '' | *[!0-9]*) return 1 ;; esac
-    port=$(printf '%s' "$port" | sed 's/^0*//')
-    if [ -z "$port" ] || [ "${#port}" -gt 5 ] || [ "$port" -gt 65535 ]; then return 1; fi
-  fi
-  endpoint_port=${port:-$default_port}
-  case $host in
-    localhost | *.localhost | 127.*.*.* | '[::1]') endpoint_remote=false ;;
-    *) endpoint_remote=true ;;
-  esac
-  if [ "$endpoint_port" = "$default_port" ]; then
-    printf '%s://%s' "$scheme" "$host"
-  else
-    printf '%s://%s:%s' "$scheme" "$host" "$endpoint_port"
-  fi
-}
-
-# json_string VALUE: VALUE as a JSON string literal, escaped the way JSON.stringify does.
-json_string() {
-  printf '%s' "$1" | od -An -v -tu1 | LC_ALL=C awk '
-    { for (i = 1; i <= NF; i++) {
-        c = $i + 0
-        if (c == 34) s = s "\\\""
-        else if (c == 92) s = s "\\\\"
-        else if (c == 8) s = s "\\b"
-        else if (c == 9) s = s "\\t"
-        else if (c == 10) s = s "\\n"
-        else if (c == 12) s = s "\\f"
-        else if (c == 13) s = s "\\r"
-        else if (c < 32) s = s sprintf("\\u%04x", c)
-        else s = s sprintf("%c", c)
-    } }
-    END { printf "\"%s\"", s }'
-}
-
-# metadata_json NAME ENDPOINT REMOTE PORT: metadata.json as `gateway add` writes it.
-metadata_json() {
-  case $2 in http://*) auth=plaintext ;; *) auth=mtls ;; esac
-  printf '{\n  "name": %s,\n  "gateway_endpoint": %s,\n  "is_remote": %s,\n  "gateway_port": %s,\n  "auth_mode": "%s"\n}' \
-    "$(json_string "$1")" "$(json_string "$2")" "$3" "$4" "$auth"
-}
-
 # Manifest lines are "f PATH" (a file or link) or "d PATH" (a directory this script created),
 # PATH without the destdir, with backslash and newline escaped so any gateway name fits.
 encode() { printf '%sX' "$1" | sed 's/\\/\\\\/g' | awk '{ s = (NR > 1 ? s "\\n" : "") $0 } END { sub(/X$/, "", s); print s }'; }
@@ -185,6 +88,7 @@ prefix=${PREFIX:-}
 destdir=${DESTDIR:-}
 system_dir=${OPENSHELL_SYSTEM_GATEWAY_DIR:-}
 active=
+active_given=false
 binary=
 mode=auto
 system_dir_given=false
@@ -196,10 +100,22 @@ trap 'exit 130' INT TERM
 mkdir "$work/gateways"
 gateway_count=0
 
-# seeded_name DIR: sets seeded to the gateway name staged in DIR (trailing newlines kept).
-seeded_name() { seeded=$(cat "$1/name"; echo X); seeded=${seeded%X}; }
+# seeded_name DIR: sets seeded and seeded_endpoint to the gateway staged in DIR (trailing
+# newlines kept).
+seeded_name() {
+  seeded=$(cat "$1/name"; echo X); seeded=${seeded%X}
+  seeded_endpoint=$(cat "$1/endpoint"; echo X); seeded_endpoint=${seeded_endpoint%X}
+}
 
 need_value() { [ "$2" -ge 2 ] || usage_error "option '$1' needs a value"; }
+
+# text_or_die WHAT VALUE: the program reads its arguments as UTF-8, so other bytes would not
+# reach it as they are (and the files it writes would not be the ones recorded here).
+text_or_die() {
+  if command -v iconv >/dev/null 2>&1 && ! printf '%s' "$2" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; then
+    usage_error "$1 is not UTF-8 text: '$(shown "$2")'"
+  fi
+}
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -213,12 +129,8 @@ while [ $# -gt 0 ]; do
       if [ "$1" = --gateway ]; then need_value "$1" $#; spec=$2; shift 2; else spec=${1#*=}; shift; fi
       case $spec in *=*) ;; *) usage_error "--gateway expects NAME=ENDPOINT, got '$(shown "$spec")'" ;; esac
       gw_name=${spec%%=*}
-      check_name "$gw_name"
-      endpoint_remote=
-      gw_endpoint=$(normalize_endpoint "${spec#*=}") ||
-        usage_error "invalid endpoint for gateway '$(shown "$gw_name")': '$(shown "${spec#*=}")'" \
-          "use scheme://host[:port] without a path, such as https://gateway.example.com:8443 or http://127.0.0.1:8080"
-      normalize_endpoint "${spec#*=}" >/dev/null # sets endpoint_remote and endpoint_port here
+      text_or_die "the gateway name" "$gw_name"
+      # The program checks name and endpoint (and writes them) once it is chosen.
       for dir in "$work"/gateways/*; do
         [ -d "$dir" ] || continue
         seeded_name "$dir"
@@ -229,10 +141,10 @@ while [ $# -gt 0 ]; do
       gateway_count=$((gateway_count + 1))
       mkdir "$work/gateways/$gateway_count"
       printf '%s' "$gw_name" >"$work/gateways/$gateway_count/name"
-      metadata_json "$gw_name" "$gw_endpoint" "$endpoint_remote" "$endpoint_port" >"$work/gateways/$gateway_count/metadata.json"
+      printf '%s' "${spec#*=}" >"$work/gateways/$gateway_count/endpoint"
       ;;
-    --active) need_value "$1" $#; active=$2; check_name "$active"; shift 2 ;;
-    --active=*) active=${1#*=}; check_name "$active"; shift ;;
+    --active) need_value "$1" $#; active=$2; active_given=true; text_or_die "the active gateway" "$active"; shift 2 ;;
+    --active=*) active=${1#*=}; active_given=true; text_or_die "the active gateway" "$active"; shift ;;
     --binary) need_value "$1" $#; binary=$2; shift 2 ;;
     --binary=*) binary=${1#*=}; shift ;;
     --source) mode=source; shift ;;
@@ -268,6 +180,7 @@ if [ "$system_dir" = / ]; then usage_error "the system gateway directory cannot 
 if [ -n "$binary" ] && [ "$mode" = source ]; then usage_error "--binary and --source exclude each other"; fi
 if [ -n "$binary" ]; then
   [ -f "$binary" ] || die "no such binary: '$(shown "$binary")'"
+  case $binary in /*) ;; *) binary=$PWD/$binary ;; esac
   mode=binary
 fi
 
@@ -276,19 +189,6 @@ bin=$prefix/bin/openshell
 manifest=$lib/install-manifest
 gateways_dir=$system_dir/gateways
 active_file=$system_dir/active_gateway
-
-if [ -n "$active" ]; then
-  found=false
-  for dir in "$work"/gateways/*; do
-    [ -d "$dir" ] || continue
-    seeded_name "$dir"
-    if [ "$seeded" = "$active" ]; then found=true; fi
-  done
-  if [ "$found" = false ] && [ ! -f "$destdir$gateways_dir/$active/metadata.json" ]; then
-    die "the active gateway '$(shown "$active")' is neither seeded nor in $destdir$gateways_dir" \
-      "add --gateway '$(shown "$active")=ENDPOINT'"
-  fi
-fi
 
 # --- the previous installation ----------------------------------------------------------------
 
@@ -353,37 +253,13 @@ writable_or_die() {
 
 writable_or_die "$destdir$prefix/bin"
 writable_or_die "$destdir$lib"
-if [ "$gateway_count" -gt 0 ] || [ -n "$active" ]; then writable_or_die "$destdir$gateways_dir"; fi
+if [ "$gateway_count" -gt 0 ] || [ "$active_given" = true ]; then writable_or_die "$destdir$gateways_dir"; fi
 
 if { [ -e "$destdir$bin" ] || [ -L "$destdir$bin" ]; } && ! in_old_manifest f "$bin"; then
   die "$destdir$bin exists and was not installed by this script" "remove it first"
 fi
 if [ -e "$destdir$lib" ] && [ ! -f "$destdir$manifest" ] && [ -n "$(ls -A "$destdir$lib")" ]; then
   die "$destdir$lib exists and was not installed by this script" "remove it first"
-fi
-
-# A seeded file that exists with other content is overwritten only when this script wrote it.
-# One that exists with the same content but belongs to someone else is left alone (marked keep).
-for dir in "$work"/gateways/*; do
-  [ -d "$dir" ] || continue
-  seeded_name "$dir"
-  target=$gateways_dir/$seeded/metadata.json
-  if [ -e "$destdir$target" ] && ! in_old_manifest f "$target"; then
-    if cmp -s "$dir/metadata.json" "$destdir$target"; then
-      touch "$dir/keep"
-    else
-      die "$(shown "$destdir$target") exists and was not installed by this script" \
-        "remove it, or seed the gateway under another name"
-    fi
-  fi
-done
-if [ -n "$active" ]; then
-  printf '%s' "$active" >"$work/active_gateway"
-  if [ -e "$destdir$active_file" ] && ! in_old_manifest f "$active_file" &&
-    ! cmp -s "$work/active_gateway" "$destdir$active_file"; then
-    die "$destdir$active_file exists and was not installed by this script" \
-      "remove it, or run without --active"
-  fi
 fi
 
 # --- the program ----------------------------------------------------------------------------
@@ -444,6 +320,86 @@ if [ "$mode" = source ]; then
   fi
   odd=$(cd "$repo" && find src node_modules \( -name "*$newline*" -o -name '*\\*' \) -print | head -n 1)
   if [ -n "$odd" ]; then die "cannot install a file name with a newline or backslash: $(shown "$odd")"; fi
+fi
+
+# --- the gateways to seed --------------------------------------------------------------------
+
+# The registry's rules (names, endpoints, the metadata written) are the program's own: the one
+# about to be installed checks every gateway here with a dry run, and once installed it writes
+# them (`openshell system add`, `system select`).
+seed_dir=$destdir$system_dir
+
+# new_program ARGS...: runs the openshell about to be installed, from where it is now.
+new_program() {
+  if [ "$mode" = binary ]; then
+    XDG_CACHE_HOME=$work/cache "$binary" "$@"
+  else
+    DENO_DIR=$work/deno-dir "$deno" run -A --cached-only --frozen --node-modules-dir=manual --quiet \
+      --config "$repo/deno.json" "$repo/src/main.ts" "$@"
+  fi
+}
+
+# installed_program ARGS...: runs the installed openshell as users do (a source install through
+# its launcher script, with the bundled Deno); its Deno cache is this run's.
+installed_program() { XDG_CACHE_HOME=$work/cache "$destdir$bin" "$@"; }
+
+# checked STATUS: a dry run's failure ends the install with the program's message and status.
+checked() {
+  case $1 in
+    0) ;;
+    1 | 2) exit "$1" ;;
+    *) die "the program to install could not check the gateways to seed (exit status $1)" \
+      "it must be an openshell that has the \`system add\` command" ;;
+  esac
+}
+
+# planned KEY FILE: the action (create, unchanged or replace) a dry run's -o json report gives.
+planned() { sed -n "s/^  \"$1\": \"\([a-z]*\)\",\{0,1\}\$/\1/p" "$2"; }
+
+active_seeded=false
+for dir in "$work"/gateways/*; do
+  [ -d "$dir" ] || continue
+  seeded_name "$dir"
+  activate=
+  if [ "$active_given" = true ] && [ "$seeded" = "$active" ]; then activate=true active_seeded=true; fi
+  status=0
+  new_program system add --system-dir "$seed_dir" --replace --dry-run -o json ${activate:+--activate} \
+    -- "$seeded" "$seeded_endpoint" >"$dir/plan.json" || status=$?
+  checked "$status"
+  if [ -n "$activate" ]; then cp "$dir/plan.json" "$work/active-plan.json"; fi
+done
+if [ "$active_given" = true ] && [ "$active_seeded" = false ]; then
+  status=0
+  new_program system select --system-dir "$seed_dir" --dry-run -o json -- "$active" \
+    >"$work/active-plan.json" 2>"$work/active-check.log" || status=$?
+  # An invalid name is the program's to report; a missing registration is said here.
+  if [ "$status" -ne 2 ] && [ ! -f "$destdir$gateways_dir/$active/metadata.json" ]; then
+    die "the active gateway '$(shown "$active")' is neither seeded nor in $destdir$gateways_dir" \
+      "add --gateway '$(shown "$active")=ENDPOINT'"
+  fi
+  cat "$work/active-check.log" >&2
+  checked "$status"
+fi
+
+# A seeded file that exists with other content is overwritten only when this script wrote it.
+# One that exists with the same content but belongs to someone else is left alone (marked keep).
+for dir in "$work"/gateways/*; do
+  [ -d "$dir" ] || continue
+  seeded_name "$dir"
+  target=$gateways_dir/$seeded/metadata.json
+  if [ -e "$destdir$target" ] && ! in_old_manifest f "$target"; then
+    if [ "$(planned metadata_action "$dir/plan.json")" = unchanged ]; then
+      touch "$dir/keep"
+    else
+      die "$(shown "$destdir$target") exists and was not installed by this script" \
+        "remove it, or seed the gateway under another name"
+    fi
+  fi
+done
+if [ "$active_given" = true ] && [ -e "$destdir$active_file" ] && ! in_old_manifest f "$active_file" &&
+  [ "$(planned active_action "$work/active-plan.json")" != unchanged ]; then
+  die "$destdir$active_file exists and was not installed by this script" \
+    "remove it, or run without --active"
 fi
 
 # --- writing --------------------------------------------------------------------------------
@@ -575,12 +531,28 @@ for dir in "$work"/gateways/*; do
   [ -d "$dir" ] || continue
   seeded_name "$dir"
   [ ! -f "$dir/keep" ] || continue
+  target=$gateways_dir/$seeded/metadata.json
   make_dirs "$gateways_dir/$seeded"
-  put_file "$dir/metadata.json" "$gateways_dir/$seeded/metadata.json" 644
+  if [ "$dry_run" = true ]; then
+    printf '%s\n' "$destdir$target"
+  else
+    replace=
+    if in_old_manifest f "$target"; then replace=true; fi
+    installed_program system add --system-dir "$seed_dir" ${replace:+--replace} -o json \
+      -- "$seeded" "$seeded_endpoint" >/dev/null ||
+      die "the installed openshell could not seed the gateway '$(shown "$seeded")'"
+  fi
+  record f "$target"
 done
-if [ -n "$active" ] && { ! [ -e "$destdir$active_file" ] || in_old_manifest f "$active_file"; }; then
+if [ "$active_given" = true ] && { ! [ -e "$destdir$active_file" ] || in_old_manifest f "$active_file"; }; then
   make_dirs "$system_dir"
-  put_file "$work/active_gateway" "$active_file" 644
+  if [ "$dry_run" = true ]; then
+    printf '%s\n' "$destdir$active_file"
+  else
+    installed_program system select --system-dir "$seed_dir" -o json -- "$active" >/dev/null ||
+      die "the installed openshell could not make '$(shown "$active")' the system's active gateway"
+  fi
+  record f "$active_file"
 fi
 
 # Seeded files from earlier runs that still exist stay recorded, so --uninstall removes them.
@@ -607,7 +579,7 @@ put_file "$work/manifest" "$manifest" 644
 say "installed openshell $how: $destdir$bin"
 say "system gateway registry: $destdir$system_dir"
 if [ "$gateway_count" -gt 0 ]; then say "seeded $gateway_count system gateway(s) in $destdir$gateways_dir"; fi
-if [ -n "$active" ]; then say "system active gateway: $(shown "$active")"; fi
+if [ "$active_given" = true ]; then say "system active gateway: $(shown "$active")"; fi
 # A program users cannot find is not installed for them.
 if [ -z "$destdir" ]; then
   case :${PATH:-}: in

@@ -134,6 +134,8 @@ Deno.test({
         "dpkg installs it; the program runs and the system gateway is seeded",
         async () => {
           await mustInChroot(root, ["dpkg", "-i", "/tmp/openshell.deb"]);
+          // postinst ran the installed program with a throwaway Deno cache, not root's.
+          assert.equal(existsSync(join(root, "root/.cache/openshell")), false);
           assert.equal(
             (await mustInChroot(root, ["openshell", "--version"])).trim().split("\n")[0],
             denoJson.version,

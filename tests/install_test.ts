@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
-import { createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
+import { createSandbox, denoDir, REPO, writeProgramLauncher } from "./_helpers/sandbox.ts";
 import { asNobody } from "./_helpers/test_users.ts";
 import { planGatewayAdd } from "../src/cli/_gateway_add_plan.ts";
 import { isValidGatewayName } from "../src/registry/mod.ts";
@@ -46,11 +46,9 @@ function assertOk(run: CommandResult): void {
   assert.equal(run.code, 0, `install.sh failed:\n${run.stderr}`);
 }
 
-/** A tiny stand-in for a compiled binary: a real executable that prints a version. */
-async function fakeBinary(dir: string): Promise<string> {
-  const path = join(dir, "openshell-binary");
-  await Deno.writeTextFile(path, "#!/bin/sh\necho 9.9.9-binary\n", { mode: 0o755 });
-  return path;
+/** A stand-in for a compiled binary in `dir` (install.sh runs it to check and seed gateways). */
+function programBinary(dir: string): Promise<string> {
+  return writeProgramLauncher(join(dir, "openshell-binary"));
 }
 
 /** Every entry under `root`: relative path, type, mode, content digest or link target. */
@@ -351,7 +349,7 @@ Deno.test("--dry-run prints every file a real run writes and writes nothing", as
 Deno.test("--binary installs the given file as the program; a later source install replaces it", async () => {
   await using sandbox = await createSandbox();
   const dest = join(sandbox.root, "dest");
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const run = await installBinary(binary, dest);
   assertOk(run);
   assert.match(run.stderr, /installed openshell the compiled binary/);
@@ -395,7 +393,7 @@ Deno.test("without --binary or --source it tries deno compile and says which ins
 
 Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags win", async () => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const env = {
     PREFIX: "/env/prefix",
     DESTDIR: join(sandbox.root, "envdest"),
@@ -445,7 +443,7 @@ Deno.test("PREFIX, DESTDIR and OPENSHELL_SYSTEM_GATEWAY_DIR are honoured; flags 
 
 Deno.test("an install outside PATH says how to reach it; one on PATH says nothing", async () => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const prefix = join(sandbox.home, ".local");
   const off = await installSh(["--binary", binary, "--prefix", prefix], { HOME: sandbox.home });
   assertOk(off);
@@ -496,7 +494,7 @@ esac
 
 Deno.test("endpoints become metadata the way gateway add derives it", async (t) => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const cases: [string, string, boolean, number, string][] = [
     ["http://127.0.0.1:8080", "http://127.0.0.1:8080", false, 8080, "plaintext"],
     ["gw.example.com", "https://gw.example.com", true, 443, "mtls"],
@@ -561,7 +559,7 @@ Deno.test("endpoints become metadata the way gateway add derives it", async (t) 
 
 Deno.test("gateway names are validated exactly like the CLI validates them", async (t) => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   const cases: [string, string, boolean][] = [
     ["plain", "corp", true],
     ["dots inside", "a.b..c", true],
@@ -604,9 +602,84 @@ Deno.test("gateway names are validated exactly like the CLI validates them", asy
   }
 });
 
+Deno.test("the program being installed checks the gateways; the installed one writes them", async () => {
+  await using sandbox = await createSandbox();
+  const dest = join(sandbox.root, "dest");
+  // The binary records how it is run, then runs the program.
+  const log = join(sandbox.root, "calls.log");
+  const real = await programBinary(sandbox.root);
+  const binary = join(sandbox.root, "logging-binary");
+  await Deno.writeTextFile(
+    binary,
+    `#!/bin/sh\nprintf '%s\\n' "$0 $*" >>'${log}'\nexec '${real}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  const run = await installSh([
+    "--binary",
+    binary,
+    "--destdir",
+    dest,
+    "--prefix",
+    "/usr",
+    "--gateway",
+    "-dash=http://127.0.0.1:1",
+    "--gateway",
+    "corp=gw.example.com",
+    "--active",
+    "corp",
+  ]);
+  assertOk(run);
+  const etc = join(dest, "etc/openshell");
+  const installed = join(dest, "usr/bin/openshell");
+  assert.deepEqual((await Deno.readTextFile(log)).trim().split("\n"), [
+    `${binary} system add --system-dir ${etc} --replace --dry-run -o json -- -dash http://127.0.0.1:1`,
+    `${binary} system add --system-dir ${etc} --replace --dry-run -o json --activate -- corp gw.example.com`,
+    `${installed} system add --system-dir ${etc} -o json -- -dash http://127.0.0.1:1`,
+    `${installed} system add --system-dir ${etc} -o json -- corp gw.example.com`,
+    `${installed} system select --system-dir ${etc} -o json -- corp`,
+  ]);
+  assert.equal(
+    JSON.parse(await Deno.readTextFile(join(etc, "gateways/-dash/metadata.json"))).name,
+    "-dash",
+  );
+  assert.equal(await Deno.readTextFile(join(etc, "active_gateway")), "corp");
+  assert.match(run.stderr, /seeded 2 system gateway\(s\)/);
+});
+
+Deno.test("a system directory that is the user's registry, or a name that is not UTF-8, is refused", async () => {
+  await using sandbox = await createSandbox();
+  const binary = await programBinary(sandbox.root);
+  const dest = join(sandbox.root, "dest");
+  const user = join(sandbox.home, ".config/openshell");
+  const refused = await installSh([
+    "--binary",
+    binary,
+    "--prefix",
+    join(sandbox.root, "prefix"),
+    "--system-dir",
+    user,
+    "--gateway",
+    "a=http://127.0.0.1:1",
+  ], { HOME: sandbox.home });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^error: refusing to seed system gateways into the user registry/);
+  assert.equal(existsSync(join(sandbox.root, "prefix")), false);
+  assert.equal(existsSync(user), false);
+
+  // Bytes that are not UTF-8 cannot reach the program as they are.
+  const bytes = await runCommand([
+    "sh",
+    "-c",
+    `exec sh '${INSTALL_SH}' --binary '${binary}' --destdir '${dest}' --gateway "$(printf 'a\\377=http://127.0.0.1:1')"`,
+  ], { env: { PATH: "/usr/bin:/bin", HOME: "/nonexistent" } });
+  assert.equal(bytes.code, 2, bytes.stderr);
+  assert.match(bytes.stderr, /^error: the gateway name is not UTF-8 text: 'a/);
+  assert.equal(existsSync(dest), false);
+});
+
 Deno.test("hostile input is refused with a clear message before anything is written", async (t) => {
   await using sandbox = await createSandbox();
-  const binary = await fakeBinary(sandbox.root);
+  const binary = await programBinary(sandbox.root);
   // Malformed arguments are usage errors (exit 2); a conflict with what exists is exit 1.
   const refusals: [string, string[], RegExp, number?][] = [
     ["name with a slash", ["--gateway", "a/b=http://127.0.0.1:1"], /invalid gateway name 'a\/b'/],

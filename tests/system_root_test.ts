@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "./_helpers/run_command.ts";
-import { createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
+import { createSandbox, denoDir, REPO, writeProgramLauncher } from "./_helpers/sandbox.ts";
 import { prefixOf } from "../src/host/install_location.ts";
 import { systemRoot, systemRootDefault } from "../src/registry/mod.ts";
 
@@ -267,8 +267,8 @@ Deno.test("a system dir inside the prefix moves with it; the variable given to i
 
 Deno.test("install.sh --binary records the system dir beside the program, and removes it", async () => {
   await using sandbox = await createSandbox();
-  const stand = join(sandbox.root, "openshell-binary");
-  await Deno.writeTextFile(stand, "#!/bin/sh\necho 9.9.9\n", { mode: 0o755 });
+  // A stand-in for the binary that runs this checkout's program: install.sh seeds through it.
+  const stand = await writeProgramLauncher(join(sandbox.root, "openshell-binary"));
   const prefix = join(sandbox.root, "p");
   const systemDir = join(sandbox.root, "sys");
   const run = await installSh([

@@ -43,12 +43,23 @@ const output = (choices: readonly string[]): OptionSpec => ({
   default: choices[0]!,
 });
 
+const systemDir: OptionSpec = {
+  flags: "--system-dir <dir>",
+  description: "the system registry to write (absolute path)",
+  mandatory: true,
+};
+const dryRun: OptionSpec = {
+  flags: "--dry-run",
+  description: "check everything and report what would be written; write nothing",
+};
+
 const nameArg = { name: "[name]", description: "gateway name (default: the active gateway)" };
 
 const gateway = () => import("./_gateway_command.ts");
 const served = () => import("./_gateway_served.ts");
 const bundle = () => import("./_bundle_command.ts");
 const doctor = () => import("./_doctor_command.ts");
+const system = () => import("./_system_add.ts");
 
 const doctorOptions: OptionSpec[] = [
   output(["text", "json"]),
@@ -385,6 +396,48 @@ Examples:
         run: async (input) => (await doctor()).doctorCheck(input),
       }],
       run: async (input) => (await doctor()).doctor(input),
+    },
+    {
+      name: "system",
+      description: "Seed a system gateway registry (for installers and packages)",
+      helpAfter: `
+These commands write only into the system registry given with --system-dir (there is no
+default, and the user registry is refused); \`openshell gateway add\` stays the way to
+register your own gateways.`,
+      commands: [
+        {
+          name: "add",
+          description: "Register a gateway in a system registry",
+          args: [
+            { name: "<name>", description: "gateway name: one path component" },
+            { name: "<endpoint>", description: "http(s)://host[:port]; no scheme means https://" },
+          ],
+          options: [
+            systemDir,
+            { flags: "--activate", description: "also make it the system's active gateway" },
+            {
+              flags: "--replace",
+              description: "overwrite a registration of that name with other content",
+            },
+            dryRun,
+            output(["text", "json"]),
+          ],
+          helpAfter: `
+Writes <dir>/gateways/<name>/metadata.json (0644, directories 0755, atomically): the endpoint's
+origin, its port, is_remote false for loopback hosts, auth_mode plaintext for http:// and mtls
+otherwise. An identical registration is left as it is; one with other content is refused
+without --replace. -o json reports metadata_action and active_action: create, unchanged or
+replace.`,
+          run: async (input) => (await system()).systemAdd(input),
+        },
+        {
+          name: "select",
+          description: "Make a gateway registered in a system registry its active gateway",
+          args: [{ name: "<name>", description: "gateway name, registered in <dir>/gateways/" }],
+          options: [systemDir, dryRun, output(["text", "json"])],
+          run: async (input) => (await system()).systemSelect(input),
+        },
+      ],
     },
     {
       name: "completions",

@@ -20,7 +20,7 @@ export const COMPILED_SETTINGS_DIR = ".compile";
 
 /** The directory holding `src/`: the checkout, the source install's lib dir, or the binary's embedded tree. */
 function programRoot(): string | undefined {
-  const url = new URL("..", import.meta.url);
+  const url = new URL("../..", import.meta.url); // this file is src/host/install_location.ts
   if (url.protocol !== "file:") return undefined;
   return trimSlash(decodeURIComponent(url.pathname));
 }

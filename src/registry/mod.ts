@@ -6,6 +6,9 @@
  * (`OPENSHELL_SYSTEM_GATEWAY_DIR`, else the installed default, else `/etc/openshell`). The
  * files are compatible with NVIDIA OpenShell. This module knows files and precedence and nothing about terminals.
  *
+ * Installers and packages seed a system registry through `system_seed.ts`, which writes only
+ * into a system root named explicitly and refuses the user registry.
+ *
  * Ordinary metadata files are checked without a schema; the schema (`_gateway_metadata_schema.ts`,
  * not re-exported here) is loaded only for unusual files and for metadata being written.
  *
@@ -79,6 +82,24 @@ export {
   type SystemRootOrigin,
   type SystemRootSource,
 } from "./system_root.ts";
+export {
+  addSystemGateway,
+  checkSystemDir,
+  planSystemAdd,
+  planSystemSelect,
+  type SeedAction,
+  type SeedEndpoint,
+  seedEndpoint,
+  type SeedFound,
+  seedMetadata,
+  type SeedOptions,
+  type SeedWrite,
+  selectSystemGateway,
+  type SystemAddPlan,
+  type SystemAddRequest,
+  type SystemSelectPlan,
+  type SystemSelectRequest,
+} from "./system_seed.ts";
 export { ensureUserDir } from "./user_dir.ts";
 export {
   addUserGateway,

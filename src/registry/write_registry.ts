@@ -31,7 +31,7 @@ export const SECRET_FILE_MODE = 0o600;
  * @throws {UserError} for an invalid name.
  * @example
  * ```ts
- * import { join } from "node:path";
+ * import { join } from "../path/mod.ts";
  * import { type RegistryRoots, userGatewayDir } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * join(userGatewayDir(roots, "corp"), "token");

@@ -100,6 +100,16 @@ export function cliArgv(args: string[]): string[] {
   return [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args];
 }
 
+/**
+ * Writes at `path` an executable that runs this checkout's program, a stand-in for a compiled
+ * binary (install.sh runs the program it installs).
+ */
+export async function writeProgramLauncher(path: string): Promise<string> {
+  const argv = cliArgv([]).map((arg) => `'${arg}'`).join(" ");
+  await Deno.writeTextFile(path, `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o755 });
+  return path;
+}
+
 /** Runs the real CLI (`deno run -A src/main.ts ...args`) as a subprocess in `sandbox`. */
 export async function runCli(
   sandbox: Sandbox,
