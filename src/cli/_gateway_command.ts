@@ -91,7 +91,7 @@ export async function gatewayAdd(input: CommandInput): Promise<void> {
     key?: string;
     activate: boolean;
   };
-  const { planGatewayAdd } = await import("./_gateway_add_plan.ts");
+  const { planGatewayAdd } = await import("../registry/mod.ts");
   const plan = planGatewayAdd(endpoint, options);
   const roots = await cliRoots();
   const registry = await import("../registry/mod.ts");

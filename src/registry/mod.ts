@@ -57,6 +57,7 @@ export {
 } from "./list_gateways.ts";
 export { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metadata.ts";
 export { type RegistryRoots, registryRoots } from "./registry_roots.ts";
+export { type GatewayAddOptions, type GatewayAddPlan, planGatewayAdd } from "./gateway_add_plan.ts";
 export { renameUserGateway } from "./rename_gateway.ts";
 export {
   mayServeUnder,

@@ -1,4 +1,5 @@
-import type { GatewayMetadata, MtlsFiles } from "../registry/mod.ts";
+import type { GatewayMetadata } from "./gateway_metadata.ts";
+import type { MtlsFiles } from "./write_registry.ts";
 import { UsageError } from "../errors/mod.ts";
 
 /** The options of `gateway add`, as parsed. */
