@@ -12,7 +12,8 @@
  */
 import { join, resolve } from "node:path";
 import { ensureRootfs } from "../src/image/mod.ts";
-import { buildOciConfig, ROOT_MODE_HOST_ID } from "../src/container/mod.ts";
+import { buildOciConfig } from "../src/container/mod.ts";
+import { ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
 import { maskedEqOrder, seccompProfile } from "../src/container/seccomp_profile.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../src/container/stage_bundle.ts";
 import { readCallerHardLimits } from "../src/runtime/_caller_limits.ts";

@@ -19,7 +19,7 @@ import { formatManifest, parseManifest } from "../src/image/_manifest.ts";
 import { compareBytes, type ImageEntry, packImage } from "../src/image/pack_image.ts";
 import { RootView } from "../src/image/_root_view.ts";
 import { sha256Hex } from "../src/image/_sha256.ts";
-import { CONTAINER_PATHS } from "../src/container/container_contract.ts";
+import { CONTAINER_PATHS } from "../src/contract/container_contract.ts";
 import { atomicWriteFile } from "../src/files/atomic_write.ts";
 
 const HERE = import.meta.dirname!;
@@ -31,7 +31,7 @@ const BUILD_SOURCES = [
   "src/image/tar_format.ts",
   "src/image/_entry_rules.ts",
   "src/image/_manifest.ts",
-  "src/container/container_contract.ts",
+  "src/contract/container_contract.ts",
 ];
 
 const ImageSpecSchema = v.object({

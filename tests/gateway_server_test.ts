@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join, resolve } from "node:path";
-import { gatewayArgs, gatewayDenoFlags } from "../src/container/gateway_command_line.ts";
+import { gatewayArgs, gatewayDenoFlags } from "../src/contract/gateway_command_line.ts";
 import { freePort } from "./_helpers/loopback.ts";
 
 const GATEWAY_MAIN = resolve(import.meta.dirname!, "../src/server/main.ts");

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { constantTimeEqual } from "../src/server/_constant_time_equal.ts";
 import { createGatewayHandler, MAX_REQUEST_BYTES } from "../src/server/_gateway_handler.ts";
 import { formatLogLine } from "../src/server/_gateway_log.ts";
-import { launchProof } from "../src/container/launch_proof.ts";
+import { launchProof } from "../src/contract/launch_proof.ts";
 import { GATEWAY_DEFAULTS, parseGatewayOptions } from "../src/server/_gateway_options.ts";
-import { parseListenAddress } from "../src/container/mod.ts";
+import { parseListenAddress } from "../src/contract/mod.ts";
 import { incrementStartCounter, START_COUNTER_FILE } from "../src/server/_start_counter.ts";
 
 const identity = { name: "corp", version: "1.2.3", pid: 7, uid: 0, starts: 3 };

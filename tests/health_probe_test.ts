@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createGatewayHandler } from "../src/server/_gateway_handler.ts";
-import { launchProof, newChallenge } from "../src/container/launch_proof.ts";
+import { launchProof, newChallenge } from "../src/contract/launch_proof.ts";
 import { isOkStatusLine, isProvenOk, probeReadiness } from "../src/client/health_probe.ts";
 
 Deno.test("only an HTTP/1.x 200 status line is healthy", () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { GATEWAY_PORT } from "../src/container/container_contract.ts";
+import { GATEWAY_PORT } from "../src/contract/container_contract.ts";
 import { kubeManifest } from "../src/image/mod.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { onPath, runCommand } from "./_helpers/run_command.ts";

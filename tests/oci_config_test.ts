@@ -5,7 +5,7 @@ import {
   type GatewayContainerSpec,
   ociResources,
 } from "../src/container/oci_config.ts";
-import { CONTAINER_ENV, ROOT_MODE_HOST_ID } from "../src/container/mod.ts";
+import { CONTAINER_ENV, ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
 import { seccompProfile } from "../src/container/seccomp_profile.ts";
 import { parseHardLimits } from "../src/runtime/_caller_limits.ts";
 import { callerCgroup, containerCgroupsPath } from "../src/runtime/_cgroup_path.ts";

@@ -5,7 +5,7 @@
  */
 import { resolve } from "../path/mod.ts";
 import type { RootfsCacheOptions } from "../image/mod.ts";
-import { CONTAINER_PATHS } from "../container/mod.ts";
+import { CONTAINER_PATHS } from "../contract/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv } from "../host/mod.ts";

@@ -300,7 +300,7 @@ Examples:
             output(["text", "json"]),
           ],
           facts: async () => {
-            const { CONTAINER_PATHS } = await import("../container/mod.ts");
+            const { CONTAINER_PATHS } = await import("../contract/mod.ts");
             return {
               entrypoint: {
                 description: `the program mounted at ${CONTAINER_PATHS.binary} ` +

@@ -5,7 +5,7 @@
  * @module
  */
 import { resolve } from "../path/mod.ts";
-import { parseListenAddress } from "../container/mod.ts";
+import { parseListenAddress } from "../contract/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";

@@ -1,14 +1,14 @@
 /**
  * The launcher's readiness probe: `GET /healthz` over a plain TCP connection, one request
  * per connection, optionally with a challenge whose proof the answer must carry (see
- * `gateway/launch_proof.ts`), so that another server on the port is never taken for ours. Polling with `fetch` would set up an HTTP client (several milliseconds of
+ * `contract/launch_proof.ts`), so that another server on the port is never taken for ours. Polling with `fetch` would set up an HTTP client (several milliseconds of
  * CPU) while the container is starting on the same cores; a refused connection costs next
  * to nothing.
  *
  * @module
  */
 
-import { CHALLENGE_HEADER, PROOF_HEADER } from "../container/mod.ts";
+import { CHALLENGE_HEADER, PROOF_HEADER } from "../contract/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,33 +1,16 @@
 /**
- * The one contract between the launcher and the gateway container: where things are inside
- * it, its environment, port 8090, the host id its root maps to when root launches it, the
- * gateway's command line and listen address, and the proof that the gateway answering is the
- * one launched; from those, the OCI `config.json`, the seccomp profile and the staged bundle.
- * The image build, the launch, the exported image and the server read these facts here only.
+ * The gateway container as an OCI runtime runs it, built from the contract
+ * (`../contract/mod.ts`): the OCI `config.json` (mounts, user namespace, limits, seccomp),
+ * the seccomp profile, and the bundle staged for one launch.
  *
  * @example
  * ```ts
- * import { CONTAINER_PATHS, GATEWAY_PORT, parseListenAddress } from "./mod.ts";
- * parseListenAddress(`127.0.0.1:${GATEWAY_PORT}`); // { hostname: "127.0.0.1", port: 8090 }
- * CONTAINER_PATHS.state; // "/var/lib/openshell"
+ * import { maskedEqOrder, seccompProfile } from "./mod.ts";
+ * seccompProfile("default", maskedEqOrder("youki")).defaultAction; // "SCMP_ACT_ERRNO"
  * ```
  *
  * @module
  */
-export {
-  CONTAINER_ENV,
-  CONTAINER_PATHS,
-  GATEWAY_PORT,
-  ROOT_MODE_HOST_ID,
-} from "./container_contract.ts";
-export { gatewayArgs, gatewayDenoFlags, parseListenAddress } from "./gateway_command_line.ts";
-export {
-  CHALLENGE_HEADER,
-  isChallenge,
-  launchProof,
-  newChallenge,
-  PROOF_HEADER,
-} from "./launch_proof.ts";
 export {
   buildOciConfig,
   type ContainerResources,

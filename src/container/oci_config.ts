@@ -6,8 +6,7 @@
  * @module
  */
 import { isAbsolute } from "../path/mod.ts";
-import { CONTAINER_ENV, CONTAINER_PATHS } from "./container_contract.ts";
-import { gatewayArgs, gatewayDenoFlags } from "./gateway_command_line.ts";
+import { CONTAINER_ENV, CONTAINER_PATHS, gatewayArgs, gatewayDenoFlags } from "../contract/mod.ts";
 import type { SeccompProfile } from "./seccomp_profile.ts";
 
 // Re-exported: the OCI config's callers read the container's facts beside it.

@@ -7,7 +7,7 @@ import {
   readTarball,
   verifyClosure,
 } from "../image/mod.ts";
-import { ROOT_MODE_HOST_ID } from "../container/mod.ts";
+import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import {
   listGateways,
   readGatewayMetadata,

@@ -13,7 +13,7 @@ import { imageSource, loadManifest, readTarball } from "./embedded_image.ts";
 import { compareBytes } from "./byte_order.ts";
 import { webSha256Hex } from "./_web_sha256.ts";
 import { encodeTar, type TarRecord } from "./tar_format.ts";
-import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../container/mod.ts";
+import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { EnvLookup } from "../host/mod.ts";
 import {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CONTAINER_PATHS, GATEWAY_PORT, ROOT_MODE_HOST_ID } from "../container/mod.ts";
+import { CONTAINER_PATHS, GATEWAY_PORT, ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { imageGatewayArgs } from "./oci_image.ts";
 
 /** What the manifest is made from. */

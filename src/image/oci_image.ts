@@ -11,8 +11,8 @@ import {
   CONTAINER_PATHS,
   GATEWAY_PORT,
   ROOT_MODE_HOST_ID,
-} from "../container/mod.ts";
-import { gatewayArgs, gatewayDenoFlags } from "../container/mod.ts";
+} from "../contract/mod.ts";
+import { gatewayArgs, gatewayDenoFlags } from "../contract/mod.ts";
 
 /** The name the image's gateway reports unless its arguments say otherwise. */
 export const IMAGE_GATEWAY_NAME = "openshell";

@@ -1,7 +1,7 @@
 import { join } from "../path/mod.ts";
 import { type ClosureRoot, resolveClosure } from "./_closure.ts";
 import { isElfFile } from "./_elf.ts";
-import { CONTAINER_PATHS } from "../container/mod.ts";
+import { CONTAINER_PATHS } from "../contract/mod.ts";
 import { RootView } from "./_root_view.ts";
 
 /** What {@linkcode verifyImage} found. */

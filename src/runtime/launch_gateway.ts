@@ -7,8 +7,9 @@
  * @module
  */
 import { join } from "../path/mod.ts";
-import { buildOciConfig, type ContainerResources, ROOT_MODE_HOST_ID } from "../container/mod.ts";
-import { launchProof, newChallenge } from "../container/mod.ts";
+import { buildOciConfig, type ContainerResources } from "../container/mod.ts";
+import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
+import { launchProof, newChallenge } from "../contract/mod.ts";
 import type { SeccompProfile } from "../container/mod.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../container/mod.ts";
 import { traceMark } from "../host/mod.ts";

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { CONTAINER_PATHS, type OciConfig } from "../container/mod.ts";
+import type { OciConfig } from "../container/mod.ts";
+import { CONTAINER_PATHS } from "../contract/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import {
   type PathStep,

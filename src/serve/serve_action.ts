@@ -14,9 +14,10 @@ import {
   runningProgram,
   verifyClosure,
 } from "../image/mod.ts";
-import { type ContainerResources, ROOT_MODE_HOST_ID } from "../container/mod.ts";
+import type { ContainerResources } from "../container/mod.ts";
+import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { maskedEqOrder, seccompProfile } from "../container/mod.ts";
-import { parseListenAddress } from "../container/mod.ts";
+import { parseListenAddress } from "../contract/mod.ts";
 import { pathExists } from "../files/mod.ts";
 import {
   refuseForeignRegistration,

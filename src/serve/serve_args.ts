@@ -5,7 +5,7 @@
  */
 import type { RuntimeName } from "../runtime/mod.ts";
 import type { SeccompMode } from "../container/mod.ts";
-import { GATEWAY_PORT } from "../container/mod.ts";
+import { GATEWAY_PORT } from "../contract/mod.ts";
 
 /** The parsed options of `serve`. */
 export interface ServeOptions {

@@ -1,5 +1,5 @@
 import { constantTimeEqual } from "./_constant_time_equal.ts";
-import { CHALLENGE_HEADER, isChallenge, launchProof, PROOF_HEADER } from "../container/mod.ts";
+import { CHALLENGE_HEADER, isChallenge, launchProof, PROOF_HEADER } from "../contract/mod.ts";
 
 /** The largest request body the gateway accepts, in bytes. */
 export const MAX_REQUEST_BYTES = 64 * 1024;

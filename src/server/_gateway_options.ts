@@ -5,9 +5,9 @@
  * @module
  */
 
-import { parseListenAddress } from "../container/mod.ts";
+import { parseListenAddress } from "../contract/mod.ts";
 import { DEFAULT_MAX_CONNECTIONS } from "./_connection_limits.ts";
-import { CONTAINER_PATHS, GATEWAY_PORT } from "../container/mod.ts";
+import { CONTAINER_PATHS, GATEWAY_PORT } from "../contract/mod.ts";
 
 /** What the gateway server needs to run. */
 export interface GatewayOptions {

@@ -1,0 +1,35 @@
+/**
+ * The one contract between the launcher and the gateway container: where things are inside
+ * it, its environment, port 8090, the host id its root maps to when root launches it, the
+ * gateway's command line and listen address, and the proof that the gateway answering is the
+ * one launched. The image build, the OCI config, the exported image and the server read these
+ * facts here only; the server imports nothing else of the launcher.
+ *
+ * @example
+ * ```ts
+ * import { CONTAINER_PATHS, GATEWAY_PORT, parseListenAddress } from "./mod.ts";
+ * parseListenAddress(`127.0.0.1:${GATEWAY_PORT}`); // { hostname: "127.0.0.1", port: 8090 }
+ * CONTAINER_PATHS.state; // "/var/lib/openshell"
+ * ```
+ *
+ * @module
+ */
+export {
+  CONTAINER_ENV,
+  CONTAINER_PATHS,
+  GATEWAY_PORT,
+  ROOT_MODE_HOST_ID,
+} from "./container_contract.ts";
+export {
+  gatewayArgs,
+  gatewayDenoFlags,
+  type GatewayPaths,
+  parseListenAddress,
+} from "./gateway_command_line.ts";
+export {
+  CHALLENGE_HEADER,
+  isChallenge,
+  launchProof,
+  newChallenge,
+  PROOF_HEADER,
+} from "./launch_proof.ts";
