@@ -91,10 +91,19 @@ export async function serveDebugLog(env: Record<string, string>): Promise<string
   try {
     await untilHealthy(port, child);
   } finally {
-    child.kill("SIGTERM");
+    signal(child, "SIGTERM");
     await child.status;
   }
   return await log;
+}
+
+/** Sends `name` to `child` unless it has already exited. */
+function signal(child: Deno.ChildProcess, name: Deno.Signal): void {
+  try {
+    child.kill(name);
+  } catch {
+    // it has already exited
+  }
 }
 
 /** Ends a started process with SIGTERM and fails unless it then exits 0. */
@@ -162,8 +171,11 @@ async function timeToHealthy(port: number, spawn: () => Deno.ChildProcess, what:
   try {
     await untilHealthy(port, child);
   } catch (error) {
-    child.kill("SIGKILL");
+    // SIGTERM first: serve and the runtime clean up the container they started.
+    signal(child, "SIGTERM");
+    const timer = setTimeout(() => signal(child, "SIGKILL"), 10_000);
     await child.status;
+    clearTimeout(timer);
     throw new Error(`${what}: ${error instanceof Error ? error.message : error}`);
   }
   return { elapsed: performance.now() - started, child };
@@ -207,25 +219,29 @@ export async function measureServeStart(
   await Deno.mkdir(stateRoot, { mode: 0o700 });
   const floorRun = async (round: number): Promise<number> => {
     const id = `openshell-bench-floor-${round}`;
-    const { elapsed, child } = await timeToHealthy(
-      floorPort,
-      () =>
-        new Deno.Command(runtime, {
-          args: ["--root", stateRoot, "run", "--bundle", bundle, id],
-          stdin: "null",
-          stdout: "null",
-          stderr: "null",
-        }).spawn(),
-      `${runtime} run`,
-    );
-    child.kill("SIGTERM");
-    await child.status;
-    await new Deno.Command(runtime, {
-      args: ["--root", stateRoot, "delete", "--force", id],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return elapsed;
+    try {
+      const { elapsed, child } = await timeToHealthy(
+        floorPort,
+        () =>
+          new Deno.Command(runtime, {
+            args: ["--root", stateRoot, "run", "--bundle", bundle, id],
+            stdin: "null",
+            stdout: "null",
+            stderr: "null",
+          }).spawn(),
+        `${runtime} run`,
+      );
+      child.kill("SIGTERM");
+      await child.status;
+      return elapsed;
+    } finally {
+      // Whatever the runtime left (the container, its cgroup) goes before the next round.
+      await new Deno.Command(runtime, {
+        args: ["--root", stateRoot, "delete", "--force", id],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+    }
   };
   const serveRun = async (): Promise<number> => {
     const port = freePort();
