@@ -48,6 +48,13 @@ export function formatMb(kib: number): string {
   return Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MB` : "-";
 }
 
+/** A difference in kibibytes as megabytes with its sign, e.g. `+4.1 MB`; `-` when unknown. */
+export function formatDeltaMb(kib: number): string {
+  return Number.isFinite(kib)
+    ? `${kib < 0 ? "-" : "+"}${(Math.abs(kib) / 1024).toFixed(1)} MB`
+    : "-";
+}
+
 /** A goal: a figure must stay at or below `limit`, printed as `<= {limit}{unit}` (ratios with one decimal). */
 export interface Goal {
   limit: number;

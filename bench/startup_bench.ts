@@ -30,6 +30,7 @@ import {
 } from "./_process_timing.ts";
 import {
   fastestOf,
+  formatDeltaMb,
   formatDeltaMs,
   formatGoal,
   formatMb,
@@ -199,7 +200,7 @@ interface ProfilePlan {
   label: string;
   rest: string;
   profile: ModuleProfile;
-  /** Cumulative scripts: node: imports, + npm imports, + the own files. */
+  /** Cumulative scripts: the config alone, + node: imports, + npm imports, + the own files. */
   steps: { label: string; script: string }[];
   /** Each part alone. */
   parts: { label: string; script: string }[];
@@ -213,6 +214,7 @@ function planProfile(
 ): ProfilePlan {
   const ownFiles = [...profile.folders.values()].flat();
   const layers = [
+    { label: "the project's deno.json (no import)", specifiers: [] },
     { label: "node: modules the own files import", specifiers: profile.nodeImports },
     { label: "npm packages the own files import", specifiers: profile.npmImports },
     { label: `the own files (${ownFiles.length})`, specifiers: ownFiles },
@@ -276,26 +278,54 @@ function printProfile(
   console.log(`    ${formatRow([`+ ${plan.rest}`, formatDeltaMs(work)], widths)}`);
 }
 
+/**
+ * The peak RSS of each import script above the empty script's, in KiB: the median of up to
+ * three runs each (peak memory hardly varies with load, unlike time).
+ */
+async function rssAboveEmpty(
+  scripts: readonly string[],
+  empty: TimedCommand,
+  file: string,
+): Promise<Map<string, number>> {
+  const unique = [...new Set(scripts)];
+  const emptyKiB: number[] = [];
+  const kib = unique.map((): number[] => []);
+  for (let round = 0; round < Math.min(RUNS, 3); round++) {
+    emptyKiB.push(await peakRssKiB(empty, file));
+    for (const [i, script] of unique.entries()) {
+      kib[i]!.push(await peakRssKiB({ ...empty, args: denoRun(script) }, file));
+    }
+  }
+  const floor = median(emptyKiB);
+  return new Map(unique.map((script, i) => [script, median(kib[i]!) - floor]));
+}
+
 /** Every part any missed target loads, imported alone, costliest first, with its loaders. */
-function printParts(plans: readonly ProfilePlan[], costs: Map<string, number>): void {
-  const parts = new Map<string, { label: string; cost: number; by: number[] }>();
+function printParts(
+  plans: readonly ProfilePlan[],
+  costs: Map<string, number>,
+  rss: Map<string, number> | undefined,
+): void {
+  const parts = new Map<string, { label: string; script: string; cost: number; by: number[] }>();
   for (const [i, plan] of plans.entries()) {
     for (const part of plan.parts) {
       const key = `${part.label} ${part.script}`;
       const entry = parts.get(key) ??
-        { label: part.label, cost: costs.get(part.script) ?? NaN, by: [] };
+        { label: part.label, script: part.script, cost: costs.get(part.script) ?? NaN, by: [] };
       entry.by.push(i + 1);
       parts.set(key, entry);
     }
   }
   console.log(
-    "\neach part imported alone (with what it imports), paired median above empty; loaded by [n]:",
+    "\neach part imported alone (with what it imports), paired median above empty" +
+      (rss === undefined ? "" : ", and its peak RSS above empty's") + "; loaded by [n]:",
   );
-  const widths = [44, 10];
+  const widths = [44, 10, ...(rss === undefined ? [] : [9])];
   const sorted = [...parts.values()].sort((a, b) => (b.cost || 0) - (a.cost || 0));
   for (const part of sorted) {
     const by = part.by.length === plans.length ? "all" : part.by.join(",");
-    console.log(`  ${formatRow([part.label, formatDeltaMs(part.cost)], widths)}  ${by}`);
+    const memory = rss === undefined ? [] : [formatDeltaMb(rss.get(part.script) ?? NaN)];
+    console.log(`  ${formatRow([part.label, formatDeltaMs(part.cost), ...memory], widths)}  ${by}`);
   }
 }
 
@@ -501,7 +531,15 @@ export default async function startupBench(): Promise<void> {
           printProfile(plan, header, serveMissed.overhead - batch.empty, batch.costs, batch.empty);
         }
       }
-      printParts(plans, batch.costs);
+      // Memory is measured for the parts only when the RSS goal was missed.
+      const rss = rssMissed
+        ? await rssAboveEmpty(
+          plans.flatMap((plan) => plan.parts.map((part) => part.script)),
+          empty,
+          join(base, "rss"),
+        )
+        : undefined;
+      printParts(plans, batch.costs, rss);
     }
 
     await candidateCosts(empty, scripts);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 import {
   fastestOf,
+  formatDeltaMb,
   formatDeltaMs,
   formatGoal,
   formatMb,
@@ -57,7 +58,7 @@ Deno.test("pairedRatio and pairedDifference: medians over the pairs, not of each
   assert.ok(Number.isNaN(pairedDifference([], [])));
 });
 
-Deno.test("formatMs, formatDeltaMs and formatMb", () => {
+Deno.test("formatMs, formatDeltaMs, formatMb and formatDeltaMb", () => {
   assert.equal(formatMs(19.84), "19.8 ms");
   assert.equal(formatMs(NaN), "-");
   assert.equal(formatDeltaMs(7), "+7.0 ms");
@@ -67,6 +68,9 @@ Deno.test("formatMs, formatDeltaMs and formatMb", () => {
   assert.equal(formatMb(40 * 1024), "40.0 MB");
   assert.equal(formatMb(62_771), "61.3 MB");
   assert.equal(formatMb(NaN), "-");
+  assert.equal(formatDeltaMb(4198), "+4.1 MB");
+  assert.equal(formatDeltaMb(-512), "-0.5 MB");
+  assert.equal(formatDeltaMb(NaN), "-");
 });
 
 Deno.test("meets and formatGoal: at the limit is met, above is missed, unknown is neither", () => {
