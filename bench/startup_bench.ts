@@ -206,6 +206,7 @@ interface ProfilePlan {
   parts: { label: string; script: string }[];
 }
 
+/** The import scripts that break a run's loaded modules down, written into `dir`. */
 function planProfile(
   label: string,
   rest: string,
@@ -236,6 +237,7 @@ function planProfile(
   return { label, rest, profile, steps, parts };
 }
 
+/** A folder of the program as a reader finds it: `src/cli/`, or `src/` for the entry. */
 function folderLabel(folder: string): string {
   return folder === "." ? "src/" : `src/${folder}/`;
 }
