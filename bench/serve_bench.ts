@@ -1,60 +1,32 @@
 /**
  * `serve` start-up: time from starting `openshell serve` to the first healthy answer (warm
- * cache), against the floor measured in the same run: `youki run` of a ready, hand-made
- * bundle starting the same gateway. openshell's own overhead is the difference (goal: under
- * 50 ms, within 2x of the floor). Also reported: cold-cache start, the gateway's resident
- * memory, the first and a later gRPC `Health` call (the first loads HTTP/2 support), `wrk`
- * throughput of `/healthz` against a bare `Deno.serve` hello-world, and with the seccomp
- * profile against without it (goal: ratio >= 0.95).
+ * cache), against the floor measured in the same run: the runtime's bare `run` of the bundle
+ * `serve` staged, starting the same gateway (see `_serve_start.ts`). openshell's own overhead
+ * is the difference (goal: within 40 ms of the floor). Also reported: cold-cache start, the
+ * gateway's resident memory, the first and a later gRPC `Health` call (the first loads HTTP/2
+ * support), `wrk` throughput of `/healthz` against a bare `Deno.serve` hello-world, and with
+ * the seccomp profile against without it (goal: ratio >= 0.95).
  * Needs root and youki (the root-mode container); otherwise it says why and measures nothing.
  *
  * @module
  */
-import { join, resolve } from "node:path";
-import { ensureRootfs } from "../src/image/mod.ts";
-import { buildOciConfig } from "../src/container/mod.ts";
-import { ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
-import { maskedEqOrder, seccompProfile } from "../src/container/seccomp_profile.ts";
-import { bundlePaths, removeBundle, stageBundle } from "../src/container/stage_bundle.ts";
-import { readCallerHardLimits } from "../src/runtime/_caller_limits.ts";
+import { join } from "node:path";
+import { sandboxEnv } from "./_process_timing.ts";
+import { formatDeltaMs, formatGoal, formatMs, median } from "./_report.ts";
 import {
-  callerCgroup,
-  containerCgroupsPath,
-  detectCgroupLayout,
-} from "../src/runtime/_cgroup_path.ts";
+  commandLine,
+  descendants,
+  freePort,
+  measureServeStart,
+  onPath,
+  SERVE_START_GOAL,
+  serveOverhead,
+  serveStartBlocker,
+  spawnServe,
+  untilHealthy,
+} from "./_serve_start.ts";
 
 const ROUNDS = 10;
-const REPO = resolve(import.meta.dirname!, "..");
-const SRC = join(REPO, "src");
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Polls until `/healthz` answers 200; the same loop for every contender. */
-async function untilHealthy(port: number, child: Deno.ChildProcess): Promise<void> {
-  let exited = false;
-  child.status.then(() => (exited = true));
-  for (;;) {
-    if (exited) throw new Error("the process exited before answering");
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
 
 async function timeStart(
   spawn: (port: number) => Deno.ChildProcess,
@@ -109,32 +81,11 @@ async function grpcHealthMs(port: number): Promise<number> {
   return performance.now() - start;
 }
 
-async function onPath(program: string): Promise<boolean> {
-  return (await new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
-    .output()).success;
-}
-
-async function descendants(pid: number): Promise<number[]> {
-  const parents = new Map<number, number>();
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
-    if (stat) {
-      parents.set(Number(entry.name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    }
-  }
-  const result: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, pp] of parents) if (pp === p) (result.push(c), walk(c));
-  };
-  walk(pid);
-  return result;
-}
-
+/** Resident memory of the gateway process below `serve`, in KiB. */
 async function gatewayRssKiB(servePid: number): Promise<number> {
   for (const pid of await descendants(servePid)) {
-    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-    if (cmdline.includes("server/main.ts")) {
+    const argv = await commandLine(pid);
+    if (argv.includes("__gateway") || argv.some((arg) => arg.endsWith("server/main.ts"))) {
       const status = await Deno.readTextFile(`/proc/${pid}/status`);
       return Number(/^VmRSS:\s+(\d+)/m.exec(status)![1]);
     }
@@ -144,119 +95,38 @@ async function gatewayRssKiB(servePid: number): Promise<number> {
 
 /** Runs the serve benchmarks and prints their ratios. */
 export async function benchServe(): Promise<void> {
-  if (Deno.uid() !== 0 || !(await onPath("youki"))) {
-    console.log("skipped: needs root and youki (the floor is a root-mode youki container)");
+  const blocker = await serveStartBlocker();
+  if (blocker !== undefined) {
+    console.log(`skipped: ${blocker}`);
     return;
   }
   const scratch = await Deno.makeTempDir({ prefix: "openshell-bench-serve-" });
   await Deno.chmod(scratch, 0o755);
-  const dirs = Object.fromEntries(
-    await Promise.all(["home", "config", "cache", "state", "runtime", "floor"].map(async (d) => {
-      await Deno.mkdir(join(scratch, d), { mode: 0o755 });
-      return [d, join(scratch, d)] as const;
-    })),
-  );
-  const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    HOME: dirs.home!,
-    XDG_CONFIG_HOME: dirs.config!,
-    XDG_CACHE_HOME: dirs.cache!,
-    XDG_STATE_HOME: dirs.state!,
-    XDG_RUNTIME_DIR: dirs.runtime!,
-    OPENSHELL_SYSTEM_GATEWAY_DIR: join(scratch, "system"),
-    DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
-    NO_COLOR: "1",
-  };
-  const serve = (args: string[]) => (port: number) =>
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        join(SRC, "main.ts"),
-        "serve",
-        "--listen",
-        `127.0.0.1:${port}`,
-        ...args,
-      ],
-      env,
-      clearEnv: true,
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+  const env = sandboxEnv(scratch, 0o755);
+  const serve = (args: string[]) => (port: number) => spawnServe(env, args, port);
   try {
     // Cold: an empty cache each round.
     const cold: number[] = [];
     for (let round = 0; round < 3; round++) {
-      await Deno.remove(join(dirs.cache!, "openshell"), { recursive: true }).catch(() => {});
+      await Deno.remove(join(env.XDG_CACHE_HOME!, "openshell"), { recursive: true })
+        .catch(() => {});
       cold.push(await timeStart(serve(["--name", "cold"])));
     }
-    const rootfs = await ensureRootfs({ env: (n) => env[n], uid: 0 });
-
-    // The floor: a ready bundle, staged once, run directly by youki.
-    const stateDir = join(dirs.floor!, "state");
-    await Deno.mkdir(stateDir);
-    await Deno.chown(stateDir, ROOT_MODE_HOST_ID, ROOT_MODE_HOST_ID);
-    const layout = await detectCgroupLayout();
-    const caller = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
-    const youkiRoot = join(dirs.floor!, "youki");
-    await Deno.mkdir(youkiRoot, { mode: 0o700 });
-    const floorRun = (round: () => number) => (port: number) => {
-      const id = `openshell-floor-${round()}`;
-      return new Deno.Command("youki", {
-        args: ["--root", youkiRoot, "run", "--bundle", join(dirs.floor!, `b${port}`, id), id],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    };
-    const floor: number[] = [];
-    const ours: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const port = freePort();
-      const id = `openshell-floor-${round}`;
-      const paths = bundlePaths(join(dirs.floor!, `b${port}`), id);
-      await Deno.mkdir(join(dirs.floor!, `b${port}`), { mode: 0o711 });
-      const config = buildOciConfig({
-        name: "floor",
-        listen: `127.0.0.1:${port}`,
-        version: "bench",
-        hostUid: ROOT_MODE_HOST_ID,
-        hostGid: ROOT_MODE_HOST_ID,
-        rootfs: rootfs.path,
-        stateDir,
-        secretsDir: paths.secrets,
-        binary: Deno.execPath(),
-        sourceDir: SRC,
-        cgroupsPath: containerCgroupsPath(caller, id),
-        hardLimits: await readCallerHardLimits(),
-        seccomp: seccompProfile(Deno.build.arch, maskedEqOrder("youki")),
-        resources: {},
-      });
-      await stageBundle({
-        paths,
-        config,
-        secrets: { token: "bench\n" },
-        containerOwner: { uid: ROOT_MODE_HOST_ID, gid: ROOT_MODE_HOST_ID },
-      });
-      const start = performance.now();
-      const child = floorRun(() => round)(port);
-      await untilHealthy(port, child);
-      floor.push(performance.now() - start);
-      child.kill("SIGTERM");
-      await child.status;
-      await removeBundle(paths);
-      ours.push(await timeStart(serve(["--name", "warm"])));
-    }
-    const floorMs = median(floor);
-    const oursMs = median(ours);
-    console.log(`floor (youki run of a ready bundle to healthy): ${floorMs.toFixed(1)} ms`);
-    console.log(`openshell serve, warm cache, to healthy:         ${oursMs.toFixed(1)} ms`);
+    const start = await measureServeStart(env, scratch, ROUNDS);
+    const floorMs = median(start.floor);
+    const oursMs = median(start.serve);
+    const overhead = serveOverhead(start);
+    const runtime = start.runtime.split("/").at(-1);
     console.log(
-      `  overhead ${(oursMs - floorMs).toFixed(1)} ms (goal < 50 ms), ratio ${
-        (oursMs / floorMs).toFixed(2)
-      }x (goal <= 2x)`,
+      `floor (bare \`${runtime} run\` of serve's bundle to healthy): ${formatMs(floorMs)}`,
     );
-    console.log(`openshell serve, cold cache, to healthy:         ${median(cold).toFixed(1)} ms`);
+    console.log(`openshell serve, warm cache, to healthy:          ${formatMs(oursMs)}`);
+    console.log(
+      `  overhead ${formatDeltaMs(overhead)} (median of ${ROUNDS} paired rounds)  ${
+        formatGoal(overhead, SERVE_START_GOAL)
+      }; ratio ${(oursMs / floorMs).toFixed(2)}x`,
+    );
+    console.log(`openshell serve, cold cache, to healthy:          ${formatMs(median(cold))}`);
 
     // Resident memory and throughput of the running gateway, against a bare Deno.serve.
     let rss = NaN;

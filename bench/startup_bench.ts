@@ -1,106 +1,550 @@
 /**
- * The start-up cost of the common commands (`--version`, `--help`, `gateway list -o json`,
- * `status -o json`) as whole processes, against two baselines measured in the same run: a
- * `deno run` of an empty script (the runtime's own start) and of a script that only imports
- * the command-line library (the least any command can cost). Reports each command's own work
- * above the library import, relative to the runtime's start: loading registry, bundle,
- * runtime or output libraries on paths that do not use them shows up here.
+ * The start-up targets of the program, each as a ratio to an empty `deno run` measured in the
+ * same run (every run next to an empty one, alternating which goes first; the median of the
+ * pairs' ratios over `BENCH_RUNS` pairs): `--version` <= 1.3x; `--help`, `gateway list` and
+ * `gateway list -o json` with 20 gateways, and `status -o json` with none, <= 2.0x each; peak
+ * RSS of `gateway list` <= 40 MB; `serve`'s warm start to healthy within 40 ms of the bare
+ * runtime floor (root and youki only). Each figure is printed with its goal and whether it is
+ * met; each missed one is followed by the modules that command loads and what they cost. Last,
+ * the import cost of every library candidate that resolves from the project.
+ * Only the program is run (`deno run src/main.ts`): it works on any version of the code.
  *
  * @module
  */
 import { join, resolve } from "node:path";
-import { baseEnv, fastest } from "./_process_timing.ts";
+import { candidateSource, IMPORT_CANDIDATES, packageOf } from "./_import_candidates.ts";
+import {
+  debugLogOf,
+  loadedModules,
+  type ModuleProfile,
+  npmBuiltinRequests,
+  profileModules,
+  readModuleGraph,
+} from "./_module_profile.ts";
+import {
+  benchRuns,
+  type PairedRuns,
+  sandboxEnv,
+  type TimedCommand,
+  timePaired,
+} from "./_process_timing.ts";
+import {
+  fastestOf,
+  formatDeltaMb,
+  formatDeltaMs,
+  formatGoal,
+  formatMb,
+  formatMs,
+  formatRatio,
+  formatRow,
+  type Goal,
+  median,
+  meets,
+  pairedDifference,
+  pairedRatio,
+} from "./_report.ts";
+import {
+  measureServeStart,
+  SERVE_START_GOAL,
+  serveDebugLog,
+  serveOverhead,
+  serveStartBlocker,
+} from "./_serve_start.ts";
 
 const REPO = resolve(import.meta.dirname!, "..");
-const MAIN = join(REPO, "src/main.ts");
-const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 10);
+const SRC = join(REPO, "src");
+const MAIN = join(SRC, "main.ts");
+const CONFIG = join(REPO, "deno.json");
+const RUNS = benchRuns(10);
+/** The import profiles and candidates time many scripts: half as many runs each, at least 3. */
+const PROFILE_RUNS = Math.min(RUNS, Math.max(3, Math.ceil(RUNS / 2)));
+const GATEWAYS = 20;
 
-function register(configDir: string, name: string, port: number): void {
-  const dir = join(configDir, "openshell", "gateways", name);
-  Deno.mkdirSync(dir, { recursive: true });
-  Deno.writeTextFileSync(
-    join(dir, "metadata.json"),
-    JSON.stringify(
-      {
-        name,
-        gateway_endpoint: `http://127.0.0.1:${port}`,
-        is_remote: false,
-        gateway_port: port,
-        auth_mode: "plaintext",
-      },
-      null,
-      2,
-    ),
-  );
+const RATIO_2: Goal = { limit: 2.0, unit: "x" };
+const RSS_GOAL: Goal = { limit: 40, unit: " MB" };
+
+/** One timed command of the program, in which registry, against which goal. */
+interface Target {
+  label: string;
+  argv: string[];
+  registry: "empty" | "twenty";
+  goal: Goal;
 }
 
-/** Runs the benchmark and prints a table of results. */
-export default async function startupBench(): Promise<void> {
-  const base = await Deno.makeTempDir({ prefix: "openshell-bench-" });
-  try {
-    const empty = join(base, "empty.ts");
-    Deno.writeTextFileSync(empty, "");
-    const library = join(base, "library.ts");
-    Deno.writeTextFileSync(library, 'import "@commander-js/extra-typings";\n');
-    const common = baseEnv();
-    const sandbox = (root: string): Record<string, string> => {
-      for (const kind of ["home", "config", "cache", "state", "runtime", "system"]) {
-        Deno.mkdirSync(join(root, kind), { recursive: true, mode: 0o700 });
-      }
-      return {
-        ...common,
-        HOME: join(root, "home"),
-        XDG_CONFIG_HOME: join(root, "config"),
-        XDG_CACHE_HOME: join(root, "cache"),
-        XDG_STATE_HOME: join(root, "state"),
-        XDG_RUNTIME_DIR: join(root, "runtime"),
-        OPENSHELL_SYSTEM_GATEWAY_DIR: join(root, "system"),
-      };
-    };
-    const two = sandbox(join(base, "two"));
-    register(join(base, "two", "config"), "alpha", 8080);
-    register(join(base, "two", "config"), "beta", 8081);
-    const none = sandbox(join(base, "none"));
+const TARGETS: readonly Target[] = [
+  { label: "--version", argv: ["--version"], registry: "empty", goal: { limit: 1.3, unit: "x" } },
+  { label: "--help", argv: ["--help"], registry: "empty", goal: RATIO_2 },
+  {
+    label: `gateway list (${GATEWAYS} gateways)`,
+    argv: ["gateway", "list"],
+    registry: "twenty",
+    goal: RATIO_2,
+  },
+  {
+    label: `gateway list -o json (${GATEWAYS})`,
+    argv: ["gateway", "list", "-o", "json"],
+    registry: "twenty",
+    goal: RATIO_2,
+  },
+  {
+    label: "status -o json (no gateway)",
+    argv: ["status", "-o", "json"],
+    registry: "empty",
+    goal: RATIO_2,
+  },
+];
 
-    const run = (file: string, ...args: string[]) => ["run", "-A", "--quiet", file, ...args];
-    const cases = [
-      { label: "--version", args: run(MAIN, "--version"), env: none },
-      { label: "--help", args: run(MAIN, "--help"), env: none },
-      {
-        label: "gateway list -o json (2 entries)",
-        args: run(MAIN, "gateway", "list", "-o", "json"),
-        env: two,
-      },
-      {
-        label: "status -o json (none configured)",
-        args: run(MAIN, "status", "-o", "json"),
-        env: none,
-      },
-    ];
-    const [baseline, floor, ...totals] = await fastest([
-      { args: run(empty), env: common },
-      {
-        args: ["run", "-A", "--quiet", "--config", join(REPO, "deno.json"), library],
-        env: common,
-      },
-      ...cases.map(({ args, env }) => ({ args, env })),
-    ], RUNS);
-    console.log(
-      `baseline: deno run of an empty script  ${baseline!.toFixed(1)} ms (fastest of ${RUNS})`,
-    );
-    console.log(
-      `floor: importing only the command-line library  ${floor!.toFixed(1)} ms ` +
-        `(x${(floor! / baseline!).toFixed(2)} baseline)`,
-    );
-    console.log("command                            total ms  x baseline  above floor / baseline");
-    for (const [i, { label }] of cases.entries()) {
-      const total = totals[i]!;
-      console.log(
-        `${label.padEnd(33)}  ${total.toFixed(1).padStart(8)}  ${
-          (total / baseline!).toFixed(2).padStart(10)
-        }  ${((total - floor!) / baseline!).toFixed(2).padStart(22)}`,
-      );
+/** `deno run` of a file with the project's config (its import map and node_modules). */
+function denoRun(file: string, ...args: string[]): string[] {
+  return ["run", "-A", "--quiet", `--config=${CONFIG}`, file, ...args];
+}
+
+/** Registers `count` gateways, three in four in the user registry and the rest system-wide. */
+function registerGateways(env: Record<string, string>, count: number): void {
+  for (let i = 1; i <= count; i++) {
+    const name = `gw-${String(i).padStart(2, "0")}`;
+    const root = i % 4 === 0
+      ? env.OPENSHELL_SYSTEM_GATEWAY_DIR!
+      : join(env.XDG_CONFIG_HOME!, "openshell");
+    const dir = join(root, "gateways", name);
+    Deno.mkdirSync(dir, { recursive: true });
+    const metadata = {
+      name,
+      gateway_endpoint: `http://127.0.0.1:${8080 + i}`,
+      is_remote: false,
+      gateway_port: 8080 + i,
+      auth_mode: "plaintext",
+    };
+    Deno.writeTextFileSync(join(dir, "metadata.json"), JSON.stringify(metadata, null, 2));
+  }
+}
+
+/** A command's paired runs summed up; NaN throughout when it failed. */
+function summary(runs: PairedRuns) {
+  if ("error" in runs) return { fastest: NaN, median: NaN, ratio: NaN, above: NaN };
+  return {
+    fastest: fastestOf(runs.times),
+    median: median(runs.times),
+    ratio: pairedRatio(runs.times, runs.baseline),
+    above: pairedDifference(runs.times, runs.baseline),
+  };
+}
+
+/** Every baseline run of a batch, pooled. */
+function baselineRuns(results: readonly PairedRuns[]): number[] {
+  return results.flatMap((runs) => "error" in runs ? [] : runs.baseline);
+}
+
+/** The peak RSS in KiB of `deno <args>`, as `/usr/bin/time -f %M` reports it. */
+async function peakRssKiB(command: TimedCommand, file: string): Promise<number> {
+  const output = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "%M", "-o", file, Deno.execPath(), ...command.args],
+    env: command.env,
+    clearEnv: true,
+    ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!output.success) return NaN;
+  return Number((await Deno.readTextFile(file)).trim().split("\n").at(-1));
+}
+
+const scriptFiles = new Map<string, string>();
+
+/** Writes a script importing `specifiers` (in order), once per content; returns its path. */
+function importScript(dir: string, specifiers: readonly string[]): string {
+  const text = specifiers.map((s) => `import ${JSON.stringify(s)};\n`).join("");
+  let path = scriptFiles.get(text);
+  if (path === undefined) {
+    path = join(dir, `imports-${scriptFiles.size}.ts`);
+    Deno.writeTextFileSync(path, text);
+    scriptFiles.set(text, path);
+  }
+  return path;
+}
+
+/** One batch of import scripts (and whole commands), each run paired with the empty script. */
+interface Batch {
+  /** The empty script's median run. */
+  empty: number;
+  /** Script → the median of its runs' differences to their paired empty runs. */
+  costs: Map<string, number>;
+  /** Each command's median and median difference to its paired empty runs. */
+  commands: { median: number; above: number }[];
+}
+
+/** Times `commands` and import scripts, each run next to a run of the empty script. */
+async function timeBatch(
+  scripts: readonly string[],
+  empty: TimedCommand,
+  commands: readonly TimedCommand[],
+  runs: number,
+): Promise<Batch> {
+  const unique = [...new Set(scripts)];
+  const results = await timePaired(empty, [
+    ...commands,
+    ...unique.map((script) => ({ ...empty, args: denoRun(script) })),
+  ], runs);
+  return {
+    empty: median(baselineRuns(results)),
+    costs: new Map(
+      unique.map((script, i) => [script, summary(results[commands.length + i]!).above]),
+    ),
+    commands: commands.map((_, i) => summary(results[i]!)),
+  };
+}
+
+/** The parts of a command's import profile: cumulative steps and each part alone. */
+interface ProfilePlan {
+  /** What was measured, and what is left once the imports are counted. */
+  label: string;
+  rest: string;
+  profile: ModuleProfile;
+  /** Cumulative scripts: the config alone, + node: imports, + npm imports, + the own files. */
+  steps: { label: string; script: string }[];
+  /** Each part alone. */
+  parts: { label: string; script: string }[];
+}
+
+/** The import scripts that break a run's loaded modules down, written into `dir`. */
+function planProfile(
+  label: string,
+  rest: string,
+  profile: ModuleProfile,
+  dir: string,
+): ProfilePlan {
+  const ownFiles = [...profile.folders.values()].flat();
+  const layers = [
+    { label: "the project's deno.json (no import)", specifiers: [] },
+    { label: "node: modules the own files import", specifiers: profile.nodeImports },
+    { label: "npm packages the own files import", specifiers: profile.npmImports },
+    { label: `the own files (${ownFiles.length})`, specifiers: ownFiles },
+  ];
+  const steps: ProfilePlan["steps"] = [];
+  let sofar: string[] = [];
+  for (const { label, specifiers } of layers) {
+    sofar = [...sofar, ...specifiers];
+    steps.push({ label, script: importScript(dir, sofar) });
+  }
+  const parts = [
+    ...profile.nodeImports.map((s) => ({ label: s, script: importScript(dir, [s]) })),
+    ...profile.npmImports.map((s) => ({ label: s, script: importScript(dir, [s]) })),
+    ...[...profile.folders].map(([folder, files]) => ({
+      label: `${folderLabel(folder)} (${files.length} file${files.length === 1 ? "" : "s"})`,
+      script: importScript(dir, files),
+    })),
+  ];
+  return { label, rest, profile, steps, parts };
+}
+
+/** A folder of the program as a reader finds it: `src/cli/`, or `src/` for the entry. */
+function folderLabel(folder: string): string {
+  return folder === "." ? "src/" : `src/${folder}/`;
+}
+
+/**
+ * One missed target's loaded modules and where its time goes, step by step: `above` is the
+ * part of its time above an empty `deno run` (a command's run, serve's overhead).
+ */
+function printProfile(
+  plan: ProfilePlan,
+  header: string,
+  above: number,
+  costs: Map<string, number>,
+  empty: number,
+): void {
+  const { profile } = plan;
+  const folders = [...profile.folders].map(([f, files]) => `${folderLabel(f)} ${files.length}`);
+  console.log(`\n${header}`);
+  // No module at all means Deno's debug log no longer reads as `_module_profile.ts` expects.
+  console.log(`  own files loaded: ${folders.join(", ") || "none found in Deno's debug log"}`);
+  console.log(`  npm packages loaded: ${profile.npmPackages.join(", ") || "none"}`);
+  console.log(
+    `  node: modules loaded: ${profile.nodeImports.join(", ") || "none"} (by own files)` +
+      (profile.npmNodeImports.length ? `; ${profile.npmNodeImports.join(", ")} (by npm)` : ""),
+  );
+  console.log(
+    `  where the time goes (each step adds imports to the one before; medians of ${PROFILE_RUNS} pairs):`,
+  );
+  const widths = [44, 10];
+  console.log(
+    `    ${formatRow(["deno run of an empty script (median)", formatMs(empty)], widths)}`,
+  );
+  let previous = 0;
+  for (const step of plan.steps) {
+    const cost = costs.get(step.script) ?? NaN;
+    console.log(`    ${formatRow([`+ ${step.label}`, formatDeltaMs(cost - previous)], widths)}`);
+    if (Number.isFinite(cost)) previous = cost;
+  }
+  const work = above - previous;
+  console.log(`    ${formatRow([`+ ${plan.rest}`, formatDeltaMs(work)], widths)}`);
+}
+
+/**
+ * The peak RSS of each import script above the empty script's, in KiB: the median of up to
+ * three runs each (peak memory hardly varies with load, unlike time).
+ */
+async function rssAboveEmpty(
+  scripts: readonly string[],
+  empty: TimedCommand,
+  file: string,
+): Promise<Map<string, number>> {
+  const unique = [...new Set(scripts)];
+  const emptyKiB: number[] = [];
+  const kib = unique.map((): number[] => []);
+  for (let round = 0; round < Math.min(RUNS, 3); round++) {
+    emptyKiB.push(await peakRssKiB(empty, file));
+    for (const [i, script] of unique.entries()) {
+      kib[i]!.push(await peakRssKiB({ ...empty, args: denoRun(script) }, file));
     }
+  }
+  const floor = median(emptyKiB);
+  return new Map(unique.map((script, i) => [script, median(kib[i]!) - floor]));
+}
+
+/** Every part any missed target loads, imported alone, costliest first, with its loaders. */
+function printParts(
+  plans: readonly ProfilePlan[],
+  costs: Map<string, number>,
+  rss: Map<string, number> | undefined,
+): void {
+  const parts = new Map<string, { label: string; script: string; cost: number; by: number[] }>();
+  for (const [i, plan] of plans.entries()) {
+    for (const part of plan.parts) {
+      const key = `${part.label} ${part.script}`;
+      const entry = parts.get(key) ??
+        { label: part.label, script: part.script, cost: costs.get(part.script) ?? NaN, by: [] };
+      entry.by.push(i + 1);
+      parts.set(key, entry);
+    }
+  }
+  console.log(
+    "\neach part imported alone (with what it imports), paired median above empty" +
+      (rss === undefined ? "" : ", and its peak RSS above empty's") + "; loaded by [n]:",
+  );
+  const widths = [44, 10, ...(rss === undefined ? [] : [9])];
+  const sorted = [...parts.values()].sort((a, b) => (b.cost || 0) - (a.cost || 0));
+  for (const part of sorted) {
+    const by = part.by.length === plans.length ? "all" : part.by.join(",");
+    const memory = rss === undefined ? [] : [formatDeltaMb(rss.get(part.script) ?? NaN)];
+    console.log(`  ${formatRow([part.label, formatDeltaMs(part.cost), ...memory], widths)}  ${by}`);
+  }
+}
+
+async function candidateCosts(
+  empty: TimedCommand,
+  dir: string,
+): Promise<void> {
+  const imports = (JSON.parse(Deno.readTextFileSync(CONFIG)) as {
+    imports?: Record<string, string>;
+  }).imports ?? {};
+  const listed = new Set(IMPORT_CANDIDATES.map((c) => packageOf(c.specifier)));
+  const dependencies = Object.entries(imports)
+    .filter(([name, target]) =>
+      target.startsWith("npm:") && !name.endsWith("/") && !name.startsWith("@types/") &&
+      !listed.has(name)
+    )
+    .map(([name]) => ({ role: "dependency", specifier: name }));
+  const rows = [...IMPORT_CANDIDATES, ...dependencies].map((candidate) => {
+    const source = candidateSource(candidate.specifier, imports);
+    return {
+      ...candidate,
+      source,
+      script: source.kind === "absent" ? undefined : importScript(dir, [source.specifier]),
+    };
+  });
+  const scripts = rows.flatMap((row) => row.script === undefined ? [] : [row.script]);
+  const { costs } = await timeBatch(scripts, empty, [], PROFILE_RUNS);
+  console.log(
+    `\n### import cost of each library candidate (imported alone; median of ${PROFILE_RUNS} ` +
+      "paired runs above empty)",
+  );
+  const widths = [11, 44, 11, 12];
+  console.log(formatRow(["role", "import", "above empty", "from"], widths));
+  for (const row of rows) {
+    if (row.script === undefined || row.source.kind === "absent") continue;
+    const from = row.source.kind === "dependency" ? "deno.json" : "built in";
+    const cost = formatDeltaMs(costs.get(row.script) ?? NaN);
+    console.log(formatRow([row.role, row.source.specifier, cost, from], widths));
+  }
+  const absent = rows.filter((row) => row.source.kind === "absent").map((row) => row.specifier);
+  if (absent.length > 0) {
+    console.log(`not in deno.json, so not measured: ${absent.join(", ")}`);
+  }
+}
+
+/** Runs the start-up benchmark and prints each figure with its goal. */
+export default async function startupBench(): Promise<void> {
+  const base = await Deno.makeTempDir({ prefix: "openshell-bench-startup-" });
+  try {
+    const emptyFile = join(base, "empty.ts");
+    Deno.writeTextFileSync(emptyFile, "");
+    const scripts = join(base, "scripts");
+    Deno.mkdirSync(scripts);
+    const envs = {
+      empty: sandboxEnv(join(base, "empty")),
+      twenty: sandboxEnv(join(base, "twenty")),
+    };
+    registerGateways(envs.twenty, GATEWAYS);
+    const empty: TimedCommand = {
+      args: ["run", "-A", "--quiet", emptyFile],
+      env: envs.empty,
+      cwd: base,
+    };
+    const withConfig: TimedCommand = { ...empty, args: denoRun(emptyFile) };
+    const commands = TARGETS.map((target) => ({
+      args: denoRun(MAIN, ...target.argv),
+      env: envs[target.registry],
+      cwd: base,
+    }));
+
+    const [configRuns, ...targetRuns] = await timePaired(empty, [withConfig, ...commands], RUNS);
+    const emptyRuns = baselineRuns([configRuns!, ...targetRuns]);
+    console.log(
+      `empty deno run (the baseline): fastest ${formatMs(fastestOf(emptyRuns))}, median ${
+        formatMs(median(emptyRuns))
+      }; each command ran ${RUNS} times, each run next to an empty one`,
+    );
+    const config = summary(configRuns!);
+    console.log(
+      `empty deno run with the project's deno.json (as the commands run): median ${
+        formatMs(config.median)
+      }, ${formatRatio(config.ratio)} empty`,
+    );
+    const widths = [33, 10, 10, 8, 22];
+    console.log(
+      formatRow(["command", "fastest", "median", "x empty", "goal (median of pairs)"], widths),
+    );
+    const missed: { target: Target; command: TimedCommand }[] = [];
+    for (const [i, target] of TARGETS.entries()) {
+      const runs = targetRuns[i]!;
+      if ("error" in runs) {
+        console.log(`${target.label.padEnd(widths[0]!)}  failed: ${runs.error}`);
+        continue;
+      }
+      const { fastest, median: middle, ratio } = summary(runs);
+      console.log(formatRow([
+        target.label,
+        formatMs(fastest),
+        formatMs(middle),
+        formatRatio(ratio),
+        formatGoal(ratio, target.goal),
+      ], widths));
+      if (!meets(ratio, target.goal)) missed.push({ target, command: commands[i]! });
+    }
+
+    // Peak memory: /usr/bin/time's maximum resident set size, median of alternating runs.
+    const list = TARGETS.findIndex((t) => t.argv.join(" ") === "gateway list");
+    let rssMissed = false;
+    if (await Deno.stat("/usr/bin/time").then(() => true, () => false)) {
+      const rss: { empty: number[]; list: number[] } = { empty: [], list: [] };
+      const out = join(base, "rss");
+      for (let round = 0; round < Math.min(RUNS, 5); round++) {
+        rss.empty.push(await peakRssKiB(empty, out));
+        rss.list.push(await peakRssKiB(commands[list]!, out));
+      }
+      const listKiB = median(rss.list);
+      console.log(
+        `peak RSS of ${TARGETS[list]!.label}: ${formatMb(listKiB)}, empty deno run ${
+          formatMb(median(rss.empty))
+        } (median of ${rss.list.length}, /usr/bin/time -f %M)  ${
+          formatGoal(listKiB / 1024, RSS_GOAL)
+        }`,
+      );
+      rssMissed = !meets(listKiB / 1024, RSS_GOAL);
+    } else {
+      console.log("peak RSS not measured: /usr/bin/time is missing (Debian package `time`)");
+    }
+    if (rssMissed && !missed.some(({ target }) => target === TARGETS[list])) {
+      missed.push({ target: TARGETS[list]!, command: commands[list]! });
+    }
+
+    // serve: warm start against the bare runtime floor, root only.
+    let serveMissed: { overhead: number; log: string } | undefined;
+    const blocker = await serveStartBlocker();
+    if (blocker !== undefined) {
+      console.log(`serve warm start: not measured: ${blocker}`);
+    } else {
+      const scratch = await Deno.makeTempDir({ prefix: "openshell-bench-serve-" });
+      try {
+        await Deno.chmod(scratch, 0o755);
+        const serveEnv = sandboxEnv(scratch, 0o755);
+        const start = await measureServeStart(serveEnv, scratch, RUNS);
+        const overhead = serveOverhead(start);
+        console.log(
+          `serve warm start to healthy: ${formatMs(median(start.serve))}, bare \`${
+            start.runtime.split("/").at(-1)
+          } run\` of its bundle ${formatMs(median(start.floor))} (medians of ${RUNS} alternating ` +
+            `rounds); overhead ${formatDeltaMs(overhead)}  ${
+              formatGoal(overhead, SERVE_START_GOAL)
+            }`,
+        );
+        if (!meets(overhead, SERVE_START_GOAL)) {
+          serveMissed = { overhead, log: await serveDebugLog(serveEnv) };
+        }
+      } catch (error) {
+        console.log(`serve warm start: failed: ${error instanceof Error ? error.message : error}`);
+      } finally {
+        await Deno.remove(scratch, { recursive: true }).catch(() => {});
+      }
+    }
+
+    if (missed.length > 0 || serveMissed !== undefined) {
+      console.log("\n### import profile of each missed target");
+      const graph = await readModuleGraph(MAIN, CONFIG);
+      const plans: ProfilePlan[] = [];
+      for (const { target, command } of missed) {
+        const log = await debugLogOf(
+          command.args.filter((arg) => arg !== "--quiet"),
+          command.env,
+          base,
+        );
+        const profile = profileModules(loadedModules(log), SRC, graph, npmBuiltinRequests(log));
+        plans.push(planProfile(target.label, "the command's own work", profile, scripts));
+      }
+      if (serveMissed !== undefined) {
+        const { log } = serveMissed;
+        const profile = profileModules(loadedModules(log), SRC, graph, npmBuiltinRequests(log));
+        plans.push(
+          planProfile(
+            "serve warm start, overhead above the floor",
+            "the rest: serve's own launch steps",
+            profile,
+            scripts,
+          ),
+        );
+      }
+      // The commands run again in the same batch as their imports, so every step is measured
+      // against the same empty run.
+      const batch = await timeBatch(
+        plans.flatMap((plan) => [...plan.steps, ...plan.parts].map((s) => s.script)),
+        empty,
+        missed.map(({ command }) => command),
+        PROFILE_RUNS,
+      );
+      for (const [i, plan] of plans.entries()) {
+        const command = batch.commands[i];
+        if (command !== undefined) {
+          const header = `[${i + 1}] ${plan.label}: median ${formatMs(command.median)}, ` +
+            `${formatDeltaMs(command.above)} above empty`;
+          printProfile(plan, header, command.above, batch.costs, batch.empty);
+        } else if (serveMissed !== undefined) {
+          const header = `[${i + 1}] ${plan.label}: ${formatDeltaMs(serveMissed.overhead)}`;
+          printProfile(plan, header, serveMissed.overhead - batch.empty, batch.costs, batch.empty);
+        }
+      }
+      // Memory is measured for the parts only when the RSS goal was missed.
+      const rss = rssMissed
+        ? await rssAboveEmpty(
+          plans.flatMap((plan) => plan.parts.map((part) => part.script)),
+          empty,
+          join(base, "rss"),
+        )
+        : undefined;
+      printParts(plans, batch.costs, rss);
+    }
+
+    await candidateCosts(empty, scripts);
   } finally {
     await Deno.remove(base, { recursive: true });
   }

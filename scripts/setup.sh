@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what openshell needs to run from source, when missing: Deno (from npm, pinned,
 # into .tools/) and youki. With --test, also what the test suite uses: Debian packages
-# (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine, systemd-container for
+# (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine, time, systemd-container for
 # systemd-nspawn, skopeo, umoci, podman, catatonit, zsh, fish) and an ordinary user for the rootless
 # tests. Safe to run again, and silent when nothing is missing.
 # Usage: scripts/setup.sh [--test | --deno-only]
@@ -37,7 +37,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 missing=""
-for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine dpkg-dev fakeroot systemd-container \
+for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine time dpkg-dev fakeroot systemd-container \
   skopeo umoci podman catatonit openssh-client openssl zsh fish; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing="$missing $pkg"
 done

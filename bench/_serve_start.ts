@@ -1,0 +1,267 @@
+/**
+ * `serve`'s warm start to its first healthy answer, against the floor measured in the same
+ * run: the OCI runtime's bare `run` of a ready bundle starting the same gateway. The floor's
+ * bundle is the one `serve` itself staged (copied while it ran, its paths moved along), run by
+ * the same runtime binary, so the two differ only in what `serve` does around the runtime.
+ * Only the program and the runtime are run: nothing here imports the program's code.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { type Goal, pairedDifference } from "./_report.ts";
+
+const REPO = resolve(import.meta.dirname!, "..");
+const MAIN = join(REPO, "src/main.ts");
+const CONFIG = join(REPO, "deno.json");
+
+/** A free TCP port on the loopback address. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Polls until `/healthz` answers 200; the same loop for every contender. */
+export async function untilHealthy(port: number, child: Deno.ChildProcess): Promise<void> {
+  let exited = false;
+  child.status.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error("the process exited before answering");
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Whether `program` is on PATH. */
+export async function onPath(program: string): Promise<boolean> {
+  return (await new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
+    .output()).success;
+}
+
+/** Why the serve start cannot be measured here, or undefined when it can. */
+export async function serveStartBlocker(): Promise<string | undefined> {
+  if (Deno.uid() !== 0 || !(await onPath("youki"))) {
+    return "needs root and youki (the floor is a root-mode youki container)";
+  }
+  return undefined;
+}
+
+/**
+ * Starts `openshell serve --listen 127.0.0.1:<port>` with `args`, its output discarded; with
+ * `debugLog`, under Deno's debug log, which is then read from its stderr (`child.stderr`).
+ */
+export function spawnServe(
+  env: Record<string, string>,
+  args: readonly string[],
+  port: number,
+  debugLog = false,
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      debugLog ? "--log-level=debug" : "--quiet",
+      `--config=${CONFIG}`,
+      MAIN,
+      "serve",
+      "--listen",
+      `127.0.0.1:${port}`,
+      ...args,
+    ],
+    env,
+    clearEnv: true,
+    stdout: "null",
+    stderr: debugLog ? "piped" : "null",
+  }).spawn();
+}
+
+/** Deno's debug log of one `serve` from its start until it answers healthy, then stopped. */
+export async function serveDebugLog(env: Record<string, string>): Promise<string> {
+  const port = freePort();
+  const child = spawnServe(env, ["--name", "bench-log"], port, true);
+  // Read while it runs: the log is larger than a pipe holds.
+  const log = new Response(child.stderr).text();
+  try {
+    await untilHealthy(port, child);
+  } finally {
+    signal(child, "SIGTERM");
+    await child.status;
+  }
+  return await log;
+}
+
+/** Sends `name` to `child` unless it has already exited. */
+function signal(child: Deno.ChildProcess, name: Deno.Signal): void {
+  try {
+    child.kill(name);
+  } catch {
+    // it has already exited
+  }
+}
+
+/** Ends a started process with SIGTERM and fails unless it then exits 0. */
+export async function stop(child: Deno.ChildProcess, what: string): Promise<void> {
+  child.kill("SIGTERM");
+  const status = await child.status;
+  if (status.code !== 0) throw new Error(`${what} exited ${status.code} on SIGTERM`);
+}
+
+/** Every process below `pid`, read from /proc. */
+export async function descendants(pid: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
+    if (stat) {
+      parents.set(Number(entry.name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    }
+  }
+  const result: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, p] of parents) if (p === parent) (result.push(child), walk(child));
+  };
+  walk(pid);
+  return result;
+}
+
+/** The argv of a process, or [] when it is gone. */
+export async function commandLine(pid: number): Promise<string[]> {
+  const raw = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  return raw.split("\0").filter((arg) => arg !== "");
+}
+
+/** The runtime `serve` started and the bundle it gave it, read from the runtime's argv. */
+async function runtimeOf(servePid: number): Promise<{ runtime: string; bundle: string }> {
+  for (const pid of await descendants(servePid)) {
+    const argv = await commandLine(pid);
+    const at = argv.indexOf("--bundle");
+    if (at > 0 && argv.includes("run") && argv[at + 1] !== undefined) {
+      return { runtime: argv[0]!, bundle: argv[at + 1]! };
+    }
+  }
+  throw new Error("no OCI runtime with --bundle found below serve");
+}
+
+/** `serve`'s warm start may take at most this much longer than the bare runtime's. */
+export const SERVE_START_GOAL: Goal = { limit: 40, unit: " ms" };
+
+/** One run's timings, each to the first healthy `/healthz`, in ms, paired by round. */
+export interface ServeStart {
+  /** The runtime binary both used. */
+  runtime: string;
+  floor: number[];
+  serve: number[];
+}
+
+/** The median of the rounds' differences: serve's own cost above the floor. */
+export function serveOverhead(start: ServeStart): number {
+  return pairedDifference(start.serve, start.floor);
+}
+
+async function timeToHealthy(port: number, spawn: () => Deno.ChildProcess, what: string) {
+  const started = performance.now();
+  const child = spawn();
+  try {
+    await untilHealthy(port, child);
+  } catch (error) {
+    // SIGTERM first: serve and the runtime clean up the container they started.
+    signal(child, "SIGTERM");
+    const timer = setTimeout(() => signal(child, "SIGKILL"), 10_000);
+    await child.status;
+    clearTimeout(timer);
+    throw new Error(`${what}: ${error instanceof Error ? error.message : error}`);
+  }
+  return { elapsed: performance.now() - started, child };
+}
+
+/**
+ * Measures `rounds` warm starts of `serve` and of the bare runtime, alternating which goes
+ * first. `env` must point every directory at `scratch` (a 0755 directory the container's
+ * user can traverse); the first, untimed `serve` fills the rootfs cache and provides the
+ * floor's bundle.
+ */
+export async function measureServeStart(
+  env: Record<string, string>,
+  scratch: string,
+  rounds: number,
+): Promise<ServeStart> {
+  const floorDir = join(scratch, "floor");
+  await Deno.mkdir(floorDir, { mode: 0o755 });
+  const bundle = join(floorDir, "bundle");
+  const floorPort = freePort();
+  const first = await timeToHealthy(
+    floorPort,
+    () => spawnServe(env, ["--name", "bench-floor"], floorPort),
+    "serve",
+  );
+  let runtime: string;
+  try {
+    const staged = await runtimeOf(first.child.pid);
+    runtime = staged.runtime;
+    const copied = await new Deno.Command("cp", { args: ["-a", staged.bundle, bundle] }).output();
+    if (!copied.success) throw new Error(`cp -a ${staged.bundle}: ${copied.code}`);
+    // The copy's mounts (its secrets) point at the copy, which outlives serve's own bundle.
+    const configPath = join(bundle, "config.json");
+    const config = await Deno.readTextFile(configPath);
+    await Deno.writeTextFile(configPath, config.replaceAll(`"${staged.bundle}/`, `"${bundle}/`));
+    await Deno.remove(join(bundle, "runtime.log")).catch(() => {});
+  } finally {
+    await stop(first.child, "serve");
+  }
+  const stateRoot = join(floorDir, "runtime-state");
+  await Deno.mkdir(stateRoot, { mode: 0o700 });
+  const floorRun = async (round: number): Promise<number> => {
+    const id = `openshell-bench-floor-${round}`;
+    try {
+      const { elapsed, child } = await timeToHealthy(
+        floorPort,
+        () =>
+          new Deno.Command(runtime, {
+            args: ["--root", stateRoot, "run", "--bundle", bundle, id],
+            stdin: "null",
+            stdout: "null",
+            stderr: "null",
+          }).spawn(),
+        `${runtime} run`,
+      );
+      child.kill("SIGTERM");
+      await child.status;
+      return elapsed;
+    } finally {
+      // Whatever the runtime left (the container, its cgroup) goes before the next round.
+      await new Deno.Command(runtime, {
+        args: ["--root", stateRoot, "delete", "--force", id],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+    }
+  };
+  const serveRun = async (): Promise<number> => {
+    const port = freePort();
+    const { elapsed, child } = await timeToHealthy(
+      port,
+      () => spawnServe(env, ["--name", "bench-warm"], port),
+      "serve",
+    );
+    await stop(child, "serve");
+    return elapsed;
+  };
+  const result: ServeStart = { runtime, floor: [], serve: [] };
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      result.floor.push(await floorRun(round));
+      result.serve.push(await serveRun());
+    } else {
+      result.serve.push(await serveRun());
+      result.floor.push(await floorRun(round));
+    }
+  }
+  return result;
+}

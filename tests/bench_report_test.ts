@@ -1,0 +1,238 @@
+/**
+ * The benchmarks' pure helpers: summaries, goal verdicts and formatting, the module profile
+ * read from Deno's debug log, and where a library candidate resolves from.
+ */
+import assert from "node:assert/strict";
+import { pathToFileURL } from "node:url";
+import {
+  fastestOf,
+  formatDeltaMb,
+  formatDeltaMs,
+  formatGoal,
+  formatMb,
+  formatMs,
+  formatRatio,
+  formatRow,
+  median,
+  meets,
+  pairedDifference,
+  pairedRatio,
+} from "../bench/_report.ts";
+import {
+  loadedModules,
+  npmBuiltinRequests,
+  npmPackageName,
+  profileModules,
+} from "../bench/_module_profile.ts";
+import { candidateSource, packageOf } from "../bench/_import_candidates.ts";
+import { serveOverhead } from "../bench/_serve_start.ts";
+
+Deno.test("median: odd and even counts, unsorted input, empty", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([7]), 7);
+  assert.ok(Number.isNaN(median([])));
+  const input = [5, 1, 4];
+  median(input);
+  assert.deepEqual(input, [5, 1, 4], "the input is left unsorted");
+});
+
+Deno.test("fastestOf: the smallest value; NaN when empty", () => {
+  assert.equal(fastestOf([20.5, 19.75, 30]), 19.75);
+  assert.ok(Number.isNaN(fastestOf([])));
+});
+
+Deno.test("formatRatio: two decimals; - when unknown", () => {
+  assert.equal(formatRatio(42.9 / 19.8), "2.17x");
+  assert.equal(formatRatio(1), "1.00x");
+  assert.equal(formatRatio(NaN), "-");
+  assert.equal(formatRatio(10 / 0), "-");
+});
+
+Deno.test("pairedRatio and pairedDifference: medians over the pairs, not of each side", () => {
+  const times = [40, 100, 60];
+  const baseline = [20, 80, 20];
+  assert.equal(pairedRatio(times, baseline), 2, "ratios 2, 1.25, 3");
+  assert.equal(pairedDifference(times, baseline), 20, "differences 20, 20, 40");
+  assert.ok(Number.isNaN(pairedRatio([], [])));
+  assert.ok(Number.isNaN(pairedDifference([], [])));
+});
+
+Deno.test("formatMs, formatDeltaMs, formatMb and formatDeltaMb", () => {
+  assert.equal(formatMs(19.84), "19.8 ms");
+  assert.equal(formatMs(NaN), "-");
+  assert.equal(formatDeltaMs(7), "+7.0 ms");
+  assert.equal(formatDeltaMs(-2.34), "-2.3 ms");
+  assert.equal(formatDeltaMs(0), "+0.0 ms");
+  assert.equal(formatDeltaMs(Infinity), "-");
+  assert.equal(formatMb(40 * 1024), "40.0 MB");
+  assert.equal(formatMb(62_771), "61.3 MB");
+  assert.equal(formatMb(NaN), "-");
+  assert.equal(formatDeltaMb(4198), "+4.1 MB");
+  assert.equal(formatDeltaMb(-512), "-0.5 MB");
+  assert.equal(formatDeltaMb(NaN), "-");
+});
+
+Deno.test("meets and formatGoal: at the limit is met, above is missed, unknown is neither", () => {
+  const ratio = { limit: 1.3, unit: "x" } as const;
+  const two = { limit: 2, unit: "x" } as const;
+  const megabytes = { limit: 40, unit: " MB" } as const;
+  const ms = { limit: 40, unit: " ms" } as const;
+  assert.equal(meets(1.3, ratio), true);
+  assert.equal(meets(1.31, ratio), false);
+  assert.equal(meets(-5, ms), true);
+  assert.equal(meets(NaN, ms), false);
+  assert.equal(meets(Infinity, ms), false);
+  assert.equal(formatGoal(1.2, ratio), "goal <= 1.3x  met");
+  assert.equal(formatGoal(4.97, two), "goal <= 2.0x  MISSED");
+  assert.equal(formatGoal(61.3, megabytes), "goal <= 40 MB  MISSED");
+  assert.equal(formatGoal(12, ms), "goal <= 40 ms  met");
+  assert.equal(formatGoal(NaN, ms), "goal <= 40 ms  not measured");
+});
+
+Deno.test("formatRow: first cell left-aligned, the others right-aligned, no trailing space", () => {
+  assert.equal(formatRow(["a", "1.0", "x"], [4, 5, 3]), "a       1.0    x");
+  assert.equal(formatRow(["label", ""], [8, 4]), "label");
+  assert.equal(formatRow(["longer than", "2"], [4, 2]), "longer than   2");
+});
+
+Deno.test("serveOverhead: the median of the paired differences", () => {
+  const start = { runtime: "youki", floor: [100, 120, 90], serve: [150, 150, 200] };
+  assert.equal(serveOverhead(start), 50);
+  assert.ok(Number.isNaN(serveOverhead({ runtime: "youki", floor: [], serve: [] })));
+});
+
+const LOG = [
+  "DEBUG RS - deno::worker:229 - main_module file:///r/src/main.ts",
+  "DEBUG RS - deno::module_loader:835 - V8 code cache hit for ES module: file:///r/src/main.ts, [1]",
+  "DEBUG RS - deno::module_loader:835 - V8 code cache hit for ES module: file:///r/src/cli/mod.ts, [2]",
+  "DEBUG RS - deno::module_loader:1821 - Updating V8 code cache for ES module: file:///r/src/registry/mod.ts, [3]",
+  "DEBUG RS - deno::module_loader:835 - V8 code cache hit for ES module: file:///r/node_modules/.deno/@scope+lib@1.0.0/node_modules/@scope/lib/index.js, [4]",
+  "DEBUG RS - deno::module_loader:835 - V8 code cache hit for ES module: file:///r/node_modules/.deno/dep@2.0.0/node_modules/dep/index.js, [5]",
+  "DEBUG RS - deno::module_loader:835 - V8 code cache hit for ES module: file:///r/src/cli/mod.ts, [2]",
+  "DEBUG RS - deno_resolver:336 - resolving in npm package: specifier=node:util referrer=file:///r/node_modules/.deno/dep@2.0.0/node_modules/dep/index.js mode=Import kind=Exec",
+  "DEBUG RS - deno_resolver:336 - resolving in npm package: specifier=./lib.js referrer=file:///r/x.js mode=Import kind=Exec",
+  "DEBUG RS - deno_resolver:336 - resolving in npm package: specifier=node:path referrer=file:///r/x.js mode=Import kind=Exec",
+  "DEBUG RS - deno_resolver:336 - resolving in npm package: specifier=node:util referrer=file:///r/y.js mode=Import kind=Exec",
+].join("\n");
+
+Deno.test("loadedModules: each compiled ES module once, in load order", () => {
+  assert.deepEqual(loadedModules(LOG), [
+    "file:///r/src/main.ts",
+    "file:///r/src/cli/mod.ts",
+    "file:///r/src/registry/mod.ts",
+    "file:///r/node_modules/.deno/@scope+lib@1.0.0/node_modules/@scope/lib/index.js",
+    "file:///r/node_modules/.deno/dep@2.0.0/node_modules/dep/index.js",
+  ]);
+  assert.deepEqual(loadedModules("no modules here"), []);
+});
+
+Deno.test("npmBuiltinRequests: the node: modules npm packages asked for, sorted, once", () => {
+  assert.deepEqual(npmBuiltinRequests(LOG), ["node:path", "node:util"]);
+});
+
+Deno.test("npmPackageName: plain, scoped, with version and subpath", () => {
+  assert.equal(npmPackageName("npm:zod@4.6.7"), "zod");
+  assert.equal(npmPackageName("npm:zod@4.6.7/mini"), "zod");
+  assert.equal(npmPackageName("npm:/zod@4.6.7/mini"), "zod");
+  assert.equal(
+    npmPackageName("npm:@commander-js/extra-typings@15.1.0"),
+    "@commander-js/extra-typings",
+  );
+  assert.equal(npmPackageName("npm:yaml"), "yaml");
+  assert.equal(npmPackageName("node:path"), undefined);
+});
+
+Deno.test("profileModules: folders, loaded packages, and the imports of loaded own files", () => {
+  const src = "/r/src";
+  const url = (path: string) => pathToFileURL(path).href;
+  const profile = profileModules(
+    loadedModules(LOG),
+    src,
+    {
+      modules: [
+        {
+          specifier: url("/r/src/main.ts"),
+          dependencies: [{ code: { specifier: url("/r/src/cli/mod.ts") }, isDynamic: true }],
+        },
+        {
+          specifier: url("/r/src/cli/mod.ts"),
+          dependencies: [
+            { code: { specifier: "npm:@scope/lib@1.0.0" } },
+            { code: { specifier: "npm:yaml@2.9.1" }, isDynamic: true },
+            { code: { specifier: "node:path" } },
+            { code: { specifier: "node:http2" }, isDynamic: true },
+          ],
+        },
+        {
+          specifier: url("/r/src/registry/mod.ts"),
+          dependencies: [{ code: { specifier: "node:fs" } }],
+        },
+        // Not loaded: its imports do not count.
+        {
+          specifier: url("/r/src/server/mod.ts"),
+          dependencies: [{ code: { specifier: "node:zlib" } }],
+        },
+      ],
+      packages: [
+        {
+          name: "@scope/lib",
+          version: "1.0.0",
+          localPath: "/r/node_modules/.deno/@scope+lib@1.0.0/node_modules/@scope/lib",
+        },
+        {
+          name: "dep",
+          version: "2.0.0",
+          localPath: "/r/node_modules/.deno/dep@2.0.0/node_modules/dep",
+        },
+        {
+          name: "yaml",
+          version: "2.9.1",
+          localPath: "/r/node_modules/.deno/yaml@2.9.1/node_modules/yaml",
+        },
+        { name: "typesonly", version: "1.0.0" },
+      ],
+    },
+    ["node:path", "node:util"],
+  );
+  assert.deepEqual([...profile.folders], [
+    [".", [url("/r/src/main.ts")]],
+    ["cli", [url("/r/src/cli/mod.ts")]],
+    ["registry", [url("/r/src/registry/mod.ts")]],
+  ]);
+  assert.deepEqual(profile.npmImports, ["npm:@scope/lib@1.0.0"], "yaml was not loaded");
+  assert.deepEqual(profile.npmPackages, ["@scope/lib@1.0.0", "dep@2.0.0"]);
+  assert.deepEqual(profile.nodeImports, ["node:fs", "node:path"], "lazy node:http2 not counted");
+  assert.deepEqual(profile.npmNodeImports, ["node:util"], "node:path is already the own files'");
+});
+
+Deno.test("packageOf: the package of a bare specifier", () => {
+  assert.equal(packageOf("zod/mini"), "zod");
+  assert.equal(packageOf("zod"), "zod");
+  assert.equal(packageOf("@commander-js/extra-typings"), "@commander-js/extra-typings");
+  assert.equal(packageOf("@sinclair/typebox/value"), "@sinclair/typebox");
+});
+
+Deno.test("candidateSource: builtins, deno.json dependencies at their version, absent", () => {
+  const imports = {
+    "zod": "npm:zod@4.6.7",
+    "js-yaml": "npm:js-yaml@5.5.0/browser",
+    "@commander-js/extra-typings": "npm:@commander-js/extra-typings@15.1.0",
+    "local": "./src/local.ts",
+  };
+  const dependencies: [string, string][] = [
+    ["zod", "npm:zod@4.6.7"],
+    ["zod/mini", "npm:zod@4.6.7/mini"],
+    ["js-yaml/browser", "npm:js-yaml@5.5.0/browser"],
+    ["@commander-js/extra-typings", "npm:@commander-js/extra-typings@15.1.0"],
+  ];
+  for (const [candidate, specifier] of dependencies) {
+    assert.deepEqual(candidateSource(candidate, imports), { kind: "dependency", specifier });
+  }
+  assert.deepEqual(candidateSource("node:path", imports), {
+    kind: "builtin",
+    specifier: "node:path",
+  });
+  assert.deepEqual(candidateSource("valibot", imports), { kind: "absent" });
+  assert.deepEqual(candidateSource("local", imports), { kind: "absent" });
+});
