@@ -8,7 +8,7 @@ import type { RootfsCacheOptions } from "../image/mod.ts";
 import { CONTAINER_PATHS } from "../contract/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../errors/mod.ts";
-import { effectiveUid, processEnv } from "../host/mod.ts";
+import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./output.ts";
 
@@ -103,13 +103,14 @@ export async function exportBundle(input: CommandInput): Promise<void> {
     output: string;
   };
   const { exportImage, withTag } = await imageModule();
+  const source = sourceDir();
   const result = await exportImage({
     format,
     target: resolve(target),
     tag: usage(() => withTag(tag), "--tag"),
     env: processEnv,
     binary: Deno.execPath(),
-    ...(Deno.build.standalone ? {} : { sourceDir: resolve(import.meta.dirname!, "..") }),
+    ...(source === undefined ? {} : { sourceDir: source }),
   });
   if (output === "json") return printData(JSON.stringify(result, null, 2));
   printData(result.manifestDigest);

@@ -4,10 +4,9 @@
  *
  * @module
  */
-import { resolve } from "../path/mod.ts";
 import { parseListenAddress } from "../contract/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
-import { effectiveUid, processEnv } from "../host/mod.ts";
+import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printStyledData } from "./output.ts";
 
@@ -42,7 +41,7 @@ async function runDoctor(format: string, address: string): Promise<void> {
     env: processEnv,
     uid: effectiveUid(),
     binary: Deno.execPath(),
-    sourceDir: Deno.build.standalone ? undefined : resolve(import.meta.dirname!, ".."),
+    sourceDir: sourceDir(),
     listen,
   });
   const checks = doctorChecks(facts);

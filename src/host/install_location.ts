@@ -25,6 +25,21 @@ function programRoot(): string | undefined {
   return trimSlash(decodeURIComponent(url.pathname));
 }
 
+/**
+ * The program's `src/` directory when it runs from source (`deno run`), which the container
+ * mounts and `--detach` restarts from; `undefined` for a compiled binary.
+ *
+ * @example
+ * ```ts
+ * import { sourceDir } from "./install_location.ts";
+ * sourceDir(); // "/usr/lib/openshell/src" for a source install
+ * ```
+ */
+export function sourceDir(): string | undefined {
+  const root = programRoot();
+  return Deno.build.standalone || root === undefined ? undefined : `${root}/src`;
+}
+
 function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }

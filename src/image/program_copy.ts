@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { basename, join, resolve } from "../path/mod.ts";
-import { type EnvLookup, openshellDir } from "../host/mod.ts";
+import { basename, join } from "../path/mod.ts";
+import { type EnvLookup, openshellDir, sourceDir } from "../host/mod.ts";
 import { fileStamp, recordStamp } from "./_file_stamp.ts";
 import { removeTree } from "../files/mod.ts";
 import { webSha256Hex } from "./_web_sha256.ts";
@@ -24,9 +24,8 @@ const TEMP_PREFIX = ".tmp-";
  */
 export function runningProgram(): { binary: string; sourceDir?: string } {
   const binary = Deno.execPath();
-  return Deno.build.standalone
-    ? { binary }
-    : { binary, sourceDir: resolve(import.meta.dirname!, "..") };
+  const source = sourceDir();
+  return source === undefined ? { binary } : { binary, sourceDir: source };
 }
 
 /** The directory holding every program copy. */

@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "../path/mod.ts";
+import { dirname, join } from "../path/mod.ts";
 import { pathExists } from "../files/mod.ts";
 import { validateGatewayName } from "../registry/mod.ts";
 import { gatewayLogPath } from "./gateway_log_file.ts";
 import { gatewayRuntimeDir } from "../runtime/mod.ts";
 import { readServedRecord } from "./served_record.ts";
-import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
+import { effectiveUid, openshellDir, processEnv, sourceDir } from "../host/mod.ts";
 import { SERVE_LOG_VARIABLE } from "./_serve_tracking.ts";
 
 /** How long a detached launch may take to answer (the launcher's own limit is shorter). */
@@ -91,7 +91,7 @@ export async function serveDetached(options: DetachedServeOptions): Promise<Deta
 /** The command line that runs `serve` as this program does, for the launcher. */
 function launcherArgv(args: readonly string[]): string[] {
   if (Deno.build.standalone) return [Deno.execPath(), "serve", ...args];
-  const src = resolve(import.meta.dirname!, "..");
+  const src = sourceDir()!;
   return [
     Deno.execPath(),
     "run",
