@@ -26,6 +26,14 @@ export function npmBuiltinRequests(debugLog: string): string[] {
   return [...found].sort();
 }
 
+/**
+ * Whether a `--log-level=debug` run loaded Deno's Node compatibility layer: a `node:` module
+ * or one of its internals (`ext:deno_node/`), as CommonJS packages and `node:` imports do.
+ */
+export function loadsNodeLayer(debugLog: string): boolean {
+  return /ES module: (?:node:|ext:deno_node\/)/.test(debugLog);
+}
+
 /** The package name of an `npm:` specifier, e.g. `@scope/name` of `npm:@scope/name@1.0/x`. */
 export function npmPackageName(specifier: string): string | undefined {
   return /^npm:\/?(@[^/@]+\/[^/@]+|[^/@]+)/.exec(specifier)?.[1];
@@ -138,20 +146,32 @@ export async function readModuleGraph(
   return { modules: info.modules ?? [], packages: Object.values(info.npmPackages ?? {}) };
 }
 
-/** Runs `deno <args>` with Deno's debug log on and returns that log (its stderr). */
-export async function debugLogOf(
+/**
+ * Runs `deno <args>` with Deno's debug log on (`--quiet` left out: it would silence the log):
+ * whether it succeeded, and that log (its stderr).
+ */
+export async function debugRun(
   args: readonly string[],
   env: Record<string, string>,
   cwd: string,
-): Promise<string> {
+): Promise<{ success: boolean; log: string }> {
   const [command, ...rest] = args;
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [command!, "--log-level=debug", ...rest],
+    args: [command!, "--log-level=debug", ...rest.filter((arg) => arg !== "--quiet")],
     env,
     clearEnv: true,
     cwd,
     stdout: "null",
     stderr: "piped",
   }).output();
-  return new TextDecoder().decode(output.stderr);
+  return { success: output.success, log: new TextDecoder().decode(output.stderr) };
+}
+
+/** Runs `deno <args>` with Deno's debug log on and returns that log (its stderr). */
+export async function debugLogOf(
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<string> {
+  return (await debugRun(args, env, cwd)).log;
 }

@@ -133,6 +133,30 @@ export function baseEnv(): Record<string, string> {
   };
 }
 
+/** The variables Deno's downloads read: trusted certificates, proxies, the npm registry. */
+const DOWNLOAD_VARIABLES = [
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "NODE_EXTRA_CA_CERTS",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "NPM_CONFIG_REGISTRY",
+];
+
+/** Those of this process's variables that a process downloading npm packages needs. */
+export function downloadEnv(): Record<string, string> {
+  return Object.fromEntries(
+    DOWNLOAD_VARIABLES.flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
 /**
  * Creates HOME, the XDG directories and the system gateway root under `root` and returns the
  * environment pointing at them, so that no run reads or writes this machine's real config.

@@ -6,16 +6,28 @@
  * RSS of `gateway list` <= 40 MB; `serve`'s warm start to healthy within 40 ms of the bare
  * runtime floor (root and youki only). Each figure is printed with its goal and whether it is
  * met; each missed one is followed by the modules that command loads and what they cost. Last,
- * the import cost of every library candidate that resolves from the project.
+ * the import cost of every library candidate, each pinned to an exact version and run outside
+ * the project, and whether the program uses it.
  * Only the program is run (`deno run src/main.ts`): it works on any version of the code.
  *
  * @module
  */
 import { join, resolve } from "node:path";
-import { candidateSource, IMPORT_CANDIDATES, packageOf } from "./_import_candidates.ts";
+import {
+  CHOSEN,
+  failureReason,
+  IMPORT_CANDIDATES,
+  npmDependencies,
+  packageOf,
+  pinnedScript,
+  pinnedSpecifier,
+  verdict,
+} from "./_import_candidates.ts";
 import {
   debugLogOf,
+  debugRun,
   loadedModules,
+  loadsNodeLayer,
   type ModuleProfile,
   npmBuiltinRequests,
   profileModules,
@@ -23,6 +35,7 @@ import {
 } from "./_module_profile.ts";
 import {
   benchRuns,
+  downloadEnv,
   type PairedRuns,
   sandboxEnv,
   type TimedCommand,
@@ -331,46 +344,90 @@ function printParts(
   }
 }
 
-async function candidateCosts(
-  empty: TimedCommand,
-  dir: string,
-): Promise<void> {
+/** `deno run` of a file outside the project: no config, so npm packages come from DENO_DIR. */
+function denoRunAlone(file: string): string[] {
+  return ["run", "-A", "--quiet", "--no-config", file];
+}
+
+/** One row of the candidate table, and its script once written. */
+interface CandidateRow {
+  role: string;
+  specifier: string;
+  verdict: string;
+  /** The script's text, or why there is none. */
+  script: string | { reason: string };
+}
+
+/**
+ * Every library candidate at its pinned version (and every other npm package deno.json maps,
+ * imported alone), each script run outside the project: one untimed run with Deno's debug log
+ * (it downloads the package and tells whether the Node layer loads), then paired runs.
+ */
+async function candidateCosts(emptyFile: string, env: Record<string, string>, dir: string) {
   const imports = (JSON.parse(Deno.readTextFileSync(CONFIG)) as {
     imports?: Record<string, string>;
   }).imports ?? {};
   const listed = new Set(IMPORT_CANDIDATES.map((c) => packageOf(c.specifier)));
-  const dependencies = Object.entries(imports)
-    .filter(([name, target]) =>
-      target.startsWith("npm:") && !name.endsWith("/") && !name.startsWith("@types/") &&
-      !listed.has(name)
-    )
-    .map(([name]) => ({ role: "dependency", specifier: name }));
-  const rows = [...IMPORT_CANDIDATES, ...dependencies].map((candidate) => {
-    const source = candidateSource(candidate.specifier, imports);
-    return {
-      ...candidate,
-      source,
-      script: source.kind === "absent" ? undefined : importScript(dir, [source.specifier]),
-    };
-  });
-  const scripts = rows.flatMap((row) => row.script === undefined ? [] : [row.script]);
-  const { costs } = await timeBatch(scripts, empty, [], PROFILE_RUNS);
+  const rows: CandidateRow[] = [
+    ...IMPORT_CANDIDATES.map((candidate) => ({
+      role: candidate.role,
+      specifier: pinnedSpecifier(candidate.specifier) ?? candidate.specifier,
+      verdict: verdict(candidate),
+      script: pinnedScript(candidate.script) ?? { reason: "no pinned version" },
+    })),
+    ...npmDependencies(imports).filter(({ name }) => !listed.has(name)).map(({ specifier }) => ({
+      role: "dependency",
+      specifier,
+      verdict: "used",
+      script: `import ${JSON.stringify(specifier)};\n`,
+    })),
+  ];
+  const measured: { row: CandidateRow; command: TimedCommand; nodeLayer: boolean }[] = [];
+  const reasons = new Map<CandidateRow, string>();
+  for (const [i, row] of rows.entries()) {
+    if (typeof row.script !== "string") {
+      reasons.set(row, row.script.reason);
+      continue;
+    }
+    const file = join(dir, `candidate-${i}.ts`);
+    Deno.writeTextFileSync(file, row.script);
+    const command = { args: denoRunAlone(file), env, cwd: dir };
+    const { success, log } = await debugRun(command.args, env, dir);
+    if (success) measured.push({ row, command, nodeLayer: loadsNodeLayer(log) });
+    else reasons.set(row, failureReason(log));
+  }
+  const baseline = { args: denoRunAlone(emptyFile), env, cwd: dir };
+  const results = await timePaired(baseline, measured.map((m) => m.command), PROFILE_RUNS);
+  const costs = new Map(measured.map(({ row, nodeLayer }, i) => {
+    const runs = results[i]!;
+    if ("error" in runs) reasons.set(row, failureReason(runs.error));
+    return [row, { above: summary(runs).above, nodeLayer }];
+  }));
   console.log(
-    `\n### import cost of each library candidate (imported alone; median of ${PROFILE_RUNS} ` +
-      "paired runs above empty)",
+    `\n### import cost of each library candidate (pinned, outside the project, one real call; ` +
+      `median of ${PROFILE_RUNS} paired runs above an empty deno run)`,
   );
-  const widths = [11, 44, 11, 12];
-  console.log(formatRow(["role", "import", "above empty", "from"], widths));
+  // The role and the import make one left-aligned cell.
+  const what = (role: string, specifier: string) => `${role.padEnd(10)}  ${specifier}`;
+  const widths = [52, 9, 10, 8];
+  console.log(formatRow([what("role", "import"), "added", "Node layer", "program"], widths));
   for (const row of rows) {
-    if (row.script === undefined || row.source.kind === "absent") continue;
-    const from = row.source.kind === "dependency" ? "deno.json" : "built in";
-    const cost = formatDeltaMs(costs.get(row.script) ?? NaN);
-    console.log(formatRow([row.role, row.source.specifier, cost, from], widths));
+    const reason = reasons.get(row);
+    const cost = costs.get(row);
+    if (reason !== undefined || cost === undefined) {
+      console.log(`${what(row.role, row.specifier).padEnd(widths[0]!)}  not measured: ${reason}`);
+      continue;
+    }
+    const layer = cost.nodeLayer ? "yes" : "no";
+    console.log(
+      formatRow(
+        [what(row.role, row.specifier), formatDeltaMs(cost.above), layer, row.verdict],
+        widths,
+      ),
+    );
   }
-  const absent = rows.filter((row) => row.source.kind === "absent").map((row) => row.specifier);
-  if (absent.length > 0) {
-    console.log(`not in deno.json, so not measured: ${absent.join(", ")}`);
-  }
+  const chosen = Object.entries(CHOSEN).map(([role, { what }]) => `${role}: ${what}`);
+  console.log(`the program uses ${chosen.join("; ")}`);
 }
 
 /** Runs the start-up benchmark and prints each figure with its goal. */
@@ -494,11 +551,7 @@ export default async function startupBench(): Promise<void> {
       const graph = await readModuleGraph(MAIN, CONFIG);
       const plans: ProfilePlan[] = [];
       for (const { target, command } of missed) {
-        const log = await debugLogOf(
-          command.args.filter((arg) => arg !== "--quiet"),
-          command.env,
-          base,
-        );
+        const log = await debugLogOf(command.args, command.env, base);
         const profile = profileModules(loadedModules(log), SRC, graph, npmBuiltinRequests(log));
         plans.push(planProfile(target.label, "the command's own work", profile, scripts));
       }
@@ -544,7 +597,7 @@ export default async function startupBench(): Promise<void> {
       printParts(plans, batch.costs, rss);
     }
 
-    await candidateCosts(empty, scripts);
+    await candidateCosts(emptyFile, { ...envs.empty, ...downloadEnv() }, scripts);
   } finally {
     await Deno.remove(base, { recursive: true });
   }

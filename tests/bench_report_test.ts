@@ -20,11 +20,22 @@ import {
 } from "../bench/_report.ts";
 import {
   loadedModules,
+  loadsNodeLayer,
   npmBuiltinRequests,
   npmPackageName,
   profileModules,
 } from "../bench/_module_profile.ts";
-import { candidateSource, packageOf } from "../bench/_import_candidates.ts";
+import {
+  CHOSEN,
+  failureReason,
+  IMPORT_CANDIDATES,
+  npmDependencies,
+  packageOf,
+  PINNED_VERSIONS,
+  pinnedScript,
+  pinnedSpecifier,
+  verdict,
+} from "../bench/_import_candidates.ts";
 import { serveOverhead } from "../bench/_serve_start.ts";
 
 Deno.test("median: odd and even counts, unsorted input, empty", () => {
@@ -213,26 +224,98 @@ Deno.test("packageOf: the package of a bare specifier", () => {
   assert.equal(packageOf("@sinclair/typebox/value"), "@sinclair/typebox");
 });
 
-Deno.test("candidateSource: builtins, deno.json dependencies at their version, absent", () => {
-  const imports = {
-    "zod": "npm:zod@4.6.7",
-    "js-yaml": "npm:js-yaml@5.5.0/browser",
-    "@commander-js/extra-typings": "npm:@commander-js/extra-typings@15.1.0",
-    "local": "./src/local.ts",
-  };
-  const dependencies: [string, string][] = [
-    ["zod", "npm:zod@4.6.7"],
-    ["zod/mini", "npm:zod@4.6.7/mini"],
-    ["js-yaml/browser", "npm:js-yaml@5.5.0/browser"],
-    ["@commander-js/extra-typings", "npm:@commander-js/extra-typings@15.1.0"],
-  ];
-  for (const [candidate, specifier] of dependencies) {
-    assert.deepEqual(candidateSource(candidate, imports), { kind: "dependency", specifier });
+Deno.test("pinnedSpecifier: node: and npm: as they are, packages at their version", () => {
+  const versions = { "zod": "4.6.7", "@sinclair/typebox": "0.34.52" };
+  assert.equal(pinnedSpecifier("node:path", versions), "node:path");
+  assert.equal(pinnedSpecifier("npm:yaml@2.9.1", versions), "npm:yaml@2.9.1");
+  assert.equal(pinnedSpecifier("zod", versions), "npm:zod@4.6.7");
+  assert.equal(pinnedSpecifier("zod/mini", versions), "npm:zod@4.6.7/mini");
+  assert.equal(
+    pinnedSpecifier("@sinclair/typebox/value", versions),
+    "npm:@sinclair/typebox@0.34.52/value",
+  );
+  assert.equal(pinnedSpecifier("valibot", versions), undefined);
+});
+
+Deno.test("pinnedScript: every bare import pinned, the rest of the script untouched", () => {
+  const versions = { "@sinclair/typebox": "0.34.52", "mri": "1.2.0" };
+  assert.equal(
+    pinnedScript(
+      'import { Type } from "@sinclair/typebox"; import { Value } from "@sinclair/typebox/value";\n' +
+        'import { join } from "node:path";\nconsole.log("from \\"mri\\"", Type, Value, join);',
+      versions,
+    ),
+    'import { Type } from "npm:@sinclair/typebox@0.34.52"; ' +
+      'import { Value } from "npm:@sinclair/typebox@0.34.52/value";\n' +
+      'import { join } from "node:path";\nconsole.log("from \\"mri\\"", Type, Value, join);',
+  );
+  assert.equal(
+    pinnedScript('import mri from "mri/lib/index.mjs";', versions),
+    'import mri from "npm:mri@1.2.0/lib/index.mjs";',
+  );
+  assert.equal(pinnedScript('import x from "unpinned";', versions), undefined);
+});
+
+Deno.test("IMPORT_CANDIDATES: each npm package pinned exactly, each script imports its own", () => {
+  for (const candidate of IMPORT_CANDIDATES) {
+    const script = pinnedScript(candidate.script);
+    assert.ok(script !== undefined, `${candidate.specifier} has a version`);
+    const specifier = pinnedSpecifier(candidate.specifier)!;
+    assert.ok(script.includes(`from "${specifier}"`), `${candidate.specifier}'s script`);
+    if (!specifier.startsWith("node:")) {
+      assert.match(PINNED_VERSIONS[packageOf(candidate.specifier)]!, /^\d+\.\d+\.\d+$/);
+    }
   }
-  assert.deepEqual(candidateSource("node:path", imports), {
-    kind: "builtin",
-    specifier: "node:path",
-  });
-  assert.deepEqual(candidateSource("valibot", imports), { kind: "absent" });
-  assert.deepEqual(candidateSource("local", imports), { kind: "absent" });
+  const packages = new Set(IMPORT_CANDIDATES.map((c) => packageOf(c.specifier)));
+  for (const name of Object.keys(PINNED_VERSIONS)) assert.ok(packages.has(name), name);
+});
+
+Deno.test("verdict: used only for the package chosen for the role", () => {
+  assert.equal(verdict({ role: "schema", specifier: "valibot" }), "used");
+  assert.equal(verdict({ role: "schema", specifier: "zod/mini" }), "rejected");
+  assert.equal(verdict({ role: "YAML", specifier: "yaml" }), "rejected", "own code writes YAML");
+  assert.equal(verdict({ role: "path", specifier: "node:path" }), "rejected");
+  for (const [role, chosen] of Object.entries(CHOSEN)) {
+    const used = IMPORT_CANDIDATES.filter((c) => c.role === role && verdict(c) === "used");
+    assert.equal(used.length, chosen.package === undefined ? 0 : 1, role);
+  }
+});
+
+Deno.test("npmDependencies: npm mappings of deno.json, without @types/ and folder mappings", () => {
+  assert.deepEqual(
+    npmDependencies({
+      "yaml": "npm:yaml@2.9.1",
+      "@types/terminal-kit": "npm:@types/terminal-kit@2.5.7",
+      "@scope/lib": "npm:@scope/lib@1.0.0",
+      "lib/": "npm:/lib@1.0.0/",
+      "local": "./src/local.ts",
+    }),
+    [
+      { name: "yaml", specifier: "npm:yaml@2.9.1" },
+      { name: "@scope/lib", specifier: "npm:@scope/lib@1.0.0" },
+    ],
+  );
+});
+
+Deno.test("failureReason: the error: line, else the last line, shortened", () => {
+  const log = "DEBUG RS - x\nDownload https://registry.npmjs.org/js-yaml\n" +
+    "\x1b[31merror\x1b[0m: Could not find npm package 'js-yaml' matching '9.9.9'.\n" +
+    "    at file:///t/c.ts:1:22\n";
+  assert.equal(failureReason(log), "Could not find npm package 'js-yaml' matching '9.9.9'.");
+  assert.equal(failureReason("a\n  last line  \n\n"), "last line");
+  assert.equal(failureReason(""), "no output");
+  assert.equal(failureReason("error: " + "x".repeat(50), 10), "xxxxxxx...");
+});
+
+Deno.test("loadsNodeLayer: a node: module or a Node internal among the loaded modules", () => {
+  const line = (url: string) =>
+    `DEBUG RS - deno::module_loader:835 - V8 code cache hit for ES module: ${url}, [1]`;
+  assert.equal(loadsNodeLayer(line("file:///d/valibot/1.5.0/dist/index.mjs")), false);
+  assert.equal(loadsNodeLayer(line("node:process")), true);
+  assert.equal(loadsNodeLayer(line("ext:deno_node/path/mod.ts")), true);
+  assert.equal(
+    loadsNodeLayer("resolving in npm package: specifier=node:module referrer=file:///x.js"),
+    false,
+    "a request alone is not a load",
+  );
 });
