@@ -202,3 +202,9 @@ export async function withAllFacts(program: CommandSpec): Promise<CommandSpec> {
   if (resolved.commands === undefined) return resolved;
   return { ...resolved, commands: await Promise.all(resolved.commands.map(withAllFacts)) };
 }
+
+/** The shells with a completion script. */
+export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
+
+/** One of {@linkcode COMPLETION_SHELLS}. */
+export type CompletionShell = (typeof COMPLETION_SHELLS)[number];

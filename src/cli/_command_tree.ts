@@ -29,8 +29,12 @@
  *
  * @module
  */
-import { type CommandSpec, InvalidValue, type OptionSpec } from "./_command_spec.ts";
-import { COMPLETION_SHELLS } from "./_completion_model.ts";
+import {
+  type CommandSpec,
+  COMPLETION_SHELLS,
+  InvalidValue,
+  type OptionSpec,
+} from "./_command_spec.ts";
 import { OUTPUT_FORMATS } from "./_render_output.ts";
 
 /** How long `status` waits for `/healthz` by default, in milliseconds. */

@@ -14,12 +14,6 @@ import {
   type OptionSpec,
 } from "./_command_spec.ts";
 
-/** The shells with a completion script. */
-export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
-
-/** One of {@linkcode COMPLETION_SHELLS}. */
-export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
-
 /** What a value completes to: registered gateway names, file names, fixed words, nothing. */
 export type ValueKind =
   | { kind: "gateway" }

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { CompletionCommand, CompletionShell, ValueKind } from "./_completion_model.ts";
+import type { CompletionShell } from "./_command_spec.ts";
+import type { CompletionCommand, ValueKind } from "./_completion_model.ts";
 
 /**
  * The completion script for `shell`, for the program named `program`.

@@ -5,7 +5,8 @@
  * @module
  */
 import { type CommandInput, withAllFacts } from "./_command_spec.ts";
-import { completionModel, type CompletionShell } from "./_completion_model.ts";
+import type { CompletionShell } from "./_command_spec.ts";
+import { completionModel } from "./_completion_model.ts";
 import { completionScript } from "./_completion_scripts.ts";
 import { printData } from "./output.ts";
 

@@ -7,11 +7,9 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { withPathFacts } from "./_command_spec.ts";
 import { PROGRAM } from "./_command_tree.ts";
-import { helpText } from "./_help_text.ts";
 import { parseArgs, type ParseOutcome } from "./_parse_args.ts";
 import { paint, reportFailure } from "./output.ts";
 import { writeStdio } from "./_write_stdio.ts";
-import { printVersion, versionRequest } from "./version_report.ts";
 
 /** The line after a usage error. */
 const USAGE_HINT = "(run with --help for usage)";
@@ -42,6 +40,8 @@ async function settle(outcome: ParseOutcome, args: string[]): Promise<number> {
     case "run":
       return (await outcome.input.command.run?.(outcome.input)) ?? 0;
     case "version": {
+      // Like a command's code, the version report and the help are loaded when asked for.
+      const { printVersion, versionRequest } = await import("./version_report.ts");
       // Only the version flags and a format: the full report; the version alone otherwise.
       const format = versionRequest(args);
       if (format !== undefined) return await printVersion(denoJson.version, format);
@@ -49,6 +49,7 @@ async function settle(outcome: ParseOutcome, args: string[]): Promise<number> {
       return 0;
     }
     case "help": {
+      const { helpText } = await import("./_help_text.ts");
       const stream = outcome.asked ? "stdout" : "stderr";
       writeStdio(stream, helpText(outcome.path, helpWidth(stream)));
       return outcome.asked ? 0 : 2;
