@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { planGatewayAdd } from "../src/registry/mod.ts";
+import { planGatewayAdd } from "../src/register/mod.ts";
 import { parseChoice } from "../src/cli/_gateway_chooser.ts";
 import { UsageError } from "../src/errors/user_error.ts";
 

@@ -9,7 +9,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { createSandbox, denoDir, REPO, writeProgramLauncher } from "./_helpers/sandbox.ts";
 import { asNobody } from "./_helpers/test_users.ts";
-import { planGatewayAdd } from "../src/registry/mod.ts";
+import { planGatewayAdd } from "../src/register/mod.ts";
 import { isValidGatewayName } from "../src/registry/mod.ts";
 
 const INSTALL_SH = join(REPO, "install.sh");

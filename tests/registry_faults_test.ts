@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MAX_METADATA_DEPTH, nestingDepth } from "../src/registry/gateway_metadata.ts";
-import {
-  addUserGateway,
-  type GatewayMetadata,
-  parseGatewayMetadata,
-  readActiveFile,
-  removeUserGateway,
-  writeUserGatewayFile,
-} from "../src/registry/mod.ts";
+import { type GatewayMetadata, parseGatewayMetadata, readActiveFile } from "../src/registry/mod.ts";
+import { addUserGateway, removeUserGateway, writeUserGatewayFile } from "../src/register/mod.ts";
 import { UserError } from "../src/errors/user_error.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
 import {

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { readActiveFile } from "../src/registry/mod.ts";
 import {
   addUserGateway,
   mayServeUnder,
   newServedToken,
-  readActiveFile,
   refuseForeignRegistration,
   registerServedGateway,
   servedGatewayMetadata,
   servedGatewayToken,
   servedRegistrationStep,
   servedTokenPath,
-} from "../src/registry/mod.ts";
+} from "../src/register/mod.ts";
 import { UserError } from "../src/errors/mod.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeActive } from "./registry_fixture.ts";

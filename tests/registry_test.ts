@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  addUserGateway,
   compareText,
   gatewayAuth,
   gatewayListRow,
@@ -12,13 +11,16 @@ import {
   parseGatewayMetadata,
   readGatewayMetadata,
   registryRoots,
-  removeUserGateway,
   resolveActiveGateway,
-  selectGateway,
   userGatewayDir,
   validateGatewayName,
-  writeUserGatewayFile,
 } from "../src/registry/mod.ts";
+import {
+  addUserGateway,
+  removeUserGateway,
+  selectGateway,
+  writeUserGatewayFile,
+} from "../src/register/mod.ts";
 import { gatewayMetadataSchema } from "../src/registry/_gateway_metadata_schema.ts";
 import { UserError } from "../src/errors/user_error.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";

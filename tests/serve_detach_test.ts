@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { addUserGateway, registryRoots } from "../src/registry/mod.ts";
+import { registryRoots } from "../src/registry/mod.ts";
+import { addUserGateway } from "../src/register/mod.ts";
 import { processStart } from "../src/serve/served_record.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { runCommand } from "./_helpers/run_command.ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { addUserGateway, registryRoots } from "../src/registry/mod.ts";
+import { registryRoots } from "../src/registry/mod.ts";
+import { addUserGateway } from "../src/register/mod.ts";
 import { cliArgv, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import {

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { validateGatewayName } from "../src/registry/mod.ts";
 import {
   checkSystemDir,
   planSystemAdd,
@@ -12,8 +13,7 @@ import {
   type SeedFound,
   seedMetadata,
   type SystemAddRequest,
-  validateGatewayName,
-} from "../src/registry/mod.ts";
+} from "../src/register/mod.ts";
 import { UsageError, UserError } from "../src/errors/mod.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import golden from "./testdata/registry/system_seed.json" with { type: "json" };

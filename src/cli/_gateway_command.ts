@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { MtlsFiles, RegistryRoots } from "../registry/mod.ts";
+import type { RegistryRoots } from "../registry/mod.ts";
+import type { MtlsFiles } from "../register/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import {
@@ -91,10 +92,11 @@ export async function gatewayAdd(input: CommandInput): Promise<void> {
     key?: string;
     activate: boolean;
   };
-  const { planGatewayAdd } = await import("../registry/mod.ts");
+  const { planGatewayAdd } = await import("../register/mod.ts");
   const plan = planGatewayAdd(endpoint, options);
   const roots = await cliRoots();
   const registry = await import("../registry/mod.ts");
+  const register = await import("../register/mod.ts");
   const name = nameArgument(plan.metadata.name, registry.validateGatewayName);
   const systemPath = await registry.readGatewayMetadata(roots, name).then(
     (found) => (found.source === "system" ? found.metadataPath : undefined),
@@ -117,7 +119,7 @@ export async function gatewayAdd(input: CommandInput): Promise<void> {
     const { resolveSshHostname } = await import("./_ssh_hostname.ts");
     plan.metadata.resolved_host = await resolveSshHostname(plan.sshHost);
   }
-  const { metadataPath, activated } = await registry.addUserGateway(roots, plan.metadata, {
+  const { metadataPath, activated } = await register.addUserGateway(roots, plan.metadata, {
     activate: options.activate ? "always" : "never",
     ...(mtls ? { mtls } : {}),
   });
@@ -176,6 +178,7 @@ export async function gatewaySelect(input: CommandInput): Promise<void> {
   const name = input.args.name as string | undefined;
   const roots = await cliRoots();
   const registry = await import("../registry/mod.ts");
+  const register = await import("../register/mod.ts");
   let chosen = name;
   if (chosen === undefined) {
     const listing = await registry.listGateways(roots);
@@ -215,7 +218,7 @@ export async function gatewaySelect(input: CommandInput): Promise<void> {
     if (chosen === undefined) throw new UserError("No gateway selected");
   }
   nameArgument(chosen, registry.validateGatewayName);
-  const resolved = await registry.selectGateway(roots, chosen);
+  const resolved = await register.selectGateway(roots, chosen);
   printMessage(
     `Active gateway: ${chosen} (${resolved.source}, ${resolved.metadata.gateway_endpoint})`,
   );
@@ -227,12 +230,13 @@ export async function gatewayRemove(input: CommandInput): Promise<void> {
   const names = input.args.names as readonly string[];
   const roots = await cliRoots();
   const registry = await import("../registry/mod.ts");
+  const register = await import("../register/mod.ts");
   const targets = names.length > 0 ? names : [await activeOrUsage(roots, input, "remove")];
   for (const target of targets) nameArgument(target, registry.validateGatewayName);
   let failure: unknown;
   for (const target of new Set(targets)) {
     try {
-      const result = await registry.removeUserGateway(roots, target);
+      const result = await register.removeUserGateway(roots, target);
       printMessage(`Removed gateway '${target}'`);
       if (result.uncovered) {
         printMessage(`The system entry '${target}' (${result.uncovered}) is listed again`);
@@ -260,9 +264,10 @@ export async function gatewayRename(input: CommandInput): Promise<void> {
   const to = input.args.new as string;
   const roots = await cliRoots();
   const registry = await import("../registry/mod.ts");
+  const register = await import("../register/mod.ts");
   nameArgument(from, registry.validateGatewayName);
   nameArgument(to, registry.validateGatewayName);
-  const result = await registry.renameUserGateway(roots, from, to);
+  const result = await register.renameUserGateway(roots, from, to);
   printMessage(`Renamed gateway '${from}' to '${to}'`);
   if (result.movedActive) printMessage(`'${to}' is the active gateway`);
   if (result.uncovered) {

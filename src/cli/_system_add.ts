@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SeedWrite, SystemAddPlan, SystemSelectPlan } from "../registry/mod.ts";
+import type { SeedWrite, SystemAddPlan, SystemSelectPlan } from "../register/mod.ts";
 import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
@@ -43,7 +43,7 @@ export interface SystemSelectOptions {
  * ```
  */
 export async function runSystemAdd(options: SystemAddOptions): Promise<void> {
-  const { addSystemGateway } = await import("../registry/mod.ts");
+  const { addSystemGateway } = await import("../register/mod.ts");
   const plan = await addSystemGateway(options, {
     userRegistry: userRegistry(),
     dryRun: options.dryRun,
@@ -70,7 +70,7 @@ export async function runSystemAdd(options: SystemAddOptions): Promise<void> {
  * ```
  */
 export async function runSystemSelect(options: SystemSelectOptions): Promise<void> {
-  const { selectSystemGateway } = await import("../registry/mod.ts");
+  const { selectSystemGateway } = await import("../register/mod.ts");
   const plan = await selectSystemGateway(options, {
     userRegistry: userRegistry(),
     dryRun: options.dryRun,

@@ -8,7 +8,7 @@
  * @module
  */
 import { isAbsolute, join } from "../path/mod.ts";
-import type { MtlsFiles } from "../registry/mod.ts";
+import type { MtlsFiles } from "../register/mod.ts";
 import type { EnvLookup } from "../host/mod.ts";
 
 /** The variable naming a gateway package's client TLS directory, as upstream reads it. */

@@ -1,7 +1,8 @@
 import { quoted } from "../errors/mod.ts";
 import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";
-import { activeFilePath, osReason } from "./_layout.ts";
+import { osReason } from "../errors/mod.ts";
+import { activeFilePath } from "./layout.ts";
 import { isValidGatewayName, validateGatewayName } from "./gateway_name.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
 

@@ -1,5 +1,6 @@
 import { UserError } from "../errors/mod.ts";
-import { fileError, gatewaysDirPath, type MetadataRead, readMetadataFileNow } from "./_layout.ts";
+import { fileError } from "../errors/mod.ts";
+import { gatewaysDirPath, type MetadataRead, readMetadataFileNow } from "./layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
 

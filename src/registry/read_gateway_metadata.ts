@@ -1,5 +1,5 @@
 import { UserError } from "../errors/mod.ts";
-import { metadataFilePath, readMetadataFile } from "./_layout.ts";
+import { metadataFilePath, readMetadataFile } from "./layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
 

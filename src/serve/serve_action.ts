@@ -19,15 +19,14 @@ import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { maskedEqOrder, seccompProfile } from "../container/mod.ts";
 import { parseListenAddress } from "../contract/mod.ts";
 import { pathExists } from "../files/mod.ts";
+import { registryRoots, validateGatewayName } from "../registry/mod.ts";
 import {
   refuseForeignRegistration,
   registerServedGateway,
-  registryRoots,
   servedGatewayToken,
   type ServedToken,
   servedTokenPath,
-  validateGatewayName,
-} from "../registry/mod.ts";
+} from "../register/mod.ts";
 import { clientAddress, launchGateway } from "../runtime/mod.ts";
 import {
   canReach,

@@ -15,11 +15,10 @@ import {
   gatewayType,
   listGateways,
   type RegistryRoots,
-  removeUserGateway,
   resolveActiveGateway,
-  selectGateway,
   userGatewayDir,
 } from "../registry/mod.ts";
+import { removeUserGateway, selectGateway } from "../register/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { type GatewayTls, mtlsFiles } from "../client/mod.ts";
 import type { TermRegistry } from "./term_app.ts";

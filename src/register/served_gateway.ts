@@ -10,11 +10,12 @@ import { join } from "../path/mod.ts";
 import { atomicWriteFile, pathExists } from "../files/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { fileError, UserError } from "../errors/mod.ts";
-import { type GatewayMetadata, serializeGatewayMetadata } from "./gateway_metadata.ts";
-import { readGatewayMetadata } from "./read_gateway_metadata.ts";
-import type { RegistryRoots } from "./registry_roots.ts";
+import { type GatewayMetadata, serializeGatewayMetadata } from "../registry/mod.ts";
+import { readGatewayMetadata } from "../registry/mod.ts";
+import type { RegistryRoots } from "../registry/mod.ts";
 import { ensureUserDir } from "./user_dir.ts";
-import { addUserGateway, SECRET_FILE_MODE, userGatewayDir } from "./write_registry.ts";
+import { addUserGateway, SECRET_FILE_MODE } from "./write_registry.ts";
+import { userGatewayDir } from "../registry/mod.ts";
 
 /** The file beside a gateway's registration that marks it as made by `serve`. */
 const SERVE_MARKER = "serve.json";
@@ -117,7 +118,7 @@ export function newServedToken(): string {
  *
  * @example
  * ```ts
- * import { registryRoots } from "./mod.ts";
+ * import { registryRoots } from "../registry/mod.ts";
  * const roots = registryRoots((name) => Deno.env.get(name), Deno.uid() ?? 0, console.error);
  * servedTokenPath(roots, "local"); // "<user root>/gateways/local/token"
  * ```
@@ -167,7 +168,7 @@ export async function servedGatewayToken(roots: RegistryRoots, name: string): Pr
  *
  * @example
  * ```ts
- * import { registryRoots } from "./mod.ts";
+ * import { registryRoots } from "../registry/mod.ts";
  * const roots = registryRoots((name) => Deno.env.get(name), Deno.uid() ?? 0, console.error);
  * const token = await servedGatewayToken(roots, "local");
  * await registerServedGateway(roots, {

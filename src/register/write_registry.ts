@@ -4,43 +4,25 @@ import { readRegularFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import {
   activeFilePath,
-  fileError,
   gatewayDirPath,
   gatewaysDirPath,
   metadataFilePath,
   readMetadataFile,
-} from "./_layout.ts";
-import { readActiveFile } from "./active_gateway.ts";
+} from "../registry/mod.ts";
+import { fileError } from "../errors/mod.ts";
+import { MTLS_FILE_NAMES, readActiveFile } from "../registry/mod.ts";
 import {
   checkGatewayMetadata,
   type GatewayMetadata,
   serializeGatewayMetadata,
-} from "./gateway_metadata.ts";
-import { validateGatewayName } from "./gateway_name.ts";
-import { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metadata.ts";
-import type { RegistryRoots } from "./registry_roots.ts";
+} from "../registry/mod.ts";
+import { validateGatewayName } from "../registry/mod.ts";
+import { readGatewayMetadata, type ResolvedGateway } from "../registry/mod.ts";
+import type { RegistryRoots } from "../registry/mod.ts";
 import { ensureUserDir, PRIVATE_DIR_MODE, refuseUnlessDirectory } from "./user_dir.ts";
 
 /** Mode of secret files (keys, tokens). */
 export const SECRET_FILE_MODE = 0o600;
-
-/**
- * The user directory for per-gateway files (tokens, mTLS material) of `name`, whether the
- * gateway is registered by the user or by the system. Computing it creates nothing.
- *
- * @throws {UserError} for an invalid name.
- * @example
- * ```ts
- * import { join } from "../path/mod.ts";
- * import { type RegistryRoots, userGatewayDir } from "./mod.ts";
- * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
- * join(userGatewayDir(roots, "corp"), "token");
- * // "/home/ada/.config/openshell/gateways/corp/token"
- * ```
- */
-export function userGatewayDir(roots: RegistryRoots, name: string): string {
-  return gatewayDirPath(roots.user, name);
-}
 
 /**
  * Creates (0700) and returns {@linkcode userGatewayDir}. It never creates `metadata.json`,
@@ -55,7 +37,8 @@ export function ensureUserGatewayDir(roots: RegistryRoots, name: string): Promis
  *
  * @example
  * ```ts
- * import { type RegistryRoots, writeUserGatewayFile } from "./mod.ts";
+ * import { type RegistryRoots } from "../registry/mod.ts";
+ * import { writeUserGatewayFile } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * const token = crypto.randomUUID();
  * await writeUserGatewayFile(roots, "openshell", "token", token);
@@ -84,7 +67,8 @@ export async function writeUserGatewayFile(
  * @throws {UserError} for an invalid or unknown name, or a registration that cannot be read.
  * @example
  * ```ts
- * import { type RegistryRoots, selectGateway } from "./mod.ts";
+ * import { type RegistryRoots } from "../registry/mod.ts";
+ * import { selectGateway } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * await selectGateway(roots, "corp");
  * ```
@@ -120,9 +104,6 @@ export interface AddUserGatewayOptions {
   mtls?: MtlsFiles;
 }
 
-/** The file names used for copied mTLS material, as upstream stores them. */
-export const MTLS_FILE_NAMES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" } as const;
-
 /**
  * Registers a gateway in the user registry. A system entry of the same name may exist (the
  * user entry then hides it); a user entry may not. The metadata file appears atomically and
@@ -132,7 +113,8 @@ export const MTLS_FILE_NAMES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" }
  * @throws {UserError} `Gateway '<name>' already exists.` for an existing user entry.
  * @example
  * ```ts
- * import { addUserGateway, type RegistryRoots } from "./mod.ts";
+ * import { type RegistryRoots } from "../registry/mod.ts";
+ * import { addUserGateway } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * await addUserGateway(roots, {
  *   name: "openshell",
@@ -194,7 +176,8 @@ export async function addUserGateway(
  * removed from user config`) or an unknown name.
  * @example
  * ```ts
- * import { type RegistryRoots, removeUserGateway } from "./mod.ts";
+ * import { type RegistryRoots } from "../registry/mod.ts";
+ * import { removeUserGateway } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * await removeUserGateway(roots, "corp");
  * ```

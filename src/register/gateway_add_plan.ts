@@ -1,4 +1,4 @@
-import type { GatewayMetadata } from "./gateway_metadata.ts";
+import type { GatewayMetadata } from "../registry/mod.ts";
 import type { MtlsFiles } from "./write_registry.ts";
 import { UsageError } from "../errors/mod.ts";
 

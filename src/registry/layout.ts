@@ -3,6 +3,7 @@ import { fileError } from "../errors/mod.ts";
 import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { validateGatewayName } from "./gateway_name.ts";
+import type { RegistryRoots } from "./registry_roots.ts";
 import {
   type GatewayMetadata,
   parseMetadataWithSchema,
@@ -78,4 +79,23 @@ export function readMetadataFileNow(
   return { kind: "schema", read };
 }
 
-export { fileError, osReason } from "../errors/mod.ts";
+/**
+ * The user directory for per-gateway files (tokens, mTLS material) of `name`, whether the
+ * gateway is registered by the user or by the system. Computing it creates nothing.
+ *
+ * @throws {UserError} for an invalid name.
+ * @example
+ * ```ts
+ * import { join } from "../path/mod.ts";
+ * import { type RegistryRoots, userGatewayDir } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * join(userGatewayDir(roots, "corp"), "token");
+ * // "/home/ada/.config/openshell/gateways/corp/token"
+ * ```
+ */
+export function userGatewayDir(roots: RegistryRoots, name: string): string {
+  return gatewayDirPath(roots.user, name);
+}
+
+/** The file names used for copied mTLS material, as upstream stores them. */
+export const MTLS_FILE_NAMES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" } as const;

@@ -3,13 +3,13 @@ import { atomicWriteFile } from "../files/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import {
   activeFilePath,
-  fileError,
   gatewayDirPath,
   metadataFilePath,
   readMetadataFile,
-} from "./_layout.ts";
-import { readActiveFile } from "./active_gateway.ts";
-import type { RegistryRoots } from "./registry_roots.ts";
+} from "../registry/mod.ts";
+import { fileError } from "../errors/mod.ts";
+import { readActiveFile } from "../registry/mod.ts";
+import type { RegistryRoots } from "../registry/mod.ts";
 
 /**
  * Renames a user registration and the per-user files beside it (mTLS material, token): its
@@ -22,7 +22,8 @@ import type { RegistryRoots } from "./registry_roots.ts";
  * renamed), or the new name already has a user entry or per-user files.
  * @example
  * ```ts
- * import { type RegistryRoots, renameUserGateway } from "./mod.ts";
+ * import { type RegistryRoots } from "../registry/mod.ts";
+ * import { renameUserGateway } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
  * await renameUserGateway(roots, "openshell", "laptop");
  * ```

@@ -9,14 +9,14 @@
 import { dirname, isAbsolute, join, normalize, relative } from "../path/mod.ts";
 import { atomicWriteFile, readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { fileError, quoted, UsageError, UserError } from "../errors/mod.ts";
-import { activeFilePath, metadataFilePath, readMetadataFile } from "./_layout.ts";
+import { activeFilePath, metadataFilePath, readMetadataFile } from "../registry/mod.ts";
 import { type SeedEndpoint, seedEndpoint } from "./_seed_endpoint.ts";
 import {
   checkGatewayMetadata,
   type GatewayMetadata,
   serializeGatewayMetadata,
-} from "./gateway_metadata.ts";
-import { validateGatewayName } from "./gateway_name.ts";
+} from "../registry/mod.ts";
+import { validateGatewayName } from "../registry/mod.ts";
 
 export { type SeedEndpoint, seedEndpoint } from "./_seed_endpoint.ts";
 

@@ -1,0 +1,68 @@
+/**
+ * Changing the gateway registry (`../registry/mod.ts` reads it): adding, removing, renaming
+ * and selecting user gateways, what `gateway add` registers, the registration of a gateway
+ * `serve` runs, and seeding a system registry for installers and packages, which writes only
+ * into a system root named explicitly and refuses the user registry. Every write is atomic,
+ * never through a symlink, and leaves files byte for byte as NVIDIA OpenShell writes them.
+ *
+ * @example
+ * ```ts
+ * import { registryRoots } from "../registry/mod.ts";
+ * import { addUserGateway } from "./mod.ts";
+ * const roots = registryRoots((name) => Deno.env.get(name), Deno.uid() ?? 0, console.error);
+ * await addUserGateway(roots, {
+ *   name: "local",
+ *   gateway_endpoint: "http://127.0.0.1:8090",
+ *   is_remote: false,
+ *   gateway_port: 0,
+ *   auth_mode: "plaintext",
+ * }, { activate: "if-none" });
+ * ```
+ *
+ * @module
+ */
+export { type GatewayAddOptions, type GatewayAddPlan, planGatewayAdd } from "./gateway_add_plan.ts";
+export { renameUserGateway } from "./rename_gateway.ts";
+export {
+  mayServeUnder,
+  newServedToken,
+  refuseForeignRegistration,
+  registerServedGateway,
+  type ServedEndpoint,
+  type ServedGateway,
+  servedGatewayMetadata,
+  servedGatewayToken,
+  type ServedRegistrationFacts,
+  servedRegistrationStep,
+  type ServedToken,
+  servedTokenPath,
+} from "./served_gateway.ts";
+export {
+  addSystemGateway,
+  checkSystemDir,
+  planSystemAdd,
+  planSystemSelect,
+  type SeedAction,
+  type SeedEndpoint,
+  seedEndpoint,
+  type SeedFound,
+  seedMetadata,
+  type SeedOptions,
+  type SeedWrite,
+  selectSystemGateway,
+  type SystemAddPlan,
+  type SystemAddRequest,
+  type SystemSelectPlan,
+  type SystemSelectRequest,
+} from "./system_seed.ts";
+export { ensureUserDir } from "./user_dir.ts";
+export {
+  addUserGateway,
+  type AddUserGatewayOptions,
+  ensureUserGatewayDir,
+  type MtlsFiles,
+  removeUserGateway,
+  SECRET_FILE_MODE,
+  selectGateway,
+  writeUserGatewayFile,
+} from "./write_registry.ts";
