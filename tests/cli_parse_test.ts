@@ -564,7 +564,7 @@ Deno.test("parsing, help and version, and the hot commands' own code, load no pa
     const entry of [
       "../src/main.ts",
       "../src/cli/mod.ts",
-      "../src/cli/_gateway_command.ts",
+      "../src/cli/_gateway_list.ts",
       "../src/cli/_status_command.ts",
       "../src/cli/_serve_command.ts",
     ]
@@ -574,7 +574,7 @@ Deno.test("parsing, help and version, and the hot commands' own code, load no pa
     assert.deepEqual(loaded.filter((s) => !s.startsWith("file:")), [], entry);
   }
   const parsing = await staticClosure("../src/cli/mod.ts");
-  for (const action of ["_gateway_command.ts", "_status_command.ts", "_serve_command.ts"]) {
+  for (const action of ["_gateway_list.ts", "_status_command.ts", "_serve_command.ts"]) {
     assert.ok(
       !parsing.some((s) => s.endsWith(`/cli/${action}`)),
       `${action} loads with the parser`,

@@ -5,7 +5,7 @@ import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { join } from "node:path";
 import { packImage } from "../src/image/pack_image.ts";
-import { versionRequest } from "../src/cli/version_report.ts";
+import { versionRequest } from "../src/cli/_version_report.ts";
 import { writeImage } from "./testdata/bundle/fixtures.ts";
 
 Deno.test("--version: the version first, then Deno, the rootfs digest, the runtime and the system registry", async () => {

@@ -26,11 +26,13 @@ const HOT_PATH_ENTRIES = [
   "src/serve/mod.ts",
   "src/main.ts",
   "src/cli/mod.ts",
-  "src/cli/_gateway_command.ts",
+  "src/cli/_gateway_list.ts",
+  "src/cli/_gateway_info.ts",
+  "src/cli/_gateway_select.ts",
   "src/cli/_status_command.ts",
   "src/cli/_serve_command.ts",
   "src/cli/_serve_run.ts",
-  "src/cli/version_report.ts",
+  "src/cli/_version_report.ts",
 ];
 
 interface Dependency {

@@ -4,16 +4,27 @@
  * @module
  */
 import { resolve } from "../path/mod.ts";
-import type { RootfsCacheOptions } from "../image/mod.ts";
+import {
+  ensureRootfs,
+  exportImage,
+  gcProgramCopies,
+  gcRootfs,
+  inspectRootfs,
+  kubeManifest,
+  programCacheDir,
+  programDigests,
+  type RootfsCacheOptions,
+  runningProgram,
+  verifyImage,
+  withTag,
+} from "../image/mod.ts";
 import { CONTAINER_PATHS } from "../contract/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./output.ts";
-
-// The bundle code (tar, zlib, crypto) is loaded by the subcommand that runs, not by the CLI.
-const bundleModule = () => import("../image/mod.ts");
+import { yamlText } from "./_yaml_text.ts";
 
 function cacheOptions(): RootfsCacheOptions {
   return { env: processEnv, uid: effectiveUid(), onProgress: printMessage };
@@ -22,7 +33,6 @@ function cacheOptions(): RootfsCacheOptions {
 /** `bundle inspect`. */
 export async function inspectBundle(input: CommandInput): Promise<void> {
   const { output } = input.options;
-  const { inspectRootfs } = await bundleModule();
   const info = await inspectRootfs(cacheOptions());
   if (output === "json") return printData(JSON.stringify(info, null, 2));
   printData([
@@ -38,7 +48,6 @@ export async function inspectBundle(input: CommandInput): Promise<void> {
 /** `bundle unpack`. */
 export async function unpackBundle(input: CommandInput): Promise<void> {
   const { output } = input.options;
-  const { ensureRootfs } = await bundleModule();
   const entry = await ensureRootfs(cacheOptions());
   printData(output === "json" ? JSON.stringify(entry, null, 2) : entry.path);
 }
@@ -50,7 +59,6 @@ export async function verifyBundle(input: CommandInput): Promise<void> {
     rootfs?: string;
     output: string;
   };
-  const { ensureRootfs, verifyImage } = await bundleModule();
   const program = resolve(entrypoint ?? Deno.execPath());
   await requireFile(program, "--entrypoint");
   const root = rootfs === undefined ? (await ensureRootfs(cacheOptions())).path : resolve(rootfs);
@@ -78,8 +86,6 @@ export async function verifyBundle(input: CommandInput): Promise<void> {
 export async function collectBundleGarbage(input: CommandInput): Promise<void> {
   const { output } = input.options;
   const all = input.options.all === true;
-  const { gcProgramCopies, gcRootfs, programCacheDir, programDigests, runningProgram } =
-    await bundleModule();
   const programs = programCacheDir(processEnv, effectiveUid());
   const running = Object.values(runningProgram());
   const removed = [
@@ -102,7 +108,6 @@ export async function exportBundle(input: CommandInput): Promise<void> {
     tag: string;
     output: string;
   };
-  const { exportImage, withTag } = await imageModule();
   const source = sourceDir();
   const result = await exportImage({
     format,
@@ -118,10 +123,8 @@ export async function exportBundle(input: CommandInput): Promise<void> {
 }
 
 /** `bundle kube`. */
-export async function kubeManifestCommand(input: CommandInput): Promise<void> {
+export function kubeManifestCommand(input: CommandInput): void {
   const { name, image } = input.options as { name: string; image: string };
-  const { kubeManifest } = await imageModule();
-  const { yamlText } = await import("./_yaml_text.ts");
   if (!/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name)) {
     throw new UserError(`invalid name "${name}": expected a DNS label (a-z, 0-9, -)`, {
       exitCode: 2,
@@ -132,8 +135,6 @@ export async function kubeManifestCommand(input: CommandInput): Promise<void> {
   const objects = kubeManifest({ name, image, version: denoJson.version, token });
   printData(objects.map((o) => yamlText(o).trimEnd()).join("\n---\n"));
 }
-
-const imageModule = () => import("../image/mod.ts");
 
 /** Runs `parse`, turning its RangeError into a usage error naming `flag`. */
 function usage<T>(parse: () => T, flag: string): T {

@@ -59,8 +59,6 @@ const dryRun: OptionSpec = {
 
 const nameArg = { name: "[name]", description: "gateway name (default: the active gateway)" };
 
-const gateway = () => import("./_gateway_command.ts");
-const served = () => import("./_gateway_served.ts");
 const bundle = () => import("./_bundle_command.ts");
 const doctor = () => import("./_doctor_command.ts");
 const system = () => import("./_system_add.ts");
@@ -100,7 +98,7 @@ export const PROGRAM: CommandSpec = {
             { flags: "--all", description: "also list system entries hidden by user entries" },
             { flags: "--show-origin", description: "show the metadata file of each entry" },
           ],
-          run: async (input) => (await gateway()).gatewayList(input),
+          run: async (input) => (await import("./_gateway_list.ts")).gatewayList(input),
         },
         {
           name: "add",
@@ -136,7 +134,7 @@ export const PROGRAM: CommandSpec = {
 An https:// gateway needs --local or --remote and client certificates: --ca/--cert/--key,
 or those a local gateway package left in $XDG_STATE_HOME/openshell/tls (--local), or files
 already in gateways/<name>/mtls/ of your registry.`,
-          run: async (input) => (await gateway()).gatewayAdd(input),
+          run: async (input) => (await import("./_gateway_add.ts")).gatewayAdd(input),
         },
         {
           name: "select",
@@ -145,7 +143,7 @@ already in gateways/<name>/mtls/ of your registry.`,
             name: "[name]",
             description: "gateway name; without it, choose interactively on a terminal",
           }],
-          run: async (input) => (await gateway()).gatewaySelect(input),
+          run: async (input) => (await import("./_gateway_select.ts")).gatewaySelect(input),
         },
         {
           name: "remove",
@@ -155,7 +153,7 @@ already in gateways/<name>/mtls/ of your registry.`,
             name: "[names...]",
             description: "gateway names (default: the active gateway)",
           }],
-          run: async (input) => (await gateway()).gatewayRemove(input),
+          run: async (input) => (await import("./_gateway_remove.ts")).gatewayRemove(input),
         },
         {
           name: "rename",
@@ -164,20 +162,20 @@ already in gateways/<name>/mtls/ of your registry.`,
             { name: "<old>", description: "current name" },
             { name: "<new>", description: "new name" },
           ],
-          run: async (input) => (await gateway()).gatewayRename(input),
+          run: async (input) => (await import("./_gateway_rename.ts")).gatewayRename(input),
         },
         {
           name: "info",
           description: "Show a gateway's registration: source, file, what it hides, whether active",
           args: [nameArg],
           options: [output(["text", "json", "yaml"])],
-          run: async (input) => (await gateway()).gatewayInfo(input),
+          run: async (input) => (await import("./_gateway_info.ts")).gatewayInfo(input),
         },
         {
           name: "stop",
           description: "Stop a gateway served on this machine (detached or in another terminal)",
           args: [nameArg],
-          run: async (input) => (await served()).stopGateway(input),
+          run: async (input) => (await import("./_gateway_stop.ts")).stopGateway(input),
         },
         {
           name: "logs",
@@ -187,7 +185,7 @@ already in gateways/<name>/mtls/ of your registry.`,
             { flags: "-f, --follow", description: "keep printing new lines until Ctrl-C" },
             { flags: "-n, --lines <count>", description: "print only the last <count> lines" },
           ],
-          run: async (input) => (await served()).gatewayLogs(input),
+          run: async (input) => (await import("./_gateway_logs.ts")).gatewayLogs(input),
         },
       ],
     },

@@ -5,6 +5,7 @@
  * @module
  */
 import { parseListenAddress } from "../contract/mod.ts";
+import { canServe, doctorChecks, readDoctorFacts } from "../doctor/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
@@ -36,7 +37,6 @@ async function runDoctor(format: string, address: string): Promise<void> {
       hint: "Use HOST:PORT, e.g. --listen 127.0.0.1:8090",
     });
   }
-  const { canServe, doctorChecks, readDoctorFacts } = await import("../doctor/mod.ts");
   const facts = await readDoctorFacts({
     env: processEnv,
     uid: effectiveUid(),

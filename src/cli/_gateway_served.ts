@@ -1,68 +1,19 @@
 /**
- * The gateway commands about gateways served on this machine: `gateway stop`, `gateway
- * logs`, and the served part of `gateway info`.
+ * Gateways served on this machine, as the gateway commands see them: where a gateway's
+ * served record is (the user's own or, for root, that user's), the name a command acts on,
+ * and the served part of `gateway info`.
  *
  * @module
  */
 import { join } from "../path/mod.ts";
 import type { ServedRecord } from "../serve/mod.ts";
-import { UsageError, UserError } from "../errors/mod.ts";
+import { readServedRecord } from "../serve/mod.ts";
+import { gatewayRuntimeDir } from "../runtime/mod.ts";
+import { resolveActiveGateway, validateGatewayName } from "../registry/mod.ts";
+import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
+import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { activeInputs, cliRoots, nameArgument } from "./gateway_context.ts";
-import { printMessage } from "./output.ts";
-
-/** `gateway stop [NAME]`. */
-export async function stopGateway(input: CommandInput): Promise<void> {
-  const target = await targetName(input, "stop");
-  const { dir, record } = await served(target);
-  if (record === undefined) throw await notServed(target, dir);
-  const { stopServedGateway } = await import("../serve/mod.ts");
-  await stopServedGateway(dir, record);
-  printMessage(`Gateway "${target}" stopped`);
-}
-
-/** `gateway logs [NAME] [-f] [-n N]`. */
-export async function gatewayLogs(input: CommandInput): Promise<void> {
-  const { options } = input;
-  const lines = typeof options.lines === "string" ? lineCount(options.lines) : undefined;
-  const target = await targetName(input, "logs");
-  const { record } = await served(target);
-  if (record !== undefined && record.logPath === null) {
-    throw new UserError(
-      `Gateway "${target}" is served ${record.unit ? `by ${record.unit}` : "in the foreground"}`,
-      {
-        hint: record.unit
-          ? `Its log is in the journal: \`journalctl ${
-            record.uid === 0 ? "" : "--user "
-          }-u ${record.unit}\``
-          : "Its log is on the terminal that started it; `serve --detach` writes a log file",
-      },
-    );
-  }
-  const { followLog, gatewayLogPath, readLogTail, rotatedLogPath } = await import(
-    "../serve/mod.ts"
-  );
-  const { effectiveUid, processEnv } = await import("../host/mod.ts");
-  const path = record?.logPath ?? gatewayLogPath(processEnv, effectiveUid(), target);
-  const exists = async (p: string) => await Deno.stat(p).then(() => true, () => false);
-  if (!(await exists(path)) && !(await exists(rotatedLogPath(path)))) {
-    throw new UserError(`No log for gateway "${target}" at ${path}`, {
-      hint: "Only gateways started with `openshell serve --detach` have a log file",
-    });
-  }
-  const size = (await Deno.stat(path).catch(() => undefined))?.size ?? 0;
-  await writeOut(new TextEncoder().encode(await readLogTail(path, lines)));
-  if (!options.follow) return;
-  const stop = new AbortController();
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const onSignal = () => stop.abort();
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  try {
-    await followLog(path, size, writeOut, stop.signal);
-  } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-  }
-}
+import { activeInputs, cliRoots, nameArgument, noActive } from "./_gateway_context.ts";
 
 /** What `gateway info` adds for a gateway served here; `undefined` when it is not. */
 export async function servedInfo(name: string): Promise<ServedRecord | undefined> {
@@ -104,11 +55,10 @@ export function formatUptime(ms: number): string {
   return `${s}s`;
 }
 
-async function served(name: string) {
-  // Loaded only here: the launch's modules are not for the other gateway commands.
-  const { gatewayRuntimeDir } = await import("../runtime/mod.ts");
-  const { readServedRecord } = await import("../serve/mod.ts");
-  const { effectiveUid, openshellDir, processEnv } = await import("../host/mod.ts");
+/** The served record of `name` and the directory it is in (the user's own when none is). */
+export async function served(
+  name: string,
+): Promise<{ dir: string; record: ServedRecord | undefined }> {
   const uid = effectiveUid();
   const own = gatewayRuntimeDir(openshellDir("runtime", processEnv, uid), name);
   // Root's own gateways are under /run/openshell; given an ordinary user's XDG_RUNTIME_DIR,
@@ -137,67 +87,10 @@ async function served(name: string) {
   return { dir, record };
 }
 
-/**
- * Why `name` cannot be stopped here: a system or remote entry, a launcher that was killed
- * and left its container, or simply not served.
- */
-async function notServed(name: string, dir: string): Promise<UserError> {
-  const { readGatewayMetadata } = await import("../registry/mod.ts");
-  const found = await readGatewayMetadata(await cliRoots(), name).catch(() => undefined);
-  if (found?.metadata.is_remote) {
-    return new UserError(
-      `Gateway "${name}" is remote (${found.metadata.gateway_endpoint}): it is not served here`,
-      { hint: "Stop it on the machine that runs it" },
-    );
-  }
-  if (found?.source === "system") {
-    return new UserError(`Gateway "${name}" is a system gateway, not served by you here`, {
-      hint: "System gateways run as services: stop it with systemctl",
-    });
-  }
-  const { readLaunchRecord } = await import("../runtime/mod.ts");
-  const left = await readLaunchRecord(dir);
-  const { processStart } = await import("../serve/mod.ts");
-  if (left !== undefined && (await processStart(left.pid)) !== undefined) {
-    return new UserError(`Gateway "${name}" is still starting (launcher pid ${left.pid})`, {
-      hint: "Try again once it answers",
-    });
-  }
-  if (left !== undefined) {
-    return new UserError(
-      `Gateway "${name}" is not served: its launcher (pid ${left.pid}) is gone and left ` +
-        `container "${left.containerId}" behind`,
-      { hint: `The next \`openshell serve --name ${name}\` removes it first` },
-    );
-  }
-  return new UserError(`Gateway "${name}" is not served on this machine`, {
-    hint: `\`openshell serve --name ${name} --detach\` serves it; \`openshell gateway list\` ` +
-      "shows the registrations",
-  });
-}
-
-async function targetName(input: CommandInput, verb: string): Promise<string> {
-  const { resolveActiveGateway, validateGatewayName } = await import("../registry/mod.ts");
+/** The gateway `gateway <verb>` acts on: the named one, else the active one. */
+export async function targetName(input: CommandInput, verb: string): Promise<string> {
   const target = input.args.name as string | undefined ??
     (await resolveActiveGateway(await cliRoots(), await activeInputs(input)))?.name;
-  if (target === undefined) {
-    throw new UsageError("No gateway named and none is active", {
-      hint: `Run \`openshell gateway ${verb} <name>\`; \`openshell gateway list\` shows the names`,
-    });
-  }
+  if (target === undefined) throw noActive(verb);
   return nameArgument(target, validateGatewayName);
-}
-
-function lineCount(text: string): number {
-  if (!/^\d+$/.test(text)) {
-    throw new UsageError(`invalid line count "${text}": expected a whole number`, {
-      hint: "Use e.g. -n 50",
-    });
-  }
-  return Number(text);
-}
-
-async function writeOut(chunk: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < chunk.length) written += await Deno.stdout.write(chunk.subarray(written));
 }

@@ -17,6 +17,7 @@ export function renderJson(value: unknown): string {
 
 /** YAML, as `npm:yaml` 2 writes it with its defaults. */
 export async function renderYaml(value: unknown): Promise<string> {
+  // Only -o yaml loads the YAML writer.
   const { yamlText } = await import("./_yaml_text.ts");
   return yamlText(value);
 }

@@ -7,11 +7,10 @@
 import type { ServeOptions } from "../serve/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { optionShape } from "./_command_spec.ts";
+import { runServe, runServeDetached } from "./_serve_run.ts";
 
 /** `openshell serve`: returns the exit status. */
 export async function serveCommand(input: CommandInput): Promise<number> {
-  // Loaded only here: the launch's modules are not for the other commands' start-up.
-  const { runServe, runServeDetached } = await import("./_serve_run.ts");
   const options = input.options as unknown as ServeOptions & { detach?: boolean };
   if (options.detach) {
     return await runServeDetached({ name: options.name, args: explicitArgs(input) });

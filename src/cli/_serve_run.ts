@@ -14,7 +14,7 @@ import {
   serveGateway,
   type ServeOptions,
 } from "../serve/mod.ts";
-import { nameArgument } from "./gateway_context.ts";
+import { nameArgument } from "./_gateway_context.ts";
 import { printMessage, printWarning, reportFailure } from "./output.ts";
 
 /** The ready line in a detached launcher's log, as {@linkcode readyLine} writes it. */

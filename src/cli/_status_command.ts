@@ -5,9 +5,12 @@
  */
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { activeInputs, activeRegistration, cliRoots } from "./gateway_context.ts";
-import type { HealthResult } from "../client/mod.ts";
+import { activeInputs, activeRegistration, cliRoots } from "./_gateway_context.ts";
+import { healthHint, type HealthResult, mtlsFiles, probeHealth } from "../client/mod.ts";
+import { resolveActiveGateway, userGatewayDir } from "../registry/mod.ts";
 import { printData, printHint } from "./output.ts";
+import { activeReasonText } from "./_render_gateways.ts";
+import { renderJson, renderYaml } from "./_render_output.ts";
 
 /**
  * `status -o json`'s `status`, as NVIDIA OpenShell names it: a 2xx `/healthz` answer is
@@ -75,8 +78,7 @@ export async function showStatus(input: CommandInput): Promise<void> {
   const options = input.options as { output: string; timeout: number };
   const format = options.output === "table" ? "text" : options.output;
   const roots = await cliRoots();
-  const registry = await import("../registry/mod.ts");
-  const active = await registry.resolveActiveGateway(roots, await activeInputs(input));
+  const active = await resolveActiveGateway(roots, await activeInputs(input));
   if (active === undefined) {
     if (format === "text") {
       printData("No gateway configured.");
@@ -85,14 +87,12 @@ export async function showStatus(input: CommandInput): Promise<void> {
     return;
   }
   const gateway = await activeRegistration(roots, active);
-  const health = await import("../client/mod.ts");
-  const mtlsDir = `${registry.userGatewayDir(roots, active.name)}/mtls`;
+  const mtlsDir = `${userGatewayDir(roots, active.name)}/mtls`;
   const endpoint = gateway.metadata.gateway_endpoint;
-  const result = await health.probeHealth(endpoint, {
+  const result = await probeHealth(endpoint, {
     timeoutMs: options.timeout,
-    tls: health.mtlsFiles(mtlsDir),
+    tls: mtlsFiles(mtlsDir),
   });
-  const { activeReasonText } = await import("./_render_gateways.ts");
   if (format !== "text") {
     await printStructured(
       format,
@@ -120,12 +120,11 @@ export async function showStatus(input: CommandInput): Promise<void> {
   if (result.status !== "ok") {
     throw new UserError(
       `Gateway '${active.name}' at ${endpoint} is ${result.status}: ${result.error}`,
-      { hint: health.healthHint(result.failure, { name: active.name, endpoint, mtlsDir }) },
+      { hint: healthHint(result.failure, { name: active.name, endpoint, mtlsDir }) },
     );
   }
 }
 
 async function printStructured(format: string, value: Record<string, unknown>): Promise<void> {
-  const { renderJson, renderYaml } = await import("./_render_output.ts");
   printData(format === "yaml" ? await renderYaml(value) : renderJson(value));
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { SeedWrite, SystemAddPlan, SystemSelectPlan } from "../register/mod.ts";
+import { addSystemGateway, selectSystemGateway } from "../register/mod.ts";
 import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
@@ -43,7 +44,6 @@ export interface SystemSelectOptions {
  * ```
  */
 export async function runSystemAdd(options: SystemAddOptions): Promise<void> {
-  const { addSystemGateway } = await import("../register/mod.ts");
   const plan = await addSystemGateway(options, {
     userRegistry: userRegistry(),
     dryRun: options.dryRun,
@@ -70,7 +70,6 @@ export async function runSystemAdd(options: SystemAddOptions): Promise<void> {
  * ```
  */
 export async function runSystemSelect(options: SystemSelectOptions): Promise<void> {
-  const { selectSystemGateway } = await import("../register/mod.ts");
   const plan = await selectSystemGateway(options, {
     userRegistry: userRegistry(),
     dryRun: options.dryRun,

@@ -6,7 +6,9 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { activeInputs, cliRoots } from "./gateway_context.ts";
+import { runTerm, termRegistry } from "../term/mod.ts";
+import { activeInputs, cliRoots } from "./_gateway_context.ts";
+import { servedInfo } from "./_gateway_served.ts";
 import { colorEnabled } from "./output.ts";
 
 /** `openshell term`: the full-screen terminal UI. */
@@ -19,11 +21,7 @@ export async function runTermCommand(input: CommandInput): Promise<void> {
       });
     }
   }
-  // Loaded here so that other commands do not pay for the registry or terminal library.
-  const { termRegistry } = await import("../term/mod.ts");
-  const { servedInfo } = await import("./_gateway_served.ts");
   const roots = await cliRoots();
-  const { runTerm } = await import("../term/mod.ts");
   await runTerm({
     version: denoJson.version,
     registry: termRegistry(

@@ -41,7 +41,7 @@ async function settle(outcome: ParseOutcome, args: string[]): Promise<number> {
       return (await outcome.input.command.run?.(outcome.input)) ?? 0;
     case "version": {
       // Like a command's code, the version report and the help are loaded when asked for.
-      const { printVersion, versionRequest } = await import("./version_report.ts");
+      const { printVersion, versionRequest } = await import("./_version_report.ts");
       // Only the version flags and a format: the full report; the version alone otherwise.
       const format = versionRequest(args);
       if (format !== undefined) return await printVersion(denoJson.version, format);

@@ -11,7 +11,5 @@
  *
  * @module
  */
-export { nameArgument } from "./gateway_context.ts";
 export { runCli } from "./main.ts";
 export { printMessage, printWarning, reportFailure } from "./output.ts";
-export { printVersion, versionRequest } from "./version_report.ts";

@@ -1,7 +1,7 @@
 /**
  * How CLI commands reach the registry: the roots decided once per process (so an ignored
- * `OPENSHELL_SYSTEM_GATEWAY_DIR` is warned about once) and the inputs that pick the active
- * gateway.
+ * `OPENSHELL_SYSTEM_GATEWAY_DIR` is warned about once), the inputs that pick the active
+ * gateway, and the warnings and errors the gateway commands share about it.
  *
  * @module
  */
@@ -11,6 +11,13 @@ import type {
   RegistryRoots,
   ResolvedGateway,
 } from "../registry/mod.ts";
+import {
+  readGatewayMetadata,
+  registryRoots,
+  resolveActiveGateway,
+  validateGatewayName,
+} from "../registry/mod.ts";
+import { effectiveUid, processEnv } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printWarning } from "./output.ts";
@@ -18,13 +25,9 @@ import { printWarning } from "./output.ts";
 let roots: RegistryRoots | undefined;
 
 /** The registry roots for this process; a bad override is warned about on first use only. */
-export async function cliRoots(): Promise<RegistryRoots> {
-  if (roots === undefined) {
-    const { registryRoots } = await import("../registry/mod.ts");
-    const { effectiveUid, processEnv } = await import("../host/mod.ts");
-    roots = registryRoots(processEnv, effectiveUid(), printWarning);
-  }
-  return roots;
+export function cliRoots(): Promise<RegistryRoots> {
+  roots ??= registryRoots(processEnv, effectiveUid(), printWarning);
+  return Promise.resolve(roots);
 }
 
 /**
@@ -33,14 +36,15 @@ export async function cliRoots(): Promise<RegistryRoots> {
  *
  * @throws {UsageError} for a `-g` value that is not a gateway name (exit 2).
  */
-export async function activeInputs(input: CommandInput): Promise<ActiveGatewayInputs> {
+export function activeInputs(input: CommandInput): Promise<ActiveGatewayInputs> {
   const program = input.levels[0]!;
   const flag = program.sources.gateway === "cli" ? program.values.gateway as string : undefined;
-  if (flag !== undefined) {
-    const { validateGatewayName } = await import("../registry/mod.ts");
-    nameArgument(flag, validateGatewayName);
+  try {
+    if (flag !== undefined) nameArgument(flag, validateGatewayName);
+  } catch (error) {
+    return Promise.reject(error);
   }
-  return { flag, env: gatewayVariable(input), warn: printWarning };
+  return Promise.resolve({ flag, env: gatewayVariable(input), warn: printWarning });
 }
 
 /** The value of `OPENSHELL_GATEWAY`, as the command line was read with it. */
@@ -80,7 +84,6 @@ export async function activeRegistration(
   registryRoots: RegistryRoots,
   active: ActiveGateway,
 ): Promise<ResolvedGateway> {
-  const { readGatewayMetadata } = await import("../registry/mod.ts");
   return await readGatewayMetadata(registryRoots, active.name).catch((error) => {
     if (!(error instanceof UserError)) throw error;
     const hint = active.reason === "env"
@@ -93,4 +96,47 @@ export async function activeRegistration(
       { hint, cause: error },
     );
   });
+}
+
+/**
+ * The active name for marking a listing; a broken setting, or an active name that is not
+ * registered, is a warning here (naming where the name came from), not a failure.
+ */
+export async function activeNameForListing(
+  registryRoots: RegistryRoots,
+  input: CommandInput,
+  names: readonly string[],
+): Promise<string | undefined> {
+  try {
+    const active = await resolveActiveGateway(registryRoots, await activeInputs(input));
+    if (active !== undefined && !names.includes(active.name)) {
+      printWarning(
+        `the active gateway '${active.name}' from ${activeOriginText(active)} is not registered; ` +
+          "no gateway is marked active",
+      );
+    }
+    return active?.name;
+  } catch (error) {
+    if (!(error instanceof UserError) || error instanceof UsageError) throw error;
+    printWarning(error.message);
+    return undefined;
+  }
+}
+
+/** The usage error of a gateway command given no name while none is active. */
+export function noActive(verb: string): UsageError {
+  return new UsageError(`No gateway named and none is active`, {
+    hint: `Run \`openshell gateway ${verb} <name>\`; \`openshell gateway list\` shows the names`,
+  });
+}
+
+/** Warns when `OPENSHELL_GATEWAY` overrides the gateway just made active. */
+export function warnEnvOverride(input: CommandInput, name: string): void {
+  const env = gatewayVariable(input)?.trim();
+  if (env && env !== name) {
+    printWarning(
+      `OPENSHELL_GATEWAY='${env}' is set and overrides the active gateway '${name}' ` +
+        "for commands run with it",
+    );
+  }
 }

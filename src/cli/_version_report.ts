@@ -1,11 +1,15 @@
 /**
- * `openshell --version`: the program version on the first line (printed before anything
- * else is loaded, so scripts reading it stay fast), then what a bug report needs: Deno's
+ * `openshell --version`: the program version on the first line (printed before the
+ * lookups run), then what a bug report needs: Deno's
  * version, the embedded rootfs digest and the OCI runtime `serve` would use. `-o json`
  * prints the same as one object.
  *
  * @module
  */
+import { effectiveUid, processEnv } from "../host/mod.ts";
+import { imageSource, loadManifest } from "../image/mod.ts";
+import { systemRoot } from "../registry/mod.ts";
+import { resolveRuntime } from "../runtime/mod.ts";
 import { CLOSED_PIPE_STATUS, writeStdio } from "./_write_stdio.ts";
 
 /** What `--version` reports beyond the program version. */
@@ -49,7 +53,7 @@ export function versionRequest(args: readonly string[]): "text" | "json" | undef
  *
  * @example
  * ```ts
- * import { gatherVersionFacts, versionDetailLines } from "./version_report.ts";
+ * import { gatherVersionFacts, versionDetailLines } from "./_version_report.ts";
  * versionDetailLines(await gatherVersionFacts("0.1.0"))[0]; // "deno 2.9.6 (v8 14.x, typescript 5.x)"
  * ```
  */
@@ -89,9 +93,6 @@ export function versionObject(facts: VersionFacts): Record<string, unknown> {
 
 /** Looks up what {@linkcode VersionFacts} holds; never throws. */
 export async function gatherVersionFacts(version: string): Promise<VersionFacts> {
-  const { imageSource, loadManifest } = await import("../image/mod.ts");
-  const { resolveRuntime } = await import("../runtime/mod.ts");
-  const { effectiveUid, processEnv } = await import("../host/mod.ts");
   const source = imageSource(processEnv);
   const [rootfs, runtime] = await Promise.all([
     loadManifest(source).then(
@@ -103,7 +104,6 @@ export async function gatherVersionFacts(version: string): Promise<VersionFacts>
       (error) => ({ name: "youki", error: (error as Error).message }),
     ),
   ]);
-  const { systemRoot } = await import("../registry/mod.ts");
   // The warning about an unusable variable is for the commands that read the registry.
   const systemRegistry = systemRoot(processEnv, () => {});
   return { version, deno: Deno.version, rootfs, runtime, systemRegistry };
@@ -111,7 +111,7 @@ export async function gatherVersionFacts(version: string): Promise<VersionFacts>
 
 /**
  * Prints `--version` in `format` and returns the exit status; the first text line is
- * written before anything loads.
+ * written before the lookups.
  */
 export async function printVersion(version: string, format: "text" | "json"): Promise<number> {
   try {

@@ -1,0 +1,37 @@
+/**
+ * What `gateway list` does. Its command line is declared in `_command_tree.ts`.
+ *
+ * @module
+ */
+import { listGateways } from "../registry/mod.ts";
+import type { CommandInput } from "./_command_spec.ts";
+import { activeNameForListing, cliRoots } from "./_gateway_context.ts";
+import { printData, printHint, printMessage, printWarning } from "./output.ts";
+import type { OutputFormat } from "./_render_output.ts";
+import { renderGatewayList } from "./_render_gateways.ts";
+
+/** `gateway list`. */
+export async function gatewayList(input: CommandInput): Promise<void> {
+  const { options } = input;
+  const roots = await cliRoots();
+  const listing = await listGateways(roots, { all: options.all === true });
+  for (const problem of listing.problems) printWarning(problem.message);
+  const active = await activeNameForListing(
+    roots,
+    input,
+    listing.entries.map((e) => e.name),
+  );
+  const format = options.output as OutputFormat;
+  if (listing.entries.length === 0 && format === "table") {
+    printMessage("No gateways found.");
+    printHint("run `openshell gateway add <endpoint>` to add one");
+    return;
+  }
+  printData(
+    await renderGatewayList(listing.entries, format, {
+      active,
+      all: options.all === true,
+      showOrigin: options.showOrigin === true,
+    }),
+  );
+}

@@ -1,0 +1,59 @@
+/**
+ * What `gateway stop [NAME]` does: stops a gateway served here, or says why it cannot. Its
+ * command line is declared in `_command_tree.ts`.
+ *
+ * @module
+ */
+import { processStart, stopServedGateway } from "../serve/mod.ts";
+import { readLaunchRecord } from "../runtime/mod.ts";
+import { readGatewayMetadata } from "../registry/mod.ts";
+import { UserError } from "../errors/mod.ts";
+import type { CommandInput } from "./_command_spec.ts";
+import { cliRoots } from "./_gateway_context.ts";
+import { served, targetName } from "./_gateway_served.ts";
+import { printMessage } from "./output.ts";
+
+/** `gateway stop [NAME]`. */
+export async function stopGateway(input: CommandInput): Promise<void> {
+  const target = await targetName(input, "stop");
+  const { dir, record } = await served(target);
+  if (record === undefined) throw await notServed(target, dir);
+  await stopServedGateway(dir, record);
+  printMessage(`Gateway "${target}" stopped`);
+}
+
+/**
+ * Why `name` cannot be stopped here: a system or remote entry, a launcher that was killed
+ * and left its container, or simply not served.
+ */
+async function notServed(name: string, dir: string): Promise<UserError> {
+  const found = await readGatewayMetadata(await cliRoots(), name).catch(() => undefined);
+  if (found?.metadata.is_remote) {
+    return new UserError(
+      `Gateway "${name}" is remote (${found.metadata.gateway_endpoint}): it is not served here`,
+      { hint: "Stop it on the machine that runs it" },
+    );
+  }
+  if (found?.source === "system") {
+    return new UserError(`Gateway "${name}" is a system gateway, not served by you here`, {
+      hint: "System gateways run as services: stop it with systemctl",
+    });
+  }
+  const left = await readLaunchRecord(dir);
+  if (left !== undefined && (await processStart(left.pid)) !== undefined) {
+    return new UserError(`Gateway "${name}" is still starting (launcher pid ${left.pid})`, {
+      hint: "Try again once it answers",
+    });
+  }
+  if (left !== undefined) {
+    return new UserError(
+      `Gateway "${name}" is not served: its launcher (pid ${left.pid}) is gone and left ` +
+        `container "${left.containerId}" behind`,
+      { hint: `The next \`openshell serve --name ${name}\` removes it first` },
+    );
+  }
+  return new UserError(`Gateway "${name}" is not served on this machine`, {
+    hint: `\`openshell serve --name ${name} --detach\` serves it; \`openshell gateway list\` ` +
+      "shows the registrations",
+  });
+}
