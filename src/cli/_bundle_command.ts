@@ -23,7 +23,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { printData, printMessage } from "./output.ts";
+import { printData, printMessage } from "./_output.ts";
 import { yamlText } from "./_yaml_text.ts";
 
 function cacheOptions(): RootfsCacheOptions {

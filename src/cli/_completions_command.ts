@@ -8,7 +8,7 @@ import { type CommandInput, withAllFacts } from "./_command_spec.ts";
 import type { CompletionShell } from "./_command_spec.ts";
 import { completionModel } from "./_completion_model.ts";
 import { completionScript } from "./_completion_scripts.ts";
-import { printData } from "./output.ts";
+import { printData } from "./_output.ts";
 
 /** `openshell completions <shell>`: the shell completion script, on stdout. */
 export async function printCompletions(input: CommandInput): Promise<void> {

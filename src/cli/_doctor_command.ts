@@ -9,7 +9,7 @@ import { canServe, doctorChecks, readDoctorFacts } from "../doctor/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { printData, printStyledData } from "./output.ts";
+import { printData, printStyledData } from "./_output.ts";
 
 /** `openshell doctor`. */
 export async function doctor(input: CommandInput): Promise<void> {

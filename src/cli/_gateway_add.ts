@@ -17,7 +17,7 @@ import { processEnv } from "../host/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots, nameArgument, warnEnvOverride } from "./_gateway_context.ts";
-import { printMessage, printWarning } from "./output.ts";
+import { printMessage, printWarning } from "./_output.ts";
 
 /** `gateway add <endpoint>`. */
 export async function gatewayAdd(input: CommandInput): Promise<void> {

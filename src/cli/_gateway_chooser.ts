@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { printMessage } from "./output.ts";
+import { printMessage } from "./_output.ts";
 import { writeStdio } from "./_write_stdio.ts";
 
 /**

@@ -20,7 +20,7 @@ import {
 import { effectiveUid, processEnv } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { printWarning } from "./output.ts";
+import { printWarning } from "./_output.ts";
 
 let roots: RegistryRoots | undefined;
 

@@ -14,7 +14,7 @@ import {
   noActive,
 } from "./_gateway_context.ts";
 import { renderServedText, servedInfo } from "./_gateway_served.ts";
-import { printData } from "./output.ts";
+import { printData } from "./_output.ts";
 import { gatewayInfoObject, renderGatewayInfoText } from "./_render_gateways.ts";
 import { renderJson, renderYaml } from "./_render_output.ts";
 

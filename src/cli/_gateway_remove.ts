@@ -9,7 +9,7 @@ import { removeUserGateway } from "../register/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, cliRoots, nameArgument, noActive } from "./_gateway_context.ts";
-import { printError, printMessage } from "./output.ts";
+import { printError, printMessage } from "./_output.ts";
 
 /** `gateway remove [names...]`. */
 export async function gatewayRemove(input: CommandInput): Promise<void> {

@@ -7,7 +7,7 @@ import { validateGatewayName } from "../registry/mod.ts";
 import { renameUserGateway } from "../register/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots, nameArgument, warnEnvOverride } from "./_gateway_context.ts";
-import { printMessage } from "./output.ts";
+import { printMessage } from "./_output.ts";
 
 /** `gateway rename <old> <new>`. */
 export async function gatewayRename(input: CommandInput): Promise<void> {

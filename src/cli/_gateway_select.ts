@@ -15,7 +15,7 @@ import {
   warnEnvOverride,
 } from "./_gateway_context.ts";
 import { chooseGateway } from "./_gateway_chooser.ts";
-import { interactive, printData, printHint, printMessage, printWarning } from "./output.ts";
+import { interactive, printData, printHint, printMessage, printWarning } from "./_output.ts";
 import { renderGatewayList } from "./_render_gateways.ts";
 
 /** `gateway select [name]`. */

@@ -11,7 +11,7 @@ import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots } from "./_gateway_context.ts";
 import { served, targetName } from "./_gateway_served.ts";
-import { printMessage } from "./output.ts";
+import { printMessage } from "./_output.ts";
 
 /** `gateway stop [NAME]`. */
 export async function stopGateway(input: CommandInput): Promise<void> {

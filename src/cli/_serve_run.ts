@@ -15,7 +15,7 @@ import {
   type ServeOptions,
 } from "../serve/mod.ts";
 import { nameArgument } from "./_gateway_context.ts";
-import { printMessage, printWarning, reportFailure } from "./output.ts";
+import { printMessage, printWarning, reportFailure } from "./_output.ts";
 
 /** The ready line in a detached launcher's log, as {@linkcode readyLine} writes it. */
 const READY_LINE = /^Gateway ".*" is ready at .*$/m;

@@ -8,7 +8,7 @@ import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, activeRegistration, cliRoots } from "./_gateway_context.ts";
 import { healthHint, type HealthResult, mtlsFiles, probeHealth } from "../client/mod.ts";
 import { resolveActiveGateway, userGatewayDir } from "../registry/mod.ts";
-import { printData, printHint } from "./output.ts";
+import { printData, printHint } from "./_output.ts";
 import { activeReasonText } from "./_render_gateways.ts";
 import { renderJson, renderYaml } from "./_render_output.ts";
 

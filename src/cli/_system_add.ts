@@ -10,7 +10,7 @@ import { addSystemGateway, selectSystemGateway } from "../register/mod.ts";
 import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { printData, printMessage } from "./output.ts";
+import { printData, printMessage } from "./_output.ts";
 
 /** How `system` commands report: messages on stderr, or one JSON object on stdout. */
 export type SystemOutput = "text" | "json";

@@ -9,7 +9,7 @@ import type { CommandInput } from "./_command_spec.ts";
 import { runTerm, termRegistry } from "../term/mod.ts";
 import { activeInputs, cliRoots } from "./_gateway_context.ts";
 import { servedInfo } from "./_gateway_served.ts";
-import { colorEnabled } from "./output.ts";
+import { colorEnabled } from "./_output.ts";
 
 /** `openshell term`: the full-screen terminal UI. */
 export async function runTermCommand(input: CommandInput): Promise<void> {

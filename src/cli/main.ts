@@ -8,7 +8,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { withPathFacts } from "./_command_spec.ts";
 import { PROGRAM } from "./_command_tree.ts";
 import { parseArgs, type ParseOutcome } from "./_parse_args.ts";
-import { paint, reportFailure } from "./output.ts";
+import { paint, reportFailure } from "./_output.ts";
 import { writeStdio } from "./_write_stdio.ts";
 
 /** The line after a usage error. */

@@ -12,4 +12,3 @@
  * @module
  */
 export { runCli } from "./main.ts";
-export { printMessage, printWarning, reportFailure } from "./output.ts";
