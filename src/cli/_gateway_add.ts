@@ -32,7 +32,7 @@ export async function gatewayAdd(input: CommandInput): Promise<void> {
     activate: boolean;
   };
   const plan = planGatewayAdd(endpoint, options);
-  const roots = await cliRoots();
+  const roots = cliRoots();
   const name = nameArgument(plan.metadata.name, validateGatewayName);
   const systemPath = await readGatewayMetadata(roots, name).then(
     (found) => (found.source === "system" ? found.metadataPath : undefined),

@@ -25,9 +25,9 @@ import { printWarning } from "./_output.ts";
 let roots: RegistryRoots | undefined;
 
 /** The registry roots for this process; a bad override is warned about on first use only. */
-export function cliRoots(): Promise<RegistryRoots> {
+export function cliRoots(): RegistryRoots {
   roots ??= registryRoots(processEnv, effectiveUid(), printWarning);
-  return Promise.resolve(roots);
+  return roots;
 }
 
 /**
@@ -36,15 +36,11 @@ export function cliRoots(): Promise<RegistryRoots> {
  *
  * @throws {UsageError} for a `-g` value that is not a gateway name (exit 2).
  */
-export function activeInputs(input: CommandInput): Promise<ActiveGatewayInputs> {
+export function activeInputs(input: CommandInput): ActiveGatewayInputs {
   const program = input.levels[0]!;
   const flag = program.sources.gateway === "cli" ? program.values.gateway as string : undefined;
-  try {
-    if (flag !== undefined) nameArgument(flag, validateGatewayName);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return Promise.resolve({ flag, env: gatewayVariable(input), warn: printWarning });
+  if (flag !== undefined) nameArgument(flag, validateGatewayName);
+  return { flag, env: gatewayVariable(input), warn: printWarning };
 }
 
 /** The value of `OPENSHELL_GATEWAY`, as the command line was read with it. */
@@ -108,7 +104,7 @@ export async function activeNameForListing(
   names: readonly string[],
 ): Promise<string | undefined> {
   try {
-    const active = await resolveActiveGateway(registryRoots, await activeInputs(input));
+    const active = await resolveActiveGateway(registryRoots, activeInputs(input));
     if (active !== undefined && !names.includes(active.name)) {
       printWarning(
         `the active gateway '${active.name}' from ${activeOriginText(active)} is not registered; ` +

@@ -22,8 +22,8 @@ import { renderJson, renderYaml } from "./_render_output.ts";
 export async function gatewayInfo(input: CommandInput): Promise<void> {
   const name = input.args.name as string | undefined;
   const { options } = input;
-  const roots = await cliRoots();
-  const active = await resolveActiveGateway(roots, await activeInputs(input));
+  const roots = cliRoots();
+  const active = await resolveActiveGateway(roots, activeInputs(input));
   const target = name ?? active?.name;
   if (target === undefined) throw noActive("info");
   nameArgument(target, validateGatewayName);

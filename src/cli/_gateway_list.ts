@@ -13,7 +13,7 @@ import { renderGatewayList } from "./_render_gateways.ts";
 /** `gateway list`. */
 export async function gatewayList(input: CommandInput): Promise<void> {
   const { options } = input;
-  const roots = await cliRoots();
+  const roots = cliRoots();
   const listing = await listGateways(roots, { all: options.all === true });
   for (const problem of listing.problems) printWarning(problem.message);
   const active = await activeNameForListing(

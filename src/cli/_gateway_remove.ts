@@ -14,7 +14,7 @@ import { printError, printMessage } from "./_output.ts";
 /** `gateway remove [names...]`. */
 export async function gatewayRemove(input: CommandInput): Promise<void> {
   const names = input.args.names as readonly string[];
-  const roots = await cliRoots();
+  const roots = cliRoots();
   const targets = names.length > 0 ? names : [await activeOrUsage(roots, input, "remove")];
   for (const target of targets) nameArgument(target, validateGatewayName);
   let failure: unknown;
@@ -47,7 +47,7 @@ async function activeOrUsage(
   input: CommandInput,
   verb: string,
 ): Promise<string> {
-  const active = await resolveActiveGateway(roots, await activeInputs(input));
+  const active = await resolveActiveGateway(roots, activeInputs(input));
   if (active === undefined) throw noActive(verb);
   return active.name;
 }

@@ -13,7 +13,7 @@ import { printMessage } from "./_output.ts";
 export async function gatewayRename(input: CommandInput): Promise<void> {
   const from = input.args.old as string;
   const to = input.args.new as string;
-  const roots = await cliRoots();
+  const roots = cliRoots();
   nameArgument(from, validateGatewayName);
   nameArgument(to, validateGatewayName);
   const result = await renameUserGateway(roots, from, to);

@@ -21,7 +21,7 @@ import { renderGatewayList } from "./_render_gateways.ts";
 /** `gateway select [name]`. */
 export async function gatewaySelect(input: CommandInput): Promise<void> {
   const name = input.args.name as string | undefined;
-  const roots = await cliRoots();
+  const roots = cliRoots();
   let chosen = name;
   if (chosen === undefined) {
     const listing = await listGateways(roots);

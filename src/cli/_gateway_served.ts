@@ -90,7 +90,7 @@ export async function served(
 /** The gateway `gateway <verb>` acts on: the named one, else the active one. */
 export async function targetName(input: CommandInput, verb: string): Promise<string> {
   const target = input.args.name as string | undefined ??
-    (await resolveActiveGateway(await cliRoots(), await activeInputs(input)))?.name;
+    (await resolveActiveGateway(cliRoots(), activeInputs(input)))?.name;
   if (target === undefined) throw noActive(verb);
   return nameArgument(target, validateGatewayName);
 }

@@ -27,7 +27,7 @@ export async function stopGateway(input: CommandInput): Promise<void> {
  * and left its container, or simply not served.
  */
 async function notServed(name: string, dir: string): Promise<UserError> {
-  const found = await readGatewayMetadata(await cliRoots(), name).catch(() => undefined);
+  const found = await readGatewayMetadata(cliRoots(), name).catch(() => undefined);
   if (found?.metadata.is_remote) {
     return new UserError(
       `Gateway "${name}" is remote (${found.metadata.gateway_endpoint}): it is not served here`,

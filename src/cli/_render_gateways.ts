@@ -15,16 +15,14 @@ export interface GatewayListView {
  * REMOTE column only when some row has a remote or resolved host, ORIGIN with `showOrigin`;
  * the active row is marked `*` and shadowed rows say so in SOURCE.
  */
-export function renderGatewayList(
+export async function renderGatewayList(
   entries: GatewayEntry[],
   format: OutputFormat,
   view: GatewayListView,
 ): Promise<string> {
   const rowOptions = { active: view.active, all: view.all, showOrigin: view.showOrigin };
-  if (format === "json") {
-    return Promise.resolve(renderJson(entries.map((e) => gatewayListRow(e, rowOptions))));
-  }
-  if (format === "yaml") return renderYaml(entries.map((e) => gatewayListRow(e, rowOptions)));
+  if (format === "json") return renderJson(entries.map((e) => gatewayListRow(e, rowOptions)));
+  if (format === "yaml") return await renderYaml(entries.map((e) => gatewayListRow(e, rowOptions)));
   const withRemote = entries.some((e) => e.metadata.remote_host || e.metadata.resolved_host);
   const head = ["  NAME", "ENDPOINT", "TYPE", "SOURCE", "AUTH"];
   if (withRemote) head.push("REMOTE");

@@ -26,12 +26,8 @@ export async function renderYaml(value: unknown): Promise<string> {
  * A borderless table: a header row and data rows, columns separated by two spaces, no
  * trailing whitespace, no colour codes. Widths account for wide characters and emoji.
  */
-export function renderTable(head: string[], rows: string[][]): Promise<string> {
-  return Promise.resolve(tableText(head, rows));
-}
-
-/** The text of {@linkcode renderTable}; a cell holding a line break spans lines of its row. */
-export function tableText(head: string[], rows: string[][]): string {
+export function renderTable(head: string[], rows: string[][]): string {
+  // A cell holding a line break spans lines of its row.
   const table = (head.length > 0 ? [head, ...rows] : rows).map((row) =>
     row.map((cell) => cell.split("\n"))
   );

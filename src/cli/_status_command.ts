@@ -77,8 +77,8 @@ export function statusObject(report: StatusReport): Record<string, unknown> {
 export async function showStatus(input: CommandInput): Promise<void> {
   const options = input.options as { output: string; timeout: number };
   const format = options.output === "table" ? "text" : options.output;
-  const roots = await cliRoots();
-  const active = await resolveActiveGateway(roots, await activeInputs(input));
+  const roots = cliRoots();
+  const active = await resolveActiveGateway(roots, activeInputs(input));
   if (active === undefined) {
     if (format === "text") {
       printData("No gateway configured.");

@@ -12,73 +12,43 @@ import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./_output.ts";
 
-/** How `system` commands report: messages on stderr, or one JSON object on stdout. */
-export type SystemOutput = "text" | "json";
-
-/** The options of `system add`, as parsed. */
-export interface SystemAddOptions {
-  name: string;
-  endpoint: string;
-  systemDir: string;
-  activate: boolean;
-  replace: boolean;
-  dryRun: boolean;
-  output: SystemOutput;
-}
-
-/** The options of `system select`, as parsed. */
-export interface SystemSelectOptions {
-  name: string;
-  systemDir: string;
-  dryRun: boolean;
-  output: SystemOutput;
-}
-
 /**
- * Runs `system add NAME ENDPOINT --system-dir DIR`.
- *
- * @example
- * ```ts
- * await runSystemAdd({ name: "corp", endpoint: "gw.example.com", systemDir: "/etc/openshell",
- *   activate: true, replace: false, dryRun: false, output: "text" });
- * ```
+ * `system add NAME ENDPOINT --system-dir DIR [--activate] [--replace] [--dry-run] [-o json]`.
  */
-export async function runSystemAdd(options: SystemAddOptions): Promise<void> {
-  const plan = await addSystemGateway(options, {
-    userRegistry: userRegistry(),
-    dryRun: options.dryRun,
-  });
-  if (options.output === "json") {
-    printData(JSON.stringify(addReport(plan, options.dryRun), null, 2));
+export async function systemAdd(input: CommandInput): Promise<void> {
+  const dryRun = input.options.dryRun === true;
+  const plan = await addSystemGateway({
+    name: input.args.name as string,
+    endpoint: input.args.endpoint as string,
+    systemDir: input.options.systemDir as string,
+    activate: input.options.activate === true,
+    replace: input.options.replace === true,
+  }, { userRegistry: userRegistry(), dryRun });
+  if (input.options.output === "json") {
+    printData(JSON.stringify(addReport(plan, dryRun), null, 2));
     return;
   }
   const { gateway_endpoint, auth_mode } = plan.metadata;
   printMessage(
-    `${VERBS[plan.registration.action][options.dryRun ? 1 : 0]} system gateway '${plan.name}' ` +
+    `${VERBS[plan.registration.action][dryRun ? 1 : 0]} system gateway '${plan.name}' ` +
       `(${gateway_endpoint}, ${auth_mode}) in ${plan.registration.path}` +
       (plan.registration.action === "unchanged" ? ", as it already was" : ""),
   );
-  if (plan.activation) printActivation(plan.name, plan.activation, options.dryRun);
+  if (plan.activation) printActivation(plan.name, plan.activation, dryRun);
 }
 
-/**
- * Runs `system select NAME --system-dir DIR`.
- *
- * @example
- * ```ts
- * await runSystemSelect({ name: "openshell", systemDir: "/etc/openshell", dryRun: false, output: "text" });
- * ```
- */
-export async function runSystemSelect(options: SystemSelectOptions): Promise<void> {
-  const plan = await selectSystemGateway(options, {
-    userRegistry: userRegistry(),
-    dryRun: options.dryRun,
-  });
-  if (options.output === "json") {
-    printData(JSON.stringify(selectReport(plan, options.dryRun), null, 2));
+/** `system select NAME --system-dir DIR [--dry-run] [-o json]`. */
+export async function systemSelect(input: CommandInput): Promise<void> {
+  const dryRun = input.options.dryRun === true;
+  const plan = await selectSystemGateway({
+    name: input.args.name as string,
+    systemDir: input.options.systemDir as string,
+  }, { userRegistry: userRegistry(), dryRun });
+  if (input.options.output === "json") {
+    printData(JSON.stringify(selectReport(plan, dryRun), null, 2));
     return;
   }
-  printActivation(plan.name, plan.activation, options.dryRun);
+  printActivation(plan.name, plan.activation, dryRun);
 }
 
 /** Done and dry-run wording of each action. */
@@ -128,29 +98,4 @@ function userRegistry(): string | undefined {
     if (error instanceof UserError) return undefined;
     throw error;
   }
-}
-
-/** `system add` as the command tree runs it. */
-export async function systemAdd(input: CommandInput): Promise<void> {
-  const { systemDir, activate, replace, dryRun, output } = input.options;
-  await runSystemAdd({
-    name: input.args.name as string,
-    endpoint: input.args.endpoint as string,
-    systemDir: systemDir as string,
-    activate: activate === true,
-    replace: replace === true,
-    dryRun: dryRun === true,
-    output: output as SystemOutput,
-  });
-}
-
-/** `system select` as the command tree runs it. */
-export async function systemSelect(input: CommandInput): Promise<void> {
-  const { systemDir, dryRun, output } = input.options;
-  await runSystemSelect({
-    name: input.args.name as string,
-    systemDir: systemDir as string,
-    dryRun: dryRun === true,
-    output: output as SystemOutput,
-  });
 }

@@ -13,7 +13,7 @@ import { colorEnabled } from "./_output.ts";
 
 /** `openshell term`: the full-screen terminal UI. */
 export async function runTermCommand(input: CommandInput): Promise<void> {
-  const { flag, env } = await activeInputs(input);
+  const { flag, env } = activeInputs(input);
   for (const [stream, file] of [["stdout", Deno.stdout], ["stdin", Deno.stdin]] as const) {
     if (!file.isTerminal()) {
       throw new UserError(`The terminal UI needs a terminal: ${stream} is not a TTY`, {
@@ -21,7 +21,7 @@ export async function runTermCommand(input: CommandInput): Promise<void> {
       });
     }
   }
-  const roots = await cliRoots();
+  const roots = cliRoots();
   await runTerm({
     version: denoJson.version,
     registry: termRegistry(
