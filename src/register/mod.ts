@@ -43,8 +43,6 @@ export {
   planSystemAdd,
   planSystemSelect,
   type SeedAction,
-  type SeedEndpoint,
-  seedEndpoint,
   type SeedFound,
   seedMetadata,
   type SeedOptions,
@@ -55,14 +53,11 @@ export {
   type SystemSelectPlan,
   type SystemSelectRequest,
 } from "./system_seed.ts";
-export { ensureUserDir } from "./user_dir.ts";
 export {
   addUserGateway,
   type AddUserGatewayOptions,
-  ensureUserGatewayDir,
   type MtlsFiles,
   removeUserGateway,
-  SECRET_FILE_MODE,
   selectGateway,
   writeUserGatewayFile,
 } from "./write_registry.ts";

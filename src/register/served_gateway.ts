@@ -13,7 +13,7 @@ import { fileError, UserError } from "../errors/mod.ts";
 import { type GatewayMetadata, serializeGatewayMetadata } from "../registry/mod.ts";
 import { readGatewayMetadata } from "../registry/mod.ts";
 import type { RegistryRoots } from "../registry/mod.ts";
-import { ensureUserDir } from "./user_dir.ts";
+import { ensureUserDir } from "./_user_dir.ts";
 import { addUserGateway, SECRET_FILE_MODE } from "./write_registry.ts";
 import { userGatewayDir } from "../registry/mod.ts";
 

@@ -18,8 +18,6 @@ import {
 } from "../registry/mod.ts";
 import { validateGatewayName } from "../registry/mod.ts";
 
-export { type SeedEndpoint, seedEndpoint } from "./_seed_endpoint.ts";
-
 /** What writing one file does: creates it, leaves it as it is, or replaces other content. */
 export type SeedAction = "create" | "unchanged" | "replace";
 

@@ -19,7 +19,7 @@ import {
 import { validateGatewayName } from "../registry/mod.ts";
 import { readGatewayMetadata, type ResolvedGateway } from "../registry/mod.ts";
 import type { RegistryRoots } from "../registry/mod.ts";
-import { ensureUserDir, PRIVATE_DIR_MODE, refuseUnlessDirectory } from "./user_dir.ts";
+import { ensureUserDir, PRIVATE_DIR_MODE, refuseUnlessDirectory } from "./_user_dir.ts";
 
 /** Mode of secret files (keys, tokens). */
 export const SECRET_FILE_MODE = 0o600;

@@ -18,7 +18,7 @@ const GATEWAYS_DIR_MODE = 0o755;
  * be created.
  * @example
  * ```ts
- * import { ensureUserDir } from "./mod.ts";
+ * import { ensureUserDir } from "./_user_dir.ts";
  * const dir = await ensureUserDir("/home/ada/.config/openshell", "gateways", "corp");
  * ```
  */
