@@ -4,6 +4,7 @@ import { parseManifest } from "../src/image/_manifest.ts";
 import { packImage } from "../src/image/pack_image.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 import {
   ensureImageBuilt,
@@ -370,7 +371,7 @@ Deno.test(
     const uid = testUser!;
     await Deno.chown(sandbox.cache, uid, uid);
     const asTestUser = (args: string[]) =>
-      runCommand(asUser(TEST_USER, cliArgv(args)), { env: sandbox.env, cwd: sandbox.cache });
+      runCommand(asUser(TEST_USER, sharedCliArgv(args)), { env: sandbox.env, cwd: sandbox.cache });
     const cacheDir = join(sandbox.cache, "openshell/rootfs");
     const entry = join(cacheDir, manifest.tarball.sha256);
 
@@ -411,7 +412,7 @@ Deno.test(
     const asTestUser = (argv: string[]) =>
       runCommand(asUser(TEST_USER, argv), { env: sandbox.env, cwd: sandbox.cache });
     const cache = join(sandbox.cache, "openshell");
-    const unpack = () => asTestUser(cliArgv(["bundle", "unpack"]));
+    const unpack = () => asTestUser(sharedCliArgv(["bundle", "unpack"]));
     assert.equal((await unpack()).code, 0);
     // Without root's override: the owner's own rm, as after any upgrade or for disk space.
     const rm = await asTestUser(["rm", "-rf", cache]);
@@ -421,11 +422,11 @@ Deno.test(
     assert.equal((await unpack()).code, 0);
     const manifest = await realManifest();
     const entry = join(cache, "rootfs", manifest.tarball.sha256);
-    const gc = await asTestUser(cliArgv(["bundle", "gc", "--all", "-o", "json"]));
+    const gc = await asTestUser(sharedCliArgv(["bundle", "gc", "--all", "-o", "json"]));
     assert.equal(gc.code, 0, gc.stderr);
     assert.deepEqual(JSON.parse(gc.stdout), { removed: [entry] });
     assert.deepEqual(await Array.fromAsync(Deno.readDir(join(cache, "rootfs"))), []);
-    const inspect = await asTestUser(cliArgv(["bundle", "inspect", "-o", "json"]));
+    const inspect = await asTestUser(sharedCliArgv(["bundle", "inspect", "-o", "json"]));
     assert.equal(JSON.parse(inspect.stdout).unpacked, false);
   },
 );

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, type CliResult, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
+import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import { asNobody } from "./_helpers/test_users.ts";
 import {
   metadataFor,
@@ -13,7 +14,7 @@ import {
 
 /** Permission bits do not stop root, so as root these tests run the CLI as nobody. */
 async function runAsUser(sandbox: Sandbox, args: string[]): Promise<CliResult> {
-  const argv = Deno.uid() === 0 ? asNobody(cliArgv(args)) : cliArgv(args);
+  const argv = Deno.uid() === 0 ? asNobody(sharedCliArgv(args)) : cliArgv(args);
   return await runCommand(argv, { env: sandbox.env, cwd: sandbox.root });
 }
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { canServe, type DoctorCheck, doctorChecks, type DoctorFacts } from "../src/doctor/mod.ts";
 import { createServeSandbox } from "./_helpers/serve_fixture.ts";
-import { cliArgv, runCli } from "./_helpers/sandbox.ts";
+import { runCli } from "./_helpers/sandbox.ts";
+import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 import { detectCgroupLayout } from "../src/runtime/_cgroup_path.ts";
@@ -275,7 +276,7 @@ Deno.test({
   ignore: realMissing !== undefined || !hybrid,
   async fn() {
     await using sandbox = await createServeSandbox(user!);
-    const output = await runCommand(asUser(TEST_USER, cliArgv(["doctor", "-o", "json"])), {
+    const output = await runCommand(asUser(TEST_USER, sharedCliArgv(["doctor", "-o", "json"])), {
       env: sandbox.env,
       cwd: sandbox.root,
     });
@@ -324,7 +325,7 @@ for c in /sys/fs/cgroup/*/${leaf}; do echo $$ >"$c/cgroup.procs"; done
 exec "$@"`;
     try {
       const output = await runCommand(
-        ["sh", "-c", delegate, "sh", ...asUser(TEST_USER, cliArgv(["doctor", "-o", "json"]))],
+        ["sh", "-c", delegate, "sh", ...asUser(TEST_USER, sharedCliArgv(["doctor", "-o", "json"]))],
         { env: sandbox.env, cwd: sandbox.root },
       );
       assert.equal(output.code, 0, output.stderr);

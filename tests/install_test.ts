@@ -8,6 +8,7 @@ import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { createSandbox, denoDir, REPO, writeProgramLauncher } from "./_helpers/sandbox.ts";
+import { SHARED_CHECKOUT, sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import { asNobody } from "./_helpers/test_users.ts";
 import { planGatewayAdd } from "../src/register/mod.ts";
 import { isValidGatewayName } from "../src/registry/mod.ts";
@@ -28,7 +29,9 @@ function installSh(
     DENO_DIR: denoDir(),
     NO_COLOR: "1",
   };
-  const argv = ["sh", INSTALL_SH, ...args];
+  // Another user runs the copy of the checkout it can read.
+  const script = options.asNobody ? join(SHARED_CHECKOUT.repo, "install.sh") : INSTALL_SH;
+  const argv = ["sh", script, ...args];
   return runCommand(options.asNobody ? asNobody(argv) : argv, { env: { ...base, ...env } });
 }
 
@@ -774,8 +777,10 @@ Deno.test("hostile input is refused with a clear message before anything is writ
     await Deno.mkdir(locked, { mode: 0o755 });
     await Deno.chmod(sandbox.root, 0o755);
     if (!IS_ROOT) await Deno.chmod(locked, 0o555);
-    const readableBinary = join(locked, "..", "openshell-binary");
-    await Deno.chmod(readableBinary, 0o755);
+    const readableBinary = await writeProgramLauncher(
+      join(sandbox.root, "shared-binary"),
+      sharedCliArgv([]),
+    );
     const run = await installSh(
       [
         "--binary",

@@ -6,6 +6,7 @@ import { processStart } from "../src/serve/served_record.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, type CliResult, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import {
   assertNothingLeft,
   createServeSandbox,
@@ -30,7 +31,7 @@ if (missing) console.error(`detached serve tests skipped: ${missing}`);
 type Run = (args: string[]) => Promise<CliResult>;
 const asRoot = (sandbox: Sandbox): Run => (args) => runCli(sandbox, args);
 const asTestUser = (sandbox: Sandbox): Run => (args) =>
-  runCommand(asUser(TEST_USER, cliArgv(args)), { env: sandbox.env, cwd: sandbox.root });
+  runCommand(asUser(TEST_USER, sharedCliArgv(args)), { env: sandbox.env, cwd: sandbox.root });
 
 const servedRecordPath = (sandbox: Sandbox, name: string) =>
   join(serveRuntimeDir(sandbox), "gateways", name, "served.json");
@@ -407,7 +408,7 @@ Deno.test({
 
     // The user pointed at root's runtime dir may not even look.
     const denied = await runCommand(
-      asUser(TEST_USER, cliArgv(["gateway", "stop", mine])),
+      asUser(TEST_USER, sharedCliArgv(["gateway", "stop", mine])),
       // Root's runtime dir is /run/openshell: the user's $XDG_RUNTIME_DIR/openshell.
       { env: { ...userBox.env, XDG_RUNTIME_DIR: "/run" }, cwd: userBox.root },
     );

@@ -14,7 +14,8 @@ import {
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
 import { runCommand } from "./_helpers/run_command.ts";
-import { cliArgv, REPO } from "./_helpers/sandbox.ts";
+import { REPO } from "./_helpers/sandbox.ts";
+import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const user = await userIds(TEST_USER);
@@ -199,7 +200,7 @@ Deno.test({
       const port = freePort();
       await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
         user: TEST_USER,
-        program: ["sh", "-c", `${recipe.shell}\nexec "$@"`, "sh", ...cliArgv([])],
+        program: ["sh", "-c", `${recipe.shell}\nexec "$@"`, "sh", ...sharedCliArgv([])],
       });
       const containerId = await serve.ready();
       assert.doesNotMatch(serve.stderr(), /using runc/);

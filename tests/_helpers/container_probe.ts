@@ -55,6 +55,8 @@ function spawn(target: ProbeTarget, argv: string[]): Deno.ChildProcess {
     args: full.slice(1),
     env: target.sandbox.env,
     clearEnv: true,
+    // Not the checkout's: another user may not be able to enter it.
+    cwd: target.sandbox.root,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -101,11 +101,14 @@ export function cliArgv(args: string[]): string[] {
 }
 
 /**
- * Writes at `path` an executable that runs this checkout's program, a stand-in for a compiled
- * binary (install.sh runs the program it installs).
+ * Writes at `path` an executable that runs this checkout's program (or `program`, a command
+ * line running it), a stand-in for a compiled binary (install.sh runs the program it installs).
  */
-export async function writeProgramLauncher(path: string): Promise<string> {
-  const argv = cliArgv([]).map((arg) => `'${arg}'`).join(" ");
+export async function writeProgramLauncher(
+  path: string,
+  program: string[] = cliArgv([]),
+): Promise<string> {
+  const argv = program.map((arg) => `'${arg}'`).join(" ");
   await Deno.writeTextFile(path, `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o755 });
   return path;
 }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cliArgv, createSandbox, type Sandbox } from "./sandbox.ts";
+import { sharedCliArgv } from "./shared_checkout.ts";
 import { asUser } from "./test_users.ts";
 
 /**
@@ -91,7 +92,7 @@ export function startServe(
 ): ServeProcess {
   const deno = options.program
     ? [...options.program, "serve", ...args]
-    : cliArgv(["serve", ...args]);
+    : (options.user ? sharedCliArgv : cliArgv)(["serve", ...args]);
   let argv = options.user ? asUser(options.user, deno) : deno;
   if (options.prelude !== undefined) {
     argv = ["sh", "-c", `${options.prelude}\nexec "$@"`, "sh", ...argv];
