@@ -168,6 +168,21 @@ Deno.test("options: long, short, =, attached and grouped forms all read the same
   assert.deepEqual(read(["gr", "lf", "-5"]).args, { name: "-5" });
 });
 
+Deno.test("a flag without value takes =true and =false, and refuses any other value", () => {
+  assert.deepEqual(read(["gr", "lf", "--follow=true"]).options, { ...leafDefaults, follow: true });
+  assert.deepEqual(read(["gr", "lf", "--follow=false"]).options, {
+    ...leafDefaults,
+    follow: false,
+  });
+  const negated = (text: string) =>
+    read(["add", "a", "--format", "x", `--no-activate=${text}`]).options?.activate;
+  assert.equal(negated("true"), false);
+  assert.equal(negated("false"), true);
+  assert.deepEqual(read(["gr", "lf", "--follow=yes"]), {
+    error: "error: option '--follow' takes no value (or =true, =false); got 'yes'",
+  });
+});
+
 Deno.test("the program's options are read anywhere before --, and at the program only", () => {
   const picked = (args: string[]) => {
     const outcome = parseArgs(TREE, args, noEnv);
@@ -280,8 +295,8 @@ Deno.test("unknown commands and options: the nearest spelling is suggested", () 
     [["gr", "lf", "--outpt", "json"], "error: unknown option '--outpt'\n(Did you mean --output?)"],
     [["gr", "lf", "--gatway", "x"], "error: unknown option '--gatway'\n(Did you mean --gateway?)"],
     [
-      ["gr", "lf", "--show-origin=1"],
-      "error: unknown option '--show-origin=1'\n(Did you mean --show-origin?)",
+      ["gr", "lf", "--show-orign=1"],
+      "error: unknown option '--show-orign=1'\n(Did you mean --show-origin?)",
     ],
     [
       ["add", "a", "--format", "x", "--activate"],

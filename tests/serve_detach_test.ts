@@ -44,7 +44,10 @@ function launcherGuard(sandbox: Sandbox, name: string): AsyncDisposable {
         JSON.parse,
         () => undefined,
       );
-      if (record === undefined || (await processStart(record.pid)) !== record.pidStart) return;
+      if (
+        record === undefined ||
+        (await processStart(record.pid)) !== (record.pid_start ?? record.pidStart)
+      ) return;
       const below = await descendants(record.pid);
       Deno.kill(record.pid, "SIGTERM");
       for (let i = 0; i < 150 && (await processStart(record.pid)) !== undefined; i++) {

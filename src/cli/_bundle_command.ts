@@ -24,6 +24,7 @@ import { UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./_output.ts";
+import { renderData, type ReportFormat } from "./_render_output.ts";
 import { yamlText } from "./_yaml_text.ts";
 
 function cacheOptions(): RootfsCacheOptions {
@@ -32,9 +33,9 @@ function cacheOptions(): RootfsCacheOptions {
 
 /** `bundle inspect`. */
 export async function inspectBundle(input: CommandInput): Promise<void> {
-  const { output } = input.options;
+  const output = input.options.output as ReportFormat;
   const info = await inspectRootfs(cacheOptions());
-  if (output === "json") return printData(JSON.stringify(info, null, 2));
+  if (output !== "text") return printData(await renderData(output, info));
   printData([
     `digest:     ${info.digest}`,
     `size:       ${info.size} bytes (${info.contentSize} unpacked)`,
@@ -47,9 +48,9 @@ export async function inspectBundle(input: CommandInput): Promise<void> {
 
 /** `bundle unpack`. */
 export async function unpackBundle(input: CommandInput): Promise<void> {
-  const { output } = input.options;
+  const output = input.options.output as ReportFormat;
   const entry = await ensureRootfs(cacheOptions());
-  printData(output === "json" ? JSON.stringify(entry, null, 2) : entry.path);
+  printData(output === "text" ? entry.path : await renderData(output, entry));
 }
 
 /** `bundle verify`. */
@@ -57,15 +58,15 @@ export async function verifyBundle(input: CommandInput): Promise<void> {
   const { entrypoint, rootfs, output } = input.options as {
     entrypoint?: string;
     rootfs?: string;
-    output: string;
+    output: ReportFormat;
   };
   const program = resolve(entrypoint ?? Deno.execPath());
   await requireFile(program, "--entrypoint");
   const root = rootfs === undefined ? (await ensureRootfs(cacheOptions())).path : resolve(rootfs);
   if (rootfs !== undefined) await requireDirectory(root);
   const report = await verifyImage(root, program);
-  if (output === "json") {
-    printData(JSON.stringify({ rootfs: root, entrypoint: program, ...report }, null, 2));
+  if (output !== "text") {
+    printData(await renderData(output, { rootfs: root, entrypoint: program, ...report }));
   } else {
     const lines = report.checked.map((path) =>
       path === CONTAINER_PATHS.binary ? `checked ${path} (${program})` : `checked ${path}`
@@ -84,7 +85,7 @@ export async function verifyBundle(input: CommandInput): Promise<void> {
 
 /** `bundle gc`. */
 export async function collectBundleGarbage(input: CommandInput): Promise<void> {
-  const { output } = input.options;
+  const output = input.options.output as ReportFormat;
   const all = input.options.all === true;
   const programs = programCacheDir(processEnv, effectiveUid());
   const running = Object.values(runningProgram());
@@ -95,7 +96,7 @@ export async function collectBundleGarbage(input: CommandInput): Promise<void> {
       async () => all ? [] : await programDigests(running, programs),
     )),
   ];
-  if (output === "json") return printData(JSON.stringify({ removed }, null, 2));
+  if (output !== "text") return printData(await renderData(output, { removed }));
   for (const path of removed) printData(path);
   printMessage(`Removed ${removed.length} cache entr${removed.length === 1 ? "y" : "ies"}`);
 }
@@ -106,7 +107,7 @@ export async function exportBundle(input: CommandInput): Promise<void> {
   const { format, tag, output } = input.options as {
     format: "oci" | "docker-archive";
     tag: string;
-    output: string;
+    output: ReportFormat;
   };
   const source = sourceDir();
   const result = await exportImage({
@@ -117,7 +118,7 @@ export async function exportBundle(input: CommandInput): Promise<void> {
     binary: Deno.execPath(),
     ...(source === undefined ? {} : { sourceDir: source }),
   });
-  if (output === "json") return printData(JSON.stringify(result, null, 2));
+  if (output !== "text") return printData(await renderData(output, result));
   printData(result.manifestDigest);
   printMessage(`Wrote ${result.tag} as ${format} to "${result.target}"`);
 }

@@ -35,7 +35,7 @@ import {
   InvalidValue,
   type OptionSpec,
 } from "./_command_spec.ts";
-import { OUTPUT_FORMATS } from "./_render_output.ts";
+import { OUTPUT_FORMATS, REPORT_FORMATS } from "./_render_output.ts";
 
 /** How long `status` waits for `/healthz` by default, in milliseconds. */
 const DEFAULT_STATUS_TIMEOUT_MS = 2000;
@@ -64,7 +64,7 @@ const doctor = () => import("./_doctor_command.ts");
 const system = () => import("./_system_add.ts");
 
 const doctorOptions: OptionSpec[] = [
-  output(["text", "json"]),
+  output(REPORT_FORMATS),
   { flags: "-l, --listen <host:port>", description: "the address serve would listen on" },
 ];
 
@@ -168,7 +168,7 @@ already in gateways/<name>/mtls/ of your registry.`,
           name: "info",
           description: "Show a gateway's registration: source, file, what it hides, whether active",
           args: [nameArg],
-          options: [output(["text", "json", "yaml"])],
+          options: [output(REPORT_FORMATS)],
           run: async (input) => (await import("./_gateway_info.ts")).gatewayInfo(input),
         },
         {
@@ -279,14 +279,14 @@ Examples:
         {
           name: "inspect",
           description: "Show the embedded rootfs image: digest, size, files, cache path",
-          options: [output(["text", "json"])],
+          options: [output(REPORT_FORMATS)],
           run: async (input) => (await bundle()).inspectBundle(input),
         },
         {
           name: "unpack",
           description:
             "Unpack the embedded rootfs into the cache (once per digest); print its path",
-          options: [output(["text", "json"])],
+          options: [output(REPORT_FORMATS)],
           run: async (input) => (await bundle()).unpackBundle(input),
         },
         {
@@ -299,7 +299,7 @@ Examples:
               flags: "--rootfs <dir>",
               description: "an unpacked rootfs to check (default: the cached embedded one)",
             },
-            output(["text", "json"]),
+            output(REPORT_FORMATS),
           ],
           facts: async () => {
             const { CONTAINER_PATHS } = await import("../contract/mod.ts");
@@ -318,7 +318,7 @@ Examples:
             "Remove cached rootfs entries and program copies of other images and programs, and leftovers of interrupted unpacks",
           options: [
             { flags: "--all", description: "remove every cache entry, this program's too" },
-            output(["text", "json"]),
+            output(REPORT_FORMATS),
           ],
           run: async (input) => (await bundle()).collectBundleGarbage(input),
         },
@@ -338,7 +338,7 @@ Examples:
               mandatory: true,
             },
             { flags: "--tag <name:tag>", description: "the image name" },
-            output(["text", "json"]),
+            output(REPORT_FORMATS),
           ],
           facts: async () => {
             const { DEFAULT_IMAGE_TAG } = await import("../image/mod.ts");
@@ -422,7 +422,7 @@ register your own gateways.`,
               description: "overwrite a registration of that name with other content",
             },
             dryRun,
-            output(["text", "json"]),
+            output(REPORT_FORMATS),
           ],
           helpAfter: `
 Writes <dir>/gateways/<name>/metadata.json (0644, directories 0755, atomically): the endpoint's
@@ -436,7 +436,7 @@ replace.`,
           name: "select",
           description: "Make a gateway registered in a system registry its active gateway",
           args: [{ name: "<name>", description: "gateway name, registered in <dir>/gateways/" }],
-          options: [systemDir, dryRun, output(["text", "json"])],
+          options: [systemDir, dryRun, output(REPORT_FORMATS)],
           run: async (input) => (await system()).systemSelect(input),
         },
       ],

@@ -10,6 +10,7 @@ import { UsageError, UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printStyledData } from "./_output.ts";
+import { renderData } from "./_render_output.ts";
 
 /** `openshell doctor`. */
 export async function doctor(input: CommandInput): Promise<void> {
@@ -45,7 +46,7 @@ async function runDoctor(format: string, address: string): Promise<void> {
     listen,
   });
   const checks = doctorChecks(facts);
-  if (format === "json") printData(JSON.stringify(checks, null, 2));
+  if (format === "json" || format === "yaml") printData(await renderData(format, checks));
   else {
     const width = Math.max(...checks.map((c) => c.check.length));
     printStyledData(checks.flatMap((c) => {

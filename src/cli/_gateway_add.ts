@@ -14,7 +14,7 @@ import {
 import { addUserGateway, planGatewayAdd } from "../register/mod.ts";
 import { allFilesPresent, mtlsFiles, packageTlsDir, packageTlsFiles } from "../client/mod.ts";
 import { processEnv } from "../host/mod.ts";
-import { UserError } from "../errors/mod.ts";
+import { fillIn, programCommand, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots, nameArgument, warnEnvOverride } from "./_gateway_context.ts";
 import { printMessage, printWarning } from "./_output.ts";
@@ -91,8 +91,11 @@ function foundCertificates(
   const places = packageDir === undefined ? `"${mtlsDir}"` : `"${packageDir}" or "${mtlsDir}"`;
   throw new UserError(`mTLS certificates for gateway '${name}' were not found in ${places}`, {
     hint: `Start the gateway package first so it provisions client TLS material, or give ` +
-      `--ca/--cert/--key, then retry: openshell gateway add ${endpoint}` +
-      (local ? " --local" : " --remote <[user@]host>"),
+      `--ca/--cert/--key, then retry: ${
+        local
+          ? programCommand("gateway", "add", endpoint, "--local")
+          : programCommand("gateway", "add", endpoint, "--remote", fillIn("<[user@]host>"))
+      }`,
   });
 }
 

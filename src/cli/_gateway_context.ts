@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fillIn, programCommand } from "../errors/mod.ts";
 import type {
   ActiveGateway,
   ActiveGatewayInputs,
@@ -82,11 +83,12 @@ export async function activeRegistration(
 ): Promise<ResolvedGateway> {
   return await readGatewayMetadata(registryRoots, active.name).catch((error) => {
     if (!(error instanceof UserError)) throw error;
+    const list = programCommand("gateway", "list");
     const hint = active.reason === "env"
-      ? "Unset OPENSHELL_GATEWAY or set it to a name `openshell gateway list` shows"
+      ? `Unset OPENSHELL_GATEWAY or set it to a name \`${list}\` shows`
       : active.reason === "flag"
-      ? "Give -g a name `openshell gateway list` shows"
-      : "Select another with `openshell gateway select`";
+      ? `Give -g a name \`${list}\` shows`
+      : `Select another with \`${programCommand("gateway", "select")}\``;
     throw new UserError(
       `Active gateway '${active.name}' from ${activeOriginText(active)}: ${error.message}`,
       { hint, cause: error },
@@ -122,7 +124,9 @@ export async function activeNameForListing(
 /** The usage error of a gateway command given no name while none is active. */
 export function noActive(verb: string): UsageError {
   return new UsageError(`No gateway named and none is active`, {
-    hint: `Run \`openshell gateway ${verb} <name>\`; \`openshell gateway list\` shows the names`,
+    hint: `Run \`${programCommand("gateway", verb, fillIn("<name>"))}\`; \`${
+      programCommand("gateway", "list")
+    }\` shows the names`,
   });
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { readGatewayMetadata, resolveActiveGateway, validateGatewayName } from "../registry/mod.ts";
+import { servedRecordJson } from "../serve/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import {
   activeInputs,
@@ -32,7 +33,10 @@ export async function gatewayInfo(input: CommandInput): Promise<void> {
     : await readGatewayMetadata(roots, target);
   const info = { gateway, active };
   const served = await servedInfo(target);
-  const object = () => ({ ...gatewayInfoObject(info), served: served ?? null });
+  const object = () => ({
+    ...gatewayInfoObject(info),
+    served: served === undefined ? null : servedRecordJson(served),
+  });
   if (options.output === "json") {
     printData(renderJson(object()));
   } else if (options.output === "yaml") {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { fillIn, programCommand } from "../errors/mod.ts";
 import { listGateways } from "../registry/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeNameForListing, cliRoots } from "./_gateway_context.ts";
@@ -24,7 +25,7 @@ export async function gatewayList(input: CommandInput): Promise<void> {
   const format = options.output as OutputFormat;
   if (listing.entries.length === 0 && format === "table") {
     printMessage("No gateways found.");
-    printHint("run `openshell gateway add <endpoint>` to add one");
+    printHint(`run \`${programCommand("gateway", "add", fillIn("<endpoint>"))}\` to add one`);
     return;
   }
   printData(

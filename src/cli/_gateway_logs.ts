@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { programCommand } from "../errors/mod.ts";
 import { followLog, gatewayLogPath, readLogTail, rotatedLogPath } from "../serve/mod.ts";
 import { effectiveUid, processEnv } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
@@ -32,7 +33,7 @@ export async function gatewayLogs(input: CommandInput): Promise<void> {
   const exists = async (p: string) => await Deno.stat(p).then(() => true, () => false);
   if (!(await exists(path)) && !(await exists(rotatedLogPath(path)))) {
     throw new UserError(`No log for gateway "${target}" at ${path}`, {
-      hint: "Only gateways started with `openshell serve --detach` have a log file",
+      hint: `Only gateways started with \`${programCommand("serve", "--detach")}\` have a log file`,
     });
   }
   const size = (await Deno.stat(path).catch(() => undefined))?.size ?? 0;

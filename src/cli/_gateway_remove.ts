@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { programCommand } from "../errors/mod.ts";
 import type { RegistryRoots } from "../registry/mod.ts";
 import { resolveActiveGateway, validateGatewayName } from "../registry/mod.ts";
 import { removeUserGateway } from "../register/mod.ts";
@@ -37,7 +38,9 @@ export async function gatewayRemove(input: CommandInput): Promise<void> {
   }
   if (failure !== undefined) {
     throw new UserError("Some gateways were not removed", {
-      hint: "See the errors above; `openshell gateway list` shows what is registered",
+      hint: `See the errors above; \`${
+        programCommand("gateway", "list")
+      }\` shows what is registered`,
     });
   }
 }

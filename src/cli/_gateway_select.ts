@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fillIn, programCommand } from "../errors/mod.ts";
 import { gatewayType, listGateways, validateGatewayName } from "../registry/mod.ts";
 import { selectGateway } from "../register/mod.ts";
 import { UserError } from "../errors/mod.ts";
@@ -28,7 +29,7 @@ export async function gatewaySelect(input: CommandInput): Promise<void> {
     for (const problem of listing.problems) printWarning(problem.message);
     if (listing.entries.length === 0) {
       throw new UserError("No gateways to select", {
-        hint: "run `openshell gateway add <endpoint>` to add one",
+        hint: `run \`${programCommand("gateway", "add", fillIn("<endpoint>"))}\` to add one`,
       });
     }
     const active = await activeNameForListing(
@@ -44,7 +45,7 @@ export async function gatewaySelect(input: CommandInput): Promise<void> {
           showOrigin: false,
         }),
       );
-      printHint("run `openshell gateway select <name>` to choose one");
+      printHint(`run \`${programCommand("gateway", "select", fillIn("<name>"))}\` to choose one`);
       return;
     }
     chosen = await chooseGateway(

@@ -80,6 +80,7 @@ function commandTerm(command: CommandSpec): string {
 
 function optionDescription(option: OptionSpec): string {
   const extra = [
+    ...(option.mandatory ? ["required"] : []),
     ...(option.choices ? [`choices: ${option.choices.map(quote).join(", ")}`] : []),
     ...(option.default !== undefined && option.flags.includes("<")
       ? [`default: ${quote(option.default)}`]

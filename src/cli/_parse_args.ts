@@ -205,6 +205,10 @@ function parseOptions(chain: Level[], args: string[]): { operands: string[]; unk
         setOption(chain, option!, arg.slice(at + 1), "cli");
         continue;
       }
+      if (option !== undefined) {
+        setFlag(chain, option, arg.slice(0, at), arg.slice(at + 1));
+        continue;
+      }
     }
     // Not an option of this command: an argument, a subcommand, or an option for a subcommand;
     // after an unknown option the rest is left for the subcommand to read.
@@ -234,6 +238,20 @@ function setOption(
   }
   here.values[shape.key] = value;
   here.sources[shape.key] = source;
+}
+
+/** `--flag=true` or `--flag=false` on an option without value; any other value is refused. */
+function setFlag(
+  chain: Level[],
+  option: { spec: OptionSpec; shape: OptionShape },
+  flag: string,
+  text: string,
+): void {
+  if (text !== "true" && text !== "false") {
+    fail(chain, `error: option '${flag}' takes no value (or =true, =false); got '${text}'`);
+  }
+  setOption(chain, option, undefined, "cli");
+  if (text === "false") chain.at(-1)!.values[option.shape.key] = option.shape.negate;
 }
 
 function checkedValue(

@@ -22,6 +22,40 @@ export async function renderYaml(value: unknown): Promise<string> {
   return yamlText(value);
 }
 
+/** The formats of commands whose text report has a JSON and YAML twin. */
+export const REPORT_FORMATS = ["text", "json", "yaml"] as const;
+/** One of {@linkcode REPORT_FORMATS}. */
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/**
+ * `value` as `-o json` or `-o yaml` prints it, its own keys in snake_case (NVIDIA
+ * OpenShell's convention): `cachePath` is written `cache_path`.
+ */
+export async function renderData(format: "json" | "yaml", value: unknown): Promise<string> {
+  const data = snakeCaseKeys(value);
+  return format === "yaml" ? await renderYaml(data) : renderJson(data);
+}
+
+/**
+ * `value` with the keys of its objects (nested ones too) in snake_case.
+ *
+ * @example
+ * ```ts
+ * snakeCaseKeys({ manifestDigest: "sha256:…", layers: [{ mediaType: "x" }] });
+ * // { manifest_digest: "sha256:…", layers: [{ media_type: "x" }] }
+ * ```
+ */
+export function snakeCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeCaseKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      snakeCaseKeys(inner),
+    ]),
+  );
+}
+
 /**
  * A borderless table: a header row and data rows, columns separated by two spaces, no
  * trailing whitespace, no colour codes. Widths account for wide characters and emoji.

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { validateGatewayName } from "../registry/mod.ts";
 import {
@@ -61,8 +62,8 @@ export async function runServeDetached(options: DetachedServeOptions): Promise<n
     const { name } = launch;
     printMessage(READY_LINE.exec(launch.log)?.[0] ?? `Gateway "${name}" is ready at ${launch.url}`);
     printMessage(`Launcher pid ${launch.pid} keeps serving it in the background`);
-    printMessage(`Stop it with: openshell gateway stop ${name}`);
-    printMessage(`Log: ${launch.logPath} (openshell gateway logs ${name} -f)`);
+    printMessage(`Stop it with: ${programCommand("gateway", "stop", name)}`);
+    printMessage(`Log: ${launch.logPath} (${programCommand("gateway", "logs", name, "-f")})`);
     return 0;
   } catch (error) {
     return reportFailure(error);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { fillIn, programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, activeRegistration, cliRoots } from "./_gateway_context.ts";
@@ -82,7 +83,11 @@ export async function showStatus(input: CommandInput): Promise<void> {
   if (active === undefined) {
     if (format === "text") {
       printData("No gateway configured.");
-      printHint("run `openshell gateway add <endpoint>`, or `openshell serve` to start one");
+      printHint(
+        `run \`${programCommand("gateway", "add", fillIn("<endpoint>"))}\`, or \`${
+          programCommand("serve")
+        }\` to start one`,
+      );
     } else await printStructured(format, { status: "not_configured" });
     return;
   }

@@ -11,6 +11,7 @@ import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./_output.ts";
+import { renderData, type ReportFormat } from "./_render_output.ts";
 
 /**
  * `system add NAME ENDPOINT --system-dir DIR [--activate] [--replace] [--dry-run] [-o json]`.
@@ -24,8 +25,9 @@ export async function systemAdd(input: CommandInput): Promise<void> {
     activate: input.options.activate === true,
     replace: input.options.replace === true,
   }, { userRegistry: userRegistry(), dryRun });
-  if (input.options.output === "json") {
-    printData(JSON.stringify(addReport(plan, dryRun), null, 2));
+  const output = input.options.output as ReportFormat;
+  if (output !== "text") {
+    printData(await renderData(output, addReport(plan, dryRun)));
     return;
   }
   const { gateway_endpoint, auth_mode } = plan.metadata;
@@ -44,8 +46,9 @@ export async function systemSelect(input: CommandInput): Promise<void> {
     name: input.args.name as string,
     systemDir: input.options.systemDir as string,
   }, { userRegistry: userRegistry(), dryRun });
-  if (input.options.output === "json") {
-    printData(JSON.stringify(selectReport(plan, dryRun), null, 2));
+  const output = input.options.output as ReportFormat;
+  if (output !== "text") {
+    printData(await renderData(output, selectReport(plan, dryRun)));
     return;
   }
   printActivation(plan.name, plan.activation, dryRun);

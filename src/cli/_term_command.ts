@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { programCommand } from "../errors/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
@@ -17,7 +18,9 @@ export async function runTermCommand(input: CommandInput): Promise<void> {
   for (const [stream, file] of [["stdout", Deno.stdout], ["stdin", Deno.stdin]] as const) {
     if (!file.isTerminal()) {
       throw new UserError(`The terminal UI needs a terminal: ${stream} is not a TTY`, {
-        hint: "run `openshell gateway list` to print the gateways (`-o json` for scripts)",
+        hint: `run \`${
+          programCommand("gateway", "list")
+        }\` to print the gateways (\`-o json\` for scripts)`,
       });
     }
   }

@@ -1,3 +1,4 @@
+import { fillIn, programCommand } from "../errors/mod.ts";
 import type { DoctorFacts, RuntimeProbe } from "./doctor_facts.ts";
 import { INSTALL_HINTS, RUNTIME_NAMES, userNamespacesAllowed } from "../runtime/mod.ts";
 
@@ -277,7 +278,9 @@ function rootfsChecks({ rootfs: r }: DoctorFacts): DoctorCheck[] {
         check,
         "warn",
         `${r.cachePath} is damaged; serve rebuilds it`,
-        "`openshell bundle gc --all` then `openshell bundle unpack`",
+        `\`${programCommand("bundle", "gc", "--all")}\` then \`${
+          programCommand("bundle", "unpack")
+        }\``,
       ),
     ];
   }
@@ -309,7 +312,9 @@ function eachWarning<T>(
 function registryChecks({ registry: g }: DoctorFacts): DoctorCheck[] {
   const checks = eachWarning("registry files", g.problems, "every metadata file parses", (p) => [
     p.message,
-    `Fix or remove "${p.path}" (\`openshell gateway remove ${p.name}\` for a user entry)`,
+    `Fix or remove "${p.path}" (\`${
+      programCommand("gateway", "remove", p.name)
+    }\` for a user entry)`,
   ]);
   checks.push(
     g.activeProblem !== undefined
@@ -317,7 +322,9 @@ function registryChecks({ registry: g }: DoctorFacts): DoctorCheck[] {
         "active gateway",
         "warn",
         g.activeProblem,
-        "`openshell gateway select <name>` (`openshell gateway list` shows the names)",
+        `\`${programCommand("gateway", "select", fillIn("<name>"))}\` (\`${
+          programCommand("gateway", "list")
+        }\` shows the names)`,
       )
       : ok(
         "active gateway",
@@ -327,7 +334,7 @@ function registryChecks({ registry: g }: DoctorFacts): DoctorCheck[] {
   checks.push(
     ...eachWarning("shadowed entries", g.shadowed, "none", (s) => [
       `your entry "${s.name}" (${s.userPath}) hides the system entry ${s.systemPath}`,
-      `\`openshell gateway remove ${s.name}\` to use the system entry, or keep yours`,
+      `\`${programCommand("gateway", "remove", s.name)}\` to use the system entry, or keep yours`,
     ]),
   );
   checks.push(
@@ -347,6 +354,8 @@ function listenCheck({ listen }: DoctorFacts): DoctorCheck {
     "listen port",
     "warn",
     listen.problem,
-    `Stop what listens on ${listen.address}, or serve elsewhere: \`openshell serve --listen 127.0.0.1:<port>\``,
+    `Stop what listens on ${listen.address}, or serve elsewhere: \`${
+      programCommand("serve", "--listen", fillIn("127.0.0.1:<port>"))
+    }\``,
   );
 }

@@ -24,3 +24,10 @@
 export { asFileUserError, fileError, osReason, UnreadableFileError } from "./file_error.ts";
 export { quoted, sanitize } from "./printable_text.ts";
 export { UsageError, UserError } from "./user_error.ts";
+export {
+  type CommandWord,
+  fillIn,
+  type Placeholder,
+  programCommand,
+  shellWord,
+} from "./program_command.ts";

@@ -146,7 +146,6 @@ export async function exportImage(options: ExportOptions): Promise<ExportResult>
   if (await Deno.lstat(options.target).then(() => true, () => false)) {
     throw new UserError(`"${options.target}" already exists`, {
       hint: "Choose a new path; an export never overwrites",
-      exitCode: 2,
     });
   }
   const source = imageSource(options.env);

@@ -1,3 +1,4 @@
+import { fillIn, programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { atomicWriteFile } from "../files/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
@@ -43,17 +44,23 @@ export async function renameUserGateway(
     if ((await readMetadataFile(systemPath)).kind !== "missing") {
       throw new UserError(
         `Gateway '${from}' is installed by the system and cannot be renamed in user config`,
-        { hint: `Add your own entry instead: \`openshell gateway add <endpoint> --name ${to}\`` },
+        {
+          hint: `Add your own entry instead: \`${
+            programCommand("gateway", "add", fillIn("<endpoint>"), "--name", to)
+          }\``,
+        },
       );
     }
     throw new UserError(`Gateway '${from}' not found: no user registration at "${fromPath}"`, {
-      hint: "Run `openshell gateway list` to see registered gateways",
+      hint: `Run \`${programCommand("gateway", "list")}\` to see registered gateways`,
     });
   }
   if (from === to) return { movedActive: false, uncovered: undefined };
   if ((await readMetadataFile(metadataFilePath(roots.user, to))).kind !== "missing") {
     throw new UserError(`Gateway '${to}' already exists.`, {
-      hint: `Remove it first with \`openshell gateway remove ${to}\`, or choose another name`,
+      hint: `Remove it first with \`${
+        programCommand("gateway", "remove", to)
+      }\`, or choose another name`,
     });
   }
   const text = await readRegularTextFile(fromPath, REGISTRY_FILE_MAX_BYTES);

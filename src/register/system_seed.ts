@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { fillIn, programCommand } from "../errors/mod.ts";
 import { dirname, isAbsolute, join, normalize, relative } from "../path/mod.ts";
 import { atomicWriteFile, readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { fileError, quoted, UsageError, UserError } from "../errors/mod.ts";
@@ -136,7 +137,9 @@ export function checkSystemDir(systemDir: string, userRegistries: readonly strin
         `refusing to seed system gateways into the user registry "${user}"`,
         {
           hint: "--system-dir names a system registry such as /etc/openshell; " +
-            "register your own gateways with `openshell gateway add`",
+            `register your own gateways with \`${
+              programCommand("gateway", "add", fillIn("<endpoint>"))
+            }\``,
         },
       );
     }
@@ -203,8 +206,16 @@ export function planSystemSelect(
         quoted(request.name)
       }' is not registered in the system registry "${request.systemDir}"`,
       {
-        hint: `Seed it first: openshell system add ${request.name} ENDPOINT ` +
-          `--system-dir ${request.systemDir}`,
+        hint: `Seed it first: ${
+          programCommand(
+            "system",
+            "add",
+            request.name,
+            fillIn("<endpoint>"),
+            "--system-dir",
+            request.systemDir,
+          )
+        }`,
       },
     );
   }

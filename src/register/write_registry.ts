@@ -1,3 +1,4 @@
+import { programCommand } from "../errors/mod.ts";
 import { basename, dirname, join } from "../path/mod.ts";
 import { atomicWriteFile, tempPath } from "../files/mod.ts";
 import { readRegularFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
@@ -204,7 +205,7 @@ export async function removeUserGateway(
       );
     }
     throw new UserError(`Gateway '${name}' not found: no user registration at "${path}"`, {
-      hint: "Run `openshell gateway list` to see registered gateways",
+      hint: `Run \`${programCommand("gateway", "list")}\` to see registered gateways`,
     });
   }
   if (!linked) {
@@ -236,7 +237,9 @@ async function removeOrFail(path: string): Promise<boolean> {
 
 function alreadyExists(name: string): UserError {
   return new UserError(`Gateway '${name}' already exists.`, {
-    hint: `Remove it first with \`openshell gateway remove ${name}\`, or choose another --name`,
+    hint: `Remove it first with \`${
+      programCommand("gateway", "remove", name)
+    }\`, or choose another --name`,
   });
 }
 

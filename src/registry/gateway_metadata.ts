@@ -1,3 +1,4 @@
+import { programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { GatewayMetadata } from "./_gateway_metadata_schema.ts";
 import { isValidGatewayName } from "./gateway_name.ts";
@@ -221,7 +222,9 @@ export function gatewayAuth(metadata: GatewayMetadata): string {
 /** The error for a metadata file that cannot be used: the file, then what is wrong. */
 export function metadataError(path: string, detail: string): UserError {
   return new UserError(`Cannot parse metadata "${path}": ${detail}`, {
-    hint: "Fix or remove the file; `openshell gateway list` shows every entry that cannot be read",
+    hint: `Fix or remove the file; \`${
+      programCommand("gateway", "list")
+    }\` shows every entry that cannot be read`,
   });
 }
 

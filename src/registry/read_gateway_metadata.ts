@@ -1,3 +1,4 @@
+import { programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { metadataFilePath, readMetadataFile } from "./layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
@@ -49,7 +50,7 @@ export function readGatewayMetadata(roots: RegistryRoots, name: string): Promise
       };
     }
     throw new UserError(`Gateway '${name}' not found: searched "${userPath}" and "${systemPath}"`, {
-      hint: "Run `openshell gateway list` to see registered gateways",
+      hint: `Run \`${programCommand("gateway", "list")}\` to see registered gateways`,
     });
   });
 }

@@ -25,5 +25,10 @@ export {
   type DetachedServeOutcome,
   serveDetached,
 } from "./serve_detach.ts";
-export { processStart, readServedRecord, type ServedRecord } from "./served_record.ts";
+export {
+  processStart,
+  readServedRecord,
+  type ServedRecord,
+  servedRecordJson,
+} from "./served_record.ts";
 export { stopServedGateway } from "./stop_served.ts";

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { programCommand } from "../errors/mod.ts";
 import { dirname, join, resolve } from "../path/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import {
@@ -281,7 +282,7 @@ async function readyRootfs(env: EnvLookup, uid: number, events: ServeEvents): Pr
       `The gateway rootfs "${rootfs.path}" lacks what the program needs: ${
         closure.missing.join(", ")
       }`,
-      { hint: "Run `openshell bundle gc` and try again, or rebuild the image" },
+      { hint: `Run \`${programCommand("bundle", "gc")}\` and try again, or rebuild the image` },
     );
   }
   return rootfs.path;

@@ -31,9 +31,37 @@ export interface ServedRecord {
 
 const FILE = "served.json";
 
+/** The record's file keys are snake_case; records written before used these camelCase ones. */
+const CAMEL_KEYS = [
+  "pidStart",
+  "containerId",
+  "runtimePath",
+  "readyAt",
+  "logPath",
+  "tokenPath",
+] as const;
+
+/** `key` in snake_case: `pidStart` is `pid_start`. */
+function snakeKey(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * The record as its file and `gateway info -o json` hold it: snake_case keys.
+ *
+ * @example
+ * ```ts
+ * servedRecordJson({ pidStart: 7 } as ServedRecord); // { pid_start: 7 }
+ * ```
+ */
+export function servedRecordJson(record: ServedRecord): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [snakeKey(key), value]));
+}
+
 /** Writes the record into the gateway's runtime dir (0600). */
 export async function writeServedRecord(dir: string, record: ServedRecord): Promise<void> {
-  await atomicWriteFile(join(dir, FILE), JSON.stringify(record, null, 2) + "\n", { mode: 0o600 });
+  const text = JSON.stringify(servedRecordJson(record), null, 2) + "\n";
+  await atomicWriteFile(join(dir, FILE), text, { mode: 0o600 });
 }
 
 /** Removes the record, if this launcher's. */
@@ -55,6 +83,10 @@ export async function readServedRecord(dir: string): Promise<ServedRecord | unde
 async function readRecordFile(dir: string): Promise<ServedRecord | undefined> {
   try {
     const value = JSON.parse(await Deno.readTextFile(join(dir, FILE)));
+    for (const key of CAMEL_KEYS) {
+      if (value?.[snakeKey(key)] !== undefined) value[key] = value[snakeKey(key)];
+      delete value?.[snakeKey(key)];
+    }
     const numbers = ["pid", "pidStart", "uid"];
     const strings = ["name", "containerId", "runtime", "runtimePath", "url", "readyAt"];
     if (numbers.some((k) => typeof value?.[k] !== "number")) return undefined;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fillIn, programCommand } from "../errors/mod.ts";
 import { sanitize } from "../errors/mod.ts";
 import { displayWidth, fit, truncate } from "./_text_width.ts";
 import {
@@ -166,7 +167,12 @@ function bodyLines(state: TermState, width: number, height: number): ScreenLine[
     return [
       plain("No gateways found.", width),
       plain("", width),
-      plain("hint: run `openshell gateway add <endpoint>`; it appears here by itself", width),
+      plain(
+        `hint: run \`${
+          programCommand("gateway", "add", fillIn("<endpoint>"))
+        }\`; it appears here by itself`,
+        width,
+      ),
     ];
   }
   const cells = snapshot.rows.map((row) => rowCells(state, row));
