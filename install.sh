@@ -212,6 +212,15 @@ if [ "$uninstall" = true ]; then
   # Files first, then directories deepest first; a directory that holds anything else stays.
   # Paths without a backslash need no decoding and go to rm in batches.
   DEST=$destdir awk '/^f [^\\]*$/ { print ENVIRON["DEST"] substr($0, 3) }' "$work/old-manifest" >"$work/plain"
+  # Deno writes its lock files into the installed node_modules/.deno when it runs the program
+  # from there (a detached serve does): they go with the directory this script made.
+  if in_old_manifest d "$lib/node_modules/.deno"; then
+    for lock in .deno.lock .deno.lock.poll; do
+      if [ -f "$destdir$lib/node_modules/.deno/$lock" ] && [ ! -L "$destdir$lib/node_modules/.deno/$lock" ]; then
+        printf '%s\n' "$destdir$lib/node_modules/.deno/$lock" >>"$work/plain"
+      fi
+    done
+  fi
   grep '^f .*[\]' "$work/old-manifest" | while IFS= read -r line; do
     decode "${line#f }"
     if [ -e "$destdir$decoded" ] || [ -L "$destdir$decoded" ]; then
@@ -283,21 +292,6 @@ if [ "$mode" != binary ] && [ -z "$deno" ]; then
 fi
 export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
 
-if [ "$mode" = auto ]; then
-  say "trying deno compile (needs access to Deno's download host)"
-  set -- compile -A --quiet --include src/server
-  if [ -d "$repo/rootfs/dist" ]; then set -- "$@" --include rootfs/dist; fi
-  if (cd "$repo" && NO_COLOR=1 "$deno" "$@" -o "$work/openshell" src/main.ts) >"$work/compile.log" 2>&1; then
-    binary=$work/openshell
-    mode=binary
-  else
-    reason=$(grep -m1 'error sending request' "$work/compile.log" || grep -m1 'error' "$work/compile.log" || true)
-    say "deno compile failed: $(printf '%s\n' "$reason" | sed 's/^ *[0-9]*: //' | clipped 160)"
-    say "installing from source instead"
-    mode=source
-  fi
-fi
-
 # program_files: relative paths (under the lib dir) of the source install, sorted.
 program_files() {
   (
@@ -309,7 +303,7 @@ program_files() {
   ) | LC_ALL=C sort
 }
 
-if [ "$mode" = source ]; then
+if [ "$mode" != binary ]; then
   if [ ! -d "$repo/node_modules" ]; then
     [ "$dry_run" = false ] || die "no node_modules in $repo" "run deno install in $repo first"
     say "fetching npm dependencies into $repo/node_modules"
@@ -329,7 +323,9 @@ fi
 # them (`openshell system add`, `system select`).
 seed_dir=$destdir$system_dir
 
-# new_program ARGS...: runs the openshell about to be installed, from where it is now.
+# new_program ARGS...: runs the openshell about to be installed, from where it is now (before
+# deno compile is tried, the same program from source: the gateways are checked before anything
+# may reach the network).
 new_program() {
   if [ "$mode" = binary ]; then
     XDG_CACHE_HOME=$work/cache "$binary" "$@"
@@ -374,7 +370,7 @@ if [ "$active_given" = true ] && [ "$active_seeded" = false ]; then
     >"$work/active-plan.json" 2>"$work/active-check.log" || status=$?
   # An invalid name is the program's to report; a missing registration is said here.
   if [ "$status" -ne 2 ] && [ ! -f "$destdir$gateways_dir/$active/metadata.json" ]; then
-    die "the active gateway '$(shown "$active")' is neither seeded nor in $destdir$gateways_dir" \
+    usage_error "the active gateway '$(shown "$active")' is neither seeded nor in $destdir$gateways_dir" \
       "add --gateway '$(shown "$active")=ENDPOINT'"
   fi
   cat "$work/active-check.log" >&2
@@ -400,6 +396,23 @@ if [ "$active_given" = true ] && [ -e "$destdir$active_file" ] && ! in_old_manif
   [ "$(planned active_action "$work/active-plan.json")" != unchanged ]; then
   die "$destdir$active_file exists and was not installed by this script" \
     "remove it, or run without --active"
+fi
+
+# --- compiling ------------------------------------------------------------------------------
+
+if [ "$mode" = auto ]; then
+  say "trying deno compile (needs access to Deno's download host)"
+  set -- compile -A --quiet --include src/server
+  if [ -d "$repo/rootfs/dist" ]; then set -- "$@" --include rootfs/dist; fi
+  if (cd "$repo" && NO_COLOR=1 "$deno" "$@" -o "$work/openshell" src/main.ts) >"$work/compile.log" 2>&1; then
+    binary=$work/openshell
+    mode=binary
+  else
+    reason=$(grep -m1 'error sending request' "$work/compile.log" || grep -m1 'error' "$work/compile.log" || true)
+    say "deno compile failed: $(printf '%s\n' "$reason" | sed 's/^ *[0-9]*: //' | clipped 160)"
+    say "installing from source instead"
+    mode=source
+  fi
 fi
 
 # --- writing --------------------------------------------------------------------------------

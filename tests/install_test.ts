@@ -717,7 +717,6 @@ Deno.test("hostile input is refused with a clear message before anything is writ
       "active gateway that does not exist",
       ["--gateway", "a=http://127.0.0.1:1", "--active", "b"],
       /active gateway 'b' is neither seeded/,
-      1,
     ],
     ["the same gateway twice", [
       "--gateway",
@@ -737,6 +736,17 @@ Deno.test("hostile input is refused with a clear message before anything is writ
       assert.equal(existsSync(dest), false, "something was written");
     });
   }
+
+  await t.step("without --binary, an invalid gateway before deno compile is tried", async () => {
+    const dest = join(sandbox.root, "dest");
+    for (const args of [["--gateway", "a/b=http://127.0.0.1:1"], ["--active", "nowhere"]]) {
+      const run = await installSh(["--destdir", dest, ...args]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /^error: /);
+      assert.doesNotMatch(run.stderr, /deno compile|installing from source/);
+      assert.equal(existsSync(dest), false, "something was written");
+    }
+  });
 
   await t.step("relative OPENSHELL_SYSTEM_GATEWAY_DIR", async () => {
     const dest = join(sandbox.root, "dest");
@@ -802,4 +812,33 @@ Deno.test("hostile input is refused with a clear message before anything is writ
     );
     assert.deepEqual([...Deno.readDirSync(locked)], []);
   });
+});
+
+Deno.test({
+  name: "--uninstall after root served detached from the source install leaves nothing",
+  ignore: !IS_ROOT,
+  async fn() {
+    // 0755 throughout: the container's user (uid 65532) must reach the program.
+    await using sandbox = await createSandbox({ mode: 0o755 });
+    await Deno.chmod(sandbox.root, 0o755);
+    const prefix = join(sandbox.root, "prefix");
+    assertOk(await installSh(["--source", "--prefix", prefix]));
+    const openshell = (...args: string[]) =>
+      runCommand([join(prefix, "bin/openshell"), ...args], {
+        env: { ...sandbox.env, PATH: `/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+        cwd: sandbox.root,
+      });
+    const name = `uninstall-${crypto.randomUUID().slice(0, 8)}`;
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const serve = await openshell("serve", "-d", "--name", name, "--listen", `127.0.0.1:${port}`);
+    try {
+      assert.equal(serve.code, 0, serve.stderr);
+    } finally {
+      await openshell("gateway", "stop", name);
+    }
+    assertOk(await installSh(["--uninstall", "--prefix", prefix]));
+    assert.equal(existsSync(prefix), false, "the prefix holds what the run left");
+  },
 });
