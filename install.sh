@@ -490,7 +490,7 @@ else
     version=$(DENO_DIR=$work/deno-dir "$staged/deno" run -A --cached-only --frozen --node-modules-dir=manual --quiet \
       --config "$staged/deno.json" "$staged/src/main.ts" --version 2>"$work/check.log") ||
       { rm -rf "$staged"; die "the installed program does not start: $(head -c 300 "$work/check.log")"; }
-    version=$(printf '%s\n' "$version" | sed -n 1p) # the lines after the first describe the build
+    version=${version#openshell } # the version line is `openshell <version>`
     retire_old_program
     for entry in "$staged"/* "$staged"/.[!.]*; do
       [ -e "$entry" ] || [ -L "$entry" ] || continue

@@ -5,10 +5,22 @@ import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { join } from "node:path";
 import { packImage } from "../src/image/pack_image.ts";
-import { versionRequest } from "../src/cli/_version_report.ts";
 import { writeImage } from "./testdata/bundle/fixtures.ts";
+import { parse as parseYaml } from "yaml";
 
-Deno.test("--version: the version first, then Deno, the rootfs digest, the runtime and the system registry", async () => {
+Deno.test("--version prints one line, `openshell <version>`, wherever the program reads it", async () => {
+  await using sandbox = await createSandbox();
+  for (const args of [["--version"], ["-V"], ["gateway", "list", "-V"], ["-V", "-o", "json"]]) {
+    const result = await runCli(sandbox, args);
+    assert.deepEqual(
+      [result.code, result.stdout, result.stderr],
+      [0, `openshell ${denoJson.version}\n`, ""],
+      args.join(" "),
+    );
+  }
+});
+
+Deno.test("version: the version line, then Deno, the rootfs digest, the runtime and the system registry", async () => {
   await using sandbox = await createSandbox();
   const image = join(sandbox.root, "image");
   const packed = packImage([{ type: "directory", path: "etc", mode: 0o755 }], "0".repeat(64));
@@ -17,53 +29,48 @@ Deno.test("--version: the version first, then Deno, the rootfs digest, the runti
   await Deno.mkdir(bin);
   await Deno.writeTextFile(join(bin, "youki"), "#!/bin/sh\n", { mode: 0o755 });
   const env = { OPENSHELL_ROOTFS_IMAGE: image, PATH: bin };
-  const result = await runCli(sandbox, ["--version"], { env });
+  const result = await runCli(sandbox, ["version"], { env });
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(result.stdout.split("\n"), [
-    denoJson.version,
+    `openshell ${denoJson.version}`,
     `deno ${Deno.version.deno} (v8 ${Deno.version.v8}, typescript ${Deno.version.typescript})`,
     `rootfs sha256:${packed.manifest.tarball.sha256}`,
     `runtime youki (${join(bin, "youki")})`,
     `system registry ${sandbox.system} (variable)`,
     "",
   ]);
-  for (const args of [["-V", "-o", "json"], ["--version", "-o=json"], ["--output=json", "-V"]]) {
+  const expected = {
+    version: denoJson.version,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    rootfs: {
+      sha256: packed.manifest.tarball.sha256,
+      manifest: join(image, "manifest.json"),
+      error: null,
+    },
+    runtime: { name: "youki", path: join(bin, "youki"), error: null },
+    system_registry: { path: sandbox.system, source: "variable", file: null },
+  };
+  for (const args of [["version", "-o", "json"], ["version", "--output=json"]]) {
     const json = await runCli(sandbox, args, { env });
     assert.equal(json.code, 0, json.stderr);
-    assert.deepEqual(JSON.parse(json.stdout), {
-      version: denoJson.version,
-      deno: Deno.version.deno,
-      v8: Deno.version.v8,
-      typescript: Deno.version.typescript,
-      rootfs: {
-        sha256: packed.manifest.tarball.sha256,
-        manifest: join(image, "manifest.json"),
-        error: null,
-      },
-      runtime: { name: "youki", path: join(bin, "youki"), error: null },
-      system_registry: { path: sandbox.system, source: "variable", file: null },
-    });
+    assert.deepEqual(JSON.parse(json.stdout), expected);
   }
-  const missing = await runCli(sandbox, ["--version"], {
+  const yaml = await runCli(sandbox, ["version", "-o", "yaml"], { env });
+  assert.equal(yaml.code, 0, yaml.stderr);
+  assert.deepEqual(parseYaml(yaml.stdout), expected);
+  const missing = await runCli(sandbox, ["version"], {
     env: { OPENSHELL_ROOTFS_IMAGE: join(sandbox.root, "none"), PATH: sandbox.root },
   });
   assert.equal(missing.code, 0);
   const lines = missing.stdout.split("\n");
-  assert.equal(lines[0], denoJson.version);
+  assert.equal(lines[0], `openshell ${denoJson.version}`);
   assert.match(lines[2]!, /^rootfs: The gateway rootfs image is missing/);
   assert.match(lines[3]!, /^runtime youki: OCI runtime "youki" not found on PATH$/);
-});
-
-Deno.test("versionRequest: only version flags and an output format", () => {
-  assert.equal(versionRequest(["--version"]), "text");
-  assert.equal(versionRequest(["-V", "-o", "text"]), "text");
-  assert.equal(versionRequest(["-ojson", "-V"]), "json");
-  assert.equal(versionRequest(["--output", "json", "--version"]), "json");
-  for (
-    const args of [[], ["-o", "json"], ["-V", "-o", "yaml"], ["-V", "status"], ["-V", "-o"]]
-  ) {
-    assert.equal(versionRequest(args), undefined, args.join(" "));
-  }
+  const bad = await runCli(sandbox, ["version", "-o", "xml"]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stdout, "");
 });
 
 Deno.test("an unknown command is a usage error: exit 2, message on stderr only", async () => {

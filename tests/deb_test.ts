@@ -137,8 +137,8 @@ Deno.test({
           // postinst ran the installed program with a throwaway Deno cache, not root's.
           assert.equal(existsSync(join(root, "root/.cache/openshell")), false);
           assert.equal(
-            (await mustInChroot(root, ["openshell", "--version"])).trim().split("\n")[0],
-            denoJson.version,
+            (await mustInChroot(root, ["openshell", "--version"])).trim(),
+            `openshell ${denoJson.version}`,
           );
           const youki = await mustInChroot(root, ["/usr/libexec/openshell/youki", "--version"]);
           assert.match(youki, /^youki version:? 0\.7\.0/);

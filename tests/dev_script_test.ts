@@ -26,7 +26,7 @@ Deno.test("scripts/dev is silent when everything is set up", async () => {
   const run = await dev(["--version"]);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stderr, "");
-  assert.equal(run.stdout.split("\n")[0], denoJson.version);
+  assert.equal(run.stdout, `openshell ${denoJson.version}\n`);
 });
 
 Deno.test("scripts/dev --help shows its two commands, then the program's help", async () => {

@@ -196,7 +196,7 @@ Deno.test("source install into a DESTDIR: program tree, wrapper and seeded regis
     env: { PATH: "/usr/bin:/bin", HOME: sandbox.home, XDG_CACHE_HOME: sandbox.cache },
     cwd: "/",
   });
-  assert.equal(version.stdout.split("\n")[0], denoJson.version, version.stderr);
+  assert.equal(version.stdout, `openshell ${denoJson.version}\n`, version.stderr);
 });
 
 Deno.test({

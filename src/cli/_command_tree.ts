@@ -453,6 +453,14 @@ Examples:
   openshell completions bash > /etc/bash_completion.d/openshell`,
       run: async (input) => (await import("./_completions_command.ts")).printCompletions(input),
     },
+    {
+      name: "version",
+      description: "Print the version with the Deno, rootfs, runtime and system registry in use",
+      options: [output(REPORT_FORMATS)],
+      helpAfter: `
+\`openshell --version\` prints the first line alone.`,
+      run: async (input) => (await import("./_version_report.ts")).versionCommand(input),
+    },
   ],
 };
 

@@ -1,18 +1,21 @@
 /**
- * `openshell --version`: the program version on the first line (printed before the
- * lookups run), then what a bug report needs: Deno's
- * version, the embedded rootfs digest and the OCI runtime `serve` would use. `-o json`
- * prints the same as one object.
+ * `openshell version`: the version line, then what a bug report needs: Deno's version, the
+ * embedded rootfs digest, the OCI runtime `serve` would use and the system registry in use.
+ * `-o json` and `-o yaml` print the same as one object.
  *
  * @module
  */
+import denoJson from "../../deno.json" with { type: "json" };
 import { effectiveUid, processEnv } from "../host/mod.ts";
 import { imageSource, loadManifest } from "../image/mod.ts";
 import { systemRoot } from "../registry/mod.ts";
 import { resolveRuntime } from "../runtime/mod.ts";
-import { CLOSED_PIPE_STATUS, writeStdio } from "./_write_stdio.ts";
+import type { CommandInput } from "./_command_spec.ts";
+import { printData } from "./_output.ts";
+import { renderData } from "./_render_output.ts";
+import { VERSION_LINE } from "./_version_line.ts";
 
-/** What `--version` reports beyond the program version. */
+/** What `version` reports beyond the program version. */
 export interface VersionFacts {
   version: string;
   deno: typeof Deno.version;
@@ -25,31 +28,7 @@ export interface VersionFacts {
 }
 
 /**
- * Whether `args` ask only for the version: `--version`/`-V`, optionally with `-o FORMAT`.
- * Returns the format (`text` or `json`), or undefined when the CLI must parse them.
- *
- * @example
- * ```ts
- * versionRequest(["--version"]); // "text"
- * versionRequest(["-V", "-o=json"]); // "json"
- * versionRequest(["gateway", "list"]); // undefined
- * ```
- */
-export function versionRequest(args: readonly string[]): "text" | "json" | undefined {
-  let version = false;
-  let format = "text";
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--version" || arg === "-V") version = true;
-    else if (arg === "-o" || arg === "--output") format = args[++i] ?? "";
-    else if (/^(?:-o=?|--output=)/.test(arg)) format = arg.replace(/^(?:-o=?|--output=)/, "");
-    else return undefined;
-  }
-  return version && (format === "text" || format === "json") ? format : undefined;
-}
-
-/**
- * The lines after the first of `--version`.
+ * The lines after the version line of `version`.
  *
  * @example
  * ```ts
@@ -69,7 +48,7 @@ export function versionDetailLines(facts: VersionFacts): string[] {
   ];
 }
 
-/** The `--version -o json` object. */
+/** The `version -o json|yaml` object. */
 export function versionObject(facts: VersionFacts): Record<string, unknown> {
   const { deno, rootfs, runtime } = facts;
   return {
@@ -109,21 +88,13 @@ export async function gatherVersionFacts(version: string): Promise<VersionFacts>
   return { version, deno: Deno.version, rootfs, runtime, systemRegistry };
 }
 
-/**
- * Prints `--version` in `format` and returns the exit status; the first text line is
- * written before the lookups.
- */
-export async function printVersion(version: string, format: "text" | "json"): Promise<number> {
-  try {
-    if (format === "text") writeStdio("stdout", `${version}\n`);
-    const facts = await gatherVersionFacts(version);
-    const text = format === "json"
-      ? JSON.stringify(versionObject(facts), null, 2)
-      : versionDetailLines(facts).join("\n");
-    writeStdio("stdout", `${text}\n`);
-    return 0;
-  } catch (error) {
-    if (error instanceof Deno.errors.BrokenPipe) return CLOSED_PIPE_STATUS;
-    throw error;
-  }
+/** `openshell version [-o text|json|yaml]`. */
+export async function versionCommand(input: CommandInput): Promise<void> {
+  const facts = await gatherVersionFacts(denoJson.version);
+  const format = input.options.output;
+  printData(
+    format === "json" || format === "yaml"
+      ? await renderData(format, versionObject(facts))
+      : [VERSION_LINE, ...versionDetailLines(facts)].join("\n"),
+  );
 }

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import denoJson from "../../deno.json" with { type: "json" };
 import { withPathFacts } from "./_command_spec.ts";
 import { PROGRAM } from "./_command_tree.ts";
 import { parseArgs, type ParseOutcome } from "./_parse_args.ts";
 import { paint, reportFailure } from "./_output.ts";
+import { printVersionLine } from "./_version_line.ts";
 import { writeStdio } from "./_write_stdio.ts";
 
 /** The line after a usage error. */
@@ -21,7 +21,7 @@ const HELP_WIDTH = 80;
  * User errors print one `error: ...` line plus a hint; anything else is a bug and prints
  * its stack only when `OPENSHELL_DEBUG` is set.
  */
-export async function runCli(args: string[]): Promise<number> {
+export async function runCommandLine(args: string[]): Promise<number> {
   const program = PROGRAM;
   try {
     const env = (name: string) => Deno.env.get(name);
@@ -29,25 +29,18 @@ export async function runCli(args: string[]): Promise<number> {
     // A command whose defaults or choices live in heavier modules is read again with them.
     const resolved = await withPathFacts(program, outcome.path);
     if (resolved !== program) outcome = parseArgs(resolved, args, env);
-    return await settle(outcome, args);
+    return await settle(outcome);
   } catch (error) {
     return reportFailure(error);
   }
 }
 
-async function settle(outcome: ParseOutcome, args: string[]): Promise<number> {
+async function settle(outcome: ParseOutcome): Promise<number> {
   switch (outcome.kind) {
     case "run":
       return (await outcome.input.command.run?.(outcome.input)) ?? 0;
-    case "version": {
-      // Like a command's code, the version report and the help are loaded when asked for.
-      const { printVersion, versionRequest } = await import("./_version_report.ts");
-      // Only the version flags and a format: the full report; the version alone otherwise.
-      const format = versionRequest(args);
-      if (format !== undefined) return await printVersion(denoJson.version, format);
-      writeStdio("stdout", `${denoJson.version}\n`);
-      return 0;
-    }
+    case "version":
+      return printVersionLine();
     case "help": {
       const { helpText } = await import("./_help_text.ts");
       const stream = outcome.asked ? "stdout" : "stderr";

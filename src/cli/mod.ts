@@ -11,4 +11,17 @@
  *
  * @module
  */
-export { runCli } from "./main.ts";
+import { printVersionLine } from "./_version_line.ts";
+
+/**
+ * Runs the CLI with `args` and returns the exit status: 0 success, 1 failure, 2 usage.
+ * `openshell --version` (or `-V`) alone prints the version line before the command tree
+ * loads; every other command line, `-V` among other arguments included, is parsed.
+ */
+export async function runCli(args: string[]): Promise<number> {
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    return printVersionLine();
+  }
+  const { runCommandLine } = await import("./main.ts");
+  return await runCommandLine(args);
+}
