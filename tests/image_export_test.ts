@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { GATEWAY_PORT } from "../src/contract/container_contract.ts";
-import { kubeManifest } from "../src/image/mod.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { onPath, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
@@ -34,9 +33,13 @@ async function healthy(url: string, ms = 30_000): Promise<boolean> {
 
 Deno.test("bundle kube: a hardened Deployment, Service, token Secret and state claim", async () => {
   await using sandbox = await createSandbox();
-  const result = await cli(sandbox, ["bundle", "kube", "--name", "gw", "--image", "r.example/g:1"]);
+  const token = "0123456789abcdef".repeat(4);
+  const tokenFile = join(sandbox.root, "token");
+  await Deno.writeTextFile(tokenFile, `${token}\n`);
+  const args = ["bundle", "kube", "--name", "gw", "--image", "r.example/g:1"];
+  const result = await cli(sandbox, [...args, "--token-file", tokenFile]);
   assert.equal(result.code, 0, result.stderr);
-  const docs = result.stdout.split("\n---\n").map((d) => parse(d));
+  const docs = result.stdout.split("\n---\n").map((d) => parse(d, { version: "1.1" }));
   assert.deepEqual(docs.map((d) => d.kind), [
     "Secret",
     "PersistentVolumeClaim",
@@ -54,12 +57,44 @@ Deno.test("bundle kube: a hardened Deployment, Service, token Secret and state c
   assert.equal(container.resources.limits.memory, "512Mi");
   assert.equal(container.livenessProbe.httpGet.path, "/healthz");
   assert.equal(container.readinessProbe.httpGet.path, "/healthz");
-  assert.ok(!JSON.stringify(container).includes(atob(docs[0].data.token)), "no token in args");
-  assert.equal(atob(docs[0].data.token).length, 64);
-  const bad = await cli(sandbox, ["bundle", "kube", "--name", "Bad_Name"]);
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /^error: invalid name "Bad_Name"/m);
-  assert.equal(kubeManifest({ name: "a", image: "i", version: "1", token: "t" }).length, 4);
+  assert.ok(!JSON.stringify(container).includes(token), "no token in args");
+  // Mounted as the token itself by Kubernetes (stringData wins) and by podman 4.3 (data as is).
+  assert.deepEqual(docs[0].stringData, { token });
+  assert.deepEqual(docs[0].data, { token });
+  // Plain YAML: no anchors or aliases; the mode in octal as Kubernetes documents it.
+  assert.doesNotMatch(result.stdout, /[&*]a\d/);
+  assert.match(result.stdout, /^ +defaultMode: 0440$/m);
+  assert.equal(pod.volumes.find((v: { secret?: unknown }) => v.secret).secret.defaultMode, 0o440);
+  // Declarative: the same inputs print the same bytes.
+  const again = await cli(sandbox, [...args, "--token-file", tokenFile]);
+  assert.equal(again.stdout, result.stdout);
+
+  const existing = await cli(sandbox, [...args, "--secret", "their-token"]);
+  assert.equal(existing.code, 0, existing.stderr);
+  const mounted = existing.stdout.split("\n---\n").map((d) => parse(d));
+  assert.deepEqual(mounted.map((d) => d.kind), ["PersistentVolumeClaim", "Deployment", "Service"]);
+  assert.ok(existing.stdout.includes("secretName: their-token"));
+  const generated = await cli(sandbox, [...args, "--generate-token"]);
+  const fresh = parse(generated.stdout.split("\n---\n")[0]!).stringData.token;
+  assert.match(fresh, /^[0-9a-f]{64}$/);
+
+  const refusals: [string[], RegExp][] = [
+    [[], /needs the API token: --token-file FILE, --secret NAME or --generate-token/],
+    [["--generate-token", "--secret", "s"], /exclude each other/],
+    [["--secret", "Bad_Secret"], /invalid --secret "Bad_Secret"/],
+    [["--name", "Bad_Name", "--generate-token"], /invalid name "Bad_Name"/],
+  ];
+  for (const [extra, message] of refusals) {
+    const refused = await cli(sandbox, [...args, ...extra]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, message);
+  }
+  for (const bad of ["short", "has spaces in it and is long enough to pass", "a".repeat(33)]) {
+    await Deno.writeTextFile(tokenFile, bad);
+    const refused = await cli(sandbox, [...args, "--token-file", tokenFile]);
+    assert.equal(refused.code, 2, bad);
+    assert.match(refused.stderr, /invalid token: expected 32 to 512 letters and digits/);
+  }
 });
 
 Deno.test({
@@ -90,7 +125,8 @@ Deno.test({
 
     // umoci unpacks it (as root: no user namespace); youki runs it on the host network.
     const bundle = join(sandbox.root, "bundle");
-    const unpack = await runCommand(["umoci", "unpack", "--image", `${layout}:latest`, bundle], {
+    const ref = `${layout}:localhost/openshell-gateway:latest`;
+    const unpack = await runCommand(["umoci", "unpack", "--image", ref, bundle], {
       env: sandbox.env,
     });
     assert.equal(unpack.code, 0, unpack.stderr);
@@ -163,6 +199,36 @@ Deno.test({
     const load = await runCommand([...podman, "load", "-i", archive], { env: sandbox.env });
     assert.equal(load.code, 0, load.stderr);
     assert.match(load.stdout + load.stderr, new RegExp(tag));
+    // An OCI layout, as an oci-archive, loads under its whole NAME:TAG, created at the source
+    // date; the same date gives the same digest, another date another one.
+    const dated = join(sandbox.root, "oci-dated");
+    const named = "localhost/openshell-gateway:dated";
+    const epoch = { ...sandbox.env, SOURCE_DATE_EPOCH: "1704164645" };
+    const exportDated = (target: string, env: Record<string, string>) =>
+      runCommand(cliArgv(["bundle", "export", "--format", "oci", target, "--tag", named]), {
+        env,
+      });
+    const datedRun = await exportDated(dated, epoch);
+    assert.equal(datedRun.code, 0, datedRun.stderr);
+    assert.equal((await exportDated(`${dated}2`, epoch)).stdout, datedRun.stdout);
+    assert.notEqual(datedRun.stdout, first.stdout);
+    const ociArchive = join(sandbox.root, "oci-dated.tar");
+    const tar = await runCommand(["tar", "-C", dated, "-cf", ociArchive, "."], {
+      env: sandbox.env,
+    });
+    assert.equal(tar.code, 0, tar.stderr);
+    const loadOci = await runCommand([...podman, "load", "-i", ociArchive], { env: sandbox.env });
+    assert.equal(loadOci.code, 0, loadOci.stderr);
+    assert.match(loadOci.stdout, /Loaded image: localhost\/openshell-gateway:dated$/m);
+    const loaded = await runCommand([...podman, "image", "inspect", named], { env: sandbox.env });
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.equal(JSON.parse(loaded.stdout)[0].Created, "2024-01-02T03:04:05Z");
+    const badDate = await exportDated(join(sandbox.root, "bad"), {
+      ...sandbox.env,
+      SOURCE_DATE_EPOCH: "yesterday",
+    });
+    assert.equal(badDate.code, 2);
+    assert.match(badDate.stderr, /^error: invalid SOURCE_DATE_EPOCH "yesterday"/);
     const podmanPort = freePort();
     const stateDir = join(sandbox.root, "state-vol");
     await Deno.mkdir(stateDir);
@@ -191,6 +257,28 @@ Deno.test({
       assert.equal(run.code, 0, run.stderr);
       assert.ok(await healthy(`http://127.0.0.1:${podmanPort}/healthz`), "podman run answers");
       await runCommand([...podman, "rm", "-f", "-t", "2", name], { env: sandbox.env });
+      // A token only root may read: the gateway (uid 65532) says what it needs.
+      const closed = join(sandbox.root, "closed-secrets");
+      await Deno.mkdir(closed, { mode: 0o755 });
+      await Deno.writeTextFile(join(closed, "token"), "t0ken\n", { mode: 0o600 });
+      const refused = await runCommand([
+        ...podman,
+        "run",
+        "--rm",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+        "--read-only",
+        "-v",
+        `${closed}:/run/openshell:ro`,
+        tag,
+      ], { env: sandbox.env });
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(
+        refused.stdout,
+        /Permission denied.*the gateway runs as uid 65532, which must be able to read the token file/,
+      );
       await kubePlay(sandbox, podman, tag);
     } finally {
       await runCommand([...podman, "rm", "-a", "-f", "-t", "2"], { env: sandbox.env });
@@ -200,12 +288,25 @@ Deno.test({
 });
 
 /**
- * `podman kube play` of the printed manifest runs the pod and it answers /healthz on the host
- * port podman publishes; `kube down` removes it.
+ * `podman kube play` of the printed manifest runs the pod, which answers /v1/info on the host
+ * port podman publishes with the token from the file the manifest was made from; `kube down`
+ * and removing the Secret and volumes leave nothing that stops a second play.
  */
 async function kubePlay(sandbox: Sandbox, podman: string[], tag: string): Promise<void> {
   const name = `osk-${crypto.randomUUID().slice(0, 6)}`;
-  const kube = await cli(sandbox, ["bundle", "kube", "--name", name, "--image", tag]);
+  const tokenFile = join(sandbox.root, "kube-token");
+  const token = "0123456789abcdef".repeat(4);
+  await Deno.writeTextFile(tokenFile, `${token}\n`);
+  const kube = await cli(sandbox, [
+    "bundle",
+    "kube",
+    "--name",
+    name,
+    "--image",
+    tag,
+    "--token-file",
+    tokenFile,
+  ]);
   assert.equal(kube.code, 0, kube.stderr);
   const file = join(sandbox.root, "kube.yaml");
   await Deno.writeTextFile(file, kube.stdout);
@@ -217,25 +318,35 @@ async function kubePlay(sandbox: Sandbox, podman: string[], tag: string): Promis
   );
   const env = { ...sandbox.env, CONTAINERS_CONF: conf };
   const pod = `${name}-pod-0`;
-  try {
-    // podman 4.3 publishes each containerPort on the same host port; the existing bridge
-    // network is used so no network is created outside the temp storage.
-    try {
-      Deno.listen({ port: GATEWAY_PORT }).close();
-    } catch (error) {
-      assert.fail(`port ${GATEWAY_PORT} must be free for kube play to publish it: ${error}`);
-    }
-    const play = await runCommand([...podman, "kube", "play", "--network", "podman", file], {
-      env,
-    });
-    assert.equal(play.code, 0, play.stderr);
-    assert.ok(await healthy(`http://127.0.0.1:${GATEWAY_PORT}/healthz`), "the pod answers");
-  } finally {
-    const down = await runCommand([...podman, "kube", "down", file], { env });
-    assert.equal(down.code, 0, down.stderr);
+  const down = async () => {
+    const result = await runCommand([...podman, "kube", "down", file], { env });
+    assert.equal(result.code, 0, result.stderr);
     const exists = await runCommand([...podman, "pod", "exists", pod], { env });
     assert.equal(exists.code, 1, "kube down removed the pod");
-    await runCommand([...podman, "volume", "rm", "-f", `${name}-state`], { env });
     await runCommand([...podman, "secret", "rm", `${name}-token`], { env });
+    await runCommand([...podman, "volume", "rm", `${name}-state`, `${name}-token`], { env });
+  };
+  for (const round of ["first", "second"]) {
+    try {
+      // podman 4.3 publishes each containerPort on the same host port; the existing bridge
+      // network is used so no network is created outside the temp storage.
+      try {
+        Deno.listen({ port: GATEWAY_PORT }).close();
+      } catch (error) {
+        assert.fail(`port ${GATEWAY_PORT} must be free for kube play to publish it: ${error}`);
+      }
+      const play = await runCommand([...podman, "kube", "play", "--network", "podman", file], {
+        env,
+      });
+      assert.equal(play.code, 0, `${round} play: ${play.stderr}`);
+      assert.ok(await healthy(`http://127.0.0.1:${GATEWAY_PORT}/healthz`), "the pod answers");
+      const info = await fetch(`http://127.0.0.1:${GATEWAY_PORT}/v1/info`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(info.status, 200, `${round} play: the token from the file is accepted`);
+      assert.equal((await info.json()).name, name);
+    } finally {
+      await down();
+    }
   }
 }

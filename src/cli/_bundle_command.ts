@@ -5,16 +5,19 @@
  */
 import { resolve } from "../path/mod.ts";
 import {
+  checkKubeToken,
   ensureRootfs,
   exportImage,
   gcProgramCopies,
   gcRootfs,
   inspectRootfs,
   kubeManifest,
+  type KubeToken,
   programCacheDir,
   programDigests,
   type RootfsCacheOptions,
   runningProgram,
+  TOKEN_FILE_MODE,
   verifyImage,
   withTag,
 } from "../image/mod.ts";
@@ -124,17 +127,66 @@ export async function exportBundle(input: CommandInput): Promise<void> {
 }
 
 /** `bundle kube`. */
-export function kubeManifestCommand(input: CommandInput): void {
+export async function kubeManifestCommand(input: CommandInput): Promise<void> {
   const { name, image } = input.options as { name: string; image: string };
-  if (!/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name)) {
+  if (!DNS_LABEL.test(name)) {
     throw new UserError(`invalid name "${name}": expected a DNS label (a-z, 0-9, -)`, {
       exitCode: 2,
     });
   }
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  const objects = kubeManifest({ name, image, version: denoJson.version, token });
-  printData(objects.map((o) => yamlText(o).trimEnd()).join("\n---\n"));
+  const objects = kubeManifest({
+    name,
+    image,
+    version: denoJson.version,
+    token: await kubeToken(input.options),
+  });
+  // Modes in octal, as Kubernetes documents them (a YAML 1.1 octal: what its readers take).
+  const octal = `0${TOKEN_FILE_MODE.toString(8)}`;
+  const text = objects.map((o) => yamlText(o).trimEnd()).join("\n---\n")
+    .replace(new RegExp(`^( *defaultMode: )${TOKEN_FILE_MODE}$`, "gm"), `$1${octal}`);
+  printData(text);
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/;
+
+/** Where `bundle kube` takes the token from: exactly one of its three options. */
+async function kubeToken(options: CommandInput["options"]): Promise<KubeToken> {
+  const { tokenFile, secret, generateToken } = options as {
+    tokenFile?: string;
+    secret?: string;
+    generateToken?: boolean;
+  };
+  const given = [tokenFile, secret, generateToken].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    throw new UserError(
+      given === 0
+        ? "bundle kube needs the API token: --token-file FILE, --secret NAME or --generate-token"
+        : "--token-file, --secret and --generate-token exclude each other",
+      {
+        hint: "openssl rand -hex 32 >token && openshell bundle kube --token-file token",
+        exitCode: 2,
+      },
+    );
+  }
+  if (secret !== undefined) {
+    if (!DNS_LABEL.test(secret)) {
+      throw new UserError(`invalid --secret "${secret}": expected a DNS label (a-z, 0-9, -)`, {
+        exitCode: 2,
+      });
+    }
+    return { secret };
+  }
+  if (tokenFile === undefined) {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    return { value: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(tokenFile);
+  } catch (error) {
+    throw new UserError(`Cannot read --token-file "${tokenFile}": ${(error as Error).message}`);
+  }
+  return { value: usage(() => checkKubeToken(text.trim()), `--token-file "${tokenFile}"`) };
 }
 
 /** Runs `parse`, turning its RangeError into a usage error naming `flag`. */

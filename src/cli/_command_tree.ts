@@ -352,6 +352,18 @@ Examples:
           options: [
             { flags: "--name <name>", description: "the Deployment, Service and gateway name" },
             { flags: "--image <ref>", description: "the image to run" },
+            {
+              flags: "--token-file <file>",
+              description: "the API token for the manifest's Secret, read from FILE",
+            },
+            {
+              flags: "--secret <name>",
+              description: "mount the existing Secret NAME (key `token`); no Secret is printed",
+            },
+            {
+              flags: "--generate-token",
+              description: "a new random token in the Secret (each print differs)",
+            },
           ],
           facts: async () => {
             const { DEFAULT_IMAGE_TAG, IMAGE_GATEWAY_NAME } = await import("../image/mod.ts");

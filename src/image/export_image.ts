@@ -2,7 +2,8 @@
  * Writes the packaged gateway as an OCI image: an OCI image layout directory or a
  * docker-archive file. Layers: the embedded rootfs tarball byte for byte (gzip), then the
  * program (the compiled binary, or the pinned Deno and the source tree), packed
- * deterministically: entries sorted, mtime 0, owner 0.
+ * deterministically: entries sorted, mtime 0, owner 0. The config's `created` is the source
+ * date (`SOURCE_DATE_EPOCH`, else the epoch), so the same inputs give the same digests.
  *
  * @module
  */
@@ -26,6 +27,7 @@ import {
   type Layer,
   layoutIndex,
   MEDIA_TYPES,
+  sourceDate,
 } from "./oci_image.ts";
 
 /** What to export. */
@@ -148,6 +150,15 @@ export async function exportImage(options: ExportOptions): Promise<ExportResult>
       hint: "Choose a new path; an export never overwrites",
     });
   }
+  let created: string;
+  try {
+    created = sourceDate(options.env("SOURCE_DATE_EPOCH"));
+  } catch (error) {
+    throw new UserError((error as Error).message, {
+      hint: "unset it, or set it to seconds since the epoch: SOURCE_DATE_EPOCH=$(date +%s)",
+      exitCode: 2,
+    });
+  }
   const source = imageSource(options.env);
   const rootfsGz = await readTarball(source, await loadManifest(source));
   const rootfs = await blob(MEDIA_TYPES.layerGzip, rootfsGz);
@@ -165,7 +176,7 @@ export async function exportImage(options: ExportOptions): Promise<ExportResult>
   };
   const config = await jsonBlob(
     MEDIA_TYPES.config,
-    imageConfig(imageProgram, layers, Deno.build.arch),
+    imageConfig(imageProgram, layers, Deno.build.arch, created),
   );
   const manifest = await jsonBlob(MEDIA_TYPES.manifest, imageManifest(config.descriptor, layers));
   const blobs = [rootfs, program, config, manifest];

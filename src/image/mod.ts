@@ -6,7 +6,13 @@
  */
 export { IMAGE_DIR_VARIABLE, imageSource, loadManifest, readTarball } from "./embedded_image.ts";
 export { exportImage, type ExportOptions, type ExportResult } from "./export_image.ts";
-export { kubeManifest, type KubeOptions } from "./kube_manifest.ts";
+export {
+  checkKubeToken,
+  kubeManifest,
+  type KubeOptions,
+  type KubeToken,
+  TOKEN_FILE_MODE,
+} from "./kube_manifest.ts";
 export { DEFAULT_IMAGE_TAG, IMAGE_GATEWAY_NAME, withTag } from "./oci_image.ts";
 export type { ImageEntry } from "./pack_image.ts";
 export { compareBytes } from "./byte_order.ts";

@@ -1,8 +1,8 @@
 /**
  * The packaged gateway as an OCI image, as pure functions of its layers: the image config
  * (user 65532, the gateway as entrypoint, its port, its state volume), the manifest, the
- * OCI layout's index and a docker-archive's manifest. No timestamps: the same layers always
- * give the same digests.
+ * OCI layout's index and a docker-archive's manifest. The one timestamp is the source date
+ * given (`SOURCE_DATE_EPOCH`): the same layers and date always give the same digests.
  *
  * @module
  */
@@ -68,10 +68,29 @@ export function imageCommand(program: ImageProgram): { entrypoint: string[]; cmd
   return { entrypoint, cmd };
 }
 
-/** The OCI image config. */
-export function imageConfig(program: ImageProgram, layers: Layer[], arch: string) {
+/**
+ * The image's creation time from `SOURCE_DATE_EPOCH` (whole seconds since the epoch), the
+ * epoch itself when unset: an RFC 3339 time, as image configs record it.
+ *
+ * @throws {RangeError} when it is set to anything but whole seconds.
+ */
+export function sourceDate(epoch: string | undefined): string {
+  if (epoch !== undefined && !/^[0-9]{1,12}$/.test(epoch)) {
+    throw new RangeError(`invalid SOURCE_DATE_EPOCH "${epoch}": expected whole seconds`);
+  }
+  return new Date(Number(epoch ?? 0) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** The OCI image config, created at `created` (see {@linkcode sourceDate}). */
+export function imageConfig(
+  program: ImageProgram,
+  layers: Layer[],
+  arch: string,
+  created: string,
+) {
   const { entrypoint, cmd } = imageCommand(program);
   return {
+    created,
     architecture: arch === "aarch64" ? "arm64" : "amd64",
     os: "linux",
     config: {
@@ -88,6 +107,10 @@ export function imageConfig(program: ImageProgram, layers: Layer[], arch: string
       },
     },
     rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
+    history: layers.map((_, i) => ({
+      created,
+      created_by: i === 0 ? "openshell: the gateway rootfs" : "openshell: the program",
+    })),
   };
 }
 
@@ -101,14 +124,21 @@ export function imageManifest(config: Descriptor, layers: Layer[]) {
   };
 }
 
-/** The OCI layout's `index.json`, naming the manifest by its tag. */
-export function layoutIndex(manifest: Descriptor, tag: string) {
+/**
+ * The OCI layout's `index.json`, naming the manifest by its whole `NAME:TAG` reference, as
+ * podman and skopeo write and read it (`oci:DIR:NAME:TAG`); containerd's name annotation too.
+ */
+export function layoutIndex(manifest: Descriptor, reference: string) {
+  const name = withTag(reference);
   return {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.index,
     manifests: [{
       ...manifest,
-      annotations: { "org.opencontainers.image.ref.name": tagOf(tag) },
+      annotations: {
+        "io.containerd.image.name": name,
+        "org.opencontainers.image.ref.name": name,
+      },
     }],
   };
 }
@@ -140,10 +170,4 @@ export function withTag(reference: string): string {
   }
   const lastSlash = reference.lastIndexOf("/");
   return reference.slice(lastSlash + 1).includes(":") ? reference : `${reference}:latest`;
-}
-
-/** The tag part of a reference (`latest` when absent). */
-export function tagOf(reference: string): string {
-  const full = withTag(reference);
-  return full.slice(full.lastIndexOf(":") + 1);
 }

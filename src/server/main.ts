@@ -22,6 +22,23 @@ const EXIT_USAGE = 2;
 /** Exit status when the gateway cannot start. */
 const EXIT_FAILURE = 1;
 
+/** The API token: the file's text, trimmed; what the gateway's user needs said when unreadable. */
+async function readToken(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    throw new Error(
+      `${error.message}: the gateway runs as uid ${uid()}, which must be able to read the ` +
+        `token file (make it owned by uid ${uid()}, or readable by all)`,
+    );
+  }
+  const token = text.trim();
+  if (token === "") throw new Error(`Token file "${path}" is empty`);
+  return token;
+}
+
 /**
  * Runs the gateway server with its command-line arguments until SIGTERM or SIGINT; returns
  * the exit status: 0 after a clean shutdown, 1 when it cannot start, 2 on bad arguments.
@@ -44,8 +61,7 @@ export async function runGateway(args: string[]): Promise<number> {
   let token: string;
   let starts: number;
   try {
-    token = (await Deno.readTextFile(options.tokenFile)).trim();
-    if (token === "") throw new Error(`Token file "${options.tokenFile}" is empty`);
+    token = await readToken(options.tokenFile);
     starts = await incrementStartCounter(
       options.stateDir,
       (reason) => log("warn", "Start counter reset", { reason }),
