@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { canServe, type DoctorCheck, doctorChecks, type DoctorFacts } from "../src/doctor/mod.ts";
+import { installCommands } from "../src/runtime/mod.ts";
 import { createServeSandbox } from "./_helpers/serve_fixture.ts";
 import { runCli } from "./_helpers/sandbox.ts";
 import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
@@ -27,12 +28,19 @@ function facts(change: Partial<DoctorFacts> = {}): DoctorFacts {
     }, { name: "runc", path: "/usr/sbin/runc", version: "runc version 1.1.5" }],
     choice: { runtime: "youki", path: "/usr/local/bin/youki", reason: "youki is the default" },
     runtimeOverride: undefined,
+    installCommands: installCommands({ kind: "checkout", dir: "/src/openshell" }),
+    limits: {
+      layout: "hybrid",
+      callerPath: "/",
+      cgroupsPath: "/openshell-doctor",
+      decision: { applied: { memoryBytes: 512 * 1024 ** 2, pids: 512 }, skipped: [] },
+    },
     rootReach: [{ role: "the program", path: "/usr/bin/openshell", blocker: undefined }],
     runtimeDir: {
       variable: undefined,
-      path: "/run/user/0",
-      stat: undefined,
       openshellDir: "/run/openshell",
+      ignored: undefined,
+      mode: undefined,
     },
     rootfs: {
       digest: "ab".repeat(32),
@@ -87,9 +95,9 @@ Deno.test("doctor: an ordinary user without delegation is told youki needs it, r
     choice: { runtime: "runc", path: "/usr/sbin/runc", reason: "youki cannot ...; using runc" },
     runtimeDir: {
       variable: "/run/user/1000",
-      path: "/run/user/1000",
-      stat: { uid: 1000, mode: 0o700, isDirectory: true },
       openshellDir: "/run/user/1000/openshell",
+      ignored: undefined,
+      mode: 0o40700,
     },
   }));
   assert.ok(canServe(checks));
@@ -112,7 +120,7 @@ Deno.test("doctor: no runtime that can run fails, naming the install command", (
   assert.equal(choice.remedy, "Install youki");
   const youki = only(checks, "runtime youki");
   assert.equal(youki.status, "warn");
-  assert.match(youki.remedy!, /scripts\/install-youki\.sh/);
+  assert.equal(youki.remedy, "Install youki 0.7.0 with `/src/openshell/scripts/install-youki.sh`");
   assert.equal(only(checks, "runtime runc").status, "warn");
 });
 
@@ -128,7 +136,7 @@ Deno.test("doctor: youki without the v1 manager on a hybrid host is a warning wi
   const youki = only(checks, "runtime youki");
   assert.equal(youki.status, "warn");
   assert.match(youki.found, /features: none: built without the v1 cgroup manager/);
-  assert.match(youki.remedy!, /--features v1,v2,seccomp/);
+  assert.match(youki.remedy!, /scripts\/install-youki\.sh/);
 });
 
 Deno.test("doctor: user namespaces off fail for ordinary users with the sysctl to run", () => {
@@ -161,35 +169,90 @@ Deno.test("doctor: root launch paths name each directory uid 65532 cannot pass",
   assert.match(reach[0]!.remedy!, /chmod o\+x '\/root'/);
 });
 
-Deno.test("doctor: runtime dir missing, foreign or open", () => {
-  const dir = (stat: DoctorFacts["runtimeDir"]["stat"]) => ({
-    uid: 1000,
-    runtimeDir: { variable: "/run/user/1000", path: "/run/user/1000", stat, openshellDir: "" },
+Deno.test("doctor: runtime dir ignored when not private, open, private, unset, root", () => {
+  const dir = (change: Partial<DoctorFacts["runtimeDir"]>, uid = 1000) =>
+    only(
+      doctorChecks(facts({
+        uid,
+        runtimeDir: {
+          variable: "/run/user/1000",
+          openshellDir: "/run/user/1000/openshell",
+          ignored: undefined,
+          mode: 0o40700,
+          ...change,
+        },
+      })),
+      "runtime dir",
+    );
+  const shared = dir({
+    variable: "/tmp",
+    openshellDir: "/tmp/openshell-1000",
+    ignored: 'XDG_RUNTIME_DIR "/tmp" belongs to uid 0 and is writable by others (mode 1777)',
+    mode: undefined,
   });
-  const check = (stat: DoctorFacts["runtimeDir"]["stat"]) =>
-    only(doctorChecks(facts(dir(stat))), "runtime dir");
-  assert.equal(check(undefined).status, "fail");
-  assert.equal(check({ uid: 0, mode: 0o700, isDirectory: true }).status, "fail");
-  const open = check({ uid: 1000, mode: 0o755, isDirectory: true });
+  assert.equal(shared.status, "warn");
+  assert.match(shared.found, /no private runtime dir: serve uses \/tmp\/openshell-1000$/);
+  assert.match(shared.remedy!, /^`unset XDG_RUNTIME_DIR`/);
+  const open = dir({ mode: 0o40755 });
   assert.equal(open.status, "warn");
   assert.equal(open.remedy, "`chmod 0700 '/run/user/1000'`");
-  assert.equal(check({ uid: 1000, mode: 0o700, isDirectory: true }).status, "ok");
-  // No variable and no login session's dir: serve falls back to a private dir under /tmp.
-  const fallback = doctorChecks(facts({
-    uid: 1000,
-    runtimeDir: {
-      variable: undefined,
-      path: "/run/user/1000",
-      stat: undefined,
-      openshellDir: "/tmp/openshell-1000",
-    },
-  }));
-  const line = only(fallback, "runtime dir");
-  assert.equal(line.status, "ok");
-  assert.match(line.found, /serve uses \/tmp\/openshell-1000$/);
+  assert.equal(dir({}).status, "ok");
+  assert.match(dir({}).found, /serve uses \/run\/user\/1000\/openshell$/);
+  const unset = dir({ variable: undefined, openshellDir: "/tmp/openshell-1000", mode: undefined });
+  assert.equal(unset.status, "ok");
+  assert.match(unset.found, /serve uses \/tmp\/openshell-1000$/);
   // Root keeps its bundles in /run/openshell whatever the variable says.
-  const root = only(doctorChecks(facts({ ...dir(undefined), uid: 0 })), "runtime dir");
-  assert.equal(root.status, "ok");
+  assert.equal(dir({ openshellDir: "/run/openshell" }, 0).status, "ok");
+});
+
+Deno.test("doctor: resource limits, applied or skipped in serve's words", () => {
+  const limits = (plan: DoctorFacts["limits"]) =>
+    only(doctorChecks(facts({ limits: plan })), "resource limits");
+  assert.equal(
+    limits(facts().limits).found,
+    "serve applies --memory 512M, --pids 512 (its defaults) to the container's cgroup",
+  );
+  const none = limits({
+    layout: "unified",
+    callerPath: "/",
+    cgroupsPath: "/openshell-doctor",
+    decision: {
+      applied: {},
+      skipped: ["memoryBytes", "pids"],
+      reason: "the cgroup controller(s) memory, pids are not available",
+      remedy: "Enable them",
+    },
+  });
+  assert.equal(none.status, "warn");
+  assert.equal(
+    none.found,
+    "Running without the --memory, --pids limit(s): the cgroup controller(s) memory, pids are not available",
+  );
+  assert.equal(none.remedy, "Enable them");
+  const some = limits({
+    layout: "unified",
+    callerPath: "/",
+    cgroupsPath: "/x",
+    decision: { applied: { pids: 512 }, skipped: ["memoryBytes"], reason: "r", remedy: "m" },
+  });
+  assert.equal(some.found, "Running without the --memory limit(s): r; it applies --pids 512");
+  assert.equal(limits(undefined).status, "ok");
+  assert.equal(limits("No memory controller line").status, "warn");
+});
+
+Deno.test("doctor: read-only v1 controllers fail root's delegation line", () => {
+  const checks = doctorChecks(facts({
+    cgroups: {
+      layout: "hybrid",
+      access: [{ controller: "memory", dir: "/sys/fs/cgroup/memory/", writable: false }],
+    },
+    choice: { runtime: undefined, reason: "read-only", remedy: "Boot it with v2" },
+  }));
+  const delegation = only(checks, "cgroup delegation");
+  assert.equal(delegation.status, "fail");
+  assert.match(delegation.found, /memory are read-only here/);
+  assert.equal(delegation.remedy, "Boot it with v2");
+  assert.equal(canServe(checks), false);
 });
 
 Deno.test("doctor: rootfs image and cache entry states", () => {
@@ -299,7 +362,10 @@ Deno.test({
     const result = await runCli(sandbox, ["doctor"], { env: { PATH: "/nonexistent" } });
     assert.equal(result.code, 1);
     assert.match(result.stdout, /^fail\s+runtime choice\s+no runtime can run here/m);
-    assert.match(result.stdout, /fix: Install youki 0\.7\.0 with `scripts\/install-youki\.sh`/);
+    assert.match(
+      result.stdout,
+      /fix: Install youki 0\.7\.0 with `\S+\/scripts\/install-youki\.sh`/,
+    );
     assert.match(result.stderr, /^error: serve cannot run here: runtime choice$/m);
     const json = await runCli(sandbox, ["doctor", "-o", "json"], { env: { PATH: "/nonexistent" } });
     assert.equal(json.code, 1);

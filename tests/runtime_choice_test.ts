@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import {
   chooseRuntime,
   gatherRuntimeFacts,
+  installCommands,
+  runtimeBlocker,
   type RuntimeHostFacts,
   runtimeNameForPath,
-  youkiBlocker,
 } from "../src/runtime/mod.ts";
 import { detectCgroupLayout } from "../src/runtime/_cgroup_path.ts";
 import type { RuntimeName } from "../src/runtime/oci_runtime.ts";
@@ -35,6 +36,10 @@ function installations(): Partial<Record<RuntimeName, string>>[] {
   return sets;
 }
 
+const ORIGIN = { kind: "other" } as const;
+const ROOTLESS_V1 =
+  "youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree";
+
 Deno.test("chooseRuntime over every combination of uid, cgroup layout, delegation and installed runtimes", () => {
   let cases = 0;
   for (const uid of [0, 1000]) {
@@ -42,27 +47,43 @@ Deno.test("chooseRuntime over every combination of uid, cgroup layout, delegatio
       for (const cgroupDelegated of [false, true]) {
         for (const installed of installations()) {
           const facts: RuntimeHostFacts = { uid, layout, cgroupDelegated, installed };
-          const choice = chooseRuntime(facts);
+          const choice = chooseRuntime(facts, ORIGIN);
           cases++;
           const label = JSON.stringify(facts);
-          const youkiRuns = uid === 0 || layout === "unified" || cgroupDelegated;
-          const fallback = installed.runc ? "runc" : installed.crun ? "crun" : undefined;
-          if (installed.youki && youkiRuns) {
+          const cgroupsOk = layout === "unified" || cgroupDelegated;
+          // Root needs writable v1 controllers for every runtime; rootless runc does without.
+          const runs = (name: RuntimeName) =>
+            installed[name] !== undefined &&
+            (name === "crun" ? layout === "unified" : cgroupsOk || (uid !== 0 && name === "runc"));
+          const why = !installed.youki
+            ? "youki is not installed"
+            : uid === 0
+            ? "the cgroup v1 controllers are mounted read-only here, so no runtime can create " +
+              "the container's cgroup"
+            : ROOTLESS_V1;
+          const fallback = (["runc", "crun"] as const).find(runs);
+          if (runs("youki")) {
             assert.deepEqual(choice, { name: "youki", path: "/bin/youki" }, label);
           } else if (fallback) {
-            const why = installed.youki
-              ? "youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree"
-              : "youki is not installed";
             assert.deepEqual(
               choice,
               { name: fallback, path: `/bin/${fallback}`, note: `${why}; using ${fallback}` },
               label,
             );
-          } else if (installed.youki) {
-            // Nothing else to run: youki, whose failure explains the remedies.
-            assert.deepEqual(choice, { name: "youki", path: "/bin/youki" }, label);
           } else {
-            assert.deepEqual(choice, { name: "youki" }, label);
+            assert.equal(choice.name, undefined, label);
+            if (choice.name !== undefined) continue;
+            assert.ok(choice.reason.startsWith(why), `${label}: ${choice.reason}`);
+            const readOnly = uid === 0 && installed.youki && !cgroupsOk;
+            if (installed.crun && layout !== "unified" && !readOnly) {
+              assert.match(choice.reason, /crun refuses cgroup v1/, label);
+            }
+            const remedy = readOnly
+              ? /SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1/
+              : !installed.youki
+              ? /cargo install youki/
+              : /apt-get install runc.*delegate a cgroup subtree/;
+            assert.match(choice.remedy, remedy, label);
           }
         }
       }
@@ -71,15 +92,37 @@ Deno.test("chooseRuntime over every combination of uid, cgroup layout, delegatio
   assert.equal(cases, 2 * 3 * 2 * 8);
 });
 
-Deno.test("youkiBlocker names the reason only for rootless youki on v1 without delegation", () => {
-  const base = { installed: {}, cgroupDelegated: false };
-  assert.equal(youkiBlocker({ ...base, uid: 0, layout: "legacy" }), undefined);
-  assert.equal(youkiBlocker({ ...base, uid: 1000, layout: "unified" }), undefined);
-  assert.equal(
-    youkiBlocker({ ...base, uid: 1000, layout: "hybrid", cgroupDelegated: true }),
-    undefined,
+Deno.test("runtimeBlocker: per runtime, uid, layout and delegation", () => {
+  const facts = (uid: number, layout: "unified" | "hybrid", cgroupDelegated: boolean) => ({
+    uid,
+    layout,
+    cgroupDelegated,
+    installed: {},
+  });
+  for (const name of NAMES) {
+    for (const uid of [0, 1000]) {
+      assert.equal(runtimeBlocker(name, facts(uid, "unified", false)), undefined);
+    }
+  }
+  assert.equal(runtimeBlocker("youki", facts(0, "hybrid", true)), undefined);
+  assert.match(runtimeBlocker("youki", facts(0, "hybrid", false))!, /read-only/);
+  assert.match(runtimeBlocker("runc", facts(0, "hybrid", false))!, /read-only/);
+  assert.equal(runtimeBlocker("runc", facts(1000, "hybrid", false)), undefined);
+  assert.equal(runtimeBlocker("youki", facts(1000, "hybrid", false)), ROOTLESS_V1);
+  assert.equal(runtimeBlocker("youki", facts(1000, "hybrid", true)), undefined);
+  assert.match(runtimeBlocker("crun", facts(0, "hybrid", true))!, /crun refuses/);
+});
+
+Deno.test("the youki install command works for the program that names it", () => {
+  assert.match(
+    installCommands({ kind: "checkout", dir: "/src/my openshell" }).youki,
+    /`'\/src\/my openshell\/scripts\/install-youki\.sh'`$/,
   );
-  assert.match(youkiBlocker({ ...base, uid: 1000, layout: "legacy" })!, /delegated subtree/);
+  assert.match(
+    installCommands({ kind: "package" }).youki,
+    /`apt-get install --reinstall openshell`/,
+  );
+  assert.match(installCommands(ORIGIN).youki, /`cargo install youki --version 0\.7\.0 --locked/);
 });
 
 Deno.test("runtimeNameForPath reads the runtime from an explicit path's file name", () => {
@@ -149,7 +192,10 @@ Deno.test({
     const named = await run(["--runtime", "youki"], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
     assert.equal(named.code, 1);
     assert.match(named.stderr, /^error: OCI runtime "youki" not found on PATH$/m);
-    assert.match(named.stderr, /^hint: install youki 0\.7\.0 with `scripts\/install-youki\.sh`/m);
+    assert.match(
+      named.stderr,
+      /^hint: install youki 0\.7\.0 with `\S+\/scripts\/install-youki\.sh`/m,
+    );
     assert.doesNotMatch(named.stderr, /using runc/);
     const variable = await run([], { OPENSHELL_OCI_RUNTIME: "/nonexistent/runc" });
     assert.equal(variable.code, 1);

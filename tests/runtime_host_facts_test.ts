@@ -10,18 +10,23 @@ import { userNamespacesAllowed } from "../src/runtime/user_namespaces.ts";
 const HYBRID_MOUNTS = `tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0
 cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0
 cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,nosuid,nodev,noexec,relatime,cpu,cpuacct 0 0
-cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0
+cgroup /sys/fs/cgroup/memory cgroup ro,nosuid,relatime,memory 0 0
 cgroup /sys/fs/cgroup/systemd cgroup rw,relatime,name=systemd 0 0
 cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0
 proc /proc proc rw 0 0
 `;
 
-Deno.test("cgroup mounts: controllers per hierarchy, named hierarchies left out", () => {
+Deno.test("cgroup mounts: controllers per hierarchy, read-only ones marked, named ones left out", () => {
   assert.deepEqual(cgroupMounts(HYBRID_MOUNTS), [
-    { controllers: ["cpu"], target: "/sys/fs/cgroup/cpu", version: 1 },
-    { controllers: ["cpu", "cpuacct"], target: "/sys/fs/cgroup/cpu,cpuacct", version: 1 },
-    { controllers: ["memory"], target: "/sys/fs/cgroup/memory", version: 1 },
-    { controllers: ["cgroup2"], target: "/sys/fs/cgroup/unified", version: 2 },
+    { controllers: ["cpu"], target: "/sys/fs/cgroup/cpu", version: 1, readOnly: false },
+    {
+      controllers: ["cpu", "cpuacct"],
+      target: "/sys/fs/cgroup/cpu,cpuacct",
+      version: 1,
+      readOnly: false,
+    },
+    { controllers: ["memory"], target: "/sys/fs/cgroup/memory", version: 1, readOnly: true },
+    { controllers: ["cgroup2"], target: "/sys/fs/cgroup/unified", version: 2, readOnly: false },
   ]);
 });
 

@@ -260,7 +260,10 @@ Deno.test({
     const missing = await run(["--listen", port, "--runtime-path", "/nonexistent/youki"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /error: OCI runtime "\/nonexistent\/youki" is not an executable/);
-    assert.match(missing.stderr, /hint: install youki 0\.7\.0 with `scripts\/install-youki\.sh`/);
+    assert.match(
+      missing.stderr,
+      /hint: install youki 0\.7\.0 with `\S+\/scripts\/install-youki\.sh`/,
+    );
     const notOnPath = await run(["--listen", port, "--runtime", "crun"], { PATH: "/nonexistent" });
     assert.equal(notOnPath.code, 1);
     assert.match(notOnPath.stderr, /error: OCI runtime "crun" not found on PATH/);

@@ -1,9 +1,8 @@
 import {
   chooseRuntime,
-  INSTALL_HINTS,
+  type ProgramOrigin,
   type RuntimeHostFacts,
   type RuntimeName,
-  youkiBlocker,
 } from "../runtime/mod.ts";
 
 /** The runtime `serve` would use here, or why none can run and what to do. */
@@ -13,29 +12,23 @@ export type DoctorRuntimeChoice =
 
 /**
  * The runtime `serve` would choose on a host with these facts, by serve's own
- * {@linkcode chooseRuntime}, told as a verdict: which one and why, or why none can run.
+ * {@linkcode chooseRuntime}, told as a verdict: which one and why, or why none can run (the
+ * reason and remedy serve refuses with).
  *
  * @example
  * ```ts
  * import { doctorRuntimeChoice } from "./_serve_runtime.ts";
- * doctorRuntimeChoice({ uid: 0, layout: "hybrid", cgroupDelegated: false, installed: {} });
- * // { runtime: undefined, reason: "youki is not installed ...", remedy: "Install youki ..." }
+ * doctorRuntimeChoice({ uid: 0, layout: "hybrid", cgroupDelegated: true, installed: {} }, { kind: "other" });
+ * // { runtime: undefined, reason: "youki is not installed, ...", remedy: "Install youki ..." }
  * ```
  */
-export function doctorRuntimeChoice(facts: RuntimeHostFacts): DoctorRuntimeChoice {
-  const choice = chooseRuntime(facts);
-  const blocker = choice.name === "youki"
-    ? (choice.path === undefined ? "youki is not installed" : youkiBlocker(facts))
-    : undefined;
-  if (choice.path === undefined || blocker !== undefined) {
-    return {
-      runtime: undefined,
-      reason: `${blocker}, and no fallback runtime (runc, crun) is installed`,
-      remedy: choice.path === undefined
-        ? INSTALL_HINTS.youki.replace(/, or choose .*$/, "")
-        : "Install runc with `apt-get install runc`, or delegate a cgroup subtree to this user " +
-          "(see the README)",
-    };
+export function doctorRuntimeChoice(
+  facts: RuntimeHostFacts,
+  origin: ProgramOrigin,
+): DoctorRuntimeChoice {
+  const choice = chooseRuntime(facts, origin);
+  if (choice.name === undefined) {
+    return { runtime: undefined, reason: choice.reason, remedy: choice.remedy };
   }
   return {
     runtime: choice.name,

@@ -1,6 +1,7 @@
 import { fillIn, programCommand } from "../errors/mod.ts";
 import type { DoctorFacts, RuntimeProbe } from "./doctor_facts.ts";
-import { INSTALL_HINTS, RUNTIME_NAMES, userNamespacesAllowed } from "../runtime/mod.ts";
+import type { ContainerResources } from "../container/mod.ts";
+import { RUNTIME_NAMES, skippedLimitsWarning, userNamespacesAllowed } from "../runtime/mod.ts";
 
 /** How one check came out: `fail` means `serve` cannot run here until it is fixed. */
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -50,6 +51,7 @@ export function doctorChecks(facts: DoctorFacts): DoctorCheck[] {
     delegationCheck(facts),
     ...RUNTIME_NAMES.map((name) => runtimeCheck(facts, name)),
     choiceCheck(facts),
+    limitsCheck(facts),
     ...reachChecks(facts),
     runtimeDirCheck(facts),
     ...rootfsChecks(facts),
@@ -102,12 +104,22 @@ function layoutCheck({ cgroups }: DoctorFacts): DoctorCheck {
   return ok("cgroup layout", found);
 }
 
-function delegationCheck({ uid, cgroups }: DoctorFacts): DoctorCheck {
+function delegationCheck({ uid, cgroups, choice }: DoctorFacts): DoctorCheck {
   const check = "cgroup delegation";
-  if (uid === 0) return ok(check, "root may create cgroups in every controller");
   const may = cgroups.access.filter((a) => a.writable).map((a) => a.controller);
   const mayNot = cgroups.access.filter((a) => !a.writable).map((a) => a.controller);
   const where = cgroups.access[0]?.dir ?? "/sys/fs/cgroup";
+  if (uid === 0) {
+    if (cgroups.layout === "unified") return ok(check, "root may create cgroups on cgroup2");
+    if (mayNot.length === 0) return ok(check, `root may create cgroups in ${may.join(", ")}`);
+    return notOk(
+      check,
+      "fail",
+      `the v1 controllers ${mayNot.join(", ")} are read-only here: root cannot create cgroups ` +
+        "in them",
+      choice.runtime === undefined ? choice.remedy : "See the runtime choice",
+    );
+  }
   if (cgroups.layout === "unified") {
     return ok(
       check,
@@ -131,20 +143,25 @@ function runtimeCheck(facts: DoctorFacts, name: (typeof RUNTIME_NAMES)[number]):
   const probe = facts.runtimes.find((r) => r.name === name);
   if (probe === undefined) {
     if (name === "youki") {
-      return notOk(check, "warn", "not installed (the default runtime)", installHint(name));
+      return notOk(
+        check,
+        "warn",
+        "not installed (the default runtime)",
+        facts.installCommands[name],
+      );
     }
     const found = name === "crun"
       ? "not installed (optional; crun refuses cgroup v1/hybrid hosts)"
       : "not installed (optional fallback)";
     if (facts.choice.runtime !== undefined) return ok(check, found);
-    return notOk(check, "warn", found, installHint(name));
+    return notOk(check, "warn", found, facts.installCommands[name]);
   }
   if (probe.version === undefined) {
     return notOk(
       check,
       "warn",
       `${probe.path}: does not run: ${probe.error ?? "no version"}`,
-      installHint(name),
+      facts.installCommands[name],
     );
   }
   const found = `${probe.path}, ${probe.version}${featureText(probe)}`;
@@ -154,7 +171,7 @@ function runtimeCheck(facts: DoctorFacts, name: (typeof RUNTIME_NAMES)[number]):
       check,
       "warn",
       `${found}: built without the v1 cgroup manager this ${facts.cgroups.layout} host needs`,
-      installHint("youki"),
+      facts.installCommands.youki,
     );
   }
   if (name === "youki" && f !== undefined && facts.cgroups.layout === "unified" && !f.cgroupV2) {
@@ -162,7 +179,7 @@ function runtimeCheck(facts: DoctorFacts, name: (typeof RUNTIME_NAMES)[number]):
       check,
       "warn",
       `${found}: built without the v2 cgroup manager this host needs`,
-      installHint("youki"),
+      facts.installCommands.youki,
     );
   }
   if (name === "crun" && facts.cgroups.layout !== "unified") {
@@ -181,10 +198,6 @@ function featureText(probe: RuntimeProbe): string {
     ...(f.seccomp ? [`seccomp (libseccomp ${f.seccomp})`] : []),
   ];
   return `, features: ${list.length > 0 ? list.join(", ") : "none"}`;
-}
-
-function installHint(name: (typeof RUNTIME_NAMES)[number]): string {
-  return INSTALL_HINTS[name].replace(/, or choose .*$/, "");
 }
 
 function choiceCheck({ choice, runtimeOverride }: DoctorFacts): DoctorCheck {
@@ -220,39 +233,64 @@ function reachChecks({ uid, rootReach }: DoctorFacts): DoctorCheck[] {
 function runtimeDirCheck({ uid, runtimeDir: d }: DoctorFacts): DoctorCheck {
   const check = "runtime dir";
   if (uid === 0) {
-    return ok(check, `root keeps bundles in ${d.openshellDir}, whatever XDG_RUNTIME_DIR says`);
+    return ok(check, `as root serve uses ${d.openshellDir}, whatever XDG_RUNTIME_DIR says`);
   }
-  if (d.variable === undefined && d.stat === undefined) {
-    return ok(check, `XDG_RUNTIME_DIR unset and no ${d.path}: serve uses ${d.openshellDir}`);
-  }
-  const origin = d.variable === undefined ? "XDG_RUNTIME_DIR unset, default" : "XDG_RUNTIME_DIR";
-  if (d.stat === undefined || !d.stat.isDirectory) {
-    return notOk(
-      check,
-      "fail",
-      `${origin} ${d.path} does not exist`,
-      `Log in through a login session (or \`loginctl enable-linger $USER\`), or ` +
-        `\`export XDG_RUNTIME_DIR=<a 0700 directory you own>\``,
-    );
-  }
-  const mode = (d.stat.mode & 0o7777).toString(8).padStart(4, "0");
-  if (d.stat.uid !== uid) {
-    return notOk(
-      check,
-      "fail",
-      `${origin} ${d.path} belongs to uid ${d.stat.uid}, not you (uid ${uid})`,
-      "`export XDG_RUNTIME_DIR=<a 0700 directory you own>`",
-    );
-  }
-  if ((d.stat.mode & 0o077) !== 0) {
+  if (d.ignored !== undefined) {
     return notOk(
       check,
       "warn",
-      `${origin} ${d.path} is mode ${mode}: other users can look into it`,
-      `\`chmod 0700 '${d.path}'\``,
+      `${d.ignored}, so it is no private runtime dir: serve uses ${d.openshellDir}`,
+      "`unset XDG_RUNTIME_DIR`, or point it at a directory of yours no one else can write",
     );
   }
-  return ok(check, `${origin} ${d.path}: yours, mode ${mode}`);
+  if (d.variable === undefined) {
+    return ok(check, `XDG_RUNTIME_DIR unset: serve uses ${d.openshellDir}`);
+  }
+  const mode = ((d.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
+  if (((d.mode ?? 0) & 0o077) !== 0) {
+    return notOk(
+      check,
+      "warn",
+      `XDG_RUNTIME_DIR ${d.variable} is mode ${mode}: other users can look into it; serve ` +
+        `uses ${d.openshellDir}`,
+      `\`chmod 0700 '${d.variable}'\``,
+    );
+  }
+  return ok(
+    check,
+    `XDG_RUNTIME_DIR ${d.variable}: yours, mode ${mode}; serve uses ${d.openshellDir}`,
+  );
+}
+
+/**
+ * The limits serve's defaults ask for, judged as serve's launch judges them: the same
+ * decision and the same warning serve prints when some cannot apply.
+ */
+function limitsCheck({ limits: plan }: DoctorFacts): DoctorCheck {
+  const check = "resource limits";
+  if (plan === undefined) return ok(check, "not judged: no runtime can run here");
+  if (typeof plan === "string") {
+    return notOk(check, "warn", `cannot tell: ${plan}`, "Run serve and read its warnings");
+  }
+  const warning = skippedLimitsWarning(plan.decision);
+  const applied = limitText(plan.decision.applied);
+  if (warning === undefined) {
+    return ok(check, `serve applies ${applied} (its defaults) to the container's cgroup`);
+  }
+  const also = applied === "" ? "" : `; it applies ${applied}`;
+  return notOk(check, "warn", `${warning}${also}`, plan.decision.remedy ?? "");
+}
+
+/** `--memory 512M, --pids 512` for the limits given. */
+function limitText(limits: ContainerResources): string {
+  const parts: string[] = [];
+  if (limits.memoryBytes !== undefined) {
+    const mib = limits.memoryBytes / 1024 ** 2;
+    parts.push(`--memory ${Number.isInteger(mib) ? `${mib}M` : limits.memoryBytes}`);
+  }
+  if (limits.pids !== undefined) parts.push(`--pids ${limits.pids}`);
+  if (limits.cpus !== undefined) parts.push(`--cpus ${limits.cpus}`);
+  return parts.join(", ");
 }
 
 function rootfsChecks({ rootfs: r }: DoctorFacts): DoctorCheck[] {

@@ -1,4 +1,4 @@
-import type { CgroupFacts, RuntimeName, UserNamespaceFacts } from "../runtime/mod.ts";
+import type { CgroupFacts, LimitPlan, RuntimeName, UserNamespaceFacts } from "../runtime/mod.ts";
 import type { DoctorRuntimeChoice } from "./_serve_runtime.ts";
 
 /** One OCI runtime found on this host and what it says about itself. */
@@ -35,17 +35,25 @@ export interface DoctorFacts {
   choice: DoctorRuntimeChoice;
   /** `OPENSHELL_OCI_RUNTIME` when set: serve then runs that executable. */
   runtimeOverride: string | undefined;
+  /** The sentence naming each runtime's install command for this program. */
+  installCommands: Record<RuntimeName, string>;
+  /**
+   * Where serve's runtime would put the container's cgroup and which of serve's default
+   * limits apply there, by serve's own reading; `undefined` when no runtime can run, or why
+   * it cannot be read.
+   */
+  limits: LimitPlan | string | undefined;
   /** For root: each mount source as uid 65532 sees it; empty for other users. */
   rootReach: ReachFinding[];
   runtimeDir: {
     /** `XDG_RUNTIME_DIR` as set, or `undefined`. */
     variable: string | undefined;
-    /** The directory checked (the variable, or the default openshell falls back to). */
-    path: string;
-    /** Its owner and mode, or `undefined` when it does not exist. */
-    stat: { uid: number; mode: number; isDirectory: boolean } | undefined;
-    /** Where openshell keeps bundles and runtime state. */
+    /** Where openshell keeps bundles and runtime state (serve's own rule). */
     openshellDir: string;
+    /** Why `XDG_RUNTIME_DIR` is not used, when it is set and is not. */
+    ignored: string | undefined;
+    /** The mode of `XDG_RUNTIME_DIR` when it is used. */
+    mode: number | undefined;
   };
   rootfs: {
     digest: string | undefined;

@@ -17,19 +17,23 @@ import {
 import {
   callerGroups,
   gatherRuntimeFacts,
+  installCommands,
   type PathStep,
   pathSteps,
   type PathUse,
+  planLimits,
+  programOrigin,
   readCgroupFacts,
   readUserNamespaceFacts,
   RUNTIME_NAMES,
   runtimeEnv,
   type RuntimeName,
+  runtimeNameForPath,
 } from "../runtime/mod.ts";
 // The launch itself stays out of the folder's door, which `version` loads.
 import { checkAddressFree } from "../runtime/mod.ts";
-import { readServedRecord } from "../serve/mod.ts";
-import { type EnvLookup, openshellDir } from "../host/mod.ts";
+import { readServedRecord, SERVE_DEFAULTS, serveLimits } from "../serve/mod.ts";
+import { type EnvLookup, openshellDir, runtimeDirChoice } from "../host/mod.ts";
 import { reachBlocker } from "./_reach_blocker.ts";
 import { doctorRuntimeChoice } from "./_serve_runtime.ts";
 import type { DoctorFacts, ReachFinding, RuntimeProbe } from "./doctor_facts.ts";
@@ -58,14 +62,21 @@ export async function readDoctorFacts(options: DoctorOptions): Promise<DoctorFac
       readRootfs(options),
       readRegistry(env, uid),
     ]);
-  const override = env("OPENSHELL_OCI_RUNTIME");
+  const override = env("OPENSHELL_OCI_RUNTIME") || undefined;
+  const origin = programOrigin();
+  const choice = doctorRuntimeChoice(runtimeFacts, origin);
   return {
     uid,
     userNamespaces,
     cgroups,
     runtimes,
-    choice: doctorRuntimeChoice(runtimeFacts),
-    runtimeOverride: override === "" ? undefined : override,
+    choice,
+    runtimeOverride: override,
+    installCommands: installCommands(origin),
+    limits: await readLimits(
+      uid,
+      override !== undefined ? runtimeNameForPath(override) : choice.runtime,
+    ),
     rootReach,
     runtimeDir,
     rootfs,
@@ -168,17 +179,27 @@ async function existingSteps(path: string): Promise<{ steps: PathStep[]; complet
 }
 
 async function readRuntimeDir(env: EnvLookup, uid: number): Promise<DoctorFacts["runtimeDir"]> {
-  const variable = env("XDG_RUNTIME_DIR");
-  const path = variable ?? `/run/user/${uid}`;
-  const info = await Deno.stat(path).catch(() => undefined);
+  const variable = env("XDG_RUNTIME_DIR") || undefined;
+  const choice = runtimeDirChoice(env, uid);
+  const used = uid !== 0 && variable !== undefined && choice.ignored === undefined;
+  const info = used ? await Deno.stat(variable).catch(() => undefined) : undefined;
   return {
     variable,
-    path,
-    stat: info === undefined
-      ? undefined
-      : { uid: info.uid ?? -1, mode: info.mode ?? 0, isDirectory: info.isDirectory },
-    openshellDir: openshellDir("runtime", env, uid),
+    openshellDir: choice.path,
+    ignored: choice.ignored,
+    mode: info?.mode ?? undefined,
   };
+}
+
+/** The limits serve launches with by default, as a launch by `runtime` would apply them here. */
+async function readLimits(
+  uid: number,
+  runtime: RuntimeName | undefined,
+): Promise<DoctorFacts["limits"]> {
+  if (runtime === undefined) return undefined;
+  const wanted = serveLimits(SERVE_DEFAULTS);
+  return await planLimits(wanted, { runtime, uid, leaf: "openshell-doctor" })
+    .catch((error: Error) => error.message);
 }
 
 async function readRootfs(options: DoctorOptions): Promise<DoctorFacts["rootfs"]> {

@@ -40,6 +40,21 @@ export function sourceDir(): string | undefined {
   return Deno.build.standalone || root === undefined ? undefined : `${root}/src`;
 }
 
+/**
+ * The source checkout this program runs from (`deno run` of a clone, not an install), whose
+ * `scripts/` a user can run; `undefined` for an installed or compiled program.
+ *
+ * @example
+ * ```ts
+ * import { checkoutDir } from "./install_location.ts";
+ * checkoutDir(); // "/home/ada/openshell" under `deno run /home/ada/openshell/src/main.ts`
+ * ```
+ */
+export function checkoutDir(): string | undefined {
+  const root = programRoot();
+  return Deno.build.standalone || installPrefix() !== undefined ? undefined : root;
+}
+
 function trimSlash(path: string): string {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }

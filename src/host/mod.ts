@@ -15,10 +15,20 @@
  * @module
  */
 export {
+  checkoutDir,
   compiledSetting,
   installedSetting,
   privateExecDir,
   sourceDir,
 } from "./install_location.ts";
 export { traceMark } from "./start_trace.ts";
-export { effectiveUid, type EnvLookup, openshellDir, processEnv } from "./xdg_dirs.ts";
+export {
+  type DirFacts,
+  effectiveUid,
+  type EnvLookup,
+  openshellDir,
+  privateDirProblem,
+  processEnv,
+  type RuntimeDirChoice,
+  runtimeDirChoice,
+} from "./xdg_dirs.ts";

@@ -11,24 +11,23 @@ export type EnvLookup = (name: string) => string | undefined;
  */
 export type DirKind = "config" | "cache" | "state" | "runtime";
 
-const XDG: Record<DirKind, { variable: string; homeRelative: string; root: string | undefined }> = {
+const XDG: Record<
+  Exclude<DirKind, "runtime">,
+  { variable: string; homeRelative: string; root: string | undefined }
+> = {
   config: { variable: "XDG_CONFIG_HOME", homeRelative: ".config", root: undefined },
   cache: { variable: "XDG_CACHE_HOME", homeRelative: ".cache", root: "/var/cache/openshell" },
   state: { variable: "XDG_STATE_HOME", homeRelative: ".local/state", root: "/var/lib/openshell" },
-  runtime: { variable: "XDG_RUNTIME_DIR", homeRelative: "", root: "/run/openshell" },
 };
 
 /**
  * Decides an openshell directory from the environment and the effective uid.
  *
  * An explicitly set, absolute XDG variable wins, for root too (that keeps tests and unusual
- * setups inside the directories they name), except root's runtime dir: that is always
- * `/run/openshell`, since a login session's 0700 `/run/user/0` is out of reach of the
- * container's root (uid 65532). Otherwise ordinary users get the XDG defaults under `HOME`
- * and root gets system locations: `/var/cache/openshell`, `/var/lib/openshell`. An ordinary
- * user without `XDG_RUNTIME_DIR` gets `/run/user/<uid>/openshell` when the login session made
- * that directory, else a private `/tmp/openshell-<uid>` (as podman does). The config root is
- * always the user's own, for root as for anyone.
+ * setups inside the directories they name), except for the runtime dir (see
+ * {@linkcode runtimeDirChoice}). Otherwise ordinary users get the XDG defaults under `HOME`
+ * and root gets system locations: `/var/cache/openshell`, `/var/lib/openshell`. The config
+ * root is always the user's own, for root as for anyone.
  *
  * @throws {UserError} when no directory can be derived (no HOME and no XDG variable).
  * @example
@@ -42,17 +41,13 @@ export function openshellDir(
   kind: DirKind,
   env: EnvLookup,
   uid: number,
-  isOwnedDir: (path: string, uid: number) => boolean = ownedDirectory,
+  look: (path: string) => DirFacts | undefined = lookDir,
 ): string {
+  if (kind === "runtime") return runtimeDirChoice(env, uid, look).path;
   const { variable, homeRelative, root } = XDG[kind];
-  if (kind === "runtime" && uid === 0) return root!;
   const value = env(variable);
   if (value !== undefined && isAbsolute(value)) return join(value, "openshell");
   if (uid === 0 && root !== undefined) return root;
-  if (kind === "runtime") {
-    const session = `/run/user/${uid}`;
-    return isOwnedDir(session, uid) ? join(session, "openshell") : `/tmp/openshell-${uid}`;
-  }
   const home = env("HOME");
   if (!home || !isAbsolute(home)) {
     throw new UserError(`Cannot find the ${kind} directory: neither ${variable} nor HOME is set`, {
@@ -62,13 +57,100 @@ export function openshellDir(
   return join(home, homeRelative, "openshell");
 }
 
-/** Whether `path` is a directory (not a symlink) owned by `uid`. */
-function ownedDirectory(path: string, uid: number): boolean {
+/** What decides whether a directory is private to a user; `undefined` when it is missing. */
+export interface DirFacts {
+  /** A directory itself, not a symbolic link to one. */
+  isDirectory: boolean;
+  isSymlink: boolean;
+  uid: number;
+  mode: number;
+}
+
+/**
+ * Why a directory with these facts cannot hold `uid`'s runtime files, or `undefined` when it
+ * can: it must be a directory (not a link), owned by `uid`, that nobody else can write. A
+ * shared world-writable parent such as `/tmp` is not one: another user could create or
+ * replace what serve puts there.
+ *
+ * @example
+ * ```ts
+ * import { privateDirProblem } from "./xdg_dirs.ts";
+ * privateDirProblem({ isDirectory: true, isSymlink: false, uid: 0, mode: 0o41777 }, 1000);
+ * // "belongs to uid 0 and is writable by others (mode 1777)"
+ * ```
+ */
+export function privateDirProblem(info: DirFacts | undefined, uid: number): string | undefined {
+  if (info === undefined) return "does not exist";
+  if (info.isSymlink) return "is a symbolic link";
+  if (!info.isDirectory) return "is not a directory";
+  const mode = (info.mode & 0o7777).toString(8).padStart(4, "0");
+  const foreign = info.uid !== uid ? `belongs to uid ${info.uid}` : undefined;
+  const open = (info.mode & 0o022) !== 0 ? `is writable by others (mode ${mode})` : undefined;
+  if (foreign === undefined && open === undefined) return undefined;
+  return [foreign, open].filter((part) => part !== undefined).join(" and ");
+}
+
+/** The runtime dir serve and every other command use, and why `XDG_RUNTIME_DIR` was not. */
+export interface RuntimeDirChoice {
+  /** openshell's runtime dir. */
+  path: string;
+  /** Set when `XDG_RUNTIME_DIR` is set but not a private dir: the variable and the reason. */
+  ignored?: string;
+}
+
+/**
+ * Where openshell keeps bundles and runtime state. Root: always `/run/openshell`, since a
+ * login session's 0700 `/run/user/0` is out of reach of the container's root (uid 65532). An
+ * ordinary user: `$XDG_RUNTIME_DIR/openshell` when that variable names a private directory
+ * ({@linkcode privateDirProblem}); otherwise, as the XDG spec asks of a missing or unsafe
+ * one, `/run/user/<uid>/openshell` when the login session made that directory private to the
+ * user, else a private `/tmp/openshell-<uid>` (as podman does), saying why the variable was
+ * ignored.
+ *
+ * @example
+ * ```ts
+ * import { runtimeDirChoice } from "./xdg_dirs.ts";
+ * runtimeDirChoice((n) => (n === "XDG_RUNTIME_DIR" ? "/tmp" : undefined), 1000);
+ * // { path: "/tmp/openshell-1000", ignored: 'XDG_RUNTIME_DIR "/tmp" belongs to uid 0 and ...' }
+ * ```
+ */
+export function runtimeDirChoice(
+  env: EnvLookup,
+  uid: number,
+  look: (path: string) => DirFacts | undefined = lookDir,
+): RuntimeDirChoice {
+  if (uid === 0) return { path: ROOT_RUNTIME_DIR };
+  const value = env("XDG_RUNTIME_DIR");
+  let ignored: string | undefined;
+  if (value !== undefined && value !== "") {
+    const problem = isAbsolute(value)
+      ? privateDirProblem(look(value), uid)
+      : "is not an absolute path";
+    if (problem === undefined) return { path: join(value, "openshell") };
+    ignored = `XDG_RUNTIME_DIR "${value}" ${problem}`;
+  }
+  const session = `/run/user/${uid}`;
+  const path = privateDirProblem(look(session), uid) === undefined
+    ? join(session, "openshell")
+    : `/tmp/openshell-${uid}`;
+  return ignored === undefined ? { path } : { path, ignored };
+}
+
+/** Root's runtime dir, whatever `XDG_RUNTIME_DIR` says. */
+const ROOT_RUNTIME_DIR = "/run/openshell";
+
+/** The facts of `path` itself (a link is not followed); `undefined` when it is missing. */
+function lookDir(path: string): DirFacts | undefined {
   try {
     const info = Deno.lstatSync(path);
-    return info.isDirectory && info.uid === uid;
+    return {
+      isDirectory: info.isDirectory,
+      isSymlink: info.isSymlink,
+      uid: info.uid ?? -1,
+      mode: info.mode ?? 0,
+    };
   } catch {
-    return false;
+    return undefined;
   }
 }
 

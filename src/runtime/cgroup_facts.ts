@@ -16,6 +16,8 @@ export interface CgroupMount {
   controllers: string[];
   target: string;
   version: 1 | 2;
+  /** Mounted read-only: nobody, root included, can create cgroups in it. */
+  readOnly: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface CgroupMount {
  * ```ts
  * import { cgroupMounts } from "./cgroup_facts.ts";
  * cgroupMounts("cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n");
- * // [{ controllers: ["memory"], target: "/sys/fs/cgroup/memory", version: 1 }]
+ * // [{ controllers: ["memory"], target: "/sys/fs/cgroup/memory", version: 1, readOnly: false }]
  * ```
  */
 export function cgroupMounts(table: string, root = "/sys/fs/cgroup"): CgroupMount[] {
@@ -34,12 +36,14 @@ export function cgroupMounts(table: string, root = "/sys/fs/cgroup"): CgroupMoun
   for (const line of table.split("\n")) {
     const [, target, type, options] = line.split(" ");
     if (target === undefined || (target !== root && !target.startsWith(`${root}/`))) continue;
-    if (type === "cgroup2") result.push({ controllers: ["cgroup2"], target, version: 2 });
-    if (type !== "cgroup") continue;
     const flags = (options ?? "").split(",");
+    const readOnly = flags.includes("ro");
+    if (type === "cgroup2") result.push({ controllers: ["cgroup2"], target, version: 2, readOnly });
+    if (type !== "cgroup") continue;
     if (flags.some((o) => o.startsWith("name="))) continue;
     const known = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec"];
-    result.push({ controllers: flags.filter((f) => !known.includes(f)), target, version: 1 });
+    const controllers = flags.filter((f) => !known.includes(f));
+    result.push({ controllers, target, version: 1, readOnly });
   }
   return result;
 }
@@ -57,7 +61,9 @@ export async function v1ControllerMounts(root = "/sys/fs/cgroup"): Promise<Cgrou
  * @example
  * ```ts
  * import { layoutFromMounts } from "./cgroup_facts.ts";
- * layoutFromMounts([{ controllers: ["cgroup2"], target: "/sys/fs/cgroup", version: 2 }]); // "unified"
+ * layoutFromMounts([
+ *   { controllers: ["cgroup2"], target: "/sys/fs/cgroup", version: 2, readOnly: false },
+ * ]); // "unified"
  * ```
  */
 export function layoutFromMounts(
@@ -131,7 +137,8 @@ export function cgroupDelegated(facts: CgroupFacts): boolean {
 
 /**
  * Reads the layout and, for the calling process, which hierarchies it may create cgroups in.
- * A hierarchy whose directory cannot be stat'ed counts as not writable.
+ * A hierarchy mounted read-only (as a container manager gives a container the host's v1
+ * controllers) or whose directory cannot be stat'ed counts as not writable, for root too.
  */
 export async function readCgroupFacts(uid: number, gids: readonly number[]): Promise<CgroupFacts> {
   const mounts = cgroupMounts(await Deno.readTextFile("/proc/self/mounts"));
@@ -146,7 +153,7 @@ export async function readCgroupFacts(uid: number, gids: readonly number[]): Pro
     if (path === undefined) continue;
     const dir = join(mount.target, path);
     const info = await Deno.stat(dir).catch(() => undefined);
-    const writable = info !== undefined &&
+    const writable = info !== undefined && !mount.readOnly &&
       mayCreateIn({ uid: info.uid ?? -1, gid: info.gid ?? -1, mode: info.mode ?? 0 }, uid, gids);
     for (const controller of mount.controllers) access.push({ controller, dir, writable });
   }

@@ -19,7 +19,7 @@ import type { EnvLookup } from "../host/mod.ts";
 import { readCallerHardLimits } from "./_caller_limits.ts";
 import { callerGroups, v1ControllerMounts } from "./cgroup_facts.ts";
 import { cgroupDirsFor, killCgroupMembers, missingDirs, removeCgroupDirs } from "./_cgroup_dirs.ts";
-import { callerCgroup, decideCgroupsPath, detectCgroupLayout } from "./_cgroup_path.ts";
+import { detectCgroupLayout } from "./_cgroup_path.ts";
 import { newContainerId } from "./_container_id.ts";
 import { tryLockInstance } from "./instance_lock.ts";
 import {
@@ -35,10 +35,9 @@ import { ensureOwnedDir } from "../files/mod.ts";
 import { removeTree } from "../files/mod.ts";
 import { explainRuntimeFailure } from "./_runtime_failure.ts";
 import {
-  availableControllers,
-  cgroup2Delegated,
-  decideLimits,
   limitsWriter,
+  planLimits,
+  skippedLimitsWarning,
   writeV1Limits,
 } from "./resource_limits.ts";
 
@@ -148,23 +147,13 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   checkAddressFree(options.listen);
   traceMark("launch: address free");
   const containerId = newContainerId(options.name);
-  const layout = await detectCgroupLayout();
-  const callerPath = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
-  const cgroupsPath = decideCgroupsPath({
+  const { layout, cgroupsPath, decision: limits } = await planLimits(options.limits, {
     runtime: options.runtime.name,
-    rootless: !rootMode,
-    layout,
-    callerPath,
+    uid: options.uid,
     leaf: containerId,
   });
-  const limits = decideLimits(options.limits, {
-    cgroupsPath,
-    rootless: !rootMode,
-    layout,
-    controllers: await availableControllers(layout, callerPath),
-    delegated: layout === "unified" ? await cgroup2Delegated(options.uid, callerPath) : true,
-  });
-  if (limits.reason !== undefined) options.onWarning?.(warnSkipped(limits.skipped, limits.reason));
+  const warning = skippedLimitsWarning(limits);
+  if (warning !== undefined) options.onWarning?.(warning);
   const mounts = layout === "unified" ? [] : (await v1ControllerMounts()).map((m) => m.target);
   const paths = bundlePaths(bundles, containerId);
   const record: LaunchRecord = {
@@ -497,11 +486,6 @@ function collectStderr(stream: ReadableStream<Uint8Array>, forward: boolean) {
     await reader.cancel().catch(() => {});
   };
   return { finish, text: () => kept };
-}
-
-function warnSkipped(keys: string[], reason: string): string {
-  const flags = keys.map((key) => key === "memoryBytes" ? "--memory" : `--${key}`);
-  return `Running without the ${flags.join(", ")} limit(s): ${reason}`;
 }
 
 function formatAddress({ hostname, port }: { hostname: string; port: number }): string {

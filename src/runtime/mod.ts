@@ -6,8 +6,9 @@
  * @example
  * ```ts
  * import { effectiveUid, processEnv } from "../host/mod.ts";
- * import { chooseRuntime, gatherRuntimeFacts } from "./mod.ts";
- * const choice = chooseRuntime(await gatherRuntimeFacts(processEnv, effectiveUid()));
+ * import { chooseRuntime, gatherRuntimeFacts, programOrigin } from "./mod.ts";
+ * const facts = await gatherRuntimeFacts(processEnv, effectiveUid());
+ * const choice = chooseRuntime(facts, programOrigin());
  * ```
  *
  * @module
@@ -30,21 +31,31 @@ export {
   type Reacher,
 } from "./mount_reach.ts";
 export {
-  INSTALL_HINTS,
+  installCommands,
   type OciRuntime,
+  type ProgramOrigin,
+  programOrigin,
   RUNTIME_NAMES,
   runtimeEnv,
   type RuntimeName,
 } from "./oci_runtime.ts";
-export { parseCount, parseCpus, parseSize } from "./resource_limits.ts";
+export {
+  type LimitDecision,
+  type LimitPlan,
+  parseCount,
+  parseCpus,
+  parseSize,
+  planLimits,
+  skippedLimitsWarning,
+} from "./resource_limits.ts";
 export {
   chooseRuntime,
   gatherRuntimeFacts,
   resolveRuntime,
+  runtimeBlocker,
   type RuntimeChoice,
   type RuntimeHostFacts,
   runtimeNameForPath,
-  youkiBlocker,
 } from "./runtime_choice.ts";
 export {
   readUserNamespaceFacts,

@@ -1,7 +1,7 @@
 import { delimiter, isAbsolute, join } from "../path/mod.ts";
 import type { EnvLookup } from "../host/mod.ts";
-import { UserError } from "../errors/mod.ts";
-import { privateExecDir } from "../host/mod.ts";
+import { shellWord, UserError } from "../errors/mod.ts";
+import { checkoutDir, privateExecDir } from "../host/mod.ts";
 
 /** The OCI runtimes openshell knows; all share the `runc` command-line contract. */
 export const RUNTIME_NAMES = ["youki", "runc", "crun"] as const;
@@ -16,13 +16,64 @@ export interface OciRuntime {
   path: string;
 }
 
-/** How to install each runtime, or choose another. */
-export const INSTALL_HINTS: Record<RuntimeName, string> = {
-  youki:
-    "Install youki 0.7.0 with `scripts/install-youki.sh` (or `cargo install youki --version 0.7.0 --locked --features v1,v2,seccomp`), or choose another runtime with --runtime runc",
-  runc: "Install runc with `apt-get install runc`, or choose another runtime with --runtime",
-  crun: "Install crun with `apt-get install crun`, or choose another runtime with --runtime",
-};
+/** What the program is, which decides how youki is (re)installed for it. */
+export type ProgramOrigin =
+  | { kind: "checkout"; dir: string }
+  | { kind: "package" }
+  | { kind: "other" };
+
+/** dpkg's record of the installed Debian package, which ships youki in `libexec/openshell/`. */
+const DEB_PACKAGE_RECORD = "/var/lib/dpkg/info/openshell.list";
+
+/** What the running program is: a source checkout, the Debian package, or another install. */
+export function programOrigin(): ProgramOrigin {
+  const dir = checkoutDir();
+  if (dir !== undefined && existsFile(join(dir, "scripts/install-youki.sh"))) {
+    return { kind: "checkout", dir };
+  }
+  const own = privateExecDir();
+  return own === "/usr/libexec/openshell" && existsFile(DEB_PACKAGE_RECORD)
+    ? { kind: "package" }
+    : { kind: "other" };
+}
+
+/**
+ * How to install each runtime, as a sentence naming a command that works for this program:
+ * youki from the checkout's script, by reinstalling the package that ships it, or with cargo.
+ *
+ * @example
+ * ```ts
+ * import { installCommands } from "./oci_runtime.ts";
+ * installCommands({ kind: "package" }).youki;
+ * // "Reinstall the package, which ships youki: `apt-get install --reinstall openshell` (as root)"
+ * ```
+ */
+export function installCommands(origin: ProgramOrigin): Record<RuntimeName, string> {
+  const youki = origin.kind === "checkout"
+    ? `Install youki 0.7.0 with \`${shellWord(join(origin.dir, "scripts/install-youki.sh"))}\``
+    : origin.kind === "package"
+    ? "Reinstall the package, which ships youki: `apt-get install --reinstall openshell` (as root)"
+    : "Install youki 0.7.0 with `cargo install youki --version 0.7.0 --locked --features v1,v2,seccomp`";
+  return {
+    youki,
+    runc: "Install runc with `apt-get install runc` (as root)",
+    crun: "Install crun with `apt-get install crun` (as root)",
+  };
+}
+
+/** How to install the runtime `name` here, or choose another. */
+function installHint(name: RuntimeName): string {
+  const other = name === "youki" ? "--runtime runc" : "--runtime";
+  return `${installCommands(programOrigin())[name]}, or choose another runtime with ${other}`;
+}
+
+function existsFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Finds the OCI runtime to drive: an explicit path (`--runtime-path`, then the
@@ -45,7 +96,7 @@ export async function locateRuntime(
     const path = isAbsolute(explicit) ? explicit : join(Deno.cwd(), explicit);
     if (await isExecutableFile(path)) return { name: options.name, path };
     throw new UserError(`OCI runtime "${explicit}" is not an executable file`, {
-      hint: INSTALL_HINTS[options.name],
+      hint: installHint(options.name),
     });
   }
   const dirs = (options.env("PATH") ?? "").split(delimiter);
@@ -58,7 +109,7 @@ export async function locateRuntime(
   }
   const where = own === undefined ? "on PATH" : `in ${own} or on PATH`;
   throw new UserError(`OCI runtime "${options.name}" not found ${where}`, {
-    hint: INSTALL_HINTS[options.name],
+    hint: installHint(options.name),
   });
 }
 

@@ -7,7 +7,13 @@
 import { join } from "../path/mod.ts";
 import { type ContainerResources, ociResources } from "../container/mod.ts";
 import { v1ControllerMounts } from "./cgroup_facts.ts";
-import type { CgroupLayout } from "./_cgroup_path.ts";
+import {
+  callerCgroup,
+  type CgroupLayout,
+  decideCgroupsPath,
+  detectCgroupLayout,
+} from "./_cgroup_path.ts";
+import type { RuntimeName } from "./oci_runtime.ts";
 
 /** Which cgroup controller enforces each limit. */
 const LIMIT_CONTROLLERS: Readonly<Record<keyof ContainerResources, string>> = {
@@ -100,6 +106,8 @@ export interface LimitDecision {
   applied: ContainerResources;
   skipped: (keyof ContainerResources)[];
   reason?: string;
+  /** With `reason`: what would let the skipped limits apply. */
+  remedy?: string;
 }
 
 /**
@@ -119,16 +127,21 @@ export function decideLimits(wanted: ContainerResources, facts: LimitFacts): Lim
   const keys = (Object.keys(wanted) as (keyof ContainerResources)[])
     .filter((key) => wanted[key] !== undefined);
   let reason: string | undefined;
+  let remedy: string | undefined;
   if (facts.cgroupsPath === undefined) {
     reason = "the runtime runs this rootless container without a cgroup of its own " +
       "(cgroup v1 without a delegated subtree)";
+    remedy = "Have root delegate a cgroup subtree to you in every v1 controller and start " +
+      'serve inside it (README: "Rootless youki on cgroup v1/hybrid hosts")';
   } else if (facts.rootless && facts.layout === "unified" && !facts.delegated) {
     reason = "your cgroup2 subtree is not delegated to you";
+    remedy = "Start serve in a delegated subtree: put `systemd-run --user --scope -p " +
+      "Delegate=yes` before the serve command";
   }
   if (reason !== undefined) {
     return keys.length === 0
       ? { applied: {}, skipped: [] }
-      : { applied: {}, skipped: keys, reason };
+      : { applied: {}, skipped: keys, reason, remedy: remedy! };
   }
   const applied: ContainerResources = {};
   const skipped: (keyof ContainerResources)[] = [];
@@ -138,7 +151,73 @@ export function decideLimits(wanted: ContainerResources, facts: LimitFacts): Lim
   }
   if (skipped.length === 0) return { applied, skipped };
   const missing = skipped.map((key) => LIMIT_CONTROLLERS[key]).join(", ");
-  return { applied, skipped, reason: `the cgroup controller(s) ${missing} are not available` };
+  return {
+    applied,
+    skipped,
+    reason: `the cgroup controller(s) ${missing} are not available`,
+    remedy: facts.layout === "unified"
+      ? `Enable ${missing} for serve's cgroup: its parent's cgroup.subtree_control must list ` +
+        "them (a container has them only when its host delegates them)"
+      : `Mount the ${missing} cgroup v1 controller(s) under /sys/fs/cgroup`,
+  };
+}
+
+/**
+ * The limits as a warning, when some cannot be applied: the words `serve` warns with and
+ * `doctor` reports.
+ *
+ * @example
+ * ```ts
+ * import { skippedLimitsWarning } from "./resource_limits.ts";
+ * skippedLimitsWarning({ applied: {}, skipped: ["memoryBytes"], reason: "no memory controller" });
+ * // "Running without the --memory limit(s): no memory controller"
+ * ```
+ */
+export function skippedLimitsWarning(decision: LimitDecision): string | undefined {
+  if (decision.reason === undefined) return undefined;
+  const flags = decision.skipped.map((key) => key === "memoryBytes" ? "--memory" : `--${key}`);
+  return `Running without the ${flags.join(", ")} limit(s): ${decision.reason}`;
+}
+
+/** A launch's cgroup: where it goes and which limits it carries. */
+export interface LimitPlan {
+  layout: CgroupLayout;
+  /** The launcher's own cgroup. */
+  callerPath: string;
+  /** The container's cgroup path; `undefined` when the runtime is left to run without one. */
+  cgroupsPath: string | undefined;
+  decision: LimitDecision;
+}
+
+/**
+ * Where a launch by this process (as `uid`) with `runtime` puts the container's cgroup, and
+ * which of the `wanted` limits it applies there: the one reading `serve` launches with and
+ * `doctor` reports.
+ *
+ * @throws {SyntaxError} when this process's cgroup cannot be read from `/proc/self/cgroup`.
+ */
+export async function planLimits(
+  wanted: ContainerResources,
+  options: { runtime: RuntimeName; uid: number; leaf: string },
+): Promise<LimitPlan> {
+  const rootless = options.uid !== 0;
+  const layout = await detectCgroupLayout();
+  const callerPath = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
+  const cgroupsPath = decideCgroupsPath({
+    runtime: options.runtime,
+    rootless,
+    layout,
+    callerPath,
+    leaf: options.leaf,
+  });
+  const decision = decideLimits(wanted, {
+    cgroupsPath,
+    rootless,
+    layout,
+    controllers: await availableControllers(layout, callerPath),
+    delegated: layout === "unified" ? await cgroup2Delegated(options.uid, callerPath) : true,
+  });
+  return { layout, callerPath, cgroupsPath, decision };
 }
 
 /**

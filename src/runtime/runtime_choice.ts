@@ -1,15 +1,24 @@
 /**
  * Which OCI runtime `serve` uses when none is named: youki when it can run on this host as
- * this user, else the first of runc and crun that is installed. One pure decision over host
- * facts, and a thin function that gathers those facts, so `serve` and a host check report
- * the same choice for the same reason.
+ * this user, else the first of runc and crun that is installed and can; or none, and why. One
+ * pure decision over host facts, and a thin function that gathers those facts, so `serve` and
+ * `doctor` report the same choice for the same reason.
  *
  * @module
  */
 import type { EnvLookup } from "../host/mod.ts";
 import { callerGroups, cgroupDelegated, readCgroupFacts } from "./cgroup_facts.ts";
 import { type CgroupLayout, detectCgroupLayout } from "./_cgroup_path.ts";
-import { locateRuntime, type OciRuntime, RUNTIME_NAMES, type RuntimeName } from "./oci_runtime.ts";
+import { UserError } from "../errors/mod.ts";
+import {
+  installCommands,
+  locateRuntime,
+  type OciRuntime,
+  type ProgramOrigin,
+  programOrigin,
+  RUNTIME_NAMES,
+  type RuntimeName,
+} from "./oci_runtime.ts";
 
 /** What decides the runtime. */
 export interface RuntimeHostFacts {
@@ -18,62 +27,96 @@ export interface RuntimeHostFacts {
   layout: CgroupLayout;
   /**
    * Whether the caller may create cgroups below its own in every v1 controller (see
-   * `cgroupDelegated`), so a rootless youki can create the container's cgroup.
+   * `cgroupDelegated`: a read-only controller stops root too), so youki can create the
+   * container's cgroup.
    */
   cgroupDelegated: boolean;
   /** The path of each runtime found on this machine. */
   installed: Partial<Record<RuntimeName, string>>;
 }
 
-/** The decision: the runtime to use, and why it is not youki when it is not. */
-export interface RuntimeChoice {
-  name: RuntimeName;
-  /** Its executable; absent when none is installed (locating it then reports the install). */
-  path?: string;
-  /** One line for stderr when the choice is not the plain default. */
-  note?: string;
-}
+/**
+ * The decision: the runtime to use (with a note when it is not youki, saying why), or why
+ * none can run here and the remedy. `serve` refuses with the reason and remedy `doctor`
+ * prints.
+ */
+export type RuntimeChoice =
+  | { name: RuntimeName; path: string; note?: string }
+  | { name: undefined; reason: string; remedy: string };
+
+/** Why the cgroup v1 controllers stop every runtime run as root. */
+const READ_ONLY_V1 =
+  "the cgroup v1 controllers are mounted read-only here, so no runtime can create the " +
+  "container's cgroup";
 
 /**
- * Why youki cannot run here as this user, or `undefined` when it can: as root always, on a
- * unified (cgroup2-only) host always, on a v1/hybrid host rootless only with a delegated
- * cgroup (its v1 manager must create the container's cgroup in every controller).
+ * Why the runtime `name` cannot run here as this user, or `undefined` when it can. youki's
+ * v1 manager must create the container's cgroup in every controller: as root that needs
+ * writable v1 controllers (a container's view of a host's may be read-only), rootless a
+ * delegated subtree. runc as root needs the same; rootless, it runs without a cgroup. crun
+ * refuses v1/hybrid hosts. A unified (cgroup2-only) host suits them all.
  *
  * @example
  * ```ts
- * import { youkiBlocker } from "./mod.ts";
- * youkiBlocker({ uid: 1000, layout: "hybrid", cgroupDelegated: false, installed: {} });
+ * import { runtimeBlocker } from "./mod.ts";
+ * runtimeBlocker("youki", { uid: 1000, layout: "hybrid", cgroupDelegated: false, installed: {} });
  * // "youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree"
  * ```
  */
-export function youkiBlocker(facts: RuntimeHostFacts): string | undefined {
-  if (facts.uid === 0 || facts.layout === "unified" || facts.cgroupDelegated) return undefined;
-  return "youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree";
+export function runtimeBlocker(name: RuntimeName, facts: RuntimeHostFacts): string | undefined {
+  if (facts.layout === "unified") return undefined;
+  if (name === "crun") return `crun refuses cgroup v1 (${facts.layout}) hosts`;
+  if (facts.cgroupDelegated) return undefined;
+  if (facts.uid === 0) return READ_ONLY_V1;
+  return name === "youki"
+    ? "youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree"
+    : undefined;
 }
 
 /**
  * The runtime to use when none is named: youki when installed and able to run here, else
- * runc, then crun, when installed, with a note saying why. When no fallback is installed it
- * stays youki (its failure explains the remedies); when nothing is installed, youki without
- * a path (locating it names the install command).
+ * runc, then crun, when installed and able to, with a note saying why; else why none can
+ * run and what to do, the command named for this program (`origin`).
  *
  * @example
  * ```ts
  * import { chooseRuntime } from "./mod.ts";
- * chooseRuntime({ uid: 1000, layout: "hybrid", cgroupDelegated: false, installed: { youki: "/y", runc: "/r" } });
+ * chooseRuntime({ uid: 1000, layout: "hybrid", cgroupDelegated: false, installed: { youki: "/y", runc: "/r" } }, { kind: "other" });
  * // { name: "runc", path: "/r", note: "youki cannot create cgroups rootless ...; using runc" }
  * ```
  */
-export function chooseRuntime(facts: RuntimeHostFacts): RuntimeChoice {
+export function chooseRuntime(facts: RuntimeHostFacts, origin: ProgramOrigin): RuntimeChoice {
   const youki = facts.installed.youki;
-  const blocker = youki === undefined ? "youki is not installed" : youkiBlocker(facts);
-  if (blocker === undefined) return { name: "youki", path: youki! };
+  const why = youki === undefined ? "youki is not installed" : runtimeBlocker("youki", facts);
+  if (why === undefined) return { name: "youki", path: youki! };
+  const blocked: string[] = [];
   for (const name of RUNTIME_NAMES) {
     const path = facts.installed[name];
     if (name === "youki" || path === undefined) continue;
-    return { name, path, note: `${blocker}; using ${name}` };
+    const blocker = runtimeBlocker(name, facts);
+    if (blocker === undefined) return { name, path, note: `${why}; using ${name}` };
+    if (blocker !== why) blocked.push(blocker);
   }
-  return youki === undefined ? { name: "youki" } : { name: "youki", path: youki };
+  const install = installCommands(origin);
+  if (why === READ_ONLY_V1) {
+    return {
+      name: undefined,
+      reason: why,
+      remedy: "Run serve on the host, or give this container writable cgroups (systemd-nspawn: " +
+        "boot it with SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 for cgroup v2)",
+    };
+  }
+  const fallbacks = blocked.length > 0
+    ? `, and ${blocked.join(", and ")}`
+    : ", and no fallback runtime (runc, crun) is installed";
+  return {
+    name: undefined,
+    reason: `${why}${fallbacks}`,
+    remedy: youki === undefined
+      ? install.youki
+      : `${install.runc}, or delegate a cgroup subtree to this user (README: "Rootless youki ` +
+        `on cgroup v1/hybrid hosts")`,
+  };
 }
 
 /**
@@ -96,7 +139,7 @@ export function runtimeNameForPath(path: string): RuntimeName {
  * `$OPENSHELL_OCI_RUNTIME`), strictly; otherwise {@linkcode chooseRuntime} over this host's
  * facts, with its note when that is not youki.
  *
- * @throws {UserError} when the runtime is missing.
+ * @throws {UserError} when the runtime is missing, or none can run here.
  * @example
  * ```ts
  * import { effectiveUid, processEnv } from "../host/mod.ts";
@@ -116,10 +159,11 @@ export async function resolveRuntime(options: {
     const name = options.name ?? runtimeNameForPath(path!);
     return { runtime: await locateRuntime({ name, path: options.path, env }) };
   }
-  const choice = chooseRuntime(await gatherRuntimeFacts(env, options.uid));
-  const runtime = choice.path !== undefined
-    ? { name: choice.name, path: choice.path }
-    : await locateRuntime({ name: choice.name, env });
+  const choice = chooseRuntime(await gatherRuntimeFacts(env, options.uid), programOrigin());
+  if (choice.name === undefined) {
+    throw new UserError(`No OCI runtime can run here: ${choice.reason}`, { hint: choice.remedy });
+  }
+  const runtime = { name: choice.name, path: choice.path };
   return choice.note ? { runtime, note: choice.note } : { runtime };
 }
 

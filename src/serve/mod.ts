@@ -18,7 +18,7 @@
  * @module
  */
 export { followLog, gatewayLogPath, readLogTail, rotatedLogPath } from "./gateway_log_file.ts";
-export { type ServeEvents, serveGateway, type ServeOutcome } from "./serve_action.ts";
+export { type ServeEvents, serveGateway, serveLimits, type ServeOutcome } from "./serve_action.ts";
 export { SERVE_DEFAULTS, type ServeOptions } from "./serve_args.ts";
 export {
   type DetachedServeOptions,

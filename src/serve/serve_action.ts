@@ -40,7 +40,13 @@ import {
 } from "../runtime/mod.ts";
 import { traceMark } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
-import { effectiveUid, type EnvLookup, openshellDir, processEnv } from "../host/mod.ts";
+import {
+  effectiveUid,
+  type EnvLookup,
+  openshellDir,
+  processEnv,
+  runtimeDirChoice,
+} from "../host/mod.ts";
 import type { ServeOptions } from "./serve_args.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
 import { trackServe } from "./_serve_tracking.ts";
@@ -106,11 +112,17 @@ export async function serveGateway(
       hint: "The gateway runs without capabilities and cannot bind ports below 1024",
     });
   }
-  const limits = readLimits(options);
+  const limits = serveLimits(options);
   if (options.seccomp === "unconfined") {
     events.warning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
   }
   const roots = registryRoots(env, uid, (text) => events.warning(text));
+  const runtimeDirs = runtimeDirChoice(env, uid);
+  if (runtimeDirs.ignored !== undefined) {
+    events.warning(
+      `${runtimeDirs.ignored}, so it is no private runtime dir: using ${runtimeDirs.path}`,
+    );
+  }
   // The rootfs checks (the longest steps) run while the other checks and the launch
   // prepare; the bundle is staged only once they have passed.
   const rootfs = readyRootfs(env, uid, events);
@@ -144,7 +156,7 @@ export async function serveGateway(
     throw error;
   }
 
-  const runtimeDir = openshellDir("runtime", env, uid);
+  const runtimeDir = runtimeDirs.path;
   await using tracking = trackServe({
     name,
     runtimeDir,
@@ -244,11 +256,14 @@ async function reachableProgram(
 }
 
 /**
- * The container's limits from `--memory`, `--pids` and `--cpus`.
+ * The container's limits from `--memory`, `--pids` and `--cpus` (`doctor` judges the
+ * defaults).
  *
  * @throws {UsageError} naming the option with a bad value.
  */
-function readLimits(options: ServeOptions): ContainerResources {
+export function serveLimits(
+  options: Pick<ServeOptions, "memory" | "pids" | "cpus">,
+): ContainerResources {
   const read = <T>(flag: string, parse: () => T): T => {
     try {
       return parse();

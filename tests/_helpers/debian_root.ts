@@ -140,3 +140,107 @@ export async function buildSourceDeb(output: string, ...options: string[]): Prom
   ], { cwd: REPO });
   return stdout.trim().split("\n").at(-1) ?? "";
 }
+
+/** The packages of the cached bookworm root that boots with systemd. */
+export const SYSTEMD_ROOT_PACKAGES = [
+  "systemd",
+  "systemd-sysv",
+  "dbus",
+  "libpam-systemd",
+  "curl",
+  "ca-certificates",
+];
+
+/** A bookworm root booted with systemd-nspawn; commands run in it through nsenter. */
+export interface BootedRoot extends AsyncDisposable {
+  /** The container's root directory, as the host sees it. */
+  root: string;
+  /** Runs `args` in the container (as `user` through runuser), with a small clean environment. */
+  run(args: string[], options?: { user?: string }): Promise<CommandResult>;
+  /** {@linkcode BootedRoot.run}, failing the test when the command fails. */
+  must(args: string[], options?: { user?: string }): Promise<string>;
+  /** The `nsenter` command line that runs `args` in the container, for long-running ones. */
+  argv(args: string[]): string[];
+}
+
+/**
+ * Boots the cached systemd bookworm root on an overlay (clean every time) with
+ * systemd-nspawn, sharing the host network; waits until systemd is running. `unified` boots it
+ * with the pure cgroup v2 hierarchy a bookworm host has; without it, nspawn on a hybrid host
+ * gives it the host's v1 controllers read-only. `bindRo` host paths appear read-only at the
+ * same paths inside. Dispose sends SIGTERM to nspawn (by its pid) and removes the overlay.
+ */
+export async function bootDebianRoot(
+  options: { unified: boolean; bindRo?: string[] },
+): Promise<BootedRoot> {
+  const overlay = await overlayRoot(
+    await cachedDebianRoot("bookworm-systemd", SYSTEMD_ROOT_PACKAGES),
+  );
+  const nspawn = new Deno.Command("systemd-nspawn", {
+    args: [
+      "-q",
+      "--register=no",
+      "--keep-unit",
+      "-D",
+      overlay.root,
+      ...(options.bindRo ?? []).map((path) => `--bind-ro=${path}`),
+      "-b",
+    ],
+    env: {
+      PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+      ...(options.unified ? { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1" } : {}),
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const stop = async () => {
+    try {
+      nspawn.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const timer = setTimeout(() => {
+      try {
+        nspawn.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, 20_000);
+    await nspawn.status;
+    clearTimeout(timer);
+    await overlay[Symbol.asyncDispose]();
+  };
+  let leader = "";
+  const env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "NO_COLOR=1", "LC_ALL=C"];
+  const argv = (
+    args: string[],
+  ) => ["nsenter", "-t", leader, "-a", "--", "env", "-i", ...env, ...args];
+  const run = (args: string[], options: { user?: string } = {}) => {
+    const inside = options.user === undefined
+      ? args
+      : ["runuser", "-u", options.user, "--", ...args];
+    const [cmd, ...rest] = argv(inside);
+    return runHost(cmd!, rest);
+  };
+  const must = async (args: string[], options: { user?: string } = {}) => {
+    const result = await run(args, options);
+    assert.equal(result.code, 0, `${args.join(" ")} failed:\n${result.stdout}${result.stderr}`);
+    return result.stdout;
+  };
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const children = await Deno.readTextFile(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`)
+        .catch(() => "");
+      leader = children.trim().split(/\s+/)[0] ?? "";
+      if (leader !== "") {
+        const state = (await run(["systemctl", "is-system-running"])).stdout.trim();
+        if (state === "running" || state === "degraded") break;
+      }
+      if (Date.now() > deadline) throw new Error("the container did not boot within 60 s");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { root: overlay.root, run, must, argv, [Symbol.asyncDispose]: stop };
+}
