@@ -6,13 +6,13 @@
  * @module
  */
 import { asFileUserError } from "../errors/mod.ts";
-import { sanitize } from "../errors/mod.ts";
+import { sanitize, sanitizeLines } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { CLOSED_PIPE_STATUS, writeStdio } from "./_write_stdio.ts";
 
 /** Writes data (with a trailing newline) to stdout, control characters replaced. */
 export function printData(text: string): void {
-  const lines = text.split("\n").map(sanitize).join("\n");
+  const lines = sanitizeLines(text);
   writeStdio("stdout", lines.endsWith("\n") ? lines : `${lines}\n`);
 }
 

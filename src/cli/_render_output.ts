@@ -105,10 +105,13 @@ const MODIFIER_BASES =
   "\\u261D\\u26F9\\u270C\\u270D\\u{1F3CB}\\u{1F3CC}\\u{1F574}\\u{1F575}\\u{1F590}";
 const ONE_EMOJI =
   `(?:(?![${NEWER}])\\p{Emoji_Presentation}|[${MODIFIER_BASES}]|\\p{Emoji}\\uFE0F)\\p{Emoji_Modifier}?`;
-const EMOJI = new RegExp(
-  `\\u{1F3F4}[\\u{E0061}-\\u{E007A}]+\\u{E007F}|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3|${ONE_EMOJI}(?:\\u200D${ONE_EMOJI})*`,
-  "gu",
-);
+// Built on first use: compiling it costs more than most commands' own work.
+let emoji: RegExp | undefined;
+const EMOJI = () =>
+  emoji ??= new RegExp(
+    `\\u{1F3F4}[\\u{E0061}-\\u{E007A}]+\\u{E007F}|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3|${ONE_EMOJI}(?:\\u200D${ONE_EMOJI})*`,
+    "gu",
+  );
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
@@ -116,7 +119,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 function cellWidth(text: string): number {
   if (PRINTABLE_ASCII.test(text)) return text.length; // the usual case, without the emoji search
   let width = 0;
-  for (const char of text.replace(COLOUR_CODE, "").replace(EMOJI, "  ")) {
+  for (const char of text.replace(COLOUR_CODE, "").replace(EMOJI(), "  ")) {
     const code = char.codePointAt(0)!;
     if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) continue; // control characters
     if (code >= 0x300 && code <= 0x36f) continue; // combining marks

@@ -26,6 +26,24 @@ export function sanitize(text: string): string {
   return text.replace(CONTROL, "?");
 }
 
+// The same, but line breaks are kept.
+// deno-lint-ignore no-control-regex
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/gu;
+
+/**
+ * {@linkcode sanitize} for each line of `text`: the line breaks stay, in one pass over the
+ * text.
+ *
+ * @example
+ * ```ts
+ * import { sanitizeLines } from "./mod.ts";
+ * sanitizeLines("a\x1b[2J\nb"); // "a?[2J\nb"
+ * ```
+ */
+export function sanitizeLines(text: string): string {
+  return text.replace(CONTROL_BUT_NEWLINE, "?");
+}
+
 /**
  * `text` as a message quotes it: control characters escaped (`\x1b`), and cut to
  * {@linkcode MAX_QUOTED_CHARS} characters with `…` and the full length when longer.

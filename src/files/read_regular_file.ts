@@ -3,8 +3,10 @@
  * regular file is opened, and never more than a cap is read, so a named pipe cannot hang
  * the program and a link to `/dev/zero` cannot exhaust its memory.
  *
- * The type is checked before opening (opening a pipe would block) and again on the opened
- * file, with the size, before anything is read.
+ * The type and size are checked before opening (opening a pipe would block); the read itself
+ * stops at the cap whatever the path has become since, so a file swapped for a device after
+ * the check still cannot exhaust memory. The asynchronous read also checks the opened file
+ * again; the synchronous one, which reads the registry's many small files, saves that call.
  *
  * @module
  */
@@ -26,11 +28,10 @@ export const REGISTRY_FILE_MAX_BYTES = 1024 * 1024;
  * ```
  */
 export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
-  refuseUnlessRegular(path, Deno.statSync(path), maxBytes);
+  const info = Deno.statSync(path);
+  refuseUnlessRegular(path, info, maxBytes);
   const file = Deno.openSync(path, { read: true });
   try {
-    const info = file.statSync();
-    refuseUnlessRegular(path, info, maxBytes);
     let buffer = new Uint8Array(Math.min(info.size, maxBytes) + 1);
     let length = 0;
     for (;;) {
@@ -38,6 +39,10 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
       const read = file.readSync(buffer.subarray(length));
       if (read === null) return buffer.subarray(0, length);
       length += read;
+      // All of the file as stat saw it, and no more: its end, without one more read.
+      if (length === info.size && length < buffer.length && info.size > 0) {
+        return buffer.subarray(0, length);
+      }
     }
   } finally {
     file.close();
@@ -46,8 +51,11 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
 
 /** {@linkcode readRegularFileSync} as UTF-8 text. */
 export function readRegularTextFileSync(path: string, maxBytes: number): string {
-  return new TextDecoder().decode(readRegularFileSync(path, maxBytes));
+  return decoder.decode(readRegularFileSync(path, maxBytes));
 }
+
+// One decoder for every read: making one costs more than decoding a registry file.
+const decoder = new TextDecoder();
 
 /**
  * {@linkcode readRegularFileSync} without blocking the event loop.
@@ -76,7 +84,7 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<U
 
 /** {@linkcode readRegularFile} as UTF-8 text. */
 export async function readRegularTextFile(path: string, maxBytes: number): Promise<string> {
-  return new TextDecoder().decode(await readRegularFile(path, maxBytes));
+  return decoder.decode(await readRegularFile(path, maxBytes));
 }
 
 function refuseUnlessRegular(path: string, info: Deno.FileInfo, maxBytes: number): void {

@@ -58,7 +58,7 @@ export type PlainParse =
  * ```
  */
 export function parsePlainMetadata(text: string, path: string): PlainParse {
-  if (nestingDepth(text) > MAX_METADATA_DEPTH) {
+  if (NESTED.test(text) && nestingDepth(text) > MAX_METADATA_DEPTH) {
     throw metadataError(path, `nested deeper than ${MAX_METADATA_DEPTH} levels`);
   }
   let json: unknown;
@@ -101,6 +101,13 @@ export async function parseMetadataWithSchema(
  * deeper values would overflow the stack of whatever prints or checks them.
  */
 export const MAX_METADATA_DEPTH = 64;
+
+/**
+ * Whether `text` may nest at all: it holds two opening brackets (in strings too, so a miss is
+ * certain and a hit only means {@linkcode nestingDepth} must count). Real files hold one, and
+ * the test runs natively.
+ */
+const NESTED = /[[{][^]*[[{]/;
 
 /** How deep arrays and objects nest in JSON `text` (brackets inside strings not counted). */
 export function nestingDepth(text: string): number {
