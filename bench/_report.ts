@@ -68,7 +68,7 @@ export function meets(value: number, goal: Goal): boolean {
 
 /** The goal and the verdict, e.g. `goal <= 1.3x  MISSED`; `not measured` for NaN. */
 export function formatGoal(value: number, goal: Goal): string {
-  const verdict = Number.isNaN(value) ? "not measured" : meets(value, goal) ? "met" : "MISSED";
+  const verdict = Number.isNaN(value) ? "not measured" : meets(value, goal) ? "MET" : "MISSED";
   const limit = goal.unit === "x" ? goal.limit.toFixed(1) : String(goal.limit);
   return `goal <= ${limit}${goal.unit}  ${verdict}`;
 }
@@ -79,4 +79,35 @@ export function formatRow(cells: readonly string[], widths: readonly number[]): 
     const width = widths[i] ?? 0;
     return i === 0 ? cell.padEnd(width) : cell.padStart(width);
   }).join("  ").trimEnd();
+}
+
+/** One figure a benchmark checks against its goal, as the summary of a run lists it. */
+export interface GoalFigure {
+  /** What was measured, e.g. `--version vs an empty deno run`. */
+  label: string;
+  /** The figure in the goal's unit; NaN when it could not be measured. */
+  value: number;
+  goal: Goal;
+  /** How it was measured or why not, e.g. `median of 10 pairs`. */
+  note?: string;
+}
+
+/** A figure in its goal's unit: `1.24x`, `+31.0 ms`, `38.2 MB`; `-` when unknown. */
+export function formatFigure(value: number, goal: Goal): string {
+  if (!Number.isFinite(value)) return "-";
+  if (goal.unit === "x") return formatRatio(value);
+  return `${value.toFixed(1)}${goal.unit}`;
+}
+
+/** The summary table of a run: each figure, its goal and verdict, and how it was measured. */
+export function formatSummary(figures: readonly GoalFigure[]): string[] {
+  const widths = [Math.max(6, ...figures.map((f) => f.label.length)), 10];
+  return [
+    `${formatRow(["figure", "measured"], widths)}  goal`,
+    ...figures.map((f) => {
+      const note = f.note === undefined ? "" : `  (${f.note})`;
+      const cells = formatRow([f.label, formatFigure(f.value, f.goal)], widths);
+      return `${cells}  ${formatGoal(f.value, f.goal)}${note}`;
+    }),
+  ];
 }

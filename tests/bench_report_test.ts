@@ -8,11 +8,13 @@ import {
   fastestOf,
   formatDeltaMb,
   formatDeltaMs,
+  formatFigure,
   formatGoal,
   formatMb,
   formatMs,
   formatRatio,
   formatRow,
+  formatSummary,
   median,
   meets,
   pairedDifference,
@@ -94,11 +96,32 @@ Deno.test("meets and formatGoal: at the limit is met, above is missed, unknown i
   assert.equal(meets(-5, ms), true);
   assert.equal(meets(NaN, ms), false);
   assert.equal(meets(Infinity, ms), false);
-  assert.equal(formatGoal(1.2, ratio), "goal <= 1.3x  met");
+  assert.equal(formatGoal(1.2, ratio), "goal <= 1.3x  MET");
   assert.equal(formatGoal(4.97, two), "goal <= 2.0x  MISSED");
   assert.equal(formatGoal(61.3, megabytes), "goal <= 40 MB  MISSED");
-  assert.equal(formatGoal(12, ms), "goal <= 40 ms  met");
+  assert.equal(formatGoal(12, ms), "goal <= 40 ms  MET");
   assert.equal(formatGoal(NaN, ms), "goal <= 40 ms  not measured");
+});
+
+Deno.test("formatSummary: each figure in its goal's unit, with the goal and the verdict", () => {
+  const ratio = { limit: 2.5, unit: "x" } as const;
+  const ms = { limit: 40, unit: " ms" } as const;
+  assert.equal(formatFigure(2.345, ratio), "2.35x");
+  assert.equal(formatFigure(31, ms), "31.0 ms");
+  assert.equal(formatFigure(NaN, ms), "-");
+  assert.deepEqual(
+    formatSummary([
+      { label: "list", value: 2.1, goal: ratio, note: "median of 10 pairs" },
+      { label: "serve warm", value: 61.25, goal: ms },
+      { label: "rss", value: NaN, goal: ms, note: "needs root" },
+    ]),
+    [
+      "figure        measured  goal",
+      "list             2.10x  goal <= 2.5x  MET  (median of 10 pairs)",
+      "serve warm     61.3 ms  goal <= 40 ms  MISSED",
+      "rss                  -  goal <= 40 ms  not measured  (needs root)",
+    ],
+  );
 });
 
 Deno.test("formatRow: first cell left-aligned, the others right-aligned, no trailing space", () => {
