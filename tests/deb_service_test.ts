@@ -289,7 +289,8 @@ Deno.test({
         await box.must(["mkdir", "-p", "/home/alice/.config/openshell"], { user: "alice" });
         await Deno.writeTextFile(
           join(box.root, "home/alice/.config/openshell/gateway-dev.env"),
-          `OPENSHELL_SERVE_ARGS=--listen 127.0.0.1:${userPort}\n`,
+          // Plaintext, so that the check below can use plain HTTP.
+          `OPENSHELL_SERVE_ARGS=--auth token --listen 127.0.0.1:${userPort}\n`,
         );
         const userctl = ["env", `XDG_RUNTIME_DIR=/run/user/${uid}`, "systemctl", "--user"];
         await box.must([...userctl, "start", "openshell-gateway@dev"], { user: "alice" });

@@ -6,18 +6,17 @@ import {
 } from "../src/server/_connection_limits.ts";
 import { parseGatewayOptions } from "../src/server/_gateway_options.ts";
 import {
-  decodeEmptyRequest,
-  decodeFields,
-  encodeGetGatewayInfoResponse,
-  encodeHealthResponse,
+  create,
+  fromBinary,
+  GetGatewayInfoResponseSchema,
+  HealthRequestSchema,
+  HealthResponseSchema,
   ServiceStatus,
-} from "../src/server/_grpc_messages.ts";
-import {
-  createGrpcService,
-  frameMessage,
-  GrpcStatus,
-  unframeMessage,
-} from "../src/server/_grpc_service.ts";
+  toBinary,
+} from "../src/protocol/mod.ts";
+import * as bundled from "../src/server/_protocol_bundle.js";
+import { createGrpcService, frameMessage, GrpcStatus } from "../src/server/_grpc_service.ts";
+import { unframeMessage } from "../src/protocol/mod.ts";
 import {
   findHeadEnd,
   HTTP2_PREFACE,
@@ -28,52 +27,60 @@ import { createRejectionLog, MAX_LOGGED_PATH } from "../src/server/_rejection_lo
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
-Deno.test("HealthResponse and GetGatewayInfoResponse encode as protobuf does", () => {
-  // Worked by hand from proto/openshell.proto: tag (field << 3 | wire type), then the value.
+const encodeHealth = (status: number, version: string) =>
+  toBinary(HealthResponseSchema, create(HealthResponseSchema, { status, version }));
+const encodeInfo = (init: Parameters<typeof create<typeof GetGatewayInfoResponseSchema>>[1]) =>
+  toBinary(GetGatewayInfoResponseSchema, create(GetGatewayInfoResponseSchema, init));
+
+Deno.test("HealthResponse and GetGatewayInfoResponse encode with upstream's field numbers", () => {
+  // Worked by hand from upstream's proto/openshell.proto: tag (field << 3 | wire type), value.
   assert.deepEqual(
-    encodeHealthResponse({ status: ServiceStatus.HEALTHY, version: "9.9.9" }),
+    encodeHealth(ServiceStatus.HEALTHY, "9.9.9"),
     new Uint8Array([0x08, 0x01, 0x12, 0x05, ...bytes("9.9.9")]),
   );
-  assert.deepEqual(encodeHealthResponse({ status: 0, version: "" }), new Uint8Array(0));
+  assert.deepEqual(encodeHealth(0, ""), new Uint8Array(0));
   assert.deepEqual(
-    encodeGetGatewayInfoResponse({ status: 1, gatewayVersion: "1.2", computeDrivers: [] }),
+    encodeInfo({ status: 1, gatewayVersion: "1.2" }),
     new Uint8Array([0x08, 0x01, 0x12, 0x03, ...bytes("1.2")]),
   );
   assert.deepEqual(
-    encodeGetGatewayInfoResponse({
+    encodeInfo({
       status: ServiceStatus.UNHEALTHY,
-      gatewayVersion: "",
       computeDrivers: [{ name: "d", capabilities: { driverName: "D", driverVersion: "" } }],
     }),
     new Uint8Array([0x08, 0x03, 0x1a, 0x08, 0x0a, 0x01, 0x64, 0x12, 0x03, 0x0a, 0x01, 0x44]),
   );
   const long = "v".repeat(200); // a length over 127 takes a two-byte varint
   assert.deepEqual(
-    encodeHealthResponse({ status: 2, version: long }).subarray(0, 5),
+    encodeHealth(2, long).subarray(0, 5),
     new Uint8Array([0x08, 0x02, 0x12, 0xc8, 0x01]),
+  );
+  // The bundle the gateway loads encodes the same bytes.
+  assert.deepEqual(
+    bundled.toBinary(
+      bundled.HealthResponseSchema,
+      bundled.create(bundled.HealthResponseSchema, { status: 1, version: "9.9.9" }),
+    ),
+    encodeHealth(1, "9.9.9"),
   );
 });
 
 Deno.test("requests with no fields accept unknown fields and refuse malformed bytes", () => {
-  decodeEmptyRequest(new Uint8Array(0));
+  fromBinary(HealthRequestSchema, new Uint8Array(0));
   // field 1 varint 150, field 2 "ab", field 3 fixed64, field 4 fixed32
   const unknown = [0x08, 0x96, 0x01, 0x12, 0x02, 0x61, 0x62, 0x19, 1, 2, 3, 4, 5, 6, 7, 8];
-  decodeEmptyRequest(new Uint8Array([...unknown, 0x25, 1, 2, 3, 4]));
-  assert.deepEqual(decodeFields(new Uint8Array([0x08, 0x96, 0x01])), [
-    { number: 1, wireType: 0, value: 150n },
-  ]);
+  fromBinary(HealthRequestSchema, new Uint8Array([...unknown, 0x25, 1, 2, 3, 4]));
   for (
     const malformed of [
       [0x08], // varint value missing
       [0x08, 0x80], // varint truncated
       [0x12, 0x05, 0x61], // length beyond the end
       [0x19, 1, 2], // fixed64 truncated
-      [0x0b], // group start: unsupported wire type
       [0x00, 0x00], // field number 0
       [0x08, ...Array(11).fill(0xff)], // varint too long
     ]
   ) {
-    assert.throws(() => decodeEmptyRequest(new Uint8Array(malformed)), SyntaxError, `${malformed}`);
+    assert.throws(() => fromBinary(HealthRequestSchema, new Uint8Array(malformed)), `${malformed}`);
   }
 });
 
@@ -97,15 +104,11 @@ Deno.test("the gRPC service answers Health to anyone and GetGatewayInfo with the
   ) => service({ path: `/openshell.v1.OpenShell/${path}`, authorization, encoding, body });
   assert.deepEqual(call("Health"), {
     status: GrpcStatus.OK,
-    payload: encodeHealthResponse({ status: 1, version: "9.9.9" }),
+    payload: encodeHealth(1, "9.9.9"),
   });
   assert.deepEqual(call("GetGatewayInfo", "Bearer tok"), {
     status: GrpcStatus.OK,
-    payload: encodeGetGatewayInfoResponse({
-      status: 1,
-      gatewayVersion: "9.9.9",
-      computeDrivers: [],
-    }),
+    payload: encodeInfo({ status: 1, gatewayVersion: "9.9.9" }),
   });
   for (const authorization of [null, "Bearer nope", "tok", "Basic tok", "Bearer "]) {
     assert.equal(call("GetGatewayInfo", authorization).status, GrpcStatus.UNAUTHENTICATED);
@@ -129,6 +132,21 @@ Deno.test("the gRPC service answers Health to anyone and GetGatewayInfo with the
   );
   assert.equal(call("Health", null, undefined, "gzip").status, GrpcStatus.UNIMPLEMENTED);
   assert.equal(call("Health", null, undefined, "identity").status, GrpcStatus.OK);
+  // Behind mTLS the client certificate is the login.
+  const mtls = createGrpcService({
+    identity: { version: "9.9.9" },
+    token: "tok",
+    clientCertificates: true,
+  });
+  assert.equal(
+    mtls({
+      path: "/openshell.v1.OpenShell/GetGatewayInfo",
+      authorization: null,
+      encoding: null,
+      body: frameMessage(new Uint8Array(0)),
+    }).status,
+    GrpcStatus.OK,
+  );
 });
 
 Deno.test("a connection is HTTP/2 only when it opens with the whole h2c preface", () => {

@@ -65,7 +65,7 @@ Deno.test({
       await Deno.chmod(join(privateDir, "youki"), 0o755);
       const port = freePort();
       const serve = new Deno.Command(program, {
-        args: ["serve", "--name", "pr", "--listen", `127.0.0.1:${port}`],
+        args: ["serve", "--auth", "token", "--name", "pr", "--listen", `127.0.0.1:${port}`],
         env,
         clearEnv: true,
         cwd: sandbox.home,

@@ -18,13 +18,23 @@ import { sandboxRoots, writeActive } from "./registry_fixture.ts";
 
 // --- the rules, in-process
 
-Deno.test("a served gateway is registered as a local plaintext gateway at its client address", () => {
-  assert.deepEqual(servedGatewayMetadata("dev", { hostname: "127.0.0.1", port: 9000 }), {
+Deno.test("a served gateway is registered as a local mTLS or plaintext gateway at its client address", () => {
+  assert.deepEqual(
+    servedGatewayMetadata("dev", { hostname: "127.0.0.1", port: 9000 }, "plaintext"),
+    {
+      name: "dev",
+      gateway_endpoint: "http://127.0.0.1:9000",
+      is_remote: false,
+      gateway_port: 9000,
+      auth_mode: "plaintext",
+    },
+  );
+  assert.deepEqual(servedGatewayMetadata("dev", { hostname: "::1", port: 9000 }, "mtls"), {
     name: "dev",
-    gateway_endpoint: "http://127.0.0.1:9000",
+    gateway_endpoint: "https://[::1]:9000",
     is_remote: false,
     gateway_port: 9000,
-    auth_mode: "plaintext",
+    auth_mode: "mtls",
   });
   const cases: [string, string][] = [
     ["::1", "http://[::1]:8090"],
@@ -33,7 +43,7 @@ Deno.test("a served gateway is registered as a local plaintext gateway at its cl
     ["10.0.0.7", "http://10.0.0.7:8090"],
   ];
   for (const [hostname, endpoint] of cases) {
-    const metadata = servedGatewayMetadata("x", { hostname, port: 8090 });
+    const metadata = servedGatewayMetadata("x", { hostname, port: 8090 }, "plaintext");
     assert.equal(metadata.gateway_endpoint, endpoint, hostname);
   }
 });
@@ -135,7 +145,10 @@ Deno.test("serve refuses the name of an entry it did not register, and takes one
   await using sandbox = await createSandbox();
   const roots = sandboxRoots(sandbox);
   await refuseForeignRegistration(roots, "fresh");
-  await addUserGateway(roots, servedGatewayMetadata("corp", { hostname: "127.0.0.1", port: 1 }));
+  await addUserGateway(
+    roots,
+    servedGatewayMetadata("corp", { hostname: "127.0.0.1", port: 1 }, "plaintext"),
+  );
   await assert.rejects(refuseForeignRegistration(roots, "corp"), (error: unknown) => {
     assert.ok(error instanceof UserError);
     assert.equal(

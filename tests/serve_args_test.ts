@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ServeOptions } from "../src/serve/mod.ts";
+import { SERVE_AUTH_MODES, type ServeOptions } from "../src/serve/mod.ts";
 import { RUNTIME_NAMES } from "../src/runtime/mod.ts";
 import { SECCOMP_MODES } from "../src/container/mod.ts";
 import { withPathFacts } from "../src/cli/_command_spec.ts";
@@ -36,6 +36,7 @@ const TOKENS = [
   "--runtime=podman",
   "--seccomp=unconfined",
   "--seccomp=x",
+  "--auth=token",
   "--memory=1G",
   "-d",
   "dev",
@@ -59,10 +60,11 @@ Deno.test("every serve command line the parser accepts gives complete, valid Ser
     }
     accepted++;
     const { options } = read;
-    for (const key of ["name", "listen", "memory", "pids", "cpus", "seccomp"] as const) {
+    for (const key of ["name", "listen", "memory", "pids", "cpus", "seccomp", "auth"] as const) {
       assert.equal(typeof options[key], "string", `${key} of ${JSON.stringify(args)}`);
     }
     assert.ok(SECCOMP_MODES.includes(options.seccomp), JSON.stringify(args));
+    assert.ok(SERVE_AUTH_MODES.includes(options.auth), JSON.stringify(args));
     if (options.runtime !== undefined) {
       assert.ok(RUNTIME_NAMES.includes(options.runtime), JSON.stringify(args));
     }
@@ -80,7 +82,7 @@ Deno.test("every serve command line the parser accepts gives complete, valid Ser
 });
 
 Deno.test("serve's plain forms give the options serve() takes; the rest stop with help or a usage error", () => {
-  const limits = { memory: "512M", pids: "512", cpus: "0", seccomp: "default" };
+  const limits = { memory: "512M", pids: "512", cpus: "0", seccomp: "default", auth: "mtls" };
   assert.deepEqual(readServe([]), {
     options: { name: "local", listen: "127.0.0.1:8090", ...limits },
   });
@@ -123,6 +125,7 @@ Deno.test("serve's plain forms give the options serve() takes; the rest stop wit
     [["--name=", "x"], /^error: too many arguments for 'serve'/],
     [["--runtime", "podman"], /'podman' is invalid\. Allowed choices are youki, runc, crun\.$/],
     [["--seccomp", "strict"], /Allowed choices are default, unconfined\.$/],
+    [["--auth", "oidc"], /Allowed choices are mtls, token\.$/],
     [["--bogus"], "error: unknown option '--bogus'"],
     [
       ["extra"],

@@ -123,6 +123,8 @@ async function detachedRoundTrip(
   await using _guard = launcherGuard(sandbox, name);
   const served = await run([
     "serve",
+    "--auth",
+    "token",
     "--detach",
     "--name",
     name,
@@ -405,7 +407,17 @@ Deno.test({
     await using _rootGuard = launcherGuard(rootBox, mine);
     await using _userGuard = launcherGuard(userBox, theirs);
     const serve = (run: Run, name: string, extra: string[] = []) =>
-      run(["serve", "-d", "--name", name, "--listen", `127.0.0.1:${freePort()}`, ...extra]);
+      run([
+        "serve",
+        "--auth",
+        "token",
+        "-d",
+        "--name",
+        name,
+        "--listen",
+        `127.0.0.1:${freePort()}`,
+        ...extra,
+      ]);
     assert.equal((await serve(asRoot(rootBox), mine)).code, 0);
     assert.equal((await serve(asTestUser(userBox), theirs, ["--runtime", "runc"])).code, 0);
 
@@ -452,7 +464,16 @@ Deno.test({
       refused.stderr,
       new RegExp(`^hint: the next \`openshell serve --name ${name}\` removes it first$`, "m"),
     );
-    const next = await runCli(sandbox, ["serve", "--detach", "--name", name, "--listen", listen]);
+    const next = await runCli(sandbox, [
+      "serve",
+      "--auth",
+      "token",
+      "--detach",
+      "--name",
+      name,
+      "--listen",
+      listen,
+    ]);
     assert.equal(next.code, 0, next.stderr);
     assert.equal((await runCli(sandbox, ["gateway", "stop", name])).code, 0);
     await assertNothingLeft(sandbox, name);
@@ -470,6 +491,8 @@ Deno.test({
     sandbox.env.OPENSHELL_LOG_MAX_BYTES = "2000";
     const served = await runCli(sandbox, [
       "serve",
+      "--auth",
+      "token",
       "-d",
       "--name",
       name,

@@ -9,6 +9,7 @@ import {
   createServeSandbox,
   gatewayPid,
   getJson,
+  mtlsClient,
   processUid,
   startServe,
   uniqueGatewayName,
@@ -16,7 +17,7 @@ import {
 import { runCommand } from "./_helpers/run_command.ts";
 import { REPO } from "./_helpers/sandbox.ts";
 import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
-import { TEST_USER, userIds } from "./_helpers/test_users.ts";
+import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const user = await userIds(TEST_USER);
 const layout = await detectCgroupLayout();
@@ -214,5 +215,38 @@ Deno.test({
     } finally {
       for (const dir of await dirs()) await Deno.remove(dir).catch(() => {});
     }
+  },
+});
+
+Deno.test({
+  name:
+    "serve as an ordinary user registers an mTLS gateway its own status reaches, and refuses clients without its certificate",
+  ignore: missing !== undefined,
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    const name = uniqueGatewayName("mtls");
+    const port = freePort();
+    await using serve = startServe(
+      sandbox,
+      ["--name", name, "--listen", `127.0.0.1:${port}`, ...(v1 ? ["--runtime", "runc"] : [])],
+      { user: TEST_USER, auth: "default" },
+    );
+    await serve.ready();
+    assert.equal(await processUid(await gatewayPid(serve.child.pid)), user!.uid);
+    const status = await runCommand(asUser(TEST_USER, sharedCliArgv(["status", "-o", "json"])), {
+      env: sandbox.env,
+      cwd: sandbox.root,
+    });
+    assert.equal(status.code, 0, status.stderr);
+    const report = JSON.parse(status.stdout);
+    assert.equal(report.server, `https://127.0.0.1:${port}`);
+    assert.match(report.status, /^connected/);
+    using anonymous = await mtlsClient(sandbox, name, true);
+    await assert.rejects(fetch(`https://127.0.0.1:${port}/healthz`, { client: anonymous }));
+    const key = await Deno.stat(join(sandbox.config, "openshell/gateways", name, "mtls/tls.key"));
+    assert.equal(key.uid, user!.uid);
+    assert.equal(key.mode! & 0o777, 0o600);
+    assert.equal((await serve.stop()).code, 0);
+    await assertNothingLeft(sandbox, name);
   },
 });

@@ -10,6 +10,7 @@ import {
   descendants,
   gatewayPid,
   getJson,
+  mtlsClient,
   processArgv,
   processEnviron,
   processUid,
@@ -72,14 +73,18 @@ Deno.test({
 
 Deno.test({
   name:
-    "serve as root runs the gateway as host uid 65532 on a read-only root, registers it and cleans up",
+    "serve as root runs the gateway as host uid 65532 on a read-only root, registers it with mTLS and cleans up",
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
     const name = uniqueGatewayName("root");
     const port = freePort();
+    const gatewayDir = join(sandbox.config, "openshell/gateways", name);
+    let firstPki: Record<string, string> | undefined;
     for (const round of [1, 2]) {
-      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
+      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+        auth: "default",
+      });
       const containerId = await serve.ready();
       assert.match(containerId, new RegExp(`^openshell-${name}-[0-9a-f]{8}$`));
       const pid = await gatewayPid(serve.child.pid);
@@ -95,13 +100,29 @@ Deno.test({
       const hardFiles = (t: string) => Number(/^Max open files\s+\S+\s+(\S+)/m.exec(t)![1]);
       assert.ok(hardFiles(limits) <= hardFiles(ownLimits));
 
-      const url = `http://127.0.0.1:${port}`;
-      assert.deepEqual(await getJson(`${url}/healthz`), { status: 200, body: { ok: true } });
-      assert.equal((await getJson(`${url}/v1/info`)).status, 401);
-      const info = await getJson(`${url}/v1/info`, await token(sandbox, name));
+      const url = `https://127.0.0.1:${port}`;
+      using client = await mtlsClient(sandbox, name);
+      assert.deepEqual(await getJson(`${url}/healthz`, undefined, client), {
+        status: 200,
+        body: { ok: true },
+      });
+      // The client certificate is the login: no token is asked.
+      const info = await getJson(`${url}/v1/info`, undefined, client);
       assert.equal(info.status, 200);
       assert.equal(info.body.name, name);
       assert.equal(info.body.starts, round, "the start counter survives restarts");
+      using anonymous = await mtlsClient(sandbox, name, true);
+      await assert.rejects(fetch(`${url}/healthz`, { client: anonymous }));
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
+
+      // The PKI is made once and reused by the next serve of the name.
+      const pki: Record<string, string> = {};
+      for (const file of ["mtls/ca.crt", "mtls/tls.crt", "mtls/tls.key", "server-tls/tls.key"]) {
+        pki[file] = await Deno.readTextFile(join(gatewayDir, file));
+      }
+      if (firstPki) assert.deepEqual(pki, firstPki, "the second serve reuses the PKI");
+      else assert.doesNotMatch(serve.stderr(), /Generating new TLS certificates/);
+      firstPki = pki;
 
       const outcome = await serve.stop("SIGTERM");
       assert.equal(outcome.code, 0, outcome.stderr);
@@ -112,30 +133,116 @@ Deno.test({
         "Shutting down",
         "Stopped",
       ]);
+      assert.equal(logs[0].tls, "mtls");
       await assertNothingLeft(sandbox, name);
     }
-    const metadata = JSON.parse(
-      await Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "metadata.json")),
-    );
+    const metadata = JSON.parse(await Deno.readTextFile(join(gatewayDir, "metadata.json")));
     assert.deepEqual(metadata, {
       name,
-      gateway_endpoint: `http://127.0.0.1:${port}`,
+      gateway_endpoint: `https://127.0.0.1:${port}`,
       is_remote: false,
       gateway_port: port,
-      auth_mode: "plaintext",
+      auth_mode: "mtls",
     });
     assert.equal(
       await Deno.readTextFile(join(sandbox.config, "openshell/active_gateway")),
       name,
     );
-    const tokenStat = await Deno.stat(join(sandbox.config, "openshell/gateways", name, "token"));
-    assert.equal(tokenStat.mode! & 0o777, 0o600);
+    const mode = async (path: string) => (await Deno.stat(join(gatewayDir, path))).mode! & 0o777;
+    assert.equal(await mode("token"), 0o600);
+    for (const dir of ["mtls", "server-tls"]) assert.equal(await mode(dir), 0o700, dir);
+    for (const key of ["mtls/tls.key", "server-tls/tls.key"]) assert.equal(await mode(key), 0o600);
   },
 });
 
 Deno.test({
   name:
-    "serve: the runtime sees only the env allowlist and no secret reaches any child's argv or environ",
+    "serve makes a new PKI when a file of the stored one is missing or does not match, saying why",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("pki");
+    const port = freePort();
+    const gatewayDir = join(sandbox.config, "openshell/gateways", name);
+    const serveOnce = async () => {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+        auth: "default",
+      });
+      await serve.ready();
+      using client = await mtlsClient(sandbox, name);
+      assert.equal(
+        (await getJson(`https://127.0.0.1:${port}/healthz`, undefined, client)).status,
+        200,
+      );
+      const outcome = await serve.stop();
+      assert.equal(outcome.code, 0, outcome.stderr);
+      return {
+        stderr: outcome.stderr,
+        ca: await Deno.readTextFile(join(gatewayDir, "mtls/ca.crt")),
+      };
+    };
+    const first = await serveOnce();
+    assert.doesNotMatch(first.stderr, /Generating new TLS certificates/);
+
+    await Deno.remove(join(gatewayDir, "server-tls/tls.crt"));
+    const second = await serveOnce();
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `^Generating new TLS certificates for "${name}": ".*/server-tls/tls\\.crt" is missing$`,
+        "m",
+      ),
+    );
+    assert.notEqual(second.ca, first.ca);
+
+    // A client certificate of another CA: the stored one no longer matches.
+    const foreign = join(gatewayDir, "mtls/tls.crt");
+    await Deno.writeTextFile(
+      foreign,
+      await Deno.readTextFile(join(gatewayDir, "server-tls/tls.crt")),
+    );
+    await Deno.writeTextFile(join(gatewayDir, "mtls/ca.crt"), first.ca);
+    const third = await serveOnce();
+    assert.match(
+      third.stderr,
+      new RegExp(
+        `^Generating new TLS certificates for "${name}": the server certificate is not signed by the CA or not valid now$`,
+        "m",
+      ),
+    );
+    assert.notEqual(third.ca, second.ca);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name: "serve --auth token registers a plaintext gateway that asks for the API token",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("tok");
+    const port = freePort();
+    await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
+    await serve.ready();
+    const url = `http://127.0.0.1:${port}`;
+    assert.deepEqual(await getJson(`${url}/healthz`), { status: 200, body: { ok: true } });
+    assert.equal((await getJson(`${url}/v1/info`)).status, 401);
+    const info = await getJson(`${url}/v1/info`, await token(sandbox, name));
+    assert.equal(info.status, 200);
+    assert.equal(info.body.name, name);
+    assert.equal((await serve.stop()).code, 0);
+    const metadata = JSON.parse(
+      await Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "metadata.json")),
+    );
+    assert.equal(metadata.gateway_endpoint, url);
+    assert.equal(metadata.auth_mode, "plaintext");
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
+  name:
+    "serve: the runtime sees only the env allowlist and no secret or key reaches any child's argv, environ or log",
   ignore,
   async fn() {
     await using sandbox = await createServeSandbox();
@@ -146,10 +253,19 @@ Deno.test({
       ["--name", name, "--listen", `127.0.0.1:${freePort()}`],
       {
         env: { GITHUB_TOKEN: secret, LISTEN_FDS: "3", OPENSHELL_API_KEY: secret, LANG: "C.UTF-8" },
+        auth: "default",
       },
     );
     await serve.ready();
     const apiToken = await token(sandbox, name);
+    // The base64 body of each private key, in pieces as long as a PEM line.
+    const keyLines = [
+      await Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "mtls/tls.key")),
+      await Deno.readTextFile(
+        join(sandbox.config, "openshell/gateways", name, "server-tls/tls.key"),
+      ),
+    ].flatMap((pem) => pem.split("\n").filter((line) => line && !line.startsWith("-----")));
+    assert.ok(keyLines.length >= 4);
     const children = await descendants(serve.child.pid);
     const runtimePid = children.find((pid) => pid !== undefined)!;
     const runtimeEnv = await processEnviron(runtimePid);
@@ -160,8 +276,13 @@ Deno.test({
       const text = [...argv, ...Object.entries(environ).map(([k, v]) => `${k}=${v}`)].join("\n");
       assert.ok(!text.includes(secret), `pid ${pid} carries the user's secret`);
       assert.ok(!text.includes(apiToken), `pid ${pid} carries the API token`);
+      for (const line of keyLines) assert.ok(!text.includes(line), `pid ${pid} carries a key`);
     }
-    assert.equal((await serve.stop()).code, 0);
+    const outcome = await serve.stop();
+    assert.equal(outcome.code, 0);
+    for (const line of [apiToken, ...keyLines]) {
+      assert.ok(!outcome.stdout.includes(line) && !outcome.stderr.includes(line), "a log has it");
+    }
     await assertNothingLeft(sandbox, name);
   },
 });

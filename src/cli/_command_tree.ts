@@ -238,10 +238,17 @@ already in gateways/<name>/mtls/ of your registry.`,
           flags: "--seccomp <profile>",
           description: "system call filter (unconfined: none, for debugging)",
         },
+        {
+          flags: "--auth <mode>",
+          description:
+            "how clients log in: mtls (client certificates, as upstream's local gateway) or token (API token over plaintext HTTP)",
+        },
       ],
       facts: async () => {
-        const [defaults, { RUNTIME_NAMES }, { SECCOMP_MODES }] = await Promise.all([
-          serveDefaults(),
+        const [{ SERVE_DEFAULTS: defaults, SERVE_AUTH_MODES }, { RUNTIME_NAMES }, {
+          SECCOMP_MODES,
+        }] = await Promise.all([
+          import("../serve/mod.ts"),
           import("../runtime/mod.ts"),
           import("../container/mod.ts"),
         ]);
@@ -253,6 +260,7 @@ already in gateways/<name>/mtls/ of your registry.`,
           pids: { default: defaults.pids },
           cpus: { default: defaults.cpus },
           seccomp: { choices: SECCOMP_MODES, default: defaults.seccomp },
+          auth: { choices: SERVE_AUTH_MODES, default: defaults.auth },
         };
       },
       helpAfter: `
@@ -260,6 +268,12 @@ Progress goes to stderr, the gateway's JSON log lines to stdout. SIGINT, SIGTERM
 SIGHUP stops the gateway (SIGKILL after 10 s, or at once on a second signal); the
 container, its bundle and its secrets are removed in every outcome. The gateway stays
 registered after exit.
+
+By default (--auth mtls) the gateway speaks TLS and asks every client for a certificate,
+as NVIDIA OpenShell's local gateway does: the first serve of a name makes its CA, server
+and client certificates, kept in the registry and reused by later serves (client material
+in gateways/<name>/mtls/, as upstream's CLI reads it). --auth token serves plaintext HTTP
+with the API token in gateways/<name>/token instead.
 
 The container runs under a seccomp filter that denies what a gateway has no use for
 (namespaces, mounts, keyrings, ptrace, bpf, perf, modules, kexec); limits that the cgroup

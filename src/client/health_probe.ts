@@ -20,6 +20,13 @@ export function isOkStatusLine(head: string): boolean {
   return /^HTTP\/1\.[01] 200 /.test(head);
 }
 
+/** The PEM texts that reach a gateway served with mTLS: its CA and a client certificate. */
+export interface ProbeTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
 /** A challenge to send and the proof the answer must carry. */
 export interface ProbeProof {
   challenge: string;
@@ -48,9 +55,10 @@ export function isProvenOk(head: string, proof?: ProbeProof): boolean {
 }
 
 /**
- * Asks `hostname:port` for `GET path` once; true on a 200 answer (carrying `proof`'s answer
- * when given), false when nothing listens, the answer is another status or lacks the proof,
- * or it takes longer than `timeoutMs`.
+ * Asks `hostname:port` for `GET path` once (over TLS with `tls`'s client certificate, when
+ * given); true on a 200 answer (carrying `proof`'s answer when given), false when nothing
+ * listens, the answer is another status or lacks the proof, or it takes longer than
+ * `timeoutMs`.
  *
  * @example
  * ```ts
@@ -63,8 +71,9 @@ export async function probeReadiness(
   path: string,
   timeoutMs = 2000,
   proof?: ProbeProof,
+  tls?: ProbeTls,
 ): Promise<boolean> {
-  let connection: Deno.TcpConn | undefined;
+  let connection: Deno.Conn | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(() => {
@@ -72,7 +81,7 @@ export async function probeReadiness(
       resolve(false);
     }, timeoutMs);
   });
-  const asked = askOnce(address, path, proof, (opened) => (connection = opened));
+  const asked = askOnce(address, path, proof, tls, (opened) => (connection = opened));
   try {
     return await Promise.race([asked, timedOut]);
   } finally {
@@ -84,11 +93,21 @@ async function askOnce(
   address: { hostname: string; port: number },
   path: string,
   proof: ProbeProof | undefined,
-  opened: (connection: Deno.TcpConn) => void,
+  tls: ProbeTls | undefined,
+  opened: (connection: Deno.Conn) => void,
 ): Promise<boolean> {
-  let connection: Deno.TcpConn | undefined;
+  let connection: Deno.Conn | undefined;
   try {
-    connection = await Deno.connect({ hostname: address.hostname, port: address.port });
+    connection = tls
+      ? await Deno.connectTls({
+        hostname: address.hostname,
+        port: address.port,
+        caCerts: [tls.ca],
+        cert: tls.cert,
+        key: tls.key,
+        alpnProtocols: ["http/1.1"],
+      })
+      : await Deno.connect({ hostname: address.hostname, port: address.port });
     opened(connection);
     const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
     const challenge = proof ? `${CHALLENGE_HEADER}: ${proof.challenge}\r\n` : "";
@@ -114,7 +133,7 @@ async function askOnce(
   }
 }
 
-function closeQuietly(connection: Deno.TcpConn | undefined): void {
+function closeQuietly(connection: Deno.Conn | undefined): void {
   try {
     connection?.close();
   } catch {

@@ -23,4 +23,4 @@ export {
   probeHealth,
 } from "./gateway_health.ts";
 export { HealthPoller, type HealthVerdict } from "./health_check.ts";
-export { type ProbeProof, probeReadiness } from "./health_probe.ts";
+export { type ProbeProof, probeReadiness, type ProbeTls } from "./health_probe.ts";

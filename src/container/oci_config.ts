@@ -6,7 +6,13 @@
  * @module
  */
 import { isAbsolute } from "../path/mod.ts";
-import { CONTAINER_ENV, CONTAINER_PATHS, gatewayArgs, gatewayDenoFlags } from "../contract/mod.ts";
+import {
+  CONTAINER_ENV,
+  CONTAINER_PATHS,
+  gatewayArgs,
+  gatewayDenoFlags,
+  tlsSecretPaths,
+} from "../contract/mod.ts";
 import type { SeccompProfile } from "./seccomp_profile.ts";
 
 // Re-exported: the OCI config's callers read the container's facts beside it.
@@ -40,6 +46,8 @@ export interface GatewayContainerSpec {
   stateDir: string;
   /** Absolute host path of the staged secrets dir (bound read-only). */
   secretsDir: string;
+  /** Whether the secrets dir holds the TLS files of a gateway served with mTLS. */
+  tls?: boolean;
   /** Absolute host path of the openshell program (the deno binary under `deno run`). */
   binary: string;
   /** Absolute host path of the project's `src/` when running under `deno run`; absent for a compiled binary. */
@@ -185,7 +193,11 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
   for (const id of [spec.hostUid, spec.hostGid]) {
     if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`Invalid host id "${id}"`);
   }
-  const paths = { stateDir: CONTAINER_PATHS.state, tokenFile: CONTAINER_PATHS.tokenFile };
+  const paths = {
+    stateDir: CONTAINER_PATHS.state,
+    tokenFile: CONTAINER_PATHS.tokenFile,
+    tls: spec.tls ? tlsSecretPaths(CONTAINER_PATHS.secrets) : undefined,
+  };
   const args = gatewayArgs({
     name: spec.name,
     listen: spec.listen,

@@ -6,17 +6,54 @@
  * @module
  */
 
+/** The files of a gateway served with mTLS (read-only). */
+export interface GatewayTlsPaths {
+  /** The server certificate. */
+  cert: string;
+  /** The server's private key. */
+  key: string;
+  /** The CA a client certificate must be signed by. */
+  clientCa: string;
+}
+
 /** Where the gateway reads and writes. */
 export interface GatewayPaths {
   /** Persistent state (read-write). */
   stateDir: string;
   /** The API token file (read-only). */
   tokenFile: string;
+  /** The TLS files, for a gateway served with mTLS; absent: plaintext. */
+  tls?: GatewayTlsPaths | undefined;
+}
+
+/** The names of the TLS files in the staged secrets directory. */
+export const TLS_SECRET_FILES: Readonly<GatewayTlsPaths> = {
+  cert: "tls.crt",
+  key: "tls.key",
+  clientCa: "client-ca.crt",
+};
+
+/**
+ * The TLS files as the gateway finds them in `secretsDir`.
+ *
+ * @example
+ * ```ts
+ * import { tlsSecretPaths } from "./mod.ts";
+ * tlsSecretPaths("/run/openshell").key; // "/run/openshell/tls.key"
+ * ```
+ */
+export function tlsSecretPaths(secretsDir: string): GatewayTlsPaths {
+  return {
+    cert: `${secretsDir}/${TLS_SECRET_FILES.cert}`,
+    key: `${secretsDir}/${TLS_SECRET_FILES.key}`,
+    clientCa: `${secretsDir}/${TLS_SECRET_FILES.clientCa}`,
+  };
 }
 
 /**
  * The `deno run` flags for the gateway: no config, no lock file, no downloads; network only
- * on the listen address; reads only of its state and token; writes only of its state.
+ * on the listen address; reads only of its state, token and TLS files; writes only of its
+ * state.
  *
  * @example
  * ```ts
@@ -25,13 +62,19 @@ export interface GatewayPaths {
  * ```
  */
 export function gatewayDenoFlags(listen: string, paths: GatewayPaths): string[] {
+  const tls = paths.tls;
+  const readable = [
+    paths.stateDir,
+    paths.tokenFile,
+    ...(tls ? [tls.cert, tls.key, tls.clientCa] : []),
+  ];
   return [
     "--no-config",
     "--no-lock",
     "--cached-only",
     "--no-prompt",
     `--allow-net=${listen}`,
-    `--allow-read=${paths.stateDir},${paths.tokenFile}`,
+    `--allow-read=${readable.join(",")}`,
     `--allow-write=${paths.stateDir}`,
     "--allow-sys=uid",
   ];
@@ -52,6 +95,16 @@ export function gatewayArgs(
     options.tokenFile,
     "--version",
     options.version,
+    ...(options.tls
+      ? [
+        "--tls-cert",
+        options.tls.cert,
+        "--tls-key",
+        options.tls.key,
+        "--tls-client-ca",
+        options.tls.clientCa,
+      ]
+      : []),
   ];
 }
 

@@ -24,7 +24,10 @@ export {
   gatewayArgs,
   gatewayDenoFlags,
   type GatewayPaths,
+  type GatewayTlsPaths,
   parseListenAddress,
+  TLS_SECRET_FILES,
+  tlsSecretPaths,
 } from "./gateway_command_line.ts";
 export {
   CHALLENGE_HEADER,

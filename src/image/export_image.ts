@@ -120,7 +120,7 @@ async function programLayer(binary: string, sourceDir: string | undefined): Prom
         if (entry.isDirectory) {
           dirs.add(inImage);
           await walk(path);
-        } else if (entry.isFile && /\.(ts|json)$/.test(entry.name)) {
+        } else if (entry.isFile && /\.(ts|js|json)$/.test(entry.name)) {
           entries.push({ path: inImage, mode: 0o644, data: await Deno.readFile(path) });
         }
       }

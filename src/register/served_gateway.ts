@@ -1,12 +1,15 @@
 /**
- * What registering a gateway served on this machine means: a plaintext user registration
- * of the address clients reach it at, its API token beside it (0600), and `serve.json`
- * marking the entry as made by `serve`, which may then update it but never takes over an
- * entry someone else added.
+ * What registering a gateway served on this machine means: a user registration of the
+ * address clients reach it at (mTLS, as upstream's local gateway, or plaintext), its API
+ * token beside it (0600), for mTLS its client material in upstream's layout (`mtls/ca.crt`,
+ * `tls.crt`, `tls.key`) and its server material in `server-tls/` (directories 0700, keys
+ * 0600), and `serve.json` marking the entry as made by `serve`, which may then update it
+ * but never takes over an entry someone else added.
  *
  * @module
  */
-import { join } from "../path/mod.ts";
+import { dirname, join } from "../path/mod.ts";
+import type { GatewayPki } from "../pki/mod.ts";
 import { atomicWriteFile, pathExists } from "../files/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { fileError, UserError } from "../errors/mod.ts";
@@ -15,12 +18,14 @@ import { readGatewayMetadata } from "../registry/mod.ts";
 import type { RegistryRoots } from "../registry/mod.ts";
 import { ensureUserDir } from "./_user_dir.ts";
 import { addUserGateway, SECRET_FILE_MODE } from "./write_registry.ts";
-import { userGatewayDir } from "../registry/mod.ts";
+import { MTLS_FILE_NAMES, userGatewayDir } from "../registry/mod.ts";
 
 /** The file beside a gateway's registration that marks it as made by `serve`. */
 const SERVE_MARKER = "serve.json";
 /** The API token file in the user gateway dir. */
 const TOKEN_FILE = "token";
+/** The directory of a served gateway's server certificate and key, in the user gateway dir. */
+const SERVER_TLS_DIR = "server-tls";
 
 /** The address a client on this machine reaches a served gateway at. */
 export interface ServedEndpoint {
@@ -34,11 +39,18 @@ export interface ServedToken {
   stored: boolean;
 }
 
-/** A served gateway to register once it answers. */
+/** A served gateway's PKI; `stored` false for one not yet written. */
+export interface ServedPki {
+  pki: GatewayPki;
+  stored: boolean;
+}
+
+/** A served gateway to register once it answers: over mTLS when `tls` is given. */
 export interface ServedGateway {
   name: string;
   endpoint: ServedEndpoint;
   token: ServedToken;
+  tls?: ServedPki | undefined;
 }
 
 /** What is found of a name's user registration when a served gateway is registered. */
@@ -50,23 +62,84 @@ export interface ServedRegistrationFacts {
 }
 
 /**
- * The registration of a served gateway: plaintext, local, at the address clients reach.
+ * The registration of a served gateway: local, at the address clients reach, over mTLS
+ * (`https://`) or plaintext.
  *
  * @example
  * ```ts
- * servedGatewayMetadata("dev", { hostname: "::1", port: 9000 }).gateway_endpoint;
- * // "http://[::1]:9000"
+ * servedGatewayMetadata("dev", { hostname: "::1", port: 9000 }, "mtls").gateway_endpoint;
+ * // "https://[::1]:9000"
  * ```
  */
-export function servedGatewayMetadata(name: string, endpoint: ServedEndpoint): GatewayMetadata {
+export function servedGatewayMetadata(
+  name: string,
+  endpoint: ServedEndpoint,
+  auth: "mtls" | "plaintext",
+): GatewayMetadata {
   const host = endpoint.hostname.includes(":") ? `[${endpoint.hostname}]` : endpoint.hostname;
   return {
     name,
-    gateway_endpoint: `http://${host}:${endpoint.port}`,
+    gateway_endpoint: `${auth === "mtls" ? "https" : "http"}://${host}:${endpoint.port}`,
     is_remote: false,
     gateway_port: endpoint.port,
-    auth_mode: "plaintext",
+    auth_mode: auth,
   };
+}
+
+/** Where a served gateway's PKI is kept, file by file. */
+export function servedPkiPaths(
+  roots: RegistryRoots,
+  name: string,
+): Record<keyof GatewayPki, string> {
+  const dir = userGatewayDir(roots, name);
+  return {
+    ca: join(dir, "mtls", MTLS_FILE_NAMES.ca),
+    clientCert: join(dir, "mtls", MTLS_FILE_NAMES.cert),
+    clientKey: join(dir, "mtls", MTLS_FILE_NAMES.key),
+    serverCert: join(dir, SERVER_TLS_DIR, MTLS_FILE_NAMES.cert),
+    serverKey: join(dir, SERVER_TLS_DIR, MTLS_FILE_NAMES.key),
+  };
+}
+
+/**
+ * The stored PKI of a served gateway; or, when some of its files are missing, the first of
+ * them and whether any other was found (none: it never had one).
+ *
+ * @throws {UserError} when a file exists but cannot be read.
+ */
+export async function readServedPki(
+  roots: RegistryRoots,
+  name: string,
+): Promise<{ pki: GatewayPki } | { missing: string; partial: boolean }> {
+  const paths = servedPkiPaths(roots, name);
+  const pki: Partial<GatewayPki> = {};
+  const missing: string[] = [];
+  for (const [part, path] of Object.entries(paths) as [keyof GatewayPki, string][]) {
+    try {
+      pki[part] = await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw fileError("Cannot read the gateway's TLS material", path, error);
+      }
+      missing.push(path);
+    }
+  }
+  if (missing.length === 0) return { pki: pki as GatewayPki };
+  return { missing: missing[0]!, partial: missing.length < Object.keys(paths).length };
+}
+
+/** Writes a served gateway's PKI: directories 0700, keys 0600, certificates 0644. */
+async function writeServedPki(roots: RegistryRoots, name: string, pki: GatewayPki): Promise<void> {
+  await ensureUserDir(roots.user, "gateways", name);
+  const paths = servedPkiPaths(roots, name);
+  for (const [part, path] of Object.entries(paths) as [keyof GatewayPki, string][]) {
+    await Deno.mkdir(dirname(path), { mode: 0o700 }).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    });
+    await Deno.chmod(dirname(path), 0o700);
+    const key = part === "clientKey" || part === "serverKey";
+    await atomicWriteFile(path, pki[part], { mode: key ? SECRET_FILE_MODE : 0o644 });
+  }
 }
 
 /**
@@ -180,12 +253,13 @@ export async function registerServedGateway(
   roots: RegistryRoots,
   gateway: ServedGateway,
 ): Promise<void> {
-  const { name, token } = gateway;
+  const { name, token, tls } = gateway;
   if (!token.stored) {
     const path = join(await ensureUserDir(roots.user, "gateways", name), TOKEN_FILE);
     await atomicWriteFile(path, token.value + "\n", { mode: SECRET_FILE_MODE });
   }
-  const metadata = servedGatewayMetadata(name, gateway.endpoint);
+  if (tls && !tls.stored) await writeServedPki(roots, name, tls.pki);
+  const metadata = servedGatewayMetadata(name, gateway.endpoint, tls ? "mtls" : "plaintext");
   const dir = userGatewayDir(roots, name);
   await atomicWriteFile(join(dir, SERVE_MARKER), JSON.stringify({ served: true }) + "\n", {
     mode: 0o600,

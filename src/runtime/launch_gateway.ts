@@ -9,7 +9,7 @@
 import { join } from "../path/mod.ts";
 import { buildOciConfig, type ContainerResources } from "../container/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
-import { launchProof, newChallenge } from "../contract/mod.ts";
+import { launchProof, newChallenge, TLS_SECRET_FILES } from "../contract/mod.ts";
 import type { SeccompProfile } from "../container/mod.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../container/mod.ts";
 import { traceMark } from "../host/mod.ts";
@@ -28,7 +28,8 @@ import {
   removeLaunchRecord,
   writeLaunchRecord,
 } from "./launch_record.ts";
-import { type ProbeProof, probeReadiness } from "../client/mod.ts";
+import { type ProbeProof, probeReadiness, type ProbeTls } from "../client/mod.ts";
+import type { GatewayPki } from "../pki/mod.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { preflightMounts } from "./mount_preflight.ts";
 import { ensureOwnedDir } from "../files/mod.ts";
@@ -55,6 +56,11 @@ export interface LaunchGatewayOptions {
   stateDir: string;
   /** The API token, staged as a secret file. */
   token: string;
+  /**
+   * The PEM texts of a gateway served with mTLS: the server's certificate and key and the CA
+   * (staged as secret files), and the client certificate the readiness probe presents.
+   */
+  tls?: GatewayPki | undefined;
   runtime: OciRuntime;
   /** openshell's runtime dir (`$XDG_RUNTIME_DIR/openshell` or `/run/openshell`). */
   runtimeDir: string;
@@ -182,6 +188,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     rootfs,
     stateDir: options.stateDir,
     secretsDir: paths.secrets,
+    tls: options.tls !== undefined,
     binary: options.binary,
     ...(options.sourceDir === undefined ? {} : { sourceDir: options.sourceDir }),
     cgroupsPath,
@@ -201,7 +208,16 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     await stageBundle({
       paths,
       config,
-      secrets: { token: options.token + "\n" },
+      secrets: {
+        token: options.token + "\n",
+        ...(options.tls
+          ? {
+            [TLS_SECRET_FILES.cert]: options.tls.serverCert,
+            [TLS_SECRET_FILES.key]: options.tls.serverKey,
+            [TLS_SECRET_FILES.clientCa]: options.tls.ca,
+          }
+          : {}),
+      },
       ...(rootMode ? { containerOwner: hostId } : {}),
     });
     traceMark("launch: bundle staged");
@@ -262,9 +278,11 @@ async function runContainer(
     if (options.stop.aborted) resolve("stop");
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
+  const tls = options.tls;
   const ready = waitUntilHealthy(
     clientAddress(options.listen),
     proof,
+    tls && { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
     () => exited || options.stop.aborted,
   );
   const timeout = options.readyTimeoutMs ?? 60_000;
@@ -281,7 +299,7 @@ async function runContainer(
   clearTimeout(timer);
   if (first === "ready") {
     try {
-      await options.onReady?.({ url: `http://${listen}`, containerId });
+      await options.onReady?.({ url: `${tls ? "https" : "http"}://${listen}`, containerId });
     } catch (error) {
       await stopContainer(options, record, child, status, true);
       await finish();
@@ -448,16 +466,17 @@ async function runtimeVerb(
 }
 
 /**
- * Polls `/healthz` until this launch's gateway answers 200 with the proof; false once
- * `gone()` says waiting is pointless.
+ * Polls `/healthz` (over mTLS with `tls`) until this launch's gateway answers 200 with the
+ * proof; false once `gone()` says waiting is pointless.
  */
 async function waitUntilHealthy(
   address: { hostname: string; port: number },
   proof: ProbeProof,
+  tls: ProbeTls | undefined,
   gone: () => boolean,
 ): Promise<boolean> {
   for (let delay = 1; !gone(); delay = Math.min(delay * 2, 4)) {
-    if (await probeReadiness(address, "/healthz", 2000, proof)) return true;
+    if (await probeReadiness(address, "/healthz", 2000, proof, tls)) return true;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
   return false;

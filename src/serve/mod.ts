@@ -19,7 +19,12 @@
  */
 export { followLog, gatewayLogPath, readLogTail, rotatedLogPath } from "./gateway_log_file.ts";
 export { type ServeEvents, serveGateway, serveLimits, type ServeOutcome } from "./serve_action.ts";
-export { SERVE_DEFAULTS, type ServeOptions } from "./serve_args.ts";
+export {
+  SERVE_AUTH_MODES,
+  SERVE_DEFAULTS,
+  type ServeAuth,
+  type ServeOptions,
+} from "./serve_args.ts";
 export {
   type DetachedServeOptions,
   type DetachedServeOutcome,

@@ -20,11 +20,13 @@ import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { maskedEqOrder, seccompProfile } from "../container/mod.ts";
 import { parseListenAddress } from "../contract/mod.ts";
 import { pathExists } from "../files/mod.ts";
-import { registryRoots, validateGatewayName } from "../registry/mod.ts";
+import { type RegistryRoots, registryRoots, validateGatewayName } from "../registry/mod.ts";
 import {
+  readServedPki,
   refuseForeignRegistration,
   registerServedGateway,
   servedGatewayToken,
+  type ServedPki,
   type ServedToken,
   servedTokenPath,
 } from "../register/mod.ts";
@@ -130,6 +132,7 @@ export async function serveGateway(
   let stateDir: { path: string; created: boolean };
   let runtime: OciRuntime;
   let token: ServedToken;
+  let tls: ServedPki | undefined;
   let program: { binary: string; sourceDir?: string };
   try {
     const located = resolveRuntime({
@@ -144,6 +147,9 @@ export async function serveGateway(
     if (resolved.note) events.progress(resolved.note);
     runtime = resolved.runtime;
     token = await servedGatewayToken(roots, name);
+    tls = options.auth === "mtls"
+      ? await servedPki(roots, name, listen.hostname, events)
+      : undefined;
     program = await reachableProgram(env, uid, events);
     // Last: from here on a failed launch removes the state dir it made.
     stateDir = await prepareStateDir(
@@ -178,6 +184,7 @@ export async function serveGateway(
       rootfs,
       stateDir: stateDir.path,
       token: token.value,
+      tls: tls?.pki,
       runtime,
       runtimeDir,
       uid,
@@ -197,7 +204,12 @@ export async function serveGateway(
         traceMark("serve: healthy");
         answered = true;
         // Written only now: a launch that never answered leaves no trace in the registry.
-        await registerServedGateway(roots, { name, endpoint: clientAddress(listen), token });
+        await registerServedGateway(roots, {
+          name,
+          endpoint: clientAddress(listen),
+          token,
+          tls,
+        });
         traceMark("serve: registered");
         events.ready({ name, url, containerId });
         await tracking.ready({ url, containerId, runtime });
@@ -223,6 +235,32 @@ export async function serveGateway(
     }
     await rootfs.catch(() => {}); // settled unless the launch failed before it needed it
   }
+}
+
+/**
+ * The gateway's PKI: the stored one when it is whole and still fits (its server certificate
+ * covering the listen host), else a new one, saying why. Certificates are loaded only here.
+ */
+async function servedPki(
+  roots: RegistryRoots,
+  name: string,
+  listenHost: string,
+  events: ServeEvents,
+): Promise<ServedPki> {
+  const [stored, { generateGatewayPki, pkiMismatch, serverNames }] = await Promise.all([
+    readServedPki(roots, name),
+    import("../pki/mod.ts"),
+  ]);
+  const names = serverNames(listenHost);
+  const why = "pki" in stored
+    ? await pkiMismatch(stored.pki, names)
+    : `"${stored.missing}" is missing`;
+  if (why === undefined && "pki" in stored) return { pki: stored.pki, stored: true };
+  if ("pki" in stored || stored.partial) {
+    events.progress(`Generating new TLS certificates for "${name}": ${why}`);
+  }
+  traceMark("serve: pki checked");
+  return { pki: await generateGatewayPki(names), stored: false };
 }
 
 /**

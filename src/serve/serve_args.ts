@@ -22,7 +22,14 @@ export interface ServeOptions {
   /** CPU time in CPUs; `0` for no cap. */
   cpus: string;
   seccomp: SeccompMode;
+  /** How clients log in: client certificates (`mtls`) or the API token over plaintext. */
+  auth: ServeAuth;
 }
+
+/** The ways a served gateway authenticates its clients (`serve --auth`). */
+export const SERVE_AUTH_MODES = ["mtls", "token"] as const;
+/** One of {@linkcode SERVE_AUTH_MODES}. */
+export type ServeAuth = typeof SERVE_AUTH_MODES[number];
 
 /** The defaults of `serve`'s options. */
 export const SERVE_DEFAULTS = {
@@ -32,4 +39,5 @@ export const SERVE_DEFAULTS = {
   pids: "512",
   cpus: "0",
   seccomp: "default",
+  auth: "mtls",
 } as const satisfies Partial<ServeOptions>;

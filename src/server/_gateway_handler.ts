@@ -25,6 +25,8 @@ export interface GatewayHandlerOptions {
   startedAt: number;
   /** The clock (milliseconds); injectable so uptime is testable. */
   now?: () => number;
+  /** Every connection came with a verified client certificate (mTLS): no token is asked. */
+  clientCertificates?: boolean;
 }
 
 type Route = {
@@ -86,7 +88,10 @@ export function createGatewayHandler(
         allow: route.methods.join(", "),
       });
     }
-    if (route.auth && !bearerAuthorized(request.headers.get("authorization"), options.token)) {
+    if (
+      route.auth && !options.clientCertificates &&
+      !bearerAuthorized(request.headers.get("authorization"), options.token)
+    ) {
       return json(401, { error: "Missing or invalid bearer token" }, {
         "www-authenticate": 'Bearer realm="openshell"',
       });

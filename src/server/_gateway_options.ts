@@ -29,6 +29,10 @@ export interface GatewayOptions {
   maxConnections: number;
   /** Rejections after the first of an interval this long are logged as one count. */
   rejectionLogIntervalMs: number;
+  /** The server certificate, its key and the client CA, for mTLS; all three or none. */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
 }
 
 /** The defaults: the mount points the container provides. */
@@ -53,14 +57,19 @@ const FLAGS = {
   "--idle-timeout-ms": "idleTimeoutMs",
   "--max-connections": "maxConnections",
   "--rejection-log-interval-ms": "rejectionLogIntervalMs",
+  "--tls-cert": "tlsCert",
+  "--tls-key": "tlsKey",
+  "--tls-client-ca": "tlsClientCa",
 } as const;
 
 /**
  * Parses the gateway's arguments: `--name N --listen HOST:PORT --state-dir DIR
  * --token-file FILE --version V --idle-timeout-ms MS --max-connections N
- * --rejection-log-interval-ms MS`, each optional, `--flag=value` accepted too.
+ * --rejection-log-interval-ms MS --tls-cert FILE --tls-key FILE --tls-client-ca FILE`, each
+ * optional (the three TLS files together or not at all), `--flag=value` accepted too.
  *
- * @throws {RangeError} on an unknown flag, a missing value, a bad address or a bad count.
+ * @throws {RangeError} on an unknown flag, a missing value, a bad address or a bad count,
+ *   or only some of the TLS files.
  * @example
  * ```ts
  * import { parseGatewayOptions } from "./_gateway_options.ts";
@@ -87,6 +96,12 @@ export function parseGatewayOptions(args: readonly string[]): GatewayOptions {
     ) {
       options[key] = parseCount(flag, value);
     } else options[key] = value;
+  }
+  const tls = [options.tlsCert, options.tlsKey, options.tlsClientCa];
+  if (tls.some((file) => file === undefined) && tls.some((file) => file !== undefined)) {
+    throw new RangeError(
+      'Gateway options "--tls-cert", "--tls-key" and "--tls-client-ca" go together',
+    );
   }
   return options;
 }

@@ -1,6 +1,7 @@
 /**
- * The gateway's listener: one TCP port speaking HTTP/1.1 and HTTP/2 (h2c, prior knowledge),
- * told apart by the first bytes of each connection. It owns every connection rather than
+ * The gateway's listener: one TCP port speaking HTTP/1.1 and HTTP/2 (h2c, prior knowledge,
+ * or both over TLS with client certificates when a TLS side is given), told apart by the
+ * first bytes of each connection. It owns every connection rather than
  * leave them to `Deno.serve`, so that it can close idle and half-sent ones after a timeout,
  * keep their number under a cap, and keep listening when `accept` fails (EMFILE).
  * HTTP/2 support (`node:http2`) is loaded on the first HTTP/2 connection only.
@@ -10,7 +11,12 @@
 import { connectionToEvict, expiredConnections } from "./_connection_limits.ts";
 import { serveHttp1 } from "./_http1_connection.ts";
 import { sniffProtocol } from "./_http1_request_head.ts";
-import type { ConnectionServices, Http2Acceptor, OpenConnection } from "./_served_connection.ts";
+import type {
+  ConnectionServices,
+  Http2Acceptor,
+  OpenConnection,
+  TlsAcceptor,
+} from "./_served_connection.ts";
 
 /** Why the server closed a connection on its own. */
 export type ClosedReason = "idle timeout" | "over capacity" | "accept failed";
@@ -27,6 +33,8 @@ export interface GatewayServerOptions extends ConnectionServices {
   onClosed: (reason: ClosedReason, error?: string) => void;
   /** Aborting it stops the server. */
   signal: AbortSignal;
+  /** Opens each connection's TLS session first, for a gateway served with mTLS. */
+  tls?: TlsAcceptor | undefined;
 }
 
 /** A running server. */
@@ -93,8 +101,9 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
   const stop = () => listener.close();
   options.signal.addEventListener("abort", stop, { once: true });
 
-  const serveConnection = async (conn: Deno.Conn, tracked: OpenConnection) => {
+  const serveConnection = async (socket: Deno.Conn, tracked: OpenConnection) => {
     try {
+      const conn = options.tls ? await options.tls(socket) : socket;
       let pending: Uint8Array = new Uint8Array(0);
       const buffer = new Uint8Array(4096);
       while (sniffProtocol(pending) === "more") {

@@ -1,30 +1,30 @@
 /**
  * The gRPC methods of `openshell.v1.OpenShell` the gateway answers, so NVIDIA OpenShell's CLI
- * sees it as a gateway: `Health` (no auth, as upstream) and `GetGatewayInfo` (bearer token,
- * the rule of `/v1/info`). Pure: a call in, a reply out; the HTTP/2 transport is elsewhere.
+ * sees it as a gateway: `Health` (no auth, as upstream) and `GetGatewayInfo` (the rule of
+ * `/v1/info`: a client certificate over mTLS, else the bearer token). Messages are encoded
+ * and decoded by `@bufbuild/protobuf` from upstream's `.proto`, through the bundle the gateway
+ * loads (see `scripts/gen_proto.sh`). Pure: a call in, a reply out; the HTTP/2 transport is
+ * elsewhere.
  *
  * @module
  */
 import { bearerAuthorized, type GatewayIdentity } from "./_gateway_handler.ts";
 import {
-  decodeEmptyRequest,
-  encodeGetGatewayInfoResponse,
-  encodeHealthResponse,
+  create,
+  type DescMessage,
+  fromBinary,
+  GetGatewayInfoRequestSchema,
+  GetGatewayInfoResponseSchema,
+  GRPC_SERVICE_PATH,
+  GrpcStatus,
+  HealthRequestSchema,
+  HealthResponseSchema,
   ServiceStatus,
-} from "./_grpc_messages.ts";
+  toBinary,
+  unframeMessage,
+} from "./_protocol_bundle.js";
 
-/** The gRPC service path prefix. */
-export const GRPC_SERVICE_PATH = "/openshell.v1.OpenShell/";
-
-/** gRPC status codes the gateway answers with. */
-export const GrpcStatus = {
-  OK: 0,
-  INVALID_ARGUMENT: 3,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAUTHENTICATED: 16,
-} as const;
+export { frameMessage, GRPC_SERVICE_PATH, GrpcStatus } from "./_protocol_bundle.js";
 
 /** One unary call as it arrived. */
 export interface GrpcCall {
@@ -50,6 +50,8 @@ export interface GrpcReply {
 export interface GrpcServiceOptions {
   identity: Pick<GatewayIdentity, "version">;
   token: string;
+  /** Every connection came with a verified client certificate (mTLS): no token is asked. */
+  clientCertificates?: boolean;
 }
 
 /**
@@ -64,21 +66,32 @@ export interface GrpcServiceOptions {
  * ```
  */
 export function createGrpcService(options: GrpcServiceOptions): (call: GrpcCall) => GrpcReply {
-  const methods: Record<string, { auth: boolean; respond: () => Uint8Array }> = {
+  const version = options.identity.version;
+  const methods: Record<
+    string,
+    { auth: boolean; request: DescMessage; respond: () => Uint8Array }
+  > = {
     Health: {
       auth: false,
+      request: HealthRequestSchema,
       respond: () =>
-        encodeHealthResponse({ status: ServiceStatus.HEALTHY, version: options.identity.version }),
+        toBinary(
+          HealthResponseSchema,
+          create(HealthResponseSchema, { status: ServiceStatus.HEALTHY, version }),
+        ),
     },
     GetGatewayInfo: {
       auth: true,
+      request: GetGatewayInfoRequestSchema,
       // No compute driver runs here: the list stays empty rather than claim one.
       respond: () =>
-        encodeGetGatewayInfoResponse({
-          status: ServiceStatus.HEALTHY,
-          gatewayVersion: options.identity.version,
-          computeDrivers: [],
-        }),
+        toBinary(
+          GetGatewayInfoResponseSchema,
+          create(GetGatewayInfoResponseSchema, {
+            status: ServiceStatus.HEALTHY,
+            gatewayVersion: version,
+          }),
+        ),
     },
   };
   return (call) => {
@@ -89,7 +102,10 @@ export function createGrpcService(options: GrpcServiceOptions): (call: GrpcCall)
     if (!method) {
       return { status: GrpcStatus.UNIMPLEMENTED, message: `Method not found: ${call.path}` };
     }
-    if (method.auth && !bearerAuthorized(call.authorization, options.token)) {
+    if (
+      method.auth && !options.clientCertificates &&
+      !bearerAuthorized(call.authorization, options.token)
+    ) {
       return { status: GrpcStatus.UNAUTHENTICATED, message: "Missing or invalid bearer token" };
     }
     if (call.encoding !== null && call.encoding !== "identity") {
@@ -98,49 +114,11 @@ export function createGrpcService(options: GrpcServiceOptions): (call: GrpcCall)
         message: `Unsupported grpc-encoding: ${call.encoding}`,
       };
     }
-    let request: Uint8Array;
     try {
-      request = unframeMessage(call.body);
-      decodeEmptyRequest(request);
+      fromBinary(method.request, unframeMessage(call.body));
     } catch (error) {
       return { status: GrpcStatus.INVALID_ARGUMENT, message: (error as Error).message };
     }
     return { status: GrpcStatus.OK, payload: method.respond() };
   };
-}
-
-/**
- * Prefixes a message as gRPC frames it: a compressed flag (0) and a 4-byte big-endian length.
- *
- * @example
- * ```ts
- * import { frameMessage } from "./_grpc_service.ts";
- * frameMessage(new Uint8Array([8, 1])); // Uint8Array [0, 0, 0, 0, 2, 8, 1]
- * ```
- */
-export function frameMessage(payload: Uint8Array): Uint8Array {
-  const framed = new Uint8Array(5 + payload.length);
-  new DataView(framed.buffer).setUint32(1, payload.length);
-  framed.set(payload, 5);
-  return framed;
-}
-
-/**
- * The one message of a unary request body.
- *
- * @throws {SyntaxError} when the body is not exactly one uncompressed length-prefixed message.
- * @example
- * ```ts
- * import { unframeMessage } from "./_grpc_service.ts";
- * unframeMessage(new Uint8Array([0, 0, 0, 0, 0])); // Uint8Array []
- * ```
- */
-export function unframeMessage(body: Uint8Array): Uint8Array {
-  if (body.length < 5) throw new SyntaxError("Request message missing or truncated");
-  if (body[0] !== 0) throw new SyntaxError("Compressed request message without grpc-encoding");
-  const length = new DataView(body.buffer, body.byteOffset, 5).getUint32(1);
-  if (body.length !== 5 + length) {
-    throw new SyntaxError("Request body is not exactly one length-prefixed message");
-  }
-  return body.subarray(5);
 }

@@ -7,7 +7,7 @@
  */
 import { json, MAX_REQUEST_BYTES } from "./_gateway_handler.ts";
 import { findHeadEnd, MAX_HEAD_BYTES, parseRequestHead } from "./_http1_request_head.ts";
-import type { Answer, OpenConnection } from "./_served_connection.ts";
+import type { Answer, ByteStream, OpenConnection } from "./_served_connection.ts";
 
 /** The most one read takes from the socket. */
 const READ_SIZE = 16 * 1024;
@@ -34,7 +34,7 @@ const REASONS: Record<number, string> = {
  * closed from outside (idle timeout, eviction); `pending` holds bytes already read.
  */
 export async function serveHttp1(
-  conn: Deno.Conn,
+  conn: ByteStream,
   pending: Uint8Array,
   tracked: OpenConnection,
   handler: (request: Request) => Promise<Response>,
@@ -130,7 +130,7 @@ export async function serveHttp1(
 }
 
 async function reply(
-  conn: Deno.Conn,
+  conn: ByteStream,
   minor: 0 | 1,
   method: string,
   response: Response,

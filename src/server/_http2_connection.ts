@@ -7,8 +7,8 @@
  * @module
  */
 import http2 from "node:http2";
-import { Duplex } from "node:stream";
 import { BODY_TOO_LARGE, json, MAX_REQUEST_BYTES } from "./_gateway_handler.ts";
+import { streamSocket } from "./_node_stream.ts";
 import type { ConnectionServices, Http2Acceptor, OpenConnection } from "./_served_connection.ts";
 import { frameMessage, GrpcStatus } from "./_grpc_service.ts";
 
@@ -59,7 +59,7 @@ export function createHttp2Acceptor(
   });
   return (conn, pending, tracked) =>
     new Promise<void>((resolve) => {
-      const socket = connSocket(conn, pending);
+      const socket = streamSocket(conn, pending);
       tracked.close = () => socket.destroy();
       socket.on("close", () => resolve());
       socket.on("error", () => {});
@@ -185,43 +185,4 @@ function readBody(stream: http2.ServerHttp2Stream): Promise<Uint8Array<ArrayBuff
 
 function single(value: string | string[] | undefined): string | null {
   return value === undefined ? null : Array.isArray(value) ? value.join(",") : value;
-}
-
-/** A Node stream over a Deno connection, replaying the bytes already read from it first. */
-function connSocket(conn: Deno.Conn, pending: Uint8Array): Duplex {
-  let first: Uint8Array | undefined = pending;
-  const buffer = new Uint8Array(16 * 1024);
-  return new Duplex({
-    read() {
-      if (first) {
-        this.push(first);
-        first = undefined;
-        return;
-      }
-      conn.read(buffer).then(
-        (count) => this.push(count === null ? null : buffer.slice(0, count)),
-        (error) => this.destroy(error),
-      );
-    },
-    write(chunk: Uint8Array, _encoding, callback) {
-      writeAll(conn, chunk).then(() => callback(), callback);
-    },
-    final(callback) {
-      conn.closeWrite().then(() => callback(), () => callback());
-    },
-    destroy(error, callback) {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-      callback(error);
-    },
-  });
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
 }

@@ -34,9 +34,18 @@ export interface OpenConnection extends ConnectionActivity {
   close(): void;
 }
 
+/** The bytes of one connection: the TCP connection, or the TLS session over it. */
+export type ByteStream = Pick<Deno.Conn, "read" | "write" | "close" | "closeWrite">;
+
+/**
+ * Opens the TLS session of an accepted connection (the client's certificate checked);
+ * rejects when the handshake fails or the connection closes first.
+ */
+export type TlsAcceptor = (conn: Deno.Conn) => Promise<ByteStream>;
+
 /** Serves one HTTP/2 connection whose first bytes (`pending`) were already read. */
 export type Http2Acceptor = (
-  conn: Deno.Conn,
+  conn: ByteStream,
   pending: Uint8Array,
   tracked: OpenConnection,
 ) => Promise<void>;

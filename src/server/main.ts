@@ -1,10 +1,12 @@
 /**
  * The gateway server that runs inside the container: on the given address, `GET /healthz`
  * and `GET /v1/info` over HTTP/1.1 and HTTP/2, and the gRPC methods `Health` and
- * `GetGatewayInfo` of `openshell.v1.OpenShell` over HTTP/2 (h2c); state under
+ * `GetGatewayInfo` of `openshell.v1.OpenShell` over HTTP/2, in plaintext (h2c) or, given TLS
+ * files, over TLS with client certificates checked (mTLS); state under
  * `/var/lib/openshell`, JSON log lines on stdout (rejections rate-limited), clean shutdown on
- * SIGTERM or SIGINT. It imports nothing of the CLI and no npm package, because it runs from
- * the read-only mounted source with `deno run --no-config`.
+ * SIGTERM or SIGINT. It imports nothing of the CLI and no npm package (protobuf comes from the
+ * generated `_protocol_bundle.js`), because it runs from the read-only mounted source with
+ * `deno run --no-config`.
  *
  * @module
  */
@@ -14,7 +16,7 @@ import { parseGatewayOptions } from "./_gateway_options.ts";
 import { serveGateway } from "./_gateway_server.ts";
 import { createGrpcService, GRPC_SERVICE_PATH, GrpcStatus } from "./_grpc_service.ts";
 import { createRejectionLog } from "./_rejection_log.ts";
-import type { Answer } from "./_served_connection.ts";
+import type { Answer, TlsAcceptor } from "./_served_connection.ts";
 import { incrementStartCounter } from "./_start_counter.ts";
 
 /** Exit status when the arguments are wrong. */
@@ -60,8 +62,18 @@ export async function runGateway(args: string[]): Promise<number> {
   }
   let token: string;
   let starts: number;
+  let tls: TlsAcceptor | undefined;
   try {
     token = await readToken(options.tokenFile);
+    if (options.tlsCert && options.tlsKey && options.tlsClientCa) {
+      const [cert, key, clientCa] = await Promise.all(
+        [options.tlsCert, options.tlsKey, options.tlsClientCa].map((file) =>
+          Deno.readTextFile(file)
+        ),
+      );
+      const { createTlsAcceptor } = await import("./_tls_connection.ts");
+      tls = createTlsAcceptor({ cert: cert!, key: key!, clientCa: clientCa! });
+    }
     starts = await incrementStartCounter(
       options.stateDir,
       (reason) => log("warn", "Start counter reset", { reason }),
@@ -77,7 +89,9 @@ export async function runGateway(args: string[]): Promise<number> {
     uid: uid(),
     starts,
   };
-  const handler = createGatewayHandler({ identity, token, startedAt });
+  // Behind mTLS every request comes with a client certificate the CA signed: that is its login.
+  const clientCertificates = tls !== undefined;
+  const handler = createGatewayHandler({ identity, token, startedAt, clientCertificates });
   const shutdown = new AbortController();
   const onSignal = (signal: Deno.Signal) => () => {
     log("info", "Shutting down", { signal });
@@ -94,7 +108,8 @@ export async function runGateway(args: string[]): Promise<number> {
       hostname: options.hostname,
       port: options.port,
       handler,
-      grpc: createGrpcService({ identity, token }),
+      grpc: createGrpcService({ identity, token, clientCertificates }),
+      tls,
       idleTimeoutMs: options.idleTimeoutMs,
       maxConnections: options.maxConnections,
       signal: shutdown.signal,
@@ -103,7 +118,14 @@ export async function runGateway(args: string[]): Promise<number> {
         rejections.record("warn", "Connection closed", reason, { reason, error }),
     });
     const { hostname, port } = server.addr;
-    log("info", "Listening", { name: options.name, hostname, port, pid: Deno.pid, starts });
+    log("info", "Listening", {
+      name: options.name,
+      hostname,
+      port,
+      tls: clientCertificates ? "mtls" : "none",
+      pid: Deno.pid,
+      starts,
+    });
     await server.finished;
   } catch (error) {
     log("error", "Cannot listen", {

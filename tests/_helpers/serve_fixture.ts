@@ -61,6 +61,12 @@ export interface StartServeOptions {
   unset?: string[];
   /** The command line that runs openshell (default: this checkout under `deno run`). */
   program?: string[];
+  /**
+   * How the gateway authenticates clients. Tests that are not about it serve plaintext with
+   * the API token (`--auth token`), so that they can check the gateway with plain HTTP;
+   * `default` passes no `--auth` (mTLS).
+   */
+  auth?: "token" | "default";
 }
 
 /** A running `openshell serve`. */
@@ -90,9 +96,10 @@ export function startServe(
   args: string[],
   options: StartServeOptions = {},
 ): ServeProcess {
+  const auth = options.auth === "default" || args.includes("--auth") ? [] : ["--auth", "token"];
   const deno = options.program
-    ? [...options.program, "serve", ...args]
-    : (options.user ? sharedCliArgv : cliArgv)(["serve", ...args]);
+    ? [...options.program, "serve", ...auth, ...args]
+    : (options.user ? sharedCliArgv : cliArgv)(["serve", ...auth, ...args]);
   let argv = options.user ? asUser(options.user, deno) : deno;
   if (options.prelude !== undefined) {
     argv = ["sh", "-c", `${options.prelude}\nexec "$@"`, "sh", ...argv];
@@ -333,11 +340,35 @@ async function list(dir: string, dirsOnly = false): Promise<string[]> {
 export async function getJson(
   url: string,
   token?: string,
+  client?: Deno.HttpClient,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
+    ...(client ? { client } : {}),
   });
   return { status: response.status, body: await response.json() };
+}
+
+/** The client material `serve` registered for gateway `name` in `sandbox`, as PEM texts. */
+export async function servedMtls(
+  sandbox: Sandbox,
+  name: string,
+): Promise<{ ca: string; cert: string; key: string }> {
+  const dir = join(sandbox.config, "openshell/gateways", name, "mtls");
+  const [ca, cert, key] = await Promise.all(
+    ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(dir, file))),
+  );
+  return { ca: ca!, cert: cert!, key: key! };
+}
+
+/** An HTTP client that trusts the served gateway's CA, with its client certificate unless `anonymous`. */
+export async function mtlsClient(
+  sandbox: Sandbox,
+  name: string,
+  anonymous = false,
+): Promise<Deno.HttpClient> {
+  const { ca, cert, key } = await servedMtls(sandbox, name);
+  return Deno.createHttpClient({ caCerts: [ca], ...(anonymous ? {} : { cert, key }) });
 }
 
 /** Asserts the serve run left nothing in the runtime dir or cgroups. */

@@ -1,0 +1,116 @@
+/**
+ * Node streams over the gateway's connections and back: `node:http2` and `node:tls` take a
+ * Node `Duplex`, the listener and the HTTP/1.1 server read and write a {@linkcode ByteStream}.
+ *
+ * @module
+ */
+import { Duplex } from "node:stream";
+import type { ByteStream } from "./_served_connection.ts";
+
+/**
+ * A Node stream over a connection, replaying the bytes already read from it (`pending`) first.
+ *
+ * @example
+ * ```ts
+ * import { streamSocket } from "./_node_stream.ts";
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 8090 });
+ * streamSocket(conn).end(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+ * ```
+ */
+export function streamSocket(conn: ByteStream, pending: Uint8Array = new Uint8Array(0)): Duplex {
+  let first: Uint8Array | undefined = pending.length > 0 ? pending : undefined;
+  const buffer = new Uint8Array(16 * 1024);
+  return new Duplex({
+    read() {
+      if (first) {
+        this.push(first);
+        first = undefined;
+        return;
+      }
+      conn.read(buffer).then(
+        (count) => this.push(count === null ? null : buffer.slice(0, count)),
+        (error) => this.destroy(error),
+      );
+    },
+    write(chunk: Uint8Array, _encoding, callback) {
+      writeAll(conn, chunk).then(() => callback(), callback);
+    },
+    final(callback) {
+      conn.closeWrite().then(() => callback(), () => callback());
+    },
+    destroy(error, callback) {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+      callback(error);
+    },
+  });
+}
+
+/**
+ * A {@linkcode ByteStream} over a Node stream (a TLS session): reads take what the stream
+ * has delivered, pausing it until they do; `null` once it has ended or failed.
+ *
+ * @example
+ * ```ts
+ * import { socketStream } from "./_node_stream.ts";
+ * import { Duplex } from "node:stream";
+ * const stream = socketStream(Duplex.from(["hello"]));
+ * await stream.read(new Uint8Array(5)); // 5
+ * ```
+ */
+export function socketStream(socket: Duplex): ByteStream {
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  socket.on("data", (chunk: Uint8Array | string) => {
+    chunks.push(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
+    socket.pause();
+    notify();
+  });
+  for (const event of ["end", "close", "error"]) {
+    socket.on(event, () => {
+      ended = true;
+      notify();
+    });
+  }
+  return {
+    async read(into: Uint8Array): Promise<number | null> {
+      while (chunks.length === 0) {
+        if (ended) return null;
+        socket.resume();
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      const chunk = chunks[0]!;
+      const count = Math.min(into.length, chunk.length);
+      into.set(chunk.subarray(0, count));
+      if (count === chunk.length) chunks.shift();
+      else chunks[0] = chunk.subarray(count);
+      return count;
+    },
+    write(bytes: Uint8Array): Promise<number> {
+      if (ended || socket.destroyed) return Promise.reject(new Deno.errors.BrokenPipe());
+      return new Promise((resolve, reject) =>
+        socket.write(bytes, (error) => (error ? reject(error) : resolve(bytes.length)))
+      );
+    },
+    closeWrite(): Promise<void> {
+      return new Promise((resolve) => socket.end(() => resolve()));
+    },
+    close(): void {
+      socket.destroy();
+    },
+  };
+}
+
+async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
