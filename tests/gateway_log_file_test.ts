@@ -11,7 +11,12 @@ import {
   rotatedLogPath,
   rotateLogIfLarge,
 } from "../src/serve/gateway_log_file.ts";
-import { readServedRecord, systemdUnit, writeServedRecord } from "../src/serve/served_record.ts";
+import {
+  journalCommand,
+  readServedRecord,
+  systemdUnit,
+  writeServedRecord,
+} from "../src/serve/served_record.ts";
 
 async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   const path = await Deno.makeTempDir({ prefix: "openshell-log-" });
@@ -103,18 +108,42 @@ Deno.test("served record: read back only while its launcher runs", async () => {
   assert.equal(await readServedRecord(dir.path), undefined);
 });
 
-Deno.test("systemd unit: from the cgroup path, only with INVOCATION_ID", () => {
+Deno.test("systemd unit: from the cgroup path, only with INVOCATION_ID, system or user", () => {
   const table =
     "12:memory:/system.slice/openshell-gateway@local.service\n0::/system.slice/openshell-gateway@local.service\n";
-  assert.equal(systemdUnit(table, "abc"), "openshell-gateway@local.service");
+  assert.deepEqual(systemdUnit(table, "abc"), {
+    name: "openshell-gateway@local.service",
+    scope: "system",
+  });
   assert.equal(systemdUnit(table, undefined), null);
   assert.equal(systemdUnit("0::/user.slice/user-1000.slice/session-2.scope\n", "abc"), null);
-  assert.equal(
+  assert.deepEqual(
     systemdUnit(
       "0::/user.slice/user-1000.slice/user@1000.service/app.slice/openshell-gateway@x.service\n",
       "abc",
     ),
-    "openshell-gateway@x.service",
+    { name: "openshell-gateway@x.service", scope: "user" },
+  );
+  // A unit of a user's manager run by root's own manager is root's user unit.
+  assert.deepEqual(
+    systemdUnit("0::/user.slice/user-0.slice/user@0.service/app.slice/run-u7.service\n", "abc"),
+    { name: "run-u7.service", scope: "user" },
+  );
+});
+
+Deno.test("the journalctl command for a gateway's unit, for the user who reads it", () => {
+  const unit = "openshell-gateway@dev.service";
+  const user = { unit, unitScope: "user" as const, uid: 1000 };
+  assert.equal(journalCommand(user, 1000), `journalctl --user -u ${unit}`);
+  assert.equal(journalCommand(user, 0), `journalctl _UID=1000 --user-unit ${unit}`);
+  const system = { unit, unitScope: "system" as const, uid: 0 };
+  assert.equal(journalCommand(system, 0), `journalctl -u ${unit}`);
+  assert.equal(journalCommand({ ...system, unit: null, unitScope: null }, 0), undefined);
+  // A record written before the scope was kept: root's gateways came from the system manager.
+  assert.equal(journalCommand({ unit, unitScope: null, uid: 0 }, 0), `journalctl -u ${unit}`);
+  assert.equal(
+    journalCommand({ ...user, unit: "a b.service" }, 1000),
+    "journalctl --user -u 'a b.service'",
   );
 });
 

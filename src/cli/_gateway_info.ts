@@ -6,6 +6,7 @@
  */
 import { readGatewayMetadata, resolveActiveGateway, validateGatewayName } from "../registry/mod.ts";
 import { servedRecordJson } from "../serve/mod.ts";
+import { effectiveUid } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import {
   activeInputs,
@@ -43,6 +44,6 @@ export async function gatewayInfo(input: CommandInput): Promise<void> {
     printData(await renderYaml(object()));
   } else {
     const text = renderGatewayInfoText(info);
-    printData(served === undefined ? text : `${text}\n${renderServedText(served)}`);
+    printData(served === undefined ? text : `${text}\n${renderServedText(served, effectiveUid())}`);
   }
 }

@@ -9,7 +9,7 @@ import { followLog, gatewayLogPath, readLogTail, rotatedLogPath } from "../serve
 import { effectiveUid, processEnv } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { served, targetName } from "./_gateway_served.ts";
+import { served, servedLogText, targetName } from "./_gateway_served.ts";
 
 /** `gateway logs [NAME] [-f] [-n N]`. */
 export async function gatewayLogs(input: CommandInput): Promise<void> {
@@ -22,9 +22,7 @@ export async function gatewayLogs(input: CommandInput): Promise<void> {
       `Gateway "${target}" is served ${record.unit ? `by ${record.unit}` : "in the foreground"}`,
       {
         hint: record.unit
-          ? `Its log is in the journal: \`journalctl ${
-            record.uid === 0 ? "" : "--user "
-          }-u ${record.unit}\``
+          ? `Its log is ${servedLogText(record, effectiveUid())}`
           : "Its log is on the terminal that started it; `serve --detach` writes a log file",
       },
     );

@@ -7,7 +7,7 @@
  */
 import { join } from "../path/mod.ts";
 import type { ServedRecord } from "../serve/mod.ts";
-import { readServedRecord } from "../serve/mod.ts";
+import { journalCommand, readServedRecord } from "../serve/mod.ts";
 import { gatewayRuntimeDir } from "../runtime/mod.ts";
 import { resolveActiveGateway, validateGatewayName } from "../registry/mod.ts";
 import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
@@ -21,8 +21,22 @@ export async function servedInfo(name: string): Promise<ServedRecord | undefined
   return (await served(name).catch(() => undefined))?.record;
 }
 
-/** The served part of `gateway info` as text lines. */
-export function renderServedText(record: ServedRecord, now = Date.now()): string {
+/**
+ * Where a served gateway's log is, for the user `viewerUid`: its log file, the journal of
+ * the systemd unit that runs it (with the command that shows it), or the terminal.
+ */
+export function servedLogText(record: ServedRecord, viewerUid: number): string {
+  const journal = journalCommand(record, viewerUid);
+  if (journal !== undefined) return `in the journal: \`${journal}\``;
+  return record.logPath ?? "on the terminal that started it";
+}
+
+/** The served part of `gateway info` as text lines, for the user `viewerUid`. */
+export function renderServedText(
+  record: ServedRecord,
+  viewerUid: number,
+  now = Date.now(),
+): string {
   const lines: [string, string][] = [
     [
       "served",
@@ -32,7 +46,7 @@ export function renderServedText(record: ServedRecord, now = Date.now()): string
     ],
     ["container", record.containerId],
     ["runtime", `${record.runtime} (${record.runtimePath})`],
-    ["log", record.logPath ?? "on the terminal that started it"],
+    ["log", servedLogText(record, viewerUid)],
     ["token", record.tokenPath],
   ];
   return lines.map(([key, value]) => `${`${key}:`.padEnd(10)} ${value}`).join("\n");

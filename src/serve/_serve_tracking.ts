@@ -60,7 +60,8 @@ export function trackServe(options: {
         readyAt: new Date().toISOString(),
         logPath,
         tokenPath: options.tokenPath,
-        unit,
+        unit: unit?.name ?? null,
+        unitScope: unit?.scope ?? null,
       });
       written = true;
     },

@@ -31,6 +31,7 @@ export {
   serveDetached,
 } from "./serve_detach.ts";
 export {
+  journalCommand,
   processStart,
   readServedRecord,
   type ServedRecord,

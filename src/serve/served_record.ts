@@ -7,6 +7,7 @@
  */
 import { join } from "../path/mod.ts";
 import { atomicWriteFile } from "../files/mod.ts";
+import { shellWord } from "../errors/mod.ts";
 import type { RuntimeName } from "../runtime/mod.ts";
 
 /** A gateway served on this machine. */
@@ -27,7 +28,12 @@ export interface ServedRecord {
   tokenPath: string;
   /** The systemd unit the launcher runs in, when started by systemd. */
   unit: string | null;
+  /** Whose systemd manager runs `unit`: the system's, or the user's (`systemctl --user`). */
+  unitScope: UnitScope | null;
 }
+
+/** The systemd manager a unit belongs to. */
+export type UnitScope = "system" | "user";
 
 const FILE = "served.json";
 
@@ -39,6 +45,7 @@ const CAMEL_KEYS = [
   "readyAt",
   "logPath",
   "tokenPath",
+  "unitScope",
 ] as const;
 
 /** `key` in snake_case: `pidStart` is `pid_start`. */
@@ -113,21 +120,54 @@ export async function processStart(pid: number): Promise<number | undefined> {
 }
 
 /**
- * The systemd unit a process runs in, from its cgroup table and `INVOCATION_ID` (which
- * systemd sets for every unit it starts); `null` outside systemd.
+ * The systemd unit a process runs in and whose manager runs it, from its cgroup table and
+ * `INVOCATION_ID` (which systemd sets for every unit it starts); `null` outside systemd. A
+ * unit below a `user@<uid>.service` belongs to that user's manager.
  *
  * @example
  * ```ts
  * systemdUnit("0::/system.slice/openshell-gateway@local.service\n", "9f2c");
- * // "openshell-gateway@local.service"
+ * // { name: "openshell-gateway@local.service", scope: "system" }
  * ```
  */
-export function systemdUnit(cgroupTable: string, invocationId: string | undefined): string | null {
+export function systemdUnit(
+  cgroupTable: string,
+  invocationId: string | undefined,
+): { name: string; scope: UnitScope } | null {
   if (!invocationId) return null;
   const paths = cgroupTable.split("\n").map((line) => line.split(":").slice(2).join(":"));
   for (const path of paths) {
-    const unit = path.split("/").reverse().find((part) => /\.(service|scope)$/.test(part));
-    if (unit?.endsWith(".service")) return unit;
+    const parts = path.split("/");
+    const at = parts.findLastIndex((part) => /\.(service|scope)$/.test(part));
+    const name = parts[at];
+    if (name === undefined || !name.endsWith(".service")) continue;
+    const user = parts.slice(0, at).some((part) => /^user@\d+\.service$/.test(part));
+    return { name, scope: user ? "user" : "system" };
   }
   return null;
+}
+
+/**
+ * The `journalctl` command that shows the log of a gateway served by a systemd unit, for the
+ * user `viewerUid` who runs it: `journalctl -u UNIT` for a system unit, `journalctl --user -u
+ * UNIT` for the viewer's own user unit, and for root looking at another user's unit the
+ * journal's fields for it. `undefined` when no unit serves it.
+ *
+ * @example
+ * ```ts
+ * journalCommand({ unit: "openshell-gateway@dev.service", unitScope: "user", uid: 1000 }, 1000);
+ * // "journalctl --user -u openshell-gateway@dev.service"
+ * ```
+ */
+export function journalCommand(
+  record: Pick<ServedRecord, "unit" | "unitScope" | "uid">,
+  viewerUid: number,
+): string | undefined {
+  if (!record.unit) return undefined;
+  const unit = shellWord(record.unit);
+  // Records written before the scope was kept: root's came from the system manager.
+  const scope = record.unitScope ?? (record.uid === 0 ? "system" : "user");
+  if (scope === "system") return `journalctl -u ${unit}`;
+  if (viewerUid === record.uid) return `journalctl --user -u ${unit}`;
+  return `journalctl _UID=${record.uid} --user-unit ${unit}`;
 }

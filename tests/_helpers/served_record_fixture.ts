@@ -18,6 +18,7 @@ export async function servedRecordFor(
     logPath: null,
     tokenPath: "/t",
     unit: null,
+    unitScope: null,
     ...change,
   };
 }

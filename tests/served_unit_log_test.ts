@@ -1,0 +1,125 @@
+/**
+ * A gateway that a systemd unit serves logs to the journal: `gateway info` says so with the
+ * `journalctl` command that shows it, and `gateway logs` names the same command. Run for real
+ * in a booted bookworm root (pure cgroup v2, as a bookworm host has): an ordinary user's unit
+ * of their own manager (lingering), and a system unit; each printed command is run there, as
+ * the user who was given it, and shows the gateway's log.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { bootDebianRoot } from "./_helpers/debian_root.ts";
+import { freePort } from "./_helpers/loopback.ts";
+import { denoDir } from "./_helpers/sandbox.ts";
+import { SHARED_CHECKOUT } from "./_helpers/shared_checkout.ts";
+
+const YOUKI = "/usr/local/bin/youki";
+const missing = Deno.uid() !== 0
+  ? "it runs as root to boot a container"
+  : !existsSync("/usr/bin/systemd-nspawn")
+  ? "systemd-nspawn is not installed"
+  : !existsSync(YOUKI)
+  ? "youki is not installed"
+  : undefined;
+if (missing) console.error(`served unit log test skipped: ${missing}`);
+
+/** What every run of the program in the container gets. */
+const PROGRAM_ENV = [
+  `DENO_DIR=${denoDir()}`,
+  "NO_COLOR=1",
+  "PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+];
+const PROGRAM = [SHARED_CHECKOUT.deno, "run", "-A", "--quiet", SHARED_CHECKOUT.main];
+
+Deno.test({
+  name:
+    "a gateway served by a systemd unit: info and logs name the journal command, which shows it",
+  ignore: missing !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const binds = [SHARED_CHECKOUT.repo, SHARED_CHECKOUT.deno, denoDir(), YOUKI];
+    await using box = await bootDebianRoot({ unified: true, bindRo: [...new Set(binds)] });
+
+    /** Serves `name` from a unit, waits for its record, and checks what info and logs say. */
+    const check = async (
+      options: { name: string; unit: string; user?: string; env: string[]; manager: string[] },
+    ) => {
+      const as = options.user === undefined ? {} : { user: options.user };
+      const port = freePort();
+      await box.must([
+        ...options.manager,
+        "systemd-run",
+        ...(options.user === undefined ? [] : ["--user"]),
+        `--unit=${options.unit}`,
+        ...[...options.env, ...PROGRAM_ENV].flatMap((variable) => ["-E", variable]),
+        ...PROGRAM,
+        "serve",
+        "--name",
+        options.name,
+        "--listen",
+        `127.0.0.1:${port}`,
+      ], as);
+      const program = ["env", ...options.env, ...PROGRAM_ENV, ...PROGRAM];
+      let info = "";
+      const deadline = Date.now() + 90_000;
+      while (!/^log:/m.test(info)) {
+        if (Date.now() > deadline) throw new Error(`never served:\n${info}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        info = (await box.run([...program, "gateway", "info", options.name], as)).stdout;
+      }
+      const journal = /^log:\s+in the journal: `(journalctl [^`]+)`$/m.exec(info)?.[1];
+      assert.ok(journal, info);
+      assert.match(info, new RegExp(`^served:.* in ${options.unit}\\.service,`, "m"));
+      // The printed command, run as printed by whoever was given it, shows the gateway's log.
+      const shown = await box.must(["sh", "-c", `${journal} --no-pager -o cat`], as);
+      assert.match(shown, new RegExp(`^Gateway "${options.name}" is ready at `, "m"));
+      const logs = await box.run([...program, "gateway", "logs", options.name], as);
+      assert.equal(logs.code, 1);
+      assert.ok(
+        logs.stderr.includes(`hint: its log is in the journal: \`${journal}\``),
+        logs.stderr,
+      );
+      await box.must([
+        ...options.manager,
+        "systemctl",
+        ...(options.user ? ["--user"] : []),
+        "stop",
+        `${options.unit}.service`,
+      ], as);
+      return journal;
+    };
+
+    await t.step("an ordinary user's own unit: journalctl --user", async () => {
+      await box.must(["useradd", "--create-home", "--shell", "/bin/sh", "alice"]);
+      const uid = Number((await box.must(["id", "-u", "alice"])).trim());
+      await box.must(["loginctl", "enable-linger", "alice"]);
+      const deadline = Date.now() + 30_000;
+      while (
+        (await box.run(["systemctl", "is-active", `user@${uid}.service`])).stdout.trim() !==
+          "active"
+      ) {
+        if (Date.now() > deadline) throw new Error("alice's user manager did not start");
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const env = [`XDG_RUNTIME_DIR=/run/user/${uid}`, "HOME=/home/alice"];
+      const journal = await check({
+        name: "dev",
+        unit: "openshell-dev",
+        user: "alice",
+        env,
+        manager: ["env", ...env],
+      });
+      assert.equal(journal, "journalctl --user -u openshell-dev.service");
+    });
+
+    await t.step("a system unit: journalctl -u", async () => {
+      const journal = await check({
+        name: "sys",
+        unit: "openshell-sys",
+        env: ["HOME=/root"],
+        manager: [],
+      });
+      assert.equal(journal, "journalctl -u openshell-sys.service");
+    });
+  },
+});
