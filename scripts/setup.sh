@@ -2,7 +2,7 @@
 # Installs what openshell needs to run from source, when missing: Deno (from npm, pinned,
 # into .tools/) and youki. With --test, also what the test suite uses: Debian packages
 # (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine, time, systemd-container for
-# systemd-nspawn, skopeo, umoci, podman, catatonit, curl, zsh, fish) and an ordinary user for the rootless
+# systemd-nspawn, skopeo, umoci, podman, catatonit, curl, zsh, fish, python3) and an ordinary user for the rootless
 # tests. Safe to run again, and silent when nothing is missing.
 # Usage: scripts/setup.sh [--test | --deno-only]
 set -eu
@@ -38,7 +38,7 @@ fi
 
 missing=""
 for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine time dpkg-dev fakeroot systemd-container \
-  skopeo umoci podman catatonit openssh-client openssl curl zsh fish; do
+  skopeo umoci podman catatonit openssh-client openssl curl zsh fish python3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then

@@ -1,9 +1,4 @@
 import assert from "node:assert/strict";
-import {
-  connectionToEvict,
-  DEFAULT_MAX_CONNECTIONS,
-  expiredConnections,
-} from "../src/server/_connection_limits.ts";
 import { parseGatewayOptions } from "../src/server/_gateway_options.ts";
 import {
   create,
@@ -24,6 +19,16 @@ import {
   sniffProtocol,
 } from "../src/server/_http1_request_head.ts";
 import { createRejectionLog, MAX_LOGGED_PATH } from "../src/server/_rejection_log.ts";
+import {
+  connectionCap,
+  connectionToEvict,
+  DEFAULT_OPEN_FILES,
+  expiredConnections,
+  MAX_CONNECTIONS_CEILING,
+  MIN_CONNECTIONS,
+  RESERVED_DESCRIPTORS,
+  takeToken,
+} from "../src/server/_limits.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -200,7 +205,11 @@ Deno.test("request heads are parsed strictly", () => {
     headers: [["host", "a"], ["x-a", "b c"]],
     contentLength: 0,
     keepAlive: true,
+    expectContinue: false,
   });
+  const expect = (head: string) => (parseRequestHead(head) as { expectContinue: boolean });
+  assert.equal(expect("POST / HTTP/1.1\r\nExpect: 100-Continue").expectContinue, true);
+  assert.equal(expect("POST / HTTP/1.1\r\nExpect: 200-ok").expectContinue, false);
   const keepAlive = (head: string) => (parseRequestHead(head) as { keepAlive: boolean }).keepAlive;
   assert.equal(keepAlive("\r\nGET / HTTP/1.1\r\nConnection: close"), false);
   assert.equal(keepAlive("GET / HTTP/1.1\r\nConnection: Upgrade, Close"), false);
@@ -240,22 +249,53 @@ Deno.test("request heads are parsed strictly", () => {
   for (const [head, expected] of cases) assert.equal(status(head), expected, JSON.stringify(head));
 });
 
-Deno.test("at the cap the connection waiting longest gives way; stalled ones expire", () => {
-  const idleOld = { since: 1, busy: false };
-  const idleNew = { since: 5, busy: false };
-  const busyOld = { since: 0, busy: true };
-  assert.equal(connectionToEvict([idleNew, busyOld, idleOld]), idleOld);
-  assert.equal(connectionToEvict([busyOld]), undefined);
+Deno.test("at the cap the connection with least progress gives way, busy or not; deadlines expire", () => {
+  const idleOld = { since: 1, deadline: 11 };
+  const busyOlder = { since: 0, deadline: 20 };
+  const fresh = { since: 5, deadline: 15 };
+  assert.equal(connectionToEvict([fresh, idleOld, busyOlder]), busyOlder);
+  assert.equal(connectionToEvict([fresh, idleOld]), idleOld);
   assert.equal(connectionToEvict([]), undefined);
-  assert.deepEqual(expiredConnections([idleOld, idleNew, busyOld], 5, 6), [idleOld, busyOld]);
-  assert.deepEqual(expiredConnections([idleNew], 5, 9), []);
-  assert.ok(DEFAULT_MAX_CONNECTIONS < 256 - 64, "the default cap leaves room under a 256 limit");
+  assert.deepEqual(expiredConnections([idleOld, busyOlder, fresh], 15), [idleOld, fresh]);
+  assert.deepEqual(expiredConnections([busyOlder], 19), []);
+});
+
+Deno.test("the connection cap follows the descriptor limit, within its floor and ceiling", () => {
+  assert.equal(connectionCap(20000), MAX_CONNECTIONS_CEILING);
+  assert.equal(connectionCap(4096), 4096 - RESERVED_DESCRIPTORS);
+  assert.equal(connectionCap(DEFAULT_OPEN_FILES), DEFAULT_OPEN_FILES - RESERVED_DESCRIPTORS);
+  assert.equal(connectionCap(64), MIN_CONNECTIONS);
+  for (const limit of [1, 100, 1024, 5000, 65536, 1 << 20]) {
+    const cap = connectionCap(limit);
+    assert.ok(cap >= MIN_CONNECTIONS && cap <= MAX_CONNECTIONS_CEILING, `${limit}`);
+    if (limit >= RESERVED_DESCRIPTORS + MIN_CONNECTIONS) {
+      assert.ok(cap <= limit - RESERVED_DESCRIPTORS, `${limit}`);
+    }
+  }
+});
+
+Deno.test("a token bucket allows its burst, then its rate", () => {
+  const bucket = { tokens: 3, at: 0 };
+  assert.deepEqual([0, 0, 0, 0].map((t) => takeToken(bucket, t, 3, 10)), [true, true, true, false]);
+  assert.equal(takeToken(bucket, 50, 3, 10), false, "half a token refilled");
+  assert.equal(takeToken(bucket, 100, 3, 10), true, "one refilled after 100 ms");
+  assert.equal(takeToken(bucket, 100, 3, 10), false);
+  // Refilling stops at the burst.
+  const idle = { tokens: 0, at: 0 };
+  assert.equal([...Array(5)].filter(() => takeToken(idle, 60_000, 3, 10)).length, 3);
 });
 
 Deno.test("the gateway's limits are options with defaults; bad counts are refused", () => {
   const defaults = parseGatewayOptions([]);
-  assert.equal(defaults.maxConnections, DEFAULT_MAX_CONNECTIONS);
+  assert.equal(defaults.maxConnections, connectionCap(DEFAULT_OPEN_FILES));
   assert.equal(defaults.idleTimeoutMs, 10_000);
+  assert.equal(defaults.requestTimeoutMs, 10_000);
+  assert.equal(parseGatewayOptions(["--open-files", "5000"]).maxConnections, connectionCap(5000));
+  assert.equal(
+    parseGatewayOptions(["--max-connections", "9", "--open-files", "5000"]).maxConnections,
+    9,
+    "an explicit cap wins",
+  );
   assert.equal(defaults.rejectionLogIntervalMs, 10_000);
   const set = parseGatewayOptions([
     "--idle-timeout-ms=250",

@@ -1,109 +1,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { join, resolve } from "node:path";
-import { gatewayArgs, gatewayDenoFlags } from "../src/contract/gateway_command_line.ts";
+import { join } from "node:path";
+import { startGateway, withDir } from "./_helpers/gateway_process.ts";
 import { freePort } from "./_helpers/loopback.ts";
-
-const GATEWAY_MAIN = resolve(import.meta.dirname!, "../src/server/main.ts");
-
-interface RunningGateway extends AsyncDisposable {
-  child: Deno.ChildProcess;
-  lines: string[];
-  url: string;
-  /** Resolves with the first log line matching `msg`. */
-  waitFor(msg: string): Promise<Record<string, unknown>>;
-  finish(): Promise<{ code: number; lines: Record<string, unknown>[] }>;
-}
-
-/**
- * Starts the gateway on the host exactly as the container does, with host paths; with
- * `openFiles`, under that descriptor limit (`RLIMIT_NOFILE`).
- */
-function startGateway(
-  dir: string,
-  port: number,
-  extra: string[] = [],
-  openFiles?: number,
-): RunningGateway {
-  const stateDir = join(dir, "state");
-  const tokenFile = join(dir, "token");
-  const listen = `127.0.0.1:${port}`;
-  const limit = openFiles === undefined ? [] : ["prlimit", `--nofile=${openFiles}`, "--"];
-  const [program, ...launcher] = [...limit, Deno.execPath()];
-  const child = new Deno.Command(program!, {
-    args: [
-      ...launcher,
-      "run",
-      ...gatewayDenoFlags(listen, { stateDir, tokenFile }),
-      GATEWAY_MAIN,
-      ...gatewayArgs({ name: "corp", listen, version: "9.9.9", stateDir, tokenFile }),
-      ...extra,
-    ],
-    env: { DENO_DIR: join(dir, "deno"), PATH: "/usr/bin:/bin" },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const waiters: { msg: string; resolve: (v: Record<string, unknown>) => void }[] = [];
-  const reading = (async () => {
-    let buffer = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        lines.push(line);
-        const parsed = JSON.parse(line);
-        for (const waiter of waiters.filter((w) => w.msg === parsed.msg)) waiter.resolve(parsed);
-      }
-    }
-  })();
-  const stderr = new Response(child.stderr).text();
-  let finished: Promise<{ code: number; lines: Record<string, unknown>[] }> | undefined;
-  const finish = () =>
-    finished ??= (async () => {
-      const status = await child.status;
-      await reading;
-      assert.equal(await stderr, "", "the gateway writes nothing to stderr");
-      return { code: status.code, lines: lines.map((l) => JSON.parse(l)) };
-    })();
-  return {
-    child,
-    lines,
-    url: `http://${listen}`,
-    waitFor: (msg) => {
-      const seen = lines.map((l) => JSON.parse(l)).find((l) => l.msg === msg);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        waiters.push({ msg, resolve });
-        finish().then(
-          () => reject(new Error(`Gateway exited before "${msg}": ${lines}`)),
-          reject,
-        );
-      });
-    },
-    finish,
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await finish().catch(() => {});
-    },
-  };
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "openshell-gateway-" });
-  try {
-    await Deno.mkdir(join(dir, "state"));
-    await Deno.writeTextFile(join(dir, "token"), "tok-123\n", { mode: 0o600 });
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("the gateway serves healthz and info, counts starts and stops cleanly on SIGTERM and SIGINT", async () => {
   await withDir(async (dir) => {
@@ -365,7 +264,7 @@ async function healthy(url: string): Promise<boolean> {
 
 for (
   const [title, openFiles, extra] of [
-    ["under a 256-descriptor limit, with the default cap", 256, []],
+    ["under a 256-descriptor limit, with the cap that follows it", 256, []],
     // A cap set above the limit: accept fails with EMFILE, and the gateway rides it out.
     ["when accept runs out of descriptors (cap set above a 96 limit)", 96, [
       "--max-connections",
@@ -401,25 +300,36 @@ for (
   });
 }
 
-Deno.test("idle and half-sent connections are closed after the idle timeout", async () => {
+Deno.test("idle connections close after the idle timeout, half-sent requests after the request timeout", async () => {
   await withDir(async (dir) => {
-    await using gateway = startGateway(dir, freePort(), ["--idle-timeout-ms", "1500"]);
+    await using gateway = startGateway(dir, freePort(), [
+      "--idle-timeout-ms",
+      "1000",
+      "--request-timeout-ms",
+      "2000",
+    ]);
     const { port } = await gateway.waitFor("Listening") as { port: number };
-    const idle = await flood(port, 6); // two of them with half a request sent
+    const conns = await flood(port, 6); // 0 and 3 with half a request sent
     const opened = performance.now();
-    assert.equal(await closedWithin(idle[0]!, 700), false, "not before the timeout");
-    assert.equal(await closedWithin(idle[0]!, 3000), true);
-    for (const conn of idle.slice(1)) {
+    const halfSent = [conns[0]!, conns[3]!];
+    const idle = conns.filter((conn) => !halfSent.includes(conn));
+    assert.equal(await closedWithin(idle[0]!, 500), false, "not before the idle timeout");
+    for (const conn of idle) {
+      assert.equal(await closedWithin(conn, 2000 - (performance.now() - opened)), true);
+    }
+    assert.ok(performance.now() - opened >= 900);
+    assert.equal(await closedWithin(halfSent[0]!, 1600 - (performance.now() - opened)), false);
+    for (const conn of halfSent) {
       assert.equal(await closedWithin(conn, 3500 - (performance.now() - opened)), true);
     }
-    assert.ok(performance.now() - opened >= 1400);
-    for (const conn of idle) conn.close();
+    assert.ok(performance.now() - opened >= 1900);
+    for (const conn of conns) conn.close();
     gateway.child.kill("SIGTERM");
     const { lines } = await gateway.finish();
     const closed = lines.filter((l) => l.msg === "Connection closed");
     assert.deepEqual(closed.map((l) => l.reason), ["idle timeout"]);
     const counted = lines.find((l) => l.msg === "Rejections not logged one by one")!;
-    assert.equal(counted.reasons, "idle timeout: 5");
+    assert.equal(counted.reasons, "idle timeout: 3, request timeout: 2");
   });
 });
 

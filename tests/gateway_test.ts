@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { constantTimeEqual } from "../src/server/_constant_time_equal.ts";
-import { createGatewayHandler, MAX_REQUEST_BYTES } from "../src/server/_gateway_handler.ts";
+import { createGatewayHandler } from "../src/server/_gateway_handler.ts";
 import { formatLogLine } from "../src/server/_gateway_log.ts";
 import { launchProof } from "../src/contract/launch_proof.ts";
 import { GATEWAY_DEFAULTS, parseGatewayOptions } from "../src/server/_gateway_options.ts";
@@ -15,21 +15,33 @@ const handler = createGatewayHandler({
   startedAt: 4_000,
   now: () => clock,
 });
-const request = (path: string, init: RequestInit = {}) =>
-  handler(new Request(`http://127.0.0.1:8090${path}`, init));
+/** Asks the handler as both protocol readers do: method, path and header fields. */
+const request = async (
+  path: string,
+  init: { method?: string; headers?: Record<string, string> } = {},
+  asked = handler,
+) => {
+  const headers = new Headers(init.headers);
+  const answer = await asked({
+    method: init.method ?? "GET",
+    path,
+    header: (name) => headers.get(name),
+  });
+  return { status: answer.status, headers: new Headers(answer.headers), body: answer.body };
+};
 
 Deno.test("healthz answers 200 without a token", async () => {
   const response = await request("/healthz");
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "application/json");
-  assert.deepEqual(await response.json(), { ok: true });
+  assert.deepEqual(JSON.parse(response.body), { ok: true });
 });
 
 Deno.test("info with the right bearer token reports identity and uptime", async () => {
   clock = 10_500;
   const response = await request("/v1/info", { headers: { authorization: "Bearer s3cret-token" } });
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), {
+  assert.deepEqual(JSON.parse(response.body), {
     name: "corp",
     version: "1.2.3",
     uptime_seconds: 6.5,
@@ -55,24 +67,21 @@ Deno.test("info without, with a wrong or a malformed token is 401 with a challen
     const response = await request("/v1/info", { headers });
     assert.equal(response.status, 401, `authorization ${authorization}`);
     assert.equal(response.headers.get("www-authenticate"), 'Bearer realm="openshell"');
-    assert.match((await response.json()).error, /bearer token/);
+    assert.match(JSON.parse(response.body).error, /bearer token/);
   }
 });
 
 Deno.test("an empty configured token never authorizes", async () => {
   const open = createGatewayHandler({ identity, token: "", startedAt: 0 });
-  const response = await open(
-    new Request("http://x/v1/info", { headers: { authorization: "Bearer " } }),
-  );
+  const response = await request("/v1/info", { headers: { authorization: "Bearer " } }, open);
   assert.equal(response.status, 401);
-  await response.body?.cancel();
 });
 
 Deno.test("unknown paths are 404, including near misses", async () => {
   for (const path of ["/", "/healthz/", "/v1", "/v1/info/x", "/HEALTHZ", "/v2/info"]) {
     const response = await request(path);
     assert.equal(response.status, 404, path);
-    assert.equal((await response.json()).error, `Not found: "${path}"`);
+    assert.equal(JSON.parse(response.body).error, `Not found: "${path}"`);
   }
 });
 
@@ -82,39 +91,10 @@ Deno.test("other methods are 405 with an Allow header, before any auth check", a
       const response = await request(path, { method });
       assert.equal(response.status, 405, `${method} ${path}`);
       assert.equal(response.headers.get("allow"), "GET, HEAD");
-      await response.body?.cancel();
     }
   }
   const head = await request("/healthz", { method: "HEAD" });
   assert.equal(head.status, 200);
-  await head.body?.cancel();
-});
-
-Deno.test("bodies over the limit are 413 whether declared or streamed; at the limit pass", async () => {
-  const big = new Uint8Array(MAX_REQUEST_BYTES + 1);
-  const declared = await request("/healthz", { method: "POST", body: big });
-  assert.equal(declared.status, 413);
-  await declared.body?.cancel();
-  const streamed = await request("/v1/info", {
-    method: "POST",
-    body: ReadableStream.from([big.subarray(0, 40_000), big.subarray(40_000)]),
-  });
-  assert.equal(streamed.status, 413);
-  await streamed.body?.cancel();
-  const exact = await request("/v1/info", {
-    method: "PUT",
-    body: new Uint8Array(MAX_REQUEST_BYTES),
-  });
-  assert.equal(exact.status, 405);
-  await exact.body?.cancel();
-  const lying = await handler(
-    new Request("http://x/healthz", {
-      method: "POST",
-      headers: { "content-length": "not-a-number" },
-    }),
-  );
-  assert.equal(lying.status, 413);
-  await lying.body?.cancel();
 });
 
 Deno.test("constantTimeEqual compares whole strings", () => {

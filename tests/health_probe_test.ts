@@ -90,7 +90,18 @@ Deno.test("the probe tells the gateway that holds the token from another server 
     startedAt: 0,
   });
   for (const [handler, expected] of [[ours, true], [theirs, false]] as const) {
-    await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+    // The gateway's routes behind a plain HTTP server: only the proof tells them apart.
+    await using server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      async (r) => {
+        const answer = await handler({
+          method: r.method,
+          path: new URL(r.url).pathname,
+          header: (name) => r.headers.get(name),
+        });
+        return new Response(answer.body, { status: answer.status, headers: answer.headers });
+      },
+    );
     const address = { hostname: "127.0.0.1", port: server.addr.port };
     assert.equal(await probeReadiness(address, "/healthz", 2000, proof), expected);
     assert.equal(await probeReadiness(address, "/healthz"), true, "unchallenged: any 200");

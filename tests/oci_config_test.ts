@@ -3,6 +3,7 @@ import {
   buildOciConfig,
   clampRlimits,
   type GatewayContainerSpec,
+  type HardLimits,
   ociResources,
 } from "../src/container/oci_config.ts";
 import { CONTAINER_ENV, ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
@@ -111,6 +112,8 @@ Deno.test("entrypoint under deno run: the bound binary runs the bound source wit
     "/run/openshell/token",
     "--version",
     "0.1.0",
+    "--open-files",
+    "20000",
   ]);
   assert.ok(!args.some((a) => a.includes("-A") || a === "--allow-all"));
 });
@@ -208,6 +211,15 @@ Deno.test("rlimits never exceed the caller's hard limits", () => {
       assert.ok(Number.isFinite(limit.hard), "JSON cannot carry Infinity");
     }
   }
+  // The gateway is told the descriptor limit it gets, and sizes its connection cap by it.
+  const openFiles = (hardLimits: HardLimits) => {
+    const { args } = buildOciConfig({ ...base, hardLimits }).process;
+    const at = args.indexOf("--open-files");
+    return at < 0 ? undefined : args[at + 1];
+  };
+  assert.equal(openFiles({ RLIMIT_NOFILE: 1024 }), "1024");
+  assert.equal(openFiles({ RLIMIT_NOFILE: Infinity }), "65536");
+  assert.equal(openFiles({}), undefined);
   // The config serialises losslessly.
   const config = buildOciConfig({ ...base, hardLimits: { RLIMIT_NOFILE: Infinity } });
   assert.deepEqual(JSON.parse(JSON.stringify(config)), config);

@@ -198,11 +198,14 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
     tokenFile: CONTAINER_PATHS.tokenFile,
     tls: spec.tls ? tlsSecretPaths(CONTAINER_PATHS.secrets) : undefined,
   };
+  const rlimits = clampRlimits(WANTED_RLIMITS, spec.hardLimits);
+  const openFiles = rlimits.find((limit) => limit.type === "RLIMIT_NOFILE")?.soft;
   const args = gatewayArgs({
     name: spec.name,
     listen: spec.listen,
     version: spec.version,
     ...paths,
+    ...(openFiles === undefined ? {} : { openFiles }),
   });
   const argv = spec.sourceDir === undefined ? [CONTAINER_PATHS.binary, "__gateway", ...args] : [
     CONTAINER_PATHS.binary,
@@ -255,7 +258,7 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
       env: [...CONTAINER_ENV],
       cwd: "/",
       capabilities: { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] },
-      rlimits: clampRlimits(WANTED_RLIMITS, spec.hardLimits),
+      rlimits,
       noNewPrivileges: true,
     },
     root: { path: spec.rootfs, readonly: true },

@@ -80,9 +80,12 @@ export function gatewayDenoFlags(listen: string, paths: GatewayPaths): string[] 
   ];
 }
 
-/** The gateway's own arguments. */
+/**
+ * The gateway's own arguments; `openFiles` is the descriptor limit it runs under, when the
+ * launcher set it (the gateway sizes its connection cap by it).
+ */
 export function gatewayArgs(
-  options: { name: string; listen: string; version: string } & GatewayPaths,
+  options: { name: string; listen: string; version: string; openFiles?: number } & GatewayPaths,
 ): string[] {
   return [
     "--name",
@@ -105,6 +108,7 @@ export function gatewayArgs(
         options.tls.clientCa,
       ]
       : []),
+    ...(options.openFiles === undefined ? [] : ["--open-files", String(options.openFiles)]),
   ];
 }
 

@@ -1,10 +1,32 @@
+/**
+ * The gateway's routes, answered from what both protocol readers parse: the method, the path and
+ * the header fields. No `Request` or `Response` object is made per request (they cost more than
+ * the rest of an answer): bodies are framed, limited and refused by the readers, which is all a
+ * route needs of them, since no route takes a body.
+ *
+ * @module
+ */
 import { constantTimeEqual } from "./_constant_time_equal.ts";
 import { CHALLENGE_HEADER, isChallenge, launchProof, PROOF_HEADER } from "../contract/mod.ts";
 
-/** The largest request body the gateway accepts, in bytes. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
-/** The error of an answer refusing a body over {@linkcode MAX_REQUEST_BYTES}. */
-export const BODY_TOO_LARGE = `Request body larger than ${MAX_REQUEST_BYTES} bytes`;
+/** What a route sees of a request. */
+export interface GatewayRequest {
+  method: string;
+  /** The path, without the query. */
+  path: string;
+  /** The value of a header field (the name in lower case), or null when absent. */
+  header(name: string): string | null;
+}
+
+/** An answer: its status, its header fields besides the length, and its JSON text. */
+export interface GatewayAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Answers one request; synchronously when it can. */
+export type GatewayHandler = (request: GatewayRequest) => GatewayAnswer | Promise<GatewayAnswer>;
 
 /** Facts `/v1/info` reports; `uptimeSeconds` is computed per request. */
 export interface GatewayIdentity {
@@ -32,38 +54,35 @@ export interface GatewayHandlerOptions {
 type Route = {
   methods: readonly string[];
   auth: boolean;
-  respond: (request: Request) => Response | Promise<Response>;
+  respond: GatewayHandler;
 };
 
 /**
  * Builds the gateway's request handler: `GET /healthz` without auth (answering a launcher's
  * challenge with its proof), `GET /v1/info` with a bearer token compared in constant time.
- * Oversized bodies get 413, unknown paths 404, other methods 405, a missing or wrong token
- * 401. Every answer is JSON.
+ * Unknown paths get 404, other methods 405, a missing or wrong token 401. Every answer is JSON.
  *
  * @example
  * ```ts
  * import { createGatewayHandler } from "./_gateway_handler.ts";
  * const identity = { name: "local", version: "0.1.0", pid: Deno.pid, uid: 0, starts: 1 };
  * const handler = createGatewayHandler({ identity, token: "t", startedAt: Date.now() });
- * (await handler(new Request("http://x/healthz"))).status; // 200
+ * (await handler({ method: "GET", path: "/healthz", header: () => null })).status; // 200
  * ```
  */
-export function createGatewayHandler(
-  options: GatewayHandlerOptions,
-): (request: Request) => Promise<Response> {
+export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHandler {
   const now = options.now ?? Date.now;
   const routes: Record<string, Route> = {
     "/healthz": {
       methods: ["GET", "HEAD"],
       auth: false,
       // A launcher's challenge is answered with its proof (see `launch_proof.ts`).
-      respond: async (request) => {
-        const challenge = request.headers.get(CHALLENGE_HEADER);
-        if (!isChallenge(challenge) || options.token === "") return json(200, { ok: true });
-        return json(200, { ok: true }, {
-          [PROOF_HEADER]: await launchProof(options.token, challenge),
-        });
+      respond: (request) => {
+        const challenge = request.header(CHALLENGE_HEADER);
+        if (!isChallenge(challenge) || options.token === "") return HEALTHY;
+        return launchProof(options.token, challenge).then((proof) =>
+          json(200, { ok: true }, { [PROOF_HEADER]: proof })
+        );
       },
     },
     "/v1/info": {
@@ -76,11 +95,8 @@ export function createGatewayHandler(
       },
     },
   };
-  return async (request) => {
-    if (!(await bodyWithinLimit(request))) {
-      return json(413, { error: BODY_TOO_LARGE });
-    }
-    const path = new URL(request.url).pathname;
+  return (request) => {
+    const path = request.path;
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (!route) return json(404, { error: `Not found: "${path}"` });
     if (!route.methods.includes(request.method)) {
@@ -90,13 +106,13 @@ export function createGatewayHandler(
     }
     if (
       route.auth && !options.clientCertificates &&
-      !bearerAuthorized(request.headers.get("authorization"), options.token)
+      !bearerAuthorized(request.header("authorization"), options.token)
     ) {
       return json(401, { error: "Missing or invalid bearer token" }, {
         "www-authenticate": 'Bearer realm="openshell"',
       });
     }
-    return await route.respond(request);
+    return route.respond(request);
   };
 }
 
@@ -115,25 +131,6 @@ export function bearerAuthorized(header: string | null, token: string): boolean 
   return constantTimeEqual(match?.[1] ?? "", token) && match !== null && token !== "";
 }
 
-/** Reads the body up to the limit; false when it declares or carries more. */
-async function bodyWithinLimit(request: Request): Promise<boolean> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && !(Number(declared) <= MAX_REQUEST_BYTES)) return false;
-  if (request.body === null) return true;
-  let total = 0;
-  const reader = request.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return true;
-      total += value.length;
-      if (total > MAX_REQUEST_BYTES) return false;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-}
-
 /**
  * A JSON answer, the shape of every answer the gateway gives over HTTP.
  *
@@ -147,9 +144,13 @@ export function json(
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
-): Response {
-  return new Response(JSON.stringify(body) + "\n", {
+): GatewayAnswer {
+  return {
     status,
     headers: { "content-type": "application/json", ...headers },
-  });
+    body: JSON.stringify(body) + "\n",
+  };
 }
+
+/** The answer to every unchallenged health check. */
+const HEALTHY: GatewayAnswer = Object.freeze(json(200, { ok: true }));

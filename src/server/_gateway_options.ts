@@ -6,7 +6,12 @@
  */
 
 import { parseListenAddress } from "../contract/mod.ts";
-import { DEFAULT_MAX_CONNECTIONS } from "./_connection_limits.ts";
+import {
+  connectionCap,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_OPEN_FILES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from "./_limits.ts";
 import { CONTAINER_PATHS, GATEWAY_PORT } from "../contract/mod.ts";
 
 /** What the gateway server needs to run. */
@@ -23,9 +28,13 @@ export interface GatewayOptions {
   tokenFile: string;
   /** The version reported by `/v1/info`. */
   version: string;
-  /** Connections making no progress for this long are closed, in milliseconds. */
+  /** A connection with no request under way is closed after this long, in milliseconds. */
   idleTimeoutMs: number;
-  /** At most this many connections are open at once. */
+  /** A request must arrive whole and be answered within this long, in milliseconds. */
+  requestTimeoutMs: number;
+  /** The process's descriptor limit (`RLIMIT_NOFILE`), which the connection cap follows. */
+  openFiles: number;
+  /** At most this many connections are open at once; by default, as the limit allows. */
   maxConnections: number;
   /** Rejections after the first of an interval this long are logged as one count. */
   rejectionLogIntervalMs: number;
@@ -43,8 +52,10 @@ export const GATEWAY_DEFAULTS: Readonly<GatewayOptions> = {
   stateDir: CONTAINER_PATHS.state,
   tokenFile: CONTAINER_PATHS.tokenFile,
   version: "unknown",
-  idleTimeoutMs: 10_000,
-  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  openFiles: DEFAULT_OPEN_FILES,
+  maxConnections: connectionCap(DEFAULT_OPEN_FILES),
   rejectionLogIntervalMs: 10_000,
 };
 
@@ -55,6 +66,8 @@ const FLAGS = {
   "--token-file": "tokenFile",
   "--version": "version",
   "--idle-timeout-ms": "idleTimeoutMs",
+  "--request-timeout-ms": "requestTimeoutMs",
+  "--open-files": "openFiles",
   "--max-connections": "maxConnections",
   "--rejection-log-interval-ms": "rejectionLogIntervalMs",
   "--tls-cert": "tlsCert",
@@ -64,9 +77,10 @@ const FLAGS = {
 
 /**
  * Parses the gateway's arguments: `--name N --listen HOST:PORT --state-dir DIR
- * --token-file FILE --version V --idle-timeout-ms MS --max-connections N
- * --rejection-log-interval-ms MS --tls-cert FILE --tls-key FILE --tls-client-ca FILE`, each
- * optional (the three TLS files together or not at all), `--flag=value` accepted too.
+ * --token-file FILE --version V --idle-timeout-ms MS --request-timeout-ms MS --open-files N
+ * --max-connections N --rejection-log-interval-ms MS --tls-cert FILE --tls-key FILE
+ * --tls-client-ca FILE`, each optional (the three TLS files together or not at all),
+ * `--flag=value` accepted too. Without `--max-connections`, the cap follows `--open-files`.
  *
  * @throws {RangeError} on an unknown flag, a missing value, a bad address or a bad count,
  *   or only some of the TLS files.
@@ -78,6 +92,7 @@ const FLAGS = {
  */
 export function parseGatewayOptions(args: readonly string[]): GatewayOptions {
   const options: GatewayOptions = { ...GATEWAY_DEFAULTS };
+  let capped = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.indexOf("=");
@@ -92,9 +107,11 @@ export function parseGatewayOptions(args: readonly string[]): GatewayOptions {
     const key = FLAGS[flag as keyof typeof FLAGS];
     if (key === "listen") Object.assign(options, parseListenAddress(value));
     else if (
-      key === "idleTimeoutMs" || key === "maxConnections" || key === "rejectionLogIntervalMs"
+      key === "idleTimeoutMs" || key === "requestTimeoutMs" || key === "openFiles" ||
+      key === "maxConnections" || key === "rejectionLogIntervalMs"
     ) {
       options[key] = parseCount(flag, value);
+      capped ||= key === "maxConnections";
     } else options[key] = value;
   }
   const tls = [options.tlsCert, options.tlsKey, options.tlsClientCa];
@@ -103,6 +120,7 @@ export function parseGatewayOptions(args: readonly string[]): GatewayOptions {
       'Gateway options "--tls-cert", "--tls-key" and "--tls-client-ca" go together',
     );
   }
+  if (!capped) options.maxConnections = connectionCap(options.openFiles);
   return options;
 }
 

@@ -2,15 +2,26 @@
  * The gateway's listener: one TCP port speaking HTTP/1.1 and HTTP/2 (h2c, prior knowledge,
  * or both over TLS with client certificates when a TLS side is given), told apart by the
  * first bytes of each connection. It owns every connection rather than
- * leave them to `Deno.serve`, so that it can close idle and half-sent ones after a timeout,
- * keep their number under a cap, and keep listening when `accept` fails (EMFILE).
- * HTTP/2 support (`node:http2`) is loaded on the first HTTP/2 connection only.
+ * leave them to `Deno.serve`, so that it can hold each to its deadlines, keep their number
+ * under a cap that follows the descriptor limit (closing the one that has made least progress
+ * to admit a new one), and keep listening through any `accept` failure: one that concerns a
+ * single connection (reset, aborted) is passed over at once, and only running out of
+ * descriptors backs off. HTTP/2 support (`node:http2`) is loaded on the first HTTP/2
+ * connection only.
+ *
+ * A TLS session is opened inside the connection's own deadline (its handshake is bounded by
+ * the idle timeout), and gets the same deadlines, cap and flood bounds as plaintext.
  *
  * @module
  */
-import { connectionToEvict, expiredConnections } from "./_connection_limits.ts";
 import { serveHttp1 } from "./_http1_connection.ts";
 import { sniffProtocol } from "./_http1_request_head.ts";
+import {
+  ACCEPT_BACKOFF_MS,
+  connectionToEvict,
+  DESCRIPTOR_MARGIN,
+  expiredConnections,
+} from "./_limits.ts";
 import type {
   ConnectionServices,
   Http2Acceptor,
@@ -18,19 +29,12 @@ import type {
   TlsAcceptor,
 } from "./_served_connection.ts";
 
-/** Why the server closed a connection on its own. */
-export type ClosedReason = "idle timeout" | "over capacity" | "accept failed";
-
 /** What {@linkcode serveGateway} needs. */
 export interface GatewayServerOptions extends ConnectionServices {
   hostname: string;
   port: number;
-  /** Connections making no progress for this long are closed. */
-  idleTimeoutMs: number;
   /** At most this many connections are open at once. */
   maxConnections: number;
-  /** Told of every connection the server closes on its own. */
-  onClosed: (reason: ClosedReason, error?: string) => void;
   /** Aborting it stops the server. */
   signal: AbortSignal;
   /** Opens each connection's TLS session first, for a gateway served with mTLS. */
@@ -44,11 +48,10 @@ export interface GatewayServer {
   finished: Promise<void>;
 }
 
-/** How long to wait before accepting again after `accept` failed. */
-const ACCEPT_RETRY_MS = 20;
-/** Descriptors kept free under the limit once `accept` has hit it. */
-const DESCRIPTOR_MARGIN = 8;
-const EMFILE = /os error 24\b/;
+/** The first read of a connection: enough for most requests whole. */
+const FIRST_READ_BYTES = 4096;
+/** `accept` failed for want of descriptors (EMFILE, ENFILE). */
+const OUT_OF_DESCRIPTORS = /os error 2[34]\b/;
 
 /**
  * Listens on `hostname:port` and serves until `signal` aborts.
@@ -66,8 +69,9 @@ const EMFILE = /os error 24\b/;
  *   port: 8090,
  *   handler: createGatewayHandler({ identity, token: "t", startedAt: Date.now() }),
  *   grpc: createGrpcService({ identity, token: "t" }),
- *   idleTimeoutMs: 30_000,
- *   maxConnections: 256,
+ *   idleTimeoutMs: 10_000,
+ *   requestTimeoutMs: 10_000,
+ *   maxConnections: 960,
  *   signal: shutdown.signal,
  *   onAnswer: (answer) => console.log(answer.method, answer.path, answer.status),
  *   onClosed: (reason) => console.warn("closed:", reason),
@@ -80,19 +84,26 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
   const open = new Set<OpenConnection>();
   const running = new Set<Promise<void>>();
   let http2: Promise<Http2Acceptor> | undefined;
-  const sweeper = setInterval(() => {
-    for (const connection of expiredConnections(open, options.idleTimeoutMs, Date.now())) {
-      options.onClosed("idle timeout");
-      connection.close();
-    }
-  }, Math.max(10, Math.min(1000, options.idleTimeoutMs / 4)));
+  const sweeper = setInterval(
+    () => {
+      for (const connection of expiredConnections(open, Date.now())) {
+        options.onClosed(connection.busy ? "request timeout" : "idle timeout");
+        forget(connection);
+      }
+    },
+    Math.max(10, Math.min(250, options.idleTimeoutMs / 4, options.requestTimeoutMs / 4)),
+  );
   let cap = options.maxConnections;
-  /** Closes the connections waiting longest until at most `count` are open; how many. */
+  /** Closes a connection and drops it from the count at once (its descriptor goes soon after). */
+  const forget = (connection: OpenConnection) => {
+    open.delete(connection);
+    connection.close();
+  };
+  /** Closes the connections that made least progress until at most `count` are open. */
   const closeDownTo = (count: number): number => {
     let closed = 0;
     for (let victim; open.size > count && (victim = connectionToEvict(open));) {
-      open.delete(victim); // gone for the count now, though its descriptor is freed a bit later
-      victim.close();
+      forget(victim);
       options.onClosed("over capacity");
       closed++;
     }
@@ -104,21 +115,23 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
   const serveConnection = async (socket: Deno.Conn, tracked: OpenConnection) => {
     try {
       const conn = options.tls ? await options.tls(socket) : socket;
-      let pending: Uint8Array = new Uint8Array(0);
-      const buffer = new Uint8Array(4096);
-      while (sniffProtocol(pending) === "more") {
-        const count = await conn.read(buffer);
+      const buffer = new Uint8Array(FIRST_READ_BYTES);
+      let filled = 0;
+      let protocol: ReturnType<typeof sniffProtocol> = "more";
+      while (protocol === "more") {
+        const count = await conn.read(buffer.subarray(filled));
         if (count === null) return;
-        pending = concat(pending, buffer.subarray(0, count));
+        filled += count;
+        protocol = sniffProtocol(buffer.subarray(0, filled));
       }
-      if (sniffProtocol(pending) === "http1") {
-        await serveHttp1(conn, pending, tracked, options.handler, options.onAnswer);
+      if (protocol === "http1") {
+        await serveHttp1(conn, buffer, filled, tracked, options);
       } else {
         http2 ??= import("./_http2_connection.ts").then((m) => m.createHttp2Acceptor(options));
-        await (await http2)(conn, pending, tracked);
+        await (await http2)(conn, buffer.slice(0, filled), tracked);
       }
     } catch {
-      // reset by the peer, or closed by the timeout or the cap
+      // reset by the peer, or closed by a deadline or the cap
     } finally {
       tracked.close();
     }
@@ -131,22 +144,28 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
         conn = await listener.accept();
       } catch (error) {
         if (options.signal.aborted || error instanceof Deno.errors.BadResource) break;
-        options.onClosed("accept failed", (error as Error).message);
-        if (EMFILE.test((error as Error).message)) {
-          // The descriptor limit is lower than the cap allows for: lower the cap to fit it.
-          cap = Math.max(1, open.size - DESCRIPTOR_MARGIN);
-          if (closeDownTo(cap) > 0) continue;
+        const message = (error as Error).message;
+        options.onClosed("accept failed", message);
+        // A failure of one connection (reset or aborted before it was accepted): next one.
+        if (!OUT_OF_DESCRIPTORS.test(message)) continue;
+        // The descriptor limit is lower than the cap allows for: lower the cap to fit it.
+        cap = Math.max(1, open.size - DESCRIPTOR_MARGIN);
+        if (closeDownTo(cap) === 0) {
+          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
         }
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
-      if (open.size >= cap && closeDownTo(cap - 1) === 0) {
-        options.onClosed("over capacity");
-        closeQuietly(conn);
-        continue;
+      if (open.size >= cap) {
+        // Let the connections already accepted read what they were sent before one of them
+        // is chosen to give way: a real request arriving amid a flood of new connections has
+        // then made its progress.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        closeDownTo(cap - 1);
       }
+      const now = Date.now();
       const tracked: OpenConnection = {
-        since: Date.now(),
+        since: now,
+        deadline: now + options.idleTimeoutMs,
         busy: false,
         close: () => closeQuietly(conn),
       };
@@ -171,11 +190,4 @@ function closeQuietly(conn: Deno.Conn): void {
   } catch {
     // already closed
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

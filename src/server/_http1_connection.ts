@@ -1,19 +1,25 @@
 /**
  * Serves HTTP/1.x requests on one connection, one after another, through the gateway's
- * `Request -> Response` handler. Bodies are read up to the handler's limit; a connection
- * whose body was not read to its end is closed after the answer.
+ * routes. A request must arrive whole (head and body) and be answered within the request
+ * timeout of its first byte; between requests the idle timeout applies. Bodies over the limit
+ * are refused by their declared length, unread, and the connection closed after the answer.
+ *
+ * The loop is written for the cost per request: one read and one write per request, no
+ * `Request` or `Response` object, the answer encoded into a buffer the connection reuses.
  *
  * @module
  */
-import { json, MAX_REQUEST_BYTES } from "./_gateway_handler.ts";
-import { findHeadEnd, MAX_HEAD_BYTES, parseRequestHead } from "./_http1_request_head.ts";
-import type { Answer, ByteStream, OpenConnection } from "./_served_connection.ts";
+import { type GatewayAnswer, type GatewayRequest, json } from "./_gateway_handler.ts";
+import { findHeadEnd, parseRequestHead } from "./_http1_request_head.ts";
+import { BODY_TOO_LARGE, MAX_HEAD_BYTES, MAX_REQUEST_BYTES } from "./_limits.ts";
+import type { ByteStream, ConnectionServices, OpenConnection } from "./_served_connection.ts";
 
-/** The most one read takes from the socket. */
-const READ_SIZE = 16 * 1024;
+/** The least room a read is given; the buffer is compacted or doubled to make it. */
+const READ_ROOM = 4096;
 const encoder = new TextEncoder();
 // Field values outside ASCII decode to text the head parser refuses: nothing here needs them.
 const decoder = new TextDecoder();
+const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 const REASONS: Record<number, string> = {
   200: "OK",
@@ -31,125 +37,140 @@ const REASONS: Record<number, string> = {
 
 /**
  * Answers requests on `conn` until the client closes, asks to close, or the connection is
- * closed from outside (idle timeout, eviction); `pending` holds bytes already read.
+ * closed from outside (deadline, eviction); `buffer[0, filled)` holds bytes already read.
  */
 export async function serveHttp1(
   conn: ByteStream,
-  pending: Uint8Array,
+  initial: Uint8Array,
+  initialFilled: number,
   tracked: OpenConnection,
-  handler: (request: Request) => Promise<Response>,
-  onAnswer: (answer: Answer) => void,
+  services: ConnectionServices,
 ): Promise<void> {
-  // Unread bytes are `buffer[start, filled)`. Reads land behind them and the buffer is compacted
-  // or doubled only when full, so a client dripping bytes costs linear copying, not quadratic.
-  let buffer = new Uint8Array(Math.max(READ_SIZE, pending.length) * 2);
-  buffer.set(pending);
+  // Unread bytes are `buffer[start, filled)`; reads land behind them.
+  let buffer = initial;
   let start = 0;
-  let filled = pending.length;
+  let filled = initialFilled;
+  let out = new Uint8Array(1024);
   const readMore = async (): Promise<boolean> => {
-    if (buffer.length - filled < READ_SIZE) {
-      const unread = buffer.subarray(start, filled);
-      const target = 2 * unread.length + READ_SIZE > buffer.length
-        ? new Uint8Array(2 * buffer.length)
+    if (buffer.length - filled < READ_ROOM) {
+      const unread = filled - start;
+      const target = unread + READ_ROOM > buffer.length
+        ? new Uint8Array(Math.max(2 * buffer.length, unread + READ_ROOM))
         : buffer;
-      target.set(unread);
+      if (target === buffer) buffer.copyWithin(0, start, filled);
+      else target.set(buffer.subarray(start, filled));
       buffer = target;
-      filled -= start;
+      filled = unread;
       start = 0;
     }
-    const count = await conn.read(buffer.subarray(filled, filled + READ_SIZE));
+    const count = await conn.read(buffer.subarray(filled));
     if (count === null) return false;
     filled += count;
-    pending = buffer.subarray(start, filled);
     return true;
   };
-  const consume = (count: number) => {
-    start += count;
-    pending = buffer.subarray(start, filled);
+  const send = async (answer: GatewayAnswer, minor: 0 | 1, head: boolean, keepAlive: boolean) => {
+    let text = `HTTP/1.${minor} ${answer.status} ${REASONS[answer.status] ?? ""}\r\n`;
+    for (const name in answer.headers) text += `${name}: ${answer.headers[name]}\r\n`;
+    text += `content-length: ${byteLength(answer.body)}\r\n`;
+    if (!keepAlive) text += "connection: close\r\n";
+    else if (minor === 0) text += "connection: keep-alive\r\n";
+    // HEAD: the length of the body a GET would get, and no body.
+    text += head ? "\r\n" : "\r\n" + answer.body;
+    if (out.length < 3 * text.length) out = new Uint8Array(3 * text.length);
+    const { written } = encoder.encodeInto(text, out);
+    await writeAll(conn, out.subarray(0, written));
+  };
+  const refuse = async (status: number, error: string) => {
+    await send(json(status, { error }), 1, false, false);
+    services.onAnswer({ protocol: "http/1.1", method: "", path: "", status });
   };
   for (;;) {
+    if (start === filled) {
+      // Between requests: the idle deadline, counted from the last progress.
+      start = filled = 0;
+      tracked.busy = false;
+      tracked.deadline = tracked.since + services.idleTimeoutMs;
+      if (!(await readMore())) return;
+    }
+    // A request has begun: all of it must arrive, and be answered, by the request deadline.
+    tracked.busy = true;
+    tracked.deadline = Date.now() + services.requestTimeoutMs;
     let end: number;
     let scanned = 0;
-    while ((end = findHeadEnd(pending, scanned)) < 0 && pending.length <= MAX_HEAD_BYTES) {
-      scanned = pending.length;
+    while ((end = findHeadEnd(buffer.subarray(start, filled), scanned)) < 0) {
+      if (filled - start > MAX_HEAD_BYTES) break;
+      scanned = filled - start;
       if (!(await readMore())) return;
     }
     if (end < 0 || end > MAX_HEAD_BYTES) {
-      tracked.busy = true;
-      const error = `Request head larger than ${MAX_HEAD_BYTES} bytes`;
-      await reply(conn, 1, "GET", json(431, { error }), false);
-      onAnswer({ protocol: "http/1.1", method: "", path: "", status: 431 });
+      return await refuse(431, `Request head larger than ${MAX_HEAD_BYTES} bytes`);
+    }
+    const head = parseRequestHead(decoder.decode(buffer.subarray(start, start + end)));
+    start += end;
+    tracked.since = Date.now();
+    if (!("method" in head)) return await refuse(head.status, head.error);
+    const path = head.target.split("?", 1)[0]!;
+    const { method, minor, headers } = head;
+    // A declared body over the limit is not read: refused by its length, then closed.
+    if (head.contentLength > MAX_REQUEST_BYTES) {
+      await send(json(413, { error: BODY_TOO_LARGE }), minor, method === "HEAD", false);
+      services.onAnswer({ protocol: "http/1.1", method, path, status: 413 });
       return;
     }
-    const head = parseRequestHead(decoder.decode(pending.subarray(0, end)));
-    consume(end);
-    tracked.busy = true;
-    if (!("method" in head)) {
-      await reply(conn, 1, "GET", json(head.status, { error: head.error }), false);
-      onAnswer({ protocol: "http/1.1", method: "", path: "", status: head.status });
-      return;
+    if (filled - start < head.contentLength) {
+      if (minor === 1 && head.expectContinue) await writeAll(conn, CONTINUE);
+      while (filled - start < head.contentLength) {
+        if (!(await readMore())) return;
+      }
     }
-    // A declared body over the limit is not read: the handler refuses it by its length.
-    const wanted = head.contentLength > MAX_REQUEST_BYTES ? 0 : head.contentLength;
-    while (pending.length < wanted) {
-      if (!(await readMore())) return;
-    }
-    const body = pending.slice(0, wanted);
-    consume(wanted);
-    const keepAlive = head.keepAlive && wanted === head.contentLength;
-    const path = head.target.split("?")[0]!;
-    let request: Request | undefined;
-    try {
-      const bodyless = head.method === "GET" || head.method === "HEAD" || body.length === 0;
-      request = new Request(`http://gateway${head.target}`, {
-        method: head.method,
-        headers: head.headers,
-        body: bodyless ? null : body,
-      });
-    } catch { /* a method or header value the Fetch API refuses */ }
-    let response: Response;
+    start += head.contentLength; // no route takes a body
+    const request: GatewayRequest = {
+      method,
+      path,
+      header: (name) => {
+        let found: string | null = null;
+        for (const [field, value] of headers) {
+          if (field === name) found = found === null ? value : `${found}, ${value}`;
+        }
+        return found;
+      },
+    };
+    let answer: GatewayAnswer;
     let failure: string | undefined;
     try {
-      response = request ? await handler(request) : json(400, { error: "Malformed request" });
+      const pending = services.handler(request);
+      answer = pending instanceof Promise ? await pending : pending;
     } catch (error) {
-      response = json(500, { error: "Internal error" });
+      answer = json(500, { error: "Internal error" });
       failure = (error as Error).message;
     }
-    await reply(conn, head.minor, head.method, response, keepAlive);
-    onAnswer({
+    await send(answer, minor, method === "HEAD", head.keepAlive);
+    tracked.since = Date.now();
+    services.onAnswer({
       protocol: "http/1.1",
-      method: head.method,
+      method,
       path,
-      status: response.status,
+      status: answer.status,
       ...(failure === undefined ? {} : { error: failure }),
     });
-    tracked.busy = false;
-    tracked.since = Date.now();
-    if (!keepAlive) return;
+    if (!head.keepAlive) return;
   }
 }
 
-async function reply(
-  conn: ByteStream,
-  minor: 0 | 1,
-  method: string,
-  response: Response,
-  keepAlive: boolean,
-): Promise<void> {
-  const body = await response.bytes();
-  let head = `HTTP/1.${minor} ${response.status} ${REASONS[response.status] ?? ""}\r\n`;
-  response.headers.forEach((value, name) => {
-    if (name !== "content-length" && name !== "connection") head += `${name}: ${value}\r\n`;
-  });
-  head += `content-length: ${body.length}\r\n`;
-  if (!keepAlive) head += "connection: close\r\n";
-  else if (minor === 0) head += "connection: keep-alive\r\n";
-  // HEAD: the length of the body a GET would get, and no body.
-  const sent = method === "HEAD" ? new Uint8Array(0) : body;
-  const buffer = new Uint8Array(3 * (head.length + 2) + sent.length);
-  const { written: headLength } = encoder.encodeInto(head + "\r\n", buffer);
-  buffer.set(sent, headLength);
-  const bytes = buffer.subarray(0, headLength + sent.length);
+/** The UTF-8 length of `text`. */
+function byteLength(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) length += 1;
+    else if (code >= 0xd800 && code < 0xdc00) length += 1; // a surrogate pair: 4 bytes for 2
+    else length += 2;
+  }
+  return length;
+}
+
+async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<void> {
   for (let written = 0; written < bytes.length;) {
     written += await conn.write(bytes.subarray(written));
   }

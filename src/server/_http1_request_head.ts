@@ -11,9 +11,6 @@
 /** The HTTP/2 connection preface a prior-knowledge (h2c) client sends first. */
 export const HTTP2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/** The longest request head the gateway reads, in bytes. */
-export const MAX_HEAD_BYTES = 16 * 1024;
-
 /** A parsed request head. */
 export interface RequestHead {
   method: string;
@@ -26,6 +23,8 @@ export interface RequestHead {
   contentLength: number;
   /** Whether the connection may carry another request after this one. */
   keepAlive: boolean;
+  /** Whether the client waits for `100 Continue` before it sends the body. */
+  expectContinue: boolean;
 }
 
 /** A head the gateway refuses, with the status to answer before closing. */
@@ -111,6 +110,7 @@ export function parseRequestHead(text: string): RequestHead | HeadRejection {
   let codings: string[] = [];
   let lengths: string[] = [];
   let connection: string[] = [];
+  let expectContinue = false;
   for (let i = first + 1; i < lines.length; i++) {
     const raw = lines[i]!;
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
@@ -124,6 +124,7 @@ export function parseRequestHead(text: string): RequestHead | HeadRejection {
     if (name === "transfer-encoding") codings = codings.concat(list(value));
     else if (name === "content-length") lengths = lengths.concat(value.split(","));
     else if (name === "connection") connection = connection.concat(list(value));
+    else if (name === "expect") expectContinue = value.toLowerCase() === "100-continue";
   }
   if (codings.length > 0) {
     return codings.at(-1) === "chunked"
@@ -141,6 +142,7 @@ export function parseRequestHead(text: string): RequestHead | HeadRejection {
     headers,
     contentLength: distinct.length === 1 ? Number(distinct[0]) : 0,
     keepAlive: minor === "1" ? !connection.includes("close") : connection.includes("keep-alive"),
+    expectContinue,
   };
 }
 

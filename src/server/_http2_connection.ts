@@ -7,13 +7,28 @@
  * @module
  */
 import http2 from "node:http2";
-import { BODY_TOO_LARGE, json, MAX_REQUEST_BYTES } from "./_gateway_handler.ts";
+import type { Duplex } from "node:stream";
+import { type GatewayAnswer, json } from "./_gateway_handler.ts";
+import { createFrameGuard, goawayFrame } from "./_http2_frame_guard.ts";
 import { streamSocket } from "./_node_stream.ts";
-import type { ConnectionServices, Http2Acceptor, OpenConnection } from "./_served_connection.ts";
+import {
+  BODY_TOO_LARGE,
+  MAX_CONCURRENT_STREAMS,
+  MAX_HEADER_LIST_BYTES,
+  MAX_REQUEST_BYTES,
+} from "./_limits.ts";
+import type {
+  ByteStream,
+  ConnectionServices,
+  Http2Acceptor,
+  OpenConnection,
+} from "./_served_connection.ts";
 import { frameMessage, GrpcStatus } from "./_grpc_service.ts";
 
-/** At most this many requests at once on one connection. */
-const MAX_CONCURRENT_STREAMS = 32;
+/** The HTTP/2 connection preface, which the listener has already read. */
+const PREFACE_BYTES = 24;
+/** GOAWAY's error code for a peer that sends too much. */
+const ENHANCE_YOUR_CALM = 0xb;
 
 /**
  * Builds the HTTP/2 side: a function serving one accepted connection until it closes.
@@ -21,18 +36,27 @@ const MAX_CONCURRENT_STREAMS = 32;
  * @example
  * ```ts
  * import { createHttp2Acceptor } from "./_http2_connection.ts";
- * import type { ConnectionServices, OpenConnection } from "./_served_connection.ts";
- * async function serveH2(services: ConnectionServices, conn: Deno.Conn, preface: Uint8Array) {
+ * import type { ByteStream, ConnectionServices, OpenConnection } from "./_served_connection.ts";
+ * async function serveH2(services: ConnectionServices, conn: ByteStream, preface: Uint8Array) {
  *   const accept = createHttp2Acceptor(services);
- *   const tracked: OpenConnection = { since: Date.now(), busy: false, close: () => conn.close() };
+ *   const now = Date.now();
+ *   const tracked: OpenConnection = {
+ *     since: now,
+ *     deadline: now + services.idleTimeoutMs,
+ *     busy: false,
+ *     close: () => conn.close(),
+ *   };
  *   await accept(conn, preface, tracked); // until the connection closes
  * }
  * ```
  */
-export function createHttp2Acceptor(
-  options: ConnectionServices,
-): Http2Acceptor {
-  const server = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } });
+export function createHttp2Acceptor(options: ConnectionServices): Http2Acceptor {
+  const server = http2.createServer({
+    settings: {
+      maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
+      maxHeaderListSize: MAX_HEADER_LIST_BYTES,
+    },
+  });
   const connections = new WeakMap<
     http2.Http2Session,
     { tracked: OpenConnection; streams: number }
@@ -47,19 +71,25 @@ export function createHttp2Acceptor(
     stream.on("error", () => {});
     const connection = connections.get(stream.session!);
     if (connection) {
+      // A stream opened is progress; its request must arrive and be answered in time.
+      const { tracked } = connection;
       connection.streams++;
-      connection.tracked.busy = true;
+      progressed(tracked, connection.streams, options);
+      const timer = setTimeout(() => {
+        options.onClosed("request timeout");
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, options.requestTimeoutMs);
       stream.on("close", () => {
+        clearTimeout(timer);
         connection.streams--;
-        connection.tracked.busy = connection.streams > 0;
-        connection.tracked.since = Date.now();
+        progressed(tracked, connection.streams, options);
       });
     }
     answer(stream, headers, options).catch(() => stream.destroy());
   });
   return (conn, pending, tracked) =>
     new Promise<void>((resolve) => {
-      const socket = streamSocket(conn, pending);
+      const socket = guardedSocket(conn, pending, options);
       tracked.close = () => socket.destroy();
       socket.on("close", () => resolve());
       socket.on("error", () => {});
@@ -67,6 +97,14 @@ export function createHttp2Acceptor(
       server.emit("connection", socket);
       accepting = undefined;
     });
+}
+
+/** Marks progress on an HTTP/2 connection: its deadline is the request's while streams are open. */
+function progressed(tracked: OpenConnection, streams: number, options: ConnectionServices): void {
+  const now = Date.now();
+  tracked.since = now;
+  tracked.busy = streams > 0;
+  tracked.deadline = now + (streams > 0 ? options.requestTimeoutMs : options.idleTimeoutMs);
 }
 
 async function answer(
@@ -110,20 +148,26 @@ async function answer(
     });
     return;
   }
-  let response = json(413, { error: BODY_TOO_LARGE });
+  let response: GatewayAnswer = json(413, { error: BODY_TOO_LARGE });
   let failure: string | undefined;
   if (body !== undefined) {
     try {
-      response = await options.handler(toRequest(method, path, headers, body));
+      response = await options.handler({
+        method,
+        path: logged,
+        header: (name) => single(headers[name]),
+      });
     } catch (error) {
       response = json(500, { error: "Internal error" });
       failure = (error as Error).message;
     }
   }
-  const bytes = await response.bytes();
-  const responseHeaders: http2.OutgoingHttpHeaders = { ":status": response.status };
-  for (const [name, value] of response.headers) responseHeaders[name] = value;
-  responseHeaders["content-length"] = bytes.length;
+  const bytes = new TextEncoder().encode(response.body);
+  const responseHeaders: http2.OutgoingHttpHeaders = {
+    ":status": response.status,
+    ...response.headers,
+    "content-length": bytes.length,
+  };
   if (method === "HEAD") stream.respond(responseHeaders, { endStream: true });
   else {
     stream.respond(responseHeaders);
@@ -135,26 +179,6 @@ async function answer(
     path: logged,
     status: response.status,
     ...(failure === undefined ? {} : { error: failure }),
-  });
-}
-
-function toRequest(
-  method: string,
-  path: string,
-  headers: http2.IncomingHttpHeaders,
-  body: Uint8Array<ArrayBuffer>,
-): Request {
-  const fields = Object.entries(headers)
-    .filter(([name, value]) => !name.startsWith(":") && value !== undefined)
-    .map(([name, value]): [string, string] => [
-      name,
-      Array.isArray(value) ? value.join(", ") : String(value),
-    ]);
-  const bodyless = method === "GET" || method === "HEAD" || body.length === 0;
-  return new Request(`http://gateway${path.startsWith("/") ? path : `/${path}`}`, {
-    method,
-    headers: fields,
-    body: bodyless ? null : body,
   });
 }
 
@@ -185,4 +209,21 @@ function readBody(stream: http2.ServerHttp2Stream): Promise<Uint8Array<ArrayBuff
 
 function single(value: string | string[] | undefined): string | null {
   return value === undefined ? null : Array.isArray(value) ? value.join(",") : value;
+}
+
+/**
+ * A Node stream over the connection whose frames pass the flood guard first: past a bound the
+ * session gets GOAWAY (ENHANCE_YOUR_CALM) and is closed.
+ */
+function guardedSocket(conn: ByteStream, pending: Uint8Array, options: ConnectionServices): Duplex {
+  const guard = createFrameGuard(Date.now());
+  let preface = PREFACE_BYTES;
+  return streamSocket(conn, pending, (bytes) => {
+    const frames = bytes.subarray(Math.min(preface, bytes.length));
+    preface = Math.max(0, preface - bytes.length);
+    const flood = guard.read(frames, Date.now());
+    if (flood === undefined) return undefined;
+    options.onClosed("http2 flood", flood);
+    return goawayFrame(guard.lastStreamId, ENHANCE_YOUR_CALM);
+  });
 }

@@ -5,10 +5,22 @@
  * @module
  */
 import { Duplex } from "node:stream";
+import { LAST_WORD_LINGER_MS, MAX_UNSENT_BYTES } from "./_limits.ts";
 import type { ByteStream } from "./_served_connection.ts";
 
 /**
+ * Checks what a client sends before it is passed on: undefined lets the bytes through; bytes
+ * returned are the last the connection sends (say, a GOAWAY) before it is closed.
+ */
+export type ReadGuard = (bytes: Uint8Array) => Uint8Array | undefined;
+
+/**
  * A Node stream over a connection, replaying the bytes already read from it (`pending`) first.
+ * While more than {@linkcode MAX_UNSENT_BYTES} of output is unsent, the client is not read (a
+ * client that reads nothing cannot make it buffer more); when the client closes, so does the
+ * stream. With a `guard`, what the client sends is checked first; when the guard has a last
+ * word, nothing more is read or written but that word, and the connection is closed
+ * {@linkcode LAST_WORD_LINGER_MS} later (so the client reads it rather than only a reset).
  *
  * @example
  * ```ts
@@ -17,28 +29,59 @@ import type { ByteStream } from "./_served_connection.ts";
  * streamSocket(conn).end(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
  * ```
  */
-export function streamSocket(conn: ByteStream, pending: Uint8Array = new Uint8Array(0)): Duplex {
+export function streamSocket(
+  conn: ByteStream,
+  pending: Uint8Array = new Uint8Array(0),
+  guard?: ReadGuard,
+): Duplex {
   let first: Uint8Array | undefined = pending.length > 0 ? pending : undefined;
+  let writing: Promise<void> = Promise.resolve();
+  let ended = false;
   const buffer = new Uint8Array(16 * 1024);
-  return new Duplex({
+  /** Whether `bytes` may pass; if not, says the guard's last word and closes. */
+  const admit = (bytes: Uint8Array): boolean => {
+    const last = guard?.(bytes);
+    if (last === undefined) return true;
+    ended = true;
+    writing.catch(() => {}).then(() => writeAll(conn, last)).then(() => conn.closeWrite())
+      .catch(() => {}); // a client that reads nothing never gets it: the close still comes
+    setTimeout(() => socket.destroy(), LAST_WORD_LINGER_MS);
+    return false;
+  };
+  const socket: Duplex = new Duplex({
     read() {
+      if (ended) return;
       if (first) {
-        this.push(first);
+        const chunk = first;
         first = undefined;
+        if (admit(chunk)) this.push(chunk);
+        return;
+      }
+      if (this.writableLength > MAX_UNSENT_BYTES) {
+        this.once("drain", () => this._read(0));
         return;
       }
       conn.read(buffer).then(
-        (count) => this.push(count === null ? null : buffer.slice(0, count)),
+        (count) => {
+          if (count === null) {
+            // The client closed: nothing more will be asked, and nothing more can be answered.
+            this.push(null);
+            this.destroy();
+          } else if (admit(buffer.subarray(0, count))) this.push(buffer.slice(0, count));
+        },
         (error) => this.destroy(error),
       );
     },
     write(chunk: Uint8Array, _encoding, callback) {
-      writeAll(conn, chunk).then(() => callback(), callback);
+      if (ended) return callback();
+      writing = writeAll(conn, chunk);
+      writing.then(() => callback(), callback);
     },
     final(callback) {
       conn.closeWrite().then(() => callback(), () => callback());
     },
     destroy(error, callback) {
+      ended = true;
       try {
         conn.close();
       } catch {
@@ -47,6 +90,7 @@ export function streamSocket(conn: ByteStream, pending: Uint8Array = new Uint8Ar
       callback(error);
     },
   });
+  return socket;
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * What the listener and the per-protocol connection servers share: the services a
- * connection is answered with, and how an open connection reports its activity.
+ * connection is answered with, and how an open connection reports its progress.
  *
  * @module
  */
-import type { ConnectionActivity } from "./_connection_limits.ts";
+import type { GatewayHandler } from "./_gateway_handler.ts";
 import type { GrpcCall, GrpcReply } from "./_grpc_service.ts";
+import type { ConnectionProgress } from "./_limits.ts";
 
 /** One request answered, for the log. */
 export interface Answer {
@@ -19,18 +20,34 @@ export interface Answer {
   error?: string;
 }
 
-/** What answers the requests of a connection. */
+/** Why the server closed a connection on its own. */
+export type ClosedReason =
+  | "idle timeout"
+  | "request timeout"
+  | "over capacity"
+  | "accept failed"
+  | "http2 flood";
+
+/** What answers the requests of a connection, and how long each may take. */
 export interface ConnectionServices {
   /** Answers HTTP requests (both protocols). */
-  handler: (request: Request) => Promise<Response>;
+  handler: GatewayHandler;
   /** Answers gRPC calls (HTTP/2 only). */
   grpc: (call: GrpcCall) => GrpcReply;
   /** Told of every answer, for the log. */
   onAnswer: (answer: Answer) => void;
+  /** Told of every connection the server closes on its own. */
+  onClosed: (reason: ClosedReason, error?: string) => void;
+  /** A connection with no request under way is closed after this long, in milliseconds. */
+  idleTimeoutMs: number;
+  /** A request must arrive whole and be answered within this long, in milliseconds. */
+  requestTimeoutMs: number;
 }
 
-/** One open connection, as the cap and the timeout see it. */
-export interface OpenConnection extends ConnectionActivity {
+/** One open connection, as the cap and the deadlines see it. */
+export interface OpenConnection extends ConnectionProgress {
+  /** Whether a request is under way (its deadline is the request's, not the idle one). */
+  busy: boolean;
   close(): void;
 }
 

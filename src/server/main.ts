@@ -111,6 +111,7 @@ export async function runGateway(args: string[]): Promise<number> {
       grpc: createGrpcService({ identity, token, clientCertificates }),
       tls,
       idleTimeoutMs: options.idleTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
       maxConnections: options.maxConnections,
       signal: shutdown.signal,
       onAnswer: (answer) => logAnswer(answer, rejections),
@@ -125,6 +126,7 @@ export async function runGateway(args: string[]): Promise<number> {
       tls: clientCertificates ? "mtls" : "none",
       pid: Deno.pid,
       starts,
+      max_connections: options.maxConnections,
     });
     await server.finished;
   } catch (error) {

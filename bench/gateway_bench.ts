@@ -1,0 +1,171 @@
+/**
+ * The gateway server under load and under attack, run on the host exactly as the container runs
+ * it (the same `deno run` flags and arguments, under the descriptor limit the container gets):
+ *
+ * - `wrk` throughput of `GET /healthz` at 50 and at 1000 connections against a bare
+ *   `Deno.serve` answering the same JSON, both running at once and measured in turns, three
+ *   runs (goal: each ratio >= 0.9x);
+ * - the gateway's peak resident memory through the HTTP/2 flood battery
+ *   (`tests/_helpers/gateway_attacks.py`), against the bound the README states.
+ *
+ * Needs `wrk` and `python3`; otherwise it says why and measures nothing.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { gatewayArgs, gatewayDenoFlags } from "../src/contract/gateway_command_line.ts";
+import { formatRatio, median } from "./_report.ts";
+import { freePort, onPath, untilHealthy } from "./_serve_start.ts";
+
+const REPO = resolve(import.meta.dirname!, "..");
+const GATEWAY_MAIN = join(REPO, "src/server/main.ts");
+const ATTACKS = join(REPO, "tests/_helpers/gateway_attacks.py");
+/** The descriptor limit the container asks for; it gets at most the caller's hard limit. */
+const WANTED_OPEN_FILES = 65536;
+const RUNS = 3;
+const CONNECTIONS = [50, 1000] as const;
+/** The throughput goal: at least this share of a bare `Deno.serve`. */
+const RATIO_GOAL = 0.9;
+/** The memory bound the README states for the gateway under the flood battery, in MiB. */
+const FLOOD_MEMORY_MIB = 128;
+const FLOODS = ["ping", "settings", "rst", "continuation", "window-update", "empty-data"];
+
+/** The same answer the gateway gives to `GET /healthz`. */
+const BARE = `Deno.serve({ port: Number(Deno.args[0]), hostname: "127.0.0.1", onListen() {} }, () =>
+  new Response('{"ok":true}\\n', { headers: { "content-type": "application/json" } }))`;
+
+function limited(openFiles: number, args: string[]): Deno.ChildProcess {
+  return new Deno.Command("prlimit", {
+    args: [`--nofile=${openFiles}`, "--", Deno.execPath(), ...args],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+function startGateway(dir: string, port: number, openFiles: number): Deno.ChildProcess {
+  const paths = { stateDir: join(dir, "state"), tokenFile: join(dir, "token") };
+  const listen = `127.0.0.1:${port}`;
+  return limited(openFiles, [
+    "run",
+    ...gatewayDenoFlags(listen, paths),
+    GATEWAY_MAIN,
+    ...gatewayArgs({ name: "bench", listen, version: "0.0.0", ...paths }),
+  ]);
+}
+
+async function wrk(port: number, connections: number, seconds: number): Promise<number> {
+  const output = await new Deno.Command("wrk", {
+    args: [
+      "-t2",
+      `-c${connections}`,
+      `-d${seconds}s`,
+      `http://127.0.0.1:${port}/healthz`,
+    ],
+    stdout: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+}
+
+/** `MET` or `MISSED` against a floor. */
+function verdict(value: number, floor: number): string {
+  return Number.isFinite(value) && value >= floor ? "MET" : "MISSED";
+}
+
+async function peakRssKiB(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/^VmHWM:\s+(\d+)/m.exec(status)![1]);
+}
+
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // already exited
+  }
+  await child.status;
+}
+
+/** Runs the gateway benchmarks and prints their ratios. */
+export async function benchGateway(): Promise<void> {
+  for (const tool of ["wrk", "python3", "prlimit"]) {
+    if (!(await onPath(tool))) {
+      console.log(`skipped: needs ${tool}`);
+      return;
+    }
+  }
+  const limits = await Deno.readTextFile("/proc/self/limits");
+  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1] ?? "unlimited";
+  const openFiles = Math.min(WANTED_OPEN_FILES, hard === "unlimited" ? Infinity : Number(hard));
+  const dir = await Deno.makeTempDir({ prefix: "openshell-bench-gateway-" });
+  try {
+    await Deno.mkdir(join(dir, "state"));
+    await Deno.writeTextFile(join(dir, "token"), "bench-token\n");
+    const gatewayPort = freePort();
+    const barePort = freePort();
+    const gateway = startGateway(dir, gatewayPort, openFiles);
+    const bare = limited(openFiles, ["eval", BARE, String(barePort)]);
+    try {
+      await untilHealthy(gatewayPort, gateway);
+      await untilHealthy(barePort, bare);
+      for (const connections of CONNECTIONS) {
+        const ratios: number[] = [];
+        const rows: string[] = [];
+        for (let run = 0; run < RUNS; run++) {
+          // Alternate who goes first, so a load from elsewhere hits both alike.
+          const order = run % 2 === 0 ? [gatewayPort, barePort] : [barePort, gatewayPort];
+          const rps = new Map<number, number>();
+          for (const port of order) rps.set(port, await wrk(port, connections, 3));
+          const ratio = rps.get(gatewayPort)! / rps.get(barePort)!;
+          ratios.push(ratio);
+          rows.push(
+            `${rps.get(gatewayPort)!.toFixed(0)} vs ${rps.get(barePort)!.toFixed(0)} req/s ${
+              formatRatio(ratio)
+            }`,
+          );
+        }
+        const worst = Math.min(...ratios);
+        console.log(
+          `wrk /healthz, ${connections} connections: gateway against bare Deno.serve ${
+            formatRatio(median(ratios))
+          } (median of ${RUNS}; runs: ${rows.join(", ")}); goal >= ${RATIO_GOAL}x in every run  ${
+            verdict(worst, RATIO_GOAL)
+          }`,
+        );
+      }
+    } finally {
+      await stop(gateway);
+      await stop(bare);
+    }
+
+    // A fresh gateway for the floods, so its peak memory is theirs.
+    const floodPort = freePort();
+    const flooded = startGateway(dir, floodPort, openFiles);
+    try {
+      await untilHealthy(floodPort, flooded);
+      const before = await peakRssKiB(flooded.pid);
+      const seen: string[] = [];
+      for (const kind of FLOODS) {
+        const output = await new Deno.Command("python3", {
+          args: [ATTACKS, String(floodPort), kind, "3"],
+          stdout: "piped",
+          stderr: "null",
+        }).output();
+        const result = JSON.parse(new TextDecoder().decode(output.stdout) || "{}");
+        seen.push(`${kind} ${result.goaway === 11 ? "GOAWAY" : `goaway=${result.goaway}`}`);
+      }
+      const peak = (await peakRssKiB(flooded.pid)) / 1024;
+      console.log(
+        `gateway peak memory through the HTTP/2 flood battery: ${peak.toFixed(1)} MiB (${
+          (before / 1024).toFixed(1)
+        } MiB before; ${seen.join(", ")}); bound <= ${FLOOD_MEMORY_MIB} MiB  ${
+          peak <= FLOOD_MEMORY_MIB ? "MET" : "MISSED"
+        }`,
+      );
+    } finally {
+      await stop(flooded);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

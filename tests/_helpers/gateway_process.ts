@@ -1,0 +1,200 @@
+/**
+ * The gateway server as a real process on the host, started exactly as the container starts
+ * it (the same `deno run` flags and arguments), with its state and token in a temp dir.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import { gatewayArgs, gatewayDenoFlags } from "../../src/contract/gateway_command_line.ts";
+
+const GATEWAY_MAIN = resolve(import.meta.dirname!, "../../src/server/main.ts");
+
+export interface RunningGateway extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  lines: string[];
+  url: string;
+  /** Resolves with the first log line matching `msg`. */
+  waitFor(msg: string): Promise<Record<string, unknown>>;
+  finish(): Promise<{ code: number; lines: Record<string, unknown>[] }>;
+}
+
+/**
+ * Starts the gateway on the host exactly as the container does, with host paths; with
+ * `openFiles`, under that descriptor limit (`RLIMIT_NOFILE`).
+ */
+export function startGateway(
+  dir: string,
+  port: number,
+  extra: string[] = [],
+  openFiles?: number,
+): RunningGateway {
+  const stateDir = join(dir, "state");
+  const tokenFile = join(dir, "token");
+  const listen = `127.0.0.1:${port}`;
+  // Under a limit, the gateway is told it, as the launcher tells it the limit it set.
+  const limit = openFiles === undefined ? [] : ["prlimit", `--nofile=${openFiles}`, "--"];
+  const [program, ...launcher] = [...limit, Deno.execPath()];
+  const child = new Deno.Command(program!, {
+    args: [
+      ...launcher,
+      "run",
+      ...gatewayDenoFlags(listen, { stateDir, tokenFile }),
+      GATEWAY_MAIN,
+      ...gatewayArgs({
+        name: "corp",
+        listen,
+        version: "9.9.9",
+        stateDir,
+        tokenFile,
+        ...(openFiles === undefined ? {} : { openFiles }),
+      }),
+      ...extra,
+    ],
+    env: { DENO_DIR: join(dir, "deno"), PATH: "/usr/bin:/bin" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const waiters: { msg: string; resolve: (v: Record<string, unknown>) => void }[] = [];
+  const reading = (async () => {
+    let buffer = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let newline;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        lines.push(line);
+        const parsed = JSON.parse(line);
+        for (const waiter of waiters.filter((w) => w.msg === parsed.msg)) waiter.resolve(parsed);
+      }
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+  let finished: Promise<{ code: number; lines: Record<string, unknown>[] }> | undefined;
+  const finish = () =>
+    finished ??= (async () => {
+      const status = await child.status;
+      await reading;
+      assert.equal(await stderr, "", "the gateway writes nothing to stderr");
+      return { code: status.code, lines: lines.map((l) => JSON.parse(l)) };
+    })();
+  return {
+    child,
+    lines,
+    url: `http://${listen}`,
+    waitFor: (msg) => {
+      const seen = lines.map((l) => JSON.parse(l)).find((l) => l.msg === msg);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ msg, resolve });
+        finish().then(
+          () => reject(new Error(`Gateway exited before "${msg}": ${lines}`)),
+          reject,
+        );
+      });
+    },
+    finish,
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await finish().catch(() => {});
+    },
+  };
+}
+
+/** Runs `fn` with a temp dir holding `state/` and the token `tok-123`; removes it afterwards. */
+export async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "openshell-gateway-" });
+  try {
+    await Deno.mkdir(join(dir, "state"));
+    await Deno.writeTextFile(join(dir, "token"), "tok-123\n", { mode: 0o600 });
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const ATTACKS = resolve(import.meta.dirname!, "gateway_attacks.py");
+
+/** What an attack from `gateway_attacks.py` saw (see its usage). */
+export interface AttackResult {
+  kind: string;
+  connections: number;
+  /** For floods: the GOAWAY error code the first connection got, or null. */
+  goaway?: number | null;
+  [key: string]: unknown;
+}
+
+/**
+ * Runs one attack of `gateway_attacks.py` (python3's standard library) against `port` for
+ * `seconds`, while `during` runs; resolves with what the attacker saw and what `during` gave.
+ */
+export async function underAttack<T>(
+  port: number,
+  kind: string,
+  seconds: number,
+  connections: number | undefined,
+  during: () => Promise<T>,
+): Promise<{ attack: AttackResult; during: T }> {
+  const args = [ATTACKS, String(port), kind, String(seconds)];
+  if (connections !== undefined) args.push(String(connections));
+  const child = new Deno.Command("/usr/bin/python3", { args, stdout: "piped", stderr: "piped" })
+    .spawn();
+  const output = child.output();
+  try {
+    const result = await during();
+    const { code, stdout, stderr } = await output;
+    const text = new TextDecoder();
+    assert.equal(code, 0, text.decode(stderr));
+    return { attack: JSON.parse(text.decode(stdout)), during: result };
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await output.catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Asks `/healthz` from a fresh connection every `everyMs` for `forMs`; the time each answer
+ * took in milliseconds (Infinity for no 200 answer within 1 s).
+ */
+export async function probeHealth(url: string, forMs: number, everyMs = 200): Promise<number[]> {
+  const times: number[] = [];
+  const end = performance.now() + forMs;
+  while (performance.now() < end) {
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const start = performance.now();
+    try {
+      const response = await fetch(`${url}/healthz`, {
+        client,
+        signal: AbortSignal.timeout(1000),
+      });
+      await response.body?.cancel();
+      times.push(response.status === 200 ? performance.now() - start : Infinity);
+    } catch {
+      times.push(Infinity);
+    } finally {
+      client.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return times;
+}
+
+/** A process's resident memory now and at its peak, in MiB, from `/proc`. */
+export async function memoryMiB(pid: number): Promise<{ now: number; peak: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)![1]);
+  return { now: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
+}
+
+/** How many descriptors a process has open. */
+export async function openDescriptors(pid: number): Promise<number> {
+  return (await Array.fromAsync(Deno.readDir(`/proc/${pid}/fd`))).length;
+}

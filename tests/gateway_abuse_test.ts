@@ -1,0 +1,191 @@
+/**
+ * The gateway server under abuse and load, through a real gateway process and real sockets:
+ * the attacker side is `tests/_helpers/gateway_attacks.py` (raw sockets and raw HTTP/2 frames,
+ * python3's standard library), and while it runs a fresh client must get `/healthz` answered
+ * within 1 s.
+ */
+import assert from "node:assert/strict";
+import {
+  memoryMiB,
+  openDescriptors,
+  probeHealth,
+  startGateway,
+  underAttack,
+  withDir,
+} from "./_helpers/gateway_process.ts";
+import { freePort } from "./_helpers/loopback.ts";
+import { FLOOD_MEMORY_BOUND_MIB } from "../src/server/_limits.ts";
+
+const encoder = new TextEncoder();
+
+/** Every probe was answered 200 within 1 s, and there were some. */
+function allAnswered(times: number[], what: string): void {
+  assert.ok(times.length >= 3, `${what}: ${times.length} probes`);
+  const late = times.filter((ms) => !(ms < 1000));
+  assert.equal(late.length, 0, `${what}: ${late.length} of ${times.length} probes unanswered`);
+}
+
+/** Reads from `conn` until `done` says the text so far is complete, or the peer closes. */
+async function readUntil(conn: Deno.Conn, done: (text: string) => boolean): Promise<string> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(16 * 1024);
+  let text = "";
+  while (!done(text)) {
+    const count = await conn.read(buffer);
+    if (count === null) break;
+    text += decoder.decode(buffer.subarray(0, count), { stream: true });
+  }
+  return text;
+}
+
+Deno.test("busy connections lock nobody out: bodies never sent, 100-continue, HTTP/2 streams held open", async () => {
+  await withDir(async (dir) => {
+    // The cap the gateway used to have, with every connection busy.
+    await using gateway = startGateway(dir, freePort(), ["--max-connections", "128"]);
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    const http1 = await underAttack(
+      port,
+      "busy-http1",
+      4,
+      128,
+      () => probeHealth(gateway.url, 3500),
+    );
+    allAnswered(http1.during, "128 requests awaiting their body");
+    assert.ok(Number(http1.attack.continued) > 0, "a client that expects 100-continue gets it");
+    const http2 = await underAttack(
+      port,
+      "busy-http2",
+      4,
+      128,
+      () => probeHealth(gateway.url, 3500),
+    );
+    allAnswered(http2.during, "128 HTTP/2 connections with a stream held open");
+    assert.ok(Number(http2.attack.requests) > 0);
+  });
+});
+
+Deno.test("connections reset before they are accepted never stall the listener", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort());
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    const { attack, during } = await underAttack(
+      port,
+      "reset",
+      3,
+      undefined,
+      () => probeHealth(gateway.url, 2500, 100),
+    );
+    allAnswered(during, "connect-then-reset flood");
+    assert.ok(attack.connections > 500, `${attack.connections} resets in 3 s`);
+  });
+});
+
+Deno.test("HTTP/2 control-frame floods end in GOAWAY, with memory bounded and healthz answered", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort());
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    for (
+      const kind of ["ping", "settings", "rst", "continuation", "window-update", "empty-data"]
+    ) {
+      const { attack, during } = await underAttack(
+        port,
+        kind,
+        1.5,
+        4,
+        () => probeHealth(gateway.url, 1500),
+      );
+      allAnswered(during, `${kind} flood`);
+      assert.equal(attack.goaway, 11, `${kind}: GOAWAY with ENHANCE_YOUR_CALM`);
+      const { peak } = await memoryMiB(gateway.child.pid);
+      assert.ok(peak < FLOOD_MEMORY_BOUND_MIB, `${kind}: peak ${peak.toFixed(1)} MiB`);
+    }
+    gateway.child.kill("SIGTERM");
+    const { code, lines } = await gateway.finish();
+    assert.equal(code, 0, "it survived every flood");
+    const floods = lines.filter((l) => l.reason === "http2 flood");
+    assert.ok(floods.length > 0);
+  });
+});
+
+Deno.test("HTTP/2 connections the client closes are let go at once", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort());
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    const pid = gateway.child.pid;
+    const before = await openDescriptors(pid);
+    const { attack } = await underAttack(port, "h2-close", 5, 100, async () => {});
+    assert.equal(attack.answered, 100);
+    const closed = performance.now();
+    let open = await openDescriptors(pid);
+    while (open > before + 5 && performance.now() - closed < 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      open = await openDescriptors(pid);
+    }
+    assert.ok(open <= before + 5, `${open} descriptors open 1 s after, ${before} before`);
+  });
+});
+
+Deno.test("1000 connections at once are all answered: the cap follows the descriptor limit", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort(), [], 4096);
+    const { port, max_connections } = await gateway.waitFor("Listening") as {
+      port: number;
+      max_connections: number;
+    };
+    assert.ok(max_connections >= 4000, `cap ${max_connections} under a 4096 limit`);
+    const conns = await Promise.all(
+      Array.from({ length: 1000 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+    );
+    try {
+      const request = encoder.encode("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+      await Promise.all(conns.map((conn) => conn.write(request)));
+      const answers = await Promise.all(
+        conns.map((conn) => readUntil(conn, (text) => text.includes("\n{")).catch(() => "")),
+      );
+      const ok = answers.filter((text) => text.startsWith("HTTP/1.1 200 OK")).length;
+      assert.equal(ok, 1000);
+    } finally {
+      for (const conn of conns) conn.close();
+    }
+  });
+});
+
+Deno.test("a repeated Content-Length is framed and answered by it; slowloris evicts no real request", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort(), ["--max-connections", "128"]);
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(encoder.encode(
+      "POST /healthz HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\nhello" +
+        "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n",
+    ));
+    const both = await readUntil(conn, () => false);
+    conn.close();
+    assert.match(
+      both,
+      /^HTTP\/1\.1 405 Method Not Allowed\r\n/,
+      "routed, not refused as too large",
+    );
+    assert.match(both.slice(both.indexOf("}\n") + 2), /^HTTP\/1\.1 200 OK\r\n/);
+
+    // 500 connections dripping request heads against a cap of 128: every real request passes.
+    const { during } = await underAttack(port, "slowloris", 4, 500, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const statuses: number[] = [];
+      for (let i = 0; i < 45; i++) {
+        // Each on a connection of its own: an idle pooled one may be closed at the cap.
+        const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+        const response = await fetch(`${gateway.url}/healthz`, {
+          client,
+          signal: AbortSignal.timeout(2000),
+        }).catch(() => undefined);
+        await response?.body?.cancel();
+        client.close();
+        statuses.push(response?.status ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return statuses;
+    });
+    assert.deepEqual(during.filter((status) => status !== 200), [], `${during}`);
+  });
+});
