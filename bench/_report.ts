@@ -55,22 +55,26 @@ export function formatDeltaMb(kib: number): string {
     : "-";
 }
 
-/** A goal: a figure must stay at or below `limit`, printed as `<= {limit}{unit}` (ratios with one decimal). */
+/**
+ * A goal: a figure must stay at or below `limit`, printed as `<= {limit}{unit}` (ratios with one
+ * decimal); with `atLeast`, at or above it (`>=`).
+ */
 export interface Goal {
   limit: number;
   unit: "x" | " ms" | " MB";
+  atLeast?: boolean;
 }
 
 /** Whether a figure meets its goal; an unknown figure (NaN) never does. */
 export function meets(value: number, goal: Goal): boolean {
-  return Number.isFinite(value) && value <= goal.limit;
+  return Number.isFinite(value) && (goal.atLeast ? value >= goal.limit : value <= goal.limit);
 }
 
 /** The goal and the verdict, e.g. `goal <= 1.3x  MISSED`; `not measured` for NaN. */
 export function formatGoal(value: number, goal: Goal): string {
   const verdict = Number.isNaN(value) ? "not measured" : meets(value, goal) ? "MET" : "MISSED";
   const limit = goal.unit === "x" ? goal.limit.toFixed(1) : String(goal.limit);
-  return `goal <= ${limit}${goal.unit}  ${verdict}`;
+  return `goal ${goal.atLeast ? ">=" : "<="} ${limit}${goal.unit}  ${verdict}`;
 }
 
 /** One row of a table: each cell padded to its width, left-aligned, then right-aligned. */

@@ -99,6 +99,12 @@ Deno.test("meets and formatGoal: at the limit is met, above is missed, unknown i
   assert.equal(formatGoal(1.2, ratio), "goal <= 1.3x  MET");
   assert.equal(formatGoal(4.97, two), "goal <= 2.0x  MISSED");
   assert.equal(formatGoal(61.3, megabytes), "goal <= 40 MB  MISSED");
+  const floor = { limit: 0.9, unit: "x", atLeast: true } as const;
+  assert.equal(meets(0.9, floor), true);
+  assert.equal(meets(0.89, floor), false);
+  assert.equal(meets(NaN, floor), false);
+  assert.equal(formatGoal(0.95, floor), "goal >= 0.9x  MET");
+  assert.equal(formatGoal(0.46, floor), "goal >= 0.9x  MISSED");
   assert.equal(formatGoal(12, ms), "goal <= 40 ms  MET");
   assert.equal(formatGoal(NaN, ms), "goal <= 40 ms  not measured");
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connectionCap } from "../src/server/_limits.ts";
 import { join } from "node:path";
 import { registryRoots } from "../src/registry/mod.ts";
 import { addUserGateway } from "../src/register/mod.ts";
@@ -134,6 +135,8 @@ Deno.test({
         "Stopped",
       ]);
       assert.equal(logs[0].tls, "mtls");
+      // The connection cap follows the descriptor limit the container got.
+      assert.equal(logs[0].max_connections, connectionCap(hardFiles(limits)));
       await assertNothingLeft(sandbox, name);
     }
     const metadata = JSON.parse(await Deno.readTextFile(join(gatewayDir, "metadata.json")));
