@@ -115,5 +115,36 @@ Deno.test("printed commands quote what the shell would split", async () => {
   await runCli(sandbox, ["gateway", "add", "http://127.0.0.1:1", "--name", "ux s4"]);
   const again = await runCli(sandbox, ["gateway", "add", "http://127.0.0.1:1", "--name", "ux s4"]);
   assert.equal(again.code, 1);
-  assert.match(again.stderr, /^hint: remove it first with `openshell gateway remove 'ux s4'`/m);
+  assert.match(
+    again.stderr,
+    /^hint: give --replace to replace it, remove it first with `openshell gateway remove 'ux s4'`/m,
+  );
+});
+
+Deno.test("gateway remove of the active gateway says which gateway is active now", async () => {
+  await using sandbox = await createSandbox();
+  const seed = await runCli(sandbox, [
+    "system",
+    "add",
+    "openshell",
+    "http://127.0.0.1:8080",
+    "--system-dir",
+    sandbox.system,
+    "--activate",
+  ]);
+  assert.equal(seed.code, 0, seed.stderr);
+  await runCli(sandbox, ["gateway", "add", "http://127.0.0.1:9", "--name", "mine"]);
+  const removed = await runCli(sandbox, ["gateway", "remove"]);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(
+    removed.stderr,
+    new RegExp(
+      `^It was the active gateway; 'openshell' is active now: the system's default gateway \\(${sandbox.system}/active_gateway\\)$`,
+      "m",
+    ),
+  );
+  await runCli(sandbox, ["gateway", "add", "http://127.0.0.1:9", "--name", "mine"]);
+  await Deno.remove(join(sandbox.system, "active_gateway"));
+  const last = await runCli(sandbox, ["gateway", "remove"]);
+  assert.match(last.stderr, /^It was the active gateway; none is active now$/m);
 });

@@ -226,7 +226,7 @@ Deno.test("status failures: one readable line each, hints that fit the gateway",
   expect(
     await runCli(sandbox, ["-g", "local", "status"]),
     1,
-    /unreachable: connection refused\nhint: nothing answers on this machine; `openshell serve --name local` starts a local gateway\n$/,
+    /unreachable: connection refused\nhint: nothing answers on this machine; start the gateway that listens there \(`openshell gateway info local` shows its registration\)\n$/,
   );
   const remote = expect(
     await runCli(sandbox, ["-g", "remote", "status", "--timeout", "300"]),

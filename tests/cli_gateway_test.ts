@@ -125,6 +125,7 @@ Deno.test("gateway add can shadow a system entry, and remove uncovers it again",
     name: "edge",
     remote_host: null,
     resolved_host: null,
+    served: false,
     source: "user",
     type: "remote",
   });

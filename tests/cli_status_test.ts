@@ -5,6 +5,7 @@ import {
   type FailureKind,
   healthHint,
   healthzUrl,
+  type HintTarget,
 } from "../src/client/gateway_health.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
@@ -99,7 +100,7 @@ Deno.test("status of an unhealthy, an unreachable and a slow gateway: exit 1", a
     assert.equal(JSON.parse(result.stdout).error, "connection refused");
     assert.match(
       result.stderr,
-      /\nhint: nothing answers on this machine; `openshell serve --name local`/,
+      /\nhint: nothing answers on this machine; start the gateway that listens there \(`openshell gateway info local`/,
     );
 
     result = await runCli(sandbox, ["-g", "slow", "status", "--timeout", "300"], {});
@@ -202,16 +203,28 @@ Deno.test("health decisions: URL, status classes and error wording", () => {
 });
 
 Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
-  const local = { name: "dev", endpoint: "http://127.0.0.1:8090", mtlsDir: "/u/dev/mtls" };
+  const served = {
+    name: "dev",
+    endpoint: "http://127.0.0.1:8090",
+    mtlsDir: "/u/dev/mtls",
+    madeByServe: true,
+  };
+  const local = { ...served, madeByServe: false };
   const remote = { name: "corp", endpoint: "https://corp.example.com", mtlsDir: "/u/corp/mtls" };
-  const hint = (kind: FailureKind, target: typeof local) =>
-    healthHint({ kind, message: "" }, target);
-  assert.match(hint("refused", local), /`openshell serve --name dev` starts a local gateway/);
-  assert.match(hint("timeout", local), /openshell serve/);
+  const hint = (kind: FailureKind, target: HintTarget) => healthHint({ kind, message: "" }, target);
+  assert.match(hint("refused", served), /`openshell serve --name dev` serves it again where/);
+  assert.match(hint("timeout", served), /openshell serve/);
+  // A gateway someone else registered is not one serve may take over.
+  assert.doesNotMatch(hint("refused", local), /openshell serve/);
+  assert.match(hint("refused", local), /`openshell gateway info dev` shows its registration/);
   assert.match(hint("refused", remote), /on corp.example.com is running and reachable/);
   assert.doesNotMatch(hint("refused", remote), /openshell serve/);
   assert.match(hint("dns", remote), /check the host name 'corp.example.com'/);
-  assert.match(hint("tls", remote), /certificates in \/u\/corp\/mtls\/ .* --ca\/--cert\/--key/);
-  assert.match(hint("endpoint", local), /gateway remove dev/);
+  assert.match(
+    hint("tls", { ...remote, remoteHost: "me@corp" }),
+    /certificates in \/u\/corp\/mtls\/ .*`openshell gateway add https:\/\/corp.example.com --name corp --remote me@corp --ca <ca.crt> --cert <tls.crt> --key <tls.key> --replace`/,
+  );
+  assert.match(hint("tls", local), / --local --ca /);
+  assert.match(hint("endpoint", local), /gateway add <endpoint> --name dev --replace/);
   assert.match(healthHint(null, remote), /answered but is not healthy/);
 });

@@ -186,6 +186,7 @@ Deno.test({
             name: "openshell",
             remote_host: null,
             resolved_host: null,
+            served: false,
             source: "system",
             type: "local",
           }]);

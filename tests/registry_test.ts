@@ -691,7 +691,8 @@ Deno.test("the JSON row has upstream's keys in order, with nulls for absent host
   assert.equal(
     JSON.stringify(row),
     '{"active":true,"auth":"plaintext","endpoint":"http://127.0.0.1:8004","is_remote":true,' +
-      '"name":"corp","remote_host":"me@host","resolved_host":null,"source":"system","type":"remote"}',
+      '"name":"corp","remote_host":"me@host","resolved_host":null,"served":false,"source":"system",' +
+      '"type":"remote"}',
   );
   const full = gatewayListRow({ ...entry, shadowed: true }, {
     active: "corp",
@@ -707,6 +708,7 @@ Deno.test("the JSON row has upstream's keys in order, with nulls for absent host
     "origin",
     "remote_host",
     "resolved_host",
+    "served",
     "shadowed",
     "source",
     "type",

@@ -160,9 +160,11 @@ async function detachedRoundTrip(
     "name",
     "remote_host",
     "resolved_host",
+    "served",
     "source",
     "type",
   ]);
+  assert.equal(row.served, true, "a detached gateway is listed as served");
   assert.equal(await curlStatus(`http://127.0.0.1:${port}/healthz`), "200");
   const doctor = await run(["doctor", "-o", "json", "--listen", `127.0.0.1:${port}`]);
   const portCheck = JSON.parse(doctor.stdout).find((c: { check: string }) =>

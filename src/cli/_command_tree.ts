@@ -129,6 +129,10 @@ export const PROGRAM: CommandSpec = {
               flags: "--no-activate",
               description: "register only; leave the active gateway as it is",
             },
+            {
+              flags: "--replace",
+              description: "replace your registration of that name, and its certificates",
+            },
           ],
           helpAfter: `
 An https:// gateway needs --local or --remote and client certificates: --ca/--cert/--key,
@@ -211,7 +215,10 @@ already in gateways/<name>/mtls/ of your registry.`,
         "rootless as an ordinary user, and register it as a user gateway",
       options: [
         { flags: "-n, --name <name>", description: "gateway name to serve and register" },
-        { flags: "-l, --listen <host:port>", description: "address the gateway listens on" },
+        {
+          flags: "-l, --listen <host:port>",
+          description: "address the gateway listens on",
+        },
         {
           flags: "--runtime <name>",
           description:
@@ -225,6 +232,10 @@ already in gateways/<name>/mtls/ of your registry.`,
         {
           flags: "-d, --detach",
           description: "serve in the background once the gateway answers; the log goes to a file",
+        },
+        {
+          ...output(REPORT_FORMATS),
+          description: "with --detach: how the gateway is printed on stdout (text: its URL)",
         },
         {
           flags: "--state-dir <dir>",
@@ -254,13 +265,21 @@ already in gateways/<name>/mtls/ of your registry.`,
         ]);
         return {
           name: { default: defaults.name },
-          listen: { default: defaults.listen },
+          listen: {
+            description: "address the gateway listens on (default: where serve registered " +
+              `--name, else ${defaults.listen})`,
+          },
           runtime: { choices: RUNTIME_NAMES },
           memory: { default: defaults.memory },
           pids: { default: defaults.pids },
           cpus: { default: defaults.cpus },
           seccomp: { choices: SECCOMP_MODES, default: defaults.seccomp },
-          auth: { choices: SERVE_AUTH_MODES, default: defaults.auth },
+          auth: {
+            choices: SERVE_AUTH_MODES,
+            description: "how clients log in: mtls (client certificates, as upstream's local " +
+              "gateway) or token (API token over plaintext HTTP) (default: as serve registered " +
+              `--name, else ${defaults.auth})`,
+          },
         };
       },
       helpAfter: `

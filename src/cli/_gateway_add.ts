@@ -18,6 +18,7 @@ import { fillIn, programCommand, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots, nameArgument, warnEnvOverride } from "./_gateway_context.ts";
 import { printMessage, printWarning } from "./_output.ts";
+import { refuseWhileServed } from "./_served_here.ts";
 
 /** `gateway add <endpoint>`. */
 export async function gatewayAdd(input: CommandInput): Promise<void> {
@@ -30,6 +31,7 @@ export async function gatewayAdd(input: CommandInput): Promise<void> {
     cert?: string;
     key?: string;
     activate: boolean;
+    replace?: boolean;
   };
   const plan = planGatewayAdd(endpoint, options);
   const roots = cliRoots();
@@ -56,12 +58,14 @@ export async function gatewayAdd(input: CommandInput): Promise<void> {
     const { resolveSshHostname } = await import("./_ssh_hostname.ts");
     plan.metadata.resolved_host = await resolveSshHostname(plan.sshHost);
   }
-  const { metadataPath, activated } = await addUserGateway(roots, plan.metadata, {
+  if (options.replace) await refuseWhileServed(roots, name, "replace");
+  const { metadataPath, activated, replaced } = await addUserGateway(roots, plan.metadata, {
     activate: options.activate ? "always" : "never",
+    replace: options.replace === true,
     ...(mtls ? { mtls } : {}),
   });
   printMessage(
-    `Added gateway '${name}' (${plan.metadata.gateway_endpoint}, ` +
+    `${replaced ? "Replaced" : "Added"} gateway '${name}' (${plan.metadata.gateway_endpoint}, ` +
       `${gatewayAuth(plan.metadata)}) in ${metadataPath}` +
       (activated ? " and made it active" : ""),
   );

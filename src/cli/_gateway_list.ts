@@ -10,6 +10,7 @@ import { activeNameForListing, cliRoots } from "./_gateway_context.ts";
 import { printData, printHint, printMessage, printWarning } from "./_output.ts";
 import type { OutputFormat } from "./_render_output.ts";
 import { renderGatewayList } from "./_render_gateways.ts";
+import { servedHere } from "./_served_here.ts";
 
 /** `gateway list`. */
 export async function gatewayList(input: CommandInput): Promise<void> {
@@ -23,6 +24,8 @@ export async function gatewayList(input: CommandInput): Promise<void> {
     listing.entries.map((e) => e.name),
   );
   const format = options.output as OutputFormat;
+  const users = listing.entries.filter((e) => e.source === "user").map((e) => e.name);
+  const served = await servedHere(roots, users);
   if (listing.entries.length === 0 && format === "table") {
     printMessage("No gateways found.");
     printHint(`run \`${programCommand("gateway", "add", fillIn("<endpoint>"))}\` to add one`);
@@ -31,6 +34,7 @@ export async function gatewayList(input: CommandInput): Promise<void> {
   printData(
     await renderGatewayList(listing.entries, format, {
       active,
+      served: new Set(served.keys()),
       all: options.all === true,
       showOrigin: options.showOrigin === true,
     }),

@@ -11,6 +11,8 @@ import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, cliRoots, nameArgument, noActive } from "./_gateway_context.ts";
 import { printError, printMessage } from "./_output.ts";
+import { activeReasonText } from "./_render_gateways.ts";
+import { refuseWhileServed } from "./_served_here.ts";
 
 /** `gateway remove [names...]`. */
 export async function gatewayRemove(input: CommandInput): Promise<void> {
@@ -21,14 +23,13 @@ export async function gatewayRemove(input: CommandInput): Promise<void> {
   let failure: unknown;
   for (const target of new Set(targets)) {
     try {
+      await refuseWhileServed(roots, target, "remove");
       const result = await removeUserGateway(roots, target);
       printMessage(`Removed gateway '${target}'`);
       if (result.uncovered) {
         printMessage(`The system entry '${target}' (${result.uncovered}) is listed again`);
       }
-      if (result.clearedActive) {
-        printMessage("It was the active gateway; none is selected now");
-      }
+      if (result.clearedActive) printMessage(`It was the active gateway; ${await nowActive()}`);
     } catch (error) {
       if (!(error instanceof UserError) || targets.length === 1) throw error;
       // With several names, each is tried; the last failure sets the exit status.
@@ -43,6 +44,13 @@ export async function gatewayRemove(input: CommandInput): Promise<void> {
       }\` shows what is registered`,
     });
   }
+}
+
+/** What is active once the user's active gateway is gone, in words. */
+async function nowActive(): Promise<string> {
+  const active = await resolveActiveGateway(cliRoots(), { warn: () => {} }).catch(() => undefined);
+  if (active === undefined) return "none is active now";
+  return `'${active.name}' is active now: ${activeReasonText(active)}`;
 }
 
 async function activeOrUsage(

@@ -8,6 +8,7 @@ import { renameUserGateway } from "../register/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots, nameArgument, warnEnvOverride } from "./_gateway_context.ts";
 import { printMessage } from "./_output.ts";
+import { refuseWhileServed } from "./_served_here.ts";
 
 /** `gateway rename <old> <new>`. */
 export async function gatewayRename(input: CommandInput): Promise<void> {
@@ -16,6 +17,7 @@ export async function gatewayRename(input: CommandInput): Promise<void> {
   const roots = cliRoots();
   nameArgument(from, validateGatewayName);
   nameArgument(to, validateGatewayName);
+  await refuseWhileServed(roots, from, "rename");
   const result = await renameUserGateway(roots, from, to);
   printMessage(`Renamed gateway '${from}' to '${to}'`);
   if (result.movedActive) printMessage(`'${to}' is the active gateway`);

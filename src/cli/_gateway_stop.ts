@@ -6,8 +6,8 @@
  */
 import { processStart, stopServedGateway } from "../serve/mod.ts";
 import { readLaunchRecord } from "../runtime/mod.ts";
-import { readGatewayMetadata } from "../registry/mod.ts";
-import { UserError } from "../errors/mod.ts";
+import { madeByServe, readGatewayMetadata } from "../registry/mod.ts";
+import { programCommand, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots } from "./_gateway_context.ts";
 import { served, targetName } from "./_gateway_served.ts";
@@ -49,11 +49,19 @@ async function notServed(name: string, dir: string): Promise<UserError> {
     return new UserError(
       `Gateway "${name}" is not served: its launcher (pid ${left.pid}) is gone and left ` +
         `container "${left.containerId}" behind`,
-      { hint: `The next \`openshell serve --name ${name}\` removes it first` },
+      { hint: `The next \`${programCommand("serve", "--name", name)}\` removes it first` },
+    );
+  }
+  if (found?.source === "user" && !(await madeByServe(cliRoots(), name))) {
+    return new UserError(
+      `Gateway "${name}" is not served on this machine: it was registered with gateway add, ` +
+        "and only gateways openshell serves can be stopped with it",
+      { hint: `\`${programCommand("gateway", "info", name)}\` shows where it is registered` },
     );
   }
   return new UserError(`Gateway "${name}" is not served on this machine`, {
-    hint: `\`openshell serve --name ${name} --detach\` serves it; \`openshell gateway list\` ` +
-      "shows the registrations",
+    hint: `\`${programCommand("serve", "--name", name, "--detach")}\` serves it; \`${
+      programCommand("gateway", "list")
+    }\` shows the registrations`,
   });
 }

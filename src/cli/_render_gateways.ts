@@ -6,6 +6,8 @@ import { type OutputFormat, renderJson, renderTable, renderYaml } from "./_rende
 /** Options shared by the renderings of `gateway list`. */
 export interface GatewayListView {
   active: string | undefined;
+  /** The gateways served here: TYPE says `served`, JSON has `served: true`. */
+  served?: ReadonlySet<string>;
   all: boolean;
   showOrigin: boolean;
 }
@@ -13,16 +15,15 @@ export interface GatewayListView {
 /**
  * The text of `gateway list` in `format`. The table has NAME ENDPOINT TYPE SOURCE AUTH, a
  * REMOTE column only when some row has a remote or resolved host, ORIGIN with `showOrigin`;
- * the active row is marked `*` and shadowed rows say so in SOURCE.
+ * the active row is marked `*`, shadowed rows say so in SOURCE, served ones in TYPE.
  */
 export async function renderGatewayList(
   entries: GatewayEntry[],
   format: OutputFormat,
   view: GatewayListView,
 ): Promise<string> {
-  const rowOptions = { active: view.active, all: view.all, showOrigin: view.showOrigin };
-  if (format === "json") return renderJson(entries.map((e) => gatewayListRow(e, rowOptions)));
-  if (format === "yaml") return await renderYaml(entries.map((e) => gatewayListRow(e, rowOptions)));
+  if (format === "json") return renderJson(entries.map((e) => gatewayListRow(e, view)));
+  if (format === "yaml") return await renderYaml(entries.map((e) => gatewayListRow(e, view)));
   const withRemote = entries.some((e) => e.metadata.remote_host || e.metadata.resolved_host);
   const head = ["  NAME", "ENDPOINT", "TYPE", "SOURCE", "AUTH"];
   if (withRemote) head.push("REMOTE");
@@ -32,7 +33,7 @@ export async function renderGatewayList(
     const row = [
       `${active ? "*" : " "} ${entry.name}`,
       entry.metadata.gateway_endpoint,
-      gatewayType(entry.metadata),
+      gatewayListRow(entry, view).served ? "served" : gatewayType(entry.metadata),
       entry.shadowed ? `${entry.source} (shadowed)` : entry.source,
       gatewayAuth(entry.metadata),
     ];

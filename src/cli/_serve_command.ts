@@ -7,15 +7,22 @@
 import type { ServeOptions } from "../serve/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { optionShape } from "./_command_spec.ts";
+import type { ReportFormat } from "./_render_output.ts";
 import { runServe, runServeDetached } from "./_serve_run.ts";
 
 /** `openshell serve`: returns the exit status. */
 export async function serveCommand(input: CommandInput): Promise<number> {
-  const options = input.options as unknown as ServeOptions & { detach?: boolean };
+  const options = input.options as unknown as ServeOptions & {
+    detach?: boolean;
+    output: ReportFormat;
+  };
   if (options.detach) {
-    return await runServeDetached({ name: options.name, args: explicitArgs(input) });
+    return await runServeDetached(
+      { name: options.name, args: explicitArgs(input) },
+      options.output,
+    );
   }
-  const { detach: _, ...serveOptions } = options;
+  const { detach: _, output: _output, ...serveOptions } = options;
   return await runServe(serveOptions);
 }
 
@@ -26,7 +33,9 @@ function explicitArgs(input: CommandInput): string[] {
   for (const option of input.command.options ?? []) {
     const { key, long } = optionShape(option.flags);
     const value = own.values[key];
-    if (key === "detach" || value === undefined || own.sources[key] !== "cli") continue;
+    if (key === "detach" || key === "output" || value === undefined || own.sources[key] !== "cli") {
+      continue;
+    }
     if (value === true) args.push(long!);
     else if (typeof value === "string") args.push(long!, value);
   }

@@ -16,7 +16,8 @@ import {
   type ServeOptions,
 } from "../serve/mod.ts";
 import { nameArgument } from "./_gateway_context.ts";
-import { printMessage, printWarning, reportFailure } from "./_output.ts";
+import { printData, printMessage, printWarning, reportFailure } from "./_output.ts";
+import { renderData, type ReportFormat } from "./_render_output.ts";
 
 /** The ready line in a detached launcher's log, as {@linkcode readyLine} writes it. */
 const READY_LINE = /^Gateway ".*" is ready at .*$/m;
@@ -55,15 +56,31 @@ export async function runServe(options: ServeOptions): Promise<number> {
  * Serves in the background; returns once the gateway answers (0) or with the status of the
  * launch's error, which is the launcher's own `error:` line and hint.
  */
-export async function runServeDetached(options: DetachedServeOptions): Promise<number> {
+export async function runServeDetached(
+  options: DetachedServeOptions,
+  format: ReportFormat,
+): Promise<number> {
   try {
     const launch = await serveDetached(options);
     if (launch.outcome === "failed") throw launchFailure(launch.log, launch.code);
     const { name } = launch;
+    // What a foreground serve warns about, the launcher wrote to the log.
+    for (const line of launch.log.split("\n")) {
+      if (line.startsWith("warning: ")) printWarning(line.slice("warning: ".length));
+    }
     printMessage(READY_LINE.exec(launch.log)?.[0] ?? `Gateway "${name}" is ready at ${launch.url}`);
     printMessage(`Launcher pid ${launch.pid} keeps serving it in the background`);
     printMessage(`Stop it with: ${programCommand("gateway", "stop", name)}`);
     printMessage(`Log: ${launch.logPath} (${programCommand("gateway", "logs", name, "-f")})`);
+    printData(
+      format === "text" ? launch.url : await renderData(format, {
+        name,
+        url: launch.url,
+        pid: launch.pid,
+        container: launch.containerId,
+        log: launch.logPath,
+      }),
+    );
     return 0;
   } catch (error) {
     return reportFailure(error);

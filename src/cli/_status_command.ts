@@ -8,7 +8,7 @@ import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, activeRegistration, cliRoots } from "./_gateway_context.ts";
 import { healthHint, type HealthResult, mtlsFiles, probeHealth } from "../client/mod.ts";
-import { resolveActiveGateway, userGatewayDir } from "../registry/mod.ts";
+import { madeByServe, resolveActiveGateway, userGatewayDir } from "../registry/mod.ts";
 import { printData, printHint } from "./_output.ts";
 import { activeReasonText } from "./_render_gateways.ts";
 import { renderJson, renderYaml } from "./_render_output.ts";
@@ -125,7 +125,15 @@ export async function showStatus(input: CommandInput): Promise<void> {
   if (result.status !== "ok") {
     throw new UserError(
       `Gateway '${active.name}' at ${endpoint} is ${result.status}: ${result.error}`,
-      { hint: healthHint(result.failure, { name: active.name, endpoint, mtlsDir }) },
+      {
+        hint: healthHint(result.failure, {
+          name: active.name,
+          endpoint,
+          mtlsDir,
+          madeByServe: gateway.source === "user" && await madeByServe(roots, active.name),
+          remoteHost: gateway.metadata.remote_host ?? undefined,
+        }),
+      },
     );
   }
 }

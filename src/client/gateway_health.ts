@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fillIn, programCommand } from "../errors/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { MTLS_FILE_NAMES } from "../registry/mod.ts";
 
@@ -126,6 +127,10 @@ export interface HintTarget {
   endpoint: string;
   /** Its `gateways/<name>/mtls/` directory under the user root. */
   mtlsDir: string;
+  /** Its registration was made by `openshell serve`, which can start it again there. */
+  madeByServe?: boolean;
+  /** The `remote_host` of its registration, for an mTLS gateway on another host. */
+  remoteHost?: string | undefined;
 }
 
 /**
@@ -136,7 +141,7 @@ export interface HintTarget {
  * ```ts
  * import { healthHint } from "./mod.ts";
  * healthHint({ kind: "refused", message: "" }, { name: "local", endpoint: "http://127.0.0.1:8090", mtlsDir: "" });
- * // "nothing listens there; `openshell serve --name local` starts a local gateway"
+ * // "nothing answers on this machine; start the gateway that listens there (…)"
  * ```
  */
 export function healthHint(failure: HealthFailure | null, target: HintTarget): string {
@@ -144,16 +149,44 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
   const local = host === "localhost" || /^127\./.test(host) || host === "[::1]";
   switch (failure?.kind) {
     case "endpoint":
-      return `re-add it with an http(s):// endpoint: \`openshell gateway remove ${target.name}\`, then \`openshell gateway add\``;
+      return `register it with an http(s):// endpoint instead: \`${
+        programCommand("gateway", "add", fillIn("<endpoint>"), "--name", target.name, "--replace")
+      }\``;
     case "dns":
-      return `check the host name '${host}' in the endpoint (\`openshell gateway info ${target.name}\`)`;
-    case "tls":
-      return `check the certificates in ${target.mtlsDir}/ against the gateway's; ` +
-        `re-add it with --ca/--cert/--key to replace them`;
+      return `check the host name '${host}' in the endpoint (\`${
+        programCommand("gateway", "info", target.name)
+      }\`)`;
+    case "tls": {
+      const where = target.remoteHost === undefined ? ["--local"] : ["--remote", target.remoteHost];
+      return `check the certificates in ${target.mtlsDir}/ against the gateway's; replace them: \`${
+        programCommand(
+          "gateway",
+          "add",
+          target.endpoint,
+          "--name",
+          target.name,
+          ...where,
+          "--ca",
+          fillIn("<ca.crt>"),
+          "--cert",
+          fillIn("<tls.crt>"),
+          "--key",
+          fillIn("<tls.key>"),
+          "--replace",
+        )
+      }\``;
+    }
     case "refused":
     case "timeout":
+      if (local && target.madeByServe) {
+        return `nothing answers on this machine; \`${
+          programCommand("serve", "--name", target.name)
+        }\` serves it again where it is registered`;
+      }
       if (local) {
-        return `nothing answers on this machine; \`openshell serve --name ${target.name}\` starts a local gateway`;
+        return `nothing answers on this machine; start the gateway that listens there (\`${
+          programCommand("gateway", "info", target.name)
+        }\` shows its registration)`;
       }
       return `check that the gateway on ${host} is running and reachable from here`;
     case "network":

@@ -34,6 +34,7 @@ export {
   servedGatewayMetadata,
   servedGatewayToken,
   type ServedPki,
+  servedRegistrationEndpoint,
   type ServedRegistrationFacts,
   servedRegistrationStep,
   type ServedToken,

@@ -18,10 +18,13 @@ import { readGatewayMetadata } from "../registry/mod.ts";
 import type { RegistryRoots } from "../registry/mod.ts";
 import { ensureUserDir } from "./_user_dir.ts";
 import { addUserGateway, SECRET_FILE_MODE } from "./write_registry.ts";
-import { MTLS_FILE_NAMES, userGatewayDir } from "../registry/mod.ts";
+import {
+  madeByServe,
+  MTLS_FILE_NAMES,
+  SERVE_MARKER_FILE,
+  userGatewayDir,
+} from "../registry/mod.ts";
 
-/** The file beside a gateway's registration that marks it as made by `serve`. */
-const SERVE_MARKER = "serve.json";
 /** The API token file in the user gateway dir. */
 const TOKEN_FILE = "token";
 /** The directory of a served gateway's server certificate and key, in the user gateway dir. */
@@ -208,11 +211,31 @@ export function servedTokenPath(roots: RegistryRoots, name: string): string {
 export async function refuseForeignRegistration(roots: RegistryRoots, name: string): Promise<void> {
   const dir = userGatewayDir(roots, name);
   const registered = await pathExists(join(dir, "metadata.json"));
-  const marked = registered && await pathExists(join(dir, SERVE_MARKER));
+  const marked = registered && await pathExists(join(dir, SERVE_MARKER_FILE));
   if (mayServeUnder({ registered, marked })) return;
   throw new UserError(`Gateway "${name}" is already registered and was not created by serve`, {
     hint: "Pick another name with --name",
   });
+}
+
+/**
+ * The endpoint of the registration `serve` made for `name`; `undefined` when there is none,
+ * or someone else made it, or it cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { registryRoots } from "../registry/mod.ts";
+ * const roots = registryRoots((name) => Deno.env.get(name), Deno.uid() ?? 0, console.error);
+ * await servedRegistrationEndpoint(roots, "local"); // "http://127.0.0.1:8090" once served
+ * ```
+ */
+export async function servedRegistrationEndpoint(
+  roots: RegistryRoots,
+  name: string,
+): Promise<string | undefined> {
+  if (!(await madeByServe(roots, name))) return undefined;
+  const found = await readGatewayMetadata(roots, name).catch(() => undefined);
+  return found?.source === "user" ? found.metadata.gateway_endpoint : undefined;
 }
 
 /**
@@ -261,7 +284,7 @@ export async function registerServedGateway(
   if (tls && !tls.stored) await writeServedPki(roots, name, tls.pki);
   const metadata = servedGatewayMetadata(name, gateway.endpoint, tls ? "mtls" : "plaintext");
   const dir = userGatewayDir(roots, name);
-  await atomicWriteFile(join(dir, SERVE_MARKER), JSON.stringify({ served: true }) + "\n", {
+  await atomicWriteFile(join(dir, SERVE_MARKER_FILE), JSON.stringify({ served: true }) + "\n", {
     mode: 0o600,
   });
   const path = join(dir, "metadata.json");

@@ -11,7 +11,7 @@ import {
   readMetadataFile,
 } from "../registry/mod.ts";
 import { fileError } from "../errors/mod.ts";
-import { MTLS_FILE_NAMES, readActiveFile } from "../registry/mod.ts";
+import { MTLS_FILE_NAMES, readActiveFile, SERVE_MARKER_FILE } from "../registry/mod.ts";
 import {
   checkGatewayMetadata,
   type GatewayMetadata,
@@ -103,6 +103,11 @@ export interface AddUserGatewayOptions {
   activate?: "always" | "if-none" | "never";
   /** Files to copy into the user `mtls/` directory of the gateway. */
   mtls?: MtlsFiles;
+  /**
+   * Replace a user entry of that name (its certificates with `mtls`); the entry is then no
+   * longer one `serve` made.
+   */
+  replace?: boolean;
 }
 
 /**
@@ -130,17 +135,21 @@ export async function addUserGateway(
   roots: RegistryRoots,
   metadata: GatewayMetadata,
   options: AddUserGatewayOptions = {},
-): Promise<{ activated: boolean; metadataPath: string }> {
+): Promise<{ activated: boolean; metadataPath: string; replaced: boolean }> {
   const checked = await checkGatewayMetadata(metadata);
   const name = checked.name;
   const path = metadataFilePath(roots.user, name);
-  if ((await readMetadataFile(path)).kind !== "missing") throw alreadyExists(name);
+  const replaced = (await readMetadataFile(path)).kind !== "missing";
+  if (replaced && !options.replace) throw alreadyExists(name);
   const dir = await ensureUserGatewayDir(roots, name);
 
   let staged: string | undefined;
   try {
     staged = options.mtls ? await stageMtls(dir, options.mtls) : undefined;
-    await createExclusive(path, serializeGatewayMetadata(checked), name);
+    if (replaced) {
+      await Deno.remove(join(dir, SERVE_MARKER_FILE)).catch(() => {});
+      await atomicWriteFile(path, serializeGatewayMetadata(checked), { mode: 0o644 });
+    } else await createExclusive(path, serializeGatewayMetadata(checked), name);
     if (staged) {
       const target = join(dir, "mtls");
       await Deno.remove(target, { recursive: true }).catch((error) => {
@@ -150,7 +159,7 @@ export async function addUserGateway(
     }
   } catch (error) {
     // Leave nothing behind: an empty directory is removed, a non-empty one is not ours.
-    await Deno.remove(dir).catch(() => {});
+    if (!replaced) await Deno.remove(dir).catch(() => {});
     throw error;
   } finally {
     if (staged) await Deno.remove(staged, { recursive: true }).catch(() => {});
@@ -165,7 +174,7 @@ export async function addUserGateway(
     await selectGateway(roots, name);
     activated = true;
   }
-  return { activated, metadataPath: path };
+  return { activated, metadataPath: path, replaced };
 }
 
 /**
@@ -237,7 +246,7 @@ async function removeOrFail(path: string): Promise<boolean> {
 
 function alreadyExists(name: string): UserError {
   return new UserError(`Gateway '${name}' already exists.`, {
-    hint: `Remove it first with \`${
+    hint: `Give --replace to replace it, remove it first with \`${
       programCommand("gateway", "remove", name)
     }\`, or choose another --name`,
   });

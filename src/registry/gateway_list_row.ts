@@ -2,8 +2,8 @@ import { gatewayAuth, gatewayType } from "./gateway_metadata.ts";
 import type { GatewayEntry } from "./list_gateways.ts";
 
 /**
- * One element of `gateway list -o json`, keys in upstream's (alphabetical) order.
- * `origin` and `shadowed` appear only when asked for (`--show-origin`, `--all`).
+ * One element of `gateway list -o json`, keys in upstream's (alphabetical) order, with
+ * `served` added. `origin` and `shadowed` appear only when asked for (`--show-origin`, `--all`).
  */
 export interface GatewayListRow {
   active: boolean;
@@ -14,6 +14,8 @@ export interface GatewayListRow {
   origin?: string;
   remote_host: string | null;
   resolved_host: string | null;
+  /** Served on this machine by `openshell serve` (an extra key; upstream has none). */
+  served: boolean;
   shadowed?: boolean;
   source: "user" | "system";
   type: "cloud" | "remote" | "local";
@@ -27,6 +29,8 @@ export interface GatewayListRowOptions {
   showOrigin?: boolean;
   /** Add `shadowed`. */
   all?: boolean;
+  /** The names of the gateways served here. */
+  served?: ReadonlySet<string>;
 }
 
 /**
@@ -55,6 +59,8 @@ export function gatewayListRow(
     ...(options.showOrigin ? { origin: entry.metadataPath } : {}),
     remote_host: metadata.remote_host ?? null,
     resolved_host: metadata.resolved_host ?? null,
+    served: !entry.shadowed && entry.source === "user" &&
+      (options.served?.has(entry.name) ?? false),
     ...(options.all ? { shadowed: entry.shadowed } : {}),
     source: entry.source,
     type: gatewayType(metadata),

@@ -99,3 +99,24 @@ export function userGatewayDir(roots: RegistryRoots, name: string): string {
 
 /** The file names used for copied mTLS material, as upstream stores them. */
 export const MTLS_FILE_NAMES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" } as const;
+
+/** The file beside a user registration that marks it as made by `serve`. */
+export const SERVE_MARKER_FILE = "serve.json";
+
+/**
+ * Whether the user registration of `name` was made by `serve` (it has the marker beside it):
+ * only those can be served here, so only those need their served state read.
+ *
+ * @example
+ * ```ts
+ * import { madeByServe, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * await madeByServe(roots, "local"); // false when `gateway add` made it
+ * ```
+ */
+export async function madeByServe(roots: RegistryRoots, name: string): Promise<boolean> {
+  return await Deno.lstat(join(gatewayDirPath(roots.user, name), SERVE_MARKER_FILE)).then(
+    (info) => info.isFile,
+    () => false,
+  );
+}

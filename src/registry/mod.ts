@@ -69,8 +69,10 @@ export {
   activeFilePath,
   gatewayDirPath,
   gatewaysDirPath,
+  madeByServe,
   metadataFilePath,
   MTLS_FILE_NAMES,
   readMetadataFile,
+  SERVE_MARKER_FILE,
   userGatewayDir,
 } from "./layout.ts";

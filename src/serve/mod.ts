@@ -38,3 +38,9 @@ export {
   servedRecordJson,
 } from "./served_record.ts";
 export { stopServedGateway } from "./stop_served.ts";
+export {
+  exposureWarning,
+  type ListenAddress,
+  type ServedListen,
+  servedListen,
+} from "./served_listen.ts";

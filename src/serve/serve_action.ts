@@ -27,6 +27,7 @@ import {
   registerServedGateway,
   servedGatewayToken,
   type ServedPki,
+  servedRegistrationEndpoint,
   type ServedToken,
   servedTokenPath,
 } from "../register/mod.ts";
@@ -49,7 +50,8 @@ import {
   processEnv,
   runtimeDirChoice,
 } from "../host/mod.ts";
-import type { ServeOptions } from "./serve_args.ts";
+import { SERVE_DEFAULTS, type ServeOptions } from "./serve_args.ts";
+import { exposureWarning, servedListen } from "./served_listen.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
 import { trackServe } from "./_serve_tracking.ts";
 
@@ -101,24 +103,24 @@ export async function serveGateway(
   const uid = effectiveUid();
   const gid = Deno.gid() ?? 0;
   const name = validateGatewayName(options.name);
-  let listen: { hostname: string; port: number };
-  try {
-    listen = parseListenAddress(options.listen);
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/^Invalid/, "invalid"), {
-      hint: "Use HOST:PORT, e.g. --listen 127.0.0.1:8090",
-    });
-  }
-  if (listen.port < 1024) {
-    throw new UsageError(`invalid listen address "${options.listen}": port below 1024`, {
-      hint: "The gateway runs without capabilities and cannot bind ports below 1024",
-    });
-  }
+  if (options.listen !== undefined) readListen(options.listen);
   const limits = serveLimits(options);
+  const roots = registryRoots(env, uid, (text) => events.warning(text));
+  const decided = servedListen(
+    name,
+    { address: options.listen, auth: options.auth },
+    await servedRegistrationEndpoint(roots, name),
+    { address: SERVE_DEFAULTS.listen, auth: SERVE_DEFAULTS.auth },
+    (address) => clientAddress(readListen(address)),
+  );
+  if (decided.kind === "conflict") throw new UserError(decided.message, { hint: decided.hint });
+  const listen = readListen(decided.address);
+  const auth = decided.auth;
+  const exposure = exposureWarning(listen, auth);
+  if (exposure !== undefined) events.warning(exposure);
   if (options.seccomp === "unconfined") {
     events.warning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
   }
-  const roots = registryRoots(env, uid, (text) => events.warning(text));
   const runtimeDirs = runtimeDirChoice(env, uid);
   if (runtimeDirs.ignored !== undefined) {
     events.warning(
@@ -147,9 +149,7 @@ export async function serveGateway(
     if (resolved.note) events.progress(resolved.note);
     runtime = resolved.runtime;
     token = await servedGatewayToken(roots, name);
-    tls = options.auth === "mtls"
-      ? await servedPki(roots, name, listen.hostname, events)
-      : undefined;
+    tls = auth === "mtls" ? await servedPki(roots, name, listen.hostname, events) : undefined;
     program = await reachableProgram(env, uid, events);
     // Last: from here on a failed launch removes the state dir it made.
     stateDir = await prepareStateDir(
@@ -291,6 +291,28 @@ async function reachableProgram(
     sourceDir === undefined ? undefined : reachable(sourceDir, "read"),
   ]);
   return { binary: program, ...(sources === undefined ? {} : { sourceDir: sources }) };
+}
+
+/**
+ * A listen address, checked.
+ *
+ * @throws {UsageError} for one that is not HOST:PORT, or a port below 1024.
+ */
+function readListen(address: string): { hostname: string; port: number } {
+  let listen: { hostname: string; port: number };
+  try {
+    listen = parseListenAddress(address);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^Invalid/, "invalid"), {
+      hint: "Use HOST:PORT, e.g. --listen 127.0.0.1:8090",
+    });
+  }
+  if (listen.port < 1024) {
+    throw new UsageError(`invalid listen address "${address}": port below 1024`, {
+      hint: "The gateway runs without capabilities and cannot bind ports below 1024",
+    });
+  }
+  return listen;
 }
 
 /**

@@ -10,7 +10,8 @@ import { GATEWAY_PORT } from "../contract/mod.ts";
 /** The parsed options of `serve`. */
 export interface ServeOptions {
   name: string;
-  listen: string;
+  /** The `--listen` address; absent: where `name` is registered, else the default. */
+  listen?: string | undefined;
   /** The runtime named with --runtime; absent: chosen for this host (`runtime/mod.ts`). */
   runtime?: RuntimeName | undefined;
   runtimePath?: string | undefined;
@@ -22,8 +23,11 @@ export interface ServeOptions {
   /** CPU time in CPUs; `0` for no cap. */
   cpus: string;
   seccomp: SeccompMode;
-  /** How clients log in: client certificates (`mtls`) or the API token over plaintext. */
-  auth: ServeAuth;
+  /**
+   * How clients log in: client certificates (`mtls`) or the API token over plaintext;
+   * absent: as `name` is registered, else the default.
+   */
+  auth?: ServeAuth | undefined;
 }
 
 /** The ways a served gateway authenticates its clients (`serve --auth`). */

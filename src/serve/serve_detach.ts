@@ -29,7 +29,15 @@ export interface DetachedServeOptions {
  * when the launcher ended (or was ended) first with status `code`, its log removed if new.
  */
 export type DetachedServeOutcome =
-  | { outcome: "ready"; name: string; url: string; pid: number; logPath: string; log: string }
+  | {
+    outcome: "ready";
+    name: string;
+    url: string;
+    pid: number;
+    containerId: string;
+    logPath: string;
+    log: string;
+  }
   | { outcome: "failed"; name: string; code: number; log: string };
 
 /**
@@ -74,7 +82,8 @@ export async function serveDetached(options: DetachedServeOptions): Promise<Deta
     if (record?.pid === child.pid) {
       const log = await readFrom(logPath, offset);
       child.unref();
-      return { outcome: "ready", name, url: record.url, pid: child.pid, logPath, log };
+      const { url, containerId } = record;
+      return { outcome: "ready", name, url, pid: child.pid, containerId, logPath, log };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

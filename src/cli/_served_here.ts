@@ -1,0 +1,46 @@
+/**
+ * Which of some registered gateways are served here, read cheaply: only a user registration
+ * that `serve` made can be, so the served records (and the code that reads them) are loaded
+ * only when such a registration is among them. `gateway list`, `rename` and `remove` ask.
+ *
+ * @module
+ */
+import type { ServedRecord } from "../serve/mod.ts";
+import { madeByServe, type RegistryRoots } from "../registry/mod.ts";
+import { programCommand, UserError } from "../errors/mod.ts";
+
+/** The served record of each of `names` served here, by name. */
+export async function servedHere(
+  roots: RegistryRoots,
+  names: readonly string[],
+): Promise<Map<string, ServedRecord>> {
+  const made = await Promise.all(names.map((name) => madeByServe(roots, name)));
+  const candidates = names.filter((_, i) => made[i]);
+  const found = new Map<string, ServedRecord>();
+  if (candidates.length === 0) return found;
+  const { servedInfo } = await import("./_gateway_served.ts");
+  const records = await Promise.all(candidates.map(servedInfo));
+  candidates.forEach((name, i) => {
+    if (records[i] !== undefined) found.set(name, records[i]);
+  });
+  return found;
+}
+
+/**
+ * Refuses to `verb` (rename, remove) a registration whose gateway is served here: it could
+ * then be stopped only by a name no listing shows.
+ *
+ * @throws {UserError} naming the launcher, with the stop command as the hint.
+ */
+export async function refuseWhileServed(
+  roots: RegistryRoots,
+  name: string,
+  verb: string,
+): Promise<void> {
+  const record = (await servedHere(roots, [name])).get(name);
+  if (record === undefined) return;
+  throw new UserError(
+    `Gateway '${name}' is being served here (launcher pid ${record.pid}); cannot ${verb} it`,
+    { hint: `Stop it first: \`${programCommand("gateway", "stop", name)}\`` },
+  );
+}
