@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseManifest } from "../src/image/_manifest.ts";
 import { packImage } from "../src/image/pack_image.ts";
+import { verifyEntryClosure } from "../src/image/rootfs_cache.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
@@ -430,3 +431,30 @@ Deno.test(
     assert.equal(JSON.parse(inspect.stdout).unpacked, false);
   },
 );
+
+Deno.test("a program's closure that resolved in an entry is not resolved again until the program changes", async () => {
+  await using sandbox = await createSandbox();
+  const options = { env: (name: string) => sandbox.env[name], uid: Deno.uid() ?? 0 };
+  await Deno.mkdir(join(sandbox.cache, "openshell"), { recursive: true });
+  const program = join(sandbox.root, "true");
+  await Deno.copyFile("/bin/true", program);
+  // A pass is recorded only for a program that has not changed in the last seconds.
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const digest = "ab".repeat(32);
+  const host = { path: "/", digest };
+  assert.deepEqual(await verifyEntryClosure(options, host, program), { ok: true, missing: [] });
+  const record = join(sandbox.cache, "openshell/rootfs-checks", `${digest}.closure`);
+  assert.match(await Deno.readTextFile(record), new RegExp(`^${JSON.stringify(program)} \\d+ `));
+  // The same program is taken on its record, even in a tree without its libraries...
+  const empty = { path: join(sandbox.root, "empty"), digest };
+  await Deno.mkdir(empty.path);
+  assert.deepEqual(await verifyEntryClosure(options, empty, program), { ok: true, missing: [] });
+  // ...and a changed one is resolved again, and refused there; a failure is not recorded.
+  await Deno.copyFile("/bin/true", program);
+  const changed = await verifyEntryClosure(options, empty, program);
+  assert.equal(changed.ok, false);
+  assert.ok(changed.missing.length > 0);
+  const other = await verifyEntryClosure(options, empty, "/bin/false");
+  assert.equal(other.ok, false);
+  assert.match(await Deno.readTextFile(record), new RegExp(`^${JSON.stringify(program)} \\d+ `));
+});

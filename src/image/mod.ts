@@ -32,6 +32,7 @@ export {
   type RootfsCacheOptions,
   type RootfsEntry,
   type RootfsInspection,
+  verifyEntryClosure,
 } from "./rootfs_cache.ts";
 export { encodeTar, type TarRecord } from "./tar_format.ts";
 export { checkTarball } from "./tarball_check.ts";

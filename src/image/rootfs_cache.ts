@@ -16,6 +16,7 @@ import { removeTree } from "../files/mod.ts";
 import { checkTarball, type ImageSource } from "./tarball_check.ts";
 import { fileStamp, recordStamp, stampMatches } from "./_file_stamp.ts";
 import { webSha256Hex } from "./_web_sha256.ts";
+import { verifyClosure } from "./verify_closure.ts";
 
 /** Options for {@linkcode ensureRootfs} and the other cache functions. */
 export interface RootfsCacheOptions {
@@ -36,6 +37,8 @@ const DIGEST = /^[0-9a-f]{64}$/;
 const STAMP_SUFFIX = ".verified";
 /** Record of an entry: the stamps of its files when their contents last matched. */
 const CONTENTS_SUFFIX = ".contents";
+/** Record of an entry: the stamp of the program whose closure last resolved in it. */
+const CLOSURE_SUFFIX = ".closure";
 const TEMP_PREFIX = ".tmp-";
 const TRASH_PREFIX = ".trash-";
 
@@ -156,6 +159,42 @@ async function checkImage(
  * Where the records of matched tarballs are: beside the entries' directory, which holds
  * only entries.
  */
+/**
+ * {@linkcode verifyClosure} of `entrypoint` in an entry {@linkcode ensureRootfs} returned,
+ * with its verdict kept: a pass is recorded with the program's stamp, and while the program
+ * is unchanged the next check is that record (the entry itself is checked against its
+ * manifest on every use, so its libraries are the ones that resolved).
+ *
+ * @example
+ * ```ts
+ * import { ensureRootfs, verifyEntryClosure } from "./mod.ts";
+ * const options = { env: (name: string) => Deno.env.get(name), uid: Deno.uid() ?? 0 };
+ * const entry = await ensureRootfs(options);
+ * const { ok, missing } = await verifyEntryClosure(options, entry, Deno.execPath());
+ * ```
+ */
+export async function verifyEntryClosure(
+  options: RootfsCacheOptions,
+  entry: RootfsEntry,
+  entrypoint: string,
+): Promise<{ ok: boolean; missing: string[] }> {
+  const records = recordDir(options.env, options.uid);
+  const recordName = `${entry.digest}${CLOSURE_SUFFIX}`;
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = Deno.statSync(entrypoint);
+  } catch {
+    // verifyClosure says what is wrong
+  }
+  const stamp = info && fileStamp(entrypoint, info);
+  if (stamp !== undefined && stampMatches(join(records, recordName), stamp)) {
+    return { ok: true, missing: [] };
+  }
+  const closure = await verifyClosure(entry.path, entrypoint);
+  if (closure.ok && stamp !== undefined) recordStamp(records, recordName, stamp, info!);
+  return closure;
+}
+
 function recordDir(env: EnvLookup, uid: number): string {
   return join(openshellDir("cache", env, uid), "rootfs-checks");
 }

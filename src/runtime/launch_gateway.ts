@@ -123,13 +123,18 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   const nameDir = gatewayRuntimeDir(options.runtimeDir, options.name);
   const stateRoot = runtimeStateRoot(options.runtimeDir, options.runtime);
   const bundles = join(options.runtimeDir, "bundles");
+  // Each level once the one above is in place; the directories of a level at once.
   await ensureOwnedDir(options.runtimeDir, options.uid, rootMode ? 0o711 : 0o700);
-  await ensureOwnedDir(join(options.runtimeDir, "gateways"), options.uid, 0o700);
-  await ensureOwnedDir(nameDir, options.uid, 0o700);
-  // In root mode the container's root (65532) must traverse into its bundle's secrets dir.
-  await ensureOwnedDir(bundles, options.uid, rootMode ? 0o711 : 0o700);
-  await ensureOwnedDir(join(options.runtimeDir, "oci"), options.uid, 0o700);
-  await ensureOwnedDir(stateRoot, options.uid, 0o700);
+  await Promise.all([
+    ensureOwnedDir(join(options.runtimeDir, "gateways"), options.uid, 0o700),
+    // In root mode the container's root (65532) must traverse into its bundle's secrets dir.
+    ensureOwnedDir(bundles, options.uid, rootMode ? 0o711 : 0o700),
+    ensureOwnedDir(join(options.runtimeDir, "oci"), options.uid, 0o700),
+  ]);
+  await Promise.all([
+    ensureOwnedDir(nameDir, options.uid, 0o700),
+    ensureOwnedDir(stateRoot, options.uid, 0o700),
+  ]);
   traceMark("launch: runtime dirs ready");
 
   await using lock = await tryLockInstance(nameDir);
@@ -153,6 +158,8 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   checkAddressFree(options.listen);
   traceMark("launch: address free");
   const containerId = newContainerId(options.name);
+  const hardLimits = readCallerHardLimits();
+  hardLimits.catch(() => {}); // awaited below
   const { layout, cgroupsPath, decision: limits } = await planLimits(options.limits, {
     runtime: options.runtime.name,
     uid: options.uid,
@@ -192,7 +199,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     binary: options.binary,
     ...(options.sourceDir === undefined ? {} : { sourceDir: options.sourceDir }),
     cgroupsPath,
-    hardLimits: await readCallerHardLimits(),
+    hardLimits: await hardLimits,
     seccomp: options.seccomp,
     resources: writer === "runtime" ? limits.applied : {},
   });
@@ -238,8 +245,9 @@ async function runContainer(
   listen: string,
 ): Promise<LaunchResult> {
   const { containerId } = record;
+  // The proof is needed only once the gateway may answer: it is worked out while it starts.
   const challenge = newChallenge();
-  const proof = { challenge, expected: await launchProof(options.token, challenge) };
+  const expected = launchProof(options.token, challenge);
   // Its own process group (a new session): a stop can reach the runtime's helper processes
   // too, which outlive a runtime killed while it creates the container.
   const child = new Deno.Command(options.runtime.path, {
@@ -279,11 +287,13 @@ async function runContainer(
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
   const tls = options.tls;
-  const ready = waitUntilHealthy(
-    clientAddress(options.listen),
-    proof,
-    tls && { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
-    () => exited || options.stop.aborted,
+  const ready = expected.then((proof) =>
+    waitUntilHealthy(
+      clientAddress(options.listen),
+      { challenge, expected: proof },
+      tls && { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
+      () => exited || options.stop.aborted,
+    )
   );
   const timeout = options.readyTimeoutMs ?? 60_000;
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -13,7 +13,7 @@ import {
   ensureRootfs,
   programCacheDir,
   runningProgram,
-  verifyClosure,
+  verifyEntryClosure,
 } from "../image/mod.ts";
 import type { ContainerResources } from "../container/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
@@ -131,26 +131,29 @@ export async function serveGateway(
   // prepare; the bundle is staged only once they have passed.
   const rootfs = readyRootfs(env, uid, events);
   rootfs.catch(() => {}); // awaited below or by the launch
+  // The other checks run at once too; their errors are reported in this order.
+  const checks = {
+    foreign: refuseForeignRegistration(roots, name),
+    runtime: resolveRuntime({ name: options.runtime, path: options.runtimePath, env, uid }),
+    token: servedGatewayToken(roots, name),
+    program: reachableProgram(env, uid, events),
+  };
+  const all = Object.values(checks) as Promise<unknown>[];
+  for (const check of all) check.catch(() => {}); // awaited below, in turn
   let stateDir: { path: string; created: boolean };
   let runtime: OciRuntime;
   let token: ServedToken;
   let tls: ServedPki | undefined;
   let program: { binary: string; sourceDir?: string };
   try {
-    const located = resolveRuntime({
-      name: options.runtime,
-      path: options.runtimePath,
-      env,
-      uid,
-    });
-    located.catch(() => {}); // awaited in turn, so errors keep their order
-    await refuseForeignRegistration(roots, name);
-    const resolved = await located;
+    await checks.foreign;
+    const resolved = await checks.runtime;
     if (resolved.note) events.progress(resolved.note);
     runtime = resolved.runtime;
-    token = await servedGatewayToken(roots, name);
+    token = await checks.token;
+    // After the checks above: a new gateway's PKI is made here.
     tls = auth === "mtls" ? await servedPki(roots, name, listen.hostname, events) : undefined;
-    program = await reachableProgram(env, uid, events);
+    program = await checks.program;
     // Last: from here on a failed launch removes the state dir it made.
     stateDir = await prepareStateDir(
       options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
@@ -158,7 +161,8 @@ export async function serveGateway(
     );
     traceMark("serve: checks done");
   } catch (error) {
-    await rootfs.catch(() => {}); // no unpack left half-done behind an earlier error
+    // No check left running and no unpack left half-done behind an earlier error.
+    await Promise.allSettled([...all, rootfs]);
     throw error;
   }
 
@@ -348,9 +352,10 @@ export function serveLimits(
  * @throws {UserError} when a check fails.
  */
 async function readyRootfs(env: EnvLookup, uid: number, events: ServeEvents): Promise<string> {
-  const rootfs = await ensureRootfs({ env, uid, onProgress: (text) => events.progress(text) });
+  const cache = { env, uid, onProgress: (text: string) => events.progress(text) };
+  const rootfs = await ensureRootfs(cache);
   traceMark("serve: rootfs ready");
-  const closure = await verifyClosure(rootfs.path, Deno.execPath());
+  const closure = await verifyEntryClosure(cache, rootfs, Deno.execPath());
   traceMark("serve: closure checked");
   if (!closure.ok) {
     throw new UserError(
