@@ -219,6 +219,59 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "serve takes a stored PKI on its recorded check until a file changes or the record's window ends",
+  ignore,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const name = uniqueGatewayName("pkr");
+    const port = freePort();
+    const record = join(sandbox.cache, "openshell/pki-checks", `${name}.json`);
+    const serveOnce = async () => {
+      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+        auth: "default",
+      });
+      await serve.ready();
+      using client = await mtlsClient(sandbox, name);
+      assert.equal(
+        (await getJson(`https://127.0.0.1:${port}/healthz`, undefined, client)).status,
+        200,
+      );
+      const outcome = await serve.stop();
+      assert.equal(outcome.code, 0, outcome.stderr);
+      return outcome.stderr;
+    };
+    const readRecord = async () =>
+      JSON.parse(await Deno.readTextFile(record)) as { key: string; from: number; until: number };
+    await serveOnce(); // makes the PKI: nothing checked, nothing recorded
+    await assert.rejects(Deno.stat(record), Deno.errors.NotFound);
+    await serveOnce(); // checks the stored PKI in full and records the pass
+    const checked = await readRecord();
+    assert.ok(checked.from <= Date.now() && Date.now() < checked.until);
+    assert.equal(((await Deno.stat(record)).mode ?? 0) & 0o777, 0o600);
+
+    // A record of the same files, still in its window, is taken as it is...
+    const later = { ...checked, until: Date.now() + 3_600_000 };
+    await Deno.writeTextFile(record, JSON.stringify(later));
+    await serveOnce();
+    assert.deepEqual(await readRecord(), later);
+    // ...one whose window has ended is not: the PKI is checked in full and recorded again.
+    await Deno.writeTextFile(record, JSON.stringify({ ...checked, until: Date.now() - 1 }));
+    await serveOnce();
+    assert.deepEqual(await readRecord(), checked);
+    // A changed file is checked in full: here it no longer matches, and a new PKI is made.
+    const gatewayDir = join(sandbox.config, "openshell/gateways", name);
+    await Deno.writeTextFile(record, JSON.stringify(later));
+    await Deno.writeTextFile(
+      join(gatewayDir, "mtls/tls.crt"),
+      await Deno.readTextFile(join(gatewayDir, "server-tls/tls.crt")),
+    );
+    assert.match(await serveOnce(), /^Generating new TLS certificates for /m);
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+Deno.test({
   name: "serve --auth token registers a plaintext gateway that asks for the API token",
   ignore,
   async fn() {

@@ -220,3 +220,24 @@ function serial(): string {
   bytes[0] = bytes[0]! & 0x7f | 0x01;
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * When every certificate of `pki` is valid: from the latest `notBefore` to the earliest
+ * `notAfter`, in milliseconds since the epoch.
+ *
+ * @throws {Error} when a certificate does not parse.
+ * @example
+ * ```ts
+ * import { generateGatewayPki, pkiValidity, serverNames } from "./mod.ts";
+ * const { until } = pkiValidity(await generateGatewayPki(serverNames("127.0.0.1")));
+ * ```
+ */
+export function pkiValidity(pki: GatewayPki): { from: number; until: number } {
+  const certs = [pki.ca, pki.serverCert, pki.clientCert].map((pem) =>
+    new x509.X509Certificate(pem)
+  );
+  return {
+    from: Math.max(...certs.map((cert) => cert.notBefore.getTime())),
+    until: Math.min(...certs.map((cert) => cert.notAfter.getTime())),
+  };
+}

@@ -19,5 +19,6 @@ export {
   type GatewayPki,
   generateGatewayPki,
   pkiMismatch,
+  pkiValidity,
   serverNames,
 } from "./gateway_pki.ts";

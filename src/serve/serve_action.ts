@@ -54,6 +54,7 @@ import { SERVE_DEFAULTS, type ServeOptions } from "./serve_args.ts";
 import { exposureWarning, servedListen } from "./served_listen.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
 import { trackServe } from "./_serve_tracking.ts";
+import { passedBefore, pkiCheckKey, pkiRecordPath, recordPass } from "./_pki_record.ts";
 
 /** Signals that stop the gateway (a closed terminal too, so no container is orphaned). */
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -152,7 +153,9 @@ export async function serveGateway(
     runtime = resolved.runtime;
     token = await checks.token;
     // After the checks above: a new gateway's PKI is made here.
-    tls = auth === "mtls" ? await servedPki(roots, name, listen.hostname, events) : undefined;
+    tls = auth === "mtls"
+      ? await servedPki(roots, name, listen.hostname, pkiRecordPath(env, uid, name), events)
+      : undefined;
     program = await checks.program;
     // Last: from here on a failed launch removes the state dir it made.
     stateDir = await prepareStateDir(
@@ -243,23 +246,33 @@ export async function serveGateway(
 
 /**
  * The gateway's PKI: the stored one when it is whole and still fits (its server certificate
- * covering the listen host), else a new one, saying why. Certificates are loaded only here.
+ * covering the listen host), else a new one, saying why. Certificates are loaded only here,
+ * and only when the stored PKI is not the one a recorded check passed (`record`).
  */
 async function servedPki(
   roots: RegistryRoots,
   name: string,
   listenHost: string,
+  record: string,
   events: ServeEvents,
 ): Promise<ServedPki> {
-  const [stored, { generateGatewayPki, pkiMismatch, serverNames }] = await Promise.all([
-    readServedPki(roots, name),
-    import("../pki/mod.ts"),
-  ]);
+  const stored = await readServedPki(roots, name);
+  const key = "pki" in stored ? await pkiCheckKey(stored.pki, listenHost) : undefined;
+  if ("pki" in stored && await passedBefore(record, key!)) {
+    traceMark("serve: pki checked (recorded)");
+    return { pki: stored.pki, stored: true };
+  }
+  const { generateGatewayPki, pkiMismatch, pkiValidity, serverNames } = await import(
+    "../pki/mod.ts"
+  );
   const names = serverNames(listenHost);
   const why = "pki" in stored
     ? await pkiMismatch(stored.pki, names)
     : `"${stored.missing}" is missing`;
-  if (why === undefined && "pki" in stored) return { pki: stored.pki, stored: true };
+  if (why === undefined && "pki" in stored) {
+    await recordPass(record, { key: key!, ...pkiValidity(stored.pki) });
+    return { pki: stored.pki, stored: true };
+  }
   if ("pki" in stored || stored.partial) {
     events.progress(`Generating new TLS certificates for "${name}": ${why}`);
   }
