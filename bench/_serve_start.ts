@@ -22,20 +22,56 @@ export function freePort(): number {
   return port;
 }
 
-/** Polls until `/healthz` answers 200; the same loop for every contender. */
-export async function untilHealthy(port: number, child: Deno.ChildProcess): Promise<void> {
+/**
+ * The client files `serve` registers for a gateway it serves over mTLS (its default), in the
+ * registry `env` points at; they exist once the first serve of `name` has answered.
+ */
+export function mtlsDir(env: Record<string, string>, name: string): string {
+  return join(env.XDG_CONFIG_HOME!, "openshell", "gateways", name, "mtls");
+}
+
+/** An HTTPS client with the CA and client certificate in `dir`; undefined while any is missing. */
+async function mtlsClient(dir: string): Promise<Deno.HttpClient | undefined> {
+  try {
+    const [ca, cert, key] = await Promise.all(
+      ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(dir, file))),
+    );
+    return Deno.createHttpClient({ caCerts: [ca!], cert: cert!, key: key! });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Polls until `/healthz` answers 200; the same loop for every contender. With `mtls` (a
+ * {@linkcode mtlsDir}) over HTTPS with that client certificate, once its files are there.
+ */
+export async function untilHealthy(
+  port: number,
+  child: Deno.ChildProcess,
+  mtls?: string,
+): Promise<void> {
   let exited = false;
   child.status.then(() => (exited = true));
-  for (;;) {
-    if (exited) throw new Error("the process exited before answering");
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // not yet
+  const url = `${mtls === undefined ? "http" : "https"}://127.0.0.1:${port}/healthz`;
+  let client: Deno.HttpClient | undefined;
+  try {
+    for (;;) {
+      if (exited) throw new Error("the process exited before answering");
+      if (mtls !== undefined) client ??= await mtlsClient(mtls);
+      if (mtls === undefined || client !== undefined) {
+        try {
+          const response = await fetch(url, client === undefined ? {} : { client });
+          await response.body?.cancel();
+          if (response.ok) return;
+        } catch {
+          // not yet
+        }
+      }
+      await new Promise((r) => setTimeout(r, 1));
     }
-    await new Promise((r) => setTimeout(r, 1));
+  } finally {
+    client?.close();
   }
 }
 
@@ -89,7 +125,7 @@ export async function serveDebugLog(env: Record<string, string>): Promise<string
   // Read while it runs: the log is larger than a pipe holds.
   const log = new Response(child.stderr).text();
   try {
-    await untilHealthy(port, child);
+    await untilHealthy(port, child, mtlsDir(env, "bench-log"));
   } finally {
     signal(child, "SIGTERM");
     await child.status;
@@ -165,11 +201,16 @@ export function serveOverhead(start: ServeStart): number {
   return pairedDifference(start.serve, start.floor);
 }
 
-async function timeToHealthy(port: number, spawn: () => Deno.ChildProcess, what: string) {
+async function timeToHealthy(
+  port: number,
+  spawn: () => Deno.ChildProcess,
+  what: string,
+  mtls: string,
+) {
   const started = performance.now();
   const child = spawn();
   try {
-    await untilHealthy(port, child);
+    await untilHealthy(port, child, mtls);
   } catch (error) {
     // SIGTERM first: serve and the runtime clean up the container they started.
     signal(child, "SIGTERM");
@@ -200,6 +241,7 @@ export async function measureServeStart(
     floorPort,
     () => spawnServe(env, ["--name", "bench-floor"], floorPort),
     "serve",
+    mtlsDir(env, "bench-floor"),
   );
   let runtime: string;
   try {
@@ -230,6 +272,7 @@ export async function measureServeStart(
             stderr: "null",
           }).spawn(),
         `${runtime} run`,
+        mtlsDir(env, "bench-floor"),
       );
       child.kill("SIGTERM");
       await child.status;
@@ -249,10 +292,13 @@ export async function measureServeStart(
       port,
       () => spawnServe(env, ["--name", "bench-warm"], port),
       "serve",
+      mtlsDir(env, "bench-warm"),
     );
     await stop(child, "serve");
     return elapsed;
   };
+  // The first serve of a name makes its PKI: warm starts reuse one.
+  await serveRun();
   const result: ServeStart = { runtime, floor: [], serve: [] };
   for (let round = 0; round < rounds; round++) {
     if (round % 2 === 0) {

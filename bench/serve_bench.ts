@@ -13,7 +13,7 @@
  * @module
  */
 import { join } from "node:path";
-import { sandboxEnv } from "./_process_timing.ts";
+import { benchRuns, sandboxEnv } from "./_process_timing.ts";
 import {
   formatDeltaMs,
   formatGoal,
@@ -29,6 +29,7 @@ import {
   descendants,
   freePort,
   measureServeStart,
+  mtlsDir,
   onPath,
   SERVE_START_GOAL,
   serveOverhead,
@@ -38,23 +39,20 @@ import {
   untilHealthy,
 } from "./_serve_start.ts";
 
-const ROUNDS = 10;
+const ROUNDS = benchRuns(10);
 /** Cold starts, each next to a warm one. */
 const COLD_ROUNDS = 3;
 const COLD_GOAL: Goal = { limit: 1.5, unit: "x" };
 const FIRST_GRPC_GOAL: Goal = { limit: 20, unit: " ms" };
 const RSS_GOAL: Goal = { limit: 40, unit: " MB" };
 
-async function timeStart(
-  spawn: (port: number) => Deno.ChildProcess,
-  onReady?: (child: Deno.ChildProcess) => Promise<void>,
-): Promise<number> {
+/** Milliseconds from starting `serve --name <name>` (mTLS, its default) to a healthy answer. */
+async function timeStart(env: Record<string, string>, name: string): Promise<number> {
   const port = freePort();
   const start = performance.now();
-  const child = spawn(port);
-  await untilHealthy(port, child);
+  const child = spawnServe(env, ["--name", name], port);
+  await untilHealthy(port, child, mtlsDir(env, name));
   const elapsed = performance.now() - start;
-  await onReady?.(child);
   child.kill("SIGTERM");
   const status = await child.status;
   if (status.code !== 0) throw new Error(`exit status ${status.code}`);
@@ -70,11 +68,14 @@ async function wrk(port: number, seconds = 4): Promise<number> {
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
 }
 
-/** Milliseconds for one gRPC `Health` call over a new HTTP/2 connection. */
-async function grpcHealthMs(port: number): Promise<number> {
+/** Milliseconds for one gRPC `Health` call over a new HTTP/2 connection with mTLS. */
+async function grpcHealthMs(port: number, mtls: string): Promise<number> {
   const http2 = await import("node:http2");
+  const [ca, cert, key] = await Promise.all(
+    ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(mtls, file))),
+  );
   const start = performance.now();
-  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const session = http2.connect(`https://127.0.0.1:${port}`, { ca, cert, key });
   try {
     await new Promise<void>((resolve, reject) => {
       session.on("error", reject);
@@ -136,6 +137,9 @@ export async function benchServe(): Promise<GoalFigure[]> {
   const serve = (args: string[]) => (port: number) => spawnServe(env, args, port);
   try {
     const start = await measureServeStart(env, scratch, ROUNDS);
+    // The first serve of a name makes its PKI; the starts below reuse theirs.
+    await timeStart(env, "cold");
+    await timeStart(env, "warm");
     // Cold: an empty cache, next to a warm start (the cache the cold one filled, or the one
     // before), which goes first alternately.
     const cold: number[] = [];
@@ -143,11 +147,11 @@ export async function benchServe(): Promise<GoalFigure[]> {
     const coldStart = async () => {
       await Deno.remove(join(env.XDG_CACHE_HOME!, "openshell"), { recursive: true })
         .catch(() => {});
-      cold.push(await timeStart(serve(["--name", "cold"])));
+      cold.push(await timeStart(env, "cold"));
     };
     for (let round = 0; round < COLD_ROUNDS; round++) {
       if (round % 2 === 0) await coldStart();
-      warm.push(await timeStart(serve(["--name", "warm"])));
+      warm.push(await timeStart(env, "warm"));
       if (round % 2 === 1) await coldStart();
     }
     const coldRatio = pairedRatio(cold, warm);
@@ -193,17 +197,24 @@ export async function benchServe(): Promise<GoalFigure[]> {
     // below costs what the gateway spends on it, not what this process spends on its first.
     const warmPort = freePort();
     const warmGateway = serve(["--name", "grpc-client-warmup"])(warmPort);
-    await untilHealthy(warmPort, warmGateway);
-    await grpcHealthMs(warmPort);
+    await untilHealthy(warmPort, warmGateway, mtlsDir(env, "grpc-client-warmup"));
+    await grpcHealthMs(warmPort, mtlsDir(env, "grpc-client-warmup"));
     await stop(warmGateway, "serve");
-    const rpsPort = freePort();
-    const gateway = serve(["--name", "wrk"])(rpsPort);
-    await untilHealthy(rpsPort, gateway);
-    rss = await gatewayRssKiB(gateway.pid);
-    const firstGrpc = await grpcHealthMs(rpsPort);
+    const grpcPort = freePort();
+    const grpcGateway = serve(["--name", "grpc"])(grpcPort);
+    await untilHealthy(grpcPort, grpcGateway, mtlsDir(env, "grpc"));
+    rss = await gatewayRssKiB(grpcGateway.pid);
+    const firstGrpc = await grpcHealthMs(grpcPort, mtlsDir(env, "grpc"));
     const later: number[] = [];
-    for (let call = 0; call < 5; call++) later.push(await grpcHealthMs(rpsPort));
+    for (let call = 0; call < 5; call++) {
+      later.push(await grpcHealthMs(grpcPort, mtlsDir(env, "grpc")));
+    }
     const laterGrpc = median(later);
+    await stop(grpcGateway, "serve");
+    // wrk speaks no client certificates: throughput is measured on plaintext gateways.
+    const rpsPort = freePort();
+    const gateway = serve(["--name", "wrk", "--auth", "token"])(rpsPort);
+    await untilHealthy(rpsPort, gateway);
     if (await onPath("wrk")) gatewayRps = await wrk(rpsPort);
     gateway.kill("SIGTERM");
     await gateway.status;
@@ -242,7 +253,8 @@ export async function benchServe(): Promise<GoalFigure[]> {
       // load from elsewhere on the machine hits both alike; the median of the turns' ratios.
       const contenders = (["default", "unconfined"] as const).map((seccomp) => {
         const port = freePort();
-        return { port, child: serve(["--name", `wrk-${seccomp}`, `--seccomp=${seccomp}`])(port) };
+        const args = ["--name", `wrk-${seccomp}`, `--seccomp=${seccomp}`, "--auth", "token"];
+        return { port, child: serve(args)(port) };
       });
       const ratios: number[] = [];
       try {
