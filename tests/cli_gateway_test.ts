@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { makeCertificates } from "./_helpers/certificates.ts";
 import { type CliResult, createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import {
   assertGolden,
@@ -163,8 +164,10 @@ Deno.test("gateway add: defaults, mTLS copies and refusals", async () => {
     gateway_port: 0,
     auth_mode: "plaintext",
   });
-  for (const [name, text] of [["ca.pem", "CA"], ["cert.pem", "CERT"], ["key.pem", "KEY"]]) {
-    await Deno.writeTextFile(join(sandbox.root, name!), text!);
+  const certs = await makeCertificates(sandbox.root);
+  const pem = { "ca.pem": certs.ca, "cert.pem": certs.client.cert, "key.pem": certs.client.key };
+  for (const [name, from] of Object.entries(pem)) {
+    await Deno.copyFile(from, join(sandbox.root, name));
   }
   const mtls = ok(
     await runCli(sandbox, [
@@ -187,7 +190,10 @@ Deno.test("gateway add: defaults, mTLS copies and refusals", async () => {
   );
   const dir = join(sandbox.config, "openshell/gateways/gw.example.com");
   assert.equal((await Deno.stat(join(dir, "mtls/tls.key"))).mode! & 0o777, 0o600);
-  assert.equal(await Deno.readTextFile(join(dir, "mtls/ca.crt")), "CA");
+  assert.equal(
+    await Deno.readTextFile(join(dir, "mtls/ca.crt")),
+    await Deno.readTextFile(certs.ca),
+  );
   const rows = await listJson(sandbox);
   assert.deepEqual(rows.map((r) => [r.name, r.type, r.auth, r.remote_host, r.active]), [
     ["gw.example.com", "remote", "mtls", "me@gw.example.com", true],

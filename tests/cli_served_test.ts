@@ -88,6 +88,8 @@ Deno.test({
     assert.equal(row.type, "local", "JSON keeps upstream's type");
 
     const registered = await metadataOf(sandbox, name);
+    // As upstream writes its own local gateway: the port it runs on (`gateway add` writes 0).
+    assert.equal(JSON.parse(registered).gateway_port, port);
     for (const args of [["gateway", "rename", name, "other"], ["gateway", "remove", name]]) {
       const refused = await run(args);
       assert.equal(refused.code, 1, args.join(" "));

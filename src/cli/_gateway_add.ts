@@ -14,7 +14,8 @@ import {
 import { addUserGateway, planGatewayAdd } from "../register/mod.ts";
 import { allFilesPresent, mtlsFiles, packageTlsDir, packageTlsFiles } from "../client/mod.ts";
 import { processEnv } from "../host/mod.ts";
-import { fillIn, programCommand, UserError } from "../errors/mod.ts";
+import { fileError, fillIn, programCommand, UserError } from "../errors/mod.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots, nameArgument, warnEnvOverride } from "./_gateway_context.ts";
 import { printMessage, printWarning } from "./_output.ts";
@@ -53,6 +54,7 @@ export async function gatewayAdd(input: CommandInput): Promise<void> {
     (plan.needsCertificates
       ? foundCertificates(roots, name, endpoint, options.local === true)
       : undefined);
+  if (mtls !== undefined) await checkCertificates(mtls);
   if (plan.sshHost !== undefined) {
     // Only --remote asks ssh for the host name; the other additions do not load the resolver.
     const { resolveSshHostname } = await import("./_ssh_hostname.ts");
@@ -101,6 +103,27 @@ function foundCertificates(
           : programCommand("gateway", "add", endpoint, "--remote", fillIn("<[user@]host>"))
       }`,
   });
+}
+
+/**
+ * Refuses certificates this program's TLS client would reject (a v1 certificate, a file
+ * that is no certificate), before anything is written.
+ *
+ * @throws {UserError} saying what is wrong in words and how to fix it.
+ */
+async function checkCertificates(files: MtlsFiles): Promise<void> {
+  const { certificateProblem } = await import("../pki/mod.ts");
+  const certificates = [
+    ["CA certificate", "--ca", files.ca],
+    ["client certificate", "--cert", files.cert],
+  ] as const;
+  for (const [what, flag, path] of certificates) {
+    const text = await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES).catch((error) => {
+      throw fileError(`Cannot copy ${flag} file`, path, error);
+    });
+    const problem = certificateProblem(what, path, text);
+    if (problem) throw new UserError(problem.message, { hint: problem.hint });
+  }
 }
 
 function userMtlsDir(roots: RegistryRoots, name: string): string {

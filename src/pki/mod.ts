@@ -1,8 +1,9 @@
 /**
  * The PKI of a gateway served with mTLS: a CA, a server certificate for the names clients
  * reach it at and a client certificate, generated once per gateway and checked before it is
- * used again. Loaded by `serve` only: building and parsing certificates is never on a path
- * that reads the registry.
+ * used again; and the check of certificates given to `gateway add`. Loaded by `serve` and
+ * by `gateway add` with certificates only: building and parsing certificates is never on a
+ * path that reads the registry.
  *
  * @example
  * ```ts
@@ -22,3 +23,4 @@ export {
   pkiValidity,
   serverNames,
 } from "./gateway_pki.ts";
+export { certificateProblem, type MaterialProblem } from "./client_material.ts";

@@ -1,4 +1,4 @@
-import type { GatewayMetadata } from "../registry/mod.ts";
+import { type GatewayMetadata, registeredGatewayPort } from "../registry/mod.ts";
 import type { MtlsFiles } from "./write_registry.ts";
 import { UsageError } from "../errors/mod.ts";
 
@@ -68,7 +68,7 @@ export function planGatewayAdd(endpoint: string, options: GatewayAddOptions): Ga
     name,
     gateway_endpoint: typed,
     is_remote: options.remote !== undefined || (!options.local && !loopback),
-    gateway_port: 0,
+    gateway_port: registeredGatewayPort("added", Number(url.port)),
     ...(options.remote === undefined ? {} : { remote_host: options.remote }),
     ...(sshHost === undefined ? {} : { resolved_host: sshHost }),
     auth_mode: plaintext ? "plaintext" : "mtls",

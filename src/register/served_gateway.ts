@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { registeredGatewayPort } from "../registry/mod.ts";
 import { dirname, join } from "../path/mod.ts";
 import type { GatewayPki } from "../pki/mod.ts";
 import { atomicWriteFile, pathExists } from "../files/mod.ts";
@@ -84,7 +85,7 @@ export function servedGatewayMetadata(
     name,
     gateway_endpoint: `${auth === "mtls" ? "https" : "http"}://${host}:${endpoint.port}`,
     is_remote: false,
-    gateway_port: endpoint.port,
+    gateway_port: registeredGatewayPort("served", endpoint.port),
     auth_mode: auth,
   };
 }

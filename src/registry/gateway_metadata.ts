@@ -240,3 +240,18 @@ function describeJson(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return `a ${typeof value}`;
 }
+
+/**
+ * `gateway_port` as NVIDIA OpenShell writes it: the host port of a gateway the program runs
+ * itself (upstream's own local gateway; here, one `serve` runs), 0 for one it only registers
+ * (`gateway add`). Upstream's readers take a port above 0 to mean a gateway the CLI started.
+ *
+ * @example
+ * ```ts
+ * registeredGatewayPort("served", 8090); // 8090
+ * registeredGatewayPort("added", 8090); // 0
+ * ```
+ */
+export function registeredGatewayPort(made: "served" | "added", port: number): number {
+  return made === "served" ? port : 0;
+}

@@ -42,6 +42,7 @@ export {
   gatewayType,
   isPlainMetadata,
   parseGatewayMetadata,
+  registeredGatewayPort,
   serializeGatewayMetadata,
 } from "./gateway_metadata.ts";
 export { isValidGatewayName, MAX_GATEWAY_NAME_BYTES, validateGatewayName } from "./gateway_name.ts";
