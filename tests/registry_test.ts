@@ -12,6 +12,7 @@ import {
   readGatewayMetadata,
   registryRoots,
   resolveActiveGateway,
+  SERVE_MARKER_FILE,
   userGatewayDir,
   validateGatewayName,
 } from "../src/registry/mod.ts";
@@ -686,6 +687,7 @@ Deno.test("the JSON row has upstream's keys in order, with nulls for absent host
     metadata: meta("corp", { is_remote: true, remote_host: "me@host" }),
     shadowed: false,
     shadows: undefined,
+    madeByServe: false,
   };
   const row = gatewayListRow(entry, { active: "corp" });
   assert.equal(
@@ -760,4 +762,36 @@ Deno.test("the schema-free fast path accepts only what the schema returns unchan
     }
   }
   assert.equal(fast, 3);
+});
+
+Deno.test("listGateways: a user entry with serve's marker as a regular file is made by serve, no other", async () => {
+  await using sandbox = await createSandbox();
+  const roots = sandboxRoots(sandbox);
+  const marker = (root: string, name: string) => join(root, "gateways", name, SERVE_MARKER_FILE);
+  for (const name of ["served", "linked", "plain", "dir"]) await writeEntry(roots.user, name);
+  await writeEntry(roots.system, "system");
+  await Deno.writeTextFile(marker(roots.user, "served"), '{"served":true}\n');
+  await Deno.symlink(marker(roots.user, "served"), marker(roots.user, "linked"));
+  await Deno.mkdir(marker(roots.user, "dir"));
+  await Deno.writeTextFile(marker(roots.system, "system"), '{"served":true}\n');
+  // A metadata file reached through a link is still read, and one that is not there is none.
+  await Deno.mkdir(join(roots.user, "gateways/linkedmeta"));
+  await Deno.symlink(
+    join(roots.user, "gateways/plain/metadata.json"),
+    join(roots.user, "gateways/linkedmeta/metadata.json"),
+  );
+  await Deno.mkdir(join(roots.user, "gateways/empty"));
+  const { entries, problems } = await listGateways(roots);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    entries.map((e) => [e.name, e.source, e.madeByServe]),
+    [
+      ["dir", "user", false],
+      ["linked", "user", false],
+      ["plain", "user", false],
+      ["plain", "user", false],
+      ["served", "user", true],
+      ["system", "system", false],
+    ],
+  );
 });

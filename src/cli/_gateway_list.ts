@@ -24,7 +24,8 @@ export async function gatewayList(input: CommandInput): Promise<void> {
     listing.entries.map((e) => e.name),
   );
   const format = options.output as OutputFormat;
-  const users = listing.entries.filter((e) => e.source === "user").map((e) => e.name);
+  // Only a user entry serve made can be served here: the listing saw its marker already.
+  const users = listing.entries.filter((e) => e.madeByServe).map((e) => e.name);
   const served = await servedHere(roots, users);
   if (listing.entries.length === 0 && format === "table") {
     printMessage("No gateways found.");

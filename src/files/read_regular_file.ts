@@ -49,6 +49,35 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
   }
 }
 
+/**
+ * {@linkcode readRegularFileSync} of a file that a directory listing has just shown as a
+ * regular file (not a link), so that opening it cannot block: it is not looked at again
+ * before it is opened, and the read stops at the cap all the same.
+ */
+export function readListedFileSync(path: string, maxBytes: number): Uint8Array {
+  const file = Deno.openSync(path, { read: true });
+  try {
+    let buffer = new Uint8Array(Math.min(LISTED_FILE_BUFFER, maxBytes + 1));
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) buffer = grown(buffer, path, maxBytes);
+      const read = file.readSync(buffer.subarray(length));
+      if (read === null) return buffer.subarray(0, length);
+      length += read;
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** The first buffer of {@linkcode readListedFileSync}: more than a registry file holds. */
+const LISTED_FILE_BUFFER = 4096;
+
+/** {@linkcode readListedFileSync} as UTF-8 text. */
+export function readListedTextFileSync(path: string, maxBytes: number): string {
+  return decoder.decode(readListedFileSync(path, maxBytes));
+}
+
 /** {@linkcode readRegularFileSync} as UTF-8 text. */
 export function readRegularTextFileSync(path: string, maxBytes: number): string {
   return decoder.decode(readRegularFileSync(path, maxBytes));

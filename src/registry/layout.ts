@@ -1,6 +1,10 @@
 import { join } from "../path/mod.ts";
 import { fileError } from "../errors/mod.ts";
-import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import {
+  readListedTextFileSync,
+  readRegularTextFileSync,
+  REGISTRY_FILE_MAX_BYTES,
+} from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { validateGatewayName } from "./gateway_name.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
@@ -26,9 +30,12 @@ export function gatewayDirPath(root: string, name: string): string {
   return join(root, "gateways", validateGatewayName(name));
 }
 
+/** The file of a registration in its directory. */
+export const METADATA_FILE = "metadata.json";
+
 /** `<root>/gateways/<name>/metadata.json`, with the name checked first. */
 export function metadataFilePath(root: string, name: string): string {
-  return join(gatewayDirPath(root, name), "metadata.json");
+  return join(gatewayDirPath(root, name), METADATA_FILE);
 }
 
 /** What reading one metadata file gave. */
@@ -49,13 +56,17 @@ export async function readMetadataFile(path: string): Promise<MetadataRead> {
 /**
  * {@linkcode readMetadataFile} without a promise for ordinary files: only a file that needs
  * the schema gives `schema`, whose `read` settles once the schema has looked at it.
+ * `listedAsFile`: a listing of its directory has just shown it as a regular file.
  */
 export function readMetadataFileNow(
   path: string,
+  listedAsFile = false,
 ): MetadataRead | { kind: "schema"; read: Promise<MetadataRead> } {
   let text: string;
   try {
-    text = readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES);
+    text = listedAsFile
+      ? readListedTextFileSync(path, REGISTRY_FILE_MAX_BYTES)
+      : readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
     if (error instanceof Deno.errors.NotADirectory) return { kind: "missing" };
