@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { gatewayArgs, gatewayDenoFlags } from "../../src/contract/gateway_command_line.ts";
+import {
+  gatewayArgs,
+  gatewayDenoFlags,
+  type GatewayTlsPaths,
+} from "../../src/contract/gateway_command_line.ts";
 
 const GATEWAY_MAIN = resolve(import.meta.dirname!, "../../src/server/main.ts");
 
@@ -21,13 +25,14 @@ export interface RunningGateway extends AsyncDisposable {
 
 /**
  * Starts the gateway on the host exactly as the container does, with host paths; with
- * `openFiles`, under that descriptor limit (`RLIMIT_NOFILE`).
+ * `openFiles`, under that descriptor limit (`RLIMIT_NOFILE`); with `tls`, served over mTLS.
  */
 export function startGateway(
   dir: string,
   port: number,
   extra: string[] = [],
   openFiles?: number,
+  tls?: GatewayTlsPaths,
 ): RunningGateway {
   const stateDir = join(dir, "state");
   const tokenFile = join(dir, "token");
@@ -39,7 +44,7 @@ export function startGateway(
     args: [
       ...launcher,
       "run",
-      ...gatewayDenoFlags(listen, { stateDir, tokenFile }),
+      ...gatewayDenoFlags(listen, { stateDir, tokenFile, tls }),
       GATEWAY_MAIN,
       ...gatewayArgs({
         name: "corp",
@@ -47,6 +52,7 @@ export function startGateway(
         version: "9.9.9",
         stateDir,
         tokenFile,
+        tls,
         ...(openFiles === undefined ? {} : { openFiles }),
       }),
       ...extra,
@@ -161,14 +167,19 @@ export async function underAttack<T>(
 }
 
 /**
- * Asks `/healthz` from a fresh connection every `everyMs` for `forMs`; the time each answer
- * took in milliseconds (Infinity for no 200 answer within 1 s).
+ * Asks `/healthz` from a fresh connection every `everyMs` for `forMs` (with `tls`, as an mTLS
+ * client); the time each answer took in milliseconds (Infinity for no 200 answer within 1 s).
  */
-export async function probeHealth(url: string, forMs: number, everyMs = 200): Promise<number[]> {
+export async function probeHealth(
+  url: string,
+  forMs: number,
+  everyMs = 200,
+  tls: Deno.CreateHttpClientOptions = {},
+): Promise<number[]> {
   const times: number[] = [];
   const end = performance.now() + forMs;
   while (performance.now() < end) {
-    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const client = Deno.createHttpClient({ ...tls, poolMaxIdlePerHost: 0 });
     const start = performance.now();
     try {
       const response = await fetch(`${url}/healthz`, {
