@@ -85,7 +85,10 @@ async function settle(serve: ServeProcess): Promise<"ready" | "exited"> {
 }
 
 /** Runs doctor and then serve in `place` and asserts that they agree; doctor's checks. */
-async function assertAgree(place: Place, name: string): Promise<DoctorCheck[]> {
+async function assertAgree(
+  place: Place,
+  name: string,
+): Promise<DoctorCheck[] & { serveStderr: string }> {
   const doctor = await place.cli(["doctor", "-o", "json"]);
   const checks = JSON.parse(doctor.stdout) as DoctorCheck[];
   const line = (check: string) => {
@@ -110,7 +113,7 @@ async function assertAgree(place: Place, name: string): Promise<DoctorCheck[]> {
         serve.stderr().includes(`hint: ${choice.remedy![0]!.toLowerCase()}${remedy}\n`),
         said,
       );
-      return checks;
+      return Object.assign(checks, { serveStderr: serve.stderr() });
     }
     assert.equal(outcome, "ready", `doctor passed, serve failed; ${said}`);
     const runtime = /^serve would use (\w+)/.exec(line("runtime choice").found)?.[1];
@@ -133,7 +136,7 @@ async function assertAgree(place: Place, name: string): Promise<DoctorCheck[]> {
     // The record is written just after the ready line.
     const record = `${dir}/gateways/${name}/served.json`;
     await place.sh(`for i in $(seq 100); do [ -f '${record}' ] && exit 0; sleep 0.1; done; exit 1`);
-    return checks;
+    return Object.assign(checks, { serveStderr: serve.stderr() });
   } finally {
     await place.stopServe?.();
     await serve[Symbol.asyncDispose]();
@@ -216,6 +219,10 @@ Deno.test({
     assert.equal(dir.status, "warn");
     assert.match(dir.found, /^XDG_RUNTIME_DIR "\/tmp" belongs to uid 0 and is writable by others/);
     const used = /serve uses (\S+)$/.exec(dir.found)![1]!;
+    assert.match(
+      checks.serveStderr,
+      new RegExp(`^warning: XDG_RUNTIME_DIR "/tmp" .* so it is ignored; using ${used}$`, "m"),
+    );
     assert.notEqual(used, shared);
     assert.equal((await Deno.lstat(used)).uid, user!.uid);
     assert.equal((await Deno.lstat(used)).mode! & 0o077, 0);

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { canServe, type DoctorCheck, doctorChecks, type DoctorFacts } from "../src/doctor/mod.ts";
 import { installCommands } from "../src/runtime/mod.ts";
+import { shellWord } from "../src/errors/mod.ts";
 import { createServeSandbox } from "./_helpers/serve_fixture.ts";
-import { runCli } from "./_helpers/sandbox.ts";
+import { join } from "node:path";
+import { REPO, runCli } from "./_helpers/sandbox.ts";
 import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
@@ -191,7 +193,7 @@ Deno.test("doctor: runtime dir ignored when not private, open, private, unset, r
     mode: undefined,
   });
   assert.equal(shared.status, "warn");
-  assert.match(shared.found, /no private runtime dir: serve uses \/tmp\/openshell-1000$/);
+  assert.match(shared.found, /: not a private runtime dir, so serve uses \/tmp\/openshell-1000$/);
   assert.match(shared.remedy!, /^`unset XDG_RUNTIME_DIR`/);
   const open = dir({ mode: 0o40755 });
   assert.equal(open.status, "warn");
@@ -369,7 +371,25 @@ Deno.test({
     assert.match(result.stderr, /^error: serve cannot run here: runtime choice$/m);
     const json = await runCli(sandbox, ["doctor", "-o", "json"], { env: { PATH: "/nonexistent" } });
     assert.equal(json.code, 1);
-    assert.equal(statusOf(json.stdout, "runtime choice")[0]!.status, "fail");
+    const choice = statusOf(json.stdout, "runtime choice")[0]!;
+    assert.equal(choice.status, "fail");
+    // From a checkout the command is its own script, by its full path: it runs from anywhere
+    // (here it finds youki 0.7.0 installed and has nothing to do).
+    const script = /`([^`]+)`$/.exec(choice.remedy!)![1]!;
+    assert.equal(script, shellWord(join(REPO, "scripts/install-youki.sh")));
+    const install = await runCommand(["sh", "-c", script], { env: sandbox.env, cwd: sandbox.home });
+    assert.equal(install.code, 0, install.stderr);
+    // serve refuses for the same reason, with the same remedy.
+    const serve = await runCli(sandbox, ["serve", "--name", "nort"], {
+      env: { PATH: "/nonexistent" },
+    });
+    assert.equal(serve.code, 1);
+    const reason = choice.found.replace(/^no runtime can run here: /, "");
+    assert.ok(
+      serve.stderr.includes(`error: No OCI runtime can run here: ${reason}\n`),
+      serve.stderr,
+    );
+    assert.ok(serve.stderr.includes(`hint: install youki 0.7.0 with \`${script}\``), serve.stderr);
   },
 });
 

@@ -124,7 +124,7 @@ Deno.test("systemd unit: from the cgroup path, only with INVOCATION_ID, system o
     ),
     { name: "openshell-gateway@x.service", scope: "user" },
   );
-  // A unit of a user's manager run by root's own manager is root's user unit.
+  // Root has a user manager too (user@0.service): its units are user units.
   assert.deepEqual(
     systemdUnit("0::/user.slice/user-0.slice/user@0.service/app.slice/run-u7.service\n", "abc"),
     { name: "run-u7.service", scope: "user" },

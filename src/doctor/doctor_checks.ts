@@ -239,7 +239,7 @@ function runtimeDirCheck({ uid, runtimeDir: d }: DoctorFacts): DoctorCheck {
     return notOk(
       check,
       "warn",
-      `${d.ignored}, so it is no private runtime dir: serve uses ${d.openshellDir}`,
+      `${d.ignored}: not a private runtime dir, so serve uses ${d.openshellDir}`,
       "`unset XDG_RUNTIME_DIR`, or point it at a directory of yours no one else can write",
     );
   }

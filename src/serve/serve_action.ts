@@ -125,7 +125,7 @@ export async function serveGateway(
   const runtimeDirs = runtimeDirChoice(env, uid);
   if (runtimeDirs.ignored !== undefined) {
     events.warning(
-      `${runtimeDirs.ignored}, so it is no private runtime dir: using ${runtimeDirs.path}`,
+      `${runtimeDirs.ignored}: not a private runtime dir, so it is ignored; using ${runtimeDirs.path}`,
     );
   }
   // The rootfs checks (the longest steps) run while the other checks and the launch
