@@ -92,7 +92,7 @@ cat .compile/system-gateway-dir >>"${record}" 2>/dev/null || echo "no setting" >
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(
       await Deno.readTextFile(record),
-      /src\/server -o \S+\/dist\/openshell src\/main\.ts\nno setting\n$/,
+      /src\/server -o .+\/dist\/openshell src\/main\.ts\nno setting\n$/,
     );
     const relative = await runCommand(["sh", script, "--system-dir", "etc/os"], { env });
     assert.equal(relative.code, 2);
