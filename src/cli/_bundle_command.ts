@@ -23,7 +23,7 @@ import {
 } from "../image/mod.ts";
 import { CONTAINER_PATHS } from "../contract/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-import { UserError } from "../errors/mod.ts";
+import { programCommand, UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./_output.ts";
@@ -163,7 +163,9 @@ async function kubeToken(options: CommandInput["options"]): Promise<KubeToken> {
         ? "bundle kube needs the API token: --token-file FILE, --secret NAME or --generate-token"
         : "--token-file, --secret and --generate-token exclude each other",
       {
-        hint: "openssl rand -hex 32 >token && openshell bundle kube --token-file token",
+        hint: `openssl rand -hex 32 >token && ${
+          programCommand("bundle", "kube", "--token-file", "token")
+        }`,
         exitCode: 2,
       },
     );

@@ -155,7 +155,8 @@ export async function exportImage(options: ExportOptions): Promise<ExportResult>
     created = sourceDate(options.env("SOURCE_DATE_EPOCH"));
   } catch (error) {
     throw new UserError((error as Error).message, {
-      hint: "unset it, or set it to seconds since the epoch: SOURCE_DATE_EPOCH=$(date +%s)",
+      hint:
+        "unset SOURCE_DATE_EPOCH, or set it to whole seconds: export SOURCE_DATE_EPOCH=$(date +%s)",
       exitCode: 2,
     });
   }
