@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
+import { cliCommandLine, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 import { sandboxRoots, seedRegistry } from "./registry_fixture.ts";
 
@@ -17,7 +17,7 @@ Deno.test({
   });
   const waitFor = (pattern: RegExp) =>
     terminal.waitFor((screen) => pattern.test(screen), String(pattern), 15_000);
-  await terminal.send([`${cliArgv(["gateway", "select"]).join(" ")}; echo "EXIT=$?"`, "Enter"]);
+  await terminal.send([`${cliCommandLine(["gateway", "select"])}; echo "EXIT=$?"`, "Enter"]);
   await t.step("lists the gateways with the current one marked", async () => {
     const screen = await waitFor(/Number or name \[1-4\]:/);
     // every column aligned, the active gateway marked

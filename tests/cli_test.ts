@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cliArgv, createSandbox, runCli } from "./_helpers/sandbox.ts";
+import { cliArgv, cliCommandLine, createSandbox, runCli } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeEntry } from "./registry_fixture.ts";
 import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -118,8 +118,8 @@ Deno.test({
   await writeEntry(sandbox.system, "installed");
   const { NO_COLOR: _, ...env } = sandbox.env;
   await using terminal = await openTmux({ env, cwd: sandbox.root, columns: 200, rows: 60 });
-  const doctor = cliArgv(["doctor"]).join(" ");
-  const remove = cliArgv(["gateway", "remove", "installed", "absent"]).join(" ");
+  const doctor = cliCommandLine(["doctor"]);
+  const remove = cliCommandLine(["gateway", "remove", "installed", "absent"]);
   await terminal.send([`${doctor}; ${remove}`, "Enter"]);
   const screen = await terminal.waitFor(
     (text) => text.includes("Some gateways were not removed"),

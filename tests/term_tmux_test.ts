@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliArgv, createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { cliCommandLine, createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { freePort, serveLoopback } from "./_helpers/loopback.ts";
 import { openTmux, tmuxAvailable, type TmuxTerminal } from "./_helpers/tmux.ts";
 import { writeEntry } from "./registry_fixture.ts";
@@ -51,7 +51,7 @@ function closedEndpoint(): string {
 
 /** Starts the real `openshell term` in the shell, after a line that marks the old screen. */
 async function startTerm(terminal: TmuxTerminal, args: string[] = []): Promise<void> {
-  const command = cliArgv([...args, "term"]).join(" ");
+  const command = cliCommandLine([...args, "term"]);
   await terminal.send([`echo BEFORE-TERM; ${command}; echo EXIT=$?`, "Enter"], { literal: false });
   await terminal.waitFor((screen) => screen.includes("NAME"), "the gateway pane", START_MS);
 }
@@ -292,7 +292,7 @@ tmuxTest(
 tmuxTest("term refuses to run when stdin is not a terminal", async () => {
   await using sandbox = await createSandbox();
   await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
-  const command = cliArgv(["term"]).join(" ");
+  const command = cliCommandLine(["term"]);
   await terminal.send([`${command} </dev/null; echo EXIT=$?`, "Enter"]);
   const screen = await terminal.waitFor((s) => /EXIT=\d+/.test(s), "the refusal", START_MS);
   assert.match(screen, /^error: The terminal UI needs a terminal: stdin is not a TTY$/m);

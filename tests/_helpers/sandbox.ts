@@ -101,6 +101,26 @@ export function cliArgv(args: string[]): string[] {
 }
 
 /**
+ * `argv` as one line for a POSIX shell, each word single-quoted: paths may hold spaces.
+ *
+ * @example
+ * ```ts
+ * shellLine(["ls", "/tmp/a b"]); // "'ls' '/tmp/a b'"
+ * ```
+ */
+export function shellLine(argv: string[]): string {
+  return argv.map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+}
+
+/**
+ * The command line (for a shell, see {@linkcode shellLine}) that runs the CLI from source with
+ * `args`.
+ */
+export function cliCommandLine(args: string[]): string {
+  return shellLine(cliArgv(args));
+}
+
+/**
  * Writes at `path` an executable that runs this checkout's program (or `program`, a command
  * line running it), a stand-in for a compiled binary (install.sh runs the program it installs).
  */
@@ -108,7 +128,7 @@ export async function writeProgramLauncher(
   path: string,
   program: string[] = cliArgv([]),
 ): Promise<string> {
-  const argv = program.map((arg) => `'${arg}'`).join(" ");
+  const argv = shellLine(program);
   await Deno.writeTextFile(path, `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o755 });
   return path;
 }
