@@ -22,6 +22,18 @@ export function freePort(): number {
   return port;
 }
 
+const namedPorts = new Map<string, number>();
+
+/**
+ * The port gateway `name` is served on in this run: free when first asked for, then the
+ * same, as `serve` keeps a registered gateway's endpoint.
+ */
+export function portOf(name: string): number {
+  let port = namedPorts.get(name);
+  if (port === undefined) namedPorts.set(name, port = freePort());
+  return port;
+}
+
 /**
  * The client files `serve` registers for a gateway it serves over mTLS (its default), in the
  * registry `env` points at; they exist once the first serve of `name` has answered.
@@ -120,7 +132,7 @@ export function spawnServe(
 
 /** Deno's debug log of one `serve` from its start until it answers healthy, then stopped. */
 export async function serveDebugLog(env: Record<string, string>): Promise<string> {
-  const port = freePort();
+  const port = portOf("bench-log");
   const child = spawnServe(env, ["--name", "bench-log"], port, true);
   // Read while it runs: the log is larger than a pipe holds.
   const log = new Response(child.stderr).text();
@@ -236,7 +248,7 @@ export async function measureServeStart(
   const floorDir = join(scratch, "floor");
   await Deno.mkdir(floorDir, { mode: 0o755 });
   const bundle = join(floorDir, "bundle");
-  const floorPort = freePort();
+  const floorPort = portOf("bench-floor");
   const first = await timeToHealthy(
     floorPort,
     () => spawnServe(env, ["--name", "bench-floor"], floorPort),
@@ -287,7 +299,7 @@ export async function measureServeStart(
     }
   };
   const serveRun = async (): Promise<number> => {
-    const port = freePort();
+    const port = portOf("bench-warm");
     const { elapsed, child } = await timeToHealthy(
       port,
       () => spawnServe(env, ["--name", "bench-warm"], port),

@@ -31,6 +31,7 @@ import {
   measureServeStart,
   mtlsDir,
   onPath,
+  portOf,
   SERVE_START_GOAL,
   serveOverhead,
   serveStartBlocker,
@@ -48,7 +49,7 @@ const RSS_GOAL: Goal = { limit: 40, unit: " MB" };
 
 /** Milliseconds from starting `serve --name <name>` (mTLS, its default) to a healthy answer. */
 async function timeStart(env: Record<string, string>, name: string): Promise<number> {
-  const port = freePort();
+  const port = portOf(name);
   const start = performance.now();
   const child = spawnServe(env, ["--name", name], port);
   await untilHealthy(port, child, mtlsDir(env, name));
