@@ -1,7 +1,12 @@
 import { fillIn, programCommand } from "../errors/mod.ts";
 import type { DoctorFacts, RuntimeProbe } from "./doctor_facts.ts";
 import type { ContainerResources } from "../container/mod.ts";
-import { RUNTIME_NAMES, skippedLimitsWarning, userNamespacesAllowed } from "../runtime/mod.ts";
+import {
+  READ_ONLY_CGROUPS,
+  RUNTIME_NAMES,
+  skippedLimitsWarning,
+  userNamespacesAllowed,
+} from "../runtime/mod.ts";
 
 /** How one check came out: `fail` means `serve` cannot run here until it is fixed. */
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -104,7 +109,7 @@ function layoutCheck({ cgroups }: DoctorFacts): DoctorCheck {
   return ok("cgroup layout", found);
 }
 
-function delegationCheck({ uid, cgroups, choice }: DoctorFacts): DoctorCheck {
+function delegationCheck({ uid, cgroups }: DoctorFacts): DoctorCheck {
   const check = "cgroup delegation";
   const may = cgroups.access.filter((a) => a.writable).map((a) => a.controller);
   const mayNot = cgroups.access.filter((a) => !a.writable).map((a) => a.controller);
@@ -117,7 +122,7 @@ function delegationCheck({ uid, cgroups, choice }: DoctorFacts): DoctorCheck {
       "fail",
       `the v1 controllers ${mayNot.join(", ")} are read-only here: root cannot create cgroups ` +
         "in them",
-      choice.runtime === undefined ? choice.remedy : "See the runtime choice",
+      READ_ONLY_CGROUPS.remedy,
     );
   }
   if (cgroups.layout === "unified") {

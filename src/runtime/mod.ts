@@ -51,6 +51,7 @@ export {
 export {
   chooseRuntime,
   gatherRuntimeFacts,
+  READ_ONLY_CGROUPS,
   resolveRuntime,
   runtimeBlocker,
   type RuntimeChoice,

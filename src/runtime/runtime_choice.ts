@@ -45,9 +45,13 @@ export type RuntimeChoice =
   | { name: undefined; reason: string; remedy: string };
 
 /** Why the cgroup v1 controllers stop every runtime run as root. */
-const READ_ONLY_V1 =
-  "the cgroup v1 controllers are mounted read-only here, so no runtime can create the " +
-  "container's cgroup";
+/** Why no runtime runs as root where the v1 controllers are read-only, and the remedy. */
+export const READ_ONLY_CGROUPS = {
+  reason: "the cgroup v1 controllers are mounted read-only here, so no runtime can create the " +
+    "container's cgroup",
+  remedy: "Run serve on the host, or give this container writable cgroups (systemd-nspawn: " +
+    "boot it with SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 for cgroup v2)",
+} as const;
 
 /**
  * Why the runtime `name` cannot run here as this user, or `undefined` when it can. youki's
@@ -67,7 +71,7 @@ export function runtimeBlocker(name: RuntimeName, facts: RuntimeHostFacts): stri
   if (facts.layout === "unified") return undefined;
   if (name === "crun") return `crun refuses cgroup v1 (${facts.layout}) hosts`;
   if (facts.cgroupDelegated) return undefined;
-  if (facts.uid === 0) return READ_ONLY_V1;
+  if (facts.uid === 0) return READ_ONLY_CGROUPS.reason;
   return name === "youki"
     ? "youki cannot create cgroups rootless on this cgroup v1 host without a delegated subtree"
     : undefined;
@@ -97,15 +101,11 @@ export function chooseRuntime(facts: RuntimeHostFacts, origin: ProgramOrigin): R
     if (blocker === undefined) return { name, path, note: `${why}; using ${name}` };
     if (blocker !== why) blocked.push(blocker);
   }
-  const install = installCommands(origin);
-  if (why === READ_ONLY_V1) {
-    return {
-      name: undefined,
-      reason: why,
-      remedy: "Run serve on the host, or give this container writable cgroups (systemd-nspawn: " +
-        "boot it with SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 for cgroup v2)",
-    };
+  // Where cgroups stop every runtime, installing one does not help.
+  if (runtimeBlocker("runc", facts) === READ_ONLY_CGROUPS.reason) {
+    return { name: undefined, ...READ_ONLY_CGROUPS };
   }
+  const install = installCommands(origin);
   const fallbacks = blocked.length > 0
     ? `, and ${blocked.join(", and ")}`
     : ", and no fallback runtime (runc, crun) is installed";
