@@ -192,18 +192,51 @@ Deno.test("a repeated Content-Length is framed and answered by it; slowloris evi
   });
 });
 
-/** The frame types and the GOAWAY error code in what an HTTP/2 server sent. */
-function goawayCode(bytes: Uint8Array): number | undefined {
+/** The error code of the last frame of `type` (GOAWAY 7, RST_STREAM 3) an HTTP/2 server sent. */
+function errorCode(bytes: Uint8Array, type: 3 | 7): number | undefined {
   let code: number | undefined;
+  const offset = type === 7 ? 13 : 9; // GOAWAY carries the last stream id first
   for (let at = 0; at + 9 <= bytes.length;) {
     const length = (bytes[at]! << 16) | (bytes[at + 1]! << 8) | bytes[at + 2]!;
-    if (bytes[at + 3] === 7 && at + 17 <= bytes.length) {
-      code = new DataView(bytes.buffer, bytes.byteOffset + at + 13, 4).getUint32(0);
+    if (bytes[at + 3] === type && at + offset + 4 <= bytes.length) {
+      code = new DataView(bytes.buffer, bytes.byteOffset + at + offset, 4).getUint32(0);
     }
     at += 9 + length;
   }
   return code;
 }
+
+const PREFACE_AND_SETTINGS = new Uint8Array([
+  ...encoder.encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+  ...[0, 0, 0, 4, 0, 0, 0, 0, 0],
+]);
+
+Deno.test("an HTTP/2 stream whose request does not arrive in time is reset", async () => {
+  await withDir(async (dir) => {
+    const args = ["--request-timeout-ms", "1000", "--idle-timeout-ms", "60000"];
+    await using gateway = startGateway(dir, freePort(), args);
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    // POST / with :authority x, END_HEADERS and no END_STREAM: a body that never comes.
+    const headers = [0, 0, 6, 1, 4, 0, 0, 0, 1, 0x83, 0x86, 0x84, 0x01, 0x01, 0x78];
+    await conn.write(new Uint8Array([...PREFACE_AND_SETTINGS, ...headers]));
+    const started = performance.now();
+    const giveUp = setTimeout(() => conn.close(), 4000);
+    let received = new Uint8Array(0);
+    const buffer = new Uint8Array(4096);
+    try {
+      while (errorCode(received, 3) === undefined) {
+        const count = await conn.read(buffer);
+        if (count === null) break;
+        received = new Uint8Array([...received, ...buffer.subarray(0, count)]);
+      }
+      conn.close();
+    } catch { /* closed after 4 s */ }
+    clearTimeout(giveUp);
+    assert.equal(errorCode(received, 3), 8, "RST_STREAM with CANCEL");
+    assert.ok(performance.now() - started >= 900, "not before the request timeout");
+  });
+});
 
 Deno.test("over mTLS the same bounds hold: stalled handshakes give way and time out, floods end in GOAWAY", async () => {
   await withDir(async (dir) => {
@@ -249,12 +282,11 @@ Deno.test("over mTLS the same bounds hold: stalled handshakes give way and time 
     });
     const ping = [0, 0, 8, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const flood = new Uint8Array([
-      ...encoder.encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
-      ...[0, 0, 0, 4, 0, 0, 0, 0, 0],
+      ...PREFACE_AND_SETTINGS,
       ...Array.from({ length: 300 }, () => ping).flat(),
     ]);
     await conn.write(flood);
     const received = await new Response(conn.readable).bytes();
-    assert.equal(goawayCode(received), 11, "GOAWAY with ENHANCE_YOUR_CALM over TLS");
+    assert.equal(errorCode(received, 7), 11, "GOAWAY with ENHANCE_YOUR_CALM over TLS");
   });
 });

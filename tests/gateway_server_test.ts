@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { startGateway, withDir } from "./_helpers/gateway_process.ts";
+import { MAX_REQUEST_BYTES } from "../src/server/_limits.ts";
 import { freePort } from "./_helpers/loopback.ts";
 
 Deno.test("the gateway serves healthz and info, counts starts and stops cleanly on SIGTERM and SIGINT", async () => {
@@ -151,6 +152,15 @@ Deno.test("one port answers HTTP/1.1, HTTP/2 and the gRPC methods Health and Get
     assert.deepEqual(JSON.parse(new TextDecoder().decode(h2Health.body)), { ok: true });
     const h2Info = await http2Request(gateway.url, { ":method": "GET", ":path": "/v1/info" });
     assert.equal(h2Info.headers[":status"], 401);
+    const h2Query = await http2Request(gateway.url, { ":method": "HEAD", ":path": "/healthz?x=1" });
+    assert.equal(h2Query.headers[":status"], 200);
+    assert.equal(h2Query.body.length, 0);
+    const h2Big = await http2Request(
+      gateway.url,
+      { ":method": "POST", ":path": "/healthz" },
+      new Uint8Array(MAX_REQUEST_BYTES + 1),
+    );
+    assert.equal(h2Big.headers[":status"], 413);
     assert.deepEqual(await (await fetch(`${gateway.url}/healthz`)).json(), { ok: true });
 
     gateway.child.kill("SIGTERM");
@@ -166,7 +176,7 @@ Deno.test("one port answers HTTP/1.1, HTTP/2 and the gRPC methods Health and Get
       ],
     );
     const summary = lines.find((l) => l.msg === "Rejections not logged one by one")!;
-    assert.equal(summary.count, 3);
+    assert.equal(summary.count, 4);
   });
 });
 

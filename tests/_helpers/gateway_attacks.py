@@ -114,6 +114,19 @@ def read_frames(s, seconds):
     return goaway
 
 
+def refill(socks, connections, open_one):
+    """Opens connections with `open_one` until there are `connections`; how many it opened."""
+    opened = 0
+    while len(socks) < connections:
+        try:
+            socks.append(open_one())
+            opened += 1
+        except OSError:
+            time.sleep(0.01)
+            break
+    return opened
+
+
 def flood(port, kind, seconds, connections):
     source = Flood(kind)
     # One burst on a connection of its own, then read what the gateway says.
@@ -129,17 +142,14 @@ def flood(port, kind, seconds, connections):
     opened = 0
     socks = []
     end = time.monotonic() + seconds
+    def open_one():
+        s = h2_connect(port)
+        s.sendall(source.opening())
+        s.setblocking(False)
+        return s
+
     while time.monotonic() < end:
-        while len(socks) < connections:
-            try:
-                s = h2_connect(port)
-                s.sendall(source.opening())
-                s.setblocking(False)
-                socks.append(s)
-                opened += 1
-            except OSError:
-                time.sleep(0.01)
-                break
+        opened += refill(socks, connections, open_one)
         _, writable, _ = select.select([], socks, [], 0.05)
         for s in writable:
             try:
@@ -159,17 +169,15 @@ def busy_http1(port, seconds, connections):
     continued = 0
     socks = []
     end = time.monotonic() + seconds
+    def open_one():
+        s = connect(port)
+        # Every other one waits for 100 Continue before it would send the body.
+        expect = b"Expect: 100-continue\r\n" if (opened + len(socks)) % 2 else b""
+        s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\n" + expect + b"Content-Length: 9\r\n\r\n")
+        return s
+
     while time.monotonic() < end:
-        while len(socks) < connections:
-            try:
-                s = connect(port)
-                expect = b"Expect: 100-continue\r\n" if opened % 2 else b""
-                s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\n" + expect + b"Content-Length: 9\r\n\r\n")
-                socks.append(s)
-                opened += 1
-            except OSError:
-                time.sleep(0.01)
-                break
+        opened += refill(socks, connections, open_one)
         readable, _, _ = select.select(socks, [], [], 0.1)
         for s in readable:
             try:
@@ -193,17 +201,14 @@ def busy_http2(port, seconds, connections):
     socks = []
     end = time.monotonic() + seconds
     last_round = 0.0
+    def open_one():
+        s = h2_connect(port)
+        # Stream 1 stays open: a POST whose body never ends.
+        s.sendall(frame(HEADERS, END_HEADERS, 1, POST_ROOT))
+        return [s, 3]
+
     while time.monotonic() < end:
-        while len(socks) < connections:
-            try:
-                s = h2_connect(port)
-                # Stream 1 stays open: a POST whose body never ends.
-                s.sendall(frame(HEADERS, END_HEADERS, 1, POST_ROOT))
-                socks.append([s, 3])
-                opened += 1
-            except OSError:
-                time.sleep(0.01)
-                break
+        opened += refill(socks, connections, open_one)
         if time.monotonic() - last_round >= 1.0:
             last_round = time.monotonic()
             for entry in list(socks):
@@ -275,12 +280,7 @@ def slowloris(port, seconds, connections):
     end = time.monotonic() + seconds
     at = 0
     while time.monotonic() < end:
-        while len(socks) < connections:
-            try:
-                socks.append(connect(port))
-                opened += 1
-            except OSError:
-                break
+        opened += refill(socks, connections, lambda: connect(port))
         for s in list(socks):
             try:
                 s.send(head[at % len(head):at % len(head) + 1])
