@@ -1,19 +1,20 @@
 /**
  * The README's recipes run as written. A recipe is a fenced `sh` block (or the `$ ` lines of a
  * `console` block) right after a `<!-- recipe: USER -->` line; it runs under `sh -eu` as USER
- * (root or openshell-test) in a fresh world: its own copy of the checkout as the working
- * directory, HOME, XDG dirs and system registry in temp dirs, `openshell` on PATH running that
- * copy, podman with its storage, networks and containers.conf in the world, and for root a
- * DESTDIR so install.sh writes there. Recipes run concurrently, each in its own world, except
- * podman's: they run in README order in one world (they share the image and host port 8090),
- * twice, since what one leaves behind must not stop the next run.
+ * (root or openshell-test) in a fresh world: a network namespace of its own (its own ports,
+ * no way out), its own copy of the checkout as the working directory, HOME, XDG dirs and system
+ * registry in temp dirs, `openshell` on PATH running that copy, podman with its storage,
+ * networks and containers.conf in the world, and for root a DESTDIR so install.sh writes
+ * there. Recipes run concurrently, each in its own world, except podman's: they run in README
+ * order in one world (they share the image and port 8090), twice, since what one leaves behind
+ * must not stop the next run.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { onPath, runCommand } from "./_helpers/run_command.ts";
 import { denoDir, REPO, type Sandbox, writeProgramLauncher } from "./_helpers/sandbox.ts";
 import { createServeSandbox } from "./_helpers/serve_fixture.ts";
-import { SHARED_CHECKOUT } from "./_helpers/shared_checkout.ts";
+import { copyCheckout, SHARED_CHECKOUT } from "./_helpers/shared_checkout.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 /** One recipe: who runs it, its shell text, and where it starts in the README. */
@@ -75,8 +76,6 @@ const skip = Deno.uid() !== 0
 if (skip) console.error(`README recipe tests skipped: ${skip}`);
 
 const usesPodman = (recipe: Recipe) => /^\s*podman /m.test(recipe.script);
-/** The parts of the checkout a recipe's working copy holds. */
-const CHECKOUT_PARTS = ["src", "deno.json", "deno.lock", "node_modules", "install.sh", "rootfs"];
 
 /** A fresh world for `user`'s recipes. */
 interface World extends AsyncDisposable {
@@ -93,14 +92,8 @@ async function createWorld(user: string): Promise<World> {
   const root = sandbox.root;
   const checkout = join(root, "openshell");
   const bin = join(root, "bin");
-  await Deno.mkdir(checkout);
   await Deno.mkdir(bin);
-  for (const part of CHECKOUT_PARTS) {
-    const copy = await runCommand(["cp", "-a", join(REPO, part), join(checkout, part)], {
-      env: { PATH: "/usr/bin:/bin" },
-    });
-    assert.equal(copy.code, 0, copy.stderr);
-  }
+  await copyCheckout(checkout);
   // The Deno another user can run: this run's shared copy when the checkout is out of reach.
   const deno = owner ? SHARED_CHECKOUT.deno : Deno.execPath();
   await writeProgramLauncher(join(bin, "openshell"), [
@@ -142,8 +135,18 @@ async function createWorld(user: string): Promise<World> {
     checkout,
     env,
     async run(recipe) {
-      const argv = ["sh", "-eux", "-c", recipe.script];
-      const result = await runCommand(owner ? asUser(user, argv) : argv, {
+      const script = ["sh", "-eux", "-c", recipe.script];
+      // A network of its own: ports (podman's 8090 too) are the world's, and nothing leaves.
+      const argv = [
+        "unshare",
+        "-n",
+        "sh",
+        "-c",
+        'ip link set lo up && exec "$@"',
+        "sh",
+        ...(owner ? asUser(user, script) : script),
+      ];
+      const result = await runCommand(argv, {
         env,
         cwd: checkout,
         timeoutMs: 240_000,

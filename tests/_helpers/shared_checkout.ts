@@ -53,16 +53,21 @@ async function sharedCheckout(): Promise<SharedCheckout> {
   if (await exists(join(copy, ".complete"))) return shared;
   await removeEarlierCopies();
   await Deno.remove(copy, { recursive: true }).catch(() => {});
-  await Deno.mkdir(join(copy, "rootfs"), { recursive: true, mode: 0o755 });
+  await copyCheckout(copy);
   await Deno.mkdir(join(copy, DENO_IN_CHECKOUT, ".."), { recursive: true, mode: 0o755 });
-  for (const part of PARTS) {
-    if (!await exists(join(REPO, part))) continue;
-    await run(["cp", "-a", join(REPO, part), join(copy, part)]);
-  }
   await run(["cp", Deno.execPath(), shared.deno]);
   await run(["chmod", "-R", "a+rX,go-w", copy]);
   await Deno.writeTextFile(join(copy, ".complete"), "");
   return shared;
+}
+
+/** Copies into `target` (made if missing) what running the program and install.sh needs. */
+export async function copyCheckout(target: string): Promise<void> {
+  await Deno.mkdir(join(target, "rootfs"), { recursive: true, mode: 0o755 });
+  for (const part of PARTS) {
+    if (!await exists(join(REPO, part))) continue;
+    await run(["cp", "-a", join(REPO, part), join(target, part)]);
+  }
 }
 
 /** Whether nobody can read the checkout's entry, install.sh and run its Deno. */
