@@ -5,7 +5,8 @@
  * (warning in doctor's words about the rest). The environments: root on this host, the
  * ordinary test user with and without a delegated cgroup subtree and with a shared `/tmp` as
  * its XDG_RUNTIME_DIR, and a booted bookworm root, as pure cgroup v2 and as this hybrid host
- * gives it (the v1 controllers read-only).
+ * gives it (the v1 controllers read-only), where root and an ordinary user's service (its
+ * cgroup delegated or not) run them in units of their own.
  */
 import assert from "node:assert/strict";
 import { existsSync, realpathSync } from "node:fs";
@@ -24,7 +25,7 @@ import {
   type StartServeOptions,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
-import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
+import { SHARED_CHECKOUT, sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const YOUKI = "/usr/local/bin/youki";
@@ -90,6 +91,7 @@ async function assertAgree(
   name: string,
 ): Promise<DoctorCheck[] & { serveStderr: string }> {
   const doctor = await place.cli(["doctor", "-o", "json"]);
+  assert.ok(doctor.stdout.startsWith("["), `doctor -o json printed no checks:\n${doctor.stderr}`);
   const checks = JSON.parse(doctor.stdout) as DoctorCheck[];
   const line = (check: string) => {
     const found = checks.filter((c) => c.check === check);
@@ -231,20 +233,33 @@ Deno.test({
   },
 });
 
-/** The booted bookworm root as a place: the program is this checkout, bound read-only. */
-function bootedPlace(box: BootedRoot, sandbox: Sandbox, unit: string): Place {
-  const deno = realpathSync(Deno.execPath());
-  const env = [
-    "-E",
+/**
+ * The booted bookworm root as a place: the program is this checkout, bound read-only, run in
+ * a system unit of its own as a service runs, inside the container's cgroup tree; with `user`
+ * as that user (`User=`), its cgroup delegated to them or not (`Delegate=`).
+ */
+function bootedPlace(
+  box: BootedRoot,
+  sandbox: Sandbox,
+  unit: string,
+  user?: { name: string; uid: number; delegate: boolean },
+): Place {
+  const [deno, main] = user === undefined
+    ? [realpathSync(Deno.execPath()), MAIN]
+    : [SHARED_CHECKOUT.deno, SHARED_CHECKOUT.main];
+  const variables = [
     `DENO_DIR=${denoDir()}`,
-    "-E",
-    "HOME=/root",
-    "-E",
+    `HOME=${user === undefined ? "/root" : `/home/${user.name}`}`,
+    ...(user === undefined ? [] : [`XDG_RUNTIME_DIR=/run/user/${user.uid}`]),
     "NO_COLOR=1",
-    "-E",
     "PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
   ];
-  // In a unit of its own, as a service runs: inside the container's cgroup tree.
+  const as = user === undefined ? [] : [
+    `--uid=${user.name}`,
+    `--gid=${user.name}`,
+    "-p",
+    `Delegate=${user.delegate ? "yes" : "no"}`,
+  ];
   const program = (extra: string[]) => [
     "systemd-run",
     "-q",
@@ -253,13 +268,14 @@ function bootedPlace(box: BootedRoot, sandbox: Sandbox, unit: string): Place {
     "--collect",
     "-p",
     "RuntimeMaxSec=300",
+    ...as,
     ...extra,
-    ...env,
+    ...variables.flatMap((variable) => ["-E", variable]),
     deno,
     "run",
     "-A",
     "--quiet",
-    MAIN,
+    main,
   ];
   return {
     cli: (args) => box.run([...program([]), ...args]),
@@ -271,43 +287,94 @@ function bootedPlace(box: BootedRoot, sandbox: Sandbox, unit: string): Place {
 
 /** The host paths the program needs inside the container, read-only. */
 function programBinds(): string[] {
-  const paths = [REPO, dirname(realpathSync(Deno.execPath())), realpathSync(denoDir()), YOUKI];
+  const paths = [
+    REPO,
+    dirname(realpathSync(Deno.execPath())),
+    SHARED_CHECKOUT.repo,
+    SHARED_CHECKOUT.deno,
+    realpathSync(denoDir()),
+    YOUKI,
+  ];
   return [...new Set(paths)];
 }
 
+/** An ordinary user of the booted root, with a login session's runtime dir (lingering). */
+async function lingeringUser(box: BootedRoot): Promise<{ name: string; uid: number }> {
+  await box.must(["useradd", "--create-home", "--shell", "/bin/sh", "alice"]);
+  const uid = Number((await box.must(["id", "-u", "alice"])).trim());
+  await box.must(["loginctl", "enable-linger", "alice"]);
+  const deadline = Date.now() + 30_000;
+  while ((await box.run(["test", "-d", `/run/user/${uid}`])).code !== 0) {
+    if (Date.now() > deadline) throw new Error("alice's runtime dir was not made");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { name: "alice", uid };
+}
+
 Deno.test({
-  name: "doctor and serve agree as root in a booted bookworm on pure cgroup v2",
+  name: "doctor and serve agree in a booted bookworm on pure cgroup v2: root, an ordinary user",
   ignore: noNspawn !== undefined,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  async fn(t) {
     await using sandbox = await createServeSandbox();
     await using box = await bootDebianRoot({ unified: true, bindRo: programBinds() });
     const controllers = await box.must(["cat", "/sys/fs/cgroup/system.slice/cgroup.controllers"]);
-    const place = bootedPlace(box, sandbox, "agree-v2");
-    const checks = await assertAgree(place, uniqueGatewayName("agree-v2"));
-    const limits = checks.find((c) => c.check === "resource limits")!;
     // On this hybrid host the container's cgroup2 has no controllers: no limit can apply.
-    if (!/\bmemory\b/.test(controllers)) {
+    const noControllers = (checks: DoctorCheck[]) => {
+      if (/\bmemory\b/.test(controllers)) return;
+      const limits = checks.find((c) => c.check === "resource limits")!;
       assert.equal(limits.status, "warn");
       assert.match(limits.found, /controller\(s\) memory, pids are not available/);
-    }
+    };
+    await t.step("root, in a system unit", async () => {
+      const place = bootedPlace(box, sandbox, "agree-v2");
+      noControllers(await assertAgree(place, uniqueGatewayName("agree-v2")));
+    });
+    const alice = await lingeringUser(box);
+    await t.step("an ordinary user's service, its cgroup delegated to them", async () => {
+      const user = { ...alice, delegate: true };
+      const place = bootedPlace(box, sandbox, "agree-v2-deleg", user);
+      const checks = await assertAgree(place, uniqueGatewayName("agree-v2-deleg"));
+      assert.match(checks.find((c) => c.check === "runtime choice")!.found, /use youki/);
+      noControllers(checks);
+    });
+    await t.step("an ordinary user's service, its cgroup not delegated", async () => {
+      const user = { ...alice, delegate: false };
+      const place = bootedPlace(box, sandbox, "agree-v2-user", user);
+      const checks = await assertAgree(place, uniqueGatewayName("agree-v2-user"));
+      const limits = checks.find((c) => c.check === "resource limits")!;
+      assert.equal(limits.status, "warn");
+      assert.match(limits.found, /your cgroup2 subtree is not delegated to you/);
+    });
   },
 });
 
 Deno.test({
-  name: "doctor and serve agree as root in a booted bookworm given read-only v1 controllers",
+  name: "doctor and serve agree in a booted bookworm given read-only v1 controllers",
   ignore: noNspawn !== undefined || !hybrid,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  async fn(t) {
     await using sandbox = await createServeSandbox();
     await using box = await bootDebianRoot({ unified: false, bindRo: programBinds() });
-    const place = bootedPlace(box, sandbox, "agree-v1");
-    const checks = await assertAgree(place, uniqueGatewayName("agree-v1"));
-    const choice = checks.find((c) => c.check === "runtime choice")!;
-    assert.equal(choice.status, "fail");
-    assert.match(choice.found, /read-only/);
-    assert.equal(checks.find((c) => c.check === "cgroup delegation")!.status, "fail");
+    await t.step("root: doctor fails, serve refuses", async () => {
+      const place = bootedPlace(box, sandbox, "agree-v1");
+      const checks = await assertAgree(place, uniqueGatewayName("agree-v1"));
+      const choice = checks.find((c) => c.check === "runtime choice")!;
+      assert.equal(choice.status, "fail");
+      assert.match(choice.found, /read-only/);
+      assert.equal(checks.find((c) => c.check === "cgroup delegation")!.status, "fail");
+    });
+    await t.step(
+      "an ordinary user's service, youki alone: doctor fails, serve refuses",
+      async () => {
+        const user = { ...await lingeringUser(box), delegate: false };
+        const place = bootedPlace(box, sandbox, "agree-v1-user", user);
+        const checks = await assertAgree(place, uniqueGatewayName("agree-v1-user"));
+        const choice = checks.find((c) => c.check === "runtime choice")!;
+        assert.match(choice.found, /without a delegated subtree, and no fallback runtime/);
+      },
+    );
   },
 });
