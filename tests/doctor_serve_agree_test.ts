@@ -14,7 +14,7 @@ import { dirname } from "node:path";
 import type { DoctorCheck } from "../src/doctor/mod.ts";
 import { detectCgroupLayout } from "../src/runtime/_cgroup_path.ts";
 import { delegateV1Cgroup } from "./_helpers/cgroup_delegation.ts";
-import { bootDebianRoot, type BootedRoot } from "./_helpers/debian_root.ts";
+import { addLingeringUser, bootDebianRoot, type BootedRoot } from "./_helpers/debian_root.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, denoDir, MAIN, REPO, type Sandbox } from "./_helpers/sandbox.ts";
@@ -298,19 +298,6 @@ function programBinds(): string[] {
   return [...new Set(paths)];
 }
 
-/** An ordinary user of the booted root, with a login session's runtime dir (lingering). */
-async function lingeringUser(box: BootedRoot): Promise<{ name: string; uid: number }> {
-  await box.must(["useradd", "--create-home", "--shell", "/bin/sh", "alice"]);
-  const uid = Number((await box.must(["id", "-u", "alice"])).trim());
-  await box.must(["loginctl", "enable-linger", "alice"]);
-  const deadline = Date.now() + 30_000;
-  while ((await box.run(["test", "-d", `/run/user/${uid}`])).code !== 0) {
-    if (Date.now() > deadline) throw new Error("alice's runtime dir was not made");
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return { name: "alice", uid };
-}
-
 Deno.test({
   name: "doctor and serve agree in a booted bookworm on pure cgroup v2: root, an ordinary user",
   ignore: noNspawn !== undefined,
@@ -331,7 +318,7 @@ Deno.test({
       const place = bootedPlace(box, sandbox, "agree-v2");
       noControllers(await assertAgree(place, uniqueGatewayName("agree-v2")));
     });
-    const alice = await lingeringUser(box);
+    const alice = { name: "alice", uid: await addLingeringUser(box, "alice") };
     await t.step("an ordinary user's service, its cgroup delegated to them", async () => {
       const user = { ...alice, delegate: true };
       const place = bootedPlace(box, sandbox, "agree-v2-deleg", user);
@@ -369,7 +356,7 @@ Deno.test({
     await t.step(
       "an ordinary user's service, youki alone: doctor fails, serve refuses",
       async () => {
-        const user = { ...await lingeringUser(box), delegate: false };
+        const user = { name: "alice", uid: await addLingeringUser(box, "alice"), delegate: false };
         const place = bootedPlace(box, sandbox, "agree-v1-user", user);
         const checks = await assertAgree(place, uniqueGatewayName("agree-v1-user"));
         const choice = checks.find((c) => c.check === "runtime choice")!;

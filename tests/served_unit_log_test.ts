@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { bootDebianRoot } from "./_helpers/debian_root.ts";
+import { addLingeringUser, bootDebianRoot } from "./_helpers/debian_root.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { denoDir } from "./_helpers/sandbox.ts";
 import { SHARED_CHECKOUT } from "./_helpers/shared_checkout.ts";
@@ -90,17 +90,7 @@ Deno.test({
     };
 
     await t.step("an ordinary user's own unit: journalctl --user", async () => {
-      await box.must(["useradd", "--create-home", "--shell", "/bin/sh", "alice"]);
-      const uid = Number((await box.must(["id", "-u", "alice"])).trim());
-      await box.must(["loginctl", "enable-linger", "alice"]);
-      const deadline = Date.now() + 30_000;
-      while (
-        (await box.run(["systemctl", "is-active", `user@${uid}.service`])).stdout.trim() !==
-          "active"
-      ) {
-        if (Date.now() > deadline) throw new Error("alice's user manager did not start");
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      const uid = await addLingeringUser(box, "alice");
       const env = [`XDG_RUNTIME_DIR=/run/user/${uid}`, "HOME=/home/alice"];
       const journal = await check({
         name: "dev",

@@ -244,3 +244,19 @@ export async function bootDebianRoot(
   }
   return { root: overlay.root, run, must, argv, [Symbol.asyncDispose]: stop };
 }
+
+/**
+ * Adds the ordinary user `name` to a booted root with lingering, and waits until their user
+ * manager answers (its private socket in their runtime dir); their uid.
+ */
+export async function addLingeringUser(box: BootedRoot, name: string): Promise<number> {
+  await box.must(["useradd", "--create-home", "--shell", "/bin/sh", name]);
+  const uid = Number((await box.must(["id", "-u", name])).trim());
+  await box.must(["loginctl", "enable-linger", name]);
+  const deadline = Date.now() + 30_000;
+  while ((await box.run(["test", "-S", `/run/user/${uid}/systemd/private`])).code !== 0) {
+    if (Date.now() > deadline) throw new Error(`${name}'s user manager did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return uid;
+}
