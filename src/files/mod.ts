@@ -26,3 +26,11 @@ export {
   REGISTRY_FILE_MAX_BYTES,
 } from "./read_regular_file.ts";
 export { removeTree } from "./remove_tree.ts";
+export {
+  checkOwnedDirs,
+  openUntrusted,
+  readUntrusted,
+  type UntrustedExpectation,
+  type UntrustedFile,
+  UntrustedPathError,
+} from "./untrusted_file.ts";
