@@ -10,6 +10,8 @@ if (import.meta.main) {
     const { runGateway } = await import("./server/mod.ts");
     Deno.exit(await runGateway(Deno.args.slice(1)));
   }
+  // A launch is stoppable from its first moment, before anything slow loads.
+  if (Deno.args[0] === "serve") (await import("./host/mod.ts")).catchStopSignals();
   const { runCli } = await import("./cli/mod.ts");
   Deno.exit(await runCli(Deno.args));
 }

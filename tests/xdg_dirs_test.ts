@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type DirFacts,
+  gatewayHomes,
   openshellDir,
   privateDirProblem,
   runtimeDirChoice,
@@ -115,4 +116,18 @@ Deno.test("no HOME and no XDG variable is a user error naming both", () => {
     assert.match(error.message, /XDG_CONFIG_HOME nor HOME/);
     return true;
   });
+});
+
+Deno.test("gateway homes: fixed per uid, whatever XDG_RUNTIME_DIR says; the session's first", () => {
+  assert.deepEqual(gatewayHomes(0), ["/run/openshell"]);
+  assert.deepEqual(gatewayHomes(1000, only({})), [
+    "/tmp/openshell-1000",
+    "/run/user/1000/openshell",
+  ]);
+  assert.deepEqual(gatewayHomes(1000, only({ "/run/user/1000": dir(1000) })), [
+    "/run/user/1000/openshell",
+    "/tmp/openshell-1000",
+  ]);
+  // The runtime dir without XDG_RUNTIME_DIR is the first home.
+  assert.equal(openshellDir("runtime", () => undefined, 1000, only({})), "/tmp/openshell-1000");
 });

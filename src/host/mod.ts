@@ -22,10 +22,12 @@ export {
   sourceDir,
 } from "./install_location.ts";
 export { traceMark } from "./start_trace.ts";
+export { catchStopSignals, onStopSignal, type StopSignal } from "./stop_signals.ts";
 export {
   type DirFacts,
   effectiveUid,
   type EnvLookup,
+  gatewayHomes,
   openshellDir,
   privateDirProblem,
   processEnv,

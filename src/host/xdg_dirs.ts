@@ -129,11 +129,34 @@ export function runtimeDirChoice(
     if (problem === undefined) return { path: join(value, "openshell") };
     ignored = `XDG_RUNTIME_DIR "${value}" ${problem}`;
   }
-  const session = `/run/user/${uid}`;
-  const path = privateDirProblem(look(session), uid) === undefined
-    ? join(session, "openshell")
-    : `/tmp/openshell-${uid}`;
+  const path = gatewayHomes(uid, look)[0]!;
   return ignored === undefined ? { path } : { path, ignored };
+}
+
+/**
+ * Where the running gateways of `uid` are kept (each one's lock, launch record and served
+ * record), whatever `XDG_RUNTIME_DIR` says, so that every shell of that user finds them:
+ * root's `/run/openshell`; an ordinary user's `/run/user/<uid>/openshell` when the login
+ * session made `/run/user/<uid>` private to the user, else `/tmp/openshell-<uid>` (the runtime
+ * dir without the variable). A launch uses the first; readers look in each (a login session
+ * may have begun or ended since).
+ *
+ * @example
+ * ```ts
+ * import { gatewayHomes } from "./xdg_dirs.ts";
+ * gatewayHomes(1000, () => undefined); // ["/tmp/openshell-1000", "/run/user/1000/openshell"]
+ * ```
+ */
+export function gatewayHomes(
+  uid: number,
+  look: (path: string) => DirFacts | undefined = lookDir,
+): string[] {
+  if (uid === 0) return [ROOT_RUNTIME_DIR];
+  const session = `/run/user/${uid}`;
+  const fallback = `/tmp/openshell-${uid}`;
+  return privateDirProblem(look(session), uid) === undefined
+    ? [join(session, "openshell"), fallback]
+    : [fallback, join(session, "openshell")];
 }
 
 /** Root's runtime dir, whatever `XDG_RUNTIME_DIR` says. */
