@@ -7,9 +7,9 @@ import {
   gatewayLogPath,
   LOG_MAX_BYTES,
   logMaxBytes,
-  readLogTail,
+  openLog,
+  openLogWriter,
   rotatedLogPath,
-  rotateLogIfLarge,
 } from "../src/serve/gateway_log_file.ts";
 import {
   journalCommand,
@@ -23,78 +23,91 @@ async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
-Deno.test("log path: beside the state for users, in a root-only logs dir for root", () => {
+Deno.test("log path: in a logs dir outside the state dir the container writes", () => {
   const env = (n: string) => ({ XDG_STATE_HOME: "/s", HOME: "/h" } as Record<string, string>)[n];
-  assert.equal(gatewayLogPath(env, 1000, "dev"), "/s/openshell/gateways/dev/gateway.log");
+  assert.equal(gatewayLogPath(env, 1000, "dev"), "/s/openshell/logs/dev/gateway.log");
   assert.equal(gatewayLogPath(env, 0, "dev"), "/s/openshell/logs/dev/gateway.log");
   assert.equal(
     gatewayLogPath(() => undefined, 0, "dev"),
     "/var/lib/openshell/logs/dev/gateway.log",
   );
+  assert.equal(logMaxBytes(() => "4096"), 4096);
+  assert.equal(logMaxBytes(() => "0"), LOG_MAX_BYTES);
 });
 
-Deno.test("rotation: past the cap the content moves to .1 and an appending writer goes on", async () => {
+const encode = (text: string) => new TextEncoder().encode(text);
+const uid = Deno.uid()!;
+
+Deno.test("writer: rotates before a write would pass the cap, at a line end", async () => {
   await using dir = await tempDir();
   const path = join(dir.path, "gateway.log");
-  using writer = await Deno.open(path, { append: true, create: true });
-  const write = (text: string) => writer.write(new TextEncoder().encode(text));
-  await write("one\ntwo\n");
-  assert.equal(await rotateLogIfLarge(path, 100), false);
-  await write("x".repeat(100) + "\n");
-  assert.equal(await rotateLogIfLarge(path, 100), true);
-  assert.equal(await Deno.readTextFile(path), "");
-  assert.equal(
-    await Deno.readTextFile(rotatedLogPath(path)),
-    "one\ntwo\n" + "x".repeat(100) + "\n",
-  );
-  await write("three\n");
-  assert.equal(await Deno.readTextFile(path), "three\n", "the writer continues at the new end");
-  assert.equal(await readLogTail(path, 2), "x".repeat(100) + "\nthree\n");
-  assert.equal(await readLogTail(path, 1), "three\n");
-  assert.equal(await readLogTail(path, 0), "");
-  assert.equal(await readLogTail(path), "one\ntwo\n" + "x".repeat(100) + "\nthree\n");
-  await write("y".repeat(200) + "\n");
-  assert.equal(await rotateLogIfLarge(path, 100), true);
-  assert.equal(await Deno.readTextFile(rotatedLogPath(path)), "three\n" + "y".repeat(200) + "\n");
+  using log = openLogWriter(path, 100);
+  log.write(encode("one\ntwo\n"));
+  log.write(encode("x".repeat(95) + "\n"));
+  assert.equal(await Deno.readTextFile(rotatedLogPath(path)), "one\ntwo\n");
+  assert.equal(await Deno.readTextFile(path), "x".repeat(95) + "\n");
+  // Many lines in one chunk: each file stays within the cap, no line is lost.
+  const lines = Array.from({ length: 40 }, (_, i) => `line ${i}\n`).join("");
+  log.write(encode(lines));
+  for (const file of [path, rotatedLogPath(path)]) {
+    assert.ok((await Deno.stat(file)).size <= 100, file);
+  }
+  const kept = await Deno.readTextFile(rotatedLogPath(path)) + await Deno.readTextFile(path);
+  assert.ok(lines.endsWith(kept), "the newest lines are kept whole and in order");
+  // A line longer than the cap is cut, not written past it.
+  log.write(encode("y".repeat(250) + "\n"));
+  assert.ok((await Deno.stat(path)).size <= 100);
   assert.deepEqual(
     (await Array.fromAsync(Deno.readDir(dir.path))).map((e) => e.name).sort(),
     ["gateway.log", "gateway.log.1"],
-    "one rotation kept, no temp file left",
+    "one rotation kept",
   );
 });
 
-Deno.test("follow: new lines as they come, across a rotation, until aborted", async () => {
+Deno.test("reading: the last lines, the rotated part first; follow across rotations until stopped", async () => {
   await using dir = await tempDir();
   const path = join(dir.path, "gateway.log");
-  using writer = await Deno.open(path, { append: true, create: true });
-  const write = (text: string) => writer.write(new TextEncoder().encode(text));
-  await write("old\n");
+  using log = openLogWriter(path, 30);
+  log.write(encode("a1\na2\na3\n"));
+  log.write(encode("b".repeat(10) + "\n"));
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  assert.equal(text((await openLog(path, uid, 2)).tail), "a3\n" + "b".repeat(10) + "\n");
+  assert.equal(text((await openLog(path, uid, 1)).tail), "b".repeat(10) + "\n");
+  assert.equal(text((await openLog(path, uid, 0)).tail), "");
+  const opened = await openLog(path, uid);
+  assert.equal(text(opened.tail), "a1\na2\na3\n" + "b".repeat(10) + "\n");
   let seen = "";
+  let serving = true;
   const stop = new AbortController();
-  const decoder = new TextDecoder();
   const following = followLog(
-    path,
-    4,
-    (chunk) => void (seen += decoder.decode(chunk)),
+    opened,
+    (chunk) => void (seen += text(chunk)),
     stop.signal,
-    20,
+    () => Promise.resolve(serving),
+    5,
   );
-  const until = async (text: string) => {
-    for (let i = 0; i < 200 && !seen.endsWith(text); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.ok(seen.endsWith(text), `saw ${JSON.stringify(seen)}`);
-  };
-  await write("a\n");
-  await until("a\n");
-  // Written just before the rotation and not yet read: found again in the rotated copy.
-  await write("b\n" + "z".repeat(50) + "\n");
-  await rotateLogIfLarge(path, 10);
-  await write("c\n");
-  await until("c\n");
-  stop.abort();
+  // Two rotations at once: the rest of the file being read (renamed, then replaced as the
+  // rotated part), the rotated part, then the new file.
+  const more = Array.from({ length: 16 }, (_, i) => `c${i}\n`).join("");
+  log.write(encode(more));
+  for (let i = 0; i < 200 && seen !== more; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(seen, more);
+  serving = false; // the gateway stopped: following ends by itself
   await following;
-  assert.equal(seen, "a\nb\n" + "z".repeat(50) + "\nc\n");
+  assert.equal(stop.signal.aborted, false);
+});
+
+Deno.test("reading refuses a link, a device and a file of another owner", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "gateway.log");
+  await Deno.symlink("/etc/hostname", path);
+  await assert.rejects(openLog(path, uid), /is a symbolic link/);
+  await Deno.remove(path);
+  await Deno.symlink("/dev/zero", rotatedLogPath(path));
+  await assert.rejects(openLog(path, uid), /is a symbolic link/);
+  await Deno.remove(rotatedLogPath(path));
+  await Deno.writeTextFile(path, "mine\n");
+  await assert.rejects(openLog(path, uid + 1), new RegExp(`belongs to uid ${uid}, not ${uid + 1}`));
 });
 
 Deno.test("served record: read back only while its launcher runs", async () => {

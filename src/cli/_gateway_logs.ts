@@ -5,7 +5,7 @@
  * @module
  */
 import { programCommand } from "../errors/mod.ts";
-import { followLog, gatewayLogPath, readLogTail, rotatedLogPath } from "../serve/mod.ts";
+import { followLog, gatewayLogPath, openLog, processStart } from "../serve/mod.ts";
 import { effectiveUid, processEnv } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
@@ -16,7 +16,8 @@ export async function gatewayLogs(input: CommandInput): Promise<void> {
   const { options } = input;
   const lines = typeof options.lines === "string" ? lineCount(options.lines) : undefined;
   const target = await targetName(input, "logs");
-  const { record } = await served(target);
+  const found = await served(target);
+  const record = found.state === "served" ? found.record : undefined;
   if (record !== undefined && record.logPath === null) {
     throw new UserError(
       `Gateway "${target}" is served ${record.unit ? `by ${record.unit}` : "in the foreground"}`,
@@ -27,24 +28,31 @@ export async function gatewayLogs(input: CommandInput): Promise<void> {
       },
     );
   }
+  // Another user's log (root acting for them) is read as a file of theirs, never followed.
+  const owner = found.state === "served" ? found.owner ?? effectiveUid() : effectiveUid();
   const path = record?.logPath ?? gatewayLogPath(processEnv, effectiveUid(), target);
-  const exists = async (p: string) => await Deno.stat(p).then(() => true, () => false);
-  if (!(await exists(path)) && !(await exists(rotatedLogPath(path)))) {
+  const log = await openLog(path, owner, lines).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new UserError(`No log for gateway "${target}" at ${path}`, {
       hint: `Only gateways started with \`${programCommand("serve", "--detach")}\` have a log file`,
     });
-  }
-  const size = (await Deno.stat(path).catch(() => undefined))?.size ?? 0;
-  await writeOut(new TextEncoder().encode(await readLogTail(path, lines)));
-  if (!options.follow) return;
-  const stop = new AbortController();
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const onSignal = () => stop.abort();
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  });
   try {
-    await followLog(path, size, writeOut, stop.signal);
+    await writeOut(log.tail);
+    // As `podman logs -f`: following ends when the gateway stops (at once if it is not served).
+    if (!options.follow || record === undefined) return;
+    const stop = new AbortController();
+    const signals = ["SIGINT", "SIGTERM"] as const;
+    const onSignal = () => stop.abort();
+    for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+    try {
+      const serving = async () => (await processStart(record.pid)) === record.pidStart;
+      await followLog(log, writeOut, stop.signal, serving);
+    } finally {
+      for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    }
   } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    log.file?.close();
   }
 }
 

@@ -5,20 +5,16 @@
  *
  * @module
  */
-import { join } from "../path/mod.ts";
-import type { ServedRecord } from "../serve/mod.ts";
-import { journalCommand, readServedRecord } from "../serve/mod.ts";
-import { gatewayRuntimeDir } from "../runtime/mod.ts";
+import { findServed, journalCommand, type ServedLookup, type ServedRecord } from "../serve/mod.ts";
 import { resolveActiveGateway, validateGatewayName } from "../registry/mod.ts";
-import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
-import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, cliRoots, nameArgument, noActive } from "./_gateway_context.ts";
 
 /** What `gateway info` adds for a gateway served here; `undefined` when it is not. */
 export async function servedInfo(name: string): Promise<ServedRecord | undefined> {
   // Another user's state that cannot be read counts as not served here.
-  return (await served(name).catch(() => undefined))?.record;
+  const found = await served(name).catch(() => undefined);
+  return found?.state === "served" ? found.record : undefined;
 }
 
 /**
@@ -69,36 +65,12 @@ export function formatUptime(ms: number): string {
   return `${s}s`;
 }
 
-/** The served record of `name` and the directory it is in (the user's own when none is). */
-export async function served(
-  name: string,
-): Promise<{ dir: string; record: ServedRecord | undefined }> {
-  const uid = effectiveUid();
-  const own = gatewayRuntimeDir(openshellDir("runtime", processEnv, uid), name);
-  // Root's own gateways are under /run/openshell; given an ordinary user's XDG_RUNTIME_DIR,
-  // root looks at that user's gateways too.
-  const variable = processEnv("XDG_RUNTIME_DIR");
-  const theirs = uid === 0 && variable?.startsWith("/")
-    ? gatewayRuntimeDir(join(variable, "openshell"), name)
-    : undefined;
-  let dir = own;
-  let record = await readServedRecord(own);
-  if (record === undefined && theirs !== undefined) {
-    const found = await readServedRecord(theirs);
-    if (found !== undefined) [dir, record] = [theirs, found];
-  }
-  if (record === undefined) {
-    const denied = await Deno.stat(join(dir, "lock")).then(
-      () => false,
-      (error) => error instanceof Deno.errors.PermissionDenied,
-    );
-    if (denied) {
-      throw new UserError(`Gateway "${name}" in ${dir} belongs to another user`, {
-        hint: "Only that user or root can stop it or read its state",
-      });
-    }
-  }
-  return { dir, record };
+/**
+ * Gateway `name` served here: the caller's own from any of its shells, or for root an
+ * ordinary user's, proven to be theirs (see `findServed` in `serve/mod.ts`).
+ */
+export async function served(name: string): Promise<ServedLookup> {
+  return await findServed(name);
 }
 
 /** The gateway `gateway <verb>` acts on: the named one, else the active one. */

@@ -16,17 +16,24 @@ import { printMessage } from "./_output.ts";
 /** `gateway stop [NAME]`. */
 export async function stopGateway(input: CommandInput): Promise<void> {
   const target = await targetName(input, "stop");
-  const { dir, record } = await served(target);
-  if (record === undefined) throw await notServed(target, dir);
-  await stopServedGateway(dir, record);
-  printMessage(`Gateway "${target}" stopped`);
+  const found = await served(target);
+  if (found.state === "served") {
+    await stopServedGateway(found);
+    printMessage(`Gateway "${target}" stopped`);
+    return;
+  }
+  const why = await notServed(target, found.dir);
+  if (why !== "stopped") throw why;
+  // As `systemctl stop` and `podman stop`: stopping what is stopped is done.
+  printMessage(`Gateway "${target}" is already stopped`);
 }
 
 /**
  * Why `name` cannot be stopped here: a system or remote entry, a launcher that was killed
- * and left its container, or simply not served.
+ * and left its container, or not served at all; `stopped` for a gateway of the caller's
+ * registry that is not running.
  */
-async function notServed(name: string, dir: string): Promise<UserError> {
+async function notServed(name: string, dir: string): Promise<UserError | "stopped"> {
   const found = await readGatewayMetadata(cliRoots(), name).catch(() => undefined);
   if (found?.metadata.is_remote) {
     return new UserError(
@@ -59,6 +66,7 @@ async function notServed(name: string, dir: string): Promise<UserError> {
       { hint: `\`${programCommand("gateway", "info", name)}\` shows where it is registered` },
     );
   }
+  if (found !== undefined) return "stopped";
   return new UserError(`Gateway "${name}" is not served on this machine`, {
     hint: `\`${programCommand("serve", "--name", name, "--detach")}\` serves it; \`${
       programCommand("gateway", "list")

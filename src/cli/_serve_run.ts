@@ -8,8 +8,10 @@
 import { programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { validateGatewayName } from "../registry/mod.ts";
+import { processEnv } from "../host/mod.ts";
 import {
   type DetachedServeOptions,
+  openDetachedLog,
   serveDetached,
   type ServeEvents,
   serveGateway,
@@ -18,6 +20,7 @@ import {
 import { nameArgument } from "./_gateway_context.ts";
 import { printData, printMessage, printWarning, reportFailure } from "./_output.ts";
 import { renderData, type ReportFormat } from "./_render_output.ts";
+import { redirectStderr } from "./_write_stdio.ts";
 
 /** The ready line in a detached launcher's log, as {@linkcode readyLine} writes it. */
 const READY_LINE = /^Gateway ".*" is ready at .*$/m;
@@ -38,9 +41,15 @@ const SERVE_EVENTS: ServeEvents = {
  * clean stop or a stop before it answered, 1 when the gateway ended with an error).
  */
 export async function runServe(options: ServeOptions): Promise<number> {
+  // Detached, the launcher writes its log itself: its messages and the gateway's lines.
+  using log = openDetachedLog(processEnv);
+  if (log !== undefined) redirectStderr((bytes) => log.write(bytes));
   try {
     nameArgument(options.name, validateGatewayName);
-    const ended = await serveGateway(options, SERVE_EVENTS);
+    const events = log === undefined
+      ? SERVE_EVENTS
+      : { ...SERVE_EVENTS, output: (chunk: Uint8Array) => log.write(chunk) };
+    const ended = await serveGateway(options, events);
     if (ended.outcome === "cancelled") {
       printMessage(`Gateway "${ended.name}" stopped before it was ready`);
       return 0;
@@ -49,6 +58,8 @@ export async function runServe(options: ServeOptions): Promise<number> {
     return ended.code === 0 ? 0 : 1;
   } catch (error) {
     return reportFailure(error);
+  } finally {
+    redirectStderr(undefined);
   }
 }
 

@@ -13,6 +13,16 @@ const encoder = new TextEncoder();
 /** The exit status of a shell tool whose output pipe closed: 128 + SIGPIPE. */
 export const CLOSED_PIPE_STATUS = 141;
 
+let stderrSink: ((bytes: Uint8Array) => void) | undefined;
+
+/**
+ * Sends the messages meant for stderr to `sink` instead (a detached launcher's log), or
+ * to stderr again when `undefined`.
+ */
+export function redirectStderr(sink: ((bytes: Uint8Array) => void) | undefined): void {
+  stderrSink = sink;
+}
+
 /**
  * Writes all of `text` to `stream`.
  *
@@ -25,8 +35,9 @@ export const CLOSED_PIPE_STATUS = 141;
  * ```
  */
 export function writeStdio(stream: "stdout" | "stderr", text: string): void {
-  const file = stream === "stdout" ? Deno.stdout : Deno.stderr;
   const bytes = encoder.encode(text);
+  if (stream === "stderr" && stderrSink !== undefined) return stderrSink(bytes);
+  const file = stream === "stdout" ? Deno.stdout : Deno.stderr;
   let written = 0;
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }

@@ -32,7 +32,7 @@ import {
 } from "../runtime/mod.ts";
 // The launch itself stays out of the folder's door, which `version` loads.
 import { checkAddressFree } from "../runtime/mod.ts";
-import { readServedRecord, SERVE_DEFAULTS, serveLimits } from "../serve/mod.ts";
+import { listServed, SERVE_DEFAULTS, serveLimits } from "../serve/mod.ts";
 import { type EnvLookup, openshellDir, runtimeDirChoice } from "../host/mod.ts";
 import { reachBlocker } from "./_reach_blocker.ts";
 import { doctorRuntimeChoice } from "./_serve_runtime.ts";
@@ -81,7 +81,7 @@ export async function readDoctorFacts(options: DoctorOptions): Promise<DoctorFac
     runtimeDir,
     rootfs,
     registry,
-    listen: await readListen(options.listen, openshellDir("runtime", env, uid)),
+    listen: await readListen(options.listen, uid),
   };
 }
 
@@ -276,26 +276,17 @@ async function readRegistry(env: EnvLookup, uid: number): Promise<DoctorFacts["r
 
 async function readListen(
   listen: { hostname: string; port: number },
-  runtimeDir: string,
+  uid: number,
 ): Promise<DoctorFacts["listen"]> {
   const address = `${listen.hostname}:${listen.port}`;
   try {
     checkAddressFree(listen);
     return { address, problem: undefined };
   } catch (error) {
-    const served = await servedOnPort(runtimeDir, listen.port);
+    const served = (await listServed(uid)).find((record) =>
+      new URL(record.url).port === String(listen.port)
+    )?.name;
     const by = served === undefined ? "" : ` (by gateway "${served}", served here)`;
     return { address, problem: `${(error as Error).message}${by}` };
   }
-}
-
-/** The gateway served here by this user that listens on `port`, if any. */
-async function servedOnPort(runtimeDir: string, port: number): Promise<string | undefined> {
-  const gateways = join(runtimeDir, "gateways");
-  const names = await Array.fromAsync(Deno.readDir(gateways), (e) => e.name).catch(() => []);
-  for (const name of names) {
-    const record = await readServedRecord(join(gateways, name));
-    if (record !== undefined && new URL(record.url).port === String(port)) return record.name;
-  }
-  return undefined;
 }

@@ -7,7 +7,12 @@ import { UserError } from "../errors/mod.ts";
  *
  * @throws {UserError} when it cannot be created or belongs to another user.
  */
-export async function ensureOwnedDir(path: string, uid: number, mode = 0o700): Promise<void> {
+export async function ensureOwnedDir(
+  path: string,
+  uid: number,
+  mode = 0o700,
+  hint = "Remove it or set XDG_RUNTIME_DIR to a directory you own",
+): Promise<void> {
   try {
     await Deno.mkdir(path, { recursive: true, mode });
   } catch (error) {
@@ -18,9 +23,7 @@ export async function ensureOwnedDir(path: string, uid: number, mode = 0o700): P
   }
   const info = await Deno.lstat(path);
   if (!info.isDirectory || info.uid !== uid) {
-    throw new UserError(`Directory "${path}" is not a directory owned by uid ${uid}`, {
-      hint: "Remove it or set XDG_RUNTIME_DIR to a directory you own",
-    });
+    throw new UserError(`Directory "${path}" is not a directory owned by uid ${uid}`, { hint });
   }
   if (((info.mode ?? 0) & 0o7777) !== mode) await Deno.chmod(path, mode);
 }

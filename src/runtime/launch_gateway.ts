@@ -64,6 +64,8 @@ export interface LaunchGatewayOptions {
   runtime: OciRuntime;
   /** openshell's runtime dir (`$XDG_RUNTIME_DIR/openshell` or `/run/openshell`). */
   runtimeDir: string;
+  /** Where the caller's running gateways are kept (`gatewayHomes` in `host/mod.ts`). */
+  gatewayHome: string;
   /** The caller's uid and gid. */
   uid: number;
   gid: number;
@@ -83,6 +85,8 @@ export interface LaunchGatewayOptions {
   hurry?: AbortSignal;
   onProgress?: (message: string) => void;
   onReady?: (ready: { url: string; containerId: string }) => void | Promise<void>;
+  /** Where the gateway's output goes, read from a pipe; the launcher's stdout when absent. */
+  output?: (chunk: Uint8Array) => void;
   /** Forward the runtime's stderr verbatim (it is always kept to explain failures). */
   forwardRuntimeStderr?: boolean;
   readyTimeoutMs?: number;
@@ -101,9 +105,9 @@ export interface LaunchResult {
   containerId: string;
 }
 
-/** Where the per-name lock and launch record live. */
-export function gatewayRuntimeDir(runtimeDir: string, name: string): string {
-  return join(runtimeDir, "gateways", name);
+/** Where the per-name lock, launch record and served record live, in a gateway home. */
+export function gatewayRuntimeDir(home: string, name: string): string {
+  return join(home, "gateways", name);
 }
 
 /** The runtime's `--root` state directory for this caller. */
@@ -120,13 +124,22 @@ function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
 export async function launchGateway(options: LaunchGatewayOptions): Promise<LaunchResult> {
   const progress = options.onProgress ?? (() => {});
   const rootMode = options.uid === 0;
-  const nameDir = gatewayRuntimeDir(options.runtimeDir, options.name);
+  const nameDir = gatewayRuntimeDir(options.gatewayHome, options.name);
   const stateRoot = runtimeStateRoot(options.runtimeDir, options.runtime);
   const bundles = join(options.runtimeDir, "bundles");
   // Each level once the one above is in place; the directories of a level at once.
-  await ensureOwnedDir(options.runtimeDir, options.uid, rootMode ? 0o711 : 0o700);
   await Promise.all([
-    ensureOwnedDir(join(options.runtimeDir, "gateways"), options.uid, 0o700),
+    ensureOwnedDir(options.runtimeDir, options.uid, rootMode ? 0o711 : 0o700),
+    // Not a place XDG_RUNTIME_DIR moves: only its owner (or root) can clear it.
+    options.gatewayHome === options.runtimeDir ? undefined : ensureOwnedDir(
+      options.gatewayHome,
+      options.uid,
+      0o700,
+      `Have root remove "${options.gatewayHome}" (it is not yours)`,
+    ),
+  ]);
+  await Promise.all([
+    ensureOwnedDir(join(options.gatewayHome, "gateways"), options.uid, 0o700),
     // In root mode the container's root (65532) must traverse into its bundle's secrets dir.
     ensureOwnedDir(bundles, options.uid, rootMode ? 0o711 : 0o700),
     ensureOwnedDir(join(options.runtimeDir, "oci"), options.uid, 0o700),
@@ -263,12 +276,13 @@ async function runContainer(
     env: runtimeEnv(options.env),
     clearEnv: true,
     stdin: "null",
-    stdout: "inherit",
+    stdout: options.output === undefined ? "inherit" : "piped",
     stderr: "piped",
     detached: true,
   }).spawn();
   traceMark("launch: runtime spawned");
   const stderr = collectStderr(child.stderr, options.forwardRuntimeStderr ?? false);
+  const output = options.output === undefined ? undefined : pump(child.stdout, options.output);
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -279,7 +293,7 @@ async function runContainer(
   const finish = async () => {
     const result = await status;
     killGroup(child.pid);
-    await stderr.finish(STDERR_DRAIN_MS);
+    await Promise.all([stderr.finish(STDERR_DRAIN_MS), output?.finish(STDERR_DRAIN_MS)]);
     return result;
   };
   const stopped = new Promise<"stop">((resolve) => {
@@ -494,6 +508,35 @@ async function waitUntilHealthy(
 
 const STDERR_KEPT = 64 * 1024;
 
+/**
+ * Hands everything read from `stream` to `sink` as it comes (the pipe is always drained, so
+ * a slow sink never stalls the gateway's writes for long).
+ */
+function pump(stream: ReadableStream<Uint8Array>, sink: (chunk: Uint8Array) => void) {
+  const reader = stream.getReader();
+  const done = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      sink(value);
+    }
+  })().catch(() => {});
+  return { finish: (ms: number) => finishReading(reader, done, ms) };
+}
+
+/** Waits for the end of a stream at most `ms`, then stops reading it. */
+async function finishReading(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  done: Promise<void>,
+  ms: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([done, late]);
+  clearTimeout(timer);
+  await reader.cancel().catch(() => {});
+}
+
 function collectStderr(stream: ReadableStream<Uint8Array>, forward: boolean) {
   let kept = "";
   const decoder = new TextDecoder();
@@ -506,15 +549,7 @@ function collectStderr(stream: ReadableStream<Uint8Array>, forward: boolean) {
       kept = (kept + decoder.decode(value, { stream: true })).slice(-STDERR_KEPT);
     }
   })().catch(() => {});
-  /** Waits for the end of the stream at most `ms`, then stops reading it. */
-  const finish = async (ms: number) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([done, late]);
-    clearTimeout(timer);
-    await reader.cancel().catch(() => {});
-  };
-  return { finish, text: () => kept };
+  return { finish: (ms: number) => finishReading(reader, done, ms), text: () => kept };
 }
 
 function formatAddress({ hostname, port }: { hostname: string; port: number }): string {

@@ -1,13 +1,14 @@
 /**
  * What a running `serve` leaves for other commands: the served record once the gateway
- * answers (removed when serve ends), and for a detached launcher the rotation of its log.
+ * answers, removed when serve ends.
  *
  * @module
  */
 import { gatewayRuntimeDir } from "../runtime/mod.ts";
-import { logMaxBytes, rotateLogIfLarge } from "./gateway_log_file.ts";
+import { SERVE_LOG_VARIABLE } from "./gateway_log_file.ts";
 import type { OciRuntime } from "../runtime/mod.ts";
 import {
+  ownCommand,
   processStart,
   removeServedRecord,
   systemdUnit,
@@ -15,32 +16,22 @@ import {
 } from "./served_record.ts";
 import type { EnvLookup } from "../host/mod.ts";
 
-/** The variable through which `serve --detach` hands its launcher the log it writes. */
-export const SERVE_LOG_VARIABLE = "OPENSHELL_SERVE_LOG";
-
-/** How often a detached launcher checks its log's size. */
-const ROTATE_EVERY_MS = 2000;
-
 /** The served record of one serve, written when its gateway answers. */
 export interface ServeTracking extends AsyncDisposable {
   ready(gateway: { url: string; containerId: string; runtime: OciRuntime }): Promise<void>;
 }
 
-/** Starts tracking this serve: log rotation now (when detached), the record once ready. */
+/** Starts tracking this serve: the record once ready, removed at the end. */
 export function trackServe(options: {
   name: string;
-  runtimeDir: string;
+  /** Where the caller's running gateways are kept. */
+  gatewayHome: string;
   uid: number;
   tokenPath: string;
   env: EnvLookup;
 }): ServeTracking {
-  const dir = gatewayRuntimeDir(options.runtimeDir, options.name);
+  const dir = gatewayRuntimeDir(options.gatewayHome, options.name);
   const logPath = options.env(SERVE_LOG_VARIABLE) || null;
-  const maxBytes = logMaxBytes(options.env);
-  const rotation = logPath === null ? undefined : setInterval(
-    () => void rotateLogIfLarge(logPath, maxBytes).catch(() => {}),
-    ROTATE_EVERY_MS,
-  );
   let written = false;
   return {
     async ready({ url, containerId, runtime }) {
@@ -62,11 +53,11 @@ export function trackServe(options: {
         tokenPath: options.tokenPath,
         unit: unit?.name ?? null,
         unitScope: unit?.scope ?? null,
+        command: await ownCommand(),
       });
       written = true;
     },
     async [Symbol.asyncDispose]() {
-      if (rotation !== undefined) clearInterval(rotation);
       if (written) await removeServedRecord(dir, Deno.pid);
     },
   };

@@ -17,7 +17,14 @@
  *
  * @module
  */
-export { followLog, gatewayLogPath, readLogTail, rotatedLogPath } from "./gateway_log_file.ts";
+export {
+  followLog,
+  gatewayLogPath,
+  type GatewayLogWriter,
+  openDetachedLog,
+  type OpenedLog,
+  openLog,
+} from "./gateway_log_file.ts";
 export { type ServeEvents, serveGateway, serveLimits, type ServeOutcome } from "./serve_action.ts";
 export {
   SERVE_AUTH_MODES,
@@ -37,6 +44,7 @@ export {
   type ServedRecord,
   servedRecordJson,
 } from "./served_record.ts";
+export { findServed, listServed, type ServedLookup } from "./served_lookup.ts";
 export { stopServedGateway } from "./stop_served.ts";
 export {
   exposureWarning,

@@ -44,8 +44,11 @@ import {
 import { traceMark } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import {
+  catchStopSignals,
   effectiveUid,
   type EnvLookup,
+  gatewayHomes,
+  onStopSignal,
   openshellDir,
   processEnv,
   runtimeDirChoice,
@@ -55,9 +58,6 @@ import { exposureWarning, servedListen } from "./served_listen.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
 import { trackServe } from "./_serve_tracking.ts";
 import { passedBefore, pkiCheckKey, pkiRecordPath, recordPass } from "./_pki_record.ts";
-
-/** Signals that stop the gateway (a closed terminal too, so no container is orphaned). */
-const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * What a serve tells its caller while it runs. A callback that throws (say, its output
@@ -70,6 +70,8 @@ export interface ServeEvents {
   warning(text: string): void;
   /** The gateway answers and is registered under `name`. */
   ready(gateway: { name: string; url: string; containerId: string }): void;
+  /** Where the gateway's own log lines go; this process's stdout when absent. */
+  output?: (chunk: Uint8Array) => void;
 }
 
 /**
@@ -99,6 +101,8 @@ export async function serveGateway(
   options: ServeOptions,
   events: ServeEvents,
 ): Promise<ServeOutcome> {
+  // First: a stop sent while the checks run is kept, not lost.
+  catchStopSignals();
   traceMark("serve: options parsed");
   const env = processEnv;
   const uid = effectiveUid();
@@ -170,9 +174,10 @@ export async function serveGateway(
   }
 
   const runtimeDir = runtimeDirs.path;
+  const gatewayHome = gatewayHomes(uid)[0]!;
   await using tracking = trackServe({
     name,
-    runtimeDir,
+    gatewayHome,
     uid,
     tokenPath: servedTokenPath(roots, name),
     env,
@@ -180,8 +185,7 @@ export async function serveGateway(
   const stop = new AbortController();
   const hurry = new AbortController();
   // A second stop signal does not wait out the grace period.
-  const onSignal = () => (stop.signal.aborted ? hurry.abort() : stop.abort());
-  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onSignal);
+  const stopListening = onStopSignal(() => (stop.signal.aborted ? hurry.abort() : stop.abort()));
   let answered = false;
   try {
     const result = await launchGateway({
@@ -194,6 +198,7 @@ export async function serveGateway(
       tls: tls?.pki,
       runtime,
       runtimeDir,
+      gatewayHome,
       uid,
       gid,
       env,
@@ -207,6 +212,7 @@ export async function serveGateway(
       onProgress: (text) => events.progress(text),
       onWarning: (text) => events.warning(text),
       forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
+      ...(events.output === undefined ? {} : { output: events.output }),
       onReady: async ({ url, containerId }) => {
         traceMark("serve: healthy");
         answered = true;
@@ -237,9 +243,7 @@ export async function serveGateway(
     }
     throw error;
   } finally {
-    for (const signal of STOP_SIGNALS) {
-      Deno.removeSignalListener(signal, onSignal);
-    }
+    stopListening();
     await rootfs.catch(() => {}); // settled unless the launch failed before it needed it
   }
 }

@@ -8,11 +8,10 @@
 import { dirname, join } from "../path/mod.ts";
 import { pathExists } from "../files/mod.ts";
 import { validateGatewayName } from "../registry/mod.ts";
-import { gatewayLogPath } from "./gateway_log_file.ts";
+import { gatewayLogPath, SERVE_LOG_VARIABLE } from "./gateway_log_file.ts";
 import { gatewayRuntimeDir } from "../runtime/mod.ts";
 import { readServedRecord } from "./served_record.ts";
-import { effectiveUid, openshellDir, processEnv, sourceDir } from "../host/mod.ts";
-import { SERVE_LOG_VARIABLE } from "./_serve_tracking.ts";
+import { effectiveUid, gatewayHomes, processEnv, sourceDir } from "../host/mod.ts";
 
 /** How long a detached launch may take to answer (the launcher's own limit is shorter). */
 const READY_TIMEOUT_MS = 120_000;
@@ -73,7 +72,7 @@ export async function serveDetached(options: DetachedServeOptions): Promise<Deta
     // A session of its own: no terminal, and no signal sent to this terminal reaches it.
     detached: true,
   }).spawn();
-  const dir = gatewayRuntimeDir(openshellDir("runtime", env, uid), name);
+  const dir = gatewayRuntimeDir(gatewayHomes(uid)[0]!, name);
   let exit: Deno.CommandStatus | undefined;
   child.status.then((status) => (exit = status));
   const deadline = Date.now() + READY_TIMEOUT_MS;

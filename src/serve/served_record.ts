@@ -6,8 +6,8 @@
  * @module
  */
 import { join } from "../path/mod.ts";
-import { atomicWriteFile } from "../files/mod.ts";
-import { shellWord } from "../errors/mod.ts";
+import { atomicWriteFile, readRegularTextFile, readUntrusted } from "../files/mod.ts";
+import { shellWord, UserError } from "../errors/mod.ts";
 import type { RuntimeName } from "../runtime/mod.ts";
 
 /** A gateway served on this machine. */
@@ -30,12 +30,16 @@ export interface ServedRecord {
   unit: string | null;
   /** Whose systemd manager runs `unit`: the system's, or the user's (`systemctl --user`). */
   unitScope: UnitScope | null;
+  /** The launcher's command line, as `/proc/<pid>/cmdline` shows it. */
+  command: string[];
 }
 
 /** The systemd manager a unit belongs to. */
 export type UnitScope = "system" | "user";
 
 const FILE = "served.json";
+/** Far above any real record. */
+const RECORD_MAX_BYTES = 64 * 1024;
 
 /** The record's file keys are snake_case; records written before used these camelCase ones. */
 const CAMEL_KEYS = [
@@ -87,21 +91,94 @@ export async function readServedRecord(dir: string): Promise<ServedRecord | unde
   return (await processStart(record.pid)) === record.pidStart ? record : undefined;
 }
 
+/**
+ * The record in `dir`, a directory another user (`owner`) can write, read under the files
+ * rule (no link, a regular file of theirs, bounded): `undefined` when there is none.
+ *
+ * @throws {UserError} when the file fails the rule or is not a record.
+ */
+export async function readForeignServedRecord(
+  dir: string,
+  owner: number,
+): Promise<ServedRecord | undefined> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(
+      await readUntrusted(join(dir, FILE), { owner, maxBytes: RECORD_MAX_BYTES }),
+    );
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  const record = parseRecord(text);
+  if (record === undefined) throw new UserError(`"${join(dir, FILE)}" is not a served record`);
+  return record;
+}
+
 async function readRecordFile(dir: string): Promise<ServedRecord | undefined> {
   try {
-    const value = JSON.parse(await Deno.readTextFile(join(dir, FILE)));
+    return parseRecord(await readRegularTextFile(join(dir, FILE), RECORD_MAX_BYTES));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseRecord(text: string): ServedRecord | undefined {
+  try {
+    const value = JSON.parse(text);
     for (const key of CAMEL_KEYS) {
       if (value?.[snakeKey(key)] !== undefined) value[key] = value[snakeKey(key)];
       delete value?.[snakeKey(key)];
     }
     const numbers = ["pid", "pidStart", "uid"];
     const strings = ["name", "containerId", "runtime", "runtimePath", "url", "readyAt"];
-    if (numbers.some((k) => typeof value?.[k] !== "number")) return undefined;
+    if (numbers.some((k) => !Number.isSafeInteger(value?.[k]))) return undefined;
     if (strings.some((k) => typeof value?.[k] !== "string")) return undefined;
+    if (value.logPath !== null && typeof value.logPath !== "string") return undefined;
+    if (value.unit !== null && typeof value.unit !== "string") return undefined;
+    if (
+      !Array.isArray(value.command) || value.command.some((a: unknown) => typeof a !== "string")
+    ) {
+      return undefined;
+    }
     return value as ServedRecord;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why the process a record names is not the launcher of `owner` it claims to be, or
+ * `undefined` when it is: it must run as `owner` (real, effective, saved and file uid),
+ * have started when the record says, and run the recorded `serve` command line.
+ */
+export async function launcherProblem(
+  record: ServedRecord,
+  owner: number,
+): Promise<string | undefined> {
+  if (record.uid !== owner) return `it names uid ${record.uid} in a directory of uid ${owner}`;
+  if (record.pid <= 1) return `it names pid ${record.pid}`;
+  const status = await Deno.readTextFile(`/proc/${record.pid}/status`).catch(() => "");
+  const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1).map(Number);
+  if (uids === undefined) return `its launcher (pid ${record.pid}) is gone`;
+  if (uids.some((uid) => uid !== owner)) {
+    return `pid ${record.pid} runs as uid ${uids.join("/")}, not as uid ${owner}`;
+  }
+  if ((await processStart(record.pid)) !== record.pidStart) {
+    return `pid ${record.pid} did not start when the record says`;
+  }
+  const cmdline = await Deno.readTextFile(`/proc/${record.pid}/cmdline`).catch(() => "");
+  const command = cmdline.split("\0").filter((arg) => arg !== "");
+  if (!command.includes("serve") || command.join("\0") !== record.command.join("\0")) {
+    return `pid ${record.pid} does not run the recorded serve command`;
+  }
+  return undefined;
+}
+
+/** This process's command line, for its record. */
+export async function ownCommand(): Promise<string[]> {
+  const cmdline = await Deno.readTextFile("/proc/self/cmdline").catch(() => "");
+  return cmdline.split("\0").filter((arg) => arg !== "");
 }
 
 /**

@@ -1,26 +1,32 @@
 import { UserError } from "../errors/mod.ts";
-import { tryLockInstance } from "../runtime/mod.ts";
-import { processStart, type ServedRecord } from "./served_record.ts";
+import { launcherProblem, processStart } from "./served_record.ts";
+import type { ServedLookup } from "./served_lookup.ts";
 
 /**
  * Stops the gateway a launcher serves: SIGTERM to the launcher, which stops the container
- * and cleans up, then waits until the launcher is gone and has let go of the gateway's lock
- * (its cleanup is done by then).
+ * and cleans up, then waits until the launcher is gone (its cleanup is done by then). Another
+ * user's launcher is proven again just before the signal, so a pid that ended meanwhile and
+ * was reused is never signalled.
  *
- * @param dir the gateway's runtime dir (where the lock and records live).
  * @throws {UserError} for a gateway under a systemd unit (systemctl must stop it), one
  *   served by another user, or one that does not stop within `timeoutMs`.
  */
 export async function stopServedGateway(
-  dir: string,
-  record: ServedRecord,
+  served: ServedLookup & { state: "served" },
   timeoutMs = 30_000,
 ): Promise<void> {
+  const { record, owner } = served;
   if (record.unit !== null) {
     const scope = record.uid === 0 ? "" : "--user ";
     throw new UserError(`Gateway "${record.name}" runs under the systemd unit "${record.unit}"`, {
       hint: `Stop it with \`systemctl ${scope}stop ${record.unit}\`, or systemd restarts it`,
     });
+  }
+  if (owner !== undefined) {
+    const problem = await launcherProblem(record, owner);
+    if (problem !== undefined) {
+      throw new UserError(`Gateway "${record.name}" was not stopped: ${problem}`);
+    }
   }
   try {
     Deno.kill(record.pid, "SIGTERM");
@@ -34,13 +40,7 @@ export async function stopServedGateway(
   }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if ((await processStart(record.pid)) !== record.pidStart) {
-      const lock = await tryLockInstance(dir).catch(() => undefined);
-      if (lock) {
-        await lock.release();
-        return;
-      }
-    }
+    if ((await processStart(record.pid)) !== record.pidStart) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new UserError(

@@ -23,9 +23,29 @@ export function formatLogLine(
   return JSON.stringify({ time: time.toISOString(), level, msg, ...fields }) + "\n";
 }
 
-/** Writes one JSON log line to stdout. */
+/** Lines that could not be written since the last one that could, and why. */
+let dropped = { lines: 0, reason: "" };
+
+/**
+ * Writes one JSON log line to stdout. A line that cannot be written (a full disk, a closed
+ * pipe) is dropped, never the service: the count is written first once writing works again.
+ */
 export function log(level: "info" | "warn" | "error", msg: string, fields: LogFields = {}): void {
-  const bytes = encoder.encode(formatLogLine(new Date(), level, msg, fields));
+  const now = new Date();
+  let text = formatLogLine(now, level, msg, fields);
+  if (dropped.lines > 0) {
+    text = formatLogLine(now, "warn", "Log lines dropped", {
+      count: dropped.lines,
+      reason: dropped.reason,
+    }) + text;
+  }
+  const bytes = encoder.encode(text);
   let written = 0;
-  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+  try {
+    while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+    dropped = { lines: 0, reason: "" };
+  } catch (error) {
+    // A line cut short counts as dropped too.
+    dropped = { lines: dropped.lines + 1, reason: (error as Error).message };
+  }
 }

@@ -78,6 +78,35 @@ export function execProbe(target: ProbeTarget, mode: string[]): Deno.ChildProces
 }
 
 /**
+ * Runs `code` (TypeScript, as `deno eval`) as the container's root inside the running
+ * container through `<runtime> exec`; resolves to its output.
+ */
+export async function evalInContainer(
+  target: ProbeTarget,
+  code: string,
+): Promise<{ success: boolean; stdout: string; stderr: string }> {
+  const output = await spawn(target, [
+    target.runtime,
+    "--root",
+    stateRoot(target),
+    "exec",
+    "--env",
+    "DENO_DIR=/tmp/deno",
+    target.containerId,
+    DENO_IN_CONTAINER,
+    "eval",
+    "--ext=ts",
+    code,
+  ]).output();
+  const decoder = new TextDecoder();
+  return {
+    success: output.success,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/**
  * Starts the probe in the running container by entering it from the host as root: joins the
  * gateway's cgroups, then all its namespaces and its root (nsenter). Used where the runtime's
  * own `exec` cannot (rootless youki 0.7.0 fails to join the pid namespace).

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { cliArgv, createSandbox, type Sandbox } from "./sandbox.ts";
 import { sharedCliArgv } from "./shared_checkout.ts";
 import { asUser } from "./test_users.ts";
+import { gatewayHomes } from "../../src/host/mod.ts";
 
 /**
  * Whether the root-mode serve tests of a file must be skipped (not root, or no youki); says
@@ -293,7 +294,20 @@ export function serveRuntimeDir(sandbox: Sandbox): string {
   return rootMode ? "/run/openshell" : join(sandbox.runtime, "openshell");
 }
 
-/** What a launch may leave behind in its runtime dir and the cgroup trees. */
+/**
+ * Where serve runs in `sandbox` keep their running gateways (lock, launch and served
+ * records): the gateway home of the sandbox's owner, whatever XDG_RUNTIME_DIR says.
+ */
+export function serveGatewayHome(sandbox: Sandbox): string {
+  return gatewayHomes(Deno.statSync(sandbox.runtime).uid!)[0]!;
+}
+
+/** The served record of gateway `name` run in `sandbox`. */
+export function servedRecordPath(sandbox: Sandbox, name: string): string {
+  return join(serveGatewayHome(sandbox), "gateways", name, "served.json");
+}
+
+/** What a launch may leave behind in its runtime dir, its gateway home and the cgroup trees. */
 export async function leftovers(sandbox: Sandbox, name: string): Promise<string[]> {
   const found: string[] = [];
   const runtime = serveRuntimeDir(sandbox);
@@ -302,8 +316,8 @@ export async function leftovers(sandbox: Sandbox, name: string): Promise<string[
       if (entry.startsWith(`openshell-${name}-`)) found.push(`${dir}/${entry}`);
     }
   }
-  if ((await list(join(runtime, "gateways", name))).includes("launch.json")) {
-    found.push(`gateways/${name}/launch.json`);
+  for (const entry of await list(join(serveGatewayHome(sandbox), "gateways", name))) {
+    found.push(`gateways/${name}/${entry}`);
   }
   found.push(...(await containerCgroups(name)));
   return found;

@@ -19,6 +19,7 @@ export async function servedRecordFor(
     tokenPath: "/t",
     unit: null,
     unitScope: null,
+    command: (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0").filter((a) => a !== ""),
     ...change,
   };
 }
