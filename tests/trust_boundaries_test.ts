@@ -161,8 +161,6 @@ Deno.test({
         "-c",
         "sleep 60; :",
         "serve",
-        "--auth",
-        "token",
       ],
       stdin: "null",
     }).spawn();
@@ -280,6 +278,8 @@ Deno.test({
     try {
       const served = await runCli(sandbox, [
         "serve",
+        "--auth",
+        "token",
         "-d",
         "--name",
         name,

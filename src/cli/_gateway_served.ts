@@ -10,10 +10,12 @@ import { resolveActiveGateway, validateGatewayName } from "../registry/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, cliRoots, nameArgument, noActive } from "./_gateway_context.ts";
 
-/** What `gateway info` adds for a gateway served here; `undefined` when it is not. */
+/**
+ * What `gateway info` (and `list`, `term`) add for a gateway the caller serves here;
+ * `undefined` when it does not.
+ */
 export async function servedInfo(name: string): Promise<ServedRecord | undefined> {
-  // Another user's state that cannot be read counts as not served here.
-  const found = await served(name).catch(() => undefined);
+  const found = await findServed(name).catch(() => undefined);
   return found?.state === "served" ? found.record : undefined;
 }
 
@@ -70,7 +72,7 @@ export function formatUptime(ms: number): string {
  * ordinary user's, proven to be theirs (see `findServed` in `serve/mod.ts`).
  */
 export async function served(name: string): Promise<ServedLookup> {
-  return await findServed(name);
+  return await findServed(name, { others: true });
 }
 
 /** The gateway `gateway <verb>` acts on: the named one, else the active one. */

@@ -14,7 +14,7 @@
  *
  * @module
  */
-export { atomicWriteFile, tempPath } from "./atomic_write.ts";
+export { atomicWriteFile, removeStaleTemps, tempPath } from "./atomic_write.ts";
 export { pathExists } from "./path_exists.ts";
 export { ensureOwnedDir } from "./private_dir.ts";
 export {

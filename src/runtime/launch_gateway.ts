@@ -32,7 +32,7 @@ import { type ProbeProof, probeReadiness, type ProbeTls } from "../client/mod.ts
 import type { GatewayPki } from "../pki/mod.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { preflightMounts } from "./mount_preflight.ts";
-import { ensureOwnedDir } from "../files/mod.ts";
+import { ensureOwnedDir, removeStaleTemps } from "../files/mod.ts";
 import { removeTree } from "../files/mod.ts";
 import { explainRuntimeFailure } from "./_runtime_failure.ts";
 import {
@@ -160,6 +160,8 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     });
   }
   traceMark("launch: locked");
+  // The name's dir is the lock holder's alone: what a killed launcher was writing goes.
+  await removeStaleTemps(nameDir, Infinity);
   const stale = await readLaunchRecord(nameDir);
   if (stale) {
     progress(`Cleaning up container "${stale.containerId}" left by an earlier launch`);

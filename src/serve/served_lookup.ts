@@ -31,12 +31,17 @@ export type ServedLookup =
   | { state: "none"; dir: string };
 
 /**
- * Finds gateway `name` served by the caller or, for root, by an ordinary user.
+ * Finds gateway `name` served by the caller or, for root acting on others' gateways
+ * (`others`), by an ordinary user.
  *
  * @throws {UserError} when root finds a user's record that fails a check, or several
  *   users serving `name`.
  */
-export async function findServed(name: string, uid = effectiveUid()): Promise<ServedLookup> {
+export async function findServed(
+  name: string,
+  options: { others?: boolean; uid?: number } = {},
+): Promise<ServedLookup> {
+  const uid = options.uid ?? effectiveUid();
   const homes = gatewayHomes(uid);
   for (const home of homes) {
     const dir = gatewayRuntimeDir(home, name);
@@ -44,7 +49,7 @@ export async function findServed(name: string, uid = effectiveUid()): Promise<Se
     if (record !== undefined) return { state: "served", dir, record };
   }
   const none = { state: "none" as const, dir: gatewayRuntimeDir(homes[0]!, name) };
-  if (uid !== 0) return none;
+  if (uid !== 0 || !options.others) return none;
   const found: { dir: string; record: ServedRecord; owner: number }[] = [];
   const refused: string[] = [];
   for (const { base, home, owner } of await userGatewayHomes()) {
