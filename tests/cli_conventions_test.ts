@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { createSandbox, runCli } from "./_helpers/sandbox.ts";
 import { servedRecordFor } from "./_helpers/served_record_fixture.ts";
+import { uniqueGatewayName } from "./_helpers/serve_fixture.ts";
+import { gatewayHomes } from "../src/host/mod.ts";
 import { PROGRAM } from "../src/cli/_command_tree.ts";
 import type { CommandSpec } from "../src/cli/_command_spec.ts";
 import { programCommand, shellWord } from "../src/errors/mod.ts";
@@ -50,18 +52,20 @@ Deno.test("JSON and YAML keys are snake_case; YAML says what JSON says", async (
 
 Deno.test("gateway info -o json shows a served record in snake_case, old records too", async () => {
   await using sandbox = await createSandbox();
-  const add = await runCli(sandbox, ["gateway", "add", "http://127.0.0.1:8090", "--name", "dev"]);
+  const name = uniqueGatewayName("conv");
+  const add = await runCli(sandbox, ["gateway", "add", "http://127.0.0.1:8090", "--name", name]);
   assert.equal(add.code, 0, add.stderr);
-  const dir = join(sandbox.runtime, "openshell", "gateways", "dev");
+  // Where this user's running gateways are kept, whatever XDG_RUNTIME_DIR says.
+  const dir = join(gatewayHomes(Deno.uid()!)[0]!, "gateways", name);
   await Deno.mkdir(dir, { recursive: true });
   const launcher = new Deno.Command("sleep", { args: ["60"] }).spawn();
   try {
     // A record as launchers wrote it before: camelCase keys.
     await Deno.writeTextFile(
       join(dir, "served.json"),
-      JSON.stringify(await servedRecordFor(launcher.pid)),
+      JSON.stringify(await servedRecordFor(launcher.pid, { name })),
     );
-    const info = await runCli(sandbox, ["gateway", "info", "dev", "-o", "json"]);
+    const info = await runCli(sandbox, ["gateway", "info", name, "-o", "json"]);
     assert.equal(info.code, 0, info.stderr);
     const served = JSON.parse(info.stdout).served;
     assert.equal(served.pid, launcher.pid);
@@ -71,6 +75,7 @@ Deno.test("gateway info -o json shows a served record in snake_case, old records
   } finally {
     launcher.kill();
     await launcher.status;
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -135,9 +135,13 @@ async function assertAgree(
     }
     const dir = /serve uses (\/[^\s,;]*)/.exec(line("runtime dir").found)?.[1];
     assert.ok(dir, line("runtime dir").found);
-    // The record is written just after the ready line.
-    const record = `${dir}/gateways/${name}/served.json`;
-    await place.sh(`for i in $(seq 100); do [ -f '${record}' ] && exit 0; sleep 0.1; done; exit 1`);
+    // The record is written just after the ready line: the program finds it then.
+    let info = "";
+    for (let i = 0; i < 100 && !/^served: /m.test(info); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      info = (await place.cli(["gateway", "info", name])).stdout;
+    }
+    assert.match(info, /^served: +here/m, said);
     return Object.assign(checks, { serveStderr: serve.stderr() });
   } finally {
     await place.stopServe?.();

@@ -11,7 +11,7 @@ import { programCommand, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots } from "./_gateway_context.ts";
 import { served, targetName } from "./_gateway_served.ts";
-import { printMessage } from "./_output.ts";
+import { printHint, printMessage } from "./_output.ts";
 
 /** `gateway stop [NAME]`. */
 export async function stopGateway(input: CommandInput): Promise<void> {
@@ -26,6 +26,7 @@ export async function stopGateway(input: CommandInput): Promise<void> {
   if (why !== "stopped") throw why;
   // As `systemctl stop` and `podman stop`: stopping what is stopped is done.
   printMessage(`Gateway "${target}" is already stopped`);
+  printHint(`\`${programCommand("serve", "--name", target, "--detach")}\` serves it again`);
 }
 
 /**

@@ -136,6 +136,8 @@ function parseRecord(text: string): ServedRecord | undefined {
     if (strings.some((k) => typeof value?.[k] !== "string")) return undefined;
     if (value.logPath !== null && typeof value.logPath !== "string") return undefined;
     if (value.unit !== null && typeof value.unit !== "string") return undefined;
+    // Records written before the command line was kept prove no launcher to another user.
+    value.command ??= [];
     if (
       !Array.isArray(value.command) || value.command.some((a: unknown) => typeof a !== "string")
     ) {
