@@ -85,7 +85,7 @@ Deno.test("chooseRuntime over every combination of uid, cgroup layout, delegatio
             }
             const remedy = readOnly
               ? /SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1/
-              : !installed.youki
+              : cgroupsOk
               ? /cargo install youki/
               : /apt-get install runc.*delegate a cgroup subtree/;
             assert.match(choice.remedy, remedy, label);

@@ -44,7 +44,6 @@ export type RuntimeChoice =
   | { name: RuntimeName; path: string; note?: string }
   | { name: undefined; reason: string; remedy: string };
 
-/** Why the cgroup v1 controllers stop every runtime run as root. */
 /** Why no runtime runs as root where the v1 controllers are read-only, and the remedy. */
 export const READ_ONLY_CGROUPS = {
   reason: "the cgroup v1 controllers are mounted read-only here, so no runtime can create the " +
@@ -112,7 +111,8 @@ export function chooseRuntime(facts: RuntimeHostFacts, origin: ProgramOrigin): R
   return {
     name: undefined,
     reason: `${why}${fallbacks}`,
-    remedy: youki === undefined
+    // Installing youki helps only where it could run.
+    remedy: runtimeBlocker("youki", facts) === undefined
       ? install.youki
       : `${install.runc}, or delegate a cgroup subtree to this user (README: "Rootless youki ` +
         `on cgroup v1/hybrid hosts")`,
