@@ -28,6 +28,25 @@ async function token(sandbox: Sandbox, name: string): Promise<string> {
     .trim();
 }
 
+/**
+ * Serves `name` over mTLS on `port` until it answers `/healthz` with the client files it
+ * registered, stops it, and returns its stderr.
+ */
+async function serveOnceOverMtls(sandbox: Sandbox, name: string, port: number): Promise<string> {
+  await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+    auth: "default",
+  });
+  await serve.ready();
+  using client = await mtlsClient(sandbox, name);
+  assert.equal(
+    (await getJson(`https://127.0.0.1:${port}/healthz`, undefined, client)).status,
+    200,
+  );
+  const outcome = await serve.stop();
+  assert.equal(outcome.code, 0, outcome.stderr);
+  return outcome.stderr;
+}
+
 /** Mount options per mount point, as the process sees them. */
 async function mountOptions(pid: number): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>();
@@ -167,23 +186,10 @@ Deno.test({
     const name = uniqueGatewayName("pki");
     const port = freePort();
     const gatewayDir = join(sandbox.config, "openshell/gateways", name);
-    const serveOnce = async () => {
-      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
-        auth: "default",
-      });
-      await serve.ready();
-      using client = await mtlsClient(sandbox, name);
-      assert.equal(
-        (await getJson(`https://127.0.0.1:${port}/healthz`, undefined, client)).status,
-        200,
-      );
-      const outcome = await serve.stop();
-      assert.equal(outcome.code, 0, outcome.stderr);
-      return {
-        stderr: outcome.stderr,
-        ca: await Deno.readTextFile(join(gatewayDir, "mtls/ca.crt")),
-      };
-    };
+    const serveOnce = async () => ({
+      stderr: await serveOnceOverMtls(sandbox, name, port),
+      ca: await Deno.readTextFile(join(gatewayDir, "mtls/ca.crt")),
+    });
     const first = await serveOnce();
     assert.doesNotMatch(first.stderr, /Generating new TLS certificates/);
 
@@ -227,20 +233,7 @@ Deno.test({
     const name = uniqueGatewayName("pkr");
     const port = freePort();
     const record = join(sandbox.cache, "openshell/pki-checks", `${name}.json`);
-    const serveOnce = async () => {
-      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
-        auth: "default",
-      });
-      await serve.ready();
-      using client = await mtlsClient(sandbox, name);
-      assert.equal(
-        (await getJson(`https://127.0.0.1:${port}/healthz`, undefined, client)).status,
-        200,
-      );
-      const outcome = await serve.stop();
-      assert.equal(outcome.code, 0, outcome.stderr);
-      return outcome.stderr;
-    };
+    const serveOnce = () => serveOnceOverMtls(sandbox, name, port);
     const readRecord = async () =>
       JSON.parse(await Deno.readTextFile(record)) as { key: string; from: number; until: number };
     await serveOnce(); // makes the PKI: nothing checked, nothing recorded

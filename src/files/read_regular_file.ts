@@ -30,23 +30,7 @@ export const REGISTRY_FILE_MAX_BYTES = 1024 * 1024;
 export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
   const info = Deno.statSync(path);
   refuseUnlessRegular(path, info, maxBytes);
-  const file = Deno.openSync(path, { read: true });
-  try {
-    let buffer = new Uint8Array(Math.min(info.size, maxBytes) + 1);
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) buffer = grown(buffer, path, maxBytes);
-      const read = file.readSync(buffer.subarray(length));
-      if (read === null) return buffer.subarray(0, length);
-      length += read;
-      // All of the file as stat saw it, and no more: its end, without one more read.
-      if (length === info.size && length < buffer.length && info.size > 0) {
-        return buffer.subarray(0, length);
-      }
-    }
-  } finally {
-    file.close();
-  }
+  return readCappedSync(path, maxBytes, info.size);
 }
 
 /**
@@ -55,23 +39,34 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
  * before it is opened, and the read stops at the cap all the same.
  */
 export function readListedFileSync(path: string, maxBytes: number): Uint8Array {
+  return readCappedSync(path, maxBytes, undefined);
+}
+
+/**
+ * Opens `path` and reads it whole, never more than `maxBytes`. `size`, what a stat just saw,
+ * sizes the buffer and ends the read once that much has come, without one more call.
+ */
+function readCappedSync(path: string, maxBytes: number, size: number | undefined): Uint8Array {
   const file = Deno.openSync(path, { read: true });
   try {
-    let buffer = new Uint8Array(Math.min(LISTED_FILE_BUFFER, maxBytes + 1));
+    let buffer = new Uint8Array(Math.min(size ?? UNKNOWN_SIZE_BUFFER, maxBytes) + 1);
     let length = 0;
     for (;;) {
       if (length === buffer.length) buffer = grown(buffer, path, maxBytes);
       const read = file.readSync(buffer.subarray(length));
       if (read === null) return buffer.subarray(0, length);
       length += read;
+      if (length === size && length < buffer.length && size > 0) {
+        return buffer.subarray(0, length);
+      }
     }
   } finally {
     file.close();
   }
 }
 
-/** The first buffer of {@linkcode readListedFileSync}: more than a registry file holds. */
-const LISTED_FILE_BUFFER = 4096;
+/** The first buffer for a file of unknown size: more than a registry file holds. */
+const UNKNOWN_SIZE_BUFFER = 4096;
 
 /** {@linkcode readListedFileSync} as UTF-8 text. */
 export function readListedTextFileSync(path: string, maxBytes: number): string {
