@@ -38,6 +38,7 @@ import {
   spawnServe,
   stop,
   untilHealthy,
+  warmUp,
 } from "./_serve_start.ts";
 
 const ROUNDS = benchRuns(10);
@@ -138,9 +139,8 @@ export async function benchServe(): Promise<GoalFigure[]> {
   const serve = (args: string[]) => (port: number) => spawnServe(env, args, port);
   try {
     const start = await measureServeStart(env, scratch, ROUNDS);
-    // The first serve of a name makes its PKI; the starts below reuse theirs.
-    await timeStart(env, "cold");
-    await timeStart(env, "warm");
+    await warmUp(env, "cold");
+    await warmUp(env, "warm");
     // Cold: an empty cache, next to a warm start (the cache the cold one filled, or the one
     // before), which goes first alternately.
     const cold: number[] = [];
