@@ -2,7 +2,8 @@
 # Installs the youki OCI runtime (0.7.0, cgroup v1+v2 and seccomp support) when it is missing
 # or another version; silent when the right youki is already on PATH or in the prefix.
 # youki is built once into a cache keyed by its version and features ($OPENSHELL_YOUKI_CACHE,
-# default .tools/cache/), which the Debian package build reuses instead of building again.
+# default /var/cache/openshell-build as root, else ~/.cache/openshell-build), shared by every
+# checkout on the machine, which the Debian package build reuses instead of building again.
 #
 # Usage: scripts/install-youki.sh [--cached-path]
 #   --cached-path  only make sure the cached build exists, and print its path
@@ -10,11 +11,16 @@ set -eu
 
 version=0.7.0
 features=v1,v2,seccomp
-repo=$(cd "$(dirname "$0")/.." && pwd)
 # cargo records features sorted; the cache key uses the same order.
 sorted_features=$(printf '%s\n' "$features" | tr , '\n' | LC_ALL=C sort | paste -sd, -)
-cache=${OPENSHELL_YOUKI_CACHE:-$repo/.tools/cache}/youki-$version-$(printf '%s' "$sorted_features" | tr , -)
-if [ "$(id -u)" -eq 0 ]; then prefix=${YOUKI_PREFIX:-/usr/local}; else prefix=${YOUKI_PREFIX:-$HOME/.local}; fi
+if [ "$(id -u)" -eq 0 ]; then
+  prefix=${YOUKI_PREFIX:-/usr/local}
+  cache_root=${OPENSHELL_YOUKI_CACHE:-/var/cache/openshell-build}
+else
+  prefix=${YOUKI_PREFIX:-$HOME/.local}
+  cache_root=${OPENSHELL_YOUKI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/openshell-build}
+fi
+cache=$cache_root/youki-$version-$(printf '%s' "$sorted_features" | tr , -)
 
 installed_version() {
   "$1" --version 2>/dev/null | sed -n 's/^youki version:\{0,1\} \([0-9.]*\).*/\1/p' | head -n 1

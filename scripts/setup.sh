@@ -48,6 +48,10 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
 fi
 
+# The package tests build with the cached youki; a youki installed before the cache existed
+# has no build record to reuse, so the cache is filled here, where cargo is on PATH.
+"$repo/scripts/install-youki.sh" --cached-path >/dev/null
+
 # The rootless tests run the real program as this ordinary user.
 if ! id openshell-test >/dev/null 2>&1; then
   echo "creating the rootless test user openshell-test" >&2
