@@ -63,8 +63,8 @@ function spawn(target: ProbeTarget, argv: string[]): Deno.ChildProcess {
   }).spawn();
 }
 
-/** Starts the probe in the running container through `<runtime> exec`. */
-export function execProbe(target: ProbeTarget, mode: string[]): Deno.ChildProcess {
+/** Starts `argv` in the running container through `<runtime> exec`. */
+function execIn(target: ProbeTarget, argv: string[]): Deno.ChildProcess {
   return spawn(target, [
     target.runtime,
     "--root",
@@ -73,8 +73,13 @@ export function execProbe(target: ProbeTarget, mode: string[]): Deno.ChildProces
     "--env",
     "DENO_DIR=/tmp/deno",
     target.containerId,
-    ...probeArgv(mode),
+    ...argv,
   ]);
+}
+
+/** Starts the probe in the running container through `<runtime> exec`. */
+export function execProbe(target: ProbeTarget, mode: string[]): Deno.ChildProcess {
+  return execIn(target, probeArgv(mode));
 }
 
 /**
@@ -85,19 +90,7 @@ export async function evalInContainer(
   target: ProbeTarget,
   code: string,
 ): Promise<{ success: boolean; stdout: string; stderr: string }> {
-  const output = await spawn(target, [
-    target.runtime,
-    "--root",
-    stateRoot(target),
-    "exec",
-    "--env",
-    "DENO_DIR=/tmp/deno",
-    target.containerId,
-    DENO_IN_CONTAINER,
-    "eval",
-    "--ext=ts",
-    code,
-  ]).output();
+  const output = await execIn(target, [DENO_IN_CONTAINER, "eval", "--ext=ts", code]).output();
   const decoder = new TextDecoder();
   return {
     success: output.success,
