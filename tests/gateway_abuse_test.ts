@@ -20,10 +20,10 @@ import { join } from "node:path";
 
 const encoder = new TextEncoder();
 
-/** Every probe was answered 200 within 1 s, and there were some. */
-function allAnswered(times: number[], what: string): void {
+/** Every probe was answered 200 within `withinMs` (1 s), and there were some. */
+function allAnswered(times: number[], what: string, withinMs = 1000): void {
   assert.ok(times.length >= 3, `${what}: ${times.length} probes`);
-  const late = times.filter((ms) => !(ms < 1000));
+  const late = times.filter((ms) => !(ms < withinMs));
   assert.equal(late.length, 0, `${what}: ${late.length} of ${times.length} probes unanswered`);
 }
 
@@ -211,6 +211,38 @@ const PREFACE_AND_SETTINGS = new Uint8Array([
   ...[0, 0, 0, 4, 0, 0, 0, 0, 0],
 ]);
 
+Deno.test("HTTP/2 clients that close with requests in flight never bring the gateway down", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort());
+    await gateway.waitFor("Listening");
+    const http2 = await import("node:http2");
+    let answered = 0;
+    // Each round: 50 requests at a time on one session for 1 s, then the client goes (GOAWAY).
+    for (let round = 0; round < 2; round++) {
+      const session = http2.connect(gateway.url);
+      session.on("error", () => {});
+      const end = performance.now() + 1000;
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        while (performance.now() < end) {
+          await new Promise<void>((resolve) => {
+            const stream = session.request({ ":path": "/healthz" });
+            stream.on("error", () => resolve());
+            stream.on("end", () => (answered++, resolve()));
+            stream.resume();
+          });
+        }
+      }));
+      session.destroy();
+    }
+    assert.ok(answered > 0);
+    const health = await fetch(`${gateway.url}/healthz`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(health.status, 200, "still answering after the clients left");
+    await health.body?.cancel();
+    gateway.child.kill("SIGTERM");
+    assert.equal((await gateway.finish()).code, 0, "still running, and stopped cleanly");
+  });
+});
+
 Deno.test("an HTTP/2 stream whose request does not arrive in time is reset", async () => {
   await withDir(async (dir) => {
     const args = ["--request-timeout-ms", "1000", "--idle-timeout-ms", "60000"];
@@ -260,7 +292,8 @@ Deno.test("over mTLS the same bounds hold: stalled handshakes give way and time 
     );
     const opened = performance.now();
     const times = await probeHealth(`https://127.0.0.1:${port}`, 1000, 200, client);
-    allAnswered(times, "64 stalled TLS handshakes at a cap of 64");
+    // Within 2 s: a TLS handshake of its own (in `node:tls`) comes on top of each answer.
+    allAnswered(times, "64 stalled TLS handshakes at a cap of 64", 2000);
     const ends = await Promise.all(stalled.map(async (conn) => {
       try {
         await conn.read(new Uint8Array(64));

@@ -19,12 +19,16 @@ import {
   sniffProtocol,
 } from "../src/server/_http1_request_head.ts";
 import { createRejectionLog, MAX_LOGGED_PATH } from "../src/server/_rejection_log.ts";
+import { createFrameGuard, goawayFrame } from "../src/server/_http2_frame_guard.ts";
 import {
   connectionCap,
   connectionToEvict,
+  CONTROL_FRAME_BURST,
+  CONTROL_FRAMES_PER_SECOND,
   DEFAULT_OPEN_FILES,
   expiredConnections,
   MAX_CONNECTIONS_CEILING,
+  MAX_CONTINUATION_FRAMES,
   MIN_CONNECTIONS,
   RESERVED_DESCRIPTORS,
   takeToken,
@@ -272,6 +276,45 @@ Deno.test("the connection cap follows the descriptor limit, within its floor and
       assert.ok(cap <= limit - RESERVED_DESCRIPTORS, `${limit}`);
     }
   }
+});
+
+Deno.test("the HTTP/2 frame guard: control-frame floods, header blocks, and the client's GOAWAY", () => {
+  const frame = (type: number, flags: number, stream: number, payload = 0) =>
+    [payload >> 16, (payload >> 8) & 0xff, payload & 0xff, type, flags, 0, 0, 0, stream].concat(
+      Array(payload).fill(0),
+    );
+  const ping = frame(6, 0, 0, 8);
+  const guard = createFrameGuard(0);
+  const burst = new Uint8Array(Array.from({ length: CONTROL_FRAME_BURST }, () => ping).flat());
+  assert.equal(guard.read(burst, 0), undefined, "the burst passes");
+  assert.match(
+    JSON.stringify(guard.read(new Uint8Array(ping), 0)),
+    /"flood":.*control frames.*PING/,
+  );
+  assert.equal(guard.read(new Uint8Array(ping), 1000 / CONTROL_FRAMES_PER_SECOND), undefined);
+  // Acknowledgements and DATA with a body are progress, never counted.
+  const acks = createFrameGuard(0);
+  const progress = [...frame(6, 1, 0, 8), ...frame(0, 0, 1, 5), ...frame(4, 1, 0)];
+  const many = new Uint8Array(
+    Array.from({ length: 2 * CONTROL_FRAME_BURST }, () => progress).flat(),
+  );
+  assert.equal(acks.read(many, 0), undefined);
+  // A header block split into more CONTINUATION frames than allowed.
+  const headers = createFrameGuard(0);
+  const split = [
+    ...frame(1, 0, 1, 4),
+    ...Array(MAX_CONTINUATION_FRAMES + 1).fill(frame(9, 0, 1, 4)).flat(),
+  ];
+  assert.match(JSON.stringify(headers.read(new Uint8Array(split), 0)), /"flood":.*CONTINUATION/);
+  assert.equal(headers.lastStreamId, 1);
+  // The client's GOAWAY: where it starts, also when its header spans two chunks.
+  const goaway = frame(7, 0, 0, 8);
+  const bye = createFrameGuard(0);
+  assert.deepEqual(bye.read(new Uint8Array([...ping, ...goaway]), 0), { goodbyeAt: ping.length });
+  const split2 = createFrameGuard(0);
+  assert.equal(split2.read(new Uint8Array([...ping, ...goaway.slice(0, 4)]), 0), undefined);
+  assert.deepEqual(split2.read(new Uint8Array(goaway.slice(4)), 0), { goodbyeAt: 0 });
+  assert.equal(goawayFrame(3, 11).length, 17);
 });
 
 Deno.test("a token bucket allows its burst, then its rate", () => {

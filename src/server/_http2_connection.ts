@@ -213,17 +213,19 @@ function single(value: string | string[] | undefined): string | null {
 
 /**
  * A Node stream over the connection whose frames pass the flood guard first: past a bound the
- * session gets GOAWAY (ENHANCE_YOUR_CALM) and is closed.
+ * session gets GOAWAY (ENHANCE_YOUR_CALM) and is closed. The client's own GOAWAY, and all it
+ * sends after it, is kept from `node:http2` (see the guard).
  */
 function guardedSocket(conn: ByteStream, pending: Uint8Array, options: ConnectionServices): Duplex {
   const guard = createFrameGuard(Date.now());
   let preface = PREFACE_BYTES;
   return streamSocket(conn, pending, (bytes) => {
-    const frames = bytes.subarray(Math.min(preface, bytes.length));
-    preface = Math.max(0, preface - bytes.length);
-    const flood = guard.read(frames, Date.now());
-    if (flood === undefined) return undefined;
-    options.onClosed("http2 flood", flood);
-    return goawayFrame(guard.lastStreamId, ENHANCE_YOUR_CALM);
+    const skipped = Math.min(preface, bytes.length);
+    preface -= skipped;
+    const verdict = guard.read(bytes.subarray(skipped), Date.now());
+    if (verdict === undefined) return undefined;
+    if ("goodbyeAt" in verdict) return { goodbyeAt: skipped + verdict.goodbyeAt };
+    options.onClosed("http2 flood", verdict.flood);
+    return { last: goawayFrame(guard.lastStreamId, ENHANCE_YOUR_CALM) };
   });
 }

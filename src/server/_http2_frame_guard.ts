@@ -7,6 +7,10 @@
  * be split into more than a few frames.
  * The session is then ended with GOAWAY (ENHANCE_YOUR_CALM) by the caller.
  *
+ * A client's own GOAWAY is reported too, so that it never reaches `node:http2`: Deno 2.9's
+ * nghttp2 can abort the whole process on a GOAWAY received while streams are closing
+ * (denoland/deno#36788). A client that says goodbye sends nothing more that matters.
+ *
  * @module
  */
 import {
@@ -23,6 +27,7 @@ const DATA = 0x0;
 const HEADERS = 0x1;
 const SETTINGS = 0x4;
 const PING = 0x6;
+const GOAWAY = 0x7;
 const CONTINUATION = 0x9;
 const END_STREAM = 0x1;
 const ACK = 0x1;
@@ -42,10 +47,16 @@ const NAMES = [
   "CONTINUATION",
 ];
 
+/**
+ * What the guard says of a chunk: the session went past a bound (`flood`, why), or the client
+ * sent GOAWAY, which starts `goodbyeAt` bytes into the chunk.
+ */
+export type GuardVerdict = { flood: string } | { goodbyeAt: number };
+
 /** Reads a client's frames chunk by chunk. */
 export interface FrameGuard {
-  /** Reads the next bytes; returns why the session must end, or undefined. */
-  read(chunk: Uint8Array, now: number): string | undefined;
+  /** Reads the next bytes; undefined while all is well. */
+  read(chunk: Uint8Array, now: number): GuardVerdict | undefined;
   /** The highest stream id a HEADERS frame has opened (for GOAWAY). */
   readonly lastStreamId: number;
 }
@@ -59,6 +70,7 @@ export interface FrameGuard {
  * const guard = createFrameGuard(0);
  * const ping = new Uint8Array([0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
  * guard.read(ping, 0); // undefined: within the burst
+ * guard.read(new Uint8Array([0, 0, 8, 7, 0, 0, 0, 0, 0]), 0); // { goodbyeAt: 0 }
  * ```
  */
 export function createFrameGuard(now: number): FrameGuard {
@@ -100,6 +112,7 @@ export function createFrameGuard(now: number): FrameGuard {
     read(chunk, at) {
       let offset = 0;
       while (offset < chunk.length) {
+        const start = offset - headerFilled; // where the frame read next began
         if (payloadLeft > 0) {
           const skipped = Math.min(payloadLeft, chunk.length - offset);
           payloadLeft -= skipped;
@@ -116,8 +129,9 @@ export function createFrameGuard(now: number): FrameGuard {
         const stream = ((header[5]! & 0x7f) << 24 | header[6]! << 16 | header[7]! << 8 |
           header[8]!) >>> 0;
         payloadLeft = length;
-        const verdict = frame(length, header[3]!, header[4]!, stream, at);
-        if (verdict !== undefined) return verdict;
+        if (header[3] === GOAWAY) return { goodbyeAt: Math.max(0, start) };
+        const flood = frame(length, header[3]!, header[4]!, stream, at);
+        if (flood !== undefined) return { flood };
       }
       return undefined;
     },

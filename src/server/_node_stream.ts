@@ -9,10 +9,13 @@ import { LAST_WORD_LINGER_MS, MAX_UNSENT_BYTES } from "./_limits.ts";
 import type { ByteStream } from "./_served_connection.ts";
 
 /**
- * Checks what a client sends before it is passed on: undefined lets the bytes through; bytes
- * returned are the last the connection sends (say, a GOAWAY) before it is closed.
+ * Checks what a client sends before it is passed on: undefined lets the bytes through;
+ * `last` is the last the connection sends (say, a GOAWAY) before it is closed; `goodbyeAt`
+ * passes on only the bytes before it, and nothing the client sends afterwards.
  */
-export type ReadGuard = (bytes: Uint8Array) => Uint8Array | undefined;
+export type ReadGuard = (
+  bytes: Uint8Array,
+) => { last: Uint8Array } | { goodbyeAt: number } | undefined;
 
 /**
  * A Node stream over a connection, replaying the bytes already read from it (`pending`) first.
@@ -20,7 +23,8 @@ export type ReadGuard = (bytes: Uint8Array) => Uint8Array | undefined;
  * client that reads nothing cannot make it buffer more); when the client closes, so does the
  * stream. With a `guard`, what the client sends is checked first; when the guard has a last
  * word, nothing more is read or written but that word, and the connection is closed
- * {@linkcode LAST_WORD_LINGER_MS} later (so the client reads it rather than only a reset).
+ * {@linkcode LAST_WORD_LINGER_MS} later (so the client reads it rather than only a reset); when
+ * the client has said goodbye, what it sends afterwards is dropped until it closes.
  *
  * @example
  * ```ts
@@ -37,24 +41,33 @@ export function streamSocket(
   let first: Uint8Array | undefined = pending.length > 0 ? pending : undefined;
   let writing: Promise<void> = Promise.resolve();
   let ended = false;
+  let goneQuiet = false;
   const buffer = new Uint8Array(16 * 1024);
-  /** Whether `bytes` may pass; if not, says the guard's last word and closes. */
-  const admit = (bytes: Uint8Array): boolean => {
-    const last = guard?.(bytes);
-    if (last === undefined) return true;
+  /** What of `bytes` may pass; on the guard's last word, says it and closes. */
+  const admit = (bytes: Uint8Array): Uint8Array | undefined => {
+    if (goneQuiet) return undefined;
+    const verdict = guard?.(bytes);
+    if (verdict === undefined) return bytes;
+    if ("goodbyeAt" in verdict) {
+      goneQuiet = true;
+      return verdict.goodbyeAt > 0 ? bytes.subarray(0, verdict.goodbyeAt) : undefined;
+    }
     ended = true;
+    const last = verdict.last;
     writing.catch(() => {}).then(() => writeAll(conn, last)).then(() => conn.closeWrite())
       .catch(() => {}); // a client that reads nothing never gets it: the close still comes
     setTimeout(() => socket.destroy(), LAST_WORD_LINGER_MS);
-    return false;
+    return undefined;
   };
   const socket: Duplex = new Duplex({
     read() {
       if (ended) return;
       if (first) {
-        const chunk = first;
+        const chunk = admit(first);
         first = undefined;
-        if (admit(chunk)) this.push(chunk);
+        // Nothing to pass on: ask for more (a stream that pushes nothing is not read again).
+        if (chunk) this.push(chunk);
+        else if (!ended) this._read(0);
         return;
       }
       if (this.writableLength > MAX_UNSENT_BYTES) {
@@ -67,7 +80,11 @@ export function streamSocket(
             // The client closed: nothing more will be asked, and nothing more can be answered.
             this.push(null);
             this.destroy();
-          } else if (admit(buffer.subarray(0, count))) this.push(buffer.slice(0, count));
+          } else {
+            const chunk = admit(buffer.subarray(0, count));
+            if (chunk) this.push(chunk.slice());
+            else if (!ended) this._read(0);
+          }
         },
         (error) => this.destroy(error),
       );

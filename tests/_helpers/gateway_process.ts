@@ -168,7 +168,7 @@ export async function underAttack<T>(
 
 /**
  * Asks `/healthz` from a fresh connection every `everyMs` for `forMs` (with `tls`, as an mTLS
- * client); the time each answer took in milliseconds (Infinity for no 200 answer within 1 s).
+ * client); the time each answer took in milliseconds (Infinity for no 200 answer within 2 s).
  */
 export async function probeHealth(
   url: string,
@@ -184,7 +184,7 @@ export async function probeHealth(
     try {
       const response = await fetch(`${url}/healthz`, {
         client,
-        signal: AbortSignal.timeout(1000),
+        signal: AbortSignal.timeout(2000),
       });
       await response.body?.cancel();
       times.push(response.status === 200 ? performance.now() - start : Infinity);
