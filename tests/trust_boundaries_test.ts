@@ -16,6 +16,7 @@ import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import {
   assertNothingLeft,
   createServeSandbox,
+  startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
@@ -255,26 +256,20 @@ Deno.test({
 
 Deno.test({
   name:
-    "a full disk under a detached gateway's log costs log lines, never the service; the count is told",
+    "a full disk under a gateway's log, detached or in the foreground, costs log lines, never the service; the count is told",
   ignore: !isRoot || !youki,
   async fn() {
     await using sandbox = await createServeSandbox();
-    const name = uniqueGatewayName("full");
+    const [name, front] = [uniqueGatewayName("full"), uniqueGatewayName("fullfg")];
     const logs = join(sandbox.state, "openshell/logs");
     await Deno.mkdir(logs, { recursive: true });
-    const mount = await runCommand([
-      "mount",
-      "-t",
-      "tmpfs",
-      "-o",
-      "size=256k,mode=0700",
-      "tmpfs",
-      logs,
-    ], {
-      env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" },
-    });
+    const sbin = { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" };
+    const mount = await runCommand(
+      ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", logs],
+      { env: sbin },
+    );
     assert.equal(mount.code, 0, mount.stderr);
-    const port = freePort();
+    const [port, frontPort] = [freePort(), freePort()];
     try {
       const served = await runCli(sandbox, [
         "serve",
@@ -288,44 +283,66 @@ Deno.test({
       ]);
       assert.equal(served.code, 0, served.stderr);
       const logPath = /^Log: (\S+)/m.exec(served.stderr)![1]!;
-      // Fill the disk under the log.
+      // A foreground gateway whose stdout is a file on the same disk.
+      const frontLog = join(logs, "foreground.out");
+      await using foreground = startServe(
+        sandbox,
+        ["--auth", "token", "--name", front, "--listen", `127.0.0.1:${frontPort}`],
+        { prelude: `exec >'${frontLog}'` },
+      );
+      await foreground.ready();
+      // Fill the disk under both logs.
       const filler = join(logs, "filler");
-      await runCommand(["dd", "if=/dev/zero", `of=${filler}`, "bs=4096"], {
-        env: { PATH: "/usr/bin:/bin" },
-      });
-      const token = (await Deno.readTextFile(
-        join(sandbox.config, "openshell/gateways", name, "token"),
-      )).trim();
-      const request = async (auth: string) => {
-        const response = await fetch(`http://127.0.0.1:${port}/v1/info`, {
+      await runCommand(["dd", "if=/dev/zero", `of=${filler}`, "bs=4096"], { env: sbin });
+      const tokenOf = async (gateway: string) =>
+        (await Deno.readTextFile(join(sandbox.config, "openshell/gateways", gateway, "token")))
+          .trim();
+      const request = async (at: number, auth: string) => {
+        const response = await fetch(`http://127.0.0.1:${at}/v1/info`, {
           headers: { authorization: `Bearer ${auth}` },
         });
         await response.body?.cancel();
         return response.status;
       };
-      for (let i = 0; i < 100; i++) assert.equal(await request(token), 200);
-      for (let i = 0; i < 20; i++) assert.equal(await request("wrong"), 401);
+      const gateways = [[port, await tokenOf(name)], [frontPort, await tokenOf(front)]] as const;
+      for (const [at, token] of gateways) {
+        for (let i = 0; i < 100; i++) assert.equal(await request(at, token), 200);
+        for (let i = 0; i < 20; i++) assert.equal(await request(at, "wrong"), 401);
+      }
       // The rejection summary is written when its interval (10 s) ends.
       await new Promise((r) => setTimeout(r, 10_500));
-      assert.equal(await request(token), 200, "the gateway still serves");
-      await Deno.remove(filler);
-      assert.equal(await request(token), 200);
-      let text = "";
-      for (let i = 0; i < 50 && !/"path":"\/v1\/info".*\n$/.test(text); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        text = await Deno.readTextFile(logPath);
+      for (const [at, token] of gateways) {
+        assert.equal(await request(at, token), 200, "the gateway still serves");
       }
+      await Deno.remove(filler);
+      for (const [at, token] of gateways) assert.equal(await request(at, token), 200);
+      const settled = async (path: string) => {
+        let text = "";
+        for (let i = 0; i < 50 && !/"path":"\/v1\/info".*\n$/.test(text); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          text = await Deno.readTextFile(path);
+        }
+        return text;
+      };
+      const text = await settled(logPath);
       const dropped =
         /^openshell: (\d+) log line\(s\) could not be written \(no space left on device\) and were dropped$/m
           .exec(text);
       assert.ok(dropped, text.slice(-2000));
       assert.ok(Number(dropped[1]) >= 50, `${dropped[1]} lines counted`);
+      const frontText = await settled(frontLog);
+      const told = /^\{.*"msg":"Log lines dropped","count":(\d+),"reason":"No space left on device/m
+        .exec(frontText);
+      assert.ok(told, frontText.slice(-2000));
+      assert.ok(Number(told[1]) >= 50, `${told[1]} lines counted`);
       const stop = await runCli(sandbox, ["gateway", "stop", name]);
       assert.equal(stop.code, 0, stop.stderr);
+      assert.equal((await foreground.stop()).code, 0);
       await assertNothingLeft(sandbox, name);
+      await assertNothingLeft(sandbox, front);
     } finally {
       await runCli(sandbox, ["gateway", "stop", name]);
-      await runCommand(["umount", logs], { env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" } });
+      await runCommand(["umount", "-l", logs], { env: sbin });
     }
   },
 });

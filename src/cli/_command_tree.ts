@@ -186,7 +186,10 @@ already in gateways/<name>/mtls/ of your registry.`,
           description: "Print the log of a gateway served with `serve --detach`",
           args: [nameArg],
           options: [
-            { flags: "-f, --follow", description: "keep printing new lines until Ctrl-C" },
+            {
+              flags: "-f, --follow",
+              description: "keep printing new lines until the gateway stops (or Ctrl-C)",
+            },
             { flags: "-n, --lines <count>", description: "print only the last <count> lines" },
           ],
           run: async (input) => (await import("./_gateway_logs.ts")).gatewayLogs(input),
@@ -284,9 +287,9 @@ already in gateways/<name>/mtls/ of your registry.`,
       },
       helpAfter: `
 Progress goes to stderr, the gateway's JSON log lines to stdout. SIGINT, SIGTERM or
-SIGHUP stops the gateway (SIGKILL after 10 s, or at once on a second signal); the
-container, its bundle and its secrets are removed in every outcome. The gateway stays
-registered after exit.
+SIGHUP stops the gateway (SIGKILL after 10 s, or at once on a second signal), sent at any
+moment; a SIGHUP ignored from the start (nohup) stays ignored. The container, its bundle
+and its secrets are removed in every outcome. The gateway stays registered after exit.
 
 By default (--auth mtls) the gateway speaks TLS and asks every client for a certificate,
 as NVIDIA OpenShell's local gateway does: the first serve of a name makes its CA, server
