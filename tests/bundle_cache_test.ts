@@ -45,10 +45,10 @@ Deno.test("bundle inspect and unpack: a read-only, content-addressed cache entry
     digest,
     size: manifest.tarball.size,
     files: manifest.fileCount,
-    contentSize: manifest.contentSize,
+    content_size: manifest.contentSize,
     tarball: join(DIST, "rootfs.tar.gz"),
     manifest: join(DIST, "manifest.json"),
-    cachePath: join(entry, "rootfs"),
+    cache_path: join(entry, "rootfs"),
     unpacked: false,
   });
 

@@ -67,7 +67,10 @@ Deno.test("version: the version line, then Deno, the rootfs digest, the runtime 
   const lines = missing.stdout.split("\n");
   assert.equal(lines[0], `openshell ${denoJson.version}`);
   assert.match(lines[2]!, /^rootfs: The gateway rootfs image is missing/);
-  assert.match(lines[3]!, /^runtime youki: OCI runtime "youki" not found on PATH$/);
+  assert.match(
+    lines[3]!,
+    /^runtime youki: No OCI runtime can run here: youki is not installed, and no fallback runtime \(runc, crun\) is installed$/,
+  );
   const bad = await runCli(sandbox, ["version", "-o", "xml"]);
   assert.equal(bad.code, 2);
   assert.equal(bad.stdout, "");

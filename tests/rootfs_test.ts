@@ -159,8 +159,8 @@ Deno.test("bundle: a missing --entrypoint or --rootfs, or an unknown format, is 
   const root = await runCli(sandbox, ["bundle", "verify", "--rootfs", join(sandbox.root, "nope")]);
   assert.equal(root.code, 2);
   assert.match(root.stderr, /error: Cannot read --rootfs ".*nope": not a directory/);
-  const format = await runCli(sandbox, ["bundle", "inspect", "-o", "yaml"]);
+  const format = await runCli(sandbox, ["bundle", "inspect", "-o", "xml"]);
   assert.equal(format.code, 2);
   assert.equal(format.stdout, "");
-  assert.match(format.stderr, /argument 'yaml' is invalid/);
+  assert.match(format.stderr, /argument 'xml' is invalid/);
 });

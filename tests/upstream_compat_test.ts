@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
+import { makeCertificates } from "./_helpers/certificates.ts";
 
 const UPSTREAM = join(import.meta.dirname!, "testdata/upstream");
 
@@ -48,12 +49,16 @@ const metadataOf = (sandbox: Sandbox, name: string) =>
   Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "metadata.json"));
 
 /** Client TLS material where a local gateway package leaves it. */
+/** The package's client TLS material, as its service writes it: real certificates, since add checks them. */
 async function packageTls(sandbox: Sandbox): Promise<string> {
   const dir = join(sandbox.state, "openshell/tls");
+  const made = join(sandbox.root, "made-certs");
   await Deno.mkdir(join(dir, "client"), { recursive: true });
-  await Deno.writeTextFile(join(dir, "ca.crt"), "CA\n");
-  await Deno.writeTextFile(join(dir, "client/tls.crt"), "CERT\n");
-  await Deno.writeTextFile(join(dir, "client/tls.key"), "KEY\n");
+  await Deno.mkdir(made);
+  const certs = await makeCertificates(made);
+  await Deno.copyFile(certs.ca, join(dir, "ca.crt"));
+  await Deno.copyFile(certs.client.cert, join(dir, "client/tls.crt"));
+  await Deno.copyFile(certs.client.key, join(dir, "client/tls.key"));
   return dir;
 }
 
@@ -129,11 +134,14 @@ Deno.test("mTLS add: refused without certificates, copied from the package's cli
   );
   await assert.rejects(Deno.stat(root), Deno.errors.NotFound, "nothing written");
 
-  await packageTls(sandbox);
+  const tls = await packageTls(sandbox);
   ok(await cli(sandbox, ["gateway", "add", "https://127.0.0.1:8443", "--local"]));
   assert.equal(await metadataOf(sandbox, "openshell"), await upstream("add_mtls_local.json"));
   assert.equal(await modes(root), await upstream("add_mtls_modes.txt"));
-  assert.equal(await Deno.readTextFile(join(root, "gateways/openshell/mtls/tls.key")), "KEY\n");
+  assert.equal(
+    await Deno.readTextFile(join(root, "gateways/openshell/mtls/tls.key")),
+    await Deno.readTextFile(join(tls, "client/tls.key")),
+  );
 
   // OPENSHELL_LOCAL_TLS_DIR replaces the state directory, as upstream reads it
   const other = join(sandbox.root, "other-tls");
@@ -143,7 +151,10 @@ Deno.test("mTLS add: refused without certificates, copied from the package's cli
       OPENSHELL_LOCAL_TLS_DIR: other,
     }),
   );
-  assert.equal(await Deno.readTextFile(join(root, "gateways/pkg/mtls/ca.crt")), "CA\n");
+  assert.equal(
+    await Deno.readTextFile(join(root, "gateways/pkg/mtls/ca.crt")),
+    await Deno.readTextFile(join(other, "ca.crt")),
+  );
 });
 
 Deno.test("mTLS add --remote uses certificates already in gateways/<name>/mtls", async () => {
