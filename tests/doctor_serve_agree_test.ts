@@ -133,8 +133,10 @@ async function assertAgree(
       assert.ok(serve.stderr().includes(`warning: ${warning}\n`), said);
       assert.equal(applied, promised, said);
     }
+    // The running launch's bundle is in the runtime dir doctor named.
     const dir = /serve uses (\/[^\s,;]*)/.exec(line("runtime dir").found)?.[1];
     assert.ok(dir, line("runtime dir").found);
+    await place.sh(`ls -d '${dir}/bundles/openshell-${name}-'*`);
     // The record is written just after the ready line: the program finds it then.
     let info = "";
     for (let i = 0; i < 100 && !/^served: /m.test(info); i++) {
