@@ -6,6 +6,9 @@ import {
   readUntrusted,
   UntrustedPathError,
 } from "../src/files/mod.ts";
+import { readOwnServedRecord } from "../src/serve/served_lookup.ts";
+import { writeServedRecord } from "../src/serve/served_record.ts";
+import { servedRecordFor } from "./_helpers/served_record_fixture.ts";
 
 const uid = Deno.uid()!;
 
@@ -73,4 +76,20 @@ Deno.test("directories on the way: real, the owner's, writable by no one else", 
   await Deno.symlink(join(dir.path, "elsewhere"), deep);
   await assert.rejects(checkOwnedDirs(dir.path, deep, uid), /is a symbolic link/);
   await assert.rejects(checkOwnedDirs(dir.path, "/etc", uid), /is not under/);
+});
+
+Deno.test({
+  name: "a gateway home someone else made holds no served record for the caller",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    await using home = await tempDir();
+    const dir = join(home.path, "gateways", "dev");
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await Deno.chmod(home.path, 0o700);
+    await writeServedRecord(dir, await servedRecordFor(Deno.pid));
+    assert.equal((await readOwnServedRecord(home.path, dir, 0))?.pid, Deno.pid);
+    // The same record, in a home of another user's (nobody) that the caller could use.
+    await Deno.chown(home.path, 65534, 65534);
+    assert.equal(await readOwnServedRecord(home.path, dir, 0), undefined);
+  },
 });

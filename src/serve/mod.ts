@@ -40,7 +40,6 @@ export {
 export {
   journalCommand,
   processStart,
-  readServedRecord,
   type ServedRecord,
   servedRecordJson,
 } from "./served_record.ts";

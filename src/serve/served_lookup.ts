@@ -45,7 +45,7 @@ export async function findServed(
   const homes = gatewayHomes(uid);
   for (const home of homes) {
     const dir = gatewayRuntimeDir(home, name);
-    const record = await readServedRecord(dir);
+    const record = await readOwnServedRecord(home, dir, uid);
     if (record !== undefined) return { state: "served", dir, record };
   }
   const none = { state: "none" as const, dir: gatewayRuntimeDir(homes[0]!, name) };
@@ -95,11 +95,26 @@ export async function listServed(uid = effectiveUid()): Promise<ServedRecord[]> 
     const gateways = join(home, "gateways");
     const names = await Array.fromAsync(Deno.readDir(gateways), (e) => e.name).catch(() => []);
     for (const name of names) {
-      const record = await readServedRecord(gatewayRuntimeDir(home, name));
+      const record = await readOwnServedRecord(home, gatewayRuntimeDir(home, name), uid);
       if (record !== undefined) found.push(record);
     }
   }
   return found;
+}
+
+/**
+ * The record in `dir` of the caller's gateway home `home`, only when every directory from
+ * the home down is the caller's own and no one else's to write: a `/tmp/openshell-<uid>` that
+ * another user made first holds nothing the caller acts on.
+ */
+export async function readOwnServedRecord(
+  home: string,
+  dir: string,
+  uid: number,
+): Promise<ServedRecord | undefined> {
+  if (!(await Deno.lstat(join(dir, "served.json")).then(() => true, () => false))) return undefined;
+  const owned = await checkOwnedDirs(home, dir, uid).then(() => true, () => false);
+  return owned ? await readServedRecord(dir) : undefined;
 }
 
 /**
