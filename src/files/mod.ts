@@ -30,7 +30,6 @@ export {
   checkOwnedDirs,
   openUntrusted,
   readUntrusted,
-  type UntrustedExpectation,
   type UntrustedFile,
   UntrustedPathError,
 } from "./untrusted_file.ts";

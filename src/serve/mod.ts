@@ -17,14 +17,7 @@
  *
  * @module
  */
-export {
-  followLog,
-  gatewayLogPath,
-  type GatewayLogWriter,
-  openDetachedLog,
-  type OpenedLog,
-  openLog,
-} from "./gateway_log_file.ts";
+export { followLog, gatewayLogPath, openDetachedLog, openLog } from "./gateway_log_file.ts";
 export { type ServeEvents, serveGateway, serveLimits, type ServeOutcome } from "./serve_action.ts";
 export {
   SERVE_AUTH_MODES,
