@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "../path/mod.ts";
+import { fileError } from "../errors/mod.ts";
 import type { OciConfig } from "./oci_config.ts";
 
 /** The paths of one staged bundle. */
@@ -96,6 +97,7 @@ export async function removeBundle(paths: BundlePaths): Promise<void> {
   });
 }
 
+/** Writes a new file; a failure names it (a write on a full disk names no path by itself). */
 async function writeNew(path: string, content: string, mode: number): Promise<void> {
   const file = await Deno.open(path, { write: true, createNew: true, mode });
   try {
@@ -103,6 +105,8 @@ async function writeNew(path: string, content: string, mode: number): Promise<vo
     const bytes = new TextEncoder().encode(content);
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
+  } catch (error) {
+    throw fileError("Cannot write", path, error);
   } finally {
     file.close();
   }
