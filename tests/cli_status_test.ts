@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   classifyStatus,
   describeFetchError,
@@ -8,8 +9,36 @@ import {
   type HintTarget,
 } from "../src/client/gateway_health.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
+import { makeCertificates } from "./_helpers/certificates.ts";
+import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";
+
+/** Registers `endpoint` as user gateway `name` with the CA, and the client certificate unless `anonymous`. */
+async function registerMtls(
+  sandbox: Sandbox,
+  name: string,
+  endpoint: string,
+  certs: Awaited<ReturnType<typeof makeCertificates>>,
+  anonymous = false,
+): Promise<void> {
+  const roots = sandboxRoots(sandbox);
+  await writeEntry(roots.user, name, {
+    name,
+    gateway_endpoint: endpoint,
+    is_remote: false,
+    gateway_port: 0,
+    auth_mode: "mtls",
+  });
+  const dir = join(roots.user, "gateways", name, "mtls");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.copyFile(certs.ca, join(dir, "ca.crt"));
+  if (!anonymous) {
+    await Deno.copyFile(certs.client.cert, join(dir, "tls.crt"));
+    await Deno.copyFile(certs.client.key, join(dir, "tls.key"));
+  }
+  await writeActive(roots.user, name);
+}
 
 async function registerActive(sandbox: Sandbox, endpoint: string): Promise<void> {
   const result = await runCli(sandbox, ["gateway", "add", endpoint, "--name", "local"]);
@@ -28,9 +57,13 @@ Deno.test("status with no gateway: not_configured, exit 0", async () => {
   assert.match(text.stderr, /^hint: /);
 });
 
-Deno.test("status reports a gateway that answers /healthz", async () => {
+Deno.test("status of a plain HTTP health server: gRPC first, then /healthz: connected_http", async () => {
   await using sandbox = await createSandbox();
-  const { server, requests, endpoint } = serveLoopback(() => new Response("ok"));
+  const { server, requests, endpoint } = serveLoopback((request) =>
+    new URL(request.url).pathname === "/healthz"
+      ? new Response("ok")
+      : new Response("no", { status: 404 })
+  );
   try {
     await registerActive(sandbox, endpoint);
     const json = await runCli(sandbox, ["status", "-o", "json"]);
@@ -42,15 +75,107 @@ Deno.test("status reports a gateway that answers /healthz", async () => {
     assert.equal(report.active_reason, "user");
     assert.equal(report.server, endpoint);
     assert.equal(report.http_status, "200 OK");
-    assert.match(report.error, /^gRPC not checked/);
+    assert.equal(report.error, "not a gRPC answer: HTTP 404");
+    assert.deepEqual(report.authentication, {
+      status: "unverified",
+      reason: "gRPC health check failed",
+    });
+    assert.equal(report.version, undefined);
     const text = await runCli(sandbox, ["status"]);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^gateway: {2}local\n/);
-    assert.match(text.stdout, /health: {3}ok \(HTTP 200 in \d+ ms\)/);
-    assert.deepEqual(requests, ["/healthz", "/healthz"]);
+    assert.match(
+      text.stdout,
+      /\nstatus: {3}connected over HTTP only \(HTTP 200 OK in \d+ ms; gRPC: /,
+    );
+    assert.deepEqual(requests, [
+      "/openshell.v1.OpenShell/Health",
+      "/healthz",
+      "/openshell.v1.OpenShell/Health",
+      "/healthz",
+    ]);
   } finally {
     await server.shutdown();
   }
+});
+
+for (const tls of [false, true]) {
+  Deno.test(`status of a gRPC gateway without /healthz${tls ? ", over mTLS" : ""}: connected, its version, authenticated`, async () => {
+    await using sandbox = await createSandbox();
+    const certs = tls ? await makeCertificates(sandbox.root) : undefined;
+    await using gateway = await serveGrpcGateway({
+      version: "0.0.112-dev",
+      ...(certs ? { tls: certs } : {}),
+    });
+    if (certs) await registerMtls(sandbox, "local", gateway.endpoint, certs);
+    else await registerActive(sandbox, gateway.endpoint);
+    const json = await runCli(sandbox, ["status", "-o", "json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const { elapsed_ms, origin, ...report } = JSON.parse(json.stdout);
+    assert.equal(typeof elapsed_ms, "number");
+    assert.match(origin, /metadata\.json$/);
+    // Upstream's keys and values, plus ours.
+    assert.deepEqual(report, {
+      active_reason: "user",
+      authentication: tls
+        ? { status: "authenticated", provider: "mTLS transport" }
+        : { status: "not_required", mode: "gateway" },
+      gateway: "local",
+      server: gateway.endpoint,
+      source: "user",
+      status: "connected",
+      version: "0.0.112-dev",
+    });
+    const text = await runCli(sandbox, ["status"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /\nstatus: {3}connected \(gRPC in \d+ ms\)\nversion: {2}0\.0\.112-dev\n/,
+    );
+    assert.match(
+      text.stdout,
+      tls
+        ? /\nauth: {5}authenticated \(mTLS transport\)\n$/
+        : /\nauth: {5}not required \(gateway\)\n$/,
+    );
+    assert.ok(!gateway.paths.includes("/healthz"));
+  });
+}
+
+Deno.test("status: GetGatewayInfo's answer decides authentication as upstream's", async () => {
+  await using sandbox = await createSandbox();
+  const certs = await makeCertificates(sandbox.root);
+  for (
+    const [infoStatus, authentication] of [
+      [16, { status: "failed", error: "Missing or invalid bearer token" }],
+      [7, { status: "authenticated", provider: "mTLS transport; authorization denied" }],
+      [12, { status: "authenticated", provider: "mTLS transport" }],
+    ] as const
+  ) {
+    await using gateway = await serveGrpcGateway({ tls: certs, infoStatus });
+    const name = `gw${infoStatus}`;
+    await registerMtls(sandbox, name, gateway.endpoint, certs);
+    const json = await runCli(sandbox, ["-g", name, "status", "-o", "json"]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout).authentication, authentication, `${infoStatus}`);
+  }
+});
+
+Deno.test("status of an mTLS gateway without the client certificate: the TLS alert, not a closed connection", async () => {
+  await using sandbox = await createSandbox();
+  const certs = await makeCertificates(sandbox.root);
+  await using gateway = await serveGrpcGateway({ tls: certs });
+  await registerMtls(sandbox, "local", gateway.endpoint, certs, true);
+  const json = await runCli(sandbox, ["status", "-o", "json"]);
+  assert.equal(json.code, 1);
+  const report = JSON.parse(json.stdout);
+  assert.equal(report.status, "disconnected");
+  // The alert when the server's TLS stack sent one (Deno's node:http2 does not always).
+  assert.match(
+    report.error,
+    /^TLS failed: it (requires a client certificate|closed the connection in the TLS handshake)/,
+  );
+  assert.match(json.stderr, /\nhint: check the certificates in .*\/mtls\//);
 });
 
 Deno.test("status of a system gateway picked by the system active file", async () => {
@@ -81,9 +206,10 @@ Deno.test("status of a system gateway picked by the system active file", async (
 Deno.test("status of an unhealthy, an unreachable and a slow gateway: exit 1", async () => {
   await using sandbox = await createSandbox();
   const unhealthy = serveLoopback(() => new Response("down", { status: 503 }));
-  let release: () => void = () => {};
+  const pending: (() => void)[] = [];
+  const release = () => pending.forEach((answer) => answer());
   const slow = serveLoopback(() =>
-    new Promise((resolve) => (release = () => resolve(new Response("late"))))
+    new Promise((resolve) => pending.push(() => resolve(new Response("late"))))
   );
   try {
     await registerActive(sandbox, unhealthy.endpoint);
@@ -91,7 +217,7 @@ Deno.test("status of an unhealthy, an unreachable and a slow gateway: exit 1", a
     assert.equal(result.code, 1);
     assert.equal(JSON.parse(result.stdout).status, "error");
     assert.equal(JSON.parse(result.stdout).http_status, "503 Service Unavailable");
-    assert.match(result.stderr, /^error: Gateway 'local' at .* is unhealthy: HTTP 503\n/);
+    assert.match(result.stderr, /^error: Gateway 'local' at .* is error: HTTP 503\n/);
 
     await unhealthy.server.shutdown();
     result = await runCli(sandbox, ["status", "-o", "json"]);
@@ -137,7 +263,7 @@ Deno.test("status of a registration whose endpoint is not a URL: exit 1, said so
     assert.equal(JSON.parse(result.stdout).status, "disconnected");
     assert.match(
       result.stderr,
-      new RegExp(`^error: Gateway '${name}' at ${endpoint} is unreachable: the endpoint is not`),
+      new RegExp(`^error: Gateway '${name}' at ${endpoint} is disconnected: the endpoint is not`),
     );
   }
 });

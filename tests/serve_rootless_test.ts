@@ -240,7 +240,11 @@ Deno.test({
     assert.equal(status.code, 0, status.stderr);
     const report = JSON.parse(status.stdout);
     assert.equal(report.server, `https://127.0.0.1:${port}`);
-    assert.match(report.status, /^connected/);
+    assert.equal(report.status, "connected");
+    assert.deepEqual(report.authentication, {
+      status: "authenticated",
+      provider: "mTLS transport",
+    });
     using anonymous = await mtlsClient(sandbox, name, true);
     await assert.rejects(fetch(`https://127.0.0.1:${port}/healthz`, { client: anonymous }));
     const key = await Deno.stat(join(sandbox.config, "openshell/gateways", name, "mtls/tls.key"));

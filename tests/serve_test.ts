@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connectionCap } from "../src/server/_limits.ts";
 import { join } from "node:path";
+import denoJson from "../deno.json" with { type: "json" };
 import { registryRoots } from "../src/registry/mod.ts";
 import { addUserGateway } from "../src/register/mod.ts";
 import { cliArgv, runCli, type Sandbox } from "./_helpers/sandbox.ts";
@@ -134,6 +135,16 @@ Deno.test({
       using anonymous = await mtlsClient(sandbox, name, true);
       await assert.rejects(fetch(`${url}/healthz`, { client: anonymous }));
       await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
+      // This CLI's status asks it as upstream's does: gRPC over mTLS.
+      const status = await runCli(sandbox, ["-g", name, "status", "-o", "json"]);
+      assert.equal(status.code, 0, status.stderr);
+      const report = JSON.parse(status.stdout);
+      assert.equal(report.status, "connected");
+      assert.equal(report.version, denoJson.version);
+      assert.deepEqual(report.authentication, {
+        status: "authenticated",
+        provider: "mTLS transport",
+      });
 
       // The PKI is made once and reused by the next serve of the name.
       const pki: Record<string, string> = {};
@@ -279,6 +290,11 @@ Deno.test({
     const info = await getJson(`${url}/v1/info`, await token(sandbox, name));
     assert.equal(info.status, 200);
     assert.equal(info.body.name, name);
+    const status = await runCli(sandbox, ["-g", name, "status", "-o", "json"]);
+    assert.equal(status.code, 0, status.stderr);
+    const report = JSON.parse(status.stdout);
+    assert.equal(report.status, "connected");
+    assert.deepEqual(report.authentication, { status: "authenticated", provider: "API token" });
     assert.equal((await serve.stop()).code, 0);
     const metadata = JSON.parse(
       await Deno.readTextFile(join(sandbox.config, "openshell/gateways", name, "metadata.json")),

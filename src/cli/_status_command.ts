@@ -1,5 +1,5 @@
 /**
- * What `openshell status` does and the `-o json` object it prints.
+ * What `openshell status` does and the `-o json` object it prints, as NVIDIA OpenShell's.
  *
  * @module
  */
@@ -7,22 +7,16 @@ import { fillIn, programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeInputs, activeRegistration, cliRoots } from "./_gateway_context.ts";
-import { healthHint, type HealthResult, mtlsFiles, probeHealth } from "../client/mod.ts";
-import { madeByServe, resolveActiveGateway, userGatewayDir } from "../registry/mod.ts";
+import { checkGateway, type GatewayCheck, healthHint, mtlsFiles } from "../client/mod.ts";
+import {
+  madeByServe,
+  resolveActiveGateway,
+  TOKEN_FILE_NAME,
+  userGatewayDir,
+} from "../registry/mod.ts";
 import { printData, printHint } from "./_output.ts";
 import { activeReasonText } from "./_render_gateways.ts";
 import { renderJson, renderYaml } from "./_render_output.ts";
-
-/**
- * `status -o json`'s `status`, as NVIDIA OpenShell names it: a 2xx `/healthz` answer is
- * `connected_http` (this client does not ask gRPC), another answer `error`, none
- * `disconnected`.
- */
-export const STATUS_VALUES = {
-  ok: "connected_http",
-  unhealthy: "error",
-  unreachable: "disconnected",
-} as const satisfies Record<HealthResult["status"], string>;
 
 /** What `status -o json|yaml` reports about the active gateway. */
 export interface StatusReport {
@@ -31,49 +25,62 @@ export interface StatusReport {
   source: string;
   origin: string;
   activeReason: string;
-  health: HealthResult;
+  check: GatewayCheck;
 }
 
 /**
- * The `status -o json` object: upstream's keys (`authentication`, `error`, `gateway`,
- * `http_status` as `"200 OK"`, `server`, `status`), `http_status` left out when nothing
- * answered, as upstream does, plus this CLI's `active_reason`, `elapsed_ms`, `origin` and `source`; keys sorted, as
- * upstream's JSON library writes them.
+ * The `status -o json` object: upstream's keys and values (`authentication`, `error`,
+ * `gateway`, `http_status` as `"200 OK"`, `server`, `status`, `version`, each left out when
+ * upstream leaves it out), plus this CLI's `active_reason`, `elapsed_ms`, `origin` and
+ * `source`; keys sorted, as upstream's JSON library writes them.
  *
  * @example
  * ```ts
  * import { statusObject, type StatusReport } from "./_status_command.ts";
  * function statusWord(report: StatusReport) {
- *   return statusObject(report).status; // "connected_http"
+ *   return statusObject(report).status; // "connected"
  * }
  * ```
  */
 export function statusObject(report: StatusReport): Record<string, unknown> {
-  const { health } = report;
+  const { check } = report;
   const object: Record<string, unknown> = {
     active_reason: report.activeReason,
-    authentication: health.status === "unreachable"
-      ? { reason: "gateway unreachable", status: "unverified" }
-      : { reason: "checked over HTTP /healthz only", status: "unverified" },
-    elapsed_ms: Math.round(health.elapsedMs),
+    authentication: check.authentication,
+    elapsed_ms: Math.round(check.elapsedMs),
     gateway: report.gateway,
     origin: report.origin,
     server: report.server,
     source: report.source,
-    status: STATUS_VALUES[health.status],
+    status: check.status,
   };
-  // upstream's connected_http carries the gRPC error; this client does not ask gRPC at all
-  object.error = health.error ?? "gRPC not checked: this client asks GET /healthz only";
-  if (health.httpStatus !== null) {
-    object.http_status = `${health.httpStatus} ${health.httpReason ?? ""}`.trimEnd();
+  if (check.version !== null) object.version = check.version;
+  if (check.error !== null) object.error = check.error;
+  if (check.httpStatus !== null) {
+    object.http_status = `${check.httpStatus} ${check.httpReason ?? ""}`.trimEnd();
   }
   return Object.fromEntries(Object.entries(object).sort(([a], [b]) => a < b ? -1 : 1));
 }
 
+/** The authentication outcome in one line, as upstream prints it. */
+export function authenticationText(check: GatewayCheck): string {
+  const auth = check.authentication;
+  switch (auth.status) {
+    case "authenticated":
+      return `authenticated (${auth.provider})`;
+    case "not_required":
+      return `not required (${auth.mode})`;
+    case "failed":
+      return `failed (${auth.error})`;
+    case "unverified":
+      return `unverified (${auth.reason})`;
+  }
+}
+
 /**
- * `openshell status`: the active gateway, where it comes from, and whether its endpoint
- * answers `GET /healthz`. Exit 0 when it answers 2xx or when none is configured,
- * 1 when it does not answer or answers with another status.
+ * `openshell status`: the active gateway, where it comes from, and what it answers, asked
+ * as upstream asks (gRPC `Health` and `GetGatewayInfo`, then `GET /healthz`). Exit 0 when it
+ * is connected (over gRPC or HTTP) or when none is configured, 1 otherwise.
  */
 export async function showStatus(input: CommandInput): Promise<void> {
   const options = input.options as { output: string; timeout: number };
@@ -92,12 +99,13 @@ export async function showStatus(input: CommandInput): Promise<void> {
     return;
   }
   const gateway = await activeRegistration(roots, active);
-  const mtlsDir = `${userGatewayDir(roots, active.name)}/mtls`;
+  const userDir = userGatewayDir(roots, active.name);
+  const mtlsDir = `${userDir}/mtls`;
   const endpoint = gateway.metadata.gateway_endpoint;
-  const result = await probeHealth(endpoint, {
-    timeoutMs: options.timeout,
-    tls: mtlsFiles(mtlsDir),
-  });
+  const check = await checkGateway(
+    { endpoint, tls: mtlsFiles(mtlsDir), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` },
+    { timeoutMs: options.timeout },
+  );
   if (format !== "text") {
     await printStructured(
       format,
@@ -107,26 +115,35 @@ export async function showStatus(input: CommandInput): Promise<void> {
         source: gateway.source,
         origin: gateway.metadataPath,
         activeReason: active.reason,
-        health: result,
+        check,
       }),
     );
   } else {
-    const state = result.status === "ok"
-      ? `ok (HTTP ${result.httpStatus} in ${Math.round(result.elapsedMs)} ms)`
-      : `${result.status}: ${result.error}`;
+    const elapsed = `${Math.round(check.elapsedMs)} ms`;
+    const http = `HTTP ${check.httpStatus} ${check.httpReason ?? ""}`.trimEnd();
+    const state = check.status === "connected"
+      ? `connected (gRPC in ${elapsed})`
+      : check.status === "connected_http"
+      ? `connected over HTTP only (${http} in ${elapsed}; gRPC: ${check.error})`
+      : `${check.status}: ${
+        check.httpStatus === null ? check.error : `${http}; gRPC: ${check.error}`
+      }`;
     printData([
       `gateway:  ${active.name}`,
       `endpoint: ${endpoint}`,
       `source:   ${gateway.source} (${gateway.metadataPath})`,
       `active:   ${activeReasonText(active)}`,
-      `health:   ${state}`,
+      `status:   ${state}`,
+      ...(check.version === null ? [] : [`version:  ${check.version}`]),
+      `auth:     ${authenticationText(check)}`,
     ].join("\n"));
   }
-  if (result.status !== "ok") {
+  if (check.status !== "connected" && check.status !== "connected_http") {
+    const why = check.httpStatus === null ? check.error : `HTTP ${check.httpStatus}`;
     throw new UserError(
-      `Gateway '${active.name}' at ${endpoint} is ${result.status}: ${result.error}`,
+      `Gateway '${active.name}' at ${endpoint} is ${check.status}: ${why}`,
       {
-        hint: healthHint(result.failure, {
+        hint: healthHint(check.failure, {
           name: active.name,
           endpoint,
           mtlsDir,

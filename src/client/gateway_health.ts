@@ -78,6 +78,10 @@ const TLS_REASONS: readonly [RegExp, string][] = [
   [/CertificateRequired|certificate required/i, "it requires a client certificate"],
   [/BadCertificate|bad certificate/i, "it rejected the client certificate"],
   [/UnknownCA|unknown ca/i, "it does not trust the client certificate's CA"],
+  [
+    /close_notify|unexpected-eof/,
+    "it closed the connection in the TLS handshake (it may not accept this client certificate)",
+  ],
 ];
 
 /**
@@ -226,7 +230,8 @@ export async function probeHealth(
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   let client: Deno.HttpClient | undefined;
   try {
-    client = /^https:/i.test(endpoint) && options.tls ? await tlsClient(options.tls) : undefined;
+    const material = /^https:/i.test(endpoint) && options.tls ? await tlsMaterial(options.tls) : {};
+    client = Object.keys(material).length > 0 ? Deno.createHttpClient(material) : undefined;
     const response = await fetch(healthzUrl(endpoint), {
       signal,
       redirect: "manual",
@@ -263,17 +268,19 @@ export function mtlsFiles(mtlsDir: string): GatewayTls {
   };
 }
 
-/** An HTTP client with the gateway's CA and client certificate, or none when no file exists. */
-async function tlsClient(tls: GatewayTls): Promise<Deno.HttpClient | undefined> {
+/** The HTTP client options for a gateway's CA and client certificate; missing files are left out. */
+export async function tlsMaterial(
+  tls: GatewayTls,
+): Promise<{ caCerts?: string[]; cert?: string; key?: string }> {
   const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map(readIfPresent));
-  if (ca === undefined && (cert === undefined || key === undefined)) return undefined;
-  return Deno.createHttpClient({
+  return {
     ...(ca !== undefined ? { caCerts: [ca] } : {}),
     ...(cert !== undefined && key !== undefined ? { cert, key } : {}),
-  });
+  };
 }
 
-async function readIfPresent(path: string): Promise<string | undefined> {
+/** A registry file's text, or undefined when it does not exist. */
+export async function readIfPresent(path: string): Promise<string | undefined> {
   try {
     return await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES);
   } catch (error) {

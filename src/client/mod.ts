@@ -22,5 +22,14 @@ export {
   mtlsFiles,
   probeHealth,
 } from "./gateway_health.ts";
+export {
+  type Authentication,
+  authenticationOutcome,
+  checkGateway,
+  type CheckTarget,
+  type ConnectionStatus,
+  type GatewayCheck,
+  type LiveGatewayInfo,
+} from "./gateway_check.ts";
 export { HealthPoller, type HealthVerdict } from "./health_check.ts";
 export { type ProbeProof, probeReadiness, type ProbeTls } from "./health_probe.ts";

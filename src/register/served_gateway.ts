@@ -23,11 +23,10 @@ import {
   madeByServe,
   MTLS_FILE_NAMES,
   SERVE_MARKER_FILE,
+  TOKEN_FILE_NAME,
   userGatewayDir,
 } from "../registry/mod.ts";
 
-/** The API token file in the user gateway dir. */
-const TOKEN_FILE = "token";
 /** The directory of a served gateway's server certificate and key, in the user gateway dir. */
 const SERVER_TLS_DIR = "server-tls";
 
@@ -201,7 +200,7 @@ export function newServedToken(): string {
  * ```
  */
 export function servedTokenPath(roots: RegistryRoots, name: string): string {
-  return join(userGatewayDir(roots, name), TOKEN_FILE);
+  return join(userGatewayDir(roots, name), TOKEN_FILE_NAME);
 }
 
 /**
@@ -279,7 +278,7 @@ export async function registerServedGateway(
 ): Promise<void> {
   const { name, token, tls } = gateway;
   if (!token.stored) {
-    const path = join(await ensureUserDir(roots.user, "gateways", name), TOKEN_FILE);
+    const path = join(await ensureUserDir(roots.user, "gateways", name), TOKEN_FILE_NAME);
     await atomicWriteFile(path, token.value + "\n", { mode: SECRET_FILE_MODE });
   }
   if (tls && !tls.stored) await writeServedPki(roots, name, tls.pki);

@@ -108,6 +108,9 @@ export function userGatewayDir(roots: RegistryRoots, name: string): string {
   return gatewayDirPath(roots.user, name);
 }
 
+/** The API token of a gateway served with `--auth token`, in its user gateway dir. */
+export const TOKEN_FILE_NAME = "token";
+
 /** The file names used for copied mTLS material, as upstream stores them. */
 export const MTLS_FILE_NAMES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" } as const;
 

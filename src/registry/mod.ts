@@ -75,5 +75,6 @@ export {
   MTLS_FILE_NAMES,
   readMetadataFile,
   SERVE_MARKER_FILE,
+  TOKEN_FILE_NAME,
   userGatewayDir,
 } from "./layout.ts";
