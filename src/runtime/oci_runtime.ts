@@ -45,14 +45,15 @@ export function programOrigin(): ProgramOrigin {
  * ```ts
  * import { installCommands } from "./oci_runtime.ts";
  * installCommands({ kind: "package" }).youki;
- * // "Reinstall the package, which ships youki: `apt-get install --reinstall openshell` (as root)"
+ * // "Reinstall the package, which ships youki, as root: `apt-get install --reinstall openshell` ..."
  * ```
  */
 export function installCommands(origin: ProgramOrigin): Record<RuntimeName, string> {
   const youki = origin.kind === "checkout"
     ? `Install youki 0.7.0 with \`${shellWord(join(origin.dir, "scripts/install-youki.sh"))}\``
     : origin.kind === "package"
-    ? "Reinstall the package, which ships youki: `apt-get install --reinstall openshell` (as root)"
+    ? "Reinstall the package, which ships youki, as root: `apt-get install --reinstall " +
+      "openshell` where an apt source has it, else `dpkg -i` of the openshell .deb you installed"
     : "Install youki 0.7.0 with `cargo install youki --version 0.7.0 --locked --features v1,v2,seccomp`";
   return {
     youki,
