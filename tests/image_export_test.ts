@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { checkKubeToken, kubeManifest } from "../src/image/mod.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { onPath, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
@@ -30,6 +31,19 @@ async function healthy(url: string, ms = 30_000): Promise<boolean> {
   }
   return false;
 }
+
+Deno.test("kube tokens: letters and digits, 32 to 512, a multiple of 4 (valid base64 as is)", () => {
+  for (const good of ["a".repeat(32), "A1".repeat(18), "9".repeat(512)]) {
+    assert.equal(checkKubeToken(good), good);
+    assert.equal(atob(good).length, (good.length / 4) * 3, "decodes as base64 without padding");
+  }
+  for (const bad of ["a".repeat(28), "a".repeat(33), "a".repeat(516), "a".repeat(31) + "=", ""]) {
+    assert.throws(() => checkKubeToken(bad), /invalid token/, bad);
+  }
+  assert.throws(() => checkKubeToken(`${"a".repeat(30)}+/`), /invalid token/);
+  const existing = kubeManifest({ name: "g", image: "i", version: "1", token: { secret: "s" } });
+  assert.deepEqual(existing.map((o) => o.kind), ["PersistentVolumeClaim", "Deployment", "Service"]);
+});
 
 Deno.test("bundle kube: a hardened Deployment, Service, token Secret and state claim", async () => {
   await using sandbox = await createSandbox();
