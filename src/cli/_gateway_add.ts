@@ -97,11 +97,11 @@ function foundCertificates(
   const places = packageDir === undefined ? `"${mtlsDir}"` : `"${packageDir}" or "${mtlsDir}"`;
   throw new UserError(`mTLS certificates for gateway '${name}' were not found in ${places}`, {
     hint: `Start the gateway package first so it provisions client TLS material, or give ` +
-      `--ca/--cert/--key, then retry: ${
+      `--ca/--cert/--key, then retry: \`${
         local
           ? programCommand("gateway", "add", endpoint, "--local")
           : programCommand("gateway", "add", endpoint, "--remote", fillIn("<[user@]host>"))
-      }`,
+      }\``,
   });
 }
 

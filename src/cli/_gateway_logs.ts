@@ -10,6 +10,8 @@ import { effectiveUid, processEnv } from "../host/mod.ts";
 import { UsageError, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { served, servedLogText, targetName } from "./_gateway_served.ts";
+import { cliRoots } from "./_gateway_context.ts";
+import { madeByServe, readGatewayMetadata } from "../registry/mod.ts";
 
 /** `gateway logs [NAME] [-f] [-n N]`. */
 export async function gatewayLogs(input: CommandInput): Promise<void> {
@@ -31,10 +33,23 @@ export async function gatewayLogs(input: CommandInput): Promise<void> {
   // Another user's log (root acting for them) is read as a file of theirs, never followed.
   const owner = found.state === "served" ? found.owner ?? effectiveUid() : effectiveUid();
   const path = record?.logPath ?? gatewayLogPath(processEnv, effectiveUid(), target);
-  const log = await openLog(path, owner, lines).catch((error) => {
+  const log = await openLog(path, owner, lines).catch(async (error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
+    const registered = await readGatewayMetadata(cliRoots(), target).catch(() => undefined);
+    if (
+      registered !== undefined &&
+      !(registered.source === "user" && await madeByServe(cliRoots(), target))
+    ) {
+      throw new UserError(`No log for gateway "${target}": openshell does not serve it`, {
+        hint: `Its log is where it runs; \`${
+          programCommand("gateway", "info", target)
+        }\` shows where it is registered`,
+      });
+    }
     throw new UserError(`No log for gateway "${target}" at ${path}`, {
-      hint: `Only gateways started with \`${programCommand("serve", "--detach")}\` have a log file`,
+      hint: `Only gateways served in the background have a log file: \`${
+        programCommand("serve", "--name", target, "--detach")
+      }\``,
     });
   });
   try {

@@ -206,7 +206,7 @@ export function planSystemSelect(
         quoted(request.name)
       }' is not registered in the system registry "${request.systemDir}"`,
       {
-        hint: `Seed it first: ${
+        hint: `Seed it first: \`${
           programCommand(
             "system",
             "add",
@@ -215,7 +215,7 @@ export function planSystemSelect(
             "--system-dir",
             request.systemDir,
           )
-        }`,
+        }\``,
       },
     );
   }

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { programCommand } from "../errors/mod.ts";
 import { dirname, join, resolve } from "../path/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import {
@@ -379,7 +378,9 @@ async function readyRootfs(env: EnvLookup, uid: number, events: ServeEvents): Pr
       `The gateway rootfs "${rootfs.path}" lacks what the program needs: ${
         closure.missing.join(", ")
       }`,
-      { hint: `Run \`${programCommand("bundle", "gc")}\` and try again, or rebuild the image` },
+      {
+        hint: "The image lacks them: rebuild it on a host like this one (`deno task build:rootfs`)",
+      },
     );
   }
   return rootfs.path;

@@ -60,3 +60,63 @@ export async function runPrinted(
     cwd: options.cwd,
   });
 }
+
+/** A printed command running in the background (a foreground `serve`, `logs -f`). */
+export interface RunningPrinted extends AsyncDisposable {
+  /** Waits until its stdout or stderr matches `pattern` (rejects after `ms` or if it exits). */
+  waitFor(pattern: RegExp, ms?: number): Promise<void>;
+  /** Sends `signal` and waits for it to end; returns its exit code and output. */
+  stop(signal?: Deno.Signal): Promise<CommandResult>;
+}
+
+/**
+ * Starts `command` as {@linkcode runPrinted} runs it, but without waiting for it to end: the
+ * shell `exec`s the program, so a signal sent to it reaches the program itself.
+ */
+export function startPrinted(command: string, options: RunPrintedOptions): RunningPrinted {
+  const program = sharedCliArgv([]).map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
+  const argv = ["sh", "-c", `openshell() { exec ${program} "$@"; }\n${command}`];
+  const full = options.user ? asUser(options.user, argv) : argv;
+  const child = new Deno.Command(full[0]!, {
+    args: full.slice(1),
+    env: options.env,
+    clearEnv: true,
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  let stdout = "";
+  let stderr = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) add(text);
+  };
+  const pumped = Promise.all([
+    pump(child.stdout, (t) => (stdout += t, output += t)),
+    pump(child.stderr, (t) => (stderr += t, output += t)),
+  ]);
+  let exited = false;
+  const status = child.status.then((s) => (exited = true, s));
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    if (!exited) child.kill(signal);
+    const { code } = await status;
+    await pumped;
+    return { code, stdout, stderr };
+  };
+  return {
+    async waitFor(pattern, ms = 60_000) {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(output)) {
+        if (exited) throw new Error(`"${command}" ended before ${pattern}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`"${command}": no ${pattern} in:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    stop,
+    // A serve stops on SIGTERM and removes its container; SIGKILL would leave it behind.
+    async [Symbol.asyncDispose]() {
+      await stop("SIGTERM").catch(() => {});
+    },
+  };
+}
