@@ -509,8 +509,7 @@ const CASES: HintCase[] = [
       'src/serve/served_listen.ts: "serve", "--name", name',
       'src/serve/served_listen.ts: "gateway", "remove", name',
       'src/client/gateway_health.ts: "serve", "--name", target.name',
-      'src/cli/_gateway_stop.ts: "serve", "--name", name, "--detach"',
-      'src/cli/_gateway_stop.ts: "gateway", "list"',
+      'src/cli/_gateway_stop.ts: "serve", "--name", target, "--detach"',
       'src/cli/_gateway_logs.ts: "serve", "--name", target, "--detach"',
       'src/cli/_serve_run.ts: "gateway", "stop", name',
       'src/cli/_serve_run.ts: "gateway", "logs", name, "-f"',
@@ -529,8 +528,7 @@ const CASES: HintCase[] = [
       assert.equal(moved.code, 1);
       await servesUntilReady(s, hinted(moved, "openshell serve"), name, port);
       // gateway stop and logs of it, not served: serving it in the background.
-      const stop = await s.run(["gateway", "stop", name]);
-      ok(await s.paste(hinted(stop, "openshell gateway list")));
+      const stop = ok(await s.run(["gateway", "stop", name]), "already stopped");
       const detached = ok(await s.paste(hinted(stop, "openshell serve")));
       ok(await s.paste(printedCommand(detached.stderr, "openshell gateway stop")));
       const logs = await s.run(["gateway", "logs", `${name}x`]);
@@ -546,6 +544,33 @@ const CASES: HintCase[] = [
       ok(await s.run(["gateway", "rename", `${name}x`, "y"]), "stopped, it renames");
       ok(await s.paste(hinted(moved, "openshell gateway remove")));
       assert.ok(!(await listedNames(s)).includes(name));
+    },
+  },
+  {
+    sites: [
+      'src/cli/_gateway_stop.ts: "serve", "--name", name, "--detach"',
+      'src/cli/_gateway_stop.ts: "gateway", "list"',
+    ],
+    serves: true,
+    async test(s) {
+      const unknown = await s.run(["gateway", "stop", "new one"]);
+      assert.equal(unknown.code, 1);
+      ok(await s.paste(hinted(unknown, "openshell gateway list")));
+      if (!(await portFree(8090))) return; // serve's default port is someone else's here
+      const served = ok(await s.paste(hinted(unknown, "openshell serve")));
+      ok(await s.paste(printedCommand(served.stderr, "openshell gateway stop")));
+    },
+  },
+  {
+    sites: ['src/cli/_bundle_command.ts: "bundle", "kube", "--token-file", "token"'],
+    async test(s) {
+      const none = await s.run(["bundle", "kube"]);
+      assert.equal(none.code, 2);
+      // The hint is a shell line that makes the token first: run it as it is.
+      const line = none.stderr.split("\n").find((l) => l.startsWith("hint: "))!;
+      const kube = ok(await s.paste(line.slice("hint: ".length)));
+      assert.match(kube.stdout, /^kind: Deployment$/m);
+      assert.ok((await Deno.stat(join(s.sandbox.root, "token"))).isFile);
     },
   },
   {
