@@ -14,26 +14,18 @@ Deno.test("gateway add refuses a v1 client certificate and says how to make a v3
   await using sandbox = await createSandbox();
   const certs = await makeCertificates(sandbox.root);
   const server = await serveHttps(certs);
-  const openssl = (...args: string[]) =>
-    runCommand(["openssl", ...args], { env: sandbox.env, cwd: sandbox.root });
+  // The client's request signed by the test CA, as `openssl x509 -req` does with `extra`.
+  const signClient = async (out: string, ...extra: string[]) => {
+    const args = ["-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"];
+    const signed = await runCommand(
+      ["openssl", "x509", "-req", ...args, "-out", out, "-days", "1", ...extra],
+      { env: sandbox.env, cwd: sandbox.root },
+    );
+    assert.equal(signed.code, 0, signed.stderr);
+  };
   try {
     const v1 = join(sandbox.root, "v1.crt");
-    const signed = await openssl(
-      "x509",
-      "-req",
-      "-in",
-      "client.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      v1,
-      "-days",
-      "1",
-    ); // deno-fmt-ignore
-    assert.equal(signed.code, 0, signed.stderr);
+    await signClient(v1);
     const endpoint = `https://127.0.0.1:${server.addr.port}`;
     const add = (cert: string) =>
       runCli(sandbox, [
@@ -62,24 +54,7 @@ Deno.test("gateway add refuses a v1 client certificate and says how to make a v3
     // What the hint says: the same request signed with -copy_extensions (OpenSSL 3) or
     // -extfile gives a v3 certificate, which is accepted and answers.
     const v3 = join(sandbox.root, "v3.crt");
-    const again = await openssl(
-      "x509",
-      "-req",
-      "-in",
-      "client.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      v3,
-      "-days",
-      "1",
-      "-extfile",
-      "client.ext",
-    ); // deno-fmt-ignore
-    assert.equal(again.code, 0, again.stderr);
+    await signClient(v3, "-extfile", "client.ext");
     const added = await add(v3);
     assert.equal(added.code, 0, added.stderr);
     const status = await runCli(sandbox, ["status"]);
