@@ -10,6 +10,7 @@ import {
   type PaneRow,
   reduce,
   type RegistrySnapshot,
+  rowKey,
   type TermState,
 } from "../src/term/term_state.ts";
 
@@ -51,8 +52,12 @@ function state(
       ...snapshot,
     },
   }).state;
-  for (const [endpoint, status] of Object.entries(health)) {
-    next = reduce(next, { type: "health", endpoint, status }).state;
+  for (const [endpoint, verdict] of Object.entries(health)) {
+    for (const row of ROWS.filter((row) => row.kind === "gateway" && row.endpoint === endpoint)) {
+      const key = rowKey(row);
+      next = reduce(next, { type: "health", key, health: { verdict, version: null, auth: null } })
+        .state;
+    }
   }
   return next;
 }
@@ -346,4 +351,17 @@ Deno.test("a gateway served on this machine shows TYPE served", () => {
   const lines = texts(state({ rows }, { "http://127.0.0.1:8080": "healthy" }));
   assert.equal(lines[4], "   dev       served user   http://127.0.0.1:8080     healthy");
   assert.match(lines[3]!, /^> {2}corp {6}remote system/);
+});
+
+Deno.test("STATUS carries the version and authentication outcome where they fit", () => {
+  const corp = ROWS[0]!;
+  const answered = reduce(state(), {
+    type: "health",
+    key: rowKey(corp),
+    health: { verdict: "healthy", version: "0.0.112", auth: "authenticated" },
+  }).state;
+  assert.match(texts(answered, 100)[3]!, / healthy 0\.0\.112 authenticated$/);
+  // Narrow: the word alone, then the short word.
+  assert.match(texts(answered, 60)[3]!, / healthy$/);
+  assert.match(texts(answered, 34)[3]!, / ok$/);
 });

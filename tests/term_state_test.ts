@@ -4,6 +4,8 @@ import {
   type PaneRow,
   reduce,
   type RegistrySnapshot,
+  rowDetail,
+  rowKey,
   rowStatus,
   selectedRow,
   type TermAction,
@@ -240,16 +242,30 @@ Deno.test("a confirmation is dropped when its entry stops being a user entry", (
   assert.equal(still.pendingRemoval, "alpha");
 });
 
-Deno.test("health results are kept per endpoint; rows show checking until one arrives", () => {
-  let state = loaded([user("a", "http://h:1"), user("b", "http://h:2"), broken("c")]);
+const health = (
+  verdict: "healthy" | "unhealthy" | "unreachable",
+  version: string | null = null,
+) => ({
+  verdict,
+  version,
+  auth: version === null ? null : "authenticated" as const,
+});
+
+Deno.test("health results are kept per registration; rows show checking until one arrives", () => {
+  // Two registrations of one endpoint: their certificates may differ, so may their results.
+  let state = loaded([user("a", "http://h:1"), user("b", "http://h:1"), broken("c")]);
   const [a, b, c] = state.snapshot!.rows as [PaneRow, PaneRow, PaneRow];
   assert.equal(rowStatus(state, a), "checking");
-  state = reduce(state, { type: "health", endpoint: "http://h:1", status: "healthy" }).state;
-  state = reduce(state, { type: "health", endpoint: "http://h:2", status: "unreachable" }).state;
+  assert.equal(rowDetail(state, a), "");
+  state = reduce(state, { type: "health", key: rowKey(a), health: health("healthy", "0.1.0") })
+    .state;
+  state = reduce(state, { type: "health", key: rowKey(b), health: health("unreachable") }).state;
   assert.equal(rowStatus(state, a), "healthy");
+  assert.equal(rowDetail(state, a), "0.1.0 authenticated");
   assert.equal(rowStatus(state, b), "unreachable");
+  assert.equal(rowDetail(state, b), "");
   assert.equal(rowStatus(state, c), "error");
-  state = reduce(state, { type: "health", endpoint: "http://h:1", status: "unhealthy" }).state;
+  state = reduce(state, { type: "health", key: rowKey(a), health: health("unhealthy") }).state;
   assert.equal(rowStatus(state, a), "unhealthy");
 });
 
@@ -258,6 +274,6 @@ Deno.test("reduce never changes the state it was given", () => {
   const copy = structuredClone(state);
   for (const name of ["j", "d", "y", "?", "enter", "r", "q", "G"]) reduce(state, key(name));
   reduce(state, registry([]));
-  reduce(state, { type: "health", endpoint: "x", status: "healthy" });
+  reduce(state, { type: "health", key: "user/x", health: health("healthy") });
   assert.deepEqual(state, copy);
 });

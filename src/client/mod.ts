@@ -31,5 +31,10 @@ export {
   type GatewayCheck,
   type LiveGatewayInfo,
 } from "./gateway_check.ts";
-export { HealthPoller, type HealthVerdict } from "./health_check.ts";
+export {
+  type GatewayHealth,
+  HealthPoller,
+  type HealthTarget,
+  type HealthVerdict,
+} from "./health_check.ts";
 export { type ProbeProof, probeReadiness, type ProbeTls } from "./health_probe.ts";

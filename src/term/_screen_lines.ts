@@ -11,6 +11,7 @@ import { displayWidth, fit, truncate } from "./_text_width.ts";
 import {
   type GatewayStatus,
   type PaneRow,
+  rowDetail,
   rowStatus,
   selectedRow,
   type TermState,
@@ -89,7 +90,8 @@ const HELP_LINES = [
   "  ?           show or leave this help",
   "  q  Ctrl-C   quit",
   "",
-  "The registry is re-read every 2 s. STATUS comes from GET <endpoint>/healthz.",
+  "The registry is re-read every 2 s. STATUS asks gRPC Health and GetGatewayInfo",
+  "(version, authentication), as NVIDIA OpenShell does, else GET <endpoint>/healthz.",
   "SOURCE is user (~/.config/openshell) or system (the system registry);",
   "system entries are read-only, a user entry of the same name shadows them.",
   "TYPE served: run on this machine by openshell serve (gateway stop/logs NAME).",
@@ -176,13 +178,21 @@ function bodyLines(state: TermState, width: number, height: number): ScreenLine[
     ];
   }
   const cells = snapshot.rows.map((row) => rowCells(state, row));
-  const short = flexibleWidth(cells, width, STATUS_WIDTH) < MIN_FLEXIBLE;
-  if (short) {
-    for (const [index, row] of snapshot.rows.entries()) {
-      cells[index]![4] = SHORT_STATUS[rowStatus(state, row)];
-    }
+  // STATUS with the version and authentication outcome where NAME and ENDPOINT still fit
+  // whole, else the word alone.
+  const statusWidth = Math.max(STATUS_WIDTH, ...cells.map((row) => displayWidth(row[4]!)));
+  const [name = 4, , , endpoint = 8] = naturalWidths(cells);
+  const detailed = flexibleWidth(cells, width, statusWidth) >= name + endpoint;
+  const short = !detailed && flexibleWidth(cells, width, STATUS_WIDTH) < MIN_FLEXIBLE;
+  for (const [index, row] of snapshot.rows.entries()) {
+    if (short) cells[index]![4] = SHORT_STATUS[rowStatus(state, row)];
+    else if (!detailed) cells[index]![4] = rowStatus(state, row);
   }
-  const widths = columnWidths(cells, width, short ? STATUS_HEADER.length : STATUS_WIDTH);
+  const widths = columnWidths(
+    cells,
+    width,
+    short ? STATUS_HEADER.length : detailed ? statusWidth : STATUS_WIDTH,
+  );
   const header: ScreenLine = {
     text: truncate(
       joinCells(
@@ -232,7 +242,7 @@ function rowCells(state: TermState, row: PaneRow): string[] {
     row.served ? "served" : sanitize(row.type),
     row.source,
     sanitize(row.endpoint),
-    rowStatus(state, row),
+    [rowStatus(state, row), sanitize(rowDetail(state, row))].filter((part) => part).join(" "),
   ];
 }
 

@@ -16,6 +16,7 @@ import {
   listGateways,
   type RegistryRoots,
   resolveActiveGateway,
+  TOKEN_FILE_NAME,
   userGatewayDir,
 } from "../registry/mod.ts";
 import { removeUserGateway, selectGateway } from "../register/mod.ts";
@@ -77,7 +78,9 @@ export async function readSnapshot(
       source: entry.source,
       endpoint: entry.metadata.gateway_endpoint,
       tls: gatewayTls(roots, entry),
-      ...(served[i] ? { served: true } : {}),
+      ...(served[i]
+        ? { served: true, tokenFile: join(userGatewayDir(roots, entry.name), TOKEN_FILE_NAME) }
+        : {}),
     })),
     ...problems.map((problem): PaneRow => ({
       kind: "problem",

@@ -17,6 +17,7 @@ import {
   type Notice,
   reduce,
   type RegistrySnapshot,
+  rowKey,
   type TermAction,
   type TermEffect,
 } from "./term_state.ts";
@@ -83,8 +84,8 @@ export async function runTerm(options: TermOptions): Promise<void> {
   const notify = (kind: Notice["kind"], text: string) =>
     dispatch({ type: "notice", notice: { kind, text } });
 
-  const poller = new HealthPoller((endpoint, status) =>
-    guard(() => dispatch({ type: "health", endpoint, status }))
+  const poller = new HealthPoller((key, health) =>
+    guard(() => dispatch({ type: "health", key, health }))
   );
 
   let reading: Promise<void> | undefined;
@@ -98,7 +99,9 @@ export async function runTerm(options: TermOptions): Promise<void> {
     dispatch({ type: "registry", snapshot });
     poller.poll(
       snapshot.rows.flatMap((row) =>
-        row.kind === "gateway" ? [{ endpoint: row.endpoint, tls: row.tls }] : []
+        row.kind === "gateway"
+          ? [{ key: rowKey(row), endpoint: row.endpoint, tls: row.tls, tokenFile: row.tokenFile }]
+          : []
       ),
     );
   };

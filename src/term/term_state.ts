@@ -5,13 +5,13 @@
  *
  * @module
  */
-import type { HealthVerdict } from "../client/mod.ts";
+import type { GatewayHealth, HealthVerdict } from "../client/mod.ts";
 import type { GatewayTls } from "../client/mod.ts";
 
 /** Where a registry entry comes from. */
 export type GatewaySource = "user" | "system";
 
-/** What `GET <endpoint>/healthz` said: `checking` until the first answer. */
+/** What the gateway check said, as one word: `checking` until the first answer. */
 export type GatewayStatus = "checking" | HealthVerdict;
 
 /** A registered gateway, as the pane shows it. */
@@ -24,6 +24,8 @@ export interface PaneGateway {
   endpoint: string;
   /** TLS material for health checks (mTLS gateways). */
   tls?: GatewayTls | undefined;
+  /** The API token file, for a gateway served here with `--auth token`. */
+  tokenFile?: string | undefined;
   /** Served on this machine (by `openshell serve`), so `gateway stop`/`logs` apply. */
   served?: boolean;
 }
@@ -65,8 +67,8 @@ export interface TermState {
   version: string;
   /** `undefined` until the registry has been read once. */
   snapshot: RegistrySnapshot | undefined;
-  /** Health by endpoint. */
-  health: Readonly<Record<string, GatewayStatus>>;
+  /** Health by registration ({@linkcode rowKey}): registrations sharing an endpoint may differ. */
+  health: Readonly<Record<string, GatewayHealth>>;
   /** Index of the selected row. */
   cursor: number;
   mode: "browse" | "help" | "confirm-remove";
@@ -85,7 +87,7 @@ export type Key = string;
 export type TermAction =
   | { type: "key"; key: Key; pageSize: number }
   | { type: "registry"; snapshot: RegistrySnapshot }
-  | { type: "health"; endpoint: string; status: GatewayStatus }
+  | { type: "health"; key: string; health: GatewayHealth }
   | { type: "notice"; notice: Notice | undefined };
 
 /**
@@ -131,7 +133,39 @@ export function selectedRow(state: TermState): PaneRow | undefined {
 }
 
 /**
- * The status shown for a row: `error` for unreadable entries, else the endpoint's health.
+ * The key of a registration's health: its layer and name.
+ *
+ * @example
+ * ```ts
+ * import { rowKey } from "./term_state.ts";
+ * rowKey({ source: "system", name: "corp" }); // "system/corp"
+ * ```
+ */
+export function rowKey(row: Pick<PaneRow, "source" | "name">): string {
+  return `${row.source}/${row.name}`;
+}
+
+/**
+ * The version and authentication outcome the row's gateway reported, when gRPC answered
+ * (`0.1.0 authenticated`); empty otherwise.
+ *
+ * @example
+ * ```ts
+ * import { initialState, rowDetail } from "./term_state.ts";
+ * rowDetail(initialState("0.1.0"), { kind: "gateway", name: "a", type: "local", source: "user", endpoint: "http://x" });
+ * // ""
+ * ```
+ */
+export function rowDetail(state: TermState, row: PaneRow): string {
+  if (row.kind === "problem") return "";
+  const health = state.health[rowKey(row)];
+  if (!health) return "";
+  const auth = health.auth?.replace("_", " ");
+  return [health.version, auth].filter((part) => part).join(" ");
+}
+
+/**
+ * The status shown for a row: `error` for unreadable entries, else its registration's health.
  *
  * @example
  * ```ts
@@ -142,7 +176,7 @@ export function selectedRow(state: TermState): PaneRow | undefined {
  */
 export function rowStatus(state: TermState, row: PaneRow): GatewayStatus | "error" {
   if (row.kind === "problem") return "error";
-  return state.health[row.endpoint] ?? "checking";
+  return state.health[rowKey(row)]?.verdict ?? "checking";
 }
 
 /**
@@ -161,7 +195,7 @@ export function reduce(state: TermState, action: TermAction): Reduction {
       return { state: applySnapshot(state, action.snapshot), effect: undefined };
     case "health":
       return {
-        state: { ...state, health: { ...state.health, [action.endpoint]: action.status } },
+        state: { ...state, health: { ...state.health, [action.key]: action.health } },
         effect: undefined,
       };
     case "notice":
