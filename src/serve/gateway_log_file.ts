@@ -245,6 +245,20 @@ export async function followLog(
   }
 }
 
+/**
+ * What the log at `path` (owned by `owner`) holds from `offset` on, under the files rule (at
+ * most its last {@linkcode LOG_READ_MAX_BYTES}); empty when there is none.
+ */
+export async function readLogFrom(path: string, owner: number, offset: number): Promise<string> {
+  const file = await openIfThere(path, owner).catch(() => undefined);
+  if (file === undefined) return "";
+  try {
+    return new TextDecoder().decode(readRange(file, Math.min(offset, file.size), file.size));
+  } finally {
+    file.close();
+  }
+}
+
 const CHUNK = 64 * 1024;
 
 async function openIfThere(path: string, owner: number): Promise<UntrustedFile | undefined> {

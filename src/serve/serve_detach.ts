@@ -8,7 +8,7 @@
 import { dirname, join } from "../path/mod.ts";
 import { pathExists } from "../files/mod.ts";
 import { validateGatewayName } from "../registry/mod.ts";
-import { gatewayLogPath, SERVE_LOG_VARIABLE } from "./gateway_log_file.ts";
+import { gatewayLogPath, readLogFrom, SERVE_LOG_VARIABLE } from "./gateway_log_file.ts";
 import { gatewayRuntimeDir } from "../runtime/mod.ts";
 import { readServedRecord } from "./served_record.ts";
 import { effectiveUid, gatewayHomes, processEnv, sourceDir } from "../host/mod.ts";
@@ -79,7 +79,7 @@ export async function serveDetached(options: DetachedServeOptions): Promise<Deta
   while (exit === undefined && Date.now() < deadline) {
     const record = await readServedRecord(dir);
     if (record?.pid === child.pid) {
-      const log = await readFrom(logPath, offset);
+      const log = await readLogFrom(logPath, uid, offset);
       child.unref();
       const { url, containerId } = record;
       return { outcome: "ready", name, url, pid: child.pid, containerId, logPath, log };
@@ -90,7 +90,7 @@ export async function serveDetached(options: DetachedServeOptions): Promise<Deta
     child.kill("SIGTERM");
     exit = await child.status;
   }
-  const log = await readFrom(logPath, offset);
+  const log = await readLogFrom(logPath, uid, offset);
   if (!logExisted) await Deno.remove(logPath).catch(() => {});
   for (const path of created) await Deno.remove(path).catch(() => {});
   return { outcome: "failed", name, code: exit.code, log };
@@ -122,9 +122,4 @@ async function createLogDir(dir: string, uid: number): Promise<string[]> {
     await Deno.mkdir(path, { mode: path === dir || uid !== 0 ? 0o700 : 0o755 });
   }
   return missing;
-}
-
-async function readFrom(path: string, offset: number): Promise<string> {
-  const bytes = await Deno.readFile(path).catch(() => new Uint8Array());
-  return new TextDecoder().decode(bytes.subarray(offset));
 }
