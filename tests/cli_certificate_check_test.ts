@@ -60,6 +60,13 @@ Deno.test("gateway add refuses a v1 client certificate and says how to make a v3
     const status = await runCli(sandbox, ["status"]);
     assert.equal(status.code, 0, status.stderr);
 
+    // A v1 certificate put in place by hand is named in words by status.
+    await Deno.copyFile(v1, join(entry, "mtls/tls.crt"));
+    const status_v1 = await runCli(sandbox, ["status"]);
+    assert.equal(status_v1.code, 1);
+    assert.match(status_v1.stderr, /TLS failed: a certificate is X\.509 v1 \(no extensions\)/);
+    assert.doesNotMatch(status_v1.stderr, /UnsupportedCertVersion/);
+
     const notPem = await add(certs.client.key);
     assert.equal(notPem.code, 1);
     assert.match(

@@ -162,7 +162,21 @@ export async function checkGateway(
     // Over https:// the client certificate is the login; the token is for plaintext ones.
     target.tokenFile && /^http:/i.test(endpoint) ? readIfPresent(target.tokenFile) : undefined,
   ]);
-  const client = Deno.createHttpClient({ http1: false, http2: true, ...material });
+  let client: Deno.HttpClient;
+  try {
+    client = Deno.createHttpClient({ http1: false, http2: true, ...material });
+  } catch (error) {
+    // The client refuses material it cannot use (a v1 certificate, a key that does not parse).
+    const failure = describeFetchError(error, options.timeoutMs);
+    return {
+      ...empty,
+      status: "disconnected",
+      authentication: { status: "unverified", reason: "gateway unreachable" },
+      error: failure.message,
+      failure,
+      elapsedMs: elapsed(),
+    };
+  }
   const bearer = token?.trim() || undefined;
   const call = async (method: string, request: Uint8Array): Promise<CallResult> => {
     try {

@@ -70,6 +70,10 @@ export function classifyStatus(
 
 const TLS_REASONS: readonly [RegExp, string][] = [
   [/UnknownIssuer/, "its certificate is signed by a CA this client does not trust"],
+  [
+    /UnsupportedCertVersion/,
+    "a certificate is X.509 v1 (no extensions); TLS accepts only v3 certificates",
+  ],
   [/CaUsedAsEndEntity/, "it presents a CA certificate as its own server certificate"],
   [/not valid for name "([^"]*)"/, "its certificate is not valid for '$1'"],
   [/Expired/, "its certificate has expired"],
