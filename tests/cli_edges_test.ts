@@ -195,20 +195,20 @@ Deno.test("status failures: one readable line each, hints that fit the gateway",
     const untrusted = expect(
       await status("tls"),
       1,
-      /^error: Gateway 'tls' at \S+ is unreachable: TLS failed: its certificate is signed by a CA this client does not trust\nhint: check the certificates in .*gateways\/tls\/mtls\/ against the gateway's/,
+      /^error: Gateway 'tls' at \S+ is disconnected: TLS failed: its certificate is signed by a CA this client does not trust\nhint: check the certificates in .*gateways\/tls\/mtls\/ against the gateway's/,
     );
     assert.doesNotMatch(untrusted.stderr, /openshell serve|unknownIssuer|OtherError/);
     const mtls = join(roots.user, "gateways/tls/mtls");
     await Deno.mkdir(mtls, { recursive: true });
     await Deno.copyFile(certs.server.cert, join(mtls, "ca.crt")); // not a CA
-    expect(await status("tls"), 1, /is unreachable: TLS failed: /);
+    expect(await status("tls"), 1, /is disconnected: TLS failed: /);
     await Deno.copyFile(certs.ca, join(mtls, "ca.crt"));
     assert.equal((await status("tls")).code, 0, "the right CA: healthy");
 
     const dns = expect(
       await status("dns"),
       1,
-      /is unreachable: the host name does not resolve\nhint: check the host name 'no-such-host.invalid' in the endpoint/,
+      /is disconnected: the host name does not resolve\nhint: check the host name 'no-such-host.invalid' in the endpoint/,
     );
     assert.doesNotMatch(dns.stderr, /openshell serve/);
   } finally {
@@ -226,7 +226,7 @@ Deno.test("status failures: one readable line each, hints that fit the gateway",
   expect(
     await runCli(sandbox, ["-g", "local", "status"]),
     1,
-    /unreachable: connection refused\nhint: nothing answers on this machine; start the gateway that listens there \(`openshell gateway info local` shows its registration\)\n$/,
+    /disconnected: connection refused\nhint: nothing answers on this machine; start the gateway that listens there \(`openshell gateway info local` shows its registration\)\n$/,
   );
   const remote = expect(
     await runCli(sandbox, ["-g", "remote", "status", "--timeout", "300"]),
