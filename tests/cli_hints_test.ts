@@ -193,7 +193,7 @@ const CASES: HintCase[] = [
       }
       ok(await s.run(["gateway", "remove", "openshell"]));
       const port = 8090;
-      if (!(await portFree(port))) return; // the default port is someone else's here
+      if (!portFree(port)) return; // the default port is someone else's here
       await servesUntilReady(s, hinted(none, "openshell serve"), "local", port);
     },
   },
@@ -556,7 +556,7 @@ const CASES: HintCase[] = [
       const unknown = await s.run(["gateway", "stop", "new one"]);
       assert.equal(unknown.code, 1);
       ok(await s.paste(hinted(unknown, "openshell gateway list")));
-      if (!(await portFree(8090))) return; // serve's default port is someone else's here
+      if (!portFree(8090)) return; // serve's default port is someone else's here
       const served = ok(await s.paste(hinted(unknown, "openshell serve")));
       ok(await s.paste(printedCommand(served.stderr, "openshell gateway stop")));
     },
@@ -603,7 +603,7 @@ const CASES: HintCase[] = [
   },
 ];
 
-async function portFree(port: number): Promise<boolean> {
+function portFree(port: number): boolean {
   try {
     Deno.listen({ hostname: "127.0.0.1", port }).close();
     return true;
