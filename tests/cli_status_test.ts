@@ -354,3 +354,44 @@ Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
   assert.match(hint("endpoint", local), /gateway add <endpoint> --name dev --replace/);
   assert.match(healthHint(null, remote), /answered but is not healthy/);
 });
+
+Deno.test("status with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT asks that endpoint, as upstream's", async () => {
+  await using sandbox = await createSandbox();
+  await using plain = await serveGrpcGateway({ version: "0.0.112-dev" });
+  // Unregistered: the endpoint names itself, and nothing else is needed.
+  const env = await runCli(sandbox, ["status", "-o", "json"], {
+    env: { OPENSHELL_GATEWAY_ENDPOINT: plain.endpoint },
+  });
+  assert.equal(env.code, 0, env.stderr);
+  const { elapsed_ms: _, ...report } = JSON.parse(env.stdout);
+  assert.deepEqual(report, {
+    active_reason: "endpoint_env",
+    authentication: { status: "not_required", mode: "gateway" },
+    gateway: plain.endpoint,
+    origin: "OPENSHELL_GATEWAY_ENDPOINT",
+    server: plain.endpoint,
+    source: "endpoint",
+    status: "connected",
+    version: "0.0.112-dev",
+  });
+
+  // Registered: the registration holding the endpoint gives its name and certificates, even
+  // when another gateway is active; the flag wins over the variable.
+  const certs = await makeCertificates(sandbox.root);
+  await using tls = await serveGrpcGateway({ tls: certs });
+  await registerMtls(sandbox, "corp", `${tls.endpoint}/`, certs);
+  await registerActive(sandbox, plain.endpoint);
+  const flag = await runCli(sandbox, ["--gateway-endpoint", tls.endpoint, "status", "-o", "json"], {
+    env: { OPENSHELL_GATEWAY_ENDPOINT: plain.endpoint },
+  });
+  assert.equal(flag.code, 0, flag.stderr);
+  const viaFlag = JSON.parse(flag.stdout);
+  assert.equal(viaFlag.gateway, "corp");
+  assert.equal(viaFlag.server, tls.endpoint);
+  assert.equal(viaFlag.active_reason, "endpoint_flag");
+  assert.deepEqual(viaFlag.authentication, { status: "authenticated", provider: "mTLS transport" });
+
+  const bad = await runCli(sandbox, ["--gateway-endpoint", "ftp://x", "status"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: invalid gateway endpoint 'ftp:\/\/x' from --gateway-endpoint/);
+});

@@ -82,6 +82,12 @@ export const PROGRAM: CommandSpec = {
       description: "use this gateway instead of the active one",
       env: "OPENSHELL_GATEWAY",
     },
+    {
+      flags: "--gateway-endpoint <url>",
+      description:
+        "ask this endpoint directly (status, gateway info), with the certificates of the gateway holding it",
+      env: "OPENSHELL_GATEWAY_ENDPOINT",
+    },
   ],
   commands: [
     {

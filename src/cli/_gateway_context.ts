@@ -44,6 +44,33 @@ export function activeInputs(input: CommandInput): ActiveGatewayInputs {
   return { flag, env: gatewayVariable(input), warn: printWarning };
 }
 
+/** The variable naming an endpoint to use without a registration, as upstream reads it. */
+export const ENDPOINT_VARIABLE = "OPENSHELL_GATEWAY_ENDPOINT";
+
+/**
+ * `--gateway-endpoint URL` or `OPENSHELL_GATEWAY_ENDPOINT`: an endpoint to ask directly, and
+ * where it came from (the flag wins, as upstream's).
+ *
+ * @throws {UsageError} for a value that is not an http(s) URL (exit 2).
+ */
+export function endpointOverride(
+  input: CommandInput,
+): { endpoint: string; from: "flag" | "env" } | undefined {
+  const program = input.levels[0]!;
+  const value = program.values.gatewayEndpoint as string | undefined;
+  if (value === undefined || value.trim() === "") return undefined;
+  const from = program.sources.gatewayEndpoint === "cli" ? "flag" : "env";
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new UsageError(
+      `invalid gateway endpoint '${value}' from ${
+        from === "flag" ? "--gateway-endpoint" : ENDPOINT_VARIABLE
+      }: not an http(s) URL`,
+      { hint: "Give a URL such as https://127.0.0.1:8090" },
+    );
+  }
+  return { endpoint: value, from };
+}
+
 /** The value of `OPENSHELL_GATEWAY`, as the command line was read with it. */
 export function gatewayVariable(input: CommandInput): string | undefined {
   return input.levels[0]!.env.gateway;

@@ -6,10 +6,19 @@
 import { fillIn, programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
-import { activeInputs, activeRegistration, cliRoots } from "./_gateway_context.ts";
+import {
+  activeInputs,
+  activeRegistration,
+  cliRoots,
+  ENDPOINT_VARIABLE,
+  endpointOverride,
+} from "./_gateway_context.ts";
 import { checkGateway, type GatewayCheck, healthHint, mtlsFiles } from "../client/mod.ts";
 import {
+  type GatewayEntry,
+  listGateways,
   madeByServe,
+  type RegistryRoots,
   resolveActiveGateway,
   TOKEN_FILE_NAME,
   userGatewayDir,
@@ -86,8 +95,8 @@ export async function showStatus(input: CommandInput): Promise<void> {
   const options = input.options as { output: string; timeout: number };
   const format = options.output === "table" ? "text" : options.output;
   const roots = cliRoots();
-  const active = await resolveActiveGateway(roots, activeInputs(input));
-  if (active === undefined) {
+  const target = await statusTarget(roots, input);
+  if (target === undefined) {
     if (format === "text") {
       printData("No gateway configured.");
       printHint(
@@ -98,23 +107,24 @@ export async function showStatus(input: CommandInput): Promise<void> {
     } else await printStructured(format, { status: "not_configured" });
     return;
   }
-  const gateway = await activeRegistration(roots, active);
-  const userDir = userGatewayDir(roots, active.name);
-  const mtlsDir = `${userDir}/mtls`;
-  const endpoint = gateway.metadata.gateway_endpoint;
+  const { name, endpoint, registration } = target;
+  const userDir = registration ? userGatewayDir(roots, name) : undefined;
+  const mtlsDir = userDir ? `${userDir}/mtls` : "";
   const check = await checkGateway(
-    { endpoint, tls: mtlsFiles(mtlsDir), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` },
+    userDir
+      ? { endpoint, tls: mtlsFiles(mtlsDir), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` }
+      : { endpoint },
     { timeoutMs: options.timeout },
   );
   if (format !== "text") {
     await printStructured(
       format,
       statusObject({
-        gateway: active.name,
+        gateway: name,
         server: endpoint,
-        source: gateway.source,
-        origin: gateway.metadataPath,
-        activeReason: active.reason,
+        source: target.source,
+        origin: target.origin,
+        activeReason: target.reason,
         check,
       }),
     );
@@ -129,10 +139,10 @@ export async function showStatus(input: CommandInput): Promise<void> {
         check.httpStatus === null ? check.error : `${http}; gRPC: ${check.error}`
       }`;
     printData([
-      `gateway:  ${active.name}`,
+      `gateway:  ${name}`,
       `endpoint: ${endpoint}`,
-      `source:   ${gateway.source} (${gateway.metadataPath})`,
-      `active:   ${activeReasonText(active)}`,
+      `source:   ${target.source} (${target.origin})`,
+      `active:   ${target.reasonText}`,
       `status:   ${state}`,
       ...(check.version === null ? [] : [`version:  ${check.version}`]),
       `auth:     ${authenticationText(check)}`,
@@ -141,18 +151,78 @@ export async function showStatus(input: CommandInput): Promise<void> {
   if (check.status !== "connected" && check.status !== "connected_http") {
     const why = check.httpStatus === null ? check.error : `HTTP ${check.httpStatus}`;
     throw new UserError(
-      `Gateway '${active.name}' at ${endpoint} is ${check.status}: ${why}`,
+      `Gateway '${name}' at ${endpoint} is ${check.status}: ${why}`,
       {
         hint: healthHint(check.failure, {
-          name: active.name,
+          name,
           endpoint,
           mtlsDir,
-          madeByServe: gateway.source === "user" && await madeByServe(roots, active.name),
-          remoteHost: gateway.metadata.remote_host ?? undefined,
+          madeByServe: registration?.source === "user" && await madeByServe(roots, name),
+          remoteHost: registration?.metadata.remote_host ?? undefined,
         }),
       },
     );
   }
+}
+
+/** The gateway `status` asks: its name, endpoint, registration and why it was chosen. */
+interface StatusTarget {
+  name: string;
+  endpoint: string;
+  registration: Pick<GatewayEntry, "source" | "metadata"> | undefined;
+  source: string;
+  origin: string;
+  reason: string;
+  reasonText: string;
+}
+
+/**
+ * What `status` asks, as upstream resolves it: `--gateway-endpoint` or
+ * `OPENSHELL_GATEWAY_ENDPOINT` first (named by `-g`, else by the registration holding that
+ * endpoint, the active one first, else by the endpoint itself; certificates from the
+ * registration so named), then the active gateway.
+ */
+async function statusTarget(
+  roots: RegistryRoots,
+  input: CommandInput,
+): Promise<StatusTarget | undefined> {
+  const direct = endpointOverride(input);
+  if (direct === undefined) {
+    const active = await resolveActiveGateway(roots, activeInputs(input));
+    if (active === undefined) return undefined;
+    const gateway = await activeRegistration(roots, active);
+    return {
+      name: active.name,
+      endpoint: gateway.metadata.gateway_endpoint,
+      registration: gateway,
+      source: gateway.source,
+      origin: gateway.metadataPath,
+      reason: active.reason,
+      reasonText: activeReasonText(active),
+    };
+  }
+  const flagName = activeInputs(input).flag;
+  const wanted = direct.endpoint.replace(/\/+$/, "");
+  const { entries } = await listGateways(roots);
+  const activeName = await resolveActiveGateway(roots, { ...activeInputs(input), flag: undefined })
+    .then((active) => active?.name, () => undefined);
+  const byEndpoint = (entry: GatewayEntry) =>
+    entry.metadata.gateway_endpoint.replace(/\/+$/, "") === wanted;
+  const entry = flagName !== undefined
+    ? entries.find((e) => e.name === flagName)
+    : entries.find((e) => e.name === activeName && byEndpoint(e)) ?? entries.find(byEndpoint);
+  const name = flagName ?? entry?.name ?? direct.endpoint;
+  const reason = direct.from === "flag" ? "endpoint_flag" : "endpoint_env";
+  const origin = direct.from === "flag" ? "--gateway-endpoint" : ENDPOINT_VARIABLE;
+  return {
+    name,
+    endpoint: direct.endpoint,
+    registration: entry,
+    source: entry ? entry.source : "endpoint",
+    origin: entry ? entry.metadataPath : origin,
+    reason,
+    reasonText: `the endpoint given by ${origin}`,
+  };
 }
 
 async function printStructured(format: string, value: Record<string, unknown>): Promise<void> {
