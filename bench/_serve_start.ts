@@ -26,11 +26,21 @@ const namedPorts = new Map<string, number>();
 
 /**
  * The port gateway `name` is served on in this run: free when first asked for, then the
- * same, as `serve` keeps a registered gateway's endpoint.
+ * same, as `serve` keeps a registered gateway's endpoint. It is taken below Linux's
+ * ephemeral range, where no outgoing connection on this shared machine can take it meanwhile.
  */
 export function portOf(name: string): number {
   let port = namedPorts.get(name);
-  if (port === undefined) namedPorts.set(name, port = freePort());
+  while (port === undefined) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: candidate }).close();
+      if (![...namedPorts.values()].includes(candidate)) port = candidate;
+    } catch {
+      // taken: another one
+    }
+  }
+  namedPorts.set(name, port);
   return port;
 }
 
