@@ -395,3 +395,33 @@ Deno.test("status with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT asks tha
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^error: invalid gateway endpoint 'ftp:\/\/x' from --gateway-endpoint/);
 });
+
+Deno.test("gateway info adds what the live gateway says (GetGatewayInfo) when it answers", async () => {
+  await using sandbox = await createSandbox();
+  const certs = await makeCertificates(sandbox.root);
+  await using gateway = await serveGrpcGateway({ tls: certs, version: "0.0.112-dev" });
+  await registerMtls(sandbox, "corp", gateway.endpoint, certs);
+  const json = await runCli(sandbox, ["gateway", "info", "corp", "-o", "json"]);
+  assert.equal(json.code, 0, json.stderr);
+  const info = JSON.parse(json.stdout);
+  assert.equal(info.name, "corp");
+  assert.deepEqual(info.live, {
+    status: "healthy",
+    version: "0.0.112-dev",
+    compute_drivers: [
+      { name: "podman", capabilities: { driver_name: "Podman", driver_version: "4.3" } },
+    ],
+    authentication: { status: "authenticated", provider: "mTLS transport" },
+  });
+  const text = await runCli(sandbox, ["gateway", "info", "corp"]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(
+    text.stdout,
+    /\nlive: {5}healthy, version 0\.0\.112-dev \(GetGatewayInfo\)\ndrivers: {2}podman \(Podman 4\.3\)\nauth: {5}authenticated \(mTLS transport\)\n$/,
+  );
+  // A gateway that does not answer: the registration alone.
+  await gateway[Symbol.asyncDispose]();
+  const gone = await runCli(sandbox, ["gateway", "info", "corp", "-o", "json"]);
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.equal(JSON.parse(gone.stdout).live, null);
+});

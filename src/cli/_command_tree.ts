@@ -85,7 +85,7 @@ export const PROGRAM: CommandSpec = {
     {
       flags: "--gateway-endpoint <url>",
       description:
-        "ask this endpoint directly (status, gateway info), with the certificates of the gateway holding it",
+        "status asks this endpoint directly, with the certificates of the gateway holding it",
       env: "OPENSHELL_GATEWAY_ENDPOINT",
     },
   ],
