@@ -531,6 +531,8 @@ const CASES: HintCase[] = [
       const stop = ok(await s.run(["gateway", "stop", name]), "already stopped");
       const detached = ok(await s.paste(hinted(stop, "openshell serve")));
       ok(await s.paste(printedCommand(detached.stderr, "openshell gateway stop")));
+      // A gateway serve registered that never ran detached has no log yet.
+      await servedRegistration(s.sandbox, `${name}x`, freePort());
       const logs = await s.run(["gateway", "logs", `${name}x`]);
       const served = ok(await s.paste(hinted(logs, "openshell serve")));
       const follow = startPrinted(

@@ -38,7 +38,7 @@ export async function gatewayLogs(input: CommandInput): Promise<void> {
     const registered = await readGatewayMetadata(cliRoots(), target).catch(() => undefined);
     if (
       registered !== undefined &&
-      !(registered.source === "user" && await madeByServe(cliRoots(), target))
+      !(registered.source === "user" && madeByServe(cliRoots(), target))
     ) {
       throw new UserError(`No log for gateway "${target}": openshell does not serve it`, {
         hint: `Its log is where it runs; \`${

@@ -60,7 +60,7 @@ async function notServed(name: string, dir: string): Promise<UserError | "stoppe
       { hint: `The next \`${programCommand("serve", "--name", name)}\` removes it first` },
     );
   }
-  if (found?.source === "user" && !(await madeByServe(cliRoots(), name))) {
+  if (found?.source === "user" && !madeByServe(cliRoots(), name)) {
     return new UserError(
       `Gateway "${name}" is not served on this machine: it was registered with gateway add, ` +
         "and only gateways openshell serves can be stopped with it",

@@ -14,8 +14,7 @@ export async function servedHere(
   roots: RegistryRoots,
   names: readonly string[],
 ): Promise<Map<string, ServedRecord>> {
-  const made = await Promise.all(names.map((name) => madeByServe(roots, name)));
-  const candidates = names.filter((_, i) => made[i]);
+  const candidates = names.filter((name) => madeByServe(roots, name));
   const found = new Map<string, ServedRecord>();
   if (candidates.length === 0) return found;
   const { servedInfo } = await import("./_gateway_served.ts");

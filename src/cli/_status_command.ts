@@ -157,7 +157,7 @@ export async function showStatus(input: CommandInput): Promise<void> {
           name,
           endpoint,
           mtlsDir,
-          madeByServe: registration?.source === "user" && await madeByServe(roots, name),
+          madeByServe: registration?.source === "user" && madeByServe(roots, name),
           remoteHost: registration?.metadata.remote_host ?? undefined,
         }),
       },

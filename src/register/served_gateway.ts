@@ -233,7 +233,7 @@ export async function servedRegistrationEndpoint(
   roots: RegistryRoots,
   name: string,
 ): Promise<string | undefined> {
-  if (!(await madeByServe(roots, name))) return undefined;
+  if (!madeByServe(roots, name)) return undefined;
   const found = await readGatewayMetadata(roots, name).catch(() => undefined);
   return found?.source === "user" ? found.metadata.gateway_endpoint : undefined;
 }

@@ -125,12 +125,14 @@ export const SERVE_MARKER_FILE = "serve.json";
  * ```ts
  * import { madeByServe, type RegistryRoots } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
- * await madeByServe(roots, "local"); // false when `gateway add` made it
+ * madeByServe(roots, "local"); // false when `gateway add` made it
  * ```
  */
-export async function madeByServe(roots: RegistryRoots, name: string): Promise<boolean> {
-  return await Deno.lstat(join(gatewayDirPath(roots.user, name), SERVE_MARKER_FILE)).then(
-    (info) => info.isFile,
-    () => false,
-  );
+export function madeByServe(roots: RegistryRoots, name: string): boolean {
+  // One synchronous lstat: a listing asks for each of its entries.
+  try {
+    return Deno.lstatSync(join(gatewayDirPath(roots.user, name), SERVE_MARKER_FILE)).isFile;
+  } catch {
+    return false;
+  }
 }
