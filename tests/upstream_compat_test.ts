@@ -1,7 +1,9 @@
 /**
  * Side by side with NVIDIA OpenShell, without its binary: what `gateway add` writes and
  * what `status -o json` prints, compared with the bytes upstream produces
- * (tests/testdata/upstream, taken from its code and tests), through the real CLI.
+ * (tests/testdata/upstream, taken from its code and tests), through the real CLI. With its
+ * binary (`OPENSHELL_UPSTREAM_CLI`, built from source), its `status` and `gateway info`
+ * against `openshell serve` with the default settings, as root and as the test user.
  *
  * @module
  */
@@ -11,6 +13,11 @@ import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
 import { makeCertificates } from "./_helpers/certificates.ts";
+import denoJson from "../deno.json" with { type: "json" };
+import { freePort } from "./_helpers/loopback.ts";
+import { onPath } from "./_helpers/run_command.ts";
+import { createServeSandbox, startServe, uniqueGatewayName } from "./_helpers/serve_fixture.ts";
+import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const UPSTREAM = join(import.meta.dirname!, "testdata/upstream");
 
@@ -217,3 +224,54 @@ Deno.test("status -o json: upstream's bytes with no gateway, its keys and values
     await server.shutdown();
   }
 });
+
+const UPSTREAM_CLI = Deno.env.get("OPENSHELL_UPSTREAM_CLI");
+const youki = await onPath("youki");
+const testUser = await userIds(TEST_USER);
+
+for (const rootless of [false, true]) {
+  Deno.test({
+    name:
+      `NVIDIA OpenShell's CLI: status connected and authenticated, gateway info, against the default (mTLS) serve${
+        rootless ? " of an ordinary user" : " as root"
+      }`,
+    ignore: !UPSTREAM_CLI || Deno.uid() !== 0 || !youki || (rootless && !testUser),
+    async fn() {
+      await using sandbox = await createServeSandbox(rootless ? testUser : undefined);
+      const name = uniqueGatewayName("upstream");
+      const port = freePort();
+      await using serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+        auth: "default",
+        ...(rootless ? { user: TEST_USER } : {}),
+      });
+      await serve.ready();
+      // Upstream's CLI reads the registration serve wrote, in the layout it shares with ours.
+      const upstreamCli = (args: string[]) =>
+        runCommand([UPSTREAM_CLI!, "-g", name, ...args], {
+          env: {
+            HOME: sandbox.home,
+            XDG_CONFIG_HOME: sandbox.config,
+            NO_COLOR: "1",
+            PATH: "/usr/bin:/bin",
+          },
+        });
+      const status = await upstreamCli(["status", "-o", "json"]);
+      assert.equal(status.code, 0, status.stderr);
+      const report = JSON.parse(status.stdout);
+      assert.equal(report.status, "connected", status.stdout);
+      assert.equal(report.version, denoJson.version);
+      assert.deepEqual(report.authentication, {
+        status: "authenticated",
+        provider: "mTLS transport",
+      });
+      const info = await upstreamCli(["gateway", "info", "-o", "json"]);
+      assert.equal(info.code, 0, info.stderr);
+      assert.equal(JSON.parse(info.stdout).version, denoJson.version);
+      // Ours says the same.
+      const ours = JSON.parse(ok(await cli(sandbox, ["-g", name, "status", "-o", "json"])).stdout);
+      assert.equal(ours.status, report.status);
+      assert.deepEqual(ours.authentication, report.authentication);
+      assert.equal((await serve.stop()).code, 0);
+    },
+  });
+}
