@@ -7,7 +7,8 @@
  * pairs' ratios), the first gRPC `Health` call once the gateway answers `/healthz` (<= 20 ms)
  * and the gateway's resident memory after start (<= 40 MB). Reported: a later gRPC call,
  * `wrk` throughput of `/healthz` against a bare `Deno.serve` hello-world, and with the
- * seccomp profile against without it (goal: ratio >= 0.95).
+ * seccomp profile against without it (goal: ratio >= 0.95), and `/healthz` throughput to one
+ * Deno client over mTLS (serve's default) next to plaintext (`--auth token`).
  * Needs root and youki (the root-mode container); otherwise it says why and measures nothing.
  *
  * @module
@@ -68,6 +69,37 @@ async function wrk(port: number, seconds = 4): Promise<number> {
   }).output();
   const text = new TextDecoder().decode(output.stdout);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+}
+
+/**
+ * `GET /healthz` answers per second to this process's own client (HTTP/1.1, `connections`
+ * at once, for `seconds`), over mTLS with the files in `mtls` or plaintext without: one
+ * client for both, so their ratio is what TLS costs (wrk speaks no client certificates).
+ */
+async function healthzRps(
+  port: number,
+  mtls: string | undefined,
+  seconds = 3,
+  connections = 16,
+): Promise<number> {
+  const material = mtls === undefined ? {} : await (async () => {
+    const [ca, cert, key] = await Promise.all(
+      ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(mtls, file))),
+    );
+    return { caCerts: [ca!], cert: cert!, key: key! };
+  })();
+  const url = `${mtls === undefined ? "http" : "https"}://127.0.0.1:${port}/healthz`;
+  let answered = 0;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: connections }, async () => {
+    using client = Deno.createHttpClient({ http2: false, ...material });
+    while (performance.now() < until) {
+      const response = await fetch(url, { client });
+      await response.body?.cancel();
+      if (response.ok) answered++;
+    }
+  }));
+  return answered / seconds;
 }
 
 /** Milliseconds for one gRPC `Health` call over a new HTTP/2 connection with mTLS. */
@@ -211,16 +243,22 @@ export async function benchServe(): Promise<GoalFigure[]> {
       later.push(await grpcHealthMs(grpcPort, mtlsDir(env, "grpc")));
     }
     const laterGrpc = median(later);
+    const tlsRps = await healthzRps(grpcPort, mtlsDir(env, "grpc"));
     await stop(grpcGateway, "serve");
     // wrk speaks no client certificates: throughput is measured on plaintext gateways.
     const rpsPort = freePort();
     const gateway = serve(["--name", "wrk", "--auth", "token"])(rpsPort);
     await untilHealthy(rpsPort, gateway);
+    const plainRps = await healthzRps(rpsPort, undefined);
     if (await onPath("wrk")) gatewayRps = await wrk(rpsPort);
     gateway.kill("SIGTERM");
     await gateway.status;
     console.log(
       `gateway resident memory: ${(rss / 1024).toFixed(1)} MB  ${formatGoal(rss / 1024, RSS_GOAL)}`,
+    );
+    console.log(
+      `/healthz to a Deno client (16 connections): mTLS ${tlsRps.toFixed(0)} req/s, ` +
+        `plaintext ${plainRps.toFixed(0)} req/s, ratio ${(tlsRps / plainRps).toFixed(2)}x`,
     );
     console.log(
       `gRPC Health: first call after ready ${firstGrpc.toFixed(1)} ms  ${
