@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what openshell needs to run from source, when missing: Deno (from npm, pinned,
 # into .tools/) and youki. With --test, also what the test suite uses: Debian packages
-# (tmux, runc, debootstrap, lintian, shellcheck, wrk, hyperfine, time, systemd-container for
-# systemd-nspawn, skopeo, umoci, podman, catatonit, curl, zsh, fish, python3) and an ordinary user for the rootless
-# tests. Safe to run again, and silent when nothing is missing.
+# (tmux, runc, debootstrap, lintian, piuparts, debhelper and bash-completion for the package build,
+# shellcheck, wrk, hyperfine, time, systemd-container for systemd-nspawn, skopeo, umoci, podman,
+# catatonit, curl, zsh, fish, python3) and an ordinary user for the rootless tests. Safe to run
+# again, and silent when nothing is missing.
 # Usage: scripts/setup.sh [--test | --deno-only]
 set -eu
 
@@ -37,8 +38,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 missing=""
-for pkg in tmux runc debootstrap lintian shellcheck wrk hyperfine time dpkg-dev fakeroot systemd-container \
-  skopeo umoci podman catatonit openssh-client openssl curl zsh fish python3; do
+for pkg in tmux runc debootstrap lintian piuparts debhelper bash-completion shellcheck wrk hyperfine time \
+  dpkg-dev fakeroot systemd-container skopeo umoci podman catatonit openssh-client openssl curl zsh fish \
+  python3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then

@@ -353,6 +353,15 @@ Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
   assert.match(hint("tls", local), / --local --ca /);
   assert.match(hint("endpoint", local), /gateway add <endpoint> --name dev --replace/);
   assert.match(healthHint(null, remote), /answered but is not healthy/);
+  const packaged = {
+    ...local,
+    name: "local",
+    unitStart: "systemctl start openshell-gateway@local",
+  };
+  assert.match(
+    healthHint({ kind: "refused", message: "" }, packaged),
+    /^nothing answers on this machine; `systemctl start openshell-gateway@local` starts its service$/,
+  );
 });
 
 Deno.test("status with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT asks that endpoint, as upstream's", async () => {

@@ -11,15 +11,19 @@ import type { CommandResult } from "./_helpers/run_command.ts";
 import {
   buildSourceDeb,
   cachedDebianRoot,
+  debianMirror,
   mustRunHost,
   overlayRoot,
   runHost,
 } from "./_helpers/debian_root.ts";
-import { REPO } from "./_helpers/sandbox.ts";
 
 const IS_ROOT = Deno.uid() === 0;
+const HAS_PIUPARTS = existsSync("/usr/sbin/piuparts");
 
 if (!IS_ROOT) console.error("deb test: needs root for chroot and mount; not run");
+if (IS_ROOT && !HAS_PIUPARTS) {
+  console.error("deb test: piuparts is missing (scripts/setup.sh --test)");
+}
 
 const run = runHost;
 const mustRun = mustRunHost;
@@ -80,15 +84,7 @@ Deno.test({
     try {
       let deb = "";
       await t.step("deno task package:deb builds openshell_<version>_<arch>.deb", async () => {
-        const stdout = await mustRun(Deno.execPath(), [
-          "task",
-          "--quiet",
-          "package:deb",
-          "--source",
-          "--output",
-          out,
-        ], { cwd: REPO });
-        deb = stdout.trim().split("\n").at(-1) ?? "";
+        deb = await buildSourceDeb(out); // deno task package:deb --source, once per inputs
         const arch = (await mustRun("dpkg", ["--print-architecture"])).trim();
         assert.equal(deb, join(out, `openshell_${denoJson.version}_${arch}.deb`));
         const listing = await mustRun("dpkg-deb", ["-c", deb]);
@@ -97,11 +93,15 @@ Deno.test({
             "./usr/bin/openshell",
             "./usr/lib/openshell/deno",
             "./usr/lib/openshell/src/main.ts",
-            "./etc/openshell/gateways/openshell/metadata.json",
+            "./etc/openshell/gateways/local/metadata.json",
             "./lib/systemd/system/openshell-gateway@.service",
             "./usr/lib/systemd/user/openshell-gateway@.service",
             "./usr/libexec/openshell/youki",
             "./usr/lib/openshell/system-gateway-dir",
+            "./usr/share/bash-completion/completions/openshell",
+            "./usr/share/zsh/vendor-completions/_openshell",
+            "./usr/share/fish/vendor_completions.d/openshell.fish",
+            "./usr/share/man/man1/openshell.1.gz",
           ]
         ) assert.ok(listing.includes(` ${path}\n`), `${path} is not in the package`);
         const fields = await mustRun("dpkg-deb", ["-f", deb, "Depends", "Recommends", "Suggests"]);
@@ -109,20 +109,26 @@ Deno.test({
         assert.match(fields, /^Recommends: runc$/m);
         assert.doesNotMatch(fields, /Suggests/);
         const control = await mustRun("dpkg-deb", ["-I", deb, "conffiles"]);
-        assert.equal(control.trim(), "/etc/openshell/gateways/openshell/metadata.json");
-        for (const unit of ["openshell-gateway@.service", "openshell-gateway-user@.service"]) {
-          const text = await Deno.readTextFile(join(REPO, "packaging/systemd", unit));
+        assert.equal(control.trim(), "/etc/openshell/gateways/local/metadata.json");
+        for (
+          const unit of ["lib/systemd/system", "usr/lib/systemd/user"].map((dir) =>
+            `./${dir}/openshell-gateway@.service`
+          )
+        ) {
+          const extract = `dpkg-deb --fsys-tarfile "$1" | tar -xOf - "$2"`;
+          const text = await mustRun("sh", ["-c", extract, "sh", deb, unit]);
           assert.match(
             text,
-            /^ExecStart=\/usr\/bin\/openshell serve --name %i \$OPENSHELL_SERVE_ARGS$/m,
+            /^ExecStart=\/usr\/bin\/openshell serve --name %i (--auth token )?\$OPENSHELL_SERVE_ARGS$/m,
           );
+          assert.match(text, /^Type=notify$/m);
         }
       });
 
-      await t.step("lintian reports no errors", async () => {
+      await t.step("lintian reports no error and no warning", async () => {
         const result = await run("lintian", ["--tag-display-limit", "0", deb]);
-        const errors = result.stdout.split("\n").filter((line) => line.startsWith("E:"));
-        assert.deepEqual(errors, [], result.stdout);
+        const found = result.stdout.split("\n").filter((line) => /^[EW]:/.test(line));
+        assert.deepEqual(found, [], result.stdout);
       });
 
       await using chroot = await chrootOverlay();
@@ -143,10 +149,10 @@ Deno.test({
           const youki = await mustInChroot(root, ["/usr/libexec/openshell/youki", "--version"]);
           assert.match(youki, /^youki version:? 0\.7\.0/);
           const metadata = JSON.parse(
-            await Deno.readTextFile(join(root, "etc/openshell/gateways/openshell/metadata.json")),
+            await Deno.readTextFile(join(root, "etc/openshell/gateways/local/metadata.json")),
           );
           assert.deepEqual(metadata, {
-            name: "openshell",
+            name: "local",
             gateway_endpoint: "http://127.0.0.1:8090",
             is_remote: false,
             gateway_port: 8090,
@@ -154,7 +160,7 @@ Deno.test({
           });
           assert.equal(
             await Deno.readTextFile(join(root, "etc/openshell/active_gateway")),
-            "openshell",
+            "local",
           );
           const conffiles = await mustInChroot(root, [
             "dpkg-query",
@@ -165,7 +171,7 @@ Deno.test({
           ]);
           assert.match(
             conffiles,
-            /\/etc\/openshell\/gateways\/openshell\/metadata\.json [0-9a-f]{32}/,
+            /\/etc\/openshell\/gateways\/local\/metadata\.json [0-9a-f]{32}/,
           );
         },
       );
@@ -174,7 +180,7 @@ Deno.test({
         name: "openshell gateway list shows the system gateway, and gateway remove refuses it",
         async fn() {
           const table = await mustInChroot(root, ["openshell", "gateway", "list"]);
-          assert.match(table, /openshell.*http:\/\/127\.0\.0\.1:8090.*system/);
+          assert.match(table, /local.*http:\/\/127\.0\.0\.1:8090.*system/);
           const rows = JSON.parse(
             await mustInChroot(root, ["openshell", "gateway", "list", "-o", "json"]),
           );
@@ -183,7 +189,7 @@ Deno.test({
             auth: "plaintext",
             endpoint: "http://127.0.0.1:8090",
             is_remote: false,
-            name: "openshell",
+            name: "local",
             remote_host: null,
             resolved_host: null,
             served: false,
@@ -195,7 +201,7 @@ Deno.test({
           });
           assert.equal(asNobody.code, 0, asNobody.stderr);
           assert.deepEqual(JSON.parse(asNobody.stdout), rows);
-          const removal = await inChroot(root, ["openshell", "gateway", "remove", "openshell"]);
+          const removal = await inChroot(root, ["openshell", "gateway", "remove", "local"]);
           assert.notEqual(removal.code, 0);
           assert.match(
             removal.stderr,
@@ -238,11 +244,11 @@ Deno.test({
         await Deno.writeTextFile(join(etc, "active_gateway"), "corp");
         await mustInChroot(root, ["dpkg", "-i", "/tmp/openshell.deb"]);
         assert.equal(await Deno.readTextFile(join(etc, "active_gateway")), "corp");
-        assert.ok(existsSync(join(etc, "gateways/openshell/metadata.json")));
+        assert.ok(existsSync(join(etc, "gateways/local/metadata.json")));
         await mustInChroot(root, ["dpkg", "--purge", "openshell"]);
         assert.equal(await Deno.readTextFile(join(etc, "active_gateway")), "corp");
         assert.equal(await Deno.readTextFile(join(etc, "gateways/corp/metadata.json")), corp);
-        assert.equal(existsSync(join(etc, "gateways/openshell")), false);
+        assert.equal(existsSync(join(etc, "gateways/local")), false);
         assert.equal(existsSync(join(root, "usr/lib/openshell")), false);
       });
     } finally {
@@ -268,7 +274,7 @@ Deno.test({
       await t.step("installed, the program reads the moved registry with no variable", async () => {
         await mustInChroot(root, ["dpkg", "-i", "/tmp/openshell.deb"]);
         assert.equal(existsSync(join(root, "etc/openshell")), false);
-        assert.equal(await Deno.readTextFile(join(root, moved, "active_gateway")), "openshell");
+        assert.equal(await Deno.readTextFile(join(root, moved, "active_gateway")), "local");
         const rows = JSON.parse(
           await mustInChroot(root, ["openshell", "gateway", "list", "-o", "json"]),
         );
@@ -276,10 +282,10 @@ Deno.test({
           rows.map((
             r: { name: string; source: string; active: boolean },
           ) => [r.name, r.source, r.active]),
-          [["openshell", "system", true]],
+          [["local", "system", true]],
         );
         const origin = await mustInChroot(root, ["openshell", "gateway", "list", "--show-origin"]);
-        assert.match(origin, new RegExp(`${moved}/gateways/openshell/metadata\\.json`));
+        assert.match(origin, new RegExp(`${moved}/gateways/local/metadata\\.json`));
       });
 
       await t.step("the variable still overrides the installed default", async () => {
@@ -308,6 +314,43 @@ Deno.test({
         assert.equal(existsSync(join(root, moved)), false);
         assert.deepEqual(await listTree(root), before);
       });
+    } finally {
+      await Deno.remove(out, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "piuparts: install and purge leave nothing behind, and version N upgrades to N+1",
+  ignore: !IS_ROOT || !HAS_PIUPARTS,
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "openshell-deb-out-" });
+    try {
+      // Version N is what apt knows (a local repository); N+1 is the package under test.
+      const repo = join(out, "repo");
+      await Deno.mkdir(repo);
+      await buildSourceDeb(repo);
+      const next = await buildSourceDeb(out, "--version", `${denoJson.version}+1`);
+      const packages = await mustRun("dpkg-scanpackages", ["."], { cwd: repo });
+      await Deno.writeTextFile(join(repo, "Packages"), packages);
+      const result = await run("piuparts", [
+        "--existing-chroot",
+        await cachedDebianRoot("bookworm-chroot"),
+        "--distribution",
+        "bookworm",
+        "--mirror",
+        await debianMirror(),
+        "--bindmount",
+        repo,
+        "--extra-repo",
+        `deb [trusted=yes] file://${repo} ./`,
+        next,
+      ]);
+      const log = result.stdout + result.stderr;
+      assert.equal(result.code, 0, log.split("\n").slice(-60).join("\n"));
+      assert.match(log, /PASS: Installation and purging test\./);
+      assert.match(log, /PASS: Installation, upgrade and purging tests\./);
     } finally {
       await Deno.remove(out, { recursive: true }).catch(() => {});
     }

@@ -29,16 +29,24 @@ Deno.test("scripts/dev is silent when everything is set up", async () => {
   assert.equal(run.stdout, `openshell ${denoJson.version}\n`);
 });
 
-Deno.test("scripts/dev --help shows its two commands, then the program's help", async () => {
+Deno.test("scripts/dev --help shows its three commands, then the program's help", async () => {
   for (const flag of ["--help", "-h"]) {
     const run = await dev([flag]);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.split("\n");
     assert.match(lines[0] ?? "", /^ {2}scripts\/dev serve \[ARGS\.\.\.\]/);
     assert.match(lines[1] ?? "", /^ {2}scripts\/dev test /);
+    assert.match(lines[2] ?? "", /^ {2}scripts\/dev task NAME /);
     assert.match(run.stdout, /\nUsage: openshell /);
     assert.match(run.stdout, /\bgateway\b/);
   }
+});
+
+Deno.test("scripts/dev task runs a deno task with the pinned Deno, none being on PATH", async () => {
+  assert.notEqual((await runCommand(["sh", "-c", "command -v deno"], { env: ENV })).code, 0);
+  const run = await dev(["task", "package:deb", "--help"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^Usage: packaging\/build_deb\.sh /m);
 });
 
 Deno.test("install-youki.sh: silent when youki is there; one cached build keyed by version and features", async () => {

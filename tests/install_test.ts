@@ -96,9 +96,10 @@ Deno.test("install.sh and the packaging scripts are shellcheck-clean", async () 
   const scripts = [
     "install.sh",
     "packaging/build_deb.sh",
-    "packaging/debian/postinst",
-    "packaging/debian/prerm",
-    "packaging/debian/postrm",
+    "packaging/debian/copyright.sh",
+    "packaging/debian/openshell.postinst",
+    "packaging/debian/openshell.prerm",
+    "packaging/debian/openshell.postrm",
   ];
   const output = await new Deno.Command("shellcheck", {
     args: ["--shell=sh", ...scripts],

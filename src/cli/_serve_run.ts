@@ -11,6 +11,7 @@ import { validateGatewayName } from "../registry/mod.ts";
 import { processEnv } from "../host/mod.ts";
 import {
   type DetachedServeOptions,
+  notifyServiceManager,
   openDetachedLog,
   serveDetached,
   type ServeEvents,
@@ -57,6 +58,9 @@ export async function runServe(options: ServeOptions): Promise<number> {
     printMessage(`Gateway "${ended.name}" stopped`);
     return ended.code === 0 ? 0 : 1;
   } catch (error) {
+    // Under a service manager the reason is its status (`systemctl status`) too.
+    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    notifyServiceManager(`STATUS=error: ${reason}`, processEnv);
     return reportFailure(error);
   } finally {
     redirectStderr(undefined);

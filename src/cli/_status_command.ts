@@ -23,6 +23,8 @@ import {
   TOKEN_FILE_NAME,
   userGatewayDir,
 } from "../registry/mod.ts";
+import { effectiveUid } from "../host/mod.ts";
+import { installedSystemUnit } from "./_system_unit.ts";
 import { printData, printHint } from "./_output.ts";
 import { activeReasonText } from "./_render_gateways.ts";
 import { renderJson, renderYaml } from "./_render_output.ts";
@@ -150,6 +152,11 @@ export async function showStatus(input: CommandInput): Promise<void> {
   }
   if (check.status !== "connected" && check.status !== "connected_http") {
     const why = check.httpStatus === null ? check.error : `HTTP ${check.httpStatus}`;
+    // The package's system gateway is started by its systemd unit (root starts it).
+    const unit = registration?.source === "system" ? installedSystemUnit(name) : undefined;
+    const unitStart = unit === undefined
+      ? undefined
+      : `${effectiveUid() === 0 ? "" : "sudo "}systemctl start ${unit}`;
     throw new UserError(
       `Gateway '${name}' at ${endpoint} is ${check.status}: ${why}`,
       {
@@ -157,6 +164,7 @@ export async function showStatus(input: CommandInput): Promise<void> {
           name,
           endpoint,
           mtlsDir,
+          unitStart,
           madeByServe: registration?.source === "user" && madeByServe(roots, name),
           remoteHost: registration?.metadata.remote_host ?? undefined,
         }),

@@ -139,6 +139,8 @@ export interface HintTarget {
   madeByServe?: boolean;
   /** The `remote_host` of its registration, for an mTLS gateway on another host. */
   remoteHost?: string | undefined;
+  /** The command that starts the systemd unit serving it here, when one does. */
+  unitStart?: string | undefined;
 }
 
 /**
@@ -186,6 +188,9 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
     }
     case "refused":
     case "timeout":
+      if (local && target.unitStart !== undefined) {
+        return `nothing answers on this machine; \`${target.unitStart}\` starts its service`;
+      }
       if (local && target.madeByServe) {
         return `nothing answers on this machine; \`${
           programCommand("serve", "--name", target.name)

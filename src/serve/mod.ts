@@ -44,3 +44,4 @@ export {
   type ServedListen,
   servedListen,
 } from "./served_listen.ts";
+export { notifyServiceManager } from "./systemd_notify.ts";

@@ -57,6 +57,7 @@ import { exposureWarning, servedListen } from "./served_listen.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
 import { trackServe } from "./_serve_tracking.ts";
 import { passedBefore, pkiCheckKey, pkiRecordPath, recordPass } from "./_pki_record.ts";
+import { notifyServiceManager } from "./systemd_notify.ts";
 
 /**
  * What a serve tells its caller while it runs. A callback that throws (say, its output
@@ -225,6 +226,11 @@ export async function serveGateway(
         traceMark("serve: registered");
         events.ready({ name, url, containerId });
         await tracking.ready({ url, containerId, runtime });
+        // Under a service manager (systemd's Type=notify) the start completes only now.
+        const status = `READY=1\nSTATUS=Gateway "${name}" is ready at ${url}`;
+        if (env("NOTIFY_SOCKET") !== undefined && !notifyServiceManager(status, env)) {
+          events.warning("the service manager (NOTIFY_SOCKET) could not be told it is ready");
+        }
       },
     });
     if (result.outcome === "stopped") return { outcome: "stopped", name, code: result.code };

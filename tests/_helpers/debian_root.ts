@@ -47,7 +47,7 @@ export async function mustRunHost(
 }
 
 /** The Debian mirror apt is configured with (deb822 or one-line sources). */
-async function debianMirror(): Promise<string> {
+export async function debianMirror(): Promise<string> {
   const files = ["/etc/apt/sources.list"];
   if (existsSync("/etc/apt/sources.list.d")) {
     for await (const entry of Deno.readDir("/etc/apt/sources.list.d")) {
@@ -127,18 +127,76 @@ export async function overlayRoot(
   return { root, [Symbol.asyncDispose]: cleanup };
 }
 
-/** Builds the source .deb into `output` with `deno task package:deb`; its path. */
-export async function buildSourceDeb(output: string, ...options: string[]): Promise<string> {
-  const stdout = await mustRunHost(Deno.execPath(), [
-    "task",
-    "--quiet",
-    "package:deb",
-    "--source",
-    ...options,
-    "--output",
-    output,
+/**
+ * What a package build reads, as one digest: every input file's path, size and mtime (the
+ * program, its packaging, the rootfs, node_modules, the youki it takes) and the options.
+ */
+async function buildInputsDigest(options: string[]): Promise<string> {
+  const youki = (await mustRunHost(join(REPO, "scripts/install-youki.sh"), ["--cached-path"]))
+    .trim();
+  const listing = await mustRunHost("sh", [
+    "-c",
+    'find src packaging scripts install.sh deno.json deno.lock rootfs/dist node_modules "$1" ' +
+    "-name '.deno.lock*' -prune -o -type f -printf '%p %s %T@\\n' | LC_ALL=C sort",
+    "sh",
+    youki,
   ], { cwd: REPO });
-  return stdout.trim().split("\n").at(-1) ?? "";
+  const bytes = new TextEncoder().encode(`${options.join("\0")}\n${listing}`);
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Builds the source .deb with `deno task package:deb ...options` and copies it into `output`;
+ * its path there. A build of the same inputs is made once (test files running in parallel wait
+ * for it) and kept under /var/cache/openshell-test/debs.
+ */
+export async function buildSourceDeb(output: string, ...options: string[]): Promise<string> {
+  const key = await buildInputsDigest(options);
+  const dir = join(CACHE, "debs", key);
+  const lock = `${dir}.lock`;
+  await Deno.mkdir(join(CACHE, "debs"), { recursive: true });
+  for (;;) {
+    if (existsSync(join(dir, "done"))) break;
+    try {
+      await Deno.mkdir(lock);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      // Another test file builds it; a lock older than a build can take is a crashed run's.
+      const age = Date.now() - ((await Deno.stat(lock).catch(() => null))?.mtime?.getTime() ?? 0);
+      if (age > 600_000) await Deno.remove(lock, { recursive: true }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    try {
+      // Builds of inputs that have not been asked for in two hours are dropped.
+      for await (const entry of Deno.readDir(join(CACHE, "debs"))) {
+        const path = join(CACHE, "debs", entry.name);
+        const used = (await Deno.stat(path).catch(() => null))?.mtime?.getTime() ?? Date.now();
+        if (!entry.name.endsWith(".lock") && Date.now() - used > 7_200_000) {
+          await Deno.remove(path, { recursive: true }).catch(() => {});
+        }
+      }
+      await Deno.mkdir(dir, { recursive: true });
+      await mustRunHost(Deno.execPath(), [
+        "task",
+        "--quiet",
+        "package:deb",
+        "--source",
+        ...options,
+        "--output",
+        dir,
+      ], { cwd: REPO });
+      await Deno.writeTextFile(join(dir, "done"), "");
+    } finally {
+      await Deno.remove(lock, { recursive: true });
+    }
+  }
+  await Deno.utime(dir, new Date(), new Date());
+  const deb = [...Deno.readDirSync(dir)].find((entry) => entry.name.endsWith(".deb"))?.name;
+  assert.ok(deb, `no .deb in ${dir}`);
+  await Deno.copyFile(join(dir, deb), join(output, deb));
+  return join(output, deb);
 }
 
 /** The packages of the cached bookworm root that boots with systemd. */
@@ -149,6 +207,15 @@ export const SYSTEMD_ROOT_PACKAGES = [
   "libpam-systemd",
   "curl",
   "ca-certificates",
+];
+
+/** The packages of the root the package's own tests boot: shells find completions there, man finds pages. */
+export const PACKAGE_ROOT_PACKAGES = [
+  ...SYSTEMD_ROOT_PACKAGES,
+  "bash-completion",
+  "man-db",
+  // Users' session buses, through which the maintainer scripts reach their systemd managers.
+  "dbus-user-session",
 ];
 
 /** A bookworm root booted with systemd-nspawn; commands run in it through nsenter. */
@@ -168,13 +235,16 @@ export interface BootedRoot extends AsyncDisposable {
  * systemd-nspawn, sharing the host network; waits until systemd is running. `unified` boots it
  * with the pure cgroup v2 hierarchy a bookworm host has; without it, nspawn on a hybrid host
  * gives it the host's v1 controllers read-only. `bindRo` host paths appear read-only at the
- * same paths inside. Dispose sends SIGTERM to nspawn (by its pid) and removes the overlay.
+ * same paths inside. `forPackage` boots the root with {@linkcode PACKAGE_ROOT_PACKAGES}. Dispose
+ * sends SIGTERM to nspawn (by its pid) and removes the overlay.
  */
 export async function bootDebianRoot(
-  options: { unified: boolean; bindRo?: string[] },
+  options: { unified: boolean; bindRo?: string[]; forPackage?: boolean },
 ): Promise<BootedRoot> {
   const overlay = await overlayRoot(
-    await cachedDebianRoot("bookworm-systemd", SYSTEMD_ROOT_PACKAGES),
+    options.forPackage
+      ? await cachedDebianRoot("bookworm-systemd-package", PACKAGE_ROOT_PACKAGES)
+      : await cachedDebianRoot("bookworm-systemd", SYSTEMD_ROOT_PACKAGES),
   );
   const nspawn = new Deno.Command("systemd-nspawn", {
     args: [
