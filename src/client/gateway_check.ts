@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  closedInHandshake,
   describeFetchError,
   type GatewayTls,
   type HealthFailure,
@@ -223,6 +224,14 @@ export async function checkGateway(
     // alert unread: asking once more gives the alert (certificate required, unknown CA).
     if (!health.ok && health.failure?.message === "connection closed") {
       health = await call("Health", healthRequest);
+    }
+    // Still closed before any answer over TLS: that is how a refused handshake looks without
+    // its alert (the kind a certificate problem gets, so the hint points at the files).
+    if (
+      !health.ok && health.failure?.message === "connection closed" && /^https:/i.test(endpoint)
+    ) {
+      const failure = closedInHandshake();
+      health = { ...health, message: failure.message, failure };
     }
     if (health.ok) {
       let version: string | null = null;

@@ -68,6 +68,9 @@ export function classifyStatus(
   return { status: "unhealthy", httpStatus, error: `HTTP ${httpStatus}` };
 }
 
+const CLOSED_IN_HANDSHAKE =
+  "it closed the connection in the TLS handshake (it may not accept this client certificate)";
+
 const TLS_REASONS: readonly [RegExp, string][] = [
   [/UnknownIssuer/, "its certificate is signed by a CA this client does not trust"],
   [
@@ -82,11 +85,16 @@ const TLS_REASONS: readonly [RegExp, string][] = [
   [/CertificateRequired|certificate required/i, "it requires a client certificate"],
   [/BadCertificate|bad certificate/i, "it rejected the client certificate"],
   [/UnknownCA|unknown ca/i, "it does not trust the client certificate's CA"],
-  [
-    /close_notify|unexpected-eof/,
-    "it closed the connection in the TLS handshake (it may not accept this client certificate)",
-  ],
+  [/close_notify|unexpected-eof/, CLOSED_IN_HANDSHAKE],
 ];
+
+/**
+ * The failure of a TLS connection the gateway closed without a word: how a refused client
+ * certificate looks when the alert saying so is not read.
+ */
+export function closedInHandshake(): HealthFailure {
+  return { kind: "tls", message: `TLS failed: ${CLOSED_IN_HANDSHAKE}` };
+}
 
 /**
  * One readable line for a failed fetch, and its kind.
