@@ -8,13 +8,15 @@
 import type { ServedRecord } from "../serve/mod.ts";
 import { madeByServe, type RegistryRoots } from "../registry/mod.ts";
 import { programCommand, UserError } from "../errors/mod.ts";
+import { effectiveUid, namesInGatewayHomes } from "../host/mod.ts";
 
 /** The served record of each of `names` served here, by name. */
 export async function servedHere(
   roots: RegistryRoots,
   names: readonly string[],
 ): Promise<Map<string, ServedRecord>> {
-  const candidates = names.filter((name) => madeByServe(roots, name));
+  const live = namesInGatewayHomes(effectiveUid());
+  const candidates = names.filter((name) => live.has(name) && madeByServe(roots, name));
   const found = new Map<string, ServedRecord>();
   if (candidates.length === 0) return found;
   const { servedInfo } = await import("./_gateway_served.ts");

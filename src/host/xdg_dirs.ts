@@ -159,6 +159,33 @@ export function gatewayHomes(
     : [fallback, join(session, "openshell")];
 }
 
+/** A gateway's own directory in a gateway home: its lock, launch record and served record. */
+export function gatewayHomeDir(home: string, name: string): string {
+  return join(home, "gateways", name);
+}
+
+/**
+ * The names that have a directory in one of `uid`'s gateway homes: the only gateways that can
+ * be served now (one directory read per home, however many gateways are registered).
+ *
+ * @example
+ * ```ts
+ * import { namesInGatewayHomes } from "./xdg_dirs.ts";
+ * namesInGatewayHomes(1000).has("local"); // true once `serve` has run it
+ * ```
+ */
+export function namesInGatewayHomes(uid: number): Set<string> {
+  const names = new Set<string>();
+  for (const home of gatewayHomes(uid)) {
+    try {
+      for (const entry of Deno.readDirSync(join(home, "gateways"))) names.add(entry.name);
+    } catch {
+      // No gateway has run from this home.
+    }
+  }
+  return names;
+}
+
 /** Root's runtime dir, whatever `XDG_RUNTIME_DIR` says. */
 const ROOT_RUNTIME_DIR = "/run/openshell";
 
