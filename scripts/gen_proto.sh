@@ -10,7 +10,8 @@ set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-deno run -A npm:@bufbuild/buf@1.75.0 generate
+# The generators stay out of deno.lock, so no install (nor the package) fetches them.
+deno run --no-lock -A npm:@bufbuild/buf@1.75.0 generate
 deno fmt --quiet src/protocol/gen
 bundle=src/server/_protocol_bundle.js
 deno bundle --quiet --platform deno --minify -o "$bundle.tmp" src/protocol/mod.ts
