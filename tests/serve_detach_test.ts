@@ -554,7 +554,7 @@ Deno.test({
     const served = await runCommand(
       asUser(
         TEST_USER,
-        cliArgv([
+        sharedCliArgv([
           "serve",
           "-d",
           "--name",
