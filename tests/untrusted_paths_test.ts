@@ -40,6 +40,7 @@ function traceOpens(argv: string[], env: Record<string, string>, dirs: string[])
     args: ["-f", "-qq", "-e", "trace=open,openat,openat2,creat", "-o", trace, ...argv],
     env,
     clearEnv: true,
+    cwd: "/", // the checkout may be one only its owner can enter
     stdin: "null",
     stdout: "null",
     stderr: "null",
