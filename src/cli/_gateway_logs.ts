@@ -52,21 +52,20 @@ export async function gatewayLogs(input: CommandInput): Promise<void> {
       }\``,
     });
   });
+  // As `podman logs -f`: following ends when the gateway stops (at once if it is not served),
+  // or on SIGINT/SIGTERM, caught before the first line is out so that no signal is missed.
+  const following = options.follow && record !== undefined;
+  const stop = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const onSignal = () => stop.abort();
+  if (following) { for (const signal of signals) Deno.addSignalListener(signal, onSignal); }
   try {
     await writeOut(log.tail);
-    // As `podman logs -f`: following ends when the gateway stops (at once if it is not served).
-    if (!options.follow || record === undefined) return;
-    const stop = new AbortController();
-    const signals = ["SIGINT", "SIGTERM"] as const;
-    const onSignal = () => stop.abort();
-    for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-    try {
-      const serving = async () => (await processStart(record.pid)) === record.pidStart;
-      await followLog(log, writeOut, stop.signal, serving);
-    } finally {
-      for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-    }
+    if (!following || record === undefined) return;
+    const serving = async () => (await processStart(record.pid)) === record.pidStart;
+    await followLog(log, writeOut, stop.signal, serving);
   } finally {
+    if (following) { for (const signal of signals) Deno.removeSignalListener(signal, onSignal); }
     log.file?.close();
   }
 }
