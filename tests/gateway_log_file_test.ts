@@ -14,6 +14,7 @@ import {
 import {
   journalCommand,
   readServedRecord,
+  systemctlCommand,
   systemdUnit,
   writeServedRecord,
 } from "../src/serve/served_record.ts";
@@ -157,6 +158,31 @@ Deno.test("the journalctl command for a gateway's unit, for the user who reads i
   assert.equal(
     journalCommand({ ...user, unit: "a b.service" }, 1000),
     "journalctl --user -u 'a b.service'",
+  );
+});
+
+Deno.test("the systemctl command that stops a gateway's unit, for the user who types it", () => {
+  const unit = "openshell-gateway@dev.service";
+  const user = { unit, unitScope: "user" as const, uid: 1000 };
+  assert.equal(systemctlCommand(user, 1000, "stop", "alice"), `systemctl --user stop ${unit}`);
+  const asAlice = "runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/1000 systemctl --user";
+  assert.equal(systemctlCommand(user, 0, "stop", "alice"), `${asAlice} stop ${unit}`);
+  assert.equal(
+    systemctlCommand(user, 0, "stop", undefined),
+    `runuser -u '#1000' -- env XDG_RUNTIME_DIR=/run/user/1000 systemctl --user stop ${unit}`,
+  );
+  const system = { unit, unitScope: "system" as const, uid: 0 };
+  assert.equal(systemctlCommand(system, 0, "stop", "root"), `systemctl stop ${unit}`);
+  assert.equal(systemctlCommand(system, 1000, "start", "root"), `sudo systemctl start ${unit}`);
+  assert.equal(systemctlCommand({ ...system, unit: null }, 0, "stop", "root"), undefined);
+  // A record written before the scope was kept: root's gateways came from the system manager.
+  assert.equal(
+    systemctlCommand({ unit, unitScope: null, uid: 0 }, 0, "stop", "root"),
+    `systemctl stop ${unit}`,
+  );
+  assert.equal(
+    systemctlCommand({ ...user, unit: "a b.service" }, 1000, "stop", "alice"),
+    "systemctl --user stop 'a b.service'",
   );
 });
 

@@ -3,7 +3,8 @@
  * `journalctl` command that shows it, and `gateway logs` names the same command. Run for real
  * in a booted bookworm root (pure cgroup v2, as a bookworm host has): an ordinary user's unit
  * of their own manager (lingering), and a system unit; each printed command is run there, as
- * the user who was given it, and shows the gateway's log.
+ * the user who was given it, and shows the gateway's log; root's `gateway stop` names the
+ * systemctl command that stops either unit, and that command, run as printed, stops it.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -79,37 +80,53 @@ Deno.test({
         logs.stderr.includes(`hint: its log is in the journal: \`${journal}\``),
         logs.stderr,
       );
-      await box.must([
+      // Root's gateway stop names the systemctl command that stops the unit, whoever's it is;
+      // run as printed, by root, it stops the gateway.
+      const rootProgram = ["env", "HOME=/root", ...PROGRAM_ENV, ...PROGRAM];
+      const stop = await box.run([...rootProgram, "gateway", "stop", options.name]);
+      assert.equal(stop.code, 1, stop.stderr);
+      const systemctl = /^hint: stop it with `([^`]+)`/im.exec(stop.stderr)?.[1];
+      assert.ok(systemctl, stop.stderr);
+      await box.must(["sh", "-c", systemctl]);
+      const state = await box.run([
         ...options.manager,
         "systemctl",
         ...(options.user ? ["--user"] : []),
-        "stop",
+        "is-active",
         `${options.unit}.service`,
       ], as);
-      return journal;
+      assert.notEqual(state.stdout.trim(), "active", "the printed command stopped the unit");
+      return { journal, systemctl };
     };
 
     await t.step("an ordinary user's own unit: journalctl --user", async () => {
       const uid = await addLingeringUser(box, "alice");
       const env = [`XDG_RUNTIME_DIR=/run/user/${uid}`, "HOME=/home/alice"];
-      const journal = await check({
+      const printed = await check({
         name: "dev",
         unit: "openshell-dev",
         user: "alice",
         env,
         manager: ["env", ...env],
       });
-      assert.equal(journal, "journalctl --user -u openshell-dev.service");
+      assert.deepEqual(printed, {
+        journal: "journalctl --user -u openshell-dev.service",
+        systemctl:
+          `runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/${uid} systemctl --user stop openshell-dev.service`,
+      });
     });
 
     await t.step("a system unit: journalctl -u", async () => {
-      const journal = await check({
+      const printed = await check({
         name: "sys",
         unit: "openshell-sys",
         env: ["HOME=/root"],
         manager: [],
       });
-      assert.equal(journal, "journalctl -u openshell-sys.service");
+      assert.deepEqual(printed, {
+        journal: "journalctl -u openshell-sys.service",
+        systemctl: "systemctl stop openshell-sys.service",
+      });
     });
   },
 });

@@ -21,6 +21,7 @@ export {
   privateExecDir,
   sourceDir,
 } from "./install_location.ts";
+export { loginName } from "./login_name.ts";
 export { traceMark } from "./start_trace.ts";
 export { catchStopSignals, onStopSignal, type StopSignal } from "./stop_signals.ts";
 export {

@@ -227,6 +227,44 @@ export function systemdUnit(
 }
 
 /**
+ * The `systemctl` command that stops (or starts) a gateway served by a systemd unit, for the
+ * user `viewerUid` who runs it: through the system manager for a system unit (with `sudo` for
+ * anyone but root), the viewer's own user manager for their unit, and for root acting on
+ * another user's unit that user's manager, reached as that user (`ownerName` being the unit
+ * owner's login name). `undefined` when no unit serves it.
+ *
+ * @example
+ * ```ts
+ * const record = { unit: "openshell-gateway@dev.service", unitScope: "user", uid: 1000 } as const;
+ * systemctlCommand(record, 0, "stop", "alice");
+ * // "runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/1000 systemctl --user stop openshell-gateway@dev.service"
+ * ```
+ */
+export function systemctlCommand(
+  record: Pick<ServedRecord, "unit" | "unitScope" | "uid">,
+  viewerUid: number,
+  verb: "stop" | "start",
+  ownerName: string | undefined,
+): string | undefined {
+  if (!record.unit) return undefined;
+  const unit = shellWord(record.unit);
+  if (unitScopeOf(record) === "system") {
+    return `${viewerUid === 0 ? "" : "sudo "}systemctl ${verb} ${unit}`;
+  }
+  if (viewerUid === record.uid) return `systemctl --user ${verb} ${unit}`;
+  // As the owner, to their manager's own socket: `-M NAME@` needs their session bus, which
+  // only dbus-user-session provides.
+  const owner = shellWord(ownerName ?? `#${record.uid}`);
+  const runtimeDir = `/run/user/${record.uid}`;
+  return `runuser -u ${owner} -- env XDG_RUNTIME_DIR=${runtimeDir} systemctl --user ${verb} ${unit}`;
+}
+
+/** Whose manager runs the unit; records written before the scope was kept: root's came from the system manager. */
+function unitScopeOf(record: Pick<ServedRecord, "unitScope" | "uid">): "system" | "user" {
+  return record.unitScope ?? (record.uid === 0 ? "system" : "user");
+}
+
+/**
  * The `journalctl` command that shows the log of a gateway served by a systemd unit, for the
  * user `viewerUid` who runs it: `journalctl -u UNIT` for a system unit, `journalctl --user -u
  * UNIT` for the viewer's own user unit, and for root looking at another user's unit the
@@ -244,9 +282,7 @@ export function journalCommand(
 ): string | undefined {
   if (!record.unit) return undefined;
   const unit = shellWord(record.unit);
-  // Records written before the scope was kept: root's came from the system manager.
-  const scope = record.unitScope ?? (record.uid === 0 ? "system" : "user");
-  if (scope === "system") return `journalctl -u ${unit}`;
+  if (unitScopeOf(record) === "system") return `journalctl -u ${unit}`;
   if (viewerUid === record.uid) return `journalctl --user -u ${unit}`;
   return `journalctl _UID=${record.uid} --user-unit ${unit}`;
 }

@@ -1,5 +1,6 @@
 import { UserError } from "../errors/mod.ts";
-import { launcherProblem, processStart } from "./served_record.ts";
+import { effectiveUid, loginName } from "../host/mod.ts";
+import { launcherProblem, processStart, systemctlCommand } from "./served_record.ts";
 import type { ServedLookup } from "./served_lookup.ts";
 
 /**
@@ -16,10 +17,10 @@ export async function stopServedGateway(
   timeoutMs = 30_000,
 ): Promise<void> {
   const { record, owner } = served;
-  if (record.unit !== null) {
-    const scope = record.uid === 0 ? "" : "--user ";
+  const systemctl = systemctlCommand(record, effectiveUid(), "stop", await loginName(record.uid));
+  if (systemctl !== undefined) {
     throw new UserError(`Gateway "${record.name}" runs under the systemd unit "${record.unit}"`, {
-      hint: `Stop it with \`systemctl ${scope}stop ${record.unit}\`, or systemd restarts it`,
+      hint: `Stop it with \`${systemctl}\`, or systemd restarts it`,
     });
   }
   if (owner !== undefined) {
