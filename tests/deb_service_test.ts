@@ -141,8 +141,9 @@ Deno.test({
           ["system", true, `http://127.0.0.1:${port}`],
         );
         // The runtime is the package's own, not one on PATH.
+        const info = await box.must(["openshell", "gateway", "info", "local"]);
+        assert.match(info, /^runtime: +youki \(\/usr\/libexec\/openshell\/youki\)$/m);
         const status = await box.must(["systemctl", "status", "--no-pager", "-l", unit]);
-        assert.match(status, /\/usr\/libexec\/openshell\/youki /);
         assert.match(status, new RegExp(`Status: "Gateway "local" is ready at `));
       });
 
@@ -187,6 +188,11 @@ Deno.test({
           const info = await box.must(["openshell", "gateway", "info", "local"]);
           assert.match(info, /source: +system/);
           assert.match(info, /served: +here, launcher pid \d+ in openshell-gateway@local\.service/);
+          // gateway list says the same of it.
+          const listed = JSON.parse(
+            await box.must(["openshell", "gateway", "list", "-o", "json"]),
+          ) as { name: string; served: boolean }[];
+          assert.equal(listed.find((entry) => entry.name === "local")?.served, true);
           assert.match(
             info,
             /token: +\/var\/lib\/openshell\/config\/openshell\/gateways\/local\/token/,

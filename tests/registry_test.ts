@@ -717,6 +717,12 @@ Deno.test("the JSON row has upstream's keys in order, with nulls for absent host
   ]);
   assert.equal(full.active, false);
   assert.equal(full.origin, entry.metadataPath);
+  // A system entry a packaged service serves is served; a shadowed one is not the one served.
+  const served = new Set(["corp"]);
+  assert.equal(gatewayListRow(entry, { served }).served, true);
+  assert.equal(gatewayListRow({ ...entry, source: "user" }, { served }).served, true);
+  assert.equal(gatewayListRow({ ...entry, shadowed: true }, { served }).served, false);
+  assert.equal(gatewayListRow(entry, { served: new Set(["other"]) }).served, false);
 });
 
 Deno.test("name length is counted in UTF-8 bytes, surrogate pairs as 4", () => {

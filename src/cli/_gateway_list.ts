@@ -24,9 +24,10 @@ export async function gatewayList(input: CommandInput): Promise<void> {
     listing.entries.map((e) => e.name),
   );
   const format = options.output as OutputFormat;
-  // Only a user entry serve made can be served here: the listing saw its marker already.
-  const users = listing.entries.filter((e) => e.madeByServe).map((e) => e.name);
-  const served = await servedHere(roots, users);
+  // A user entry serve made (the listing saw its marker already) or a system one, which a
+  // packaged service may serve, can be served here.
+  const servable = listing.entries.filter((e) => e.madeByServe || e.source === "system");
+  const served = await servedHere(servable.map((e) => e.name));
   if (listing.entries.length === 0 && format === "table") {
     printMessage("No gateways found.");
     printHint(`run \`${programCommand("gateway", "add", fillIn("<endpoint>"))}\` to add one`);

@@ -1,7 +1,8 @@
 /**
  * Which of some registered gateways are served here, read cheaply: only a user registration
- * that `serve` made can be, so the served records (and the code that reads them) are loaded
- * only when such a registration is among them. `gateway list`, `rename` and `remove` ask.
+ * that `serve` made, or a system one that a packaged service serves, can be, so the served
+ * records (and the code that reads them) are loaded only when such a name has a served record
+ * in the caller's gateway home. `gateway list`, `rename` and `remove` ask.
  *
  * @module
  */
@@ -10,13 +11,13 @@ import { madeByServe, type RegistryRoots } from "../registry/mod.ts";
 import { programCommand, UserError } from "../errors/mod.ts";
 import { effectiveUid, namesInGatewayHomes } from "../host/mod.ts";
 
-/** The served record of each of `names` served here, by name. */
-export async function servedHere(
-  roots: RegistryRoots,
-  names: readonly string[],
-): Promise<Map<string, ServedRecord>> {
+/**
+ * The served record of each of `names` served here, by name: a name's registration is one
+ * serve made, or a system one (a packaged service serves it).
+ */
+export async function servedHere(names: readonly string[]): Promise<Map<string, ServedRecord>> {
   const live = namesInGatewayHomes(effectiveUid());
-  const candidates = names.filter((name) => live.has(name) && madeByServe(roots, name));
+  const candidates = names.filter((name) => live.has(name));
   const found = new Map<string, ServedRecord>();
   if (candidates.length === 0) return found;
   const { servedInfo } = await import("./_gateway_served.ts");
@@ -38,7 +39,8 @@ export async function refuseWhileServed(
   name: string,
   verb: string,
 ): Promise<void> {
-  const record = (await servedHere(roots, [name])).get(name);
+  if (!madeByServe(roots, name)) return;
+  const record = (await servedHere([name])).get(name);
   if (record === undefined) return;
   throw new UserError(
     `Gateway '${name}' is being served here (launcher pid ${record.pid}); cannot ${verb} it`,

@@ -59,8 +59,7 @@ export function gatewayListRow(
     ...(options.showOrigin ? { origin: entry.metadataPath } : {}),
     remote_host: metadata.remote_host ?? null,
     resolved_host: metadata.resolved_host ?? null,
-    served: !entry.shadowed && entry.source === "user" &&
-      (options.served?.has(entry.name) ?? false),
+    served: !entry.shadowed && (options.served?.has(entry.name) ?? false),
     ...(options.all ? { shadowed: entry.shadowed } : {}),
     source: entry.source,
     type: gatewayType(metadata),
