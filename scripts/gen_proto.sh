@@ -1,7 +1,8 @@
 #!/bin/sh
-# Regenerates the gRPC code from proto/*.proto: the messages in src/protocol/gen/ (protoc-gen-es,
-# run by buf, both from npm at pinned versions), then src/server/_protocol_bundle.js, the
-# protocol folder bundled with @bufbuild/protobuf into one file the gateway server loads
+# Regenerates the gRPC code from src/protocol/*.proto: the messages in src/protocol/gen/
+# (protoc-gen-es, run by buf, both from npm at pinned versions), then
+# src/server/_protocol_bundle.js, the protocol folder bundled with @bufbuild/protobuf into one
+# file the gateway server loads
 # (it runs from the read-only mounted sources with `deno run --no-config`, where no npm
 # package resolves).
 #
@@ -11,7 +12,7 @@ set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 # The generators stay out of deno.lock, so no install (nor the package) fetches them.
-deno run --no-lock -A npm:@bufbuild/buf@1.75.0 generate
+deno run --no-lock -A npm:@bufbuild/buf@1.75.0 generate --template src/protocol/buf.gen.yaml
 deno fmt --quiet src/protocol/gen
 bundle=src/server/_protocol_bundle.js
 deno bundle --quiet --platform deno --minify -o "$bundle.tmp" src/protocol/mod.ts
