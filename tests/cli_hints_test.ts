@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
-import { freePort, serveLoopback } from "./_helpers/loopback.ts";
+import { freePort, portFree, serveLoopback } from "./_helpers/loopback.ts";
 import {
   hintCommands,
   printedCommand,
@@ -604,15 +604,6 @@ const CASES: HintCase[] = [
     },
   },
 ];
-
-function portFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const canServe = Deno.uid() === 0 && (await onPath("youki"));
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { registryRoots } from "../src/registry/mod.ts";
 import { addUserGateway } from "../src/register/mod.ts";
 import { processStart } from "../src/serve/served_record.ts";
-import { freePort } from "./_helpers/loopback.ts";
+import { freePort, portFree } from "./_helpers/loopback.ts";
 import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, type CliResult, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
@@ -66,15 +66,6 @@ async function curlStatus(url: string): Promise<string> {
     stdout: "piped",
   }).output();
   return new TextDecoder().decode(result.stdout);
-}
-
-function portFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `gateway logs NAME -f -n 0` running in `sandbox`, its output gathered as it comes. */

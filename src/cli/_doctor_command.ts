@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { parseListenAddress } from "../contract/mod.ts";
 import { canServe, doctorChecks, readDoctorFacts } from "../doctor/mod.ts";
-import { UsageError, UserError } from "../errors/mod.ts";
+import { UserError } from "../errors/mod.ts";
 import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
+import { readListen } from "../serve/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printStyledData } from "./_output.ts";
 import { renderData } from "./_render_output.ts";
@@ -30,14 +30,7 @@ export async function doctorCheck(input: CommandInput): Promise<void> {
 }
 
 async function runDoctor(format: string, address: string): Promise<void> {
-  let listen: { hostname: string; port: number };
-  try {
-    listen = parseListenAddress(address);
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/^Invalid/, "invalid"), {
-      hint: "Use HOST:PORT, e.g. --listen 127.0.0.1:8090",
-    });
-  }
+  const listen = readListen(address);
   const facts = await readDoctorFacts({
     env: processEnv,
     uid: effectiveUid(),

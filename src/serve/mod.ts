@@ -18,7 +18,13 @@
  * @module
  */
 export { followLog, gatewayLogPath, openDetachedLog, openLog } from "./gateway_log_file.ts";
-export { type ServeEvents, serveGateway, serveLimits, type ServeOutcome } from "./serve_action.ts";
+export {
+  readListen,
+  type ServeEvents,
+  serveGateway,
+  serveLimits,
+  type ServeOutcome,
+} from "./serve_action.ts";
 export {
   SERVE_AUTH_MODES,
   SERVE_DEFAULTS,

@@ -320,11 +320,16 @@ async function reachableProgram(
 }
 
 /**
- * A listen address, checked.
+ * A listen address, checked as `serve --listen` (and `doctor --listen`, which judges the same
+ * address) takes it.
  *
  * @throws {UsageError} for one that is not HOST:PORT, or a port below 1024.
+ * @example
+ * ```ts
+ * readListen("127.0.0.1:8090"); // { hostname: "127.0.0.1", port: 8090 }
+ * ```
  */
-function readListen(address: string): { hostname: string; port: number } {
+export function readListen(address: string): { hostname: string; port: number } {
   let listen: { hostname: string; port: number };
   try {
     listen = parseListenAddress(address);

@@ -20,6 +20,16 @@ export function freePort(): number {
   return port;
 }
 
+/** Whether nothing listens on 127.0.0.1:`port` now. */
+export function portFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A running {@linkcode serveLoopback} server; disposing it shuts the server down. */
 export interface LoopbackServer extends AsyncDisposable {
   server: Deno.HttpServer<Deno.NetAddr>;
