@@ -3,8 +3,7 @@
  *
  * @module
  */
-import { fillIn, programCommand } from "../errors/mod.ts";
-import { UserError } from "../errors/mod.ts";
+import { fillIn, programCommand, shellWord, UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import {
   activeInputs,
@@ -156,7 +155,7 @@ export async function showStatus(input: CommandInput): Promise<void> {
     const unit = registration?.source === "system" ? installedSystemUnit(name) : undefined;
     const unitStart = unit === undefined
       ? undefined
-      : `${effectiveUid() === 0 ? "" : "sudo "}systemctl start ${unit}`;
+      : `${effectiveUid() === 0 ? "" : "sudo "}systemctl start ${shellWord(unit)}`;
     throw new UserError(
       `Gateway '${name}' at ${endpoint} is ${check.status}: ${why}`,
       {

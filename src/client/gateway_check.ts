@@ -157,17 +157,21 @@ export async function checkGateway(
   }
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  const [protocol, material, token] = await Promise.all([
-    import("../protocol/mod.ts"),
-    target.tls && /^https:/i.test(endpoint) ? tlsMaterial(target.tls) : {},
-    // Over https:// the client certificate is the login; the token is for plaintext ones.
-    target.tokenFile && /^http:/i.test(endpoint) ? readIfPresent(target.tokenFile) : undefined,
-  ]);
+  let protocol: typeof import("../protocol/mod.ts");
+  let token: string | undefined;
   let client: Deno.HttpClient;
   try {
-    client = Deno.createHttpClient({ http1: false, http2: true, ...material });
+    const loaded = await Promise.all([
+      import("../protocol/mod.ts"),
+      target.tls && /^https:/i.test(endpoint) ? tlsMaterial(target.tls) : {},
+      // Over https:// the client certificate is the login; the token is for plaintext ones.
+      target.tokenFile && /^http:/i.test(endpoint) ? readIfPresent(target.tokenFile) : undefined,
+    ]);
+    [protocol, , token] = loaded;
+    client = Deno.createHttpClient({ http1: false, http2: true, ...loaded[1] });
   } catch (error) {
-    // The client refuses material it cannot use (a v1 certificate, a key that does not parse).
+    // A file that cannot be read, or material the client refuses (a v1 certificate, a key
+    // that does not parse): a result like any other, never a rejection.
     const failure = describeFetchError(error, options.timeoutMs);
     return {
       ...empty,

@@ -28,7 +28,6 @@ export {
   type DirFacts,
   effectiveUid,
   type EnvLookup,
-  gatewayHomeDir,
   gatewayHomes,
   namesInGatewayHomes,
   openshellDir,

@@ -159,11 +159,6 @@ export function gatewayHomes(
     : [fallback, join(session, "openshell")];
 }
 
-/** A gateway's own directory in a gateway home: its lock, launch record and served record. */
-export function gatewayHomeDir(home: string, name: string): string {
-  return join(home, "gateways", name);
-}
-
 /**
  * The names that have a directory in one of `uid`'s gateway homes: the only gateways that can
  * be served now (one directory read per home, however many gateways are registered).

@@ -12,7 +12,7 @@ import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { launchProof, newChallenge, TLS_SECRET_FILES } from "../contract/mod.ts";
 import type { SeccompProfile } from "../container/mod.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../container/mod.ts";
-import { gatewayHomeDir, traceMark } from "../host/mod.ts";
+import { traceMark } from "../host/mod.ts";
 import { pathExists } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { EnvLookup } from "../host/mod.ts";
@@ -107,7 +107,7 @@ export interface LaunchResult {
 
 /** Where the per-name lock, launch record and served record live, in a gateway home. */
 export function gatewayRuntimeDir(home: string, name: string): string {
-  return gatewayHomeDir(home, name);
+  return join(home, "gateways", name);
 }
 
 /** The runtime's `--root` state directory for this caller. */

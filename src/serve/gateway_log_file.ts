@@ -172,8 +172,9 @@ export interface OpenedLog {
  */
 export async function openLog(path: string, owner: number, lines?: number): Promise<OpenedLog> {
   const file = await openIfThere(path, owner);
-  const rotated = await openIfThere(rotatedLogPath(path), owner);
+  let rotated: Awaited<ReturnType<typeof openIfThere>>;
   try {
+    rotated = await openIfThere(rotatedLogPath(path), owner);
     if (file === undefined && rotated === undefined) {
       throw new Deno.errors.NotFound(`No log at ${path}`);
     }
@@ -186,6 +187,9 @@ export async function openLog(path: string, owner: number, lines?: number): Prom
       text.set(current, before.length);
     }
     return { path, owner, file, tail: lastLines(text, lines) };
+  } catch (error) {
+    file?.close();
+    throw error;
   } finally {
     rotated?.close();
   }

@@ -11,7 +11,7 @@ import { validateGatewayName } from "../registry/mod.ts";
 import { gatewayLogPath, readLogFrom, SERVE_LOG_VARIABLE } from "./gateway_log_file.ts";
 import { gatewayRuntimeDir } from "../runtime/mod.ts";
 import { readServedRecord } from "./served_record.ts";
-import { effectiveUid, gatewayHomes, processEnv, sourceDir } from "../host/mod.ts";
+import { effectiveUid, gatewayHomes, onStopSignal, processEnv, sourceDir } from "../host/mod.ts";
 
 /** How long a detached launch may take to answer (the launcher's own limit is shorter). */
 const READY_TIMEOUT_MS = 120_000;
@@ -75,16 +75,23 @@ export async function serveDetached(options: DetachedServeOptions): Promise<Deta
   const dir = gatewayRuntimeDir(gatewayHomes(uid)[0]!, name);
   let exit: Deno.CommandStatus | undefined;
   child.status.then((status) => (exit = status));
+  // Ctrl-C or a stop while waiting gives up the launch: the launcher is stopped, as on a timeout.
+  let stopped = false;
+  const unlisten = onStopSignal(() => (stopped = true));
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (exit === undefined && Date.now() < deadline) {
-    const record = await readServedRecord(dir);
-    if (record?.pid === child.pid) {
-      const log = await readLogFrom(logPath, uid, offset);
-      child.unref();
-      const { url, containerId } = record;
-      return { outcome: "ready", name, url, pid: child.pid, containerId, logPath, log };
+  try {
+    while (exit === undefined && !stopped && Date.now() < deadline) {
+      const record = await readServedRecord(dir);
+      if (record?.pid === child.pid) {
+        const log = await readLogFrom(logPath, uid, offset);
+        child.unref();
+        const { url, containerId } = record;
+        return { outcome: "ready", name, url, pid: child.pid, containerId, logPath, log };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    unlisten();
   }
   if (exit === undefined) {
     child.kill("SIGTERM");

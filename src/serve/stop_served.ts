@@ -17,7 +17,8 @@ export async function stopServedGateway(
   timeoutMs = 30_000,
 ): Promise<void> {
   const { record, owner } = served;
-  const systemctl = systemctlCommand(record, effectiveUid(), "stop", await loginName(record.uid));
+  const ownerName = record.unit === null ? undefined : await loginName(record.uid);
+  const systemctl = systemctlCommand(record, effectiveUid(), "stop", ownerName);
   if (systemctl !== undefined) {
     throw new UserError(`Gateway "${record.name}" runs under the systemd unit "${record.unit}"`, {
       hint: `Stop it with \`${systemctl}\`, or systemd restarts it`,

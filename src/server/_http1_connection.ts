@@ -12,7 +12,12 @@
 import { type GatewayAnswer, type GatewayRequest, json } from "./_gateway_handler.ts";
 import { findHeadEnd, parseRequestHead } from "./_http1_request_head.ts";
 import { BODY_TOO_LARGE, MAX_HEAD_BYTES, MAX_REQUEST_BYTES } from "./_limits.ts";
-import type { ByteStream, ConnectionServices, OpenConnection } from "./_served_connection.ts";
+import {
+  type ByteStream,
+  type ConnectionServices,
+  type OpenConnection,
+  writeAll,
+} from "./_served_connection.ts";
 
 /** The least room a read is given; the buffer is compacted or doubled to make it. */
 const READ_ROOM = 4096;
@@ -168,10 +173,4 @@ function byteLength(text: string): number {
     else length += 2;
   }
   return length;
-}
-
-async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
 }

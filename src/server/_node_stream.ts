@@ -6,7 +6,7 @@
  */
 import { Duplex } from "node:stream";
 import { LAST_WORD_LINGER_MS, MAX_UNSENT_BYTES } from "./_limits.ts";
-import type { ByteStream } from "./_served_connection.ts";
+import { type ByteStream, writeAll } from "./_served_connection.ts";
 
 /**
  * Checks what a client sends before it is passed on: undefined lets the bytes through;
@@ -168,10 +168,4 @@ export function socketStream(socket: Duplex): ByteStream {
       socket.destroy();
     },
   };
-}
-
-async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
 }

@@ -54,6 +54,13 @@ export interface OpenConnection extends ConnectionProgress {
 /** The bytes of one connection: the TCP connection, or the TLS session over it. */
 export type ByteStream = Pick<Deno.Conn, "read" | "write" | "close" | "closeWrite">;
 
+/** Writes all of `bytes` to `conn`, however many writes it takes. */
+export async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
 /**
  * Opens the TLS session of an accepted connection (the client's certificate checked);
  * rejects when the handshake fails or the connection closes first.
