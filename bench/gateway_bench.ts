@@ -155,6 +155,7 @@ export async function benchGateway(): Promise<GoalFigure[]> {
       await untilHealthy(floodPort, flooded);
       const before = await peakRssKiB(flooded.pid);
       const seen: string[] = [];
+      let attacked = true;
       for (const kind of FLOODS) {
         const output = await new Deno.Command("python3", {
           args: [ATTACKS, String(floodPort), kind, "3"],
@@ -163,8 +164,10 @@ export async function benchGateway(): Promise<GoalFigure[]> {
         }).output();
         const result = JSON.parse(new TextDecoder().decode(output.stdout) || "{}");
         seen.push(`${kind} ${result.goaway === 11 ? "GOAWAY" : `goaway=${result.goaway}`}`);
+        attacked &&= output.success && result.goaway === 11;
       }
-      const peak = (await peakRssKiB(flooded.pid)) / 1024;
+      // A flood that did not run (or was not ended by GOAWAY) measures nothing.
+      const peak = attacked ? (await peakRssKiB(flooded.pid)) / 1024 : NaN;
       console.log(
         `gateway peak memory through the HTTP/2 flood battery: ${peak.toFixed(1)} MB (${
           (before / 1024).toFixed(1)

@@ -13,7 +13,6 @@ import {
   validateGatewayName,
 } from "../registry/mod.ts";
 import { checkGateway, mtlsFiles } from "../client/mod.ts";
-import { authenticationText } from "./_status_command.ts";
 import { servedRecordJson } from "../serve/mod.ts";
 import { effectiveUid } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
@@ -26,7 +25,11 @@ import {
 } from "./_gateway_context.ts";
 import { renderServedText, servedInfo } from "./_gateway_served.ts";
 import { printData } from "./_output.ts";
-import { gatewayInfoObject, renderGatewayInfoText } from "./_render_gateways.ts";
+import {
+  authenticationText,
+  gatewayInfoObject,
+  renderGatewayInfoText,
+} from "./_render_gateways.ts";
 import { renderJson, renderYaml } from "./_render_output.ts";
 
 /** How long `gateway info` waits for the live gateway before showing the registration alone. */

@@ -1,3 +1,4 @@
+import type { GatewayCheck } from "../client/mod.ts";
 import { sanitize } from "../errors/mod.ts";
 import type { ActiveGateway, GatewayEntry, ResolvedGateway } from "../registry/mod.ts";
 import { gatewayAuth, gatewayListRow, gatewayType } from "../registry/mod.ts";
@@ -110,4 +111,19 @@ export function renderGatewayInfoText(info: GatewayInfo): string {
   lines.splice(4, 0, ...hosts);
   const width = Math.max(...lines.map(([key]) => key.length)) + 1;
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width)} ${value}`).join("\n");
+}
+
+/** The authentication outcome in one line, as upstream prints it. */
+export function authenticationText(check: GatewayCheck): string {
+  const auth = check.authentication;
+  switch (auth.status) {
+    case "authenticated":
+      return `authenticated (${auth.provider})`;
+    case "not_required":
+      return `not required (${auth.mode})`;
+    case "failed":
+      return `failed (${auth.error})`;
+    case "unverified":
+      return `unverified (${auth.reason})`;
+  }
 }

@@ -25,7 +25,7 @@ import {
 import { effectiveUid } from "../host/mod.ts";
 import { installedSystemUnit } from "./_system_unit.ts";
 import { printData, printHint } from "./_output.ts";
-import { activeReasonText } from "./_render_gateways.ts";
+import { activeReasonText, authenticationText } from "./_render_gateways.ts";
 import { renderJson, renderYaml } from "./_render_output.ts";
 
 /** What `status -o json|yaml` reports about the active gateway. */
@@ -70,21 +70,6 @@ export function statusObject(report: StatusReport): Record<string, unknown> {
     object.http_status = `${check.httpStatus} ${check.httpReason ?? ""}`.trimEnd();
   }
   return Object.fromEntries(Object.entries(object).sort(([a], [b]) => a < b ? -1 : 1));
-}
-
-/** The authentication outcome in one line, as upstream prints it. */
-export function authenticationText(check: GatewayCheck): string {
-  const auth = check.authentication;
-  switch (auth.status) {
-    case "authenticated":
-      return `authenticated (${auth.provider})`;
-    case "not_required":
-      return `not required (${auth.mode})`;
-    case "failed":
-      return `failed (${auth.error})`;
-    case "unverified":
-      return `unverified (${auth.reason})`;
-  }
 }
 
 /**

@@ -147,7 +147,6 @@ export async function addUserGateway(
   try {
     staged = options.mtls ? await stageMtls(dir, options.mtls) : undefined;
     if (replaced) {
-      await Deno.remove(join(dir, SERVE_MARKER_FILE)).catch(() => {});
       await atomicWriteFile(path, serializeGatewayMetadata(checked), { mode: 0o644 });
     } else await createExclusive(path, serializeGatewayMetadata(checked), name);
     if (staged) {
@@ -157,6 +156,8 @@ export async function addUserGateway(
       });
       await Deno.rename(staged, target);
     }
+    // Last: a replacement that failed above is still the registration serve made.
+    if (replaced) await Deno.remove(join(dir, SERVE_MARKER_FILE)).catch(() => {});
   } catch (error) {
     // Leave nothing behind: an empty directory is removed, a non-empty one is not ours.
     if (!replaced) await Deno.remove(dir).catch(() => {});
