@@ -24,6 +24,7 @@ youki=
 version=
 output=$repo/dist
 program=
+binary=
 
 die() {
   printf 'error: %s\n' "$1" >&2
@@ -38,8 +39,8 @@ usage_error() {
 
 while [ $# -gt 0 ]; do
   case $1 in
-    --binary) [ $# -ge 2 ] || usage_error "--binary needs a file"; program="--binary $(realpath "$2")"; shift 2 ;;
-    --source) program=--source; shift ;;
+    --binary) [ $# -ge 2 ] || usage_error "--binary needs a file"; program=--binary; binary=$(realpath "$2"); shift 2 ;;
+    --source) program=--source; binary=; shift ;;
     --endpoint) [ $# -ge 2 ] || usage_error "--endpoint needs a URL"; endpoint=$2; shift 2 ;;
     --system-dir) [ $# -ge 2 ] || usage_error "--system-dir needs a directory"; system_dir=$2; shift 2 ;;
     --youki) [ $# -ge 2 ] || usage_error "--youki needs a file"; youki=$2; shift 2 ;;
@@ -77,8 +78,8 @@ printf 'openshell (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- %s  %s
   "$version" "$version" "$maintainer" "$date" >"$tree/debian/changelog"
 
 # Root builds need no fakeroot (Rules-Requires-Root: no); an ordinary user's build does.
-(cd "$tree" && OPENSHELL_REPO=$repo OPENSHELL_PROGRAM=$program OPENSHELL_YOUKI=$youki \
-  OPENSHELL_ENDPOINT=$endpoint OPENSHELL_SYSTEM_DIR=$system_dir \
+(cd "$tree" && OPENSHELL_REPO=$repo OPENSHELL_PROGRAM=$program OPENSHELL_BINARY=$binary \
+  OPENSHELL_YOUKI=$youki OPENSHELL_ENDPOINT=$endpoint OPENSHELL_SYSTEM_DIR=$system_dir \
   dpkg-buildpackage -b -us -uc --no-sign >"$work/build.log" 2>&1) ||
   { tail -n 40 "$work/build.log" >&2; die "dpkg-buildpackage failed (its log's end is above)"; }
 deb=$(find "$work" -maxdepth 1 -name "openshell_${version}_*.deb")
