@@ -8,6 +8,7 @@ import {
   gatewayType,
   isPlainMetadata,
   listGateways,
+  madeByServe,
   parseGatewayMetadata,
   readGatewayMetadata,
   registryRoots,
@@ -687,7 +688,6 @@ Deno.test("the JSON row has upstream's keys in order, with nulls for absent host
     metadata: meta("corp", { is_remote: true, remote_host: "me@host" }),
     shadowed: false,
     shadows: undefined,
-    madeByServe: false,
   };
   const row = gatewayListRow(entry, { active: "corp" });
   assert.equal(
@@ -770,7 +770,7 @@ Deno.test("the schema-free fast path accepts only what the schema returns unchan
   assert.equal(fast, 3);
 });
 
-Deno.test("listGateways: a user entry with serve's marker as a regular file is made by serve, no other", async () => {
+Deno.test("madeByServe: a user entry with serve's marker as a regular file, no other", async () => {
   await using sandbox = await createSandbox();
   const roots = sandboxRoots(sandbox);
   const marker = (root: string, name: string) => join(root, "gateways", name, SERVE_MARKER_FILE);
@@ -790,7 +790,7 @@ Deno.test("listGateways: a user entry with serve's marker as a regular file is m
   const { entries, problems } = await listGateways(roots);
   assert.deepEqual(problems, []);
   assert.deepEqual(
-    entries.map((e) => [e.name, e.source, e.madeByServe]),
+    entries.map((e) => [e.name, e.source, e.source === "user" && madeByServe(roots, e.name)]),
     [
       ["dir", "user", false],
       ["linked", "user", false],

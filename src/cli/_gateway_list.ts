@@ -4,7 +4,7 @@
  * @module
  */
 import { fillIn, programCommand } from "../errors/mod.ts";
-import { listGateways } from "../registry/mod.ts";
+import { listGateways, madeByServe } from "../registry/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeNameForListing, cliRoots } from "./_gateway_context.ts";
 import { printData, printHint, printMessage, printWarning } from "./_output.ts";
@@ -24,10 +24,14 @@ export async function gatewayList(input: CommandInput): Promise<void> {
     listing.entries.map((e) => e.name),
   );
   const format = options.output as OutputFormat;
-  // A user entry serve made (the listing saw its marker already) or a system one, which a
-  // packaged service may serve, can be served here.
-  const servable = listing.entries.filter((e) => e.madeByServe || e.source === "system");
-  const served = await servedHere(servable.map((e) => e.name));
+  // A system entry (a packaged service may serve it) or a user one serve made can be served
+  // here; whether serve made it is asked only of the few names a gateway home holds.
+  const served = await servedHere(
+    listing.entries.map((e) => e.name),
+    (name) =>
+      listing.entries.some((e) => e.name === name && e.source === "system") ||
+      madeByServe(roots, name),
+  );
   if (listing.entries.length === 0 && format === "table") {
     printMessage("No gateways found.");
     printHint(`run \`${programCommand("gateway", "add", fillIn("<endpoint>"))}\` to add one`);

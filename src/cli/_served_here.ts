@@ -12,12 +12,16 @@ import { programCommand, UserError } from "../errors/mod.ts";
 import { effectiveUid, namesInGatewayHomes } from "../host/mod.ts";
 
 /**
- * The served record of each of `names` served here, by name: a name's registration is one
- * serve made, or a system one (a packaged service serves it).
+ * The served record of each of `names` served here, by name. Only a name with a directory in
+ * a gateway home can be served, and only of those is `servable` asked: whether its
+ * registration is one serve made, or a system one (a packaged service serves it).
  */
-export async function servedHere(names: readonly string[]): Promise<Map<string, ServedRecord>> {
+export async function servedHere(
+  names: readonly string[],
+  servable: (name: string) => boolean = () => true,
+): Promise<Map<string, ServedRecord>> {
   const live = namesInGatewayHomes(effectiveUid());
-  const candidates = names.filter((name) => live.has(name));
+  const candidates = names.filter((name) => live.has(name) && servable(name));
   const found = new Map<string, ServedRecord>();
   if (candidates.length === 0) return found;
   const { servedInfo } = await import("./_gateway_served.ts");

@@ -19,7 +19,6 @@ export { pathExists } from "./path_exists.ts";
 export { ensureOwnedDir } from "./private_dir.ts";
 export {
   FileTooLargeError,
-  readListedTextFileSync,
   readRegularFile,
   readRegularTextFile,
   readRegularTextFileSync,

@@ -28,58 +28,54 @@ export const REGISTRY_FILE_MAX_BYTES = 1024 * 1024;
  * ```
  */
 export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
+  return readCheckedSync(path, maxBytes, undefined);
+}
+
+/**
+ * {@linkcode readRegularFileSync} as UTF-8 text. A small file is read into one buffer kept for
+ * every such read, as the registry's many small files are: the text is a copy.
+ */
+export function readRegularTextFileSync(path: string, maxBytes: number): string {
+  return decoder.decode(readCheckedSync(path, maxBytes, scratch));
+}
+
+// One decoder for every read: making one costs more than decoding a registry file.
+const decoder = new TextDecoder();
+/** The buffer small files are read into before they are decoded: more than a registry file holds. */
+const scratch = new Uint8Array(16 * 1024);
+
+/**
+ * Looks at `path` (a pipe must not be opened: that would block), then opens it and reads it
+ * whole, never more than `maxBytes`: the read stops at the cap whatever the path has become
+ * since the look. The size seen sizes the buffer (a part of `into` when it fits) and ends the
+ * read once that much has come, without one more call.
+ */
+function readCheckedSync(
+  path: string,
+  maxBytes: number,
+  into: Uint8Array<ArrayBuffer> | undefined,
+): Uint8Array {
   const info = Deno.statSync(path);
   refuseUnlessRegular(path, info, maxBytes);
-  return readCappedSync(path, maxBytes, info.size);
-}
-
-/**
- * {@linkcode readRegularFileSync} of a file that a directory listing has just shown as a
- * regular file (not a link), so that opening it cannot block: it is not looked at again
- * before it is opened, and the read stops at the cap all the same.
- */
-export function readListedFileSync(path: string, maxBytes: number): Uint8Array {
-  return readCappedSync(path, maxBytes, undefined);
-}
-
-/**
- * Opens `path` and reads it whole, never more than `maxBytes`. `size`, what a stat just saw,
- * sizes the buffer and ends the read once that much has come, without one more call.
- */
-function readCappedSync(path: string, maxBytes: number, size: number | undefined): Uint8Array {
-  const file = Deno.openSync(path, { read: true });
+  const size = info.size;
+  const capacity = Math.min(size, maxBytes) + 1;
+  let buffer = into !== undefined && capacity <= into.length
+    ? into.subarray(0, capacity)
+    : new Uint8Array(capacity);
+  const file = Deno.openSync(path); // read-only by default: options given are checked each call
   try {
-    let buffer = new Uint8Array(Math.min(size ?? UNKNOWN_SIZE_BUFFER, maxBytes) + 1);
     let length = 0;
     for (;;) {
       if (length === buffer.length) buffer = grown(buffer, path, maxBytes);
       const read = file.readSync(buffer.subarray(length));
       if (read === null) return buffer.subarray(0, length);
       length += read;
-      if (length === size && length < buffer.length && size > 0) {
-        return buffer.subarray(0, length);
-      }
+      if (length === size && size > 0) return buffer.subarray(0, length);
     }
   } finally {
     file.close();
   }
 }
-
-/** The first buffer for a file of unknown size: more than a registry file holds. */
-const UNKNOWN_SIZE_BUFFER = 4096;
-
-/** {@linkcode readListedFileSync} as UTF-8 text. */
-export function readListedTextFileSync(path: string, maxBytes: number): string {
-  return decoder.decode(readListedFileSync(path, maxBytes));
-}
-
-/** {@linkcode readRegularFileSync} as UTF-8 text. */
-export function readRegularTextFileSync(path: string, maxBytes: number): string {
-  return decoder.decode(readRegularFileSync(path, maxBytes));
-}
-
-// One decoder for every read: making one costs more than decoding a registry file.
-const decoder = new TextDecoder();
 
 /**
  * {@linkcode readRegularFileSync} without blocking the event loop.

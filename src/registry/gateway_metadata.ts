@@ -58,7 +58,7 @@ export type PlainParse =
  * ```
  */
 export function parsePlainMetadata(text: string, path: string): PlainParse {
-  if (NESTED.test(text) && nestingDepth(text) > MAX_METADATA_DEPTH) {
+  if (mayNest(text) && nestingDepth(text) > MAX_METADATA_DEPTH) {
     throw metadataError(path, `nested deeper than ${MAX_METADATA_DEPTH} levels`);
   }
   let json: unknown;
@@ -103,11 +103,13 @@ export async function parseMetadataWithSchema(
 export const MAX_METADATA_DEPTH = 64;
 
 /**
- * Whether `text` may nest at all: it holds two opening brackets (in strings too, so a miss is
- * certain and a hit only means {@linkcode nestingDepth} must count). Real files hold one, and
- * the test runs natively.
+ * Whether `text` may nest at all: it holds a `[` or two `{` (in strings too, so a miss is
+ * certain and a hit only means {@linkcode nestingDepth} must count). Real files hold one `{`,
+ * and the searches run natively.
  */
-const NESTED = /[[{][^]*[[{]/;
+function mayNest(text: string): boolean {
+  return text.includes("[") || text.indexOf("{") !== text.lastIndexOf("{");
+}
 
 /** How deep arrays and objects nest in JSON `text` (brackets inside strings not counted). */
 export function nestingDepth(text: string): number {

@@ -1,10 +1,6 @@
 import { join } from "../path/mod.ts";
 import { fileError } from "../errors/mod.ts";
-import {
-  readListedTextFileSync,
-  readRegularTextFileSync,
-  REGISTRY_FILE_MAX_BYTES,
-} from "../files/mod.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { validateGatewayName } from "./gateway_name.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
@@ -56,17 +52,13 @@ export async function readMetadataFile(path: string): Promise<MetadataRead> {
 /**
  * {@linkcode readMetadataFile} without a promise for ordinary files: only a file that needs
  * the schema gives `schema`, whose `read` settles once the schema has looked at it.
- * `listedAsFile`: a listing of its directory has just shown it as a regular file.
  */
 export function readMetadataFileNow(
   path: string,
-  listedAsFile = false,
 ): MetadataRead | { kind: "schema"; read: Promise<MetadataRead> } {
   let text: string;
   try {
-    text = listedAsFile
-      ? readListedTextFileSync(path, REGISTRY_FILE_MAX_BYTES)
-      : readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES);
+    text = readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
     if (error instanceof Deno.errors.NotADirectory) return { kind: "missing" };
@@ -129,7 +121,7 @@ export const SERVE_MARKER_FILE = "serve.json";
  * ```
  */
 export function madeByServe(roots: RegistryRoots, name: string): boolean {
-  // One synchronous lstat: a listing asks for each of its entries.
+  // One synchronous lstat: a listing asks for each name a gateway home holds.
   try {
     return Deno.lstatSync(join(gatewayDirPath(roots.user, name), SERVE_MARKER_FILE)).isFile;
   } catch {

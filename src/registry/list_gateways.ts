@@ -5,7 +5,6 @@ import {
   METADATA_FILE,
   type MetadataRead,
   readMetadataFileNow,
-  SERVE_MARKER_FILE,
 } from "./layout.ts";
 import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
@@ -25,11 +24,6 @@ export interface GatewayEntry {
    * user metadata file that hides it. Otherwise undefined.
    */
   readonly shadows: string | undefined;
-  /**
-   * For a user entry, whether `serve` made it (its marker file is there; see
-   * `madeByServe`); false for a system entry.
-   */
-  readonly madeByServe: boolean;
 }
 
 /** A registration that exists but cannot be read or parsed. */
@@ -61,7 +55,6 @@ interface Scanned {
   dir: string;
   path: string;
   read: MetadataRead;
-  madeByServe: boolean;
 }
 
 /**
@@ -92,8 +85,8 @@ async function listGatewaysNow(
   roots: RegistryRoots,
   options: ListGatewaysOptions,
 ): Promise<GatewayListing> {
-  const user = await scanRoot(roots.user, true);
-  const system = await scanRoot(roots.system, false);
+  const user = await scanRoot(roots.user);
+  const system = await scanRoot(roots.system);
   const userByDir = new Map<string, Scanned>();
   for (const scanned of user) userByDir.set(scanned.dir, scanned);
 
@@ -138,7 +131,6 @@ function collect(
       metadata: read.metadata,
       shadowed,
       shadows: other,
-      madeByServe: scanned.madeByServe,
     });
   } else if (read.kind === "error") {
     if (shadowed) return; // the user problem hiding it is what matters
@@ -147,15 +139,14 @@ function collect(
 }
 
 /**
- * Directories under `<root>/gateways` that hold a metadata file (present even if broken);
- * with `markers`, whether `serve` made each, from one listing of its directory, which also
- * shows whether its metadata file is a plain file that can be opened without a look first.
+ * Directories under `<root>/gateways` that hold a metadata file (present even if broken), in
+ * code-unit order of their names. Each file is read as it stands: a look, then one read into
+ * a shared buffer (see `readMetadataFileNow`), nothing else per directory.
  */
-async function scanRoot(root: string, markers: boolean): Promise<Scanned[]> {
+async function scanRoot(root: string): Promise<Scanned[]> {
   const dir = gatewaysDirPath(root);
-  let names: string[];
+  const names: string[] = [];
   try {
-    names = [];
     for (const entry of Deno.readDirSync(dir)) {
       if (entry.isDirectory || entry.isSymlink) names.push(entry.name);
     }
@@ -163,42 +154,16 @@ async function scanRoot(root: string, markers: boolean): Promise<Scanned[]> {
     if (error instanceof Deno.errors.NotFound) return [];
     throw listError(dir, error);
   }
+  // Sorted natively here, the entries come nearly in order: their sort has little left to do.
+  names.sort();
   const scanned: Scanned[] = [];
   for (const name of names) {
-    const gatewayDir = `${dir}/${name}`; // dir is already normalised
-    const path = `${gatewayDir}/${METADATA_FILE}`;
-    const listed = markers ? listGatewayDir(gatewayDir) : undefined;
-    const now: ReturnType<typeof readMetadataFileNow> = listed?.metadata === "absent"
-      ? { kind: "missing" }
-      : readMetadataFileNow(path, listed?.metadata === "file");
+    const path = `${dir}/${name}/${METADATA_FILE}`; // dir is already normalised
+    const now = readMetadataFileNow(path);
     const read = now.kind === "schema" ? await now.read : now;
-    const madeByServe = listed?.marker ?? false;
-    if (read.kind !== "missing") scanned.push({ dir: name, path, read, madeByServe });
+    if (read.kind !== "missing") scanned.push({ dir: name, path, read });
   }
   return scanned;
-}
-
-/**
- * What one listing of a gateway directory shows: its metadata file as a regular file, as
- * something else (a link, or anything the read must look at), or absent; and whether the
- * marker `serve` leaves is there as a regular file. Undefined when it cannot be listed.
- */
-function listGatewayDir(
-  dir: string,
-): { metadata: "file" | "other" | "absent"; marker: boolean } | undefined {
-  const seen: { metadata: "file" | "other" | "absent"; marker: boolean } = {
-    metadata: "absent",
-    marker: false,
-  };
-  try {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (entry.name === METADATA_FILE) seen.metadata = entry.isFile ? "file" : "other";
-      else if (entry.name === SERVE_MARKER_FILE) seen.marker = entry.isFile;
-    }
-  } catch {
-    return undefined; // the metadata read says why
-  }
-  return seen;
 }
 
 function listError(dir: string, error: unknown): UserError {
