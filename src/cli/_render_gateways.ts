@@ -1,7 +1,7 @@
 import type { GatewayCheck } from "../client/mod.ts";
 import { sanitize } from "../errors/mod.ts";
 import type { ActiveGateway, GatewayEntry, ResolvedGateway } from "../registry/mod.ts";
-import { gatewayAuth, gatewayListRow, gatewayType } from "../registry/mod.ts";
+import { gatewayAuth, gatewayListRow, gatewayType, listedAsServed } from "../registry/mod.ts";
 import { type OutputFormat, renderJson, renderTable, renderYaml } from "./_render_output.ts";
 
 /** Options shared by the renderings of `gateway list`. */
@@ -34,7 +34,7 @@ export async function renderGatewayList(
     const row = [
       `${active ? "*" : " "} ${entry.name}`,
       entry.metadata.gateway_endpoint,
-      gatewayListRow(entry, view).served ? "served" : gatewayType(entry.metadata),
+      listedAsServed(entry, view.served) ? "served" : gatewayType(entry.metadata),
       entry.shadowed ? `${entry.source} (shadowed)` : entry.source,
       gatewayAuth(entry.metadata),
     ];

@@ -61,28 +61,34 @@ export function snakeCaseKeys(value: unknown): unknown {
  * trailing whitespace, no colour codes. Widths account for wide characters and emoji.
  */
 export function renderTable(head: string[], rows: string[][]): string {
-  // A cell holding a line break spans lines of its row.
-  const table = (head.length > 0 ? [head, ...rows] : rows).map((row) =>
-    row.map((cell) => cell.split("\n"))
-  );
+  const table = head.length > 0 ? [head, ...rows] : rows;
   const widths: number[] = [];
   for (const row of table) {
-    row.forEach((lines, column) => {
-      widths[column] = Math.max(widths[column] ?? 1, ...lines.map(cellWidth)); // one cell at least
-    });
-  }
-  const out: string[] = [];
-  for (const row of table) {
-    const height = Math.max(1, ...row.map((lines) => lines.length));
-    for (let line = 0; line < height; line++) {
-      const text = row.map((lines, column) => {
-        const cell = lines[line] ?? "";
-        return cell + " ".repeat(widths[column]! - cellWidth(cell));
-      }).join(COLUMN_GAP);
-      if (text !== "") out.push(text.trimEnd()); // a row without cells is left out
+    for (let column = 0; column < row.length; column++) {
+      widths[column] = Math.max(widths[column] ?? 1, linesWidth(row[column]!)); // one cell at least
     }
   }
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, column) => cell + " ".repeat(widths[column]! - cellWidth(cell)))
+      .join(COLUMN_GAP).trimEnd();
+  const out: string[] = [];
+  for (const row of table) {
+    if (row.length === 0) continue; // a row without cells is left out
+    if (!row.some((cell) => cell.includes("\n"))) {
+      out.push(line(row));
+      continue;
+    }
+    // A cell holding a line break spans lines of its row.
+    const lines = row.map((cell) => cell.split("\n"));
+    const height = Math.max(...lines.map((cellLines) => cellLines.length));
+    for (let i = 0; i < height; i++) out.push(line(lines.map((cellLines) => cellLines[i] ?? "")));
+  }
   return out.join("\n");
+}
+
+/** The widest line of a cell. */
+function linesWidth(cell: string): number {
+  return cell.includes("\n") ? Math.max(...cell.split("\n").map(cellWidth)) : cellWidth(cell);
 }
 
 const COLUMN_GAP = "  ";

@@ -59,9 +59,20 @@ export function gatewayListRow(
     ...(options.showOrigin ? { origin: entry.metadataPath } : {}),
     remote_host: metadata.remote_host ?? null,
     resolved_host: metadata.resolved_host ?? null,
-    served: !entry.shadowed && (options.served?.has(entry.name) ?? false),
+    served: listedAsServed(entry, options.served),
     ...(options.all ? { shadowed: entry.shadowed } : {}),
     source: entry.source,
     type: gatewayType(metadata),
   };
+}
+
+/**
+ * Whether a listing entry is shown as served: `served` holds its name and it is not a system
+ * entry hidden by a user one (that one is not what is served).
+ */
+export function listedAsServed(
+  entry: GatewayEntry,
+  served: ReadonlySet<string> | undefined,
+): boolean {
+  return !entry.shadowed && served !== undefined && served.has(entry.name);
 }

@@ -32,6 +32,7 @@ export {
   type GatewayListRow,
   gatewayListRow,
   type GatewayListRowOptions,
+  listedAsServed,
 } from "./gateway_list_row.ts";
 export {
   checkGatewayMetadata,
