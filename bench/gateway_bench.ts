@@ -53,7 +53,8 @@ function startGateway(dir: string, port: number, openFiles: number): Deno.ChildP
     "run",
     ...gatewayDenoFlags(listen, paths),
     GATEWAY_MAIN,
-    ...gatewayArgs({ name: "bench", listen, version: "0.0.0", ...paths }),
+    // Told its descriptor limit, as the container's launcher tells it, so its cap follows it.
+    ...gatewayArgs({ name: "bench", listen, version: "0.0.0", openFiles, ...paths }),
   ]);
 }
 

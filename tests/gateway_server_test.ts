@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startGateway, withDir } from "./_helpers/gateway_process.ts";
 import { MAX_REQUEST_BYTES } from "../src/server/_limits.ts";
 import { freePort } from "./_helpers/loopback.ts";
+import { CHALLENGE_HEADER, launchProof, newChallenge, PROOF_HEADER } from "../src/contract/mod.ts";
 
 Deno.test("the gateway serves healthz and info, counts starts and stops cleanly on SIGTERM and SIGINT", async () => {
   await withDir(async (dir) => {
@@ -212,6 +213,54 @@ Deno.test("HTTP/1.1 on the gateway: keep-alive, pipelining, HEAD, and refusals t
       /^HTTP\/1\.1 413 [^]*larger than 65536 bytes/,
     );
     assert.match(await exchange("BREW /pot HTTP/3.0\r\n\r\n"), /^HTTP\/1\.1 505 /);
+  });
+});
+
+Deno.test("HTTP/1.1 on the gateway: a repeated request head gets the same answer, a changed one its own", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort());
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    const challenge = newChallenge();
+    const proof = `${PROOF_HEADER}: ${await launchProof("tok-123", challenge)}\r\n`;
+    const heads = [
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+      "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+      `GET /healthz HTTP/1.1\r\nHost: x\r\n${CHALLENGE_HEADER}: ${challenge}\r\n\r\n`,
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /v1/info HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-123\r\n\r\n",
+      "GET /v1/info HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-124\r\n\r\n",
+      "GET /v1/info HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-123\r\n\r\n",
+      "GET /healthz?again HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ];
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const answer = new Response(conn.readable).text(); // until the server closes
+    // One at a time, so each is read on its own, as a client polling does.
+    for (const head of heads) {
+      await conn.write(new TextEncoder().encode(head));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const answers = (await answer).split(/(?=HTTP\/1\.1 )/);
+    const summary = answers.map((text) => {
+      const status = text.slice(9, 12);
+      const proved = text.includes(proof) ? " proof" : "";
+      const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+      return `${status}${proved} ${body.startsWith("{") ? Object.keys(JSON.parse(body))[0] : "-"}`;
+    });
+    assert.deepEqual(summary, [
+      "200 ok",
+      "200 ok",
+      "200 -",
+      "200 ok",
+      "200 proof ok",
+      "200 ok",
+      "200 name",
+      "401 error",
+      "200 name",
+      "200 ok",
+    ]);
+    assert.match(answers.at(-1)!, /connection: close\r\n/);
   });
 });
 

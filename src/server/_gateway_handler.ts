@@ -18,7 +18,10 @@ export interface GatewayRequest {
   header(name: string): string | null;
 }
 
-/** An answer: its status, its header fields besides the length, and its JSON text. */
+/**
+ * An answer: its status, its header fields besides the length, and its JSON text. A frozen
+ * answer is constant: the HTTP/1.1 reader keeps its bytes once encoded.
+ */
 export interface GatewayAnswer {
   status: number;
   headers: Record<string, string>;

@@ -4,15 +4,17 @@
  * timeout of its first byte; between requests the idle timeout applies. Bodies over the limit
  * are refused by their declared length, unread, and the connection closed after the answer.
  *
- * The loop is written for the cost per request: one read and one write per request, no
- * `Request` or `Response` object, the answer encoded into a buffer the connection reuses.
+ * The loop is written for the cost per request: one read into a buffer the connection reuses
+ * and one write per request, no `Request` or `Response` object, a repeated request head not
+ * parsed again, and a constant answer (the health check's) not encoded again.
  *
  * @module
  */
 import { type GatewayAnswer, type GatewayRequest, json } from "./_gateway_handler.ts";
-import { findHeadEnd, parseRequestHead } from "./_http1_request_head.ts";
+import { findHeadEnd, parseRequestHead, type RequestHead } from "./_http1_request_head.ts";
 import { BODY_TOO_LARGE, MAX_HEAD_BYTES, MAX_REQUEST_BYTES } from "./_limits.ts";
 import {
+  type Answer,
   type ByteStream,
   type ConnectionServices,
   type OpenConnection,
@@ -21,6 +23,8 @@ import {
 
 /** The least room a read is given; the buffer is compacted or doubled to make it. */
 const READ_ROOM = 4096;
+/** A connection keeps its last request head, parsed, when it is no longer than this. */
+const KEPT_HEAD_BYTES = 1024;
 const encoder = new TextEncoder();
 // Field values outside ASCII decode to text the head parser refuses: nothing here needs them.
 const decoder = new TextDecoder();
@@ -55,8 +59,9 @@ export async function serveHttp1(
   let buffer = initial;
   let start = 0;
   let filled = initialFilled;
-  let out = new Uint8Array(1024);
-  const readMore = async (): Promise<boolean> => {
+  let last: ParsedHead | undefined;
+  /** The room behind the unread bytes, made at least `READ_ROOM` long. */
+  const room = (): Uint8Array => {
     if (buffer.length - filled < READ_ROOM) {
       const unread = filled - start;
       const target = unread + READ_ROOM > buffer.length
@@ -68,23 +73,16 @@ export async function serveHttp1(
       filled = unread;
       start = 0;
     }
-    const count = await conn.read(buffer.subarray(filled));
+    return buffer.subarray(filled);
+  };
+  const readMore = async (): Promise<boolean> => {
+    const count = await conn.read(room());
     if (count === null) return false;
     filled += count;
     return true;
   };
-  const send = async (answer: GatewayAnswer, minor: 0 | 1, head: boolean, keepAlive: boolean) => {
-    let text = `HTTP/1.${minor} ${answer.status} ${REASONS[answer.status] ?? ""}\r\n`;
-    for (const name in answer.headers) text += `${name}: ${answer.headers[name]}\r\n`;
-    text += `content-length: ${byteLength(answer.body)}\r\n`;
-    if (!keepAlive) text += "connection: close\r\n";
-    else if (minor === 0) text += "connection: keep-alive\r\n";
-    // HEAD: the length of the body a GET would get, and no body.
-    text += head ? "\r\n" : "\r\n" + answer.body;
-    if (out.length < 3 * text.length) out = new Uint8Array(3 * text.length);
-    const { written } = encoder.encodeInto(text, out);
-    await writeAll(conn, out.subarray(0, written));
-  };
+  const send = (answer: GatewayAnswer, minor: 0 | 1, head: boolean, keepAlive: boolean) =>
+    write(conn, encodeAnswer(answer, minor, head, keepAlive));
   const refuse = async (status: number, error: string) => {
     await send(json(status, { error }), 1, false, false);
     services.onAnswer({ protocol: "http/1.1", method: "", path: "", status });
@@ -95,27 +93,39 @@ export async function serveHttp1(
       start = filled = 0;
       tracked.busy = false;
       tracked.deadline = tracked.since + services.idleTimeoutMs;
-      if (!(await readMore())) return;
+      const count = await conn.read(buffer);
+      if (count === null) return;
+      filled = count;
     }
     // A request has begun: all of it must arrive, and be answered, by the request deadline.
+    let now = Date.now();
     tracked.busy = true;
-    tracked.deadline = Date.now() + services.requestTimeoutMs;
+    tracked.deadline = now + services.requestTimeoutMs;
     let end: number;
     let scanned = 0;
     while ((end = findHeadEnd(buffer.subarray(start, filled), scanned)) < 0) {
       if (filled - start > MAX_HEAD_BYTES) break;
       scanned = filled - start;
       if (!(await readMore())) return;
+      now = Date.now();
     }
     if (end < 0 || end > MAX_HEAD_BYTES) {
       return await refuse(431, `Request head larger than ${MAX_HEAD_BYTES} bytes`);
     }
-    const head = parseRequestHead(decoder.decode(buffer.subarray(start, start + end)));
+    const bytes = buffer.subarray(start, start + end);
     start += end;
-    tracked.since = Date.now();
-    if (!("method" in head)) return await refuse(head.status, head.error);
-    const path = head.target.split("?", 1)[0]!;
-    const { method, minor, headers } = head;
+    tracked.since = now;
+    // A client repeating its last request head (a probe, a poll) is not parsed again.
+    let parsed = last !== undefined && sameBytes(last.bytes, bytes) ? last : undefined;
+    if (parsed === undefined) {
+      const head = parseRequestHead(decoder.decode(bytes));
+      if (!("method" in head)) return await refuse(head.status, head.error);
+      parsed = { bytes: bytes.slice(), head, request: gatewayRequest(head) };
+      last = end <= KEPT_HEAD_BYTES ? parsed : undefined;
+    }
+    const { head, request } = parsed;
+    const { method, minor } = head;
+    const path = request.path;
     // A declared body over the limit is not read: refused by its length, then closed.
     if (head.contentLength > MAX_REQUEST_BYTES) {
       await send(json(413, { error: BODY_TOO_LARGE }), minor, method === "HEAD", false);
@@ -123,23 +133,12 @@ export async function serveHttp1(
       return;
     }
     if (filled - start < head.contentLength) {
-      if (minor === 1 && head.expectContinue) await writeAll(conn, CONTINUE);
+      if (minor === 1 && head.expectContinue) await write(conn, CONTINUE);
       while (filled - start < head.contentLength) {
         if (!(await readMore())) return;
       }
     }
     start += head.contentLength; // no route takes a body
-    const request: GatewayRequest = {
-      method,
-      path,
-      header: (name) => {
-        let found: string | null = null;
-        for (const [field, value] of headers) {
-          if (field === name) found = found === null ? value : `${found}, ${value}`;
-        }
-        return found;
-      },
-    };
     let answer: GatewayAnswer;
     let failure: string | undefined;
     try {
@@ -149,17 +148,42 @@ export async function serveHttp1(
       answer = json(500, { error: "Internal error" });
       failure = (error as Error).message;
     }
-    await send(answer, minor, method === "HEAD", head.keepAlive);
+    const out = encodeAnswer(answer, minor, method === "HEAD", head.keepAlive);
+    const written = await conn.write(out);
+    if (written < out.length) await writeAll(conn, out.subarray(written));
     tracked.since = Date.now();
-    services.onAnswer({
-      protocol: "http/1.1",
-      method,
-      path,
-      status: answer.status,
-      ...(failure === undefined ? {} : { error: failure }),
-    });
+    const answered: Answer = { protocol: "http/1.1", method, path, status: answer.status };
+    if (failure !== undefined) answered.error = failure;
+    services.onAnswer(answered);
     if (!head.keepAlive) return;
   }
+}
+
+/** A request head as parsed, its bytes, and the request the routes see of it. */
+interface ParsedHead {
+  bytes: Uint8Array;
+  head: RequestHead;
+  request: GatewayRequest;
+}
+
+function gatewayRequest({ method, target, headers }: RequestHead): GatewayRequest {
+  return {
+    method,
+    path: target.split("?", 1)[0]!,
+    header: (name) => {
+      let found: string | null = null;
+      for (const [field, value] of headers) {
+        if (field === name) found = found === null ? value : `${found}, ${value}`;
+      }
+      return found;
+    },
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The UTF-8 length of `text`. */
@@ -173,4 +197,43 @@ function byteLength(text: string): number {
     else length += 2;
   }
   return length;
+}
+
+/** Writes `bytes` whole: one write, more only when the first was short. */
+async function write(conn: ByteStream, bytes: Uint8Array): Promise<void> {
+  const written = await conn.write(bytes);
+  if (written < bytes.length) await writeAll(conn, bytes.subarray(written));
+}
+
+/** The encoded framings of each constant answer. */
+const ENCODED = new WeakMap<GatewayAnswer, Uint8Array[]>();
+
+/**
+ * The bytes of `answer` on the wire. Those of a frozen (constant) answer are kept, in each
+ * framing, so that giving it again costs no encoding.
+ */
+function encodeAnswer(
+  answer: GatewayAnswer,
+  minor: 0 | 1,
+  head: boolean,
+  keepAlive: boolean,
+): Uint8Array {
+  const framing = minor * 4 + (head ? 2 : 0) + (keepAlive ? 1 : 0);
+  const constant = Object.isFrozen(answer);
+  const known = constant ? ENCODED.get(answer)?.[framing] : undefined;
+  if (known) return known;
+  let text = `HTTP/1.${minor} ${answer.status} ${REASONS[answer.status] ?? ""}\r\n`;
+  for (const name in answer.headers) text += `${name}: ${answer.headers[name]}\r\n`;
+  text += `content-length: ${byteLength(answer.body)}\r\n`;
+  if (!keepAlive) text += "connection: close\r\n";
+  else if (minor === 0) text += "connection: keep-alive\r\n";
+  // HEAD: the length of the body a GET would get, and no body.
+  text += head ? "\r\n" : "\r\n" + answer.body;
+  const bytes = encoder.encode(text);
+  if (constant) {
+    let framings = ENCODED.get(answer);
+    if (!framings) ENCODED.set(answer, framings = []);
+    framings[framing] = bytes;
+  }
+  return bytes;
 }

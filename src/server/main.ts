@@ -146,6 +146,8 @@ export async function runGateway(args: string[]): Promise<number> {
 /** Health checks succeed unlogged, the rest is logged; rejections through the rate limit. */
 function logAnswer(answer: Answer, rejections: ReturnType<typeof createRejectionLog>): void {
   const { method, path, status, grpcStatus, error } = answer;
+  const ok = status < 400 && (grpcStatus === undefined || grpcStatus === GrpcStatus.OK);
+  if (ok && (path === "/healthz" || path === `${GRPC_SERVICE_PATH}Health`)) return;
   const fields = {
     protocol: answer.protocol,
     method,
@@ -154,10 +156,8 @@ function logAnswer(answer: Answer, rejections: ReturnType<typeof createRejection
     grpc_status: grpcStatus,
     error,
   };
-  if (status < 400 && (grpcStatus === undefined || grpcStatus === GrpcStatus.OK)) {
-    if (path !== "/healthz" && path !== `${GRPC_SERVICE_PATH}Health`) {
-      log("info", "Request", fields);
-    }
+  if (ok) {
+    log("info", "Request", fields);
     return;
   }
   rejections.record(
