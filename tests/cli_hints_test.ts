@@ -426,6 +426,7 @@ const CASES: HintCase[] = [
       'src/client/gateway_health.ts: "gateway", "info", target.name',
       'src/client/gateway_health.ts: "gateway", "info", target.name #2',
       'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--name", target.name, ...where, "--ca", fillIn("<ca.crt>"), "--cert", fillIn("<tls.crt>"), "--key", fillIn("<tls.key>"), "--replace"',
+      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--local", "--ca", fillIn("<ca.crt>"), "--cert", fillIn("<tls.crt>"), "--key", fillIn("<tls.key>")',
     ],
     async test(s) {
       const { endpoint, server } = serveLoopback(() => new Response("ok"));
@@ -455,6 +456,16 @@ const CASES: HintCase[] = [
       const tls = await serveHttps(certs);
       try {
         const url = `https://127.0.0.1:${tls.addr.port}`;
+        // Asked directly, no registration holds it: registering it with its certificates.
+        const direct = await s.run(["--gateway-endpoint", url, "status"]);
+        assert.equal(direct.code, 1);
+        const fill = {
+          "<ca.crt>": certs.ca,
+          "<tls.crt>": certs.client.cert,
+          "<tls.key>": certs.client.key,
+        };
+        ok(await s.paste(hinted(direct, "openshell gateway add"), fill));
+        ok(await s.run(["--gateway-endpoint", url, "status"]), "registered: it answers");
         ok(
           await s.run([
             "gateway",

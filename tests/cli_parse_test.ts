@@ -28,6 +28,7 @@ const TREE: CommandSpec = {
   options: [
     { flags: "-V, --version", description: "print the version", version: true },
     { flags: "-g, --gateway <name>", description: "pick one", env: "PROG_GATEWAY" },
+    { flags: "--insecure", description: "skip checks", env: "PROG_INSECURE" },
   ],
   commands: [
     {
@@ -232,6 +233,31 @@ Deno.test("an option's environment variable stands in for it, and is kept beside
   // The program's declaration names the registry's variable.
   const gateway = PROGRAM.options!.find((o) => o.flags.includes("--gateway"))!;
   assert.equal(gateway.env, ACTIVE_GATEWAY_VARIABLE);
+});
+
+Deno.test("a flag's variable says true or false and nothing else; the flag wins", () => {
+  const insecure = (args: string[], value: string | undefined) => {
+    const outcome = parseArgs(TREE, args, (name) => name === "PROG_INSECURE" ? value : undefined);
+    if (outcome.kind === "error") return outcome.message;
+    assert.equal(outcome.kind, "run");
+    const program = outcome.kind === "run" ? outcome.input.levels[0]! : undefined;
+    return [program?.values.insecure, program?.sources.insecure];
+  };
+  assert.deepEqual(insecure(["gr", "lf"], undefined), [undefined, undefined]);
+  assert.deepEqual(insecure(["gr", "lf"], "true"), [true, "env"]);
+  assert.deepEqual(insecure(["gr", "lf"], "false"), [false, "env"]);
+  assert.deepEqual(insecure(["--insecure", "gr", "lf"], "false"), [true, "cli"]);
+  assert.deepEqual(insecure(["gr", "lf", "--insecure"], undefined), [true, "cli"]);
+  // A value the flag's variable cannot hold is refused whatever the command, as upstream does.
+  for (const value of ["", "1", "0", "TRUE", "yes", "no", "on", "off"]) {
+    assert.equal(
+      insecure(["gr", "lf"], value),
+      `error: option '--insecure' value '${value}' from env 'PROG_INSECURE' is invalid. ` +
+        "Allowed choices are true, false.",
+      value,
+    );
+    assert.deepEqual(insecure(["--insecure", "gr", "lf"], value), [true, "cli"], value);
+  }
 });
 
 Deno.test("arguments: required, optional, variadic and choices", () => {

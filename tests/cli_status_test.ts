@@ -9,7 +9,7 @@ import {
   type HintTarget,
 } from "../src/client/gateway_health.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
-import { makeCertificates } from "./_helpers/certificates.ts";
+import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
 import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";
@@ -351,6 +351,15 @@ Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
     /certificates in \/u\/corp\/mtls\/ .*`openshell gateway add https:\/\/corp.example.com --name corp --remote me@corp --ca <ca.crt> --cert <tls.crt> --key <tls.key> --replace`/,
   );
   assert.match(hint("tls", local), / --local --ca /);
+  // Sent insecurely, no client certificate went; an unregistered endpoint used none at all.
+  assert.match(
+    hint("tls", { ...local, insecure: true }),
+    /^an insecure connection sends no client certificate; without --gateway-insecure/,
+  );
+  assert.equal(
+    hint("tls", { name: "https://gw:8443", endpoint: "https://gw:8443", mtlsDir: "" }),
+    "register it with its certificates: `openshell gateway add https://gw:8443 --local --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
+  );
   assert.match(hint("endpoint", local), /gateway add <endpoint> --name dev --replace/);
   assert.match(healthHint(null, remote), /answered but is not healthy/);
   const packaged = {
@@ -405,6 +414,106 @@ Deno.test("status with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT asks tha
   assert.match(bad.stderr, /^error: invalid gateway endpoint 'ftp:\/\/x' from --gateway-endpoint/);
 });
 
+Deno.test("status --gateway-insecure or OPENSHELL_GATEWAY_INSECURE=true: any server certificate, no client certificate, as upstream's", async () => {
+  await using sandbox = await createSandbox();
+  const certsIn = async (name: string) => {
+    await Deno.mkdir(join(sandbox.root, name));
+    return await makeCertificates(join(sandbox.root, name));
+  };
+  const [theirs, ours] = await Promise.all([certsIn("theirs"), certsIn("ours")]);
+  // A gateway behind a certificate of its own, which the registration's CA did not sign.
+  await using gateway = await serveGrpcGateway({
+    tls: theirs,
+    anyClient: true,
+    version: "0.0.112-dev",
+  });
+  await registerMtls(sandbox, "corp", gateway.endpoint, ours);
+  const status = (env: Record<string, string>, ...flags: string[]) =>
+    runCli(sandbox, [...flags, "status", "-o", "json"], { env });
+
+  const verified = await status({});
+  assert.equal(verified.code, 1);
+  assert.match(JSON.parse(verified.stdout).error, /^TLS failed: /);
+  for (
+    const [env, flags] of [
+      [{ OPENSHELL_GATEWAY_INSECURE: "true" }, []],
+      [{}, ["--gateway-insecure"]],
+      // The flag wins over the variable.
+      [{ OPENSHELL_GATEWAY_INSECURE: "false" }, ["--gateway-insecure"]],
+    ] as const
+  ) {
+    const insecure = await status(env, ...flags);
+    assert.equal(insecure.code, 0, insecure.stderr);
+    const { elapsed_ms: _, origin: __, ...report } = JSON.parse(insecure.stdout);
+    assert.deepEqual(report, {
+      active_reason: "user",
+      // Upstream names it so over https://, whatever certificate was or was not sent.
+      authentication: { status: "authenticated", provider: "mTLS transport" },
+      gateway: "corp",
+      server: gateway.endpoint,
+      source: "user",
+      status: "connected",
+      version: "0.0.112-dev",
+    });
+  }
+  assert.equal((await status({ OPENSHELL_GATEWAY_INSECURE: "false" })).code, 1);
+  // The variable holds true or false, as upstream reads it: anything else is a usage error.
+  for (const value of ["1", "", "yes"]) {
+    const bad = await status({ OPENSHELL_GATEWAY_INSECURE: value });
+    assert.equal(bad.code, 2, value);
+    assert.match(
+      bad.stderr,
+      new RegExp(
+        `^error: option '--gateway-insecure' value '${value}' from env 'OPENSHELL_GATEWAY_INSECURE' is invalid\\. Allowed choices are true, false\\.`,
+      ),
+    );
+  }
+
+  // No client certificate is sent: a gateway that asks for one refuses the connection.
+  await using mtls = await serveGrpcGateway({ tls: ours });
+  await registerMtls(sandbox, "strict", mtls.endpoint, ours);
+  assert.equal((await status({}, "-g", "strict")).code, 0);
+  const refused = await status({ OPENSHELL_GATEWAY_INSECURE: "true" }, "-g", "strict");
+  assert.equal(refused.code, 1);
+  const report = JSON.parse(refused.stdout);
+  assert.equal(report.status, "disconnected");
+  assert.match(
+    report.error,
+    /^TLS failed: it (requires a client certificate|closed the connection in the TLS handshake)/,
+  );
+  assert.match(refused.stderr, /\nhint: an insecure connection sends no client certificate; /);
+
+  // Only /healthz answers: asked over HTTP/1.1, just as unverified.
+  const https = await serveHttps(theirs);
+  try {
+    const endpoint = `https://127.0.0.1:${https.addr.port}`;
+    const http = await status(
+      { OPENSHELL_GATEWAY_INSECURE: "true" },
+      "--gateway-endpoint",
+      endpoint,
+    );
+    assert.equal(http.code, 0, http.stderr);
+    const answer = JSON.parse(http.stdout);
+    assert.equal(answer.status, "connected_http");
+    assert.equal(answer.http_status, "200 OK");
+  } finally {
+    await https.shutdown();
+  }
+
+  // http:// is plaintext either way.
+  await using plain = await serveGrpcGateway({});
+  const h2c = await status(
+    { OPENSHELL_GATEWAY_INSECURE: "true" },
+    "--gateway-endpoint",
+    plain.endpoint,
+  );
+  assert.equal(h2c.code, 0, h2c.stderr);
+  assert.deepEqual(JSON.parse(h2c.stdout).authentication, {
+    status: "not_required",
+    mode: "gateway",
+  });
+});
+
 Deno.test("gateway info adds what the live gateway says (GetGatewayInfo) when it answers", async () => {
   await using sandbox = await createSandbox();
   const certs = await makeCertificates(sandbox.root);
@@ -433,4 +542,83 @@ Deno.test("gateway info adds what the live gateway says (GetGatewayInfo) when it
   const gone = await runCli(sandbox, ["gateway", "info", "corp", "-o", "json"]);
   assert.equal(gone.code, 0, gone.stderr);
   assert.equal(JSON.parse(gone.stdout).live, null);
+});
+
+Deno.test("gateway info with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT asks that endpoint, as upstream's", async () => {
+  await using sandbox = await createSandbox();
+  await using plain = await serveGrpcGateway({ version: "0.0.112-dev" });
+  // No registration holds it: what it answers, under the endpoint's own name.
+  const env = await runCli(sandbox, ["gateway", "info", "-o", "json"], {
+    env: { OPENSHELL_GATEWAY_ENDPOINT: plain.endpoint },
+  });
+  assert.equal(env.code, 0, env.stderr);
+  const unregistered = JSON.parse(env.stdout);
+  assert.equal(unregistered.name, plain.endpoint);
+  assert.equal(unregistered.source, "endpoint");
+  assert.equal(unregistered.origin, "OPENSHELL_GATEWAY_ENDPOINT");
+  assert.equal(unregistered.server, plain.endpoint);
+  assert.equal(unregistered.metadata, null);
+  assert.equal(unregistered.live.status, "healthy");
+  assert.equal(unregistered.live.version, "0.0.112-dev");
+  assert.deepEqual(unregistered.live.compute_drivers, [
+    { name: "podman", capabilities: { driver_name: "Podman", driver_version: "4.3" } },
+  ]);
+  const text = await runCli(sandbox, ["--gateway-endpoint", plain.endpoint, "gateway", "info"]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^name: {5}http:\/\/127\.0\.0\.1:\d+\n/);
+  assert.match(text.stdout, /\nsource: {3}endpoint \(--gateway-endpoint\)\n/);
+  assert.match(text.stdout, /\nlive: {5}healthy, version 0\.0\.112-dev \(GetGatewayInfo\)\n/);
+
+  // A registration holds it: its registration, and what that endpoint answers with its
+  // certificates, the flag winning over the variable.
+  const certs = await makeCertificates(sandbox.root);
+  await using tls = await serveGrpcGateway({ tls: certs, version: "0.0.112-tls" });
+  await registerMtls(sandbox, "corp", `${tls.endpoint}/`, certs);
+  await registerActive(sandbox, plain.endpoint);
+  const flag = await runCli(sandbox, [
+    "--gateway-endpoint",
+    tls.endpoint,
+    "gateway",
+    "info",
+    "-o",
+    "json",
+  ], { env: { OPENSHELL_GATEWAY_ENDPOINT: plain.endpoint } });
+  assert.equal(flag.code, 0, flag.stderr);
+  const registered = JSON.parse(flag.stdout);
+  assert.equal(registered.name, "corp");
+  assert.equal(registered.source, "user");
+  assert.equal(registered.server, tls.endpoint);
+  assert.equal(registered.live.version, "0.0.112-tls");
+  assert.deepEqual(registered.live.authentication, {
+    status: "authenticated",
+    provider: "mTLS transport",
+  });
+
+  // Nothing answers and nothing is registered: nothing to show, exit 1, as upstream.
+  const closed = await runCli(sandbox, ["gateway", "info"], {
+    env: { OPENSHELL_GATEWAY_ENDPOINT: "http://127.0.0.1:9" },
+  });
+  assert.equal(closed.code, 1);
+  assert.match(
+    closed.stderr,
+    /^error: Gateway 'http:\/\/127\.0\.0\.1:9' at http:\/\/127\.0\.0\.1:9 did not answer GetGatewayInfo: /,
+  );
+
+  // Insecure: a certificate nobody registered is accepted.
+  await Deno.mkdir(join(sandbox.root, "theirs"));
+  const theirs = await makeCertificates(join(sandbox.root, "theirs"));
+  await using own = await serveGrpcGateway({ tls: theirs, anyClient: true });
+  const verified = await runCli(sandbox, ["--gateway-endpoint", own.endpoint, "gateway", "info"]);
+  assert.equal(verified.code, 1);
+  assert.match(
+    verified.stderr,
+    /TLS failed: .*\nhint: register it with its certificates: `openshell gateway add https:/,
+  );
+  const insecure = await runCli(
+    sandbox,
+    ["--gateway-endpoint", own.endpoint, "gateway", "info", "-o", "json"],
+    { env: { OPENSHELL_GATEWAY_INSECURE: "true" } },
+  );
+  assert.equal(insecure.code, 0, insecure.stderr);
+  assert.equal(JSON.parse(insecure.stdout).live.status, "healthy");
 });

@@ -95,7 +95,7 @@ Deno.test("bash completes subcommands, gateway names, choices and files through 
     ["serve --runtime ", "youki runc crun"],
     ["completions ", "bash zsh fish"],
     ["doctor ", "check"],
-    ["gateway stop -", "-h --help -g --gateway --gateway-endpoint"],
+    ["gateway stop -", "-h --help -g --gateway --gateway-endpoint --gateway-insecure"],
     ["gateway add ", ""],
     ["serve --state-dir bi", "bin"],
   ];

@@ -10,6 +10,8 @@ import { cliCommandLine, createSandbox, runCli, type Sandbox } from "./_helpers/
 import { freePort, serveLoopback } from "./_helpers/loopback.ts";
 import { openTmux, tmuxAvailable, type TmuxTerminal } from "./_helpers/tmux.ts";
 import { writeEntry } from "./registry_fixture.ts";
+import { makeCertificates } from "./_helpers/certificates.ts";
+import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 
 const HAVE_TMUX = tmuxAvailable();
 if (!HAVE_TMUX) console.error("tmux is not installed (scripts/setup.sh --test installs it)");
@@ -286,6 +288,41 @@ tmuxTest(
     assert.match(screen, /BEFORE-TERM/);
     assert.equal(await terminal.format("#{alternate_on}"), "0");
     assert.equal(await terminal.format("#{cursor_flag}"), "1");
+  },
+);
+
+tmuxTest(
+  "term --gateway-insecure checks https:// gateways without verifying them and without a client certificate",
+  async () => {
+    await using sandbox = await createSandbox();
+    const certsIn = async (name: string) => {
+      await Deno.mkdir(join(sandbox.root, name));
+      return await makeCertificates(join(sandbox.root, name));
+    };
+    const [theirs, ours] = await Promise.all([certsIn("theirs"), certsIn("ours")]);
+    // One behind a certificate the registration cannot verify, one that asks for a client's.
+    await using unverifiable = await serveGrpcGateway({ tls: theirs, anyClient: true });
+    await using strict = await serveGrpcGateway({ tls: ours });
+    for (const [name, endpoint] of [["corp", unverifiable.endpoint], ["strict", strict.endpoint]]) {
+      await writeGateway(userRoot(sandbox), name!, endpoint!, { auth_mode: "mtls" });
+      const dir = join(userRoot(sandbox), "gateways", name!, "mtls");
+      await Deno.mkdir(dir);
+      await Deno.copyFile(ours.ca, join(dir, "ca.crt"));
+      await Deno.copyFile(ours.client.cert, join(dir, "tls.crt"));
+      await Deno.copyFile(ours.client.key, join(dir, "tls.key"));
+    }
+    await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
+    await startTerm(terminal, ["--gateway-insecure"]);
+    const screen = await terminal.waitFor(
+      (s) => /corp .* healthy /.test(s) && /strict .* unreachable$/m.test(s),
+      "corp healthy and strict refused",
+    );
+    assert.match(
+      row(screen, "corp"),
+      /^.{3}corp +local +user +https:\/\/127\.0\.0\.1:\d+ +healthy 0\.0\.112-test authenticated$/,
+    );
+    await terminal.send(["q"]);
+    await terminal.waitFor((s) => s.includes("EXIT=0"), "the UI to exit");
   },
 );
 

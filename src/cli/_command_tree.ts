@@ -85,8 +85,14 @@ export const PROGRAM: CommandSpec = {
     {
       flags: "--gateway-endpoint <url>",
       description:
-        "status asks this endpoint directly, with the certificates of the gateway holding it",
+        "status and gateway info ask this endpoint directly, with the certificates of the gateway holding it",
       env: "OPENSHELL_GATEWAY_ENDPOINT",
+    },
+    {
+      flags: "--gateway-insecure",
+      description:
+        "status, gateway info and term accept any certificate from an https:// gateway and send no client certificate",
+      env: "OPENSHELL_GATEWAY_INSECURE",
     },
   ],
   commands: [

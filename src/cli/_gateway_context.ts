@@ -9,10 +9,12 @@ import { fillIn, programCommand } from "../errors/mod.ts";
 import type {
   ActiveGateway,
   ActiveGatewayInputs,
+  GatewayEntry,
   RegistryRoots,
   ResolvedGateway,
 } from "../registry/mod.ts";
 import {
+  listGateways,
   readGatewayMetadata,
   registryRoots,
   resolveActiveGateway,
@@ -69,6 +71,53 @@ export function endpointOverride(
     );
   }
   return { endpoint: value, from };
+}
+
+/** A gateway asked at an endpoint given directly, as upstream names it. */
+export interface EndpointTarget {
+  /** The name given (`-g`, or `gateway info`'s argument), else the registration's, else the endpoint. */
+  name: string;
+  /** The registration holding that name or endpoint, whose certificates are used. */
+  entry: GatewayEntry | undefined;
+  /** `--gateway-endpoint` or `OPENSHELL_GATEWAY_ENDPOINT`. */
+  origin: string;
+}
+
+/**
+ * The gateway asked at an endpoint given directly, as upstream resolves it: the name given,
+ * else the registration holding that endpoint (the active one first), else the endpoint itself.
+ */
+export async function endpointTarget(
+  registryRoots: RegistryRoots,
+  input: CommandInput,
+  direct: { endpoint: string; from: "flag" | "env" },
+  named: string | undefined,
+): Promise<EndpointTarget> {
+  const wanted = direct.endpoint.replace(/\/+$/, "");
+  const { entries } = await listGateways(registryRoots);
+  const activeName = await resolveActiveGateway(registryRoots, {
+    ...activeInputs(input),
+    flag: undefined,
+  }).then((active) => active?.name, () => undefined);
+  const byEndpoint = (entry: GatewayEntry) =>
+    entry.metadata.gateway_endpoint.replace(/\/+$/, "") === wanted;
+  const entry = named !== undefined
+    ? entries.find((e) => e.name === named)
+    : entries.find((e) => e.name === activeName && byEndpoint(e)) ?? entries.find(byEndpoint);
+  return {
+    name: named ?? entry?.name ?? direct.endpoint,
+    entry,
+    origin: direct.from === "flag" ? "--gateway-endpoint" : ENDPOINT_VARIABLE,
+  };
+}
+
+/**
+ * Whether `--gateway-insecure` or `OPENSHELL_GATEWAY_INSECURE=true` asks to reach `https://`
+ * gateways without verifying their certificate (and without sending a client certificate),
+ * as upstream's CLI does; the flag wins over the variable.
+ */
+export function insecureAsked(input: CommandInput): boolean {
+  return input.levels[0]!.values.gatewayInsecure === true;
 }
 
 /** The value of `OPENSHELL_GATEWAY`, as the command line was read with it. */

@@ -7,12 +7,14 @@
  */
 import {
   readGatewayMetadata,
+  type RegistryRoots,
   resolveActiveGateway,
   TOKEN_FILE_NAME,
   userGatewayDir,
   validateGatewayName,
 } from "../registry/mod.ts";
-import { checkGateway, mtlsFiles } from "../client/mod.ts";
+import { checkGateway, healthHint, mtlsFiles } from "../client/mod.ts";
+import { UserError } from "../errors/mod.ts";
 import { servedRecordJson } from "../serve/mod.ts";
 import { effectiveUid } from "../host/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
@@ -20,6 +22,9 @@ import {
   activeInputs,
   activeRegistration,
   cliRoots,
+  endpointOverride,
+  endpointTarget,
+  insecureAsked,
   nameArgument,
   noActive,
 } from "./_gateway_context.ts";
@@ -27,6 +32,7 @@ import { renderServedText, servedInfo } from "./_gateway_served.ts";
 import { printData } from "./_output.ts";
 import {
   authenticationText,
+  type GatewayInfo,
   gatewayInfoObject,
   renderGatewayInfoText,
 } from "./_render_gateways.ts";
@@ -38,8 +44,22 @@ const LIVE_TIMEOUT_MS = 2000;
 /** `gateway info [name]`. */
 export async function gatewayInfo(input: CommandInput): Promise<void> {
   const name = input.args.name as string | undefined;
-  const { options } = input;
   const roots = cliRoots();
+  const insecure = insecureAsked(input);
+  const direct = endpointOverride(input);
+  if (direct !== undefined) {
+    if (name !== undefined) nameArgument(name, validateGatewayName);
+    const target = await endpointTarget(roots, input, direct, name ?? activeInputs(input).flag);
+    const active = await resolveActiveGateway(roots, activeInputs(input)).catch(() => undefined);
+    const gateway = target.entry && await readGatewayMetadata(roots, target.entry.name);
+    return await report(input, roots, {
+      name: target.name,
+      gateway: gateway && { gateway, active },
+      origin: target.origin,
+      server: direct.endpoint,
+      insecure,
+    });
+  }
   const active = await resolveActiveGateway(roots, activeInputs(input));
   const target = name ?? active?.name;
   if (target === undefined) throw noActive("info");
@@ -47,20 +67,52 @@ export async function gatewayInfo(input: CommandInput): Promise<void> {
   const gateway = name === undefined && active !== undefined
     ? await activeRegistration(roots, active)
     : await readGatewayMetadata(roots, target);
-  const info = { gateway, active };
-  const userDir = userGatewayDir(roots, target);
+  await report(input, roots, {
+    name: target,
+    gateway: { gateway, active },
+    origin: undefined,
+    server: gateway.metadata.gateway_endpoint,
+    insecure,
+  });
+}
+
+/** What `gateway info` shows: a registration (if any) and the endpoint asked. */
+interface InfoTarget {
+  name: string;
+  /** The registration; none for an endpoint given directly that no registration holds. */
+  gateway: GatewayInfo | undefined;
+  /** Where an endpoint given directly came from (`--gateway-endpoint` or its variable). */
+  origin: string | undefined;
+  /** The endpoint asked. */
+  server: string;
+  insecure: boolean;
+}
+
+async function report(input: CommandInput, roots: RegistryRoots, target: InfoTarget) {
+  const { name, gateway: info, server } = target;
+  const userDir = info ? userGatewayDir(roots, name) : undefined;
   const [served, check] = await Promise.all([
-    servedInfo(target),
+    info ? servedInfo(name) : undefined,
     checkGateway({
-      endpoint: gateway.metadata.gateway_endpoint,
-      tls: mtlsFiles(`${userDir}/mtls`),
-      tokenFile: `${userDir}/${TOKEN_FILE_NAME}`,
+      endpoint: server,
+      insecure: target.insecure,
+      ...(userDir
+        ? { tls: mtlsFiles(`${userDir}/mtls`), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` }
+        : {}),
     }, { timeoutMs: LIVE_TIMEOUT_MS }),
   ]);
   const live = check.info;
+  // An endpoint without a registration has nothing to show but what it answers.
+  if (info === undefined && live === null) {
+    const why = check.status === "connected" ? authenticationText(check) : check.error;
+    throw new UserError(`Gateway '${name}' at ${server} did not answer GetGatewayInfo: ${why}`, {
+      hint: healthHint(check.failure, { name, endpoint: server, mtlsDir: "" }),
+    });
+  }
   const object = () => ({
-    ...gatewayInfoObject(info),
+    ...(info ? gatewayInfoObject(info) : endpointInfoObject(name, server, target.origin!)),
     served: served === undefined ? null : servedRecordJson(served),
+    server,
     live: live === null ? null : {
       status: live.status,
       version: live.version,
@@ -71,12 +123,18 @@ export async function gatewayInfo(input: CommandInput): Promise<void> {
       authentication: check.authentication,
     },
   });
+  const { options } = input;
   if (options.output === "json") {
     printData(renderJson(object()));
   } else if (options.output === "yaml") {
     printData(await renderYaml(object()));
   } else {
-    const lines = [renderGatewayInfoText(info)];
+    const lines = [
+      info
+        ? renderGatewayInfoText(info)
+        : [`name:     ${name}`, `endpoint: ${server}`, `source:   endpoint (${target.origin})`]
+          .join("\n"),
+    ];
     if (served !== undefined) lines.push(renderServedText(served, effectiveUid()));
     if (live !== null) {
       const drivers = live.computeDrivers.map((driver) =>
@@ -84,6 +142,7 @@ export async function gatewayInfo(input: CommandInput): Promise<void> {
       );
       lines.push(
         [
+          ...(info && target.origin ? [`server:   ${server} (${target.origin})`] : []),
           `live:     ${live.status}, version ${live.version || "unknown"} (GetGatewayInfo)`,
           `drivers:  ${drivers.length === 0 ? "none" : drivers.join(", ")}`,
           `auth:     ${authenticationText(check)}`,
@@ -92,4 +151,23 @@ export async function gatewayInfo(input: CommandInput): Promise<void> {
     }
     printData(lines.join("\n"));
   }
+}
+
+/** The registration fields of `gateway info -o json` for an endpoint no registration holds. */
+function endpointInfoObject(name: string, endpoint: string, origin: string) {
+  return {
+    name,
+    source: "endpoint",
+    origin,
+    shadows: null,
+    active: false,
+    active_reason: null,
+    endpoint,
+    type: null,
+    auth: null,
+    is_remote: null,
+    remote_host: null,
+    resolved_host: null,
+    metadata: null,
+  };
 }

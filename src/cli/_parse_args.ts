@@ -280,9 +280,20 @@ function applyEnv(chain: Level[], env: EnvLookup): void {
     if (value === undefined) continue;
     const { key } = option.shape;
     here.env[key] = value;
-    if (here.values[key] === undefined || here.sources[key] !== "cli") {
-      setOption(chain, option, option.shape.value === undefined ? undefined : value, "env");
+    if (here.values[key] !== undefined && here.sources[key] === "cli") continue;
+    if (option.shape.value !== undefined) {
+      setOption(chain, option, value, "env");
+      continue;
     }
+    // A flag's variable says `true` or `false`, nothing else (as upstream's CLI reads it).
+    checkedValue(
+      chain,
+      { choices: ["true", "false"] },
+      value,
+      `error: option '${option.spec.flags}' value '${value}' from env '${option.spec.env}' is invalid.`,
+    );
+    setOption(chain, option, undefined, "env");
+    if (value === "false") here.values[key] = option.shape.negate;
   }
 }
 

@@ -9,13 +9,13 @@ import {
   activeInputs,
   activeRegistration,
   cliRoots,
-  ENDPOINT_VARIABLE,
   endpointOverride,
+  endpointTarget,
+  insecureAsked,
 } from "./_gateway_context.ts";
 import { checkGateway, type GatewayCheck, healthHint, mtlsFiles } from "../client/mod.ts";
 import {
   type GatewayEntry,
-  listGateways,
   madeByServe,
   type RegistryRoots,
   resolveActiveGateway,
@@ -96,10 +96,11 @@ export async function showStatus(input: CommandInput): Promise<void> {
   const { name, endpoint, registration } = target;
   const userDir = registration ? userGatewayDir(roots, name) : undefined;
   const mtlsDir = userDir ? `${userDir}/mtls` : "";
+  const insecure = insecureAsked(input);
   const check = await checkGateway(
     userDir
-      ? { endpoint, tls: mtlsFiles(mtlsDir), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` }
-      : { endpoint },
+      ? { endpoint, insecure, tls: mtlsFiles(mtlsDir), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` }
+      : { endpoint, insecure },
     { timeoutMs: options.timeout },
   );
   if (format !== "text") {
@@ -151,6 +152,7 @@ export async function showStatus(input: CommandInput): Promise<void> {
           unitStart,
           madeByServe: registration?.source === "user" && madeByServe(roots, name),
           remoteHost: registration?.metadata.remote_host ?? undefined,
+          insecure,
         }),
       },
     );
@@ -193,19 +195,13 @@ async function statusTarget(
       reasonText: activeReasonText(active),
     };
   }
-  const flagName = activeInputs(input).flag;
-  const wanted = direct.endpoint.replace(/\/+$/, "");
-  const { entries } = await listGateways(roots);
-  const activeName = await resolveActiveGateway(roots, { ...activeInputs(input), flag: undefined })
-    .then((active) => active?.name, () => undefined);
-  const byEndpoint = (entry: GatewayEntry) =>
-    entry.metadata.gateway_endpoint.replace(/\/+$/, "") === wanted;
-  const entry = flagName !== undefined
-    ? entries.find((e) => e.name === flagName)
-    : entries.find((e) => e.name === activeName && byEndpoint(e)) ?? entries.find(byEndpoint);
-  const name = flagName ?? entry?.name ?? direct.endpoint;
+  const { name, entry, origin } = await endpointTarget(
+    roots,
+    input,
+    direct,
+    activeInputs(input).flag,
+  );
   const reason = direct.from === "flag" ? "endpoint_flag" : "endpoint_env";
-  const origin = direct.from === "flag" ? "--gateway-endpoint" : ENDPOINT_VARIABLE;
   return {
     name,
     endpoint: direct.endpoint,

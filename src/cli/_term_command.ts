@@ -8,7 +8,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { runTerm, termRegistry } from "../term/mod.ts";
-import { activeInputs, cliRoots } from "./_gateway_context.ts";
+import { activeInputs, cliRoots, insecureAsked } from "./_gateway_context.ts";
 import { servedInfo } from "./_gateway_served.ts";
 import { colorEnabled } from "./_output.ts";
 
@@ -33,5 +33,6 @@ export async function runTermCommand(input: CommandInput): Promise<void> {
       (name) => servedInfo(name).then((record) => record !== undefined, () => false),
     ),
     color: colorEnabled("stdout"),
+    insecure: insecureAsked(input),
   });
 }

@@ -4,7 +4,9 @@
  * certificate for `https://`), then `GetGatewayInfo` to learn whether this client is
  * authenticated; only when `Health` fails, `GET /healthz` over HTTP/1.1 (`connected_http`).
  * Messages are encoded by `@bufbuild/protobuf` from upstream's `.proto`, loaded only when a
- * gateway is asked.
+ * gateway is asked. Asked to be insecure (upstream's `--gateway-insecure`), an `https://`
+ * gateway is reached through `./_insecure_tls.ts` instead: no verification of its
+ * certificate, no client certificate.
  *
  * @module
  */
@@ -63,6 +65,21 @@ export interface CheckTarget {
    * only; a missing file is skipped.
    */
   tokenFile?: string | undefined;
+  /**
+   * Over `https://`, accept any server certificate and send no client certificate, as
+   * upstream's `--gateway-insecure` does (no effect on `http://`).
+   */
+  insecure?: boolean | undefined;
+}
+
+type RequestHeaders = Record<string, string>;
+
+/** One POST's answer, whichever client sent it. */
+interface PostAnswer {
+  status: number;
+  /** A header (or, where the client reads them, a trailer). */
+  header(name: string): string | null;
+  body: Uint8Array;
 }
 
 /** The outcome of one unary call. */
@@ -157,18 +174,42 @@ export async function checkGateway(
   }
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const https = /^https:/i.test(endpoint);
+  const insecure = https && target.insecure === true;
   let protocol: typeof import("../protocol/mod.ts");
   let token: string | undefined;
-  let client: Deno.HttpClient;
+  let post: (
+    url: string,
+    headers: RequestHeaders,
+    body: Uint8Array<ArrayBuffer>,
+  ) => Promise<PostAnswer>;
+  let close: () => void;
   try {
     const loaded = await Promise.all([
       import("../protocol/mod.ts"),
-      target.tls && /^https:/i.test(endpoint) ? tlsMaterial(target.tls) : {},
+      insecure ? import("./_insecure_tls.ts") : undefined,
+      target.tls && https && !insecure ? tlsMaterial(target.tls) : {},
       // Over https:// the client certificate is the login; the token is for plaintext ones.
-      target.tokenFile && /^http:/i.test(endpoint) ? readIfPresent(target.tokenFile) : undefined,
+      target.tokenFile && !https ? readIfPresent(target.tokenFile) : undefined,
     ]);
-    [protocol, , token] = loaded;
-    client = Deno.createHttpClient({ http1: false, http2: true, ...loaded[1] });
+    [protocol, , , token] = loaded;
+    if (loaded[1] !== undefined) {
+      const client = loaded[1].insecureClient(endpoint);
+      post = (url, headers, body) => client.post(url, headers, body, signal);
+      close = () => client.close();
+    } else {
+      const client = Deno.createHttpClient({ http1: false, http2: true, ...loaded[2] });
+      post = async (url, headers, body) => {
+        const response = await fetch(url, { method: "POST", client, signal, headers, body });
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        return {
+          status: response.status,
+          header: (name) => response.headers.get(name),
+          body: bytes,
+        };
+      };
+      close = () => client.close();
+    }
   } catch (error) {
     // A file that cannot be read, or material the client refuses (a v1 certificate, a key
     // that does not parse): a result like any other, never a rejection.
@@ -185,34 +226,28 @@ export async function checkGateway(
   const bearer = token?.trim() || undefined;
   const call = async (method: string, request: Uint8Array): Promise<CallResult> => {
     try {
-      const response = await fetch(
+      const response = await post(
         `${endpoint.replace(/\/+$/, "")}/openshell.v1.OpenShell/${method}`,
         {
-          method: "POST",
-          client,
-          signal,
-          headers: {
-            "content-type": "application/grpc",
-            te: "trailers",
-            ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-          },
-          body: protocol.frameMessage(request),
+          "content-type": "application/grpc",
+          te: "trailers",
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
         },
+        protocol.frameMessage(request),
       );
-      const body = new Uint8Array(await response.arrayBuffer());
-      const status = response.headers.get("grpc-status");
+      const status = response.header("grpc-status");
       if (status !== null && status !== "0") {
         const code = Number(status);
-        const message = decodeURIComponent(response.headers.get("grpc-message") ?? "");
+        const message = decodeURIComponent(response.header("grpc-message") ?? "");
         return { ok: false, code, message: message || (CODE_NAMES[code] ?? `code ${code}`) };
       }
       if (
         response.status !== 200 ||
-        !/^application\/grpc/.test(response.headers.get("content-type") ?? "")
+        !/^application\/grpc/.test(response.header("content-type") ?? "")
       ) {
         return { ok: false, code: null, message: `not a gRPC answer: HTTP ${response.status}` };
       }
-      return { ok: true, message: protocol.unframeMessage(body) };
+      return { ok: true, message: protocol.unframeMessage(response.body) };
     } catch (error) {
       const failure = describeFetchError(error, options.timeoutMs);
       return { ok: false, code: null, message: failure.message, failure };
@@ -231,9 +266,7 @@ export async function checkGateway(
     }
     // Still closed before any answer over TLS: that is how a refused handshake looks without
     // its alert (the kind a certificate problem gets, so the hint points at the files).
-    if (
-      !health.ok && health.failure?.message === "connection closed" && /^https:/i.test(endpoint)
-    ) {
+    if (!health.ok && health.failure?.message === "connection closed" && https) {
       const failure = closedInHandshake();
       health = { ...health, message: failure.message, failure };
     }
@@ -297,6 +330,7 @@ export async function checkGateway(
       timeoutMs: Math.max(1, options.timeoutMs - elapsed()),
       ...(options.signal ? { signal: options.signal } : {}),
       tls: target.tls,
+      insecure,
     });
     const answered = http.httpStatus !== null;
     const status: ConnectionStatus = http.status === "ok"
@@ -326,7 +360,7 @@ export async function checkGateway(
       elapsedMs: elapsed(),
     };
   } finally {
-    client.close();
+    close();
   }
 }
 

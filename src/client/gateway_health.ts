@@ -114,10 +114,16 @@ export function describeFetchError(error: unknown, timeoutMs: number): HealthFai
   }
   const inner = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const text = inner instanceof Error ? inner.message : String(inner);
-  if (/dns error|failed to lookup address|Name or service not known/i.test(text)) {
+  if (/dns error|failed to lookup address|Name or service not known|ENOTFOUND/i.test(text)) {
     return { kind: "dns", message: "the host name does not resolve" };
   }
-  if (/Connection refused/i.test(text)) return { kind: "refused", message: "connection refused" };
+  if (/Connection refused|ECONNREFUSED/i.test(text)) {
+    return { kind: "refused", message: "connection refused" };
+  }
+  // How `node:tls` and `node:http2` (the insecure client) say the peer hung up.
+  if (/ended by the other party|socket hang up|ECONNRESET|EPIPE/.test(text)) {
+    return { kind: "network", message: "connection closed" };
+  }
   const blocked = /Requests to port (\d+) are blocked/.exec(text);
   if (blocked) {
     return { kind: "network", message: `port ${blocked[1]} is refused by the HTTP client` };
@@ -149,6 +155,8 @@ export interface HintTarget {
   remoteHost?: string | undefined;
   /** The command that starts the systemd unit serving it here, when one does. */
   unitStart?: string | undefined;
+  /** It was asked insecurely (`--gateway-insecure`): no client certificate was sent. */
+  insecure?: boolean;
 }
 
 /**
@@ -175,6 +183,27 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
         programCommand("gateway", "info", target.name)
       }\`)`;
     case "tls": {
+      if (target.mtlsDir === "") {
+        // An endpoint given directly that no registration holds: no certificates were used.
+        return `register it with its certificates: \`${
+          programCommand(
+            "gateway",
+            "add",
+            target.endpoint,
+            "--local",
+            "--ca",
+            fillIn("<ca.crt>"),
+            "--cert",
+            fillIn("<tls.crt>"),
+            "--key",
+            fillIn("<tls.key>"),
+          )
+        }\``;
+      }
+      if (target.insecure) {
+        return "an insecure connection sends no client certificate; without --gateway-insecure " +
+          `(and with OPENSHELL_GATEWAY_INSECURE unset or false) the one in ${target.mtlsDir}/ is sent`;
+      }
       const where = target.remoteHost === undefined ? ["--local"] : ["--remote", target.remoteHost];
       return `check the certificates in ${target.mtlsDir}/ against the gateway's; replace them: \`${
         programCommand(
@@ -229,7 +258,13 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
  */
 export async function probeHealth(
   endpoint: string,
-  options: { timeoutMs: number; signal?: AbortSignal; tls?: GatewayTls | undefined },
+  options: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    tls?: GatewayTls | undefined;
+    /** Over `https://`, verify nothing and send no client certificate (`--gateway-insecure`). */
+    insecure?: boolean;
+  },
 ): Promise<HealthResult> {
   const started = performance.now();
   if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
@@ -247,17 +282,25 @@ export async function probeHealth(
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   let client: Deno.HttpClient | undefined;
   try {
-    const material = /^https:/i.test(endpoint) && options.tls ? await tlsMaterial(options.tls) : {};
-    client = Object.keys(material).length > 0 ? Deno.createHttpClient(material) : undefined;
-    const response = await fetch(healthzUrl(endpoint), {
-      signal,
-      redirect: "manual",
-      ...(client ? { client } : {}),
-    });
-    await response.body?.cancel();
+    const https = /^https:/i.test(endpoint);
+    let answer: { status: number; statusText: string };
+    if (https && options.insecure) {
+      const { insecureGet } = await import("./_insecure_tls.ts");
+      answer = await insecureGet(healthzUrl(endpoint), signal);
+    } else {
+      const material = https && options.tls ? await tlsMaterial(options.tls) : {};
+      client = Object.keys(material).length > 0 ? Deno.createHttpClient(material) : undefined;
+      const response = await fetch(healthzUrl(endpoint), {
+        signal,
+        redirect: "manual",
+        ...(client ? { client } : {}),
+      });
+      await response.body?.cancel();
+      answer = response;
+    }
     return {
-      ...classifyStatus(response.status),
-      httpReason: response.statusText || null,
+      ...classifyStatus(answer.status),
+      httpReason: answer.statusText || null,
       failure: null,
       elapsedMs: performance.now() - started,
     };

@@ -40,6 +40,8 @@ export interface TermOptions {
   color: boolean;
   /** How often the registry is re-read and gateways are checked, in ms (default 2000). */
   refreshMs?: number;
+  /** Check `https://` gateways without verifying them or sending a client certificate. */
+  insecure?: boolean;
 }
 
 /**
@@ -100,7 +102,13 @@ export async function runTerm(options: TermOptions): Promise<void> {
     poller.poll(
       snapshot.rows.flatMap((row) =>
         row.kind === "gateway"
-          ? [{ key: rowKey(row), endpoint: row.endpoint, tls: row.tls, tokenFile: row.tokenFile }]
+          ? [{
+            key: rowKey(row),
+            endpoint: row.endpoint,
+            tls: row.tls,
+            tokenFile: row.tokenFile,
+            insecure: options.insecure,
+          }]
           : []
       ),
     );

@@ -5,6 +5,7 @@
  * `node:http2` directly, not on this program's server.
  */
 import http2 from "node:http2";
+import tls from "node:tls";
 import {
   create,
   frameMessage,
@@ -21,6 +22,11 @@ export interface GrpcGatewayOptions {
   infoStatus?: number;
   /** Serve over TLS with these certificates, asking clients for one signed by their CA. */
   tls?: Awaited<ReturnType<typeof makeCertificates>>;
+  /**
+   * Over TLS, serve clients without a certificate too, and HTTP/2 whether or not ALPN chose
+   * it (as a real gateway behind a certificate of its own does).
+   */
+  anyClient?: boolean;
 }
 
 /** A running stand-in. */
@@ -34,15 +40,27 @@ export interface GrpcGateway extends AsyncDisposable {
 export async function serveGrpcGateway(options: GrpcGatewayOptions = {}): Promise<GrpcGateway> {
   const version = options.version ?? "0.0.112-test";
   const paths: string[] = [];
-  const server = options.tls
+  const pem = options.tls && {
+    cert: await Deno.readTextFile(options.tls.server.cert),
+    key: await Deno.readTextFile(options.tls.server.key),
+  };
+  const server = options.tls && !options.anyClient
     ? http2.createSecureServer({
-      cert: await Deno.readTextFile(options.tls.server.cert),
-      key: await Deno.readTextFile(options.tls.server.key),
+      ...pem,
       ca: await Deno.readTextFile(options.tls.ca),
       requestCert: true,
       rejectUnauthorized: true,
     })
     : http2.createServer();
+  // Any client: TLS first, then HTTP/2 on the TLS stream without looking at ALPN.
+  const listener = pem && options.anyClient
+    ? tls.createServer({ ...pem, ALPNProtocols: ["h2"] }, (socket) => {
+      socket.on("error", () => {});
+      // node:http2 refuses a TLS stream whose ALPN is not h2; this one speaks h2 regardless.
+      socket.alpnProtocol = "h2";
+      server.emit("connection", socket);
+    })
+    : server;
   const sessions = new Set<http2.Http2Session>();
   server.on("session", (session) => {
     sessions.add(session);
@@ -98,13 +116,13 @@ export async function serveGrpcGateway(options: GrpcGatewayOptions = {}): Promis
     });
   });
   const port = await new Promise<number>((resolve) => {
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+    listener.listen(0, "127.0.0.1", () => resolve((listener.address() as { port: number }).port));
   });
   return {
     endpoint: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     paths,
     async [Symbol.asyncDispose]() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const session of sessions) session.destroy();
       await closed;
     },
