@@ -5,7 +5,7 @@ import { bundlePaths, removeBundle, stageBundle } from "../src/container/stage_b
 import { cgroupDirsFor, missingDirs } from "../src/runtime/_cgroup_dirs.ts";
 import { decideCgroupsPath } from "../src/runtime/_cgroup_path.ts";
 import { newContainerId } from "../src/runtime/_container_id.ts";
-import { tryLockInstance } from "../src/runtime/instance_lock.ts";
+import { lockNameDir, tryLockInstance } from "../src/runtime/instance_lock.ts";
 import {
   readLaunchRecord,
   removeLaunchRecord,
@@ -271,6 +271,50 @@ Deno.test("the instance lock is exclusive and freed on release", async () => {
     const again = await tryLockInstance(dir);
     assert.ok(again);
     await again.release();
+  });
+});
+
+Deno.test("a name's dir goes with its last lock, and launches racing releases always find it", async () => {
+  await withTempDir(async (home) => {
+    const dir = join(home, "gateways", "race");
+    const uid = Deno.uid()!;
+    const lock = await lockNameDir(dir, uid);
+    assert.ok(lock);
+    assert.equal(await lockNameDir(dir, uid), undefined, "exclusive");
+    await Deno.writeTextFile(join(dir, "served.json"), "{}");
+    await lock.release();
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(dir))).map((entry) => entry.name),
+      ["served.json"],
+      "a record left in it keeps the dir",
+    );
+    await Deno.remove(join(dir, "served.json"));
+    const again = await lockNameDir(dir, uid);
+    assert.ok(again);
+    await again.release();
+    assert.equal(await Deno.lstat(dir).catch(() => undefined), undefined, "gone once empty");
+
+    // Processes that each take and release the name over and over: every attempt either
+    // gets the lock or finds it held, none fails on a dir removed under it.
+    const module = new URL("../src/runtime/instance_lock.ts", import.meta.url).href;
+    const script = `
+      const { lockNameDir } = await import(${JSON.stringify(module)});
+      let held = 0;
+      for (let i = 0; i < 400; i++) {
+        const lock = await lockNameDir(${JSON.stringify(dir)}, ${uid});
+        if (lock) { held++; await lock.release(); }
+      }
+      console.log(held);`;
+    const racers = await Promise.all(
+      [1, 2, 3].map(() =>
+        new Deno.Command(Deno.execPath(), { args: ["eval", script], stderr: "piped" }).output()
+      ),
+    );
+    for (const racer of racers) {
+      assert.equal(racer.code, 0, new TextDecoder().decode(racer.stderr));
+      assert.ok(Number(new TextDecoder().decode(racer.stdout)) > 0);
+    }
+    assert.equal(await Deno.lstat(dir).catch(() => undefined), undefined, "gone after the race");
   });
 });
 

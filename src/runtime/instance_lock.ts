@@ -1,4 +1,5 @@
 import { join } from "../path/mod.ts";
+import { ensureOwnedDir } from "../files/mod.ts";
 
 /** An exclusive lock on one gateway name, held for the life of a launch. */
 export interface InstanceLock extends AsyncDisposable {
@@ -11,6 +12,9 @@ export interface InstanceLock extends AsyncDisposable {
  * file is opened close-on-exec so no runtime or container process inherits it. Its holder
  * removes the file on release, so a stopped gateway leaves no lock behind; a lock taken on a
  * file removed meanwhile (by the holder before) is dropped and taken again on the new one.
+ *
+ * @throws {Deno.errors.NotFound} when `dir` is gone (removed once empty, see
+ *   {@linkcode removeEmptyDir}): the caller makes it again and retries.
  */
 export async function tryLockInstance(dir: string): Promise<InstanceLock | undefined> {
   const path = join(dir, "lock");
@@ -36,5 +40,39 @@ export async function tryLockInstance(dir: string): Promise<InstanceLock | undef
       file.close();
     };
     return { release, [Symbol.asyncDispose]: release };
+  }
+}
+
+/**
+ * Removes `dir` when it is empty; leaves it, quietly, when it is not or is gone already.
+ * A launch that opens its lock in it meanwhile either finds it gone (and makes it again) or
+ * keeps it from being removed.
+ */
+export async function removeEmptyDir(dir: string): Promise<void> {
+  await Deno.remove(dir).catch(() => {});
+}
+
+/** How often the dir is made again when a release removed it as it was locked. */
+const LOCK_ATTEMPTS = 10;
+
+/**
+ * Makes `dir` (owned by `uid`, mode 0700) and takes its lock without waiting (`undefined`
+ * when another process holds it); the release removes the dir too once nothing else is left
+ * in it. Another holder's release may remove the dir between the two steps: then both again.
+ */
+export async function lockNameDir(dir: string, uid: number): Promise<InstanceLock | undefined> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await ensureOwnedDir(dir, uid, 0o700);
+      const lock = await tryLockInstance(dir);
+      if (lock === undefined) return undefined;
+      const release = async () => {
+        await lock.release();
+        await removeEmptyDir(dir);
+      };
+      return { release, [Symbol.asyncDispose]: release };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || attempt === LOCK_ATTEMPTS) throw error;
+    }
   }
 }

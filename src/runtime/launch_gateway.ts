@@ -21,7 +21,7 @@ import { callerGroups, v1ControllerMounts } from "./cgroup_facts.ts";
 import { cgroupDirsFor, killCgroupMembers, missingDirs, removeCgroupDirs } from "./_cgroup_dirs.ts";
 import { detectCgroupLayout } from "./_cgroup_path.ts";
 import { newContainerId } from "./_container_id.ts";
-import { tryLockInstance } from "./instance_lock.ts";
+import { lockNameDir } from "./instance_lock.ts";
 import {
   type LaunchRecord,
   readLaunchRecord,
@@ -144,13 +144,8 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     ensureOwnedDir(bundles, options.uid, rootMode ? 0o711 : 0o700),
     ensureOwnedDir(join(options.runtimeDir, "oci"), options.uid, 0o700),
   ]);
-  await Promise.all([
-    ensureOwnedDir(nameDir, options.uid, 0o700),
-    ensureOwnedDir(stateRoot, options.uid, 0o700),
-  ]);
-  traceMark("launch: runtime dirs ready");
-
-  await using lock = await tryLockInstance(nameDir);
+  await ensureOwnedDir(stateRoot, options.uid, 0o700);
+  await using lock = await lockNameDir(nameDir, options.uid);
   if (!lock) {
     const record = await readLaunchRecord(nameDir);
     throw new UserError(`Gateway "${options.name}" is already being served`, {

@@ -1,10 +1,10 @@
 /**
  * What a running `serve` leaves for other commands: the served record once the gateway
- * answers, removed when serve ends.
+ * answers, removed when serve ends, with the name's dir once nothing else is left in it.
  *
  * @module
  */
-import { gatewayRuntimeDir } from "../runtime/mod.ts";
+import { gatewayRuntimeDir, removeEmptyDir } from "../runtime/mod.ts";
 import { SERVE_LOG_VARIABLE } from "./gateway_log_file.ts";
 import type { OciRuntime } from "../runtime/mod.ts";
 import {
@@ -58,7 +58,10 @@ export function trackServe(options: {
       written = true;
     },
     async [Symbol.asyncDispose]() {
-      if (written) await removeServedRecord(dir, Deno.pid);
+      if (!written) return;
+      await removeServedRecord(dir, Deno.pid);
+      // The launch's lock went first; a launch that took the name meanwhile keeps the dir.
+      await removeEmptyDir(dir);
     },
   };
 }

@@ -307,7 +307,10 @@ export function servedRecordPath(sandbox: Sandbox, name: string): string {
   return join(serveGatewayHome(sandbox), "gateways", name, "served.json");
 }
 
-/** What a launch may leave behind in its runtime dir, its gateway home and the cgroup trees. */
+/**
+ * What a launch may leave behind in its runtime dir, its gateway home (the name's dir
+ * included) and the cgroup trees.
+ */
 export async function leftovers(sandbox: Sandbox, name: string): Promise<string[]> {
   const found: string[] = [];
   const runtime = serveRuntimeDir(sandbox);
@@ -316,9 +319,10 @@ export async function leftovers(sandbox: Sandbox, name: string): Promise<string[
       if (entry.startsWith(`openshell-${name}-`)) found.push(`${dir}/${entry}`);
     }
   }
-  for (const entry of await list(join(serveGatewayHome(sandbox), "gateways", name))) {
-    found.push(`gateways/${name}/${entry}`);
-  }
+  const nameDir = join(serveGatewayHome(sandbox), "gateways", name);
+  for (const entry of await list(nameDir)) found.push(`gateways/${name}/${entry}`);
+  // Emptied, the name's dir goes too: left, they pile up and slow every `gateway list`.
+  if (await Deno.lstat(nameDir).then(() => true, () => false)) found.push(`gateways/${name}/`);
   found.push(...(await containerCgroups(name)));
   return found;
 }
