@@ -444,6 +444,7 @@ Deno.test("status --gateway-insecure or OPENSHELL_GATEWAY_INSECURE=true: any ser
   ) {
     const insecure = await status(env, ...flags);
     assert.equal(insecure.code, 0, insecure.stderr);
+    assert.match(insecure.stderr, /^warning: TLS certificate verification is disabled /);
     const { elapsed_ms: _, origin: __, ...report } = JSON.parse(insecure.stdout);
     assert.deepEqual(report, {
       active_reason: "user",
@@ -508,6 +509,7 @@ Deno.test("status --gateway-insecure or OPENSHELL_GATEWAY_INSECURE=true: any ser
     plain.endpoint,
   );
   assert.equal(h2c.code, 0, h2c.stderr);
+  assert.equal(h2c.stderr, "", "nothing to warn of");
   assert.deepEqual(JSON.parse(h2c.stdout).authentication, {
     status: "not_required",
     mode: "gateway",

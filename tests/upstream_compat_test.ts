@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
-import { makeCertificates } from "./_helpers/certificates.ts";
+import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
+import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { freePort } from "./_helpers/loopback.ts";
 import { onPath } from "./_helpers/run_command.ts";
@@ -226,6 +227,117 @@ Deno.test("status -o json: upstream's bytes with no gateway, its keys and values
 });
 
 const UPSTREAM_CLI = Deno.env.get("OPENSHELL_UPSTREAM_CLI");
+
+/** Upstream's CLI on the sandbox's registry. */
+function runUpstream(sandbox: Sandbox, args: string[], env: Record<string, string> = {}) {
+  return runCommand([UPSTREAM_CLI!, ...args], {
+    env: {
+      HOME: sandbox.home,
+      XDG_CONFIG_HOME: sandbox.config,
+      NO_COLOR: "1",
+      PATH: "/usr/bin:/bin",
+      ...env,
+    },
+  });
+}
+
+/**
+ * Upstream's JSON after the log lines it writes on stdout first (its warning that TLS is not
+ * verified, for one: its logger writes there).
+ */
+function afterLog(stdout: string): string {
+  return stdout.slice(stdout.search(/^\{/m));
+}
+
+/** `ours` with only the keys `theirs` has: what both print of upstream's report. */
+function upstreamPart(ours: Record<string, unknown>, theirs: Record<string, unknown>) {
+  return Object.fromEntries(Object.keys(theirs).map((key) => [key, ours[key]]));
+}
+
+Deno.test({
+  name:
+    "NVIDIA OpenShell's CLI: --gateway-insecure / OPENSHELL_GATEWAY_INSECURE and --gateway-endpoint, status and gateway info alike",
+  ignore: !UPSTREAM_CLI,
+  async fn() {
+    await using sandbox = await createSandbox();
+    await Deno.mkdir(join(sandbox.root, "theirs"));
+    const certs = await makeCertificates(join(sandbox.root, "theirs"));
+    // A gateway behind a certificate nobody registered, one asking for a client certificate,
+    // one answering only /healthz, and a plaintext one.
+    await using own = await serveGrpcGateway({ tls: certs, anyClient: true });
+    await using strict = await serveGrpcGateway({ tls: certs });
+    const https = await serveHttps(certs);
+    await using plain = await serveGrpcGateway({ version: "0.0.112-plain" });
+    try {
+      const healthz = `https://127.0.0.1:${https.addr.port}`;
+      const both = async (args: string[], env: Record<string, string>) => {
+        const theirs = await runUpstream(sandbox, args, env);
+        const ours = await cli(sandbox, args, env);
+        return { theirs, ours };
+      };
+      const insecure = (endpoint: string) => ({
+        OPENSHELL_GATEWAY_ENDPOINT: endpoint,
+        OPENSHELL_GATEWAY_INSECURE: "true",
+      });
+      for (
+        const [endpoint, env, flags] of [
+          [own.endpoint, insecure(own.endpoint), []],
+          [own.endpoint, { OPENSHELL_GATEWAY_INSECURE: "false" }, [
+            "--gateway-endpoint",
+            own.endpoint,
+            "--gateway-insecure",
+          ]],
+          [healthz, insecure(healthz), []],
+          [plain.endpoint, insecure(plain.endpoint), []],
+        ] as const
+      ) {
+        const { theirs, ours } = await both([...flags, "status", "-o", "json"], env);
+        assert.equal(theirs.code, 0, theirs.stderr);
+        assert.equal(ours.code, 0, ours.stderr);
+        const report = JSON.parse(afterLog(theirs.stdout));
+        // Both warn of it over https:// only: upstream on stdout, before its JSON.
+        const warning = /TLS certificate verification is disabled/;
+        assert.equal(warning.test(ours.stderr), endpoint.startsWith("https:"), ours.stderr);
+        assert.equal(warning.test(theirs.stdout), endpoint.startsWith("https:"), theirs.stdout);
+        const ourReport = upstreamPart(JSON.parse(ours.stdout), report);
+        // gRPC errors are worded by each client its own way; the rest is the same.
+        if (report.status === "connected_http") delete report.error, delete ourReport.error;
+        assert.deepEqual(ourReport, report, endpoint);
+      }
+      // gateway info at an endpoint no registration holds: the same answer.
+      const info = await both(["gateway", "info", "-o", "json"], insecure(own.endpoint));
+      assert.equal(info.theirs.code, 0, info.theirs.stderr);
+      assert.equal(info.ours.code, 0, info.ours.stderr);
+      const theirInfo = JSON.parse(afterLog(info.theirs.stdout));
+      const ourInfo = JSON.parse(info.ours.stdout);
+      const { status, version, compute_drivers } = ourInfo.live;
+      const { auth, ...answer } = theirInfo;
+      assert.equal(auth, null); // a bearer token it would name; none here
+      assert.deepEqual(
+        { gateway: ourInfo.name, server: ourInfo.server, status, version, compute_drivers },
+        answer,
+      );
+      // Verified, the unregistered certificate is refused by both.
+      const verified = await both(["status", "-o", "json"], {
+        OPENSHELL_GATEWAY_ENDPOINT: own.endpoint,
+      });
+      assert.notEqual(verified.theirs.code, 0);
+      assert.notEqual(verified.ours.code, 0);
+      // Insecure sends no client certificate: refused by both.
+      const refused = await both(["gateway", "info"], insecure(strict.endpoint));
+      assert.equal(refused.theirs.code, 1);
+      assert.equal(refused.ours.code, 1);
+      // The variable holds true or false: anything else is a usage error for both.
+      for (const value of ["1", "yes", ""]) {
+        const bad = await both(["status"], { OPENSHELL_GATEWAY_INSECURE: value });
+        assert.equal(bad.theirs.code, 2, value);
+        assert.equal(bad.ours.code, 2, value);
+      }
+    } finally {
+      await https.shutdown();
+    }
+  },
+});
 const youki = await onPath("youki");
 const testUser = await userIds(TEST_USER);
 
@@ -246,15 +358,8 @@ for (const rootless of [false, true]) {
       });
       await serve.ready();
       // Upstream's CLI reads the registration serve wrote, in the layout it shares with ours.
-      const upstreamCli = (args: string[]) =>
-        runCommand([UPSTREAM_CLI!, "-g", name, ...args], {
-          env: {
-            HOME: sandbox.home,
-            XDG_CONFIG_HOME: sandbox.config,
-            NO_COLOR: "1",
-            PATH: "/usr/bin:/bin",
-          },
-        });
+      const upstreamCli = (args: string[], env: Record<string, string> = {}) =>
+        runUpstream(sandbox, ["-g", name, ...args], env);
       const status = await upstreamCli(["status", "-o", "json"]);
       assert.equal(status.code, 0, status.stderr);
       const report = JSON.parse(status.stdout);
@@ -271,6 +376,22 @@ for (const rootless of [false, true]) {
       const ours = JSON.parse(ok(await cli(sandbox, ["-g", name, "status", "-o", "json"])).stdout);
       assert.equal(ours.status, report.status);
       assert.deepEqual(ours.authentication, report.authentication);
+      // gateway info at the endpoint given directly: the registration holding it answers.
+      const endpoint = { OPENSHELL_GATEWAY_ENDPOINT: report.server };
+      const direct = await upstreamCli(["gateway", "info", "-o", "json"], endpoint);
+      assert.equal(direct.code, 0, direct.stderr);
+      const ourInfo = JSON.parse(
+        ok(await cli(sandbox, ["-g", name, "gateway", "info", "-o", "json"], endpoint)).stdout,
+      );
+      assert.equal(ourInfo.name, JSON.parse(direct.stdout).gateway);
+      assert.equal(ourInfo.live.version, JSON.parse(direct.stdout).version);
+      // Insecure sends no client certificate: serve's gateway refuses both.
+      const insecure = { OPENSHELL_GATEWAY_INSECURE: "true" };
+      const refused = await upstreamCli(["status", "-o", "json"], insecure);
+      assert.equal(refused.code, 1, refused.stdout);
+      const ourRefusal = await cli(sandbox, ["-g", name, "status", "-o", "json"], insecure);
+      assert.equal(ourRefusal.code, 1);
+      assert.match(JSON.parse(ourRefusal.stdout).error, /^TLS failed: /);
       assert.equal((await serve.stop()).code, 0);
     },
   });

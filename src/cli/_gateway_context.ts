@@ -120,6 +120,15 @@ export function insecureAsked(input: CommandInput): boolean {
   return input.levels[0]!.values.gatewayInsecure === true;
 }
 
+/** Warns (on stderr, as upstream does on its log) that `endpoint` is asked unverified. */
+export function warnInsecure(endpoint: string): void {
+  if (!/^https:/i.test(endpoint)) return;
+  printWarning(
+    "TLS certificate verification is disabled (--gateway-insecure or OPENSHELL_GATEWAY_INSECURE): " +
+      "anyone on the network path can answer for the gateway",
+  );
+}
+
 /** The value of `OPENSHELL_GATEWAY`, as the command line was read with it. */
 export function gatewayVariable(input: CommandInput): string | undefined {
   return input.levels[0]!.env.gateway;

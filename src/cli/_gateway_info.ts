@@ -27,6 +27,7 @@ import {
   insecureAsked,
   nameArgument,
   noActive,
+  warnInsecure,
 } from "./_gateway_context.ts";
 import { renderServedText, servedInfo } from "./_gateway_served.ts";
 import { printData } from "./_output.ts";
@@ -91,6 +92,7 @@ interface InfoTarget {
 async function report(input: CommandInput, roots: RegistryRoots, target: InfoTarget) {
   const { name, gateway: info, server } = target;
   const userDir = info ? userGatewayDir(roots, name) : undefined;
+  if (target.insecure) warnInsecure(server);
   const [served, check] = await Promise.all([
     info ? servedInfo(name) : undefined,
     checkGateway({

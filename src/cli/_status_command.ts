@@ -12,6 +12,7 @@ import {
   endpointOverride,
   endpointTarget,
   insecureAsked,
+  warnInsecure,
 } from "./_gateway_context.ts";
 import { checkGateway, type GatewayCheck, healthHint, mtlsFiles } from "../client/mod.ts";
 import {
@@ -97,6 +98,7 @@ export async function showStatus(input: CommandInput): Promise<void> {
   const userDir = registration ? userGatewayDir(roots, name) : undefined;
   const mtlsDir = userDir ? `${userDir}/mtls` : "";
   const insecure = insecureAsked(input);
+  if (insecure) warnInsecure(endpoint);
   const check = await checkGateway(
     userDir
       ? { endpoint, insecure, tls: mtlsFiles(mtlsDir), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` }
