@@ -6,8 +6,12 @@
  * under a cap that follows the descriptor limit (closing the one that has made least progress
  * to admit a new one), and keep listening through any `accept` failure: one that concerns a
  * single connection (reset, aborted) is passed over at once, and only running out of
- * descriptors backs off. HTTP/2 support (`node:http2`) is loaded on the first HTTP/2
- * connection only.
+ * descriptors backs off. HTTP/2 support (`node:http2`) is loaded once the server listens,
+ * beside its first connections rather than in the way of its first HTTP/2 one.
+ *
+ * Every connection is sent unbuffered (`TCP_NODELAY`): HTTP/2 answers a request in several
+ * small writes (HEADERS, DATA, trailers), and buffered, all but the first would wait for the
+ * client's delayed acknowledgement, 40 ms on Linux.
  *
  * A TLS session is opened inside the connection's own deadline (its handshake is bounded by
  * the idle timeout), and gets the same deadlines, cap and flood bounds as plaintext.
@@ -84,6 +88,10 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
   const open = new Set<OpenConnection>();
   const running = new Set<Promise<void>>();
   let http2: Promise<Http2Acceptor> | undefined;
+  const loadHttp2 = () =>
+    http2 ??= import("./_http2_connection.ts").then((m) => m.createHttp2Acceptor(options));
+  // Off the critical path: a failure here is met again by the first HTTP/2 connection.
+  setTimeout(() => loadHttp2().catch(() => {}), 0);
   const sweeper = setInterval(
     () => {
       for (const connection of expiredConnections(open, Date.now())) {
@@ -112,8 +120,9 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
   const stop = () => listener.close();
   options.signal.addEventListener("abort", stop, { once: true });
 
-  const serveConnection = async (socket: Deno.Conn, tracked: OpenConnection) => {
+  const serveConnection = async (socket: Deno.TcpConn, tracked: OpenConnection) => {
     try {
+      socket.setNoDelay(true);
       const conn = options.tls ? await options.tls(socket) : socket;
       const buffer = new Uint8Array(FIRST_READ_BYTES);
       let filled = 0;
@@ -127,8 +136,7 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
       if (protocol === "http1") {
         await serveHttp1(conn, buffer, filled, tracked, options);
       } else {
-        http2 ??= import("./_http2_connection.ts").then((m) => m.createHttp2Acceptor(options));
-        await (await http2)(conn, buffer.slice(0, filled), tracked);
+        await (await loadHttp2())(conn, buffer.slice(0, filled), tracked);
       }
     } catch {
       // reset by the peer, or closed by a deadline or the cap
@@ -139,7 +147,7 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
 
   const finished = (async () => {
     for (;;) {
-      let conn: Deno.Conn;
+      let conn: Deno.TcpConn;
       try {
         conn = await listener.accept();
       } catch (error) {
