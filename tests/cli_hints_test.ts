@@ -425,8 +425,8 @@ const CASES: HintCase[] = [
       'src/client/gateway_health.ts: "gateway", "add", fillIn("<endpoint>"), "--name", target.name, "--replace"',
       'src/client/gateway_health.ts: "gateway", "info", target.name',
       'src/client/gateway_health.ts: "gateway", "info", target.name #2',
-      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--name", target.name, ...where, "--ca", fillIn("<ca.crt>"), "--cert", fillIn("<tls.crt>"), "--key", fillIn("<tls.key>"), "--replace"',
-      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--local", "--ca", fillIn("<ca.crt>"), "--cert", fillIn("<tls.crt>"), "--key", fillIn("<tls.key>")',
+      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--name", target.name, ...where, ...certificateFlags(), "--replace"',
+      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--local", ...certificateFlags()',
     ],
     async test(s) {
       const { endpoint, server } = serveLoopback(() => new Response("ok"));

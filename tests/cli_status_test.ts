@@ -40,6 +40,18 @@ async function registerMtls(
   await writeActive(roots.user, name);
 }
 
+/** `status -o json` of a gateway that refused the client in the TLS handshake: exit 1, said so. */
+function assertRefusedClient(result: { code: number; stdout: string }): void {
+  assert.equal(result.code, 1);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.status, "disconnected");
+  // The alert when the server's TLS stack sent one (Deno's node:http2 does not always).
+  assert.match(
+    report.error,
+    /^TLS failed: it (requires a client certificate|closed the connection in the TLS handshake)/,
+  );
+}
+
 async function registerActive(sandbox: Sandbox, endpoint: string): Promise<void> {
   const result = await runCli(sandbox, ["gateway", "add", endpoint, "--name", "local"]);
   assert.equal(result.code, 0, result.stderr);
@@ -167,14 +179,7 @@ Deno.test("status of an mTLS gateway without the client certificate: the TLS ale
   await using gateway = await serveGrpcGateway({ tls: certs });
   await registerMtls(sandbox, "local", gateway.endpoint, certs, true);
   const json = await runCli(sandbox, ["status", "-o", "json"]);
-  assert.equal(json.code, 1);
-  const report = JSON.parse(json.stdout);
-  assert.equal(report.status, "disconnected");
-  // The alert when the server's TLS stack sent one (Deno's node:http2 does not always).
-  assert.match(
-    report.error,
-    /^TLS failed: it (requires a client certificate|closed the connection in the TLS handshake)/,
-  );
+  assertRefusedClient(json);
   assert.match(json.stderr, /\nhint: check the certificates in .*\/mtls\//);
 });
 
@@ -475,13 +480,7 @@ Deno.test("status --gateway-insecure or OPENSHELL_GATEWAY_INSECURE=true: any ser
   await registerMtls(sandbox, "strict", mtls.endpoint, ours);
   assert.equal((await status({}, "-g", "strict")).code, 0);
   const refused = await status({ OPENSHELL_GATEWAY_INSECURE: "true" }, "-g", "strict");
-  assert.equal(refused.code, 1);
-  const report = JSON.parse(refused.stdout);
-  assert.equal(report.status, "disconnected");
-  assert.match(
-    report.error,
-    /^TLS failed: it (requires a client certificate|closed the connection in the TLS handshake)/,
-  );
+  assertRefusedClient(refused);
   assert.match(refused.stderr, /\nhint: an insecure connection sends no client certificate; /);
 
   // Only /healthz answers: asked over HTTP/1.1, just as unverified.

@@ -65,11 +65,12 @@ export function insecureClient(endpoint: string): InsecureClient {
   const open = () => {
     // No ALPN: HTTP/2 with prior knowledge over the TLS stream, as upstream's client.
     // A session the gateway ended (a refused handshake) is not asked again: a new one is.
-    if (session?.destroyed || session?.closed) session = undefined;
-    session ??= http2.connect(endpoint, {
-      createConnection: () => tls.connect({ host, port, ...unverified(host) }),
-    });
-    session.on("error", () => {}); // each stream reports it
+    if (session === undefined || session.destroyed || session.closed) {
+      session = http2.connect(endpoint, {
+        createConnection: () => tls.connect({ host, port, ...unverified(host) }),
+      });
+      session.on("error", () => {}); // each stream reports it
+    }
     return session;
   };
   return {

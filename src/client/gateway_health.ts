@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { fillIn, programCommand } from "../errors/mod.ts";
+import { type CommandWord, fillIn, programCommand } from "../errors/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { MTLS_FILE_NAMES } from "../registry/mod.ts";
 
@@ -186,18 +186,7 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
       if (target.mtlsDir === "") {
         // An endpoint given directly that no registration holds: no certificates were used.
         return `register it with its certificates: \`${
-          programCommand(
-            "gateway",
-            "add",
-            target.endpoint,
-            "--local",
-            "--ca",
-            fillIn("<ca.crt>"),
-            "--cert",
-            fillIn("<tls.crt>"),
-            "--key",
-            fillIn("<tls.key>"),
-          )
+          programCommand("gateway", "add", target.endpoint, "--local", ...certificateFlags())
         }\``;
       }
       if (target.insecure) {
@@ -213,12 +202,7 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
           "--name",
           target.name,
           ...where,
-          "--ca",
-          fillIn("<ca.crt>"),
-          "--cert",
-          fillIn("<tls.crt>"),
-          "--key",
-          fillIn("<tls.key>"),
+          ...certificateFlags(),
           "--replace",
         )
       }\``;
@@ -244,6 +228,11 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
     default:
       return "the gateway answered but is not healthy; check its logs";
   }
+}
+
+/** `gateway add`'s certificate options, their files to fill in. */
+function certificateFlags(): CommandWord[] {
+  return ["--ca", fillIn("<ca.crt>"), "--cert", fillIn("<tls.crt>"), "--key", fillIn("<tls.key>")];
 }
 
 /**
