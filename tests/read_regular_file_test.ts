@@ -65,3 +65,15 @@ Deno.test("readRegularFileSync stops at the cap for a file that reports no size 
   assert.match(text, /^Name:/);
   assert.throws(() => readRegularFileSync("/proc/self/status", 16), FileTooLargeError);
 });
+
+Deno.test("readRegularTextFileSync gives each file its own text, small or larger than its buffer", async () => {
+  await withDir(async (dir) => {
+    const texts = ["corp", "é".repeat(20_000), "", "local\n"];
+    const paths = texts.map((_, i) => join(dir, `f${i}`));
+    for (const [i, text] of texts.entries()) await Deno.writeTextFile(paths[i]!, text);
+    const read = paths.map((path) => readRegularTextFileSync(path, 1024 * 1024));
+    assert.deepEqual(read, texts);
+    assert.equal(readRegularTextFileSync(paths[0]!, 4), "corp");
+    assert.throws(() => readRegularTextFileSync(paths[1]!, 39_999), FileTooLargeError);
+  });
+});

@@ -36,13 +36,14 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
  * every such read, as the registry's many small files are: the text is a copy.
  */
 export function readRegularTextFileSync(path: string, maxBytes: number): string {
+  scratch ??= new Uint8Array(16 * 1024); // more than a registry file holds
   return decoder.decode(readCheckedSync(path, maxBytes, scratch));
 }
 
 // One decoder for every read: making one costs more than decoding a registry file.
 const decoder = new TextDecoder();
-/** The buffer small files are read into before they are decoded: more than a registry file holds. */
-const scratch = new Uint8Array(16 * 1024);
+/** The buffer small files are read into before they are decoded, made on first use. */
+let scratch: Uint8Array<ArrayBuffer> | undefined;
 
 /**
  * Looks at `path` (a pipe must not be opened: that would block), then opens it and reads it
