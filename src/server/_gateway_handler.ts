@@ -20,7 +20,8 @@ export interface GatewayRequest {
 
 /**
  * An answer: its status, its header fields besides the length, and its JSON text. A frozen
- * answer is constant: the HTTP/1.1 reader keeps its bytes once encoded.
+ * answer is constant: a route gives it to every request with the same method, path and header
+ * fields, so the HTTP/1.1 reader gives it again, unasked, to a request repeating that head.
  */
 export interface GatewayAnswer {
   status: number;

@@ -23,8 +23,10 @@ import {
 
 /** The least room a read is given; the buffer is compacted or doubled to make it. */
 const READ_ROOM = 4096;
-/** A connection keeps its last request head, parsed, when it is no longer than this. */
+/** Request heads up to this long are kept, parsed, to be recognised when they come again ... */
 const KEPT_HEAD_BYTES = 1024;
+/** ... at most this many of them (all connections' together); the oldest make room. */
+const KEPT_HEADS = 64;
 const encoder = new TextEncoder();
 // Field values outside ASCII decode to text the head parser refuses: nothing here needs them.
 const decoder = new TextDecoder();
@@ -115,14 +117,16 @@ export async function serveHttp1(
     const bytes = buffer.subarray(start, start + end);
     start += end;
     tracked.since = now;
-    // A client repeating its last request head (a probe, a poll) is not parsed again.
-    let parsed = last !== undefined && sameBytes(last.bytes, bytes) ? last : undefined;
+    // A request head seen before (a probe, a poll, a client repeating itself on one connection
+    // or many) is not parsed again.
+    let parsed = last !== undefined && sameBytes(last.bytes, bytes) ? last : keptHead(bytes);
     if (parsed === undefined) {
       const head = parseRequestHead(decoder.decode(bytes));
       if (!("method" in head)) return await refuse(head.status, head.error);
       parsed = { bytes: bytes.slice(), head, request: gatewayRequest(head) };
-      last = end <= KEPT_HEAD_BYTES ? parsed : undefined;
+      if (end <= KEPT_HEAD_BYTES) keepHead(parsed);
     }
+    last = parsed;
     const { head, request } = parsed;
     const { method, minor } = head;
     const path = request.path;
@@ -139,31 +143,43 @@ export async function serveHttp1(
       }
     }
     start += head.contentLength; // no route takes a body
-    let answer: GatewayAnswer;
-    let failure: string | undefined;
-    try {
-      const pending = services.handler(request);
-      answer = pending instanceof Promise ? await pending : pending;
-    } catch (error) {
-      answer = json(500, { error: "Internal error" });
-      failure = (error as Error).message;
+    let { out, answered } = parsed;
+    if (out === undefined || answered === undefined) {
+      let answer: GatewayAnswer;
+      try {
+        const pending = services.handler(request);
+        answer = pending instanceof Promise ? await pending : pending;
+        answered = { protocol: "http/1.1", method, path, status: answer.status };
+      } catch (error) {
+        answer = json(500, { error: "Internal error" });
+        answered = { protocol: "http/1.1", method, path, status: 500 };
+        answered.error = (error as Error).message;
+      }
+      out = encodeAnswer(answer, minor, method === "HEAD", head.keepAlive);
+      // A constant answer is the answer to every request with this head: kept with it.
+      if (Object.isFrozen(answer) && answered.error === undefined) {
+        parsed.out = out;
+        parsed.answered = answered;
+      }
     }
-    const out = encodeAnswer(answer, minor, method === "HEAD", head.keepAlive);
     const written = await conn.write(out);
     if (written < out.length) await writeAll(conn, out.subarray(written));
     tracked.since = Date.now();
-    const answered: Answer = { protocol: "http/1.1", method, path, status: answer.status };
-    if (failure !== undefined) answered.error = failure;
     services.onAnswer(answered);
     if (!head.keepAlive) return;
   }
 }
 
-/** A request head as parsed, its bytes, and the request the routes see of it. */
+/**
+ * A request head as parsed, its bytes, and the request the routes see of it; with the bytes
+ * of its answer and what the log is told of it, when that answer is constant.
+ */
 interface ParsedHead {
   bytes: Uint8Array;
   head: RequestHead;
   request: GatewayRequest;
+  out?: Uint8Array;
+  answered?: Answer;
 }
 
 function gatewayRequest({ method, target, headers }: RequestHead): GatewayRequest {
@@ -178,6 +194,26 @@ function gatewayRequest({ method, target, headers }: RequestHead): GatewayReques
       return found;
     },
   };
+}
+
+/** The heads kept, by a hash of their bytes. */
+const kept = new Map<number, ParsedHead>();
+
+function keptHead(bytes: Uint8Array): ParsedHead | undefined {
+  const head = kept.get(hashBytes(bytes));
+  return head !== undefined && sameBytes(head.bytes, bytes) ? head : undefined;
+}
+
+function keepHead(head: ParsedHead): void {
+  if (kept.size >= KEPT_HEADS) kept.delete(kept.keys().next().value!);
+  kept.set(hashBytes(head.bytes), head);
+}
+
+/** FNV-1a over `bytes`. */
+function hashBytes(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -205,23 +241,13 @@ async function write(conn: ByteStream, bytes: Uint8Array): Promise<void> {
   if (written < bytes.length) await writeAll(conn, bytes.subarray(written));
 }
 
-/** The encoded framings of each constant answer. */
-const ENCODED = new WeakMap<GatewayAnswer, Uint8Array[]>();
-
-/**
- * The bytes of `answer` on the wire. Those of a frozen (constant) answer are kept, in each
- * framing, so that giving it again costs no encoding.
- */
+/** The bytes of `answer` on the wire. */
 function encodeAnswer(
   answer: GatewayAnswer,
   minor: 0 | 1,
   head: boolean,
   keepAlive: boolean,
 ): Uint8Array {
-  const framing = minor * 4 + (head ? 2 : 0) + (keepAlive ? 1 : 0);
-  const constant = Object.isFrozen(answer);
-  const known = constant ? ENCODED.get(answer)?.[framing] : undefined;
-  if (known) return known;
   let text = `HTTP/1.${minor} ${answer.status} ${REASONS[answer.status] ?? ""}\r\n`;
   for (const name in answer.headers) text += `${name}: ${answer.headers[name]}\r\n`;
   text += `content-length: ${byteLength(answer.body)}\r\n`;
@@ -229,11 +255,5 @@ function encodeAnswer(
   else if (minor === 0) text += "connection: keep-alive\r\n";
   // HEAD: the length of the body a GET would get, and no body.
   text += head ? "\r\n" : "\r\n" + answer.body;
-  const bytes = encoder.encode(text);
-  if (constant) {
-    let framings = ENCODED.get(answer);
-    if (!framings) ENCODED.set(answer, framings = []);
-    framings[framing] = bytes;
-  }
-  return bytes;
+  return encoder.encode(text);
 }
