@@ -186,7 +186,10 @@ Deno.test("a snapshot marks the gateways served on this machine", async () => {
   const roots = rootsOf(sandbox);
   await writeGateway(roots.user, "here", { auth_mode: "plaintext" });
   await writeGateway(roots.user, "elsewhere", { auth_mode: "plaintext" });
-  const snapshot = await readSnapshot(roots, NONE, (name) => Promise.resolve(name === "here"));
+  const snapshot = await readSnapshot(roots, NONE, (entries) => {
+    assert.deepEqual(entries.map((e) => e.name), ["elsewhere", "here"], "asked once, of all");
+    return Promise.resolve(new Set(["here"]));
+  });
   assert.deepEqual(
     snapshot.rows.map((row) => [row.name, row.kind === "gateway" && row.served === true]),
     [["elsewhere", false], ["here", true]],

@@ -12,6 +12,9 @@ import { openTmux, tmuxAvailable, type TmuxTerminal } from "./_helpers/tmux.ts";
 import { writeEntry } from "./registry_fixture.ts";
 import { makeCertificates } from "./_helpers/certificates.ts";
 import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
+import { servedRecordFor } from "./_helpers/served_record_fixture.ts";
+import { uniqueGatewayName } from "./_helpers/serve_fixture.ts";
+import { gatewayHomes } from "../src/host/mod.ts";
 
 const HAVE_TMUX = tmuxAvailable();
 if (!HAVE_TMUX) console.error("tmux is not installed (scripts/setup.sh --test installs it)");
@@ -337,6 +340,49 @@ tmuxTest("term refuses to run when stdin is not a terminal", async () => {
   assert.match(screen, /EXIT=1/);
   assert.equal(await terminal.format("#{alternate_on}"), "0");
 });
+
+tmuxTest(
+  "term marks served the rows gateway list marks: a system gateway served here, not a user one serve did not make",
+  async () => {
+    await using sandbox = await createSandbox();
+    const system = uniqueGatewayName("sys");
+    const user = uniqueGatewayName("usr");
+    await writeGateway(sandbox.system, system, closedEndpoint(), { auth_mode: "plaintext" });
+    await writeGateway(userRoot(sandbox), user, closedEndpoint(), { auth_mode: "plaintext" });
+    // Both names have a served record of a live launcher in this user's gateway home.
+    const launcher = new Deno.Command("sleep", { args: ["60"] }).spawn();
+    const dirs = [system, user].map((name) =>
+      join(gatewayHomes(Deno.uid()!)[0]!, "gateways", name)
+    );
+    try {
+      for (const [i, name] of [system, user].entries()) {
+        await Deno.mkdir(dirs[i]!, { recursive: true });
+        const record = await servedRecordFor(launcher.pid, { name });
+        await Deno.writeTextFile(join(dirs[i]!, "served.json"), JSON.stringify(record));
+      }
+      const list = await runCli(sandbox, ["gateway", "list", "-o", "json"]);
+      assert.equal(list.code, 0, list.stderr);
+      assert.deepEqual(
+        JSON.parse(list.stdout).map((e: { name: string; served: boolean }) => [e.name, e.served]),
+        [[system, true], [user, false]],
+      );
+      await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
+      await startTerm(terminal);
+      const screen = await terminal.waitFor(
+        (s) => row(s, system) !== "" && row(s, user) !== "",
+        "both rows",
+      );
+      assert.match(row(screen, system), new RegExp(`^[> ][* ] ${system} +served +system `));
+      assert.match(row(screen, user), new RegExp(`^[> ][* ] ${user} +local +user `));
+      await terminal.send(["q"]);
+      await terminal.waitFor((s) => /EXIT=0/.test(s), "the UI to exit");
+    } finally {
+      launcher.kill();
+      await launcher.status;
+      for (const dir of dirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+);
 
 Deno.test("term refuses to run when stdout is not a terminal, pointing at gateway list", async () => {
   await using sandbox = await createSandbox();

@@ -4,13 +4,13 @@
  * @module
  */
 import { fillIn, programCommand } from "../errors/mod.ts";
-import { listGateways, madeByServe } from "../registry/mod.ts";
+import { listGateways } from "../registry/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeNameForListing, cliRoots } from "./_gateway_context.ts";
 import { printData, printHint, printMessage, printWarning } from "./_output.ts";
 import type { OutputFormat } from "./_render_output.ts";
 import { renderGatewayList } from "./_render_gateways.ts";
-import { servedHere } from "./_served_here.ts";
+import { servedEntries } from "./_served_here.ts";
 
 /** `gateway list`. */
 export async function gatewayList(input: CommandInput): Promise<void> {
@@ -24,14 +24,7 @@ export async function gatewayList(input: CommandInput): Promise<void> {
     listing.entries.map((e) => e.name),
   );
   const format = options.output as OutputFormat;
-  // A system entry (a packaged service may serve it) or a user one serve made can be served
-  // here; whether serve made it is asked only of the few names a gateway home holds.
-  const served = await servedHere(
-    listing.entries.map((e) => e.name),
-    (name) =>
-      listing.entries.some((e) => e.name === name && e.source === "system") ||
-      madeByServe(roots, name),
-  );
+  const served = await servedEntries(roots, listing.entries);
   if (listing.entries.length === 0 && format === "table") {
     printMessage("No gateways found.");
     printHint(`run \`${programCommand("gateway", "add", fillIn("<endpoint>"))}\` to add one`);

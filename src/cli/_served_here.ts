@@ -2,12 +2,12 @@
  * Which of some registered gateways are served here, read cheaply: only a user registration
  * that `serve` made, or a system one that a packaged service serves, can be, so the served
  * records (and the code that reads them) are loaded only when such a name has a served record
- * in the caller's gateway home. `gateway list`, `rename` and `remove` ask.
+ * in the caller's gateway home. `gateway list`, `term`, `rename` and `remove` ask.
  *
  * @module
  */
 import type { ServedRecord } from "../serve/mod.ts";
-import { madeByServe, type RegistryRoots } from "../registry/mod.ts";
+import { type GatewayEntry, madeByServe, type RegistryRoots } from "../registry/mod.ts";
 import { programCommand, UserError } from "../errors/mod.ts";
 import { effectiveUid, namesInGatewayHomes } from "../host/mod.ts";
 
@@ -30,6 +30,21 @@ export async function servedHere(
     if (records[i] !== undefined) found.set(name, records[i]);
   });
   return found;
+}
+
+/**
+ * The served record of each of `entries` served here, by name, as `gateway list` and `term`
+ * mark them: a system entry (a packaged service may serve it) or a user one serve made.
+ */
+export function servedEntries(
+  roots: RegistryRoots,
+  entries: readonly GatewayEntry[],
+): Promise<Map<string, ServedRecord>> {
+  const system = new Set(entries.filter((e) => e.source === "system").map((e) => e.name));
+  return servedHere(
+    entries.map((e) => e.name),
+    (name) => system.has(name) || madeByServe(roots, name),
+  );
 }
 
 /**

@@ -9,7 +9,7 @@ import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { runTerm, termRegistry } from "../term/mod.ts";
 import { activeInputs, cliRoots, insecureAsked } from "./_gateway_context.ts";
-import { servedInfo } from "./_gateway_served.ts";
+import { servedEntries } from "./_served_here.ts";
 import { colorEnabled } from "./_output.ts";
 
 /** `openshell term`: the full-screen terminal UI. */
@@ -30,7 +30,7 @@ export async function runTermCommand(input: CommandInput): Promise<void> {
     registry: termRegistry(
       roots,
       { flag, env },
-      (name) => servedInfo(name).then((record) => record !== undefined, () => false),
+      async (entries) => new Set((await servedEntries(roots, entries)).keys()),
     ),
     color: colorEnabled("stdout"),
     insecure: insecureAsked(input),

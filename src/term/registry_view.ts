@@ -32,6 +32,9 @@ export interface ActiveOverrides {
   env: string | undefined;
 }
 
+/** Which of some registered gateways are served on this machine, asked once per read. */
+export type ServedHere = (entries: readonly GatewayEntry[]) => Promise<ReadonlySet<string>>;
+
 /**
  * The registry under `roots`, for {@linkcode runTerm}.
  *
@@ -48,7 +51,7 @@ export interface ActiveOverrides {
 export function termRegistry(
   roots: RegistryRoots,
   overrides: ActiveOverrides,
-  servedHere?: (name: string) => Promise<boolean>,
+  servedHere?: ServedHere,
 ): TermRegistry {
   return {
     read: () => readSnapshot(roots, overrides, servedHere),
@@ -66,19 +69,19 @@ export function termRegistry(
 export async function readSnapshot(
   roots: RegistryRoots,
   overrides: ActiveOverrides,
-  servedHere?: (name: string) => Promise<boolean>,
+  servedHere?: ServedHere,
 ): Promise<RegistrySnapshot> {
   const { entries, problems } = await listGateways(roots);
-  const served = await Promise.all(entries.map((e) => servedHere?.(e.name) ?? false));
+  const served = await servedHere?.(entries) ?? new Set<string>();
   const rows: PaneRow[] = [
-    ...entries.map((entry, i): PaneRow => ({
+    ...entries.map((entry): PaneRow => ({
       kind: "gateway",
       name: entry.name,
       type: gatewayType(entry.metadata),
       source: entry.source,
       endpoint: entry.metadata.gateway_endpoint,
       tls: gatewayTls(roots, entry),
-      ...(served[i]
+      ...(served.has(entry.name)
         ? { served: true, tokenFile: join(userGatewayDir(roots, entry.name), TOKEN_FILE_NAME) }
         : {}),
     })),
