@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readActiveFile } from "../src/registry/mod.ts";
+import { gatewayTokenPath, readActiveFile } from "../src/registry/mod.ts";
 import {
   addUserGateway,
   mayServeUnder,
@@ -10,7 +10,6 @@ import {
   servedGatewayMetadata,
   servedGatewayToken,
   servedRegistrationStep,
-  servedTokenPath,
 } from "../src/register/mod.ts";
 import { UserError } from "../src/errors/mod.ts";
 import { createSandbox } from "./_helpers/sandbox.ts";
@@ -98,7 +97,7 @@ Deno.test("registering a new served gateway writes its token, its marker and its
     token,
   });
   const dir = join(roots.user, "gateways", "local");
-  assert.equal(servedTokenPath(roots, "local"), join(dir, "token"));
+  assert.equal(gatewayTokenPath(roots, "local"), join(dir, "token"));
   assert.deepEqual(await fileText(join(dir, "token")), { text: `${token.value}\n`, mode: 0o600 });
   assert.deepEqual(await fileText(join(dir, "serve.json")), {
     text: '{"served":true}\n',
@@ -138,7 +137,7 @@ Deno.test("registering again keeps a matching entry, rewrites a moved one, and n
   assert.equal(moved.gateway_endpoint, "http://[::1]:18092");
   assert.equal(moved.gateway_port, 18092);
   assert.equal(readActiveFile(join(roots.user, "active_gateway"), () => {}), "other");
-  assert.equal(await Deno.readTextFile(servedTokenPath(roots, "dev")), `${first.value}\n`);
+  assert.equal(await Deno.readTextFile(gatewayTokenPath(roots, "dev")), `${first.value}\n`);
 });
 
 Deno.test("serve refuses the name of an entry it did not register, and takes one it did", async () => {

@@ -7,12 +7,13 @@ import type { RegistryRoots } from "../registry/mod.ts";
 import type { MtlsFiles } from "../register/mod.ts";
 import {
   gatewayAuth,
+  gatewayMtlsDir,
+  mtlsFilePaths,
   readGatewayMetadata,
-  userGatewayDir,
   validateGatewayName,
 } from "../registry/mod.ts";
 import { addUserGateway, planGatewayAdd } from "../register/mod.ts";
-import { allFilesPresent, mtlsFiles, packageTlsDir, packageTlsFiles } from "../client/mod.ts";
+import { allFilesPresent, packageTlsDir, packageTlsFiles } from "../client/mod.ts";
 import { processEnv } from "../host/mod.ts";
 import { fileError, fillIn, programCommand, UserError } from "../errors/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
@@ -42,7 +43,7 @@ export async function gatewayAdd(input: CommandInput): Promise<void> {
     () => undefined,
   );
   if (plan.metadata.auth_mode === "plaintext") {
-    const mtlsDir = userMtlsDir(roots, name);
+    const mtlsDir = gatewayMtlsDir(roots, name);
     if (hasUserCertificates(mtlsDir)) {
       // as upstream warns: certificates for this name suggest an https:// gateway
       printWarning(
@@ -92,7 +93,7 @@ function foundCertificates(
   if (packageDir !== undefined && allFilesPresent(packageTlsFiles(packageDir))) {
     return packageTlsFiles(packageDir);
   }
-  const mtlsDir = userMtlsDir(roots, name);
+  const mtlsDir = gatewayMtlsDir(roots, name);
   if (hasUserCertificates(mtlsDir)) return undefined;
   const places = packageDir === undefined ? `"${mtlsDir}"` : `"${packageDir}" or "${mtlsDir}"`;
   throw new UserError(`mTLS certificates for gateway '${name}' were not found in ${places}`, {
@@ -126,11 +127,7 @@ async function checkCertificates(files: MtlsFiles): Promise<void> {
   }
 }
 
-function userMtlsDir(roots: RegistryRoots, name: string): string {
-  return `${userGatewayDir(roots, name)}/mtls`;
-}
-
 /** Whether the user's `gateways/<name>/mtls/` holds all three client TLS files. */
 function hasUserCertificates(mtlsDir: string): boolean {
-  return allFilesPresent(mtlsFiles(mtlsDir));
+  return allFilesPresent(mtlsFilePaths(mtlsDir));
 }

@@ -6,14 +6,15 @@
  * @module
  */
 import {
+  gatewayMtlsDir,
+  gatewayTokenPath,
+  mtlsFilePaths,
   readGatewayMetadata,
   type RegistryRoots,
   resolveActiveGateway,
-  TOKEN_FILE_NAME,
-  userGatewayDir,
   validateGatewayName,
 } from "../registry/mod.ts";
-import { checkGateway, healthHint, mtlsFiles } from "../client/mod.ts";
+import { checkGateway, healthHint } from "../client/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { servedRecordJson } from "../serve/mod.ts";
 import { effectiveUid } from "../host/mod.ts";
@@ -91,15 +92,17 @@ interface InfoTarget {
 
 async function report(input: CommandInput, roots: RegistryRoots, target: InfoTarget) {
   const { name, gateway: info, server } = target;
-  const userDir = info ? userGatewayDir(roots, name) : undefined;
   if (target.insecure) warnInsecure(server);
   const [served, check] = await Promise.all([
     info ? servedInfo(name) : undefined,
     checkGateway({
       endpoint: server,
       insecure: target.insecure,
-      ...(userDir
-        ? { tls: mtlsFiles(`${userDir}/mtls`), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` }
+      ...(info
+        ? {
+          tls: mtlsFilePaths(gatewayMtlsDir(roots, name)),
+          tokenFile: gatewayTokenPath(roots, name),
+        }
         : {}),
     }, { timeoutMs: LIVE_TIMEOUT_MS }),
   ]);

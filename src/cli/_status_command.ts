@@ -14,14 +14,15 @@ import {
   insecureAsked,
   warnInsecure,
 } from "./_gateway_context.ts";
-import { checkGateway, type GatewayCheck, healthHint, mtlsFiles } from "../client/mod.ts";
+import { checkGateway, type GatewayCheck, healthHint } from "../client/mod.ts";
 import {
   type GatewayEntry,
+  gatewayMtlsDir,
+  gatewayTokenPath,
   madeByServe,
+  mtlsFilePaths,
   type RegistryRoots,
   resolveActiveGateway,
-  TOKEN_FILE_NAME,
-  userGatewayDir,
 } from "../registry/mod.ts";
 import { effectiveUid } from "../host/mod.ts";
 import { installedSystemUnit } from "./_system_unit.ts";
@@ -95,13 +96,17 @@ export async function showStatus(input: CommandInput): Promise<void> {
     return;
   }
   const { name, endpoint, registration } = target;
-  const userDir = registration ? userGatewayDir(roots, name) : undefined;
-  const mtlsDir = userDir ? `${userDir}/mtls` : "";
+  const mtlsDir = registration ? gatewayMtlsDir(roots, name) : "";
   const insecure = insecureAsked(input);
   if (insecure) warnInsecure(endpoint);
   const check = await checkGateway(
-    userDir
-      ? { endpoint, insecure, tls: mtlsFiles(mtlsDir), tokenFile: `${userDir}/${TOKEN_FILE_NAME}` }
+    registration
+      ? {
+        endpoint,
+        insecure,
+        tls: mtlsFilePaths(mtlsDir),
+        tokenFile: gatewayTokenPath(roots, name),
+      }
       : { endpoint, insecure },
     { timeoutMs: options.timeout },
   );

@@ -7,7 +7,6 @@
  */
 import { type CommandWord, fillIn, programCommand } from "../errors/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
-import { MTLS_FILE_NAMES } from "../registry/mod.ts";
 
 /**
  * A gateway's TLS material (PEM file paths, as stored under the user registry's
@@ -306,15 +305,6 @@ export async function probeHealth(
   } finally {
     client?.close();
   }
-}
-
-/** The TLS material of a gateway's `mtls/` directory, under the names upstream stores. */
-export function mtlsFiles(mtlsDir: string): GatewayTls {
-  return {
-    ca: `${mtlsDir}/${MTLS_FILE_NAMES.ca}`,
-    cert: `${mtlsDir}/${MTLS_FILE_NAMES.cert}`,
-    key: `${mtlsDir}/${MTLS_FILE_NAMES.key}`,
-  };
 }
 
 /** The HTTP client options for a gateway's CA and client certificate; missing files are left out. */

@@ -6,8 +6,10 @@
  *
  * @example
  * ```ts
- * import { mtlsFiles, probeHealth } from "./mod.ts";
- * const tls = mtlsFiles("/home/ada/.config/openshell/gateways/corp/mtls");
+ * import { gatewayMtlsDir, mtlsFilePaths, type RegistryRoots } from "../registry/mod.ts";
+ * import { probeHealth } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * const tls = mtlsFilePaths(gatewayMtlsDir(roots, "corp"));
  * const result = await probeHealth("https://gw.corp.example:8443", { timeoutMs: 2000, tls });
  * result.status; // "ok" | "unhealthy" | "unreachable"
  * ```
@@ -15,13 +17,7 @@
  * @module
  */
 export { allFilesPresent, packageTlsDir, packageTlsFiles } from "./client_certificates.ts";
-export {
-  type GatewayTls,
-  healthHint,
-  type HealthResult,
-  mtlsFiles,
-  probeHealth,
-} from "./gateway_health.ts";
+export { type GatewayTls, healthHint, type HealthResult, probeHealth } from "./gateway_health.ts";
 export {
   type Authentication,
   authenticationOutcome,

@@ -38,7 +38,6 @@ export {
   type ServedRegistrationFacts,
   servedRegistrationStep,
   type ServedToken,
-  servedTokenPath,
 } from "./served_gateway.ts";
 export {
   addSystemGateway,

@@ -20,10 +20,11 @@ import type { RegistryRoots } from "../registry/mod.ts";
 import { ensureUserDir } from "./_user_dir.ts";
 import { addUserGateway, SECRET_FILE_MODE } from "./write_registry.ts";
 import {
+  gatewayMtlsDir,
+  gatewayTokenPath,
   madeByServe,
-  MTLS_FILE_NAMES,
+  mtlsFilePaths,
   SERVE_MARKER_FILE,
-  TOKEN_FILE_NAME,
   userGatewayDir,
 } from "../registry/mod.ts";
 
@@ -94,13 +95,14 @@ export function servedPkiPaths(
   roots: RegistryRoots,
   name: string,
 ): Record<keyof GatewayPki, string> {
-  const dir = userGatewayDir(roots, name);
+  const client = mtlsFilePaths(gatewayMtlsDir(roots, name));
+  const server = mtlsFilePaths(join(userGatewayDir(roots, name), SERVER_TLS_DIR));
   return {
-    ca: join(dir, "mtls", MTLS_FILE_NAMES.ca),
-    clientCert: join(dir, "mtls", MTLS_FILE_NAMES.cert),
-    clientKey: join(dir, "mtls", MTLS_FILE_NAMES.key),
-    serverCert: join(dir, SERVER_TLS_DIR, MTLS_FILE_NAMES.cert),
-    serverKey: join(dir, SERVER_TLS_DIR, MTLS_FILE_NAMES.key),
+    ca: client.ca,
+    clientCert: client.cert,
+    clientKey: client.key,
+    serverCert: server.cert,
+    serverKey: server.key,
   };
 }
 
@@ -190,20 +192,6 @@ export function newServedToken(): string {
 }
 
 /**
- * The path of a served gateway's API token file (in its user gateway dir).
- *
- * @example
- * ```ts
- * import { registryRoots } from "../registry/mod.ts";
- * const roots = registryRoots((name) => Deno.env.get(name), Deno.uid() ?? 0, console.error);
- * servedTokenPath(roots, "local"); // "<user root>/gateways/local/token"
- * ```
- */
-export function servedTokenPath(roots: RegistryRoots, name: string): string {
-  return join(userGatewayDir(roots, name), TOKEN_FILE_NAME);
-}
-
-/**
  * Refuses to serve under the name of a user entry that `serve` did not create.
  *
  * @throws {UserError} naming the gateway.
@@ -245,7 +233,7 @@ export async function servedRegistrationEndpoint(
  * @throws {UserError} when the stored token cannot be read.
  */
 export async function servedGatewayToken(roots: RegistryRoots, name: string): Promise<ServedToken> {
-  const path = servedTokenPath(roots, name);
+  const path = gatewayTokenPath(roots, name);
   try {
     const token = (await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES)).trim();
     if (token !== "") return { value: token, stored: true };
@@ -278,7 +266,8 @@ export async function registerServedGateway(
 ): Promise<void> {
   const { name, token, tls } = gateway;
   if (!token.stored) {
-    const path = join(await ensureUserDir(roots.user, "gateways", name), TOKEN_FILE_NAME);
+    await ensureUserDir(roots.user, "gateways", name);
+    const path = gatewayTokenPath(roots, name);
     await atomicWriteFile(path, token.value + "\n", { mode: SECRET_FILE_MODE });
   }
   if (tls && !tls.stored) await writeServedPki(roots, name, tls.pki);

@@ -11,7 +11,12 @@ import {
   readMetadataFile,
 } from "../registry/mod.ts";
 import { fileError } from "../errors/mod.ts";
-import { MTLS_FILE_NAMES, readActiveFile, SERVE_MARKER_FILE } from "../registry/mod.ts";
+import {
+  gatewayMtlsDir,
+  mtlsFilePaths,
+  readActiveFile,
+  SERVE_MARKER_FILE,
+} from "../registry/mod.ts";
 import {
   checkGatewayMetadata,
   type GatewayMetadata,
@@ -150,7 +155,7 @@ export async function addUserGateway(
       await atomicWriteFile(path, serializeGatewayMetadata(checked), { mode: 0o644 });
     } else await createExclusive(path, serializeGatewayMetadata(checked), name);
     if (staged) {
-      const target = join(dir, "mtls");
+      const target = gatewayMtlsDir(roots, name);
       await Deno.remove(target, { recursive: true }).catch((error) => {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
@@ -220,7 +225,7 @@ export async function removeUserGateway(
   }
   if (!linked) {
     // Per-user state (a token) stays while a system entry of the name still needs it.
-    const leftover = systemRead.kind === "missing" ? dir : join(dir, "mtls");
+    const leftover = systemRead.kind === "missing" ? dir : gatewayMtlsDir(roots, name);
     await Deno.remove(leftover, { recursive: true }).catch(() => {});
   }
   let clearedActive = false;
@@ -274,10 +279,11 @@ async function createExclusive(path: string, text: string, name: string): Promis
 
 async function stageMtls(dir: string, files: MtlsFiles): Promise<string> {
   const staged = tempPath(dir, "mtls");
+  const targets = mtlsFilePaths(staged);
   await Deno.mkdir(staged, { mode: PRIVATE_DIR_MODE });
   try {
     for (const key of ["ca", "cert", "key"] as const) {
-      const target = join(staged, MTLS_FILE_NAMES[key]);
+      const target = targets[key];
       let bytes: Uint8Array;
       try {
         // Bounded and regular files only: a named pipe given as --ca must not hang the add.

@@ -89,22 +89,68 @@ export function readMetadataFileNow(
  * @throws {UserError} for an invalid name.
  * @example
  * ```ts
- * import { join } from "../path/mod.ts";
  * import { type RegistryRoots, userGatewayDir } from "./mod.ts";
  * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
- * join(userGatewayDir(roots, "corp"), "token");
- * // "/home/ada/.config/openshell/gateways/corp/token"
+ * userGatewayDir(roots, "corp"); // "/home/ada/.config/openshell/gateways/corp"
  * ```
  */
 export function userGatewayDir(roots: RegistryRoots, name: string): string {
   return gatewayDirPath(roots.user, name);
 }
 
-/** The API token of a gateway served with `--auth token`, in its user gateway dir. */
-export const TOKEN_FILE_NAME = "token";
+/**
+ * The API token file of gateway `name` (one served with `--auth token`), in its user gateway
+ * dir. Computing it creates nothing.
+ *
+ * @throws {UserError} for an invalid name.
+ * @example
+ * ```ts
+ * import { gatewayTokenPath, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * gatewayTokenPath(roots, "local"); // "/home/ada/.config/openshell/gateways/local/token"
+ * ```
+ */
+export function gatewayTokenPath(roots: RegistryRoots, name: string): string {
+  return join(userGatewayDir(roots, name), "token");
+}
 
-/** The file names used for copied mTLS material, as upstream stores them. */
-export const MTLS_FILE_NAMES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" } as const;
+/**
+ * The directory of gateway `name`'s client mTLS material, in its user gateway dir (for a
+ * system gateway too), as upstream keeps it. Computing it creates nothing.
+ *
+ * @throws {UserError} for an invalid name.
+ * @example
+ * ```ts
+ * import { gatewayMtlsDir, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * gatewayMtlsDir(roots, "corp"); // "/home/ada/.config/openshell/gateways/corp/mtls"
+ * ```
+ */
+export function gatewayMtlsDir(roots: RegistryRoots, name: string): string {
+  return join(userGatewayDir(roots, name), "mtls");
+}
+
+/** The paths of a CA certificate, a certificate and its key. */
+export interface MtlsFilePaths {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * The CA certificate, certificate and key in `dir`, under the names upstream stores them
+ * (`ca.crt`, `tls.crt`, `tls.key`).
+ *
+ * @example
+ * ```ts
+ * import { mtlsFilePaths } from "./mod.ts";
+ * mtlsFilePaths("/home/ada/.config/openshell/gateways/corp/mtls").key;
+ * // "/home/ada/.config/openshell/gateways/corp/mtls/tls.key"
+ * ```
+ */
+export function mtlsFilePaths(dir: string): MtlsFilePaths {
+  return { ca: join(dir, "ca.crt"), cert: join(dir, "tls.crt"), key: join(dir, "tls.key") };
+}
 
 /** The file beside a user registration that marks it as made by `serve`. */
 export const SERVE_MARKER_FILE = "serve.json";

@@ -70,12 +70,14 @@ export {
 export {
   activeFilePath,
   gatewayDirPath,
+  gatewayMtlsDir,
   gatewaysDirPath,
+  gatewayTokenPath,
   madeByServe,
   metadataFilePath,
-  MTLS_FILE_NAMES,
+  type MtlsFilePaths,
+  mtlsFilePaths,
   readMetadataFile,
   SERVE_MARKER_FILE,
-  TOKEN_FILE_NAME,
   userGatewayDir,
 } from "./layout.ts";

@@ -19,7 +19,12 @@ import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { maskedEqOrder, seccompProfile } from "../container/mod.ts";
 import { parseListenAddress } from "../contract/mod.ts";
 import { pathExists } from "../files/mod.ts";
-import { type RegistryRoots, registryRoots, validateGatewayName } from "../registry/mod.ts";
+import {
+  gatewayTokenPath,
+  type RegistryRoots,
+  registryRoots,
+  validateGatewayName,
+} from "../registry/mod.ts";
 import {
   readServedPki,
   refuseForeignRegistration,
@@ -28,7 +33,6 @@ import {
   type ServedPki,
   servedRegistrationEndpoint,
   type ServedToken,
-  servedTokenPath,
 } from "../register/mod.ts";
 import { clientAddress, launchGateway } from "../runtime/mod.ts";
 import {
@@ -179,7 +183,7 @@ export async function serveGateway(
     name,
     gatewayHome,
     uid,
-    tokenPath: servedTokenPath(roots, name),
+    tokenPath: gatewayTokenPath(roots, name),
     env,
   });
   const stop = new AbortController();

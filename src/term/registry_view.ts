@@ -6,22 +6,22 @@
  *
  * @module
  */
-import { join } from "../path/mod.ts";
 import {
   ACTIVE_GATEWAY_VARIABLE,
   compareText,
   gatewayAuth,
   type GatewayEntry,
+  gatewayMtlsDir,
+  gatewayTokenPath,
   gatewayType,
   listGateways,
+  mtlsFilePaths,
   type RegistryRoots,
   resolveActiveGateway,
-  TOKEN_FILE_NAME,
-  userGatewayDir,
 } from "../registry/mod.ts";
 import { removeUserGateway, selectGateway } from "../register/mod.ts";
 import { UserError } from "../errors/mod.ts";
-import { type GatewayTls, mtlsFiles } from "../client/mod.ts";
+import type { GatewayTls } from "../client/mod.ts";
 import type { TermRegistry } from "./term_app.ts";
 import type { PaneRow, RegistrySnapshot } from "./term_state.ts";
 
@@ -82,7 +82,7 @@ export async function readSnapshot(
       endpoint: entry.metadata.gateway_endpoint,
       tls: gatewayTls(roots, entry),
       ...(served.has(entry.name)
-        ? { served: true, tokenFile: join(userGatewayDir(roots, entry.name), TOKEN_FILE_NAME) }
+        ? { served: true, tokenFile: gatewayTokenPath(roots, entry.name) }
         : {}),
     })),
     ...problems.map((problem): PaneRow => ({
@@ -164,11 +164,9 @@ export function problemDetail(message: string, path: string): string {
  */
 export function gatewayTls(roots: RegistryRoots, entry: GatewayEntry): GatewayTls | undefined {
   if (gatewayAuth(entry.metadata) !== "mtls") return undefined;
-  let dir: string;
   try {
-    dir = join(userGatewayDir(roots, entry.name), "mtls");
+    return mtlsFilePaths(gatewayMtlsDir(roots, entry.name));
   } catch {
     return undefined; // a JSON name that is no path component has no credentials directory
   }
-  return mtlsFiles(dir);
 }
