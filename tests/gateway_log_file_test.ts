@@ -18,11 +18,7 @@ import {
   systemdUnit,
   writeServedRecord,
 } from "../src/serve/served_record.ts";
-
-async function tempDir(): Promise<AsyncDisposable & { path: string }> {
-  const path = await Deno.makeTempDir({ prefix: "openshell-log-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
+import { tempDir } from "./_helpers/temp_dir.ts";
 
 Deno.test("log path: in a logs dir outside the state dir the container writes", () => {
   const env = (n: string) => ({ XDG_STATE_HOME: "/s", HOME: "/h" } as Record<string, string>)[n];
@@ -40,7 +36,7 @@ const encode = (text: string) => new TextEncoder().encode(text);
 const uid = Deno.uid()!;
 
 Deno.test("writer: rotates before a write would pass the cap, at a line end", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("openshell-log-");
   const path = join(dir.path, "gateway.log");
   using log = openLogWriter(path, 100);
   log.write(encode("one\ntwo\n"));
@@ -66,7 +62,7 @@ Deno.test("writer: rotates before a write would pass the cap, at a line end", as
 });
 
 Deno.test("reading: the last lines, the rotated part first; follow across rotations until stopped", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("openshell-log-");
   const path = join(dir.path, "gateway.log");
   using log = openLogWriter(path, 30);
   log.write(encode("a1\na2\na3\n"));
@@ -99,7 +95,7 @@ Deno.test("reading: the last lines, the rotated part first; follow across rotati
 });
 
 Deno.test("reading refuses a link, a device and a file of another owner", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("openshell-log-");
   const path = join(dir.path, "gateway.log");
   await Deno.symlink("/etc/hostname", path);
   await assert.rejects(openLog(path, uid), /is a symbolic link/);
@@ -112,7 +108,7 @@ Deno.test("reading refuses a link, a device and a file of another owner", async 
 });
 
 Deno.test("served record: read back only while its launcher runs", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("openshell-log-");
   const record = await servedRecordFor(Deno.pid);
   await writeServedRecord(dir.path, record);
   assert.deepEqual(await readServedRecord(dir.path), record);

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "./_helpers/temp_dir.ts";
 
 const REPO = resolve(import.meta.dirname!, "..");
 
@@ -162,7 +163,7 @@ for (const entry of HOT_PATH_ENTRIES) {
 }
 
 Deno.test("the check names each offender with its import chain", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("openshell-hot-path-");
   const cjs = join(dir.path, "cjs");
   const esm = join(dir.path, "esm");
   await Deno.mkdir(cjs);
@@ -196,11 +197,6 @@ Deno.test("the check names each offender with its import chain", async () => {
     "a CommonJS npm package: src/a/mod.ts -> src/a/b.ts -> npm:/cjs@2.0.0/lib",
   ]);
 });
-
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "openshell-hot-path-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
 
 Deno.test("CommonJS is told from ESM by exports, main and type", () => {
   assert.equal(loadsAsCommonJs({ main: "lib/index.js" }, "."), true);

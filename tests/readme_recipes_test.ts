@@ -16,6 +16,7 @@ import { denoDir, REPO, type Sandbox, writeProgramLauncher } from "./_helpers/sa
 import { createServeSandbox } from "./_helpers/serve_fixture.ts";
 import { copyCheckout, SHARED_CHECKOUT } from "./_helpers/shared_checkout.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
+import { pathExists } from "../src/files/mod.ts";
 
 /** One recipe: who runs it, its shell text, and where it starts in the README. */
 interface Recipe {
@@ -159,7 +160,7 @@ async function createWorld(user: string): Promise<World> {
     },
     async [Symbol.asyncDispose]() {
       await stopServed(world, owner ? user : undefined);
-      if (await exists(podman)) {
+      if (await pathExists(podman)) {
         for (
           const args of [
             ["pod", "rm", "-a", "-f", "-t", "0"],
@@ -179,7 +180,7 @@ async function createWorld(user: string): Promise<World> {
 /** Stops whatever gateway a failed recipe left served in the world. */
 async function stopServed(world: World, user: string | undefined): Promise<void> {
   const gateways = join(world.sandbox.config, "openshell/gateways");
-  if (!await exists(gateways)) return;
+  if (!await pathExists(gateways)) return;
   for await (const entry of Deno.readDir(gateways)) {
     const argv = [join(world.sandbox.root, "bin/openshell"), "gateway", "stop", entry.name];
     await runCommand(user ? asUser(user, argv) : argv, { env: world.env, cwd: world.checkout });
@@ -191,10 +192,6 @@ async function chownTree(path: string, owner: { uid: number; gid: number }): Pro
     env: { PATH: "/usr/bin:/bin" },
   });
   assert.equal(chown.code, 0, chown.stderr);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
 }
 
 Deno.test({

@@ -19,6 +19,7 @@ import {
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
+import { pathExists } from "../src/files/mod.ts";
 
 const youki =
   (await runCommand(["sh", "-c", "command -v youki"], { env: { PATH: Deno.env.get("PATH")! } }))
@@ -44,10 +45,6 @@ async function programMountSources(pid: number): Promise<string[]> {
   return mountinfo.split("\n").map((line) => line.split(" ")).filter((f) =>
     f[4] === "/usr/local/bin/openshell" || f[4] === "/usr/local/lib/openshell"
   ).map((f) => f[3]!);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
 }
 
 Deno.test({
@@ -195,8 +192,8 @@ Deno.test({
     );
     assert.doesNotMatch(outcome.stderr, /Starting container/);
     await assertNothingLeft(sandbox, name);
-    assert.equal(await exists(join(sandbox.config, "openshell/gateways", name)), false);
-    assert.equal(await exists(join(sandbox.state, "openshell/gateways", name)), false);
+    assert.equal(await pathExists(join(sandbox.config, "openshell/gateways", name)), false);
+    assert.equal(await pathExists(join(sandbox.state, "openshell/gateways", name)), false);
   },
 });
 
@@ -233,7 +230,7 @@ Deno.test({
       assert.equal((await failing.finished()).code, 1);
     }
     for (const path of [gatewayDir, join(sandbox.state, "openshell/gateways", name)]) {
-      assert.equal(await exists(path), false, path);
+      assert.equal(await pathExists(path), false, path);
     }
     const list = await runCommand([
       Deno.execPath(),
@@ -292,6 +289,6 @@ exec ${youkiPath} "$@"
       /^error: OCI runtime youki failed with status \d+: failed to prepare rootfs: failed to mount .*"\/usr\/local\/bin\/openshell\/x"/m,
     );
     await assertNothingLeft(sandbox, name);
-    assert.equal(await exists(join(sandbox.config, "openshell/gateways", name)), false);
+    assert.equal(await pathExists(join(sandbox.config, "openshell/gateways", name)), false);
   },
 });

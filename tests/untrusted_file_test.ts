@@ -9,16 +9,12 @@ import {
 import { readOwnServedRecord } from "../src/serve/served_lookup.ts";
 import { writeServedRecord } from "../src/serve/served_record.ts";
 import { servedRecordFor } from "./_helpers/served_record_fixture.ts";
+import { tempDir } from "./_helpers/temp_dir.ts";
 
 const uid = Deno.uid()!;
 
-async function tempDir(): Promise<AsyncDisposable & { path: string }> {
-  const path = await Deno.makeTempDir({ prefix: "openshell-untrusted-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
-
 Deno.test("the rule reads a regular file of its owner, within its bound", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("openshell-untrusted-");
   const path = join(dir.path, "served.json");
   await Deno.writeTextFile(path, "{}\n");
   assert.equal(
@@ -31,7 +27,7 @@ Deno.test("the rule reads a regular file of its owner, within its bound", async 
 });
 
 Deno.test("the rule refuses links, pipes, devices, other owners and larger files", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("openshell-untrusted-");
   const link = join(dir.path, "link");
   await Deno.symlink("/etc/hostname", link);
   const zero = join(dir.path, "zero");
@@ -63,7 +59,7 @@ Deno.test("the rule refuses links, pipes, devices, other owners and larger files
 });
 
 Deno.test("directories on the way: real, the owner's, writable by no one else", async () => {
-  await using dir = await tempDir();
+  await using dir = await tempDir("openshell-untrusted-");
   const deep = join(dir.path, "gateways", "dev");
   await Deno.mkdir(deep, { recursive: true, mode: 0o700 });
   await Deno.chmod(dir.path, 0o700);
@@ -82,7 +78,7 @@ Deno.test({
   name: "a gateway home someone else made holds no served record for the caller",
   ignore: Deno.uid() !== 0,
   async fn() {
-    await using home = await tempDir();
+    await using home = await tempDir("openshell-untrusted-");
     const dir = join(home.path, "gateways", "dev");
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     await Deno.chmod(home.path, 0o700);

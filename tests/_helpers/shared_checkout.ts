@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { REPO } from "./sandbox.ts";
 import { runCommand } from "./run_command.ts";
 import { asNobody } from "./test_users.ts";
+import { pathExists } from "../../src/files/mod.ts";
 
 /** What the copy holds: what running the program and install.sh needs. */
 const PARTS = ["src", "deno.json", "deno.lock", "node_modules", "install.sh", "rootfs/dist"];
@@ -50,7 +51,7 @@ async function sharedCheckout(): Promise<SharedCheckout> {
     mode: 0o600,
   });
   await lock.lock(true);
-  if (await exists(join(copy, ".complete"))) return shared;
+  if (await pathExists(join(copy, ".complete"))) return shared;
   await removeEarlierCopies();
   await Deno.remove(copy, { recursive: true }).catch(() => {});
   await copyCheckout(copy);
@@ -65,7 +66,7 @@ async function sharedCheckout(): Promise<SharedCheckout> {
 export async function copyCheckout(target: string): Promise<void> {
   await Deno.mkdir(join(target, "rootfs"), { recursive: true, mode: 0o755 });
   for (const part of PARTS) {
-    if (!await exists(join(REPO, part))) continue;
+    if (!await pathExists(join(REPO, part))) continue;
     await run(["cp", "-a", join(REPO, part), join(target, part)]);
   }
 }
@@ -102,7 +103,9 @@ async function ownDirectory(dir: string): Promise<void> {
 async function removeEarlierCopies(): Promise<void> {
   for await (const entry of Deno.readDir(COPIES)) {
     const pid = entry.name.replace(/\.lock$/, "");
-    if (!/^\d+$/.test(pid) || pid === String(Deno.pid) || await exists(`/proc/${pid}`)) continue;
+    if (!/^\d+$/.test(pid) || pid === String(Deno.pid) || await pathExists(`/proc/${pid}`)) {
+      continue;
+    }
     await Deno.remove(join(COPIES, entry.name), { recursive: true }).catch(() => {});
   }
 }
@@ -110,8 +113,4 @@ async function removeEarlierCopies(): Promise<void> {
 async function run(argv: string[]): Promise<void> {
   const result = await runCommand(argv, { env: { PATH: "/usr/bin:/bin" } });
   if (result.code !== 0) throw new Error(`${argv.join(" ")}: ${result.stderr}`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
 }
