@@ -7,7 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
+import { makeCertificates, placeClientCertificates, serveHttps } from "./_helpers/certificates.ts";
+import { gatewayMtlsDir, mtlsFilePaths } from "../src/registry/mod.ts";
+import { packageTlsFiles } from "../src/client/mod.ts";
+import { sandboxRoots } from "./registry_fixture.ts";
 import { freePort, portFree, serveLoopback } from "./_helpers/loopback.ts";
 import {
   hintCommands,
@@ -16,9 +19,9 @@ import {
   type RunPrintedOptions,
   startPrinted,
 } from "./_helpers/printed_command.ts";
-import type { CommandResult } from "./_helpers/run_command.ts";
 import { createSandbox, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
-import { createServeSandbox, onPath, uniqueGatewayName } from "./_helpers/serve_fixture.ts";
+import { createServeSandbox, uniqueGatewayName } from "./_helpers/serve_fixture.ts";
+import { type CommandResult, onPath } from "./_helpers/run_command.ts";
 import { renderScreen } from "../src/term/_screen_lines.ts";
 import { initialState, reduce } from "../src/term/term_state.ts";
 
@@ -397,11 +400,7 @@ const CASES: HintCase[] = [
       const local = await s.run(["gateway", "add", "https://127.0.0.1:8443", "--local"]);
       assert.equal(local.code, 1);
       // "Start the gateway package first": what it provisions, where it does.
-      const tls = join(s.sandbox.state, "openshell/tls");
-      await Deno.mkdir(join(tls, "client"), { recursive: true });
-      await Deno.copyFile(certs.ca, join(tls, "ca.crt"));
-      await Deno.copyFile(certs.client.cert, join(tls, "client/tls.crt"));
-      await Deno.copyFile(certs.client.key, join(tls, "client/tls.key"));
+      await placeClientCertificates(certs, packageTlsFiles(join(s.sandbox.state, "openshell/tls")));
       ok(await s.paste(hinted(local, "openshell gateway add")));
       const remote = await s.run([
         "gateway",
@@ -412,11 +411,8 @@ const CASES: HintCase[] = [
       ]);
       assert.equal(remote.code, 1);
       // "or give --ca/--cert/--key": the files the retry finds in the registry.
-      const mtls = join(s.sandbox.config, "openshell/gateways/gw.example/mtls");
-      await Deno.mkdir(mtls, { recursive: true });
-      await Deno.copyFile(certs.ca, join(mtls, "ca.crt"));
-      await Deno.copyFile(certs.client.cert, join(mtls, "tls.crt"));
-      await Deno.copyFile(certs.client.key, join(mtls, "tls.key"));
+      const mtls = gatewayMtlsDir(sandboxRoots(s.sandbox), "gw.example");
+      await placeClientCertificates(certs, mtlsFilePaths(mtls));
       ok(await s.paste(hinted(remote, "openshell gateway add"), { "<[user@]host>": "me@gw" }));
     },
   },

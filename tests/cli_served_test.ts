@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort } from "./_helpers/loopback.ts";
 import { hintCommands, printedCommand, runPrinted } from "./_helpers/printed_command.ts";
-import { runCommand } from "./_helpers/run_command.ts";
 import { type CliResult, runCli, type Sandbox } from "./_helpers/sandbox.ts";
-import { createServeSandbox, onPath, uniqueGatewayName } from "./_helpers/serve_fixture.ts";
+import { createServeSandbox, uniqueGatewayName } from "./_helpers/serve_fixture.ts";
+import { onPath, runCommand } from "./_helpers/run_command.ts";
 import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 

@@ -9,7 +9,8 @@ import {
   type HintTarget,
 } from "../src/client/gateway_health.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
-import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
+import { makeCertificates, placeClientCertificates, serveHttps } from "./_helpers/certificates.ts";
+import { gatewayMtlsDir, mtlsFilePaths } from "../src/registry/mod.ts";
 import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";
@@ -30,13 +31,7 @@ async function registerMtls(
     gateway_port: 0,
     auth_mode: "mtls",
   });
-  const dir = join(roots.user, "gateways", name, "mtls");
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.copyFile(certs.ca, join(dir, "ca.crt"));
-  if (!anonymous) {
-    await Deno.copyFile(certs.client.cert, join(dir, "tls.crt"));
-    await Deno.copyFile(certs.client.key, join(dir, "tls.key"));
-  }
+  await placeClientCertificates(certs, mtlsFilePaths(gatewayMtlsDir(roots, name)), anonymous);
   await writeActive(roots.user, name);
 }
 

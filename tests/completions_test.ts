@@ -4,8 +4,7 @@ import { completionModel } from "../src/cli/_completion_model.ts";
 import { completionScript } from "../src/cli/_completion_scripts.ts";
 import { withAllFacts } from "../src/cli/_command_spec.ts";
 import { PROGRAM } from "../src/cli/_command_tree.ts";
-import { onPath } from "./_helpers/serve_fixture.ts";
-import { runCommand } from "./_helpers/run_command.ts";
+import { onPath, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { openTmux, tmuxAvailable } from "./_helpers/tmux.ts";
 

@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { bootDebianRoot, type BootedRoot, buildSourceDeb } from "./_helpers/debian_root.ts";
+import { freePort } from "./_helpers/loopback.ts";
 
 const IS_ROOT = Deno.uid() === 0;
 const HAS_NSPAWN = existsSync("/usr/bin/systemd-nspawn");
@@ -23,13 +24,6 @@ if (!IS_ROOT || !HAS_NSPAWN) {
 }
 
 /** A TCP port nothing listens on right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 /** Polls `GET /healthz` until it answers 200; the elapsed milliseconds. */
 async function healthy(port: number, withinMs: number): Promise<number> {
   const start = Date.now();

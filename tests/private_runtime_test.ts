@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "./_helpers/run_command.ts";
 import { createSandbox, denoDir, REPO } from "./_helpers/sandbox.ts";
+import { freePort } from "./_helpers/loopback.ts";
 
 const IS_ROOT = Deno.uid() === 0;
 const YOUKI = ["/usr/local/bin/youki", join(Deno.env.get("HOME") ?? "/", ".local/bin/youki")]
@@ -15,13 +16,6 @@ const YOUKI = ["/usr/local/bin/youki", join(Deno.env.get("HOME") ?? "/", ".local
 /** PATH for the program: no directory that holds a youki. */
 const BARE_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
 const YOUKI_ON_BARE_PATH = BARE_PATH.split(":").some((dir) => existsSync(join(dir, "youki")));
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 Deno.test({
   name: "serve uses the youki in <prefix>/libexec/openshell before PATH; explicit paths win",

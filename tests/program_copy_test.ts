@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ensureProgramCopy, gcProgramCopies, programDigests } from "../src/image/mod.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "openshell-program-copy-" });
-  try {
-    await fn(dir);
-  } finally {
-    await new Deno.Command("chmod", { args: ["-R", "u+rwX", dir] }).output();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "./_helpers/temp_dir.ts";
 
 Deno.test("a program file is copied once per content, read-only, and a tampered copy is replaced", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-program-copy-", async (dir) => {
     const original = join(dir, "openshell");
     await Deno.writeTextFile(original, "#!/bin/sh\necho one\n", { mode: 0o755 });
     const cache = join(dir, "cache/openshell/program");
@@ -47,7 +38,7 @@ Deno.test("a program file is copied once per content, read-only, and a tampered 
 });
 
 Deno.test("a source tree is copied with its layout, 0755 dirs and read-only files", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-program-copy-", async (dir) => {
     const src = join(dir, "src");
     await Deno.mkdir(join(src, "gateway"), { recursive: true, mode: 0o700 });
     await Deno.writeTextFile(join(src, "main.ts"), "a", { mode: 0o600 });
@@ -68,7 +59,7 @@ Deno.test("a source tree is copied with its layout, 0755 dirs and read-only file
 });
 
 Deno.test("gcProgramCopies keeps the given digests and removes other copies and dead temps", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-program-copy-", async (dir) => {
     const cache = join(dir, "program");
     const file = join(dir, "p");
     await Deno.writeTextFile(file, "p", { mode: 0o755 });

@@ -7,15 +7,7 @@ import {
   readRegularFileSync,
   readRegularTextFileSync,
 } from "../src/files/read_regular_file.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "openshell-read-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "./_helpers/temp_dir.ts";
 
 const readers = {
   sync: (path: string, max: number) => Promise.resolve().then(() => readRegularFileSync(path, max)),
@@ -24,7 +16,7 @@ const readers = {
 
 for (const [kind, read] of Object.entries(readers)) {
   Deno.test(`readRegularFile (${kind}) reads regular files up to the cap, through symlinks`, async () => {
-    await withDir(async (dir) => {
+    await withTempDir("openshell-read-", async (dir) => {
       const file = join(dir, "f");
       await Deno.writeTextFile(file, "corp");
       await Deno.symlink(file, join(dir, "link"));
@@ -37,7 +29,7 @@ for (const [kind, read] of Object.entries(readers)) {
   });
 
   Deno.test(`readRegularFile (${kind}) refuses pipes, devices, directories and larger files unread`, async () => {
-    await withDir(async (dir) => {
+    await withTempDir("openshell-read-", async (dir) => {
       const fifo = join(dir, "pipe");
       assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
       const refusals: [string, string][] = [
@@ -67,7 +59,7 @@ Deno.test("readRegularFileSync stops at the cap for a file that reports no size 
 });
 
 Deno.test("readRegularTextFileSync gives each file its own text, small or larger than its buffer", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("openshell-read-", async (dir) => {
     const texts = ["corp", "é".repeat(20_000), "", "local\n"];
     const paths = texts.map((_, i) => join(dir, `f${i}`));
     for (const [i, text] of texts.entries()) await Deno.writeTextFile(paths[i]!, text);

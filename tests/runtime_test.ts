@@ -16,6 +16,7 @@ import { locateRuntime, RUNTIME_ENV_ALLOWLIST, runtimeEnv } from "../src/runtime
 import { ensureOwnedDir } from "../src/files/private_dir.ts";
 import { explainRuntimeFailure } from "../src/runtime/_runtime_failure.ts";
 import { UserError } from "../src/errors/user_error.ts";
+import { withTempDir } from "./_helpers/temp_dir.ts";
 
 /** A small gateway container spec; tests override the fields they are about. */
 const SPEC: GatewayContainerSpec = {
@@ -33,16 +34,6 @@ const SPEC: GatewayContainerSpec = {
   seccomp: undefined,
   resources: {},
 };
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "openshell-runtime-" });
-  try {
-    await fn(dir);
-  } finally {
-    await new Deno.Command("chmod", { args: ["-R", "u+rwX", dir] }).output();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("runtimeEnv keeps only the allowlist and always has PATH", () => {
   const env: Record<string, string> = {
@@ -66,7 +57,7 @@ Deno.test("runtimeEnv keeps only the allowlist and always has PATH", () => {
 });
 
 Deno.test("locateRuntime: explicit path, variable, PATH lookup, and errors naming the install", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-runtime-", async (dir) => {
     const bin = join(dir, "bin");
     await Deno.mkdir(bin);
     const youki = join(bin, "youki");
@@ -138,7 +129,7 @@ Deno.test("cgroupDirsFor lists the path and its ancestors per hierarchy, deepest
     "/cg/memory/a",
   ]);
   assert.deepEqual(cgroupDirsFor("/", "legacy", ["/cg/cpu"]), []);
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-runtime-", async (dir) => {
     await Deno.mkdir(join(dir, "a"));
     assert.deepEqual(await missingDirs([join(dir, "a/b"), join(dir, "a")]), [join(dir, "a/b")]);
   });
@@ -224,7 +215,7 @@ Deno.test("explainRuntimeFailure: from the runtime's JSON log, the failed step a
 });
 
 Deno.test("stageBundle writes a 0700 bundle with 0600 config and read-only secrets; removal is complete", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-runtime-", async (dir) => {
     const paths = bundlePaths(dir, "openshell-x-01020304");
     const config = buildOciConfig({
       ...SPEC,
@@ -252,7 +243,7 @@ Deno.test("stageBundle writes a 0700 bundle with 0600 config and read-only secre
 });
 
 Deno.test("the instance lock is exclusive and freed on release", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-runtime-", async (dir) => {
     const first = await tryLockInstance(dir);
     assert.ok(first);
     assert.equal(await tryLockInstance(dir), undefined);
@@ -275,7 +266,7 @@ Deno.test("the instance lock is exclusive and freed on release", async () => {
 });
 
 Deno.test("a name's dir goes with its last lock, and launches racing releases always find it", async () => {
-  await withTempDir(async (home) => {
+  await withTempDir("openshell-runtime-", async (home) => {
     const dir = join(home, "gateways", "race");
     const uid = Deno.uid()!;
     const lock = await lockNameDir(dir, uid);
@@ -319,7 +310,7 @@ Deno.test("a name's dir goes with its last lock, and launches racing releases al
 });
 
 Deno.test("launch records round-trip and unreadable ones are ignored", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-runtime-", async (dir) => {
     assert.equal(await readLaunchRecord(dir), undefined);
     const record = {
       containerId: "openshell-x-01020304",
@@ -341,7 +332,7 @@ Deno.test("launch records round-trip and unreadable ones are ignored", async () 
 });
 
 Deno.test("ensureOwnedDir creates with the mode, repairs it, and refuses foreign dirs", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("openshell-runtime-", async (dir) => {
     const uid = Deno.uid()!;
     const path = join(dir, "a/b");
     await ensureOwnedDir(path, uid);

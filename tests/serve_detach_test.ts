@@ -4,20 +4,19 @@ import { registryRoots } from "../src/registry/mod.ts";
 import { addUserGateway } from "../src/register/mod.ts";
 import { processStart } from "../src/serve/served_record.ts";
 import { freePort, portFree } from "./_helpers/loopback.ts";
-import { runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, type CliResult, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 import {
   assertNothingLeft,
   createServeSandbox,
   descendants,
-  onPath,
   servedRecordPath,
   serveGatewayHome,
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
 import { servedRecordFor } from "./_helpers/served_record_fixture.ts";
+import { onPath, runCommand } from "./_helpers/run_command.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 const user = await userIds(TEST_USER);

@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { cliCommandLine, createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { freePort, serveLoopback } from "./_helpers/loopback.ts";
 import { openTmux, tmuxAvailable, type TmuxTerminal } from "./_helpers/tmux.ts";
-import { writeEntry } from "./registry_fixture.ts";
-import { makeCertificates } from "./_helpers/certificates.ts";
+import { sandboxRoots, writeEntry } from "./registry_fixture.ts";
+import { makeCertificates, placeClientCertificates } from "./_helpers/certificates.ts";
 import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 import { servedRecordFor } from "./_helpers/served_record_fixture.ts";
 import { uniqueGatewayName } from "./_helpers/serve_fixture.ts";
 import { gatewayHomes } from "../src/host/mod.ts";
+import { gatewayMtlsDir, mtlsFilePaths } from "../src/registry/mod.ts";
 
 const HAVE_TMUX = tmuxAvailable();
 if (!HAVE_TMUX) console.error("tmux is not installed (scripts/setup.sh --test installs it)");
@@ -308,11 +309,8 @@ tmuxTest(
     await using strict = await serveGrpcGateway({ tls: ours });
     for (const [name, endpoint] of [["corp", unverifiable.endpoint], ["strict", strict.endpoint]]) {
       await writeGateway(userRoot(sandbox), name!, endpoint!, { auth_mode: "mtls" });
-      const dir = join(userRoot(sandbox), "gateways", name!, "mtls");
-      await Deno.mkdir(dir);
-      await Deno.copyFile(ours.ca, join(dir, "ca.crt"));
-      await Deno.copyFile(ours.client.cert, join(dir, "tls.crt"));
-      await Deno.copyFile(ours.client.key, join(dir, "tls.key"));
+      const mtls = gatewayMtlsDir(sandboxRoots(sandbox), name!);
+      await placeClientCertificates(ours, mtlsFilePaths(mtls));
     }
     await using terminal = await openTmux({ env: sandbox.env, cwd: sandbox.root });
     await startTerm(terminal, ["--gateway-insecure"]);

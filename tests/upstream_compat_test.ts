@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { type CommandResult, runCommand } from "./_helpers/run_command.ts";
 import { cliArgv, createSandbox, type Sandbox } from "./_helpers/sandbox.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
-import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
+import { makeCertificates, placeClientCertificates, serveHttps } from "./_helpers/certificates.ts";
 import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { freePort } from "./_helpers/loopback.ts";
@@ -61,12 +61,13 @@ const metadataOf = (sandbox: Sandbox, name: string) =>
 async function packageTls(sandbox: Sandbox): Promise<string> {
   const dir = join(sandbox.state, "openshell/tls");
   const made = join(sandbox.root, "made-certs");
-  await Deno.mkdir(join(dir, "client"), { recursive: true });
   await Deno.mkdir(made);
   const certs = await makeCertificates(made);
-  await Deno.copyFile(certs.ca, join(dir, "ca.crt"));
-  await Deno.copyFile(certs.client.cert, join(dir, "client/tls.crt"));
-  await Deno.copyFile(certs.client.key, join(dir, "client/tls.key"));
+  await placeClientCertificates(certs, {
+    ca: join(dir, "ca.crt"),
+    cert: join(dir, "client/tls.crt"),
+    key: join(dir, "client/tls.key"),
+  });
   return dir;
 }
 

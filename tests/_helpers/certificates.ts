@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /** A throwaway CA, and a server and a client certificate it signed, made with openssl. */
 export async function makeCertificates(dir: string) {
@@ -66,10 +66,28 @@ export async function makeCertificates(dir: string) {
   };
 }
 
+/** What {@linkcode makeCertificates} made: the paths of its PEM files. */
+export type Certificates = Awaited<ReturnType<typeof makeCertificates>>;
+
+/**
+ * Copies the CA of `certs` and, unless `anonymous`, its client certificate and key to the
+ * paths of `to` (a registration's `mtls/` files or a gateway package's), making their dirs.
+ */
+export async function placeClientCertificates(
+  certs: Certificates,
+  to: { ca: string; cert: string; key: string },
+  anonymous = false,
+): Promise<void> {
+  const copies: [string, string][] = [[certs.ca, to.ca]];
+  if (!anonymous) copies.push([certs.client.cert, to.cert], [certs.client.key, to.key]);
+  for (const [from, path] of copies) {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await Deno.copyFile(from, path);
+  }
+}
+
 /** An HTTPS server on loopback presenting the server certificate of `certs`, answering 200. */
-export async function serveHttps(
-  certs: Awaited<ReturnType<typeof makeCertificates>>,
-): Promise<Deno.HttpServer<Deno.NetAddr>> {
+export async function serveHttps(certs: Certificates): Promise<Deno.HttpServer<Deno.NetAddr>> {
   return Deno.serve({
     hostname: "127.0.0.1",
     port: 0,

@@ -8,6 +8,8 @@ import { cliArgv, createSandbox, type Sandbox } from "./sandbox.ts";
 import { sharedCliArgv } from "./shared_checkout.ts";
 import { asUser } from "./test_users.ts";
 import { gatewayHomes } from "../../src/host/mod.ts";
+import { gatewayMtlsDir, mtlsFilePaths } from "../../src/registry/mod.ts";
+import { sandboxRoots } from "../registry_fixture.ts";
 
 /**
  * Whether the root-mode serve tests of a file must be skipped (not root, or no youki); says
@@ -372,9 +374,9 @@ export async function servedMtls(
   sandbox: Sandbox,
   name: string,
 ): Promise<{ ca: string; cert: string; key: string }> {
-  const dir = join(sandbox.config, "openshell/gateways", name, "mtls");
+  const files = mtlsFilePaths(gatewayMtlsDir(sandboxRoots(sandbox), name));
   const [ca, cert, key] = await Promise.all(
-    ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(dir, file))),
+    [files.ca, files.cert, files.key].map((path) => Deno.readTextFile(path)),
   );
   return { ca: ca!, cert: cert!, key: key! };
 }
@@ -392,13 +394,4 @@ export async function mtlsClient(
 /** Asserts the serve run left nothing in the runtime dir or cgroups. */
 export async function assertNothingLeft(sandbox: Sandbox, name: string): Promise<void> {
   assert.deepEqual(await leftovers(sandbox, name), []);
-}
-
-/** Whether `program` is on the PATH of a shell. */
-export async function onPath(program: string): Promise<boolean> {
-  const command = new Deno.Command("sh", {
-    args: ["-c", `command -v ${program}`],
-    stdout: "null",
-  });
-  return (await command.output()).success;
 }
