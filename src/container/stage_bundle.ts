@@ -61,23 +61,25 @@ export interface StageBundleOptions {
  */
 export async function stageBundle(options: StageBundleOptions): Promise<void> {
   const { paths, containerOwner } = options;
-  await Deno.mkdir(paths.dir, { mode: 0o700 });
+  // Synchronous steps: a dozen small writes in a row on the runtime dir's file system, each
+  // far cheaper so than as an async op; the launch waits for all of them anyway.
+  Deno.mkdirSync(paths.dir, { mode: 0o700 });
   try {
-    await Deno.chmod(paths.dir, 0o700);
-    await writeNew(paths.config, JSON.stringify(options.config, null, 2) + "\n", 0o600);
-    await Deno.mkdir(paths.secrets, { mode: 0o700 });
+    Deno.chmodSync(paths.dir, 0o700);
+    writeNew(paths.config, JSON.stringify(options.config, null, 2) + "\n", 0o600);
+    Deno.mkdirSync(paths.secrets, { mode: 0o700 });
     for (const [name, content] of Object.entries(options.secrets)) {
       if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith(".")) {
         throw new RangeError(`Invalid secret file name "${name}"`);
       }
       const file = join(paths.secrets, name);
-      await writeNew(file, content, 0o400);
-      if (containerOwner) await Deno.chown(file, containerOwner.uid, containerOwner.gid);
+      writeNew(file, content, 0o400);
+      if (containerOwner) Deno.chownSync(file, containerOwner.uid, containerOwner.gid);
     }
-    await Deno.chmod(paths.secrets, 0o500);
+    Deno.chmodSync(paths.secrets, 0o500);
     if (containerOwner) {
-      await Deno.chown(paths.secrets, containerOwner.uid, containerOwner.gid);
-      await Deno.chown(paths.dir, containerOwner.uid, containerOwner.gid);
+      Deno.chownSync(paths.secrets, containerOwner.uid, containerOwner.gid);
+      Deno.chownSync(paths.dir, containerOwner.uid, containerOwner.gid);
     }
   } catch (error) {
     await removeBundle(paths);
@@ -98,13 +100,13 @@ export async function removeBundle(paths: BundlePaths): Promise<void> {
 }
 
 /** Writes a new file; a failure names it (a write on a full disk names no path by itself). */
-async function writeNew(path: string, content: string, mode: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true, mode });
+function writeNew(path: string, content: string, mode: number): void {
+  const file = Deno.openSync(path, { write: true, createNew: true, mode });
   try {
-    await Deno.chmod(path, mode);
+    Deno.chmodSync(path, mode);
     const bytes = new TextEncoder().encode(content);
     let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
   } catch (error) {
     throw fileError("Cannot write", path, error);
   } finally {

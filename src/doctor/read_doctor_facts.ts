@@ -55,7 +55,7 @@ export async function readDoctorFacts(options: DoctorOptions): Promise<DoctorFac
   const [userNamespaces, cgroups, runtimes, rootReach, runtimeDir, rootfs, registry] = await Promise
     .all([
       readUserNamespaceFacts(),
-      callerGroups().then((gids) => readCgroupFacts(uid, gids)),
+      readCgroupFacts(uid, callerGroups()),
       probeRuntimes(runtimeFacts.installed, env),
       uid === 0 ? readRootReach(options) : Promise.resolve([]),
       readRuntimeDir(env, uid),

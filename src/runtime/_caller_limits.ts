@@ -31,6 +31,6 @@ export function parseHardLimits(table: string): HardLimits {
 }
 
 /** The launching process's own hard limits, from `/proc/self/limits`. */
-export async function readCallerHardLimits(): Promise<HardLimits> {
-  return parseHardLimits(await Deno.readTextFile("/proc/self/limits"));
+export function readCallerHardLimits(): HardLimits {
+  return parseHardLimits(Deno.readTextFileSync("/proc/self/limits"));
 }

@@ -30,11 +30,11 @@ export function cgroupDirsFor(
 }
 
 /** Which of `dirs` do not exist yet (so a launch knows which ones it may remove afterwards). */
-export async function missingDirs(dirs: readonly string[]): Promise<string[]> {
+export function missingDirs(dirs: readonly string[]): string[] {
   const missing: string[] = [];
   for (const dir of dirs) {
     try {
-      await Deno.stat(dir);
+      Deno.statSync(dir);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) missing.push(dir);
       else throw error;

@@ -68,15 +68,15 @@ export function containerCgroupsPath(callerPath: string, leaf: string): string {
 }
 
 /** Detects the cgroup layout mounted at `root` (default `/sys/fs/cgroup`). */
-export async function detectCgroupLayout(root = "/sys/fs/cgroup"): Promise<CgroupLayout> {
-  if (await exists(`${root}/cgroup.controllers`)) return "unified";
-  if (await exists(`${root}/unified/cgroup.controllers`)) return "hybrid";
+export function detectCgroupLayout(root = "/sys/fs/cgroup"): CgroupLayout {
+  if (exists(`${root}/cgroup.controllers`)) return "unified";
+  if (exists(`${root}/unified/cgroup.controllers`)) return "hybrid";
   return "legacy";
 }
 
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): boolean {
   try {
-    await Deno.stat(path);
+    Deno.statSync(path);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;

@@ -49,8 +49,8 @@ export function cgroupMounts(table: string, root = "/sys/fs/cgroup"): CgroupMoun
 }
 
 /** The v1 controller hierarchies under `root` in this process's mount table. */
-export async function v1ControllerMounts(root = "/sys/fs/cgroup"): Promise<CgroupMount[]> {
-  const table = await Deno.readTextFile("/proc/self/mounts");
+export function v1ControllerMounts(root = "/sys/fs/cgroup"): CgroupMount[] {
+  const table = Deno.readTextFileSync("/proc/self/mounts");
   return cgroupMounts(table, root).filter((m) => m.version === 1);
 }
 
@@ -140,10 +140,10 @@ export function cgroupDelegated(facts: CgroupFacts): boolean {
  * A hierarchy mounted read-only (as a container manager gives a container the host's v1
  * controllers) or whose directory cannot be stat'ed counts as not writable, for root too.
  */
-export async function readCgroupFacts(uid: number, gids: readonly number[]): Promise<CgroupFacts> {
-  const mounts = cgroupMounts(await Deno.readTextFile("/proc/self/mounts"));
+export function readCgroupFacts(uid: number, gids: readonly number[]): CgroupFacts {
+  const mounts = cgroupMounts(Deno.readTextFileSync("/proc/self/mounts"));
   const layout = layoutFromMounts(mounts);
-  const table = await Deno.readTextFile("/proc/self/cgroup");
+  const table = Deno.readTextFileSync("/proc/self/cgroup");
   const access: ControllerAccess[] = [];
   const hierarchies = layout === "unified"
     ? mounts.filter((m) => m.version === 2)
@@ -152,7 +152,12 @@ export async function readCgroupFacts(uid: number, gids: readonly number[]): Pro
     const path = ownPath(table, mount);
     if (path === undefined) continue;
     const dir = join(mount.target, path);
-    const info = await Deno.stat(dir).catch(() => undefined);
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = Deno.statSync(dir);
+    } catch {
+      info = undefined;
+    }
     const writable = info !== undefined && !mount.readOnly &&
       mayCreateIn({ uid: info.uid ?? -1, gid: info.gid ?? -1, mode: info.mode ?? 0 }, uid, gids);
     for (const controller of mount.controllers) access.push({ controller, dir, writable });
@@ -180,8 +185,13 @@ function ownPath(table: string, mount: CgroupMount): string | undefined {
  * The groups of the calling process (primary first), from `/proc/self/status`; the
  * supplementary ones stay with a rootless container's root.
  */
-export async function callerGroups(): Promise<number[]> {
-  const status = await Deno.readTextFile("/proc/self/status").catch(() => "");
+export function callerGroups(): number[] {
+  let status = "";
+  try {
+    status = Deno.readTextFileSync("/proc/self/status");
+  } catch {
+    // no /proc: the primary group alone
+  }
   const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
   return [Deno.gid() ?? 0, ...groups.filter((g) => g !== "").map(Number)];
 }

@@ -16,16 +16,24 @@ export interface InstanceLock extends AsyncDisposable {
  * @throws {Deno.errors.NotFound} when `dir` is gone (removed once empty, see
  *   {@linkcode removeEmptyDir}): the caller makes it again and retries.
  */
+// deno-lint-ignore require-await
 export async function tryLockInstance(dir: string): Promise<InstanceLock | undefined> {
   const path = join(dir, "lock");
   for (;;) {
-    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
-    if (!(await file.tryLock(true))) {
+    // Synchronous calls: a launch waits for each in turn, and a thread-pool round trip for
+    // each would cost more than the calls themselves.
+    const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+    if (!file.tryLockSync(true)) {
       file.close();
       return undefined;
     }
-    const held = await file.stat();
-    const there = await Deno.lstat(path).catch(() => undefined);
+    const held = file.statSync();
+    let there: Deno.FileInfo | undefined;
+    try {
+      there = Deno.lstatSync(path);
+    } catch {
+      there = undefined;
+    }
     if (there?.ino !== held.ino || there?.dev !== held.dev) {
       file.close(); // removed by the holder before this one got it: lock the new file
       continue;

@@ -28,7 +28,7 @@ import {
   removeLaunchRecord,
   writeLaunchRecord,
 } from "./launch_record.ts";
-import { type ProbeProof, probeReadiness, type ProbeTls } from "../client/mod.ts";
+import type { ProbeProof, ProbeTls } from "../client/mod.ts";
 import type { GatewayPki } from "../pki/mod.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { preflightMounts } from "./mount_preflight.ts";
@@ -42,16 +42,10 @@ import {
   writeV1Limits,
 } from "./resource_limits.ts";
 
-/** Everything one launch needs. */
-export interface LaunchGatewayOptions {
-  name: string;
-  listen: { hostname: string; port: number };
-  version: string;
-  /**
-   * The read-only rootfs (used as is). A promise lets its checks run while the launch
-   * prepares: it is awaited before the bundle is staged, and a rejection ends the launch.
-   */
-  rootfs: string | Promise<string>;
+/** What the checks before a launch vouch for, and the launch needs only to stage its bundle. */
+export interface CheckedLaunch {
+  /** The read-only rootfs (used as is). */
+  rootfs: string;
   /** The gateway's host state dir (must exist and be writable by the container's root). */
   stateDir: string;
   /** The API token, staged as a secret file. */
@@ -61,6 +55,23 @@ export interface LaunchGatewayOptions {
    * (staged as secret files), and the client certificate the readiness probe presents.
    */
   tls?: GatewayPki | undefined;
+  /** The program bound into the container and the source dir under `deno run`. */
+  binary: string;
+  sourceDir?: string;
+}
+
+/** Everything one launch needs. */
+export interface LaunchGatewayOptions {
+  name: string;
+  listen: { hostname: string; port: number };
+  version: string;
+  /**
+   * What the checks vouch for. A promise lets them run while the launch prepares (its dirs,
+   * lock, leftovers and cgroup plan): it is awaited before the bundle is staged, and a
+   * rejection ends the launch with that error (one that comes after the launch failed
+   * otherwise is left to the caller).
+   */
+  checked: Promise<CheckedLaunch>;
   runtime: OciRuntime;
   /** openshell's runtime dir (`$XDG_RUNTIME_DIR/openshell` or `/run/openshell`). */
   runtimeDir: string;
@@ -70,9 +81,6 @@ export interface LaunchGatewayOptions {
   uid: number;
   gid: number;
   env: EnvLookup;
-  /** The program bound into the container and the source dir under `deno run`. */
-  binary: string;
-  sourceDir?: string;
   /** The seccomp profile; `undefined` runs the gateway unconfined. */
   seccomp: SeccompProfile | undefined;
   /** The cgroup limits wanted; those the cgroup manager cannot apply are reported and skipped. */
@@ -123,6 +131,7 @@ function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
  */
 export async function launchGateway(options: LaunchGatewayOptions): Promise<LaunchResult> {
   const progress = options.onProgress ?? (() => {});
+  options.checked.catch(() => {}); // awaited before the bundle is staged
   const rootMode = options.uid === 0;
   const nameDir = gatewayRuntimeDir(options.gatewayHome, options.name);
   const stateRoot = runtimeStateRoot(options.runtimeDir, options.runtime);
@@ -168,8 +177,6 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   checkAddressFree(options.listen);
   traceMark("launch: address free");
   const containerId = newContainerId(options.name);
-  const hardLimits = readCallerHardLimits();
-  hardLimits.catch(() => {}); // awaited below
   const { layout, cgroupsPath, decision: limits } = await planLimits(options.limits, {
     runtime: options.runtime.name,
     uid: options.uid,
@@ -177,7 +184,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   });
   const warning = skippedLimitsWarning(limits);
   if (warning !== undefined) options.onWarning?.(warning);
-  const mounts = layout === "unified" ? [] : (await v1ControllerMounts()).map((m) => m.target);
+  const mounts = layout === "unified" ? [] : v1ControllerMounts().map((m) => m.target);
   const paths = bundlePaths(bundles, containerId);
   const record: LaunchRecord = {
     containerId,
@@ -186,7 +193,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     stateRoot,
     cgroupDirs: cgroupsPath === undefined
       ? []
-      : await missingDirs(cgroupDirsFor(cgroupsPath, layout, mounts)),
+      : missingDirs(cgroupDirsFor(cgroupsPath, layout, mounts)),
     pid: Deno.pid,
   };
   const hostId = rootMode
@@ -194,22 +201,22 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     : { uid: options.uid, gid: options.gid };
   const writer = limitsWriter(!rootMode, layout);
   const listen = formatAddress(options.listen);
-  const rootfs = await options.rootfs;
-  traceMark("launch: rootfs checked");
+  const checked = await options.checked;
+  traceMark("launch: checks passed");
   const config = buildOciConfig({
     name: options.name,
     listen,
     version: options.version,
     hostUid: hostId.uid,
     hostGid: hostId.gid,
-    rootfs,
-    stateDir: options.stateDir,
+    rootfs: checked.rootfs,
+    stateDir: checked.stateDir,
     secretsDir: paths.secrets,
-    tls: options.tls !== undefined,
-    binary: options.binary,
-    ...(options.sourceDir === undefined ? {} : { sourceDir: options.sourceDir }),
+    tls: checked.tls !== undefined,
+    binary: checked.binary,
+    ...(checked.sourceDir === undefined ? {} : { sourceDir: checked.sourceDir }),
     cgroupsPath,
-    hardLimits: await hardLimits,
+    hardLimits: readCallerHardLimits(),
     seccomp: options.seccomp,
     resources: writer === "runtime" ? limits.applied : {},
   });
@@ -226,23 +233,23 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
       paths,
       config,
       secrets: {
-        token: options.token + "\n",
-        ...(options.tls
+        token: checked.token + "\n",
+        ...(checked.tls
           ? {
-            [TLS_SECRET_FILES.cert]: options.tls.serverCert,
-            [TLS_SECRET_FILES.key]: options.tls.serverKey,
-            [TLS_SECRET_FILES.clientCa]: options.tls.ca,
+            [TLS_SECRET_FILES.cert]: checked.tls.serverCert,
+            [TLS_SECRET_FILES.key]: checked.tls.serverKey,
+            [TLS_SECRET_FILES.clientCa]: checked.tls.ca,
           }
           : {}),
       },
       ...(rootMode ? { containerOwner: hostId } : {}),
     });
     traceMark("launch: bundle staged");
-    await preflightMounts(config, rootMode ? hostId : { ...hostId, groups: await callerGroups() });
+    await preflightMounts(config, rootMode ? hostId : { ...hostId, groups: callerGroups() });
     traceMark("launch: mounts reachable");
     if (options.stop.aborted) return { outcome: "cancelled", code: 0, containerId };
     progress(`Starting container "${containerId}" with ${options.runtime.name}`);
-    return await runContainer(options, record, listen);
+    return await runContainer(options, checked, record, listen);
   } finally {
     await cleanUp(record, options.env);
     await removeLaunchRecord(nameDir);
@@ -251,13 +258,11 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
 
 async function runContainer(
   options: LaunchGatewayOptions,
+  checked: CheckedLaunch,
   record: LaunchRecord,
   listen: string,
 ): Promise<LaunchResult> {
   const { containerId } = record;
-  // The proof is needed only once the gateway may answer: it is worked out while it starts.
-  const challenge = newChallenge();
-  const expected = launchProof(options.token, challenge);
   // Its own process group (a new session): a stop can reach the runtime's helper processes
   // too, which outlive a runtime killed while it creates the container.
   const child = new Deno.Command(options.runtime.path, {
@@ -278,6 +283,9 @@ async function runContainer(
     detached: true,
   }).spawn();
   traceMark("launch: runtime spawned");
+  // The proof is needed only once the gateway may answer: it is worked out while it starts.
+  const challenge = newChallenge();
+  const expected = launchProof(checked.token, challenge);
   const stderr = collectStderr(child.stderr, options.forwardRuntimeStderr ?? false);
   const output = options.output === undefined ? undefined : pump(child.stdout, options.output);
   let exited = false;
@@ -297,7 +305,7 @@ async function runContainer(
     if (options.stop.aborted) resolve("stop");
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
-  const tls = options.tls;
+  const tls = checked.tls;
   const ready = expected.then((proof) =>
     waitUntilHealthy(
       clientAddress(options.listen),
@@ -347,7 +355,7 @@ async function runContainer(
       code,
       stderr: stderr.text(),
       log: await Deno.readTextFile(runtimeLog(record)).catch(() => ""),
-      layout: await detectCgroupLayout(),
+      layout: detectCgroupLayout(),
       rootless: options.uid !== 0,
     });
   }
@@ -496,6 +504,8 @@ async function waitUntilHealthy(
   tls: ProbeTls | undefined,
   gone: () => boolean,
 ): Promise<boolean> {
+  // Loaded only now, while the container starts: nothing before the runtime needs it.
+  const { probeReadiness } = await import("../client/mod.ts");
   for (let delay = 1; !gone(); delay = Math.min(delay * 2, 4)) {
     if (await probeReadiness(address, "/healthz", 2000, proof, tls)) return true;
     await new Promise((resolve) => setTimeout(resolve, delay));

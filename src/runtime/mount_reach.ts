@@ -87,16 +87,20 @@ export function reachBlock(
  * The stat facts of `path` and every directory above it, from `/` down, after resolving
  * symlinks (as a runtime resolves a mount source).
  *
+ * Synchronous file system calls, as in {@linkcode canReach}: a thread-pool round trip for
+ * each would cost more than the calls themselves.
+ *
  * @throws {Deno.errors.NotFound} when the path does not exist.
  */
+// deno-lint-ignore require-await
 export async function pathSteps(path: string): Promise<PathStep[]> {
-  const real = await Deno.realPath(path);
+  const real = Deno.realPathSync(path);
   const chain: string[] = [];
   for (let at = real;; at = dirname(at)) {
     chain.unshift(at);
     if (dirname(at) === at) break;
   }
-  return await Promise.all(chain.map(async (step) => stepOf(step, await Deno.stat(step))));
+  return chain.map((step) => stepOf(step, Deno.statSync(step)));
 }
 
 function stepOf(path: string, info: Deno.FileInfo): PathStep {
@@ -112,22 +116,28 @@ function stepOf(path: string, info: Deno.FileInfo): PathStep {
 /**
  * Whether `who` reaches `path` for `use` (false as well when it does not exist); for a
  * directory, every file and directory below it too (a tree of sources must be readable
- * throughout, not only at its top).
+ * throughout, not only at its top). The tree is walked with synchronous calls: a source
+ * tree is hundreds of entries, and a thread-pool round trip for each would cost more than
+ * the calls themselves.
  */
 export async function canReach(path: string, who: Reacher, use: PathUse): Promise<boolean> {
   const steps = await pathSteps(path).catch(() => undefined);
   if (steps === undefined || reachBlock(steps, who, use) !== undefined) return false;
-  return !steps.at(-1)!.isDirectory || await treeReadable(steps.at(-1)!.path, who);
+  return !steps.at(-1)!.isDirectory || treeReadable(steps.at(-1)!.path, who);
 }
 
 /** Whether every entry below `dir` is readable (directories also searchable) by `who`. */
-async function treeReadable(dir: string, who: Reacher): Promise<boolean> {
-  for await (const entry of Deno.readDir(dir)) {
+function treeReadable(dir: string, who: Reacher): boolean {
+  for (const entry of Deno.readDirSync(dir)) {
     const path = `${dir}/${entry.name}`;
-    const info = await Deno.stat(path).catch(() => undefined);
-    if (info === undefined) return false;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch {
+      return false;
+    }
     if (reachBlock([stepOf(path, info)], who, "read") !== undefined) return false;
-    if (info.isDirectory && !(await treeReadable(path, who))) return false;
+    if (info.isDirectory && !treeReadable(path, who)) return false;
   }
   return true;
 }

@@ -89,13 +89,14 @@ function existsFile(path: string): boolean {
  * await locateRuntime({ name: "youki", env: processEnv }); // { name: "youki", path: "/usr/local/bin/youki" }
  * ```
  */
+// deno-lint-ignore require-await
 export async function locateRuntime(
   options: { name: RuntimeName; path?: string | undefined; env: EnvLookup },
 ): Promise<OciRuntime> {
   const explicit = options.path ?? options.env("OPENSHELL_OCI_RUNTIME");
   if (explicit !== undefined && explicit !== "") {
     const path = isAbsolute(explicit) ? explicit : join(Deno.cwd(), explicit);
-    if (await isExecutableFile(path)) return { name: options.name, path };
+    if (isExecutableFile(path)) return { name: options.name, path };
     throw new UserError(`OCI runtime "${explicit}" is not an executable file`, {
       hint: installHint(options.name),
     });
@@ -106,7 +107,7 @@ export async function locateRuntime(
   for (const dir of dirs) {
     if (dir === "" || !isAbsolute(dir)) continue;
     const path = join(dir, options.name);
-    if (await isExecutableFile(path)) return { name: options.name, path };
+    if (isExecutableFile(path)) return { name: options.name, path };
   }
   const where = own === undefined ? "on PATH" : `in ${own} or on PATH`;
   throw new UserError(`OCI runtime "${options.name}" not found ${where}`, {
@@ -114,9 +115,13 @@ export async function locateRuntime(
   });
 }
 
-async function isExecutableFile(path: string): Promise<boolean> {
+/**
+ * Synchronous: a PATH walk is dozens of stats, and a thread-pool round trip for each would
+ * cost more than the calls themselves.
+ */
+function isExecutableFile(path: string): boolean {
   try {
-    const info = await Deno.stat(path);
+    const info = Deno.statSync(path);
     return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
   } catch {
     return false;

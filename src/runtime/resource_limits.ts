@@ -201,8 +201,8 @@ export async function planLimits(
   options: { runtime: RuntimeName; uid: number; leaf: string },
 ): Promise<LimitPlan> {
   const rootless = options.uid !== 0;
-  const layout = await detectCgroupLayout();
-  const callerPath = callerCgroup(await Deno.readTextFile("/proc/self/cgroup"), layout);
+  const layout = detectCgroupLayout();
+  const callerPath = callerCgroup(Deno.readTextFileSync("/proc/self/cgroup"), layout);
   const cgroupsPath = decideCgroupsPath({
     runtime: options.runtime,
     rootless,
@@ -234,7 +234,7 @@ export async function availableControllers(
       .catch(() => "");
     return text.trim().split(/\s+/).filter((c) => c !== "");
   }
-  const mounts = await v1ControllerMounts(root);
+  const mounts = v1ControllerMounts(root);
   return Object.values(LIMIT_CONTROLLERS).filter((c) =>
     mounts.some((m) => m.controllers.includes(c))
   );
@@ -296,7 +296,7 @@ export async function writeV1Limits(
   limits: ContainerResources,
   root = "/sys/fs/cgroup",
 ): Promise<boolean> {
-  const mounts = await v1ControllerMounts(root);
+  const mounts = v1ControllerMounts(root);
   const mountOf = (controller: string) =>
     mounts.find((m) => m.controllers.includes(controller))?.target;
   for (const { controller, file, value } of v1LimitFiles(limits)) {

@@ -173,7 +173,7 @@ export async function resolveRuntime(options: {
  * (found as `serve --runtime NAME` would find them).
  */
 export async function gatherRuntimeFacts(env: EnvLookup, uid: number): Promise<RuntimeHostFacts> {
-  const layout = await detectCgroupLayout();
+  const layout = detectCgroupLayout();
   const installed: Partial<Record<RuntimeName, string>> = {};
   await Promise.all(RUNTIME_NAMES.map(async (name) => {
     // Only the name's own lookup: an explicit runtime path is honoured by the caller.
@@ -182,6 +182,6 @@ export async function gatherRuntimeFacts(env: EnvLookup, uid: number): Promise<R
     const found = await locateRuntime({ name, env: lookup }).catch(() => undefined);
     if (found) installed[name] = found.path;
   }));
-  const delegated = cgroupDelegated(await readCgroupFacts(uid, await callerGroups()));
+  const delegated = cgroupDelegated(readCgroupFacts(uid, callerGroups()));
   return { uid, layout, cgroupDelegated: delegated, installed };
 }

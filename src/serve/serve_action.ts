@@ -32,7 +32,6 @@ import {
   servedGatewayToken,
   type ServedPki,
   servedRegistrationEndpoint,
-  type ServedToken,
 } from "../register/mod.ts";
 import { clientAddress, launchGateway } from "../runtime/mod.ts";
 import {
@@ -136,46 +135,51 @@ export async function serveGateway(
       `${runtimeDirs.ignored}: not a private runtime dir, so it is ignored; using ${runtimeDirs.path}`,
     );
   }
-  // The rootfs checks (the longest steps) run while the other checks and the launch
-  // prepare; the bundle is staged only once they have passed.
-  const rootfs = readyRootfs(env, uid, events);
-  rootfs.catch(() => {}); // awaited below or by the launch
-  // The other checks run at once too; their errors are reported in this order.
+  // The checks run at once, the rootfs checks (the longest steps) among them; their errors
+  // are reported in this order. Once the runtime is known, the launch prepares while the
+  // rest finish; it stages the bundle only once they have passed.
   const checks = {
     foreign: refuseForeignRegistration(roots, name),
     runtime: resolveRuntime({ name: options.runtime, path: options.runtimePath, env, uid }),
     token: servedGatewayToken(roots, name),
     program: reachableProgram(env, uid, events),
+    rootfs: readyRootfs(env, uid, events),
   };
   const all = Object.values(checks) as Promise<unknown>[];
   for (const check of all) check.catch(() => {}); // awaited below, in turn
-  let stateDir: { path: string; created: boolean };
+  let stateDir: { path: string; created: boolean } | undefined;
   let runtime: OciRuntime;
-  let token: ServedToken;
-  let tls: ServedPki | undefined;
-  let program: { binary: string; sourceDir?: string };
   try {
     await checks.foreign;
     const resolved = await checks.runtime;
     if (resolved.note) events.progress(resolved.note);
     runtime = resolved.runtime;
-    token = await checks.token;
+  } catch (error) {
+    // No check left running and no unpack left half-done behind an earlier error.
+    await Promise.allSettled(all);
+    throw error;
+  }
+  const checked = (async () => {
+    const token = await checks.token;
     // After the checks above: a new gateway's PKI is made here.
-    tls = auth === "mtls"
+    const tls = auth === "mtls"
       ? await servedPki(roots, name, listen.hostname, pkiRecordPath(env, uid, name), events)
       : undefined;
-    program = await checks.program;
+    const program = await checks.program;
     // Last: from here on a failed launch removes the state dir it made.
     stateDir = await prepareStateDir(
       options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
       uid,
     );
+    const rootfs = await checks.rootfs;
     traceMark("serve: checks done");
-  } catch (error) {
-    // No check left running and no unpack left half-done behind an earlier error.
-    await Promise.allSettled([...all, rootfs]);
-    throw error;
-  }
+    return {
+      token,
+      tls,
+      launch: { rootfs, stateDir: stateDir.path, token: token.value, tls: tls?.pki, ...program },
+    };
+  })();
+  checked.catch(() => {}); // awaited by the launch, or below when it failed first
 
   const runtimeDir = runtimeDirs.path;
   const gatewayHome = gatewayHomes(uid)[0]!;
@@ -196,17 +200,13 @@ export async function serveGateway(
       name,
       listen,
       version: denoJson.version,
-      rootfs,
-      stateDir: stateDir.path,
-      token: token.value,
-      tls: tls?.pki,
+      checked: checked.then((passed) => passed.launch),
       runtime,
       runtimeDir,
       gatewayHome,
       uid,
       gid,
       env,
-      ...program,
       seccomp: options.seccomp === "unconfined"
         ? undefined
         : seccompProfile(Deno.build.arch, maskedEqOrder(runtime.name)),
@@ -220,6 +220,7 @@ export async function serveGateway(
       onReady: async ({ url, containerId }) => {
         traceMark("serve: healthy");
         answered = true;
+        const { token, tls } = await checked;
         // Written only now: a launch that never answered leaves no trace in the registry.
         await registerServedGateway(roots, {
           name,
@@ -246,14 +247,15 @@ export async function serveGateway(
       hint: "Its log lines on stdout say why",
     });
   } catch (error) {
-    // The state dir this launch made is removed with the launch that never answered.
-    if (!answered && stateDir.created) {
+    // No check left running, no unpack left half-done, and the state dir this launch made
+    // removed with the launch that never answered.
+    await Promise.allSettled([...all, checked]);
+    if (!answered && stateDir?.created) {
       await Deno.remove(stateDir.path, { recursive: true }).catch(() => {});
     }
     throw error;
   } finally {
     stopListening();
-    await rootfs.catch(() => {}); // settled unless the launch failed before it needed it
   }
 }
 
