@@ -66,7 +66,8 @@ const LOCK_ATTEMPTS = 10;
 /**
  * Makes `dir` (owned by `uid`, mode 0700) and takes its lock without waiting (`undefined`
  * when another process holds it); the release removes the dir too once nothing else is left
- * in it. Another holder's release may remove the dir between the two steps: then both again.
+ * in it. Another holder's release may remove the dir between the two steps, or within the
+ * first: then both again.
  */
 export async function lockNameDir(dir: string, uid: number): Promise<InstanceLock | undefined> {
   for (let attempt = 1;; attempt++) {
@@ -80,7 +81,17 @@ export async function lockNameDir(dir: string, uid: number): Promise<InstanceLoc
       };
       return { release, [Symbol.asyncDispose]: release };
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound) || attempt === LOCK_ATTEMPTS) throw error;
+      if (!removedMeanwhile(error) || attempt === LOCK_ATTEMPTS) throw error;
     }
   }
+}
+
+/**
+ * Whether `error` is what a dir removed in the midst of making it or locking in it gives:
+ * not found, or (when it went between `mkdir`'s "exists" and its check of what exists) an
+ * "exists" that is no directory; as is, or as the cause of the error that names the dir.
+ */
+function removedMeanwhile(error: unknown): boolean {
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  return cause instanceof Deno.errors.NotFound || cause instanceof Deno.errors.AlreadyExists;
 }
