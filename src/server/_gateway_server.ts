@@ -6,9 +6,9 @@
  * under a cap that follows the descriptor limit (closing the one that has made least progress
  * to admit a new one), and keep listening through any `accept` failure: one that concerns a
  * single connection (reset, aborted) is passed over at once, and only running out of
- * descriptors backs off. HTTP/2 support (`node:http2`) is loaded by the first HTTP/2
- * connection, or once a first HTTP/1.1 one has been answered (the launcher's readiness probe),
- * so that it is neither in the way of the first answer nor of the first HTTP/2 call after it.
+ * descriptors backs off. HTTP/2 support (`node:http2`) is loaded on the first HTTP/2
+ * connection only: loaded ahead of it, once the gateway has answered a first client, it stalls
+ * the clients being served meanwhile (up to a second under a connection flood).
  *
  * Every connection is sent unbuffered (`TCP_NODELAY`): HTTP/2 answers a request in several
  * small writes (HEADERS, DATA, trailers), and buffered, all but the first would wait for the
@@ -89,8 +89,6 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
   const open = new Set<OpenConnection>();
   const running = new Set<Promise<void>>();
   let http2: Promise<Http2Acceptor> | undefined;
-  const loadHttp2 = () =>
-    http2 ??= import("./_http2_connection.ts").then((m) => m.createHttp2Acceptor(options));
   const sweeper = setInterval(
     () => {
       for (const connection of expiredConnections(open, Date.now())) {
@@ -134,11 +132,9 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
       }
       if (protocol === "http1") {
         await serveHttp1(conn, buffer, filled, tracked, options);
-        // Ready, as its first client saw: HTTP/2 is loaded now, before a client asks for it
-        // (a failure here is met again by the first HTTP/2 connection).
-        if (http2 === undefined) loadHttp2().catch(() => {});
       } else {
-        await (await loadHttp2())(conn, buffer.slice(0, filled), tracked);
+        http2 ??= import("./_http2_connection.ts").then((m) => m.createHttp2Acceptor(options));
+        await (await http2)(conn, buffer.slice(0, filled), tracked);
       }
     } catch {
       // reset by the peer, or closed by a deadline or the cap
