@@ -52,13 +52,19 @@ export function mtlsDir(env: Record<string, string>, name: string): string {
   return join(env.XDG_CONFIG_HOME!, "openshell", "gateways", name, "mtls");
 }
 
+/** The CA, client certificate and key in an {@linkcode mtlsDir}, as PEM texts. */
+export async function readMtls(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const [ca, cert, key] = await Promise.all(
+    ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(dir, file))),
+  );
+  return { ca: ca!, cert: cert!, key: key! };
+}
+
 /** An HTTPS client with the CA and client certificate in `dir`; undefined while any is missing. */
 async function mtlsClient(dir: string): Promise<Deno.HttpClient | undefined> {
   try {
-    const [ca, cert, key] = await Promise.all(
-      ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(dir, file))),
-    );
-    return Deno.createHttpClient({ caCerts: [ca!], cert: cert!, key: key! });
+    const { ca, cert, key } = await readMtls(dir);
+    return Deno.createHttpClient({ caCerts: [ca], cert, key });
   } catch {
     return undefined;
   }
@@ -101,6 +107,16 @@ export async function untilHealthy(
 export async function onPath(program: string): Promise<boolean> {
   return (await new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
     .output()).success;
+}
+
+/** `GET /healthz` requests per second that wrk (two threads, `connections` at once) gets. */
+export async function wrkRps(port: number, connections: number, seconds: number): Promise<number> {
+  const output = await new Deno.Command("wrk", {
+    args: ["-t2", `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/healthz`],
+    stdout: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
 }
 
 /** Why the serve start cannot be measured here, or undefined when it can. */

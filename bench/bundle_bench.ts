@@ -10,16 +10,12 @@
  * @module
  */
 import { join } from "node:path";
+import { median } from "./_report.ts";
 import { ensureRootfs, imageSource, loadManifest } from "../src/image/mod.ts";
 import { removeTree } from "../src/files/remove_tree.ts";
 import { checkEntryContents } from "../src/image/rootfs_cache.ts";
 
 const ROUNDS = 15;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function time(run: () => Promise<unknown>): Promise<number> {
   const start = performance.now();

@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import { gatewayArgs, gatewayDenoFlags } from "../src/contract/gateway_command_line.ts";
 import { FLOOD_MEMORY_BOUND_MIB } from "../src/server/_limits.ts";
 import { formatGoal, formatRatio, type Goal, type GoalFigure, median } from "./_report.ts";
-import { freePort, onPath, untilHealthy } from "./_serve_start.ts";
+import { freePort, onPath, untilHealthy, wrkRps } from "./_serve_start.ts";
 
 const REPO = resolve(import.meta.dirname!, "..");
 const GATEWAY_MAIN = join(REPO, "src/server/main.ts");
@@ -56,20 +56,6 @@ function startGateway(dir: string, port: number, openFiles: number): Deno.ChildP
     // Told its descriptor limit, as the container's launcher tells it, so its cap follows it.
     ...gatewayArgs({ name: "bench", listen, version: "0.0.0", openFiles, ...paths }),
   ]);
-}
-
-async function wrk(port: number, connections: number, seconds: number): Promise<number> {
-  const output = await new Deno.Command("wrk", {
-    args: [
-      "-t2",
-      `-c${connections}`,
-      `-d${seconds}s`,
-      `http://127.0.0.1:${port}/healthz`,
-    ],
-    stdout: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
 }
 
 async function peakRssKiB(pid: number): Promise<number> {
@@ -120,7 +106,7 @@ export async function benchGateway(): Promise<GoalFigure[]> {
           for (let turn = 0; turn < TURNS; turn++) {
             const order = turn % 2 === 0 ? [gatewayPort, barePort] : [barePort, gatewayPort];
             const rps = new Map<number, number>();
-            for (const port of order) rps.set(port, await wrk(port, connections, TURN_SECONDS));
+            for (const port of order) rps.set(port, await wrkRps(port, connections, TURN_SECONDS));
             pairs.push(rps.get(gatewayPort)! / rps.get(barePort)!);
             totals[0]! += rps.get(gatewayPort)! / TURNS;
             totals[1]! += rps.get(barePort)! / TURNS;

@@ -33,6 +33,7 @@ import {
   mtlsDir,
   onPath,
   portOf,
+  readMtls,
   SERVE_START_GOAL,
   serveOverhead,
   serveStartBlocker,
@@ -40,6 +41,7 @@ import {
   stop,
   untilHealthy,
   warmUp,
+  wrkRps,
 } from "./_serve_start.ts";
 
 const ROUNDS = benchRuns(10);
@@ -62,14 +64,8 @@ async function timeStart(env: Record<string, string>, name: string): Promise<num
   return elapsed;
 }
 
-async function wrk(port: number, seconds = 4): Promise<number> {
-  const output = await new Deno.Command("wrk", {
-    args: ["-t2", "-c32", `-d${seconds}s`, `http://127.0.0.1:${port}/healthz`],
-    stdout: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-}
+/** wrk's `/healthz` figure at 32 connections. */
+const wrk = (port: number, seconds = 4) => wrkRps(port, 32, seconds);
 
 /**
  * `GET /healthz` answers per second to this process's own client (HTTP/1.1, `connections`
@@ -82,12 +78,11 @@ async function healthzRps(
   seconds = 3,
   connections = 16,
 ): Promise<number> {
-  const material = mtls === undefined ? {} : await (async () => {
-    const [ca, cert, key] = await Promise.all(
-      ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(mtls, file))),
-    );
-    return { caCerts: [ca!], cert: cert!, key: key! };
-  })();
+  const material = mtls === undefined ? {} : await readMtls(mtls).then(({ ca, cert, key }) => ({
+    caCerts: [ca],
+    cert,
+    key,
+  }));
   const url = `${mtls === undefined ? "http" : "https"}://127.0.0.1:${port}/healthz`;
   let answered = 0;
   const until = performance.now() + seconds * 1000;
@@ -105,9 +100,7 @@ async function healthzRps(
 /** Milliseconds for one gRPC `Health` call over a new HTTP/2 connection with mTLS. */
 async function grpcHealthMs(port: number, mtls: string): Promise<number> {
   const http2 = await import("node:http2");
-  const [ca, cert, key] = await Promise.all(
-    ["ca.crt", "tls.crt", "tls.key"].map((file) => Deno.readTextFile(join(mtls, file))),
-  );
+  const { ca, cert, key } = await readMtls(mtls);
   const start = performance.now();
   const session = http2.connect(`https://127.0.0.1:${port}`, { ca, cert, key });
   try {
