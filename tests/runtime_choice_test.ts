@@ -48,7 +48,11 @@ Deno.test("chooseRuntime over every combination of uid, cgroup layout, delegatio
       for (const cgroupDelegated of [false, true]) {
         for (const installed of installations()) {
           const facts: RuntimeHostFacts = { uid, layout, cgroupDelegated, installed };
-          const choice = chooseRuntime(facts, ORIGIN);
+          let asked = false;
+          const choice = chooseRuntime(facts, () => {
+            asked = true;
+            return ORIGIN;
+          });
           cases++;
           const label = JSON.stringify(facts);
           const cgroupsOk = layout === "unified" || cgroupDelegated;
@@ -90,6 +94,12 @@ Deno.test("chooseRuntime over every combination of uid, cgroup layout, delegatio
               : /apt-get install runc.*delegate a cgroup subtree/;
             assert.match(choice.remedy, remedy, label);
           }
+          // What the program is (files to look at) is asked only for an install remedy.
+          assert.equal(
+            asked,
+            choice.name === undefined && choice.reason !== READ_ONLY_CGROUPS.reason,
+            label,
+          );
         }
       }
     }

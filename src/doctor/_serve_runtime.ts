@@ -26,7 +26,7 @@ export function doctorRuntimeChoice(
   facts: RuntimeHostFacts,
   origin: ProgramOrigin,
 ): DoctorRuntimeChoice {
-  const choice = chooseRuntime(facts, origin);
+  const choice = chooseRuntime(facts, () => origin);
   if (choice.name === undefined) {
     return { runtime: undefined, reason: choice.reason, remedy: choice.remedy };
   }

@@ -8,7 +8,7 @@
  * import { effectiveUid, processEnv } from "../host/mod.ts";
  * import { chooseRuntime, gatherRuntimeFacts, programOrigin } from "./mod.ts";
  * const facts = await gatherRuntimeFacts(processEnv, effectiveUid());
- * const choice = chooseRuntime(facts, programOrigin());
+ * const choice = chooseRuntime(facts, programOrigin);
  * ```
  *
  * @module

@@ -79,16 +79,19 @@ export function runtimeBlocker(name: RuntimeName, facts: RuntimeHostFacts): stri
 /**
  * The runtime to use when none is named: youki when installed and able to run here, else
  * runc, then crun, when installed and able to, with a note saying why; else why none can
- * run and what to do, the command named for this program (`origin`).
+ * run and what to do, the command named for this program (`origin`, asked only then).
  *
  * @example
  * ```ts
  * import { chooseRuntime } from "./mod.ts";
- * chooseRuntime({ uid: 1000, layout: "hybrid", cgroupDelegated: false, installed: { youki: "/y", runc: "/r" } }, { kind: "other" });
+ * chooseRuntime({ uid: 1000, layout: "hybrid", cgroupDelegated: false, installed: { youki: "/y", runc: "/r" } }, () => ({ kind: "other" }));
  * // { name: "runc", path: "/r", note: "youki cannot create cgroups rootless ...; using runc" }
  * ```
  */
-export function chooseRuntime(facts: RuntimeHostFacts, origin: ProgramOrigin): RuntimeChoice {
+export function chooseRuntime(
+  facts: RuntimeHostFacts,
+  origin: () => ProgramOrigin,
+): RuntimeChoice {
   const youki = facts.installed.youki;
   const why = youki === undefined ? "youki is not installed" : runtimeBlocker("youki", facts);
   if (why === undefined) return { name: "youki", path: youki! };
@@ -104,7 +107,7 @@ export function chooseRuntime(facts: RuntimeHostFacts, origin: ProgramOrigin): R
   if (runtimeBlocker("runc", facts) === READ_ONLY_CGROUPS.reason) {
     return { name: undefined, ...READ_ONLY_CGROUPS };
   }
-  const install = installCommands(origin);
+  const install = installCommands(origin());
   const fallbacks = blocked.length > 0
     ? `, and ${blocked.join(", and ")}`
     : ", and no fallback runtime (runc, crun) is installed";
@@ -159,7 +162,7 @@ export async function resolveRuntime(options: {
     const name = options.name ?? runtimeNameForPath(path!);
     return { runtime: await locateRuntime({ name, path: options.path, env }) };
   }
-  const choice = chooseRuntime(await gatherRuntimeFacts(env, options.uid), programOrigin());
+  const choice = chooseRuntime(await gatherRuntimeFacts(env, options.uid), programOrigin);
   if (choice.name === undefined) {
     throw new UserError(`No OCI runtime can run here: ${choice.reason}`, { hint: choice.remedy });
   }
