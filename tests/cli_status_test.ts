@@ -9,31 +9,10 @@ import {
   type HintTarget,
 } from "../src/client/gateway_health.ts";
 import { serveLoopback } from "./_helpers/loopback.ts";
-import { makeCertificates, placeClientCertificates, serveHttps } from "./_helpers/certificates.ts";
-import { gatewayMtlsDir, mtlsFilePaths } from "../src/registry/mod.ts";
+import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
 import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
-import { sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";
-
-/** Registers `endpoint` as user gateway `name` with the CA, and the client certificate unless `anonymous`. */
-async function registerMtls(
-  sandbox: Sandbox,
-  name: string,
-  endpoint: string,
-  certs: Awaited<ReturnType<typeof makeCertificates>>,
-  anonymous = false,
-): Promise<void> {
-  const roots = sandboxRoots(sandbox);
-  await writeEntry(roots.user, name, {
-    name,
-    gateway_endpoint: endpoint,
-    is_remote: false,
-    gateway_port: 0,
-    auth_mode: "mtls",
-  });
-  await placeClientCertificates(certs, mtlsFilePaths(gatewayMtlsDir(roots, name)), anonymous);
-  await writeActive(roots.user, name);
-}
+import { registerMtls, sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";
 
 /** `status -o json` of a gateway that refused the client in the TLS handshake: exit 1, said so. */
 function assertRefusedClient(result: { code: number; stdout: string }): void {
@@ -309,7 +288,17 @@ Deno.test("health decisions: URL, status classes and error wording", () => {
     [
       "received fatal alert: CertificateRequired",
       "tls",
-      "TLS failed: it requires a client certificate",
+      "TLS failed: it requires a client certificate (TLS alert certificate_required)",
+    ],
+    [
+      "received fatal alert: UnknownCA",
+      "tls",
+      "TLS failed: it does not trust the client certificate's CA (TLS alert unknown_ca)",
+    ],
+    [
+      "received fatal alert: HandshakeFailure",
+      "tls",
+      "TLS failed: it refused the TLS handshake (TLS alert handshake_failure)",
     ],
     ["client error (Connect): connection reset by peer", "network", "connection reset by peer"],
   ];

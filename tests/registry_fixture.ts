@@ -1,5 +1,6 @@
 import { dirname, join } from "node:path";
-import type { RegistryRoots } from "../src/registry/mod.ts";
+import { gatewayMtlsDir, mtlsFilePaths, type RegistryRoots } from "../src/registry/mod.ts";
+import { type Certificates, placeClientCertificates } from "./_helpers/certificates.ts";
 import type { Sandbox } from "./_helpers/sandbox.ts";
 
 /** The registry roots a sandbox's environment gives. */
@@ -141,4 +142,24 @@ export async function seedRegistry(roots: RegistryRoots): Promise<void> {
   });
   await writeActive(roots.user, "alpha");
   await writeActive(roots.system, "openshell\n");
+}
+
+/** Registers `endpoint` as user gateway `name` with the CA, and the client certificate unless `anonymous`. */
+export async function registerMtls(
+  sandbox: Sandbox,
+  name: string,
+  endpoint: string,
+  certs: Certificates,
+  anonymous = false,
+): Promise<void> {
+  const roots = sandboxRoots(sandbox);
+  await writeEntry(roots.user, name, {
+    name,
+    gateway_endpoint: endpoint,
+    is_remote: false,
+    gateway_port: 0,
+    auth_mode: "mtls",
+  });
+  await placeClientCertificates(certs, mtlsFilePaths(gatewayMtlsDir(roots, name)), anonymous);
+  await writeActive(roots.user, name);
 }

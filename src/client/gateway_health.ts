@@ -128,11 +128,18 @@ export function describeFetchError(error: unknown, timeoutMs: number): HealthFai
     return { kind: "network", message: `port ${blocked[1]} is refused by the HTTP client` };
   }
   if (/certificate|tls|handshake|alert/i.test(text)) {
+    // The gateway's alert, by its name in the TLS standard (rustls says UnknownCA: unknown_ca).
+    const alert = /received fatal alert: (\w+)/.exec(text)?.[1]
+      ?.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+    const named = alert === undefined ? "" : ` (TLS alert ${alert})`;
     for (const [pattern, reason] of TLS_REASONS) {
       const found = pattern.exec(text);
-      if (found) return { kind: "tls", message: `TLS failed: ${reason.replace("$1", found[1]!)}` };
+      if (found) {
+        return { kind: "tls", message: `TLS failed: ${reason.replace("$1", found[1]!)}${named}` };
+      }
     }
-    return { kind: "tls", message: `TLS failed: ${lastPart(text)}` };
+    const why = alert === undefined ? lastPart(text) : "it refused the TLS handshake";
+    return { kind: "tls", message: `TLS failed: ${why}${named}` };
   }
   return { kind: "network", message: lastPart(text) };
 }

@@ -1,13 +1,17 @@
 /**
  * mTLS on connections the gateway's listener has already accepted, through `node:tls` (the
  * only TLS server in Deno 2.9 that checks client certificates): a client whose certificate
- * is not signed by the gateway's client CA, or that sends none, is refused in the handshake.
+ * is not signed by the gateway's client CA, or that sends none, is refused in the handshake
+ * (one without is told so by the alert `certificate_required`; Deno's `node:tls` refuses another
+ * CA's without an alert, checking the certificate only once its side of the handshake is done).
  * ALPN offers `h2` and `http/1.1`; the listener then tells them apart as it does in
  * plaintext. Loaded only by a gateway started with TLS files.
  *
  * @module
  */
 import tls from "node:tls";
+import type { Duplex } from "node:stream";
+import { LAST_WORD_LINGER_MS } from "./_limits.ts";
 import { socketStream, streamSocket } from "./_node_stream.ts";
 import type { TlsAcceptor } from "./_served_connection.ts";
 
@@ -49,13 +53,41 @@ export function createTlsAcceptor(material: TlsMaterial): TlsAcceptor {
     new Promise((resolve, reject) => {
       const server = tls.createServer(options);
       const socket = streamSocket(conn);
+      let refusal: Error | undefined;
+      let secured = false;
       socket.on("error", () => {});
-      socket.once("close", () => reject(new Error("closed during the TLS handshake")));
-      server.once("tlsClientError", (error: Error) => reject(error));
+      socket.once("close", () => reject(refusal ?? new Error("closed during the TLS handshake")));
+      alertBeforeClose(socket, () => !secured);
+      server.once("tlsClientError", (error: Error) => (refusal = error));
       server.once("secureConnection", (session: tls.TLSSocket) => {
+        secured = true;
         session.on("error", () => {});
         resolve(socketStream(session));
       });
       server.emit("connection", socket);
     });
+}
+
+/**
+ * Lets a refused handshake's alert reach the client. Deno 2.9's `node:tls` destroys the stream
+ * under a handshake it refuses (a client without a certificate) before it writes the alert it
+ * has queued ("certificate required"), which it writes a moment later: so while `handshaking`,
+ * a destroy waits for that moment and for what was written to be sent (at most
+ * {@linkcode LAST_WORD_LINGER_MS}), then ends the connection; otherwise it is at once.
+ */
+function alertBeforeClose(socket: Duplex, handshaking: () => boolean): void {
+  const destroy = socket.destroy.bind(socket);
+  let closing = false;
+  socket.destroy = (error?: Error) => {
+    if (!handshaking() || socket.destroyed) return destroy(error);
+    if (closing) return socket;
+    closing = true;
+    const timer = setTimeout(() => destroy(error), LAST_WORD_LINGER_MS);
+    setTimeout(() =>
+      socket.end(() => {
+        clearTimeout(timer);
+        destroy(error);
+      }), 0);
+    return socket;
+  };
 }
