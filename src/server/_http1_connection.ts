@@ -12,7 +12,13 @@
  */
 import { type GatewayAnswer, type GatewayRequest, json } from "./_gateway_handler.ts";
 import { findHeadEnd, parseRequestHead, type RequestHead } from "./_http1_request_head.ts";
-import { BODY_TOO_LARGE, MAX_HEAD_BYTES, MAX_REQUEST_BYTES } from "./_limits.ts";
+import {
+  BODY_TOO_LARGE,
+  KEPT_HEAD_BYTES,
+  KEPT_HEADS,
+  MAX_HEAD_BYTES,
+  MAX_REQUEST_BYTES,
+} from "./_limits.ts";
 import {
   type Answer,
   type ByteStream,
@@ -23,10 +29,6 @@ import {
 
 /** The least room a read is given; the buffer is compacted or doubled to make it. */
 const READ_ROOM = 4096;
-/** Request heads up to this long are kept, parsed, to be recognised when they come again ... */
-const KEPT_HEAD_BYTES = 1024;
-/** ... at most this many of them (all connections' together); the oldest make room. */
-const KEPT_HEADS = 64;
 const encoder = new TextEncoder();
 // Field values outside ASCII decode to text the head parser refuses: nothing here needs them.
 const decoder = new TextDecoder();
@@ -62,8 +64,7 @@ export async function serveHttp1(
   let start = 0;
   let filled = initialFilled;
   let last: ParsedHead | undefined;
-  /** The room behind the unread bytes, made at least `READ_ROOM` long. */
-  const room = (): Uint8Array => {
+  const readMore = async (): Promise<boolean> => {
     if (buffer.length - filled < READ_ROOM) {
       const unread = filled - start;
       const target = unread + READ_ROOM > buffer.length
@@ -75,10 +76,7 @@ export async function serveHttp1(
       filled = unread;
       start = 0;
     }
-    return buffer.subarray(filled);
-  };
-  const readMore = async (): Promise<boolean> => {
-    const count = await conn.read(room());
+    const count = await conn.read(buffer.subarray(filled));
     if (count === null) return false;
     filled += count;
     return true;
@@ -126,7 +124,7 @@ export async function serveHttp1(
       parsed = { bytes: bytes.slice(), head, request: gatewayRequest(head) };
       if (end <= KEPT_HEAD_BYTES) keepHead(parsed);
     }
-    last = parsed;
+    last = end <= KEPT_HEAD_BYTES ? parsed : undefined;
     const { head, request } = parsed;
     const { method, minor } = head;
     const path = request.path;

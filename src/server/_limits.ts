@@ -14,6 +14,14 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 /** The error of an answer refusing a body over {@linkcode MAX_REQUEST_BYTES}. */
 export const BODY_TOO_LARGE = `Request body larger than ${MAX_REQUEST_BYTES} bytes`;
 
+/**
+ * HTTP/1.1 request heads up to this long are kept, parsed, so that the same head coming again
+ * (on any connection) is not parsed again, in bytes ...
+ */
+export const KEPT_HEAD_BYTES = 1024;
+/** ... and at most this many of them; the oldest make room. */
+export const KEPT_HEADS = 64;
+
 /** A connection with no request under way is closed after this long (`--idle-timeout-ms`). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 /**
