@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   atomicWriteFile,
+  atomicWriteFileSync,
   removeStaleTemps,
   STALE_TEMP_AGE_MS,
   TEMP_NAME,
@@ -59,6 +60,29 @@ Deno.test("atomicWriteFile failures name the target, not the temp file", async (
     assert.ok(error instanceof UserError);
     assert.equal(error.message, `Cannot write "${target}": no such file or directory`);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("atomicWriteFileSync replaces whole with the mode asked, and names the target on failure", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const target = join(dir, "launch.json");
+    await Deno.writeTextFile(target, "old");
+    atomicWriteFileSync(target, "new\n", { mode: 0o600 });
+    assert.equal(await Deno.readTextFile(target), "new\n");
+    assert.equal((await Deno.stat(target)).mode! & 0o777, 0o600);
+    const missing = join(dir, "missing-dir", "file");
+    assert.throws(
+      () => atomicWriteFileSync(missing, "x"),
+      (e: Error) =>
+        e instanceof UserError &&
+        e.message === `Cannot write "${missing}": no such file or directory`,
+    );
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), [
+      "launch.json",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

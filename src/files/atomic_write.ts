@@ -69,6 +69,42 @@ export async function atomicWriteFile(
 }
 
 /**
+ * {@linkcode atomicWriteFile} with synchronous calls, for a small file on a local file system
+ * that its writer waits for (a thread-pool round trip for each call would cost more than the
+ * call). It leaves temp files of interrupted writes alone: its caller clears them.
+ *
+ * @throws {UserError} `Cannot write "<path>": <reason>` when the write fails.
+ */
+export function atomicWriteFileSync(
+  path: string,
+  data: string,
+  options: AtomicWriteOptions = {},
+): void {
+  const mode = options.mode ?? 0o644;
+  const temp = tempPath(dirname(path));
+  try {
+    const file = Deno.openSync(temp, { write: true, createNew: true, mode });
+    try {
+      Deno.chmodSync(temp, mode); // the umask must not weaken or widen the requested mode
+      const bytes = new TextEncoder().encode(data);
+      let written = 0;
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(temp, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // never made, or gone
+    }
+    throw fileError("Cannot write", path, error);
+  }
+}
+
+/**
  * Removes what interrupted writes left in `dir`: entries named like openshell's temp files
  * and untouched for {@linkcode STALE_TEMP_AGE_MS}. A concurrent writer's temp file is young
  * and stays. Never fails: what cannot be removed now is tried again on the next write.

@@ -14,7 +14,12 @@
  *
  * @module
  */
-export { atomicWriteFile, removeStaleTemps, tempPath } from "./atomic_write.ts";
+export {
+  atomicWriteFile,
+  atomicWriteFileSync,
+  removeStaleTemps,
+  tempPath,
+} from "./atomic_write.ts";
 export { pathExists } from "./path_exists.ts";
 export { ensureOwnedDir } from "./private_dir.ts";
 export {

@@ -221,7 +221,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     resources: writer === "runtime" ? limits.applied : {},
   });
   traceMark("launch: config built");
-  await writeLaunchRecord(nameDir, record);
+  writeLaunchRecord(nameDir, record);
   traceMark("launch: record written");
   try {
     if (writer === "launcher" && cgroupsPath !== undefined) {

@@ -1,5 +1,5 @@
 import { join } from "../path/mod.ts";
-import { atomicWriteFile } from "../files/mod.ts";
+import { atomicWriteFileSync } from "../files/mod.ts";
 
 /**
  * What one launch of a gateway left on disk, written before the runtime starts so that a
@@ -20,9 +20,12 @@ export interface LaunchRecord {
 
 const FILE = "launch.json";
 
-/** Writes the record into `dir` (0600). */
-export async function writeLaunchRecord(dir: string, record: LaunchRecord): Promise<void> {
-  await atomicWriteFile(join(dir, FILE), JSON.stringify(record, null, 2) + "\n", { mode: 0o600 });
+/**
+ * Writes the record into `dir` (0600), synchronously: the launch waits for it before the
+ * runtime starts, and `dir` is its own (its lock holder cleared the temp files it had left).
+ */
+export function writeLaunchRecord(dir: string, record: LaunchRecord): void {
+  atomicWriteFileSync(join(dir, FILE), JSON.stringify(record, null, 2) + "\n", { mode: 0o600 });
 }
 
 /** Reads the record in `dir`; `undefined` when there is none or it is unreadable. */

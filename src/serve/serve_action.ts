@@ -53,9 +53,10 @@ import {
   onStopSignal,
   openshellDir,
   processEnv,
+  type RuntimeDirChoice,
   runtimeDirChoice,
 } from "../host/mod.ts";
-import { SERVE_DEFAULTS, type ServeOptions } from "./serve_args.ts";
+import { SERVE_DEFAULTS, type ServeAuth, type ServeOptions } from "./serve_args.ts";
 import { exposureWarning, servedListen } from "./served_listen.ts";
 import { decideRootStateDir, type StateDirVerdict } from "./_state_dir_rule.ts";
 import { trackServe } from "./_serve_tracking.ts";
@@ -114,30 +115,10 @@ export async function serveGateway(
   if (options.listen !== undefined) readListen(options.listen);
   const limits = serveLimits(options);
   const roots = registryRoots(env, uid, (text) => events.warning(text));
-  const decided = servedListen(
-    name,
-    { address: options.listen, auth: options.auth },
-    await servedRegistrationEndpoint(roots, name),
-    { address: SERVE_DEFAULTS.listen, auth: SERVE_DEFAULTS.auth },
-    (address) => clientAddress(readListen(address)),
-  );
-  if (decided.kind === "conflict") throw new UserError(decided.message, { hint: decided.hint });
-  const listen = readListen(decided.address);
-  const auth = decided.auth;
-  const exposure = exposureWarning(listen, auth);
-  if (exposure !== undefined) events.warning(exposure);
-  if (options.seccomp === "unconfined") {
-    events.warning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
-  }
-  const runtimeDirs = runtimeDirChoice(env, uid);
-  if (runtimeDirs.ignored !== undefined) {
-    events.warning(
-      `${runtimeDirs.ignored}: not a private runtime dir, so it is ignored; using ${runtimeDirs.path}`,
-    );
-  }
-  // The checks run at once, the rootfs checks (the longest steps) among them; their errors
-  // are reported in this order. Once the runtime is known, the launch prepares while the
-  // rest finish; it stages the bundle only once they have passed.
+  // The checks run at once, the rootfs checks (the longest steps) among them, from before
+  // the listen address is decided; their errors are reported after its, in this order. Once
+  // the runtime is known, the launch prepares while the rest finish; it stages the bundle
+  // only once they have passed.
   const checks = {
     foreign: refuseForeignRegistration(roots, name),
     runtime: resolveRuntime({ name: options.runtime, path: options.runtimePath, env, uid }),
@@ -148,8 +129,32 @@ export async function serveGateway(
   const all = Object.values(checks) as Promise<unknown>[];
   for (const check of all) check.catch(() => {}); // awaited below, in turn
   let stateDir: { path: string; created: boolean } | undefined;
+  let listen: { hostname: string; port: number };
+  let auth: ServeAuth;
+  let runtimeDirs: RuntimeDirChoice;
   let runtime: OciRuntime;
   try {
+    const decided = servedListen(
+      name,
+      { address: options.listen, auth: options.auth },
+      await servedRegistrationEndpoint(roots, name),
+      { address: SERVE_DEFAULTS.listen, auth: SERVE_DEFAULTS.auth },
+      (address) => clientAddress(readListen(address)),
+    );
+    if (decided.kind === "conflict") throw new UserError(decided.message, { hint: decided.hint });
+    listen = readListen(decided.address);
+    auth = decided.auth;
+    const exposure = exposureWarning(listen, auth);
+    if (exposure !== undefined) events.warning(exposure);
+    if (options.seccomp === "unconfined") {
+      events.warning("seccomp is off (--seccomp=unconfined): the gateway may make any system call");
+    }
+    runtimeDirs = runtimeDirChoice(env, uid);
+    if (runtimeDirs.ignored !== undefined) {
+      events.warning(
+        `${runtimeDirs.ignored}: not a private runtime dir, so it is ignored; using ${runtimeDirs.path}`,
+      );
+    }
     await checks.foreign;
     const resolved = await checks.runtime;
     if (resolved.note) events.progress(resolved.note);
