@@ -126,6 +126,55 @@ async function grpcHealthMs(port: number, mtls: string): Promise<number> {
   return performance.now() - start;
 }
 
+/**
+ * The floor under the gateway's memory: the resident memory (VmRSS, MB) of a bare Deno process
+ * serving HTTP (`Deno.serve`), and of one that also runs a `node:tls` server asking for client
+ * certificates with the gateway's TLS files, as a gateway over mTLS must; run as the gateway
+ * runs (`deno run --no-config`, an empty `DENO_DIR`) and read once each has listened. The
+ * median of three of each.
+ */
+async function memoryFloorMB(tlsFiles: { cert: string; key: string; ca: string }) {
+  const scripts = {
+    serve: `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() { console.log("ready"); } },
+      () => new Response("ok"));`,
+    tls: `import tls from "node:tls";
+      const [cert, key, ca] = Deno.args.map((path) => Deno.readTextFileSync(path));
+      Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("ok"));
+      tls.createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true })
+        .listen(0, "127.0.0.1", () => console.log("ready"));`,
+  };
+  const dir = await Deno.makeTempDir({ prefix: "openshell-bench-floor-" });
+  try {
+    const rss = async (script: string) => {
+      const path = join(dir, `${script}.js`);
+      await Deno.writeTextFile(path, scripts[script as keyof typeof scripts]);
+      const denoDir = await Deno.makeTempDir({ dir });
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-config", path, tlsFiles.cert, tlsFiles.key, tlsFiles.ca],
+        env: { DENO_DIR: denoDir },
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      await reader.read(); // "ready"
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+      child.kill("SIGTERM");
+      await reader.cancel();
+      await child.status;
+      return Number(/^VmRSS:\s+(\d+)/m.exec(status)![1]) / 1024;
+    };
+    const runs = async (script: string) => {
+      const values: number[] = [];
+      for (let run = 0; run < 3; run++) values.push(await rss(script));
+      return median(values);
+    };
+    return { serve: await runs("serve"), tls: await runs("tls") };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Resident memory of the gateway process below `serve`, in KiB. */
 async function gatewayRssKiB(servePid: number): Promise<number> {
   for (const pid of await descendants(servePid)) {
@@ -238,6 +287,11 @@ export async function benchServe(): Promise<GoalFigure[]> {
     const laterGrpc = median(later);
     const tlsRps = await healthzRps(grpcPort, mtlsDir(env, "grpc"));
     await stop(grpcGateway, "serve");
+    const floor = await memoryFloorMB({
+      cert: join(mtlsDir(env, "grpc"), "..", "server-tls", "tls.crt"),
+      key: join(mtlsDir(env, "grpc"), "..", "server-tls", "tls.key"),
+      ca: join(mtlsDir(env, "grpc"), "ca.crt"),
+    });
     // wrk speaks no client certificates: throughput is measured on plaintext gateways.
     const rpsPort = freePort();
     const gateway = serve(["--name", "wrk", "--auth", "token"])(rpsPort);
@@ -247,7 +301,10 @@ export async function benchServe(): Promise<GoalFigure[]> {
     gateway.kill("SIGTERM");
     await gateway.status;
     console.log(
-      `gateway resident memory: ${(rss / 1024).toFixed(1)} MB  ${formatGoal(rss / 1024, RSS_GOAL)}`,
+      `gateway resident memory: ${(rss / 1024).toFixed(1)} MB  ${
+        formatGoal(rss / 1024, RSS_GOAL)
+      }; floor: a bare Deno.serve ${floor.serve.toFixed(1)} MB, with a node:tls server ` +
+        `asking client certificates ${floor.tls.toFixed(1)} MB`,
     );
     console.log(
       `/healthz to a Deno client (16 connections): mTLS ${tlsRps.toFixed(0)} req/s, ` +
@@ -260,7 +317,12 @@ export async function benchServe(): Promise<GoalFigure[]> {
     );
     figures.push(
       { label: labels.grpc, value: firstGrpc, goal: FIRST_GRPC_GOAL, note: "one call" },
-      { label: labels.rss, value: rss / 1024, goal: RSS_GOAL, note: "VmRSS" },
+      {
+        label: labels.rss,
+        value: rss / 1024,
+        goal: RSS_GOAL,
+        note: `VmRSS; Deno with a node:tls server alone: ${floor.tls.toFixed(1)} MB`,
+      },
     );
     if (await onPath("wrk")) {
       const helloPort = freePort();

@@ -96,6 +96,7 @@ Deno.test("entrypoint under deno run: the bound binary runs the bound source wit
     "--no-config",
     "--no-lock",
     "--cached-only",
+    "--no-code-cache",
     "--no-prompt",
     "--allow-net=127.0.0.1:8090",
     "--allow-read=/var/lib/openshell,/run/openshell/token",

@@ -51,9 +51,10 @@ export function tlsSecretPaths(secretsDir: string): GatewayTlsPaths {
 }
 
 /**
- * The `deno run` flags for the gateway: no config, no lock file, no downloads; network only
- * on the listen address; reads only of its state, token and TLS files; writes only of its
- * state.
+ * The `deno run` flags for the gateway: no config, no lock file, no downloads, no V8 code cache
+ * (its `DENO_DIR` is a fresh tmpfs at each start, so a cache written there is never read back,
+ * and making it costs the gateway time and memory); network only on the listen address; reads
+ * only of its state, token and TLS files; writes only of its state.
  *
  * @example
  * ```ts
@@ -72,6 +73,7 @@ export function gatewayDenoFlags(listen: string, paths: GatewayPaths): string[] 
     "--no-config",
     "--no-lock",
     "--cached-only",
+    "--no-code-cache",
     "--no-prompt",
     `--allow-net=${listen}`,
     `--allow-read=${readable.join(",")}`,
