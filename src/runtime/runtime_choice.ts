@@ -162,7 +162,11 @@ export async function resolveRuntime(options: {
     const name = options.name ?? runtimeNameForPath(path!);
     return { runtime: await locateRuntime({ name, path: options.path, env }) };
   }
-  const choice = chooseRuntime(await gatherRuntimeFacts(env, options.uid), programOrigin);
+  // youki first, preferred whenever it can run: the others are looked for only when not.
+  const first = chooseRuntime(await gatherRuntimeFacts(env, options.uid, ["youki"]), programOrigin);
+  const choice = first.name === "youki"
+    ? first
+    : chooseRuntime(await gatherRuntimeFacts(env, options.uid), programOrigin);
   if (choice.name === undefined) {
     throw new UserError(`No OCI runtime can run here: ${choice.reason}`, { hint: choice.remedy });
   }
@@ -172,13 +176,17 @@ export async function resolveRuntime(options: {
 
 /**
  * Gathers {@linkcode RuntimeHostFacts} from this host: the cgroup layout, whether the
- * caller's cgroup is delegated in every v1 controller, and which runtimes are installed
+ * caller's cgroup is delegated in every v1 controller, and which of `names` are installed
  * (found as `serve --runtime NAME` would find them).
  */
-export async function gatherRuntimeFacts(env: EnvLookup, uid: number): Promise<RuntimeHostFacts> {
+export async function gatherRuntimeFacts(
+  env: EnvLookup,
+  uid: number,
+  names: readonly RuntimeName[] = RUNTIME_NAMES,
+): Promise<RuntimeHostFacts> {
   const layout = detectCgroupLayout();
   const installed: Partial<Record<RuntimeName, string>> = {};
-  await Promise.all(RUNTIME_NAMES.map(async (name) => {
+  await Promise.all(names.map(async (name) => {
     // Only the name's own lookup: an explicit runtime path is honoured by the caller.
     const lookup = (variable: string) =>
       variable === "OPENSHELL_OCI_RUNTIME" ? undefined : env(variable);
