@@ -101,30 +101,36 @@ export async function serveHttp1(
     let now = Date.now();
     tracked.busy = true;
     tracked.deadline = now + services.requestTimeoutMs;
-    let end: number;
-    let scanned = 0;
-    while ((end = findHeadEnd(buffer.subarray(start, filled), scanned)) < 0) {
-      if (filled - start > MAX_HEAD_BYTES) break;
-      scanned = filled - start;
-      if (!(await readMore())) return;
-      now = Date.now();
-    }
-    if (end < 0 || end > MAX_HEAD_BYTES) {
-      return await refuse(431, `Request head larger than ${MAX_HEAD_BYTES} bytes`);
-    }
-    const bytes = buffer.subarray(start, start + end);
-    start += end;
-    tracked.since = now;
-    // A request head seen before (a probe, a poll, a client repeating itself on one connection
-    // or many) is not parsed again.
-    let parsed = last !== undefined && sameBytes(last.bytes, bytes) ? last : keptHead(bytes);
+    // The head this connection sent last, sent again, ends where it ended (its one blank line
+    // is its last): it is neither looked for nor parsed.
+    let parsed = last !== undefined && startsWith(buffer, start, filled, last.bytes)
+      ? last
+      : undefined;
     if (parsed === undefined) {
-      const head = parseRequestHead(decoder.decode(bytes));
-      if (!("method" in head)) return await refuse(head.status, head.error);
-      parsed = { bytes: bytes.slice(), head, request: gatewayRequest(head) };
-      if (end <= KEPT_HEAD_BYTES) keepHead(parsed);
+      let end: number;
+      let scanned = 0;
+      while ((end = findHeadEnd(buffer.subarray(start, filled), scanned)) < 0) {
+        if (filled - start > MAX_HEAD_BYTES) break;
+        scanned = filled - start;
+        if (!(await readMore())) return;
+        now = Date.now();
+      }
+      if (end < 0 || end > MAX_HEAD_BYTES) {
+        return await refuse(431, `Request head larger than ${MAX_HEAD_BYTES} bytes`);
+      }
+      // A head seen lately on any connection (a probe, a poll) is not parsed again either.
+      const bytes = buffer.subarray(start, start + end);
+      parsed = keptHead(bytes);
+      if (parsed === undefined) {
+        const head = parseRequestHead(decoder.decode(bytes));
+        if (!("method" in head)) return await refuse(head.status, head.error);
+        parsed = { bytes: bytes.slice(), head, request: gatewayRequest(head) };
+        if (end <= KEPT_HEAD_BYTES) keepHead(parsed);
+      }
+      last = end <= KEPT_HEAD_BYTES ? parsed : undefined;
     }
-    last = end <= KEPT_HEAD_BYTES ? parsed : undefined;
+    start += parsed.bytes.length;
+    tracked.since = now;
     const { head, request } = parsed;
     const { method, minor } = head;
     const path = request.path;
@@ -199,7 +205,9 @@ const kept = new Map<number, ParsedHead>();
 
 function keptHead(bytes: Uint8Array): ParsedHead | undefined {
   const head = kept.get(hashBytes(bytes));
-  return head !== undefined && sameBytes(head.bytes, bytes) ? head : undefined;
+  return head?.bytes.length === bytes.length && startsWith(bytes, 0, bytes.length, head.bytes)
+    ? head
+    : undefined;
 }
 
 function keepHead(head: ParsedHead): void {
@@ -214,9 +222,10 @@ function hashBytes(bytes: Uint8Array): number {
   return hash;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `bytes[from, to)` starts with `prefix`. */
+function startsWith(bytes: Uint8Array, from: number, to: number, prefix: Uint8Array): boolean {
+  if (to - from < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[from + i] !== prefix[i]) return false;
   return true;
 }
 
