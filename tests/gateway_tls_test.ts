@@ -6,14 +6,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import tls from "node:tls";
-import { makeCertificates } from "./_helpers/certificates.ts";
+import { median } from "../bench/_report.ts";
+import { type Certificates, makeCertificates } from "./_helpers/certificates.ts";
 import { startGateway, withDir } from "./_helpers/gateway_process.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { createSandbox, runCli } from "./_helpers/sandbox.ts";
 import { registerMtls } from "./registry_fixture.ts";
 
 /** The gateway's TLS files from `makeCertificates`: the clients' CA is the one that signed. */
-function gatewayTls(certs: Awaited<ReturnType<typeof makeCertificates>>) {
+function gatewayTls(certs: Certificates) {
   return { cert: certs.server.cert, key: certs.server.key, clientCa: certs.ca };
 }
 
@@ -51,11 +52,6 @@ async function healthCallMs(url: string, tls: string[] = []): Promise<number> {
   const [version, connect, appConnect, total] = new TextDecoder().decode(stdout).split(" ");
   assert.equal(version, "2");
   return (Number(total) - Math.max(Number(connect), Number(appConnect))) * 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 Deno.test("a gRPC call on a fresh HTTP/2 connection is answered at once, h2c and mTLS (no delayed ACK wait)", async () => {
