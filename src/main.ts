@@ -11,7 +11,10 @@ if (import.meta.main) {
     Deno.exit(await runGateway(Deno.args.slice(1)));
   }
   // A launch is stoppable from its first moment, before anything slow loads.
-  if (Deno.args[0] === "serve") (await import("./host/mod.ts")).catchStopSignals();
+  if (Deno.args[0] === "serve") {
+    (await import("./host/mod.ts")).catchStopSignals();
+    import("./serve/mod.ts").catch(() => {}); // loads while the CLI's modules do
+  }
   const { runCli } = await import("./cli/mod.ts");
   Deno.exit(await runCli(Deno.args));
 }
