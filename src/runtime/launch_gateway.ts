@@ -132,9 +132,11 @@ function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
 export async function launchGateway(options: LaunchGatewayOptions): Promise<LaunchResult> {
   const progress = options.onProgress ?? (() => {});
   options.checked.catch(() => {}); // awaited before the bundle is staged
-  // Deno loads its process support on first use: here, while the checks wait on files,
-  // rather than on the way from the staged bundle to the runtime.
+  // Deno loads its process support on first use, and the readiness probe's modules are
+  // loaded apart: both here, while the checks wait on files, rather than on the way from the
+  // staged bundle to the runtime or while the container starts.
   void Deno.Command;
+  import("../client/mod.ts").catch(() => {}); // awaited by the probe
   const rootMode = options.uid === 0;
   const nameDir = gatewayRuntimeDir(options.gatewayHome, options.name);
   const stateRoot = runtimeStateRoot(options.runtimeDir, options.runtime);
@@ -507,8 +509,7 @@ async function waitUntilHealthy(
   tls: ProbeTls | undefined,
   gone: () => boolean,
 ): Promise<boolean> {
-  // Loaded only now, while the container starts: nothing before the runtime needs it.
-  const { probeReadiness } = await import("../client/mod.ts");
+  const { probeReadiness } = await import("../client/mod.ts"); // loading since the launch began
   for (let delay = 1; !gone(); delay = Math.min(delay * 2, 4)) {
     if (await probeReadiness(address, "/healthz", 2000, proof, tls)) return true;
     await new Promise((resolve) => setTimeout(resolve, delay));
