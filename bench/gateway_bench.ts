@@ -5,16 +5,28 @@
  * - `wrk` throughput of `GET /healthz` at 50 and at 1000 connections against a bare
  *   `Deno.serve` answering the same JSON, both running at once and measured in paired turns,
  *   three runs of four pairs (goal: the median ratio >= 0.9x);
+ * - the same over TLS: the gateway with its mTLS material (a PKI as `serve` makes it) against
+ *   a bare `Deno.serve` with the same server certificate, loaded by `_keepalive_load.ts`
+ *   presenting the client certificate (`wrk` cannot); beside them, that load generator's
+ *   ceiling: its throughput and `wrk`'s against the bare server in plaintext;
  * - the gateway's peak resident memory through the HTTP/2 flood battery
  *   (`tests/_helpers/gateway_attacks.py`), against the bound the README states.
  *
- * Needs `wrk` and `python3`; otherwise it says why and measures nothing.
+ * Needs `wrk` and `python3` (`scripts/setup.sh --test` installs them) and `prlimit`
+ * (util-linux); otherwise it says which is missing and measures nothing.
  *
  * @module
  */
 import { join, resolve } from "node:path";
-import { gatewayArgs, gatewayDenoFlags } from "../src/contract/gateway_command_line.ts";
+import {
+  gatewayArgs,
+  gatewayDenoFlags,
+  type GatewayTlsPaths,
+  tlsSecretPaths,
+} from "../src/contract/gateway_command_line.ts";
+import { generateGatewayPki, serverNames } from "../src/pki/mod.ts";
 import { FLOOD_MEMORY_BOUND_MIB } from "../src/server/_limits.ts";
+import { keepAliveRps } from "./_keepalive_load.ts";
 import { formatGoal, formatRatio, type Goal, type GoalFigure, median } from "./_report.ts";
 import { freePort, onPath, untilHealthy, wrkRps } from "./_serve_start.ts";
 
@@ -37,6 +49,11 @@ const FLOODS = ["ping", "settings", "rst", "continuation", "window-update", "emp
 /** The same answer the gateway gives to `GET /healthz`. */
 const BARE = `Deno.serve({ port: Number(Deno.args[0]), hostname: "127.0.0.1", onListen() {} }, () =>
   new Response('{"ok":true}\\n', { headers: { "content-type": "application/json" } }))`;
+/** The same over TLS with the certificate and key at the paths it is given. */
+const BARE_TLS = `const [port, cert, key] = Deno.args;
+Deno.serve({ port: Number(port), hostname: "127.0.0.1", onListen() {},
+  cert: Deno.readTextFileSync(cert), key: Deno.readTextFileSync(key) }, () =>
+  new Response('{"ok":true}\\n', { headers: { "content-type": "application/json" } }))`;
 
 function limited(openFiles: number, args: string[]): Deno.ChildProcess {
   return new Deno.Command("prlimit", {
@@ -46,8 +63,13 @@ function limited(openFiles: number, args: string[]): Deno.ChildProcess {
   }).spawn();
 }
 
-function startGateway(dir: string, port: number, openFiles: number): Deno.ChildProcess {
-  const paths = { stateDir: join(dir, "state"), tokenFile: join(dir, "token") };
+function startGateway(
+  dir: string,
+  port: number,
+  openFiles: number,
+  tls?: GatewayTlsPaths,
+): Deno.ChildProcess {
+  const paths = { stateDir: join(dir, "state"), tokenFile: join(dir, "token"), tls };
   const listen = `127.0.0.1:${port}`;
   return limited(openFiles, [
     "run",
@@ -56,6 +78,78 @@ function startGateway(dir: string, port: number, openFiles: number): Deno.ChildP
     // Told its descriptor limit, as the container's launcher tells it, so its cap follows it.
     ...gatewayArgs({ name: "bench", listen, version: "0.0.0", openFiles, ...paths }),
   ]);
+}
+
+/** Requests per second some load generator gets from `port` with `connections`. */
+type Load = (port: number, connections: number) => Promise<number>;
+
+/**
+ * The gateway's throughput against the bare server's at each of {@linkcode CONNECTIONS},
+ * printed as `what`, with `note` after the runs; the figures, labelled with `label`.
+ */
+async function compare(
+  ports: { gateway: number; bare: number },
+  load: Load,
+  text: { what: string; label: string; note?: (connections: number) => string },
+): Promise<GoalFigure[]> {
+  const figures: GoalFigure[] = [];
+  for (const connections of CONNECTIONS) {
+    const ratios: number[] = [];
+    const rows: string[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      // A run is turns in pairs, who goes first alternating, so that load from elsewhere
+      // on the machine hits both alike; its ratio is the median of its pairs'.
+      const pairs: number[] = [];
+      const totals = [0, 0];
+      for (let turn = 0; turn < TURNS; turn++) {
+        const order = turn % 2 === 0 ? [ports.gateway, ports.bare] : [ports.bare, ports.gateway];
+        const rps = new Map<number, number>();
+        for (const port of order) rps.set(port, await load(port, connections));
+        pairs.push(rps.get(ports.gateway)! / rps.get(ports.bare)!);
+        totals[0]! += rps.get(ports.gateway)! / TURNS;
+        totals[1]! += rps.get(ports.bare)! / TURNS;
+      }
+      const ratio = median(pairs);
+      ratios.push(ratio);
+      rows.push(`${totals[0]!.toFixed(0)} vs ${totals[1]!.toFixed(0)} req/s ${formatRatio(ratio)}`);
+    }
+    const ratio = median(ratios);
+    console.log(
+      `${text.what}, ${connections} connections, gateway against a bare Deno.serve: ${
+        formatRatio(ratio)
+      } (median of ${RUNS} runs: ${rows.join(", ")}${
+        text.note ? `; ${text.note(connections)}` : ""
+      })  ${formatGoal(ratio, RATIO_GOAL)}`,
+    );
+    figures.push({
+      label: `${text.label} at ${connections} connections vs bare Deno.serve`,
+      value: ratio,
+      goal: RATIO_GOAL,
+      note: `median of ${RUNS} runs: ${ratios.map(formatRatio).join(" ")}`,
+    });
+  }
+  return figures;
+}
+
+/**
+ * A PKI as `serve` makes it, written under `dir`: the gateway's files, and the client's as
+ * `untilHealthy` reads them (`ca.crt`, `tls.crt`, `tls.key` in `client/`).
+ */
+async function writePki(dir: string): Promise<{ server: GatewayTlsPaths; client: string }> {
+  const pki = await generateGatewayPki(serverNames("127.0.0.1"));
+  const client = join(dir, "client");
+  await Deno.mkdir(client);
+  const server = tlsSecretPaths(dir);
+  const files: [string, string][] = [
+    [server.cert, pki.serverCert],
+    [server.key, pki.serverKey],
+    [server.clientCa, pki.ca],
+    [join(client, "ca.crt"), pki.ca],
+    [join(client, "tls.crt"), pki.clientCert],
+    [join(client, "tls.key"), pki.clientKey],
+  ];
+  for (const [path, pem] of files) await Deno.writeTextFile(path, pem);
+  return { server, client };
 }
 
 async function peakRssKiB(pid: number): Promise<number> {
@@ -81,6 +175,7 @@ export async function benchGateway(): Promise<GoalFigure[]> {
     }
   }
   const figures: GoalFigure[] = [];
+  const ceilings = new Map<number, number>();
   const limits = await Deno.readTextFile("/proc/self/limits");
   const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1] ?? "unlimited";
   const openFiles = Math.min(WANTED_OPEN_FILES, hard === "unlimited" ? Infinity : Number(hard));
@@ -95,44 +190,66 @@ export async function benchGateway(): Promise<GoalFigure[]> {
     try {
       await untilHealthy(gatewayPort, gateway);
       await untilHealthy(barePort, bare);
+      figures.push(
+        ...await compare(
+          { gateway: gatewayPort, bare: barePort },
+          (port, connections) => wrkRps(port, connections, TURN_SECONDS),
+          { what: "wrk /healthz", label: "/healthz" },
+        ),
+      );
+      // What the keep-alive load generator gets where wrk is the measure tells how near the
+      // server's limit, rather than its own, its TLS figures below are.
       for (const connections of CONNECTIONS) {
-        const ratios: number[] = [];
-        const rows: string[] = [];
+        const shares: number[] = [];
         for (let run = 0; run < RUNS; run++) {
-          // A run is turns in pairs, who goes first alternating, so that load from elsewhere
-          // on the machine hits both alike; its ratio is the median of its pairs'.
-          const pairs: number[] = [];
-          const totals = [0, 0];
-          for (let turn = 0; turn < TURNS; turn++) {
-            const order = turn % 2 === 0 ? [gatewayPort, barePort] : [barePort, gatewayPort];
-            const rps = new Map<number, number>();
-            for (const port of order) rps.set(port, await wrkRps(port, connections, TURN_SECONDS));
-            pairs.push(rps.get(gatewayPort)! / rps.get(barePort)!);
-            totals[0]! += rps.get(gatewayPort)! / TURNS;
-            totals[1]! += rps.get(barePort)! / TURNS;
-          }
-          const ratio = median(pairs);
-          ratios.push(ratio);
-          rows.push(
-            `${totals[0]!.toFixed(0)} vs ${totals[1]!.toFixed(0)} req/s ${formatRatio(ratio)}`,
-          );
+          const own = await keepAliveRps({ port: barePort, connections, seconds: TURN_SECONDS });
+          shares.push(own / await wrkRps(barePort, connections, TURN_SECONDS));
         }
-        const ratio = median(ratios);
-        console.log(
-          `wrk /healthz, ${connections} connections, gateway against a bare Deno.serve: ${
-            formatRatio(ratio)
-          } (median of ${RUNS} runs: ${rows.join(", ")})  ${formatGoal(ratio, RATIO_GOAL)}`,
-        );
-        figures.push({
-          label: `/healthz at ${connections} connections vs bare Deno.serve`,
-          value: ratio,
-          goal: RATIO_GOAL,
-          note: `median of ${RUNS} runs: ${ratios.map(formatRatio).join(" ")}`,
-        });
+        ceilings.set(connections, median(shares));
       }
     } finally {
       await stop(gateway);
       await stop(bare);
+    }
+
+    const pki = await writePki(dir);
+    const tlsGatewayPort = freePort();
+    const tlsBarePort = freePort();
+    const tlsGateway = startGateway(dir, tlsGatewayPort, openFiles, pki.server);
+    const tlsBare = limited(openFiles, [
+      "eval",
+      BARE_TLS,
+      String(tlsBarePort),
+      pki.server.cert,
+      pki.server.key,
+    ]);
+    try {
+      await untilHealthy(tlsGatewayPort, tlsGateway, pki.client);
+      await untilHealthy(tlsBarePort, tlsBare, pki.client);
+      const client = {
+        ca: join(pki.client, "ca.crt"),
+        cert: join(pki.client, "tls.crt"),
+        key: join(pki.client, "tls.key"),
+      };
+      figures.push(
+        ...await compare(
+          { gateway: tlsGatewayPort, bare: tlsBarePort },
+          (port, connections) =>
+            keepAliveRps({ port, connections, seconds: TURN_SECONDS, tls: client }),
+          {
+            what: "keep-alive load over TLS with a client certificate, /healthz",
+            label: "/healthz over mTLS",
+            note: (connections) =>
+              `the bare server asks for no client certificate, as Deno.serve cannot; ` +
+              `the load generator reaches ${
+                formatRatio(ceilings.get(connections)!)
+              } of wrk's rate on it in plaintext`,
+          },
+        ),
+      );
+    } finally {
+      await stop(tlsGateway);
+      await stop(tlsBare);
     }
 
     // A fresh gateway for the floods, so its peak memory is theirs.
