@@ -5,7 +5,7 @@
  * @module
  */
 import { Duplex } from "node:stream";
-import { LAST_WORD_LINGER_MS, MAX_UNSENT_BYTES } from "./_limits.ts";
+import { LAST_WORD_LINGER_MS, MAX_HEAD_BYTES, MAX_UNSENT_BYTES } from "./_limits.ts";
 import { type ByteStream, writeAll } from "./_served_connection.ts";
 
 /**
@@ -112,7 +112,8 @@ export function streamSocket(
 
 /**
  * A {@linkcode ByteStream} over a Node stream (a TLS session): reads take what the stream
- * has delivered, pausing it until they do; `null` once it has ended or failed.
+ * has delivered; the stream flows while less than {@linkcode MAX_HEAD_BYTES} is waiting to
+ * be read and is paused beyond, until reads take it; `null` once it has ended or failed.
  *
  * @example
  * ```ts
@@ -124,6 +125,7 @@ export function streamSocket(
  */
 export function socketStream(socket: Duplex): ByteStream {
   const chunks: Uint8Array[] = [];
+  let waiting = 0;
   let ended = false;
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -131,8 +133,11 @@ export function socketStream(socket: Duplex): ByteStream {
     wake = undefined;
   };
   socket.on("data", (chunk: Uint8Array | string) => {
-    chunks.push(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
-    socket.pause();
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    chunks.push(bytes);
+    waiting += bytes.length;
+    // Pausing and resuming for every chunk costs each request a turn of the event loop.
+    if (waiting > MAX_HEAD_BYTES) socket.pause();
     notify();
   });
   for (const event of ["end", "close", "error"]) {
@@ -145,7 +150,6 @@ export function socketStream(socket: Duplex): ByteStream {
     async read(into: Uint8Array): Promise<number | null> {
       while (chunks.length === 0) {
         if (ended) return null;
-        socket.resume();
         await new Promise<void>((resolve) => (wake = resolve));
       }
       const chunk = chunks[0]!;
@@ -153,6 +157,8 @@ export function socketStream(socket: Duplex): ByteStream {
       into.set(chunk.subarray(0, count));
       if (count === chunk.length) chunks.shift();
       else chunks[0] = chunk.subarray(count);
+      waiting -= count;
+      if (waiting <= MAX_HEAD_BYTES && socket.isPaused()) socket.resume();
       return count;
     },
     write(bytes: Uint8Array): Promise<number> {
