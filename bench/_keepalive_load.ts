@@ -27,6 +27,7 @@ export interface LoadResult {
 
 const REQUEST = new TextEncoder().encode("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 const HEAD_END = [13, 10, 13, 10];
+const decoder = new TextDecoder();
 
 /** Where the head in `bytes[0, length)` ends (after its blank line), or -1 while incomplete. */
 function headEnd(bytes: Uint8Array, length: number): number {
@@ -53,7 +54,7 @@ async function drive(conn: Deno.Conn, stopAt: number): Promise<number> {
       if (end < 0) {
         end = headEnd(buffer, length);
         if (end < 0) continue;
-        const head = new TextDecoder().decode(buffer.subarray(0, end));
+        const head = decoder.decode(buffer.subarray(0, end));
         if (!head.startsWith("HTTP/1.1 200")) throw new Error(head.split("\r\n")[0]);
         whole = end + Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? NaN);
         if (Number.isNaN(whole)) throw new Error("an answer without content-length");
@@ -154,7 +155,19 @@ export async function keepAliveRps(options: LoadOptions): Promise<number> {
   const exited = Promise.race(children.map((child) => child.status)).then(() => {
     throw new Error("a load process exited before it was connected");
   });
-  await Promise.race([Promise.all(watched.map((w) => w.ready)), exited]);
+  try {
+    await Promise.race([Promise.all(watched.map((w) => w.ready)), exited]);
+  } catch (error) {
+    for (const child of children) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+    }
+    await Promise.all(children.map((child) => child.status));
+    throw error;
+  }
   exited.catch(() => {});
   await Promise.all(children.map(async (child) => {
     const writer = child.stdin.getWriter();
