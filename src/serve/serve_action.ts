@@ -119,14 +119,16 @@ export async function serveGateway(
   // the listen address is decided; their errors are reported after its, in this order. Once
   // the runtime is known, the launch prepares while the rest finish; it stages the bundle
   // only once they have passed.
+  // Those that wait on files first, so their reads are under way while the others compute.
+  const registered = servedRegistrationEndpoint(roots, name);
   const checks = {
     foreign: refuseForeignRegistration(roots, name),
-    runtime: resolveRuntime({ name: options.runtime, path: options.runtimePath, env, uid }),
     token: servedGatewayToken(roots, name),
-    program: reachableProgram(env, uid, events),
     rootfs: readyRootfs(env, uid, events),
+    runtime: resolveRuntime({ name: options.runtime, path: options.runtimePath, env, uid }),
+    program: reachableProgram(env, uid, events),
   };
-  const all = Object.values(checks) as Promise<unknown>[];
+  const all = [registered, ...Object.values(checks)] as Promise<unknown>[];
   for (const check of all) check.catch(() => {}); // awaited below, in turn
   let stateDir: { path: string; created: boolean } | undefined;
   let listen: { hostname: string; port: number };
@@ -137,7 +139,7 @@ export async function serveGateway(
     const decided = servedListen(
       name,
       { address: options.listen, auth: options.auth },
-      await servedRegistrationEndpoint(roots, name),
+      await registered,
       { address: SERVE_DEFAULTS.listen, auth: SERVE_DEFAULTS.auth },
       (address) => clientAddress(readListen(address)),
     );
