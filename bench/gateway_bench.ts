@@ -25,6 +25,7 @@ import {
   tlsSecretPaths,
 } from "../src/contract/gateway_command_line.ts";
 import { generateGatewayPki, serverNames } from "../src/pki/mod.ts";
+import { mtlsFilePaths } from "../src/registry/mod.ts";
 import { FLOOD_MEMORY_BOUND_MIB } from "../src/server/_limits.ts";
 import { keepAliveRps } from "./_keepalive_load.ts";
 import { formatGoal, formatRatio, type Goal, type GoalFigure, median } from "./_report.ts";
@@ -132,21 +133,22 @@ async function compare(
 }
 
 /**
- * A PKI as `serve` makes it, written under `dir`: the gateway's files, and the client's as
- * `untilHealthy` reads them (`ca.crt`, `tls.crt`, `tls.key` in `client/`).
+ * A PKI as `serve` makes it, written under `dir`: the gateway's files, and the client's in
+ * `client/` as a registration keeps them (where `untilHealthy` reads them).
  */
 async function writePki(dir: string): Promise<{ server: GatewayTlsPaths; client: string }> {
   const pki = await generateGatewayPki(serverNames("127.0.0.1"));
   const client = join(dir, "client");
   await Deno.mkdir(client);
   const server = tlsSecretPaths(dir);
+  const clientFiles = mtlsFilePaths(client);
   const files: [string, string][] = [
     [server.cert, pki.serverCert],
     [server.key, pki.serverKey],
     [server.clientCa, pki.ca],
-    [join(client, "ca.crt"), pki.ca],
-    [join(client, "tls.crt"), pki.clientCert],
-    [join(client, "tls.key"), pki.clientKey],
+    [clientFiles.ca, pki.ca],
+    [clientFiles.cert, pki.clientCert],
+    [clientFiles.key, pki.clientKey],
   ];
   for (const [path, pem] of files) await Deno.writeTextFile(path, pem);
   return { server, client };
@@ -226,11 +228,7 @@ export async function benchGateway(): Promise<GoalFigure[]> {
     try {
       await untilHealthy(tlsGatewayPort, tlsGateway, pki.client);
       await untilHealthy(tlsBarePort, tlsBare, pki.client);
-      const client = {
-        ca: join(pki.client, "ca.crt"),
-        cert: join(pki.client, "tls.crt"),
-        key: join(pki.client, "tls.key"),
-      };
+      const client = mtlsFilePaths(pki.client);
       figures.push(
         ...await compare(
           { gateway: tlsGatewayPort, bare: tlsBarePort },
