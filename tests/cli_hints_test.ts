@@ -446,6 +446,12 @@ const CASES: HintCase[] = [
       const down = await s.run(["-g", "down", "status"]);
       assert.doesNotMatch(down.stderr, /`openshell serve/, "someone else's gateway: not served");
       ok(await s.paste(hinted(down, "openshell gateway info")));
+      // Asked directly, an endpoint no registration holds has no registration to show.
+      const gone = await s.run(["--gateway-endpoint", `http://127.0.0.1:${freePort()}`, "status"]);
+      assert.match(
+        gone.stderr,
+        /\nhint: nothing answers on this machine; start the gateway that listens there\n$/,
+      );
 
       const certs = await makeCertificates(s.sandbox.root);
       const other = await makeCertificates(await Deno.makeTempDir({ dir: s.sandbox.root }));

@@ -349,6 +349,16 @@ Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
     hint("tls", { name: "https://gw:8443", endpoint: "https://gw:8443", mtlsDir: "" }),
     "register it with its certificates: `openshell gateway add https://gw:8443 --local --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
   );
+  // An endpoint no registration holds has nothing `gateway info` could show.
+  const direct = { name: "http://127.0.0.1:8090", endpoint: "http://127.0.0.1:8090", mtlsDir: "" };
+  assert.equal(
+    hint("refused", direct),
+    "nothing answers on this machine; start the gateway that listens there",
+  );
+  assert.equal(
+    hint("dns", { ...direct, endpoint: "http://gw.invalid" }),
+    "check the host name 'gw.invalid' in the endpoint",
+  );
   assert.match(hint("endpoint", local), /gateway add <endpoint> --name dev --replace/);
   assert.match(healthHint(null, remote), /answered but is not healthy/);
   const packaged = {

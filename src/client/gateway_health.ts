@@ -153,7 +153,10 @@ function lastPart(text: string): string {
 export interface HintTarget {
   name: string;
   endpoint: string;
-  /** Its `gateways/<name>/mtls/` directory under the user root. */
+  /**
+   * Its `gateways/<name>/mtls/` directory under the user root; empty for an endpoint given
+   * directly that no registration holds (no certificates, nothing `gateway info` can show).
+   */
   mtlsDir: string;
   /** Its registration was made by `openshell serve`, which can start it again there. */
   madeByServe?: boolean;
@@ -179,17 +182,19 @@ export interface HintTarget {
 export function healthHint(failure: HealthFailure | null, target: HintTarget): string {
   const host = URL.canParse(target.endpoint) ? new URL(target.endpoint).hostname : "";
   const local = host === "localhost" || /^127\./.test(host) || host === "[::1]";
+  const registered = target.mtlsDir !== "";
   switch (failure?.kind) {
     case "endpoint":
       return `register it with an http(s):// endpoint instead: \`${
         programCommand("gateway", "add", fillIn("<endpoint>"), "--name", target.name, "--replace")
       }\``;
     case "dns":
+      if (!registered) return `check the host name '${host}' in the endpoint`;
       return `check the host name '${host}' in the endpoint (\`${
         programCommand("gateway", "info", target.name)
       }\`)`;
     case "tls": {
-      if (target.mtlsDir === "") {
+      if (!registered) {
         // An endpoint given directly that no registration holds: no certificates were used.
         return `register it with its certificates: \`${
           programCommand("gateway", "add", target.endpoint, "--local", ...certificateFlags())
@@ -222,6 +227,9 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
         return `nothing answers on this machine; \`${
           programCommand("serve", "--name", target.name)
         }\` serves it again where it is registered`;
+      }
+      if (local && !registered) {
+        return "nothing answers on this machine; start the gateway that listens there";
       }
       if (local) {
         return `nothing answers on this machine; start the gateway that listens there (\`${
