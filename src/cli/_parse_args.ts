@@ -206,7 +206,14 @@ function parseOptions(chain: Level[], args: string[]): { operands: string[]; unk
         continue;
       }
       if (option !== undefined) {
-        setFlag(chain, option, arg.slice(0, at), arg.slice(at + 1));
+        const text = arg.slice(at + 1);
+        setFlag(
+          chain,
+          option,
+          text,
+          "cli",
+          `error: option '${arg.slice(0, at)}' takes no value (or =true, =false); got '${text}'`,
+        );
         continue;
       }
     }
@@ -240,17 +247,19 @@ function setOption(
   here.sources[shape.key] = source;
 }
 
-/** `--flag=true` or `--flag=false` on an option without value; any other value is refused. */
+/**
+ * `true` or `false` for an option without value (`--flag=true`, or its variable, as upstream's
+ * CLI reads it); any other text is refused with `invalid`.
+ */
 function setFlag(
   chain: Level[],
   option: { spec: OptionSpec; shape: OptionShape },
-  flag: string,
   text: string,
+  source: ValueSource,
+  invalid: string,
 ): void {
-  if (text !== "true" && text !== "false") {
-    fail(chain, `error: option '${flag}' takes no value (or =true, =false); got '${text}'`);
-  }
-  setOption(chain, option, undefined, "cli");
+  if (text !== "true" && text !== "false") fail(chain, invalid);
+  setOption(chain, option, undefined, source);
   if (text === "false") chain.at(-1)!.values[option.shape.key] = option.shape.negate;
 }
 
@@ -281,19 +290,16 @@ function applyEnv(chain: Level[], env: EnvLookup): void {
     const { key } = option.shape;
     here.env[key] = value;
     if (here.values[key] !== undefined && here.sources[key] === "cli") continue;
-    if (option.shape.value !== undefined) {
-      setOption(chain, option, value, "env");
-      continue;
+    if (option.shape.value !== undefined) setOption(chain, option, value, "env");
+    else {
+      setFlag(
+        chain,
+        option,
+        value,
+        "env",
+        `error: option '${option.spec.flags}' value '${value}' from env '${option.spec.env}' is invalid. Allowed choices are true, false.`,
+      );
     }
-    // A flag's variable says `true` or `false`, nothing else (as upstream's CLI reads it).
-    checkedValue(
-      chain,
-      { choices: ["true", "false"] },
-      value,
-      `error: option '${option.spec.flags}' value '${value}' from env '${option.spec.env}' is invalid.`,
-    );
-    setOption(chain, option, undefined, "env");
-    if (value === "false") here.values[key] = option.shape.negate;
   }
 }
 
