@@ -8,6 +8,7 @@ import { cliArgv, createSandbox, type Sandbox } from "./sandbox.ts";
 import { sharedCliArgv } from "./shared_checkout.ts";
 import { asUser } from "./test_users.ts";
 import { gatewayHomes } from "../../src/host/mod.ts";
+import { pathExists } from "../../src/files/mod.ts";
 import { gatewayMtlsDir, mtlsFilePaths } from "../../src/registry/mod.ts";
 import { sandboxRoots } from "../registry_fixture.ts";
 
@@ -324,7 +325,7 @@ export async function leftovers(sandbox: Sandbox, name: string): Promise<string[
   const nameDir = join(serveGatewayHome(sandbox), "gateways", name);
   for (const entry of await list(nameDir)) found.push(`gateways/${name}/${entry}`);
   // Emptied, the name's dir goes too: left, they pile up and slow every `gateway list`.
-  if (await Deno.lstat(nameDir).then(() => true, () => false)) found.push(`gateways/${name}/`);
+  if (await pathExists(nameDir)) found.push(`gateways/${name}/`);
   found.push(...(await containerCgroups(name)));
   return found;
 }
