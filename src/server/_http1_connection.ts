@@ -82,7 +82,7 @@ export async function serveHttp1(
     return true;
   };
   const send = (answer: GatewayAnswer, minor: 0 | 1, head: boolean, keepAlive: boolean) =>
-    write(conn, encodeAnswer(answer, minor, head, keepAlive));
+    writeAll(conn, encodeAnswer(answer, minor, head, keepAlive));
   const refuse = async (status: number, error: string) => {
     await send(json(status, { error }), 1, false, false);
     services.onAnswer({ protocol: "http/1.1", method: "", path: "", status });
@@ -141,7 +141,7 @@ export async function serveHttp1(
       return;
     }
     if (filled - start < head.contentLength) {
-      if (minor === 1 && head.expectContinue) await write(conn, CONTINUE);
+      if (minor === 1 && head.expectContinue) await writeAll(conn, CONTINUE);
       while (filled - start < head.contentLength) {
         if (!(await readMore())) return;
       }
@@ -166,6 +166,7 @@ export async function serveHttp1(
         parsed.answered = answered;
       }
     }
+    // Written here rather than through `writeAll`, to spare each answer an async step.
     const written = await conn.write(out);
     if (written < out.length) await writeAll(conn, out.subarray(written));
     tracked.since = Date.now();
@@ -240,12 +241,6 @@ function byteLength(text: string): number {
     else length += 2;
   }
   return length;
-}
-
-/** Writes `bytes` whole: one write, more only when the first was short. */
-async function write(conn: ByteStream, bytes: Uint8Array): Promise<void> {
-  const written = await conn.write(bytes);
-  if (written < bytes.length) await writeAll(conn, bytes.subarray(written));
 }
 
 /** The bytes of `answer` on the wire. */
