@@ -62,7 +62,7 @@ export interface StageBundleOptions {
 export async function stageBundle(options: StageBundleOptions): Promise<void> {
   const { paths, containerOwner } = options;
   // Synchronous steps: a dozen small writes in a row on the runtime dir's file system, each
-  // far cheaper so than as an async op; the launch waits for all of them anyway.
+  // far cheaper than as an async op; the launch waits for all of them anyway.
   Deno.mkdirSync(paths.dir, { mode: 0o700 });
   try {
     Deno.chmodSync(paths.dir, 0o700);

@@ -156,7 +156,7 @@ export function readCgroupFacts(uid: number, gids: readonly number[]): CgroupFac
     try {
       info = Deno.statSync(dir);
     } catch {
-      info = undefined;
+      // not there or not ours to look at: not writable
     }
     const writable = info !== undefined && !mount.readOnly &&
       mayCreateIn({ uid: info.uid ?? -1, gid: info.gid ?? -1, mode: info.mode ?? 0 }, uid, gids);

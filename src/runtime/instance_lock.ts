@@ -32,7 +32,7 @@ export async function tryLockInstance(dir: string): Promise<InstanceLock | undef
     try {
       there = Deno.lstatSync(path);
     } catch {
-      there = undefined;
+      // removed by its holder's release
     }
     if (there?.ino !== held.ino || there?.dev !== held.dev) {
       file.close(); // removed by the holder before this one got it: lock the new file

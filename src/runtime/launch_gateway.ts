@@ -141,23 +141,21 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   const nameDir = gatewayRuntimeDir(options.gatewayHome, options.name);
   const stateRoot = runtimeStateRoot(options.runtimeDir, options.runtime);
   const bundles = join(options.runtimeDir, "bundles");
-  // Each level once the one above is in place; the directories of a level at once.
-  await Promise.all([
-    ensureOwnedDir(options.runtimeDir, options.uid, rootMode ? 0o711 : 0o700),
+  // Each after the one it sits in (synchronous calls: nothing to gain from overlapping them).
+  await ensureOwnedDir(options.runtimeDir, options.uid, rootMode ? 0o711 : 0o700);
+  if (options.gatewayHome !== options.runtimeDir) {
     // Not a place XDG_RUNTIME_DIR moves: only its owner (or root) can clear it.
-    options.gatewayHome === options.runtimeDir ? undefined : ensureOwnedDir(
+    await ensureOwnedDir(
       options.gatewayHome,
       options.uid,
       0o700,
       `Have root remove "${options.gatewayHome}" (it is not yours)`,
-    ),
-  ]);
-  await Promise.all([
-    ensureOwnedDir(join(options.gatewayHome, "gateways"), options.uid, 0o700),
-    // In root mode the container's root (65532) must traverse into its bundle's secrets dir.
-    ensureOwnedDir(bundles, options.uid, rootMode ? 0o711 : 0o700),
-    ensureOwnedDir(join(options.runtimeDir, "oci"), options.uid, 0o700),
-  ]);
+    );
+  }
+  await ensureOwnedDir(join(options.gatewayHome, "gateways"), options.uid, 0o700);
+  // In root mode the container's root (65532) must traverse into its bundle's secrets dir.
+  await ensureOwnedDir(bundles, options.uid, rootMode ? 0o711 : 0o700);
+  await ensureOwnedDir(join(options.runtimeDir, "oci"), options.uid, 0o700);
   await ensureOwnedDir(stateRoot, options.uid, 0o700);
   await using lock = await lockNameDir(nameDir, options.uid);
   if (!lock) {

@@ -63,7 +63,7 @@ export {
   type UserNamespaceFacts,
   userNamespacesAllowed,
 } from "./user_namespaces.ts";
-export { removeEmptyDir, tryLockInstance } from "./instance_lock.ts";
+export { removeEmptyDir } from "./instance_lock.ts";
 export {
   type LaunchRecord,
   readLaunchRecord,

@@ -116,10 +116,10 @@ export async function serveGateway(
   const limits = serveLimits(options);
   const roots = registryRoots(env, uid, (text) => events.warning(text));
   // The checks run at once, the rootfs checks (the longest steps) among them, from before
-  // the listen address is decided; their errors are reported after its, in this order. Once
-  // the runtime is known, the launch prepares while the rest finish; it stages the bundle
-  // only once they have passed.
-  // Those that wait on files first, so their reads are under way while the others compute.
+  // the listen address is decided; those that wait on files first, so their reads are under
+  // way while the others compute. Their errors are reported after its, in turn: the foreign
+  // registration, the runtime, the token, the program, the rootfs. Once the runtime is known,
+  // the launch prepares while the rest finish; it stages the bundle only once they have passed.
   const registered = servedRegistrationEndpoint(roots, name);
   const checks = {
     foreign: refuseForeignRegistration(roots, name),
