@@ -14,6 +14,8 @@
  * @module
  */
 import { join } from "node:path";
+import { servedPkiPaths } from "../src/register/mod.ts";
+import { registryRoots } from "../src/registry/mod.ts";
 import { benchRuns, sandboxEnv } from "./_process_timing.ts";
 import {
   formatDeltaMs,
@@ -287,11 +289,8 @@ export async function benchServe(): Promise<GoalFigure[]> {
     const laterGrpc = median(later);
     const tlsRps = await healthzRps(grpcPort, mtlsDir(env, "grpc"));
     await stop(grpcGateway, "serve");
-    const floor = await memoryFloorMB({
-      cert: join(mtlsDir(env, "grpc"), "..", "server-tls", "tls.crt"),
-      key: join(mtlsDir(env, "grpc"), "..", "server-tls", "tls.key"),
-      ca: join(mtlsDir(env, "grpc"), "ca.crt"),
-    });
+    const pki = servedPkiPaths(registryRoots((name) => env[name], Deno.uid()!, () => {}), "grpc");
+    const floor = await memoryFloorMB({ cert: pki.serverCert, key: pki.serverKey, ca: pki.ca });
     // wrk speaks no client certificates: throughput is measured on plaintext gateways.
     const rpsPort = freePort();
     const gateway = serve(["--name", "wrk", "--auth", "token"])(rpsPort);

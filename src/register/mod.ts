@@ -34,6 +34,7 @@ export {
   servedGatewayMetadata,
   servedGatewayToken,
   type ServedPki,
+  servedPkiPaths,
   servedRegistrationEndpoint,
   type ServedRegistrationFacts,
   servedRegistrationStep,
