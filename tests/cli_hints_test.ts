@@ -422,7 +422,7 @@ const CASES: HintCase[] = [
       'src/client/gateway_health.ts: "gateway", "info", target.name',
       'src/client/gateway_health.ts: "gateway", "info", target.name #2',
       'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--name", target.name, ...where, ...certificateFlags(), "--replace"',
-      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--local", ...certificateFlags()',
+      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, ...named, "--local", ...certificateFlags()',
     ],
     async test(s) {
       const { endpoint, server } = serveLoopback(() => new Response("ok"));
@@ -468,6 +468,11 @@ const CASES: HintCase[] = [
         };
         ok(await s.paste(hinted(direct, "openshell gateway add"), fill));
         ok(await s.run(["--gateway-endpoint", url, "status"]), "registered: it answers");
+        // Named by -g, it is registered under that name, and asked by it again.
+        const named = await s.run(["-g", "edge", "--gateway-endpoint", url, "status"]);
+        assert.equal(named.code, 1);
+        ok(await s.paste(hinted(named, "openshell gateway add"), fill));
+        ok(await s.run(["-g", "edge", "--gateway-endpoint", url, "status"]), "named: it answers");
         ok(
           await s.run([
             "gateway",

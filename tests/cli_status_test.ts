@@ -349,6 +349,11 @@ Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
     hint("tls", { name: "https://gw:8443", endpoint: "https://gw:8443", mtlsDir: "" }),
     "register it with its certificates: `openshell gateway add https://gw:8443 --local --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
   );
+  // Named by -g or gateway info's argument, it is registered under that name.
+  assert.equal(
+    hint("tls", { name: "edge", endpoint: "https://gw:8443", mtlsDir: "" }),
+    "register it with its certificates: `openshell gateway add https://gw:8443 --name edge --local --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
+  );
   // An endpoint no registration holds has nothing `gateway info` could show.
   const direct = { name: "http://127.0.0.1:8090", endpoint: "http://127.0.0.1:8090", mtlsDir: "" };
   assert.equal(

@@ -196,8 +196,17 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
     case "tls": {
       if (!registered) {
         // An endpoint given directly that no registration holds: no certificates were used.
+        // Named (`-g`, `gateway info`'s argument), it is asked by that name again.
+        const named = target.name === target.endpoint ? [] : ["--name", target.name];
         return `register it with its certificates: \`${
-          programCommand("gateway", "add", target.endpoint, "--local", ...certificateFlags())
+          programCommand(
+            "gateway",
+            "add",
+            target.endpoint,
+            ...named,
+            "--local",
+            ...certificateFlags(),
+          )
         }\``;
       }
       if (target.insecure) {
