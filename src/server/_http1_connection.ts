@@ -201,7 +201,10 @@ function gatewayRequest({ method, target, headers }: RequestHead): GatewayReques
   };
 }
 
-/** The heads kept, by a hash of their bytes. */
+/**
+ * The heads kept, by a hash of their bytes: one table for the process, which serves one
+ * gateway, so a constant answer kept with a head is that gateway's routes' answer.
+ */
 const kept = new Map<number, ParsedHead>();
 
 function keptHead(bytes: Uint8Array): ParsedHead | undefined {
