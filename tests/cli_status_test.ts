@@ -420,11 +420,10 @@ Deno.test("status with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT asks tha
 
 Deno.test("status --gateway-insecure or OPENSHELL_GATEWAY_INSECURE=true: any server certificate, no client certificate, as upstream's", async () => {
   await using sandbox = await createSandbox();
-  const certsIn = async (name: string) => {
-    await Deno.mkdir(join(sandbox.root, name));
-    return await makeCertificates(join(sandbox.root, name));
-  };
-  const [theirs, ours] = await Promise.all([certsIn("theirs"), certsIn("ours")]);
+  const [theirs, ours] = await Promise.all([
+    makeCertificates(join(sandbox.root, "theirs")),
+    makeCertificates(join(sandbox.root, "ours")),
+  ]);
   // A gateway behind a certificate of its own, which the registration's CA did not sign.
   await using gateway = await serveGrpcGateway({
     tls: theirs,
@@ -605,7 +604,6 @@ Deno.test("gateway info with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT as
   );
 
   // Insecure: a certificate nobody registered is accepted.
-  await Deno.mkdir(join(sandbox.root, "theirs"));
   const theirs = await makeCertificates(join(sandbox.root, "theirs"));
   await using own = await serveGrpcGateway({ tls: theirs, anyClient: true });
   const verified = await runCli(sandbox, ["--gateway-endpoint", own.endpoint, "gateway", "info"]);

@@ -299,11 +299,10 @@ tmuxTest(
   "term --gateway-insecure checks https:// gateways without verifying them and without a client certificate",
   async () => {
     await using sandbox = await createSandbox();
-    const certsIn = async (name: string) => {
-      await Deno.mkdir(join(sandbox.root, name));
-      return await makeCertificates(join(sandbox.root, name));
-    };
-    const [theirs, ours] = await Promise.all([certsIn("theirs"), certsIn("ours")]);
+    const [theirs, ours] = await Promise.all([
+      makeCertificates(join(sandbox.root, "theirs")),
+      makeCertificates(join(sandbox.root, "ours")),
+    ]);
     // One behind a certificate the registration cannot verify, one that asks for a client's.
     await using unverifiable = await serveGrpcGateway({ tls: theirs, anyClient: true });
     await using strict = await serveGrpcGateway({ tls: ours });

@@ -261,7 +261,6 @@ Deno.test({
   ignore: !UPSTREAM_CLI,
   async fn() {
     await using sandbox = await createSandbox();
-    await Deno.mkdir(join(sandbox.root, "theirs"));
     const certs = await makeCertificates(join(sandbox.root, "theirs"));
     // A gateway behind a certificate nobody registered, one asking for a client certificate,
     // one answering only /healthz, and a plaintext one.

@@ -1,7 +1,11 @@
 import { dirname, join } from "node:path";
 
-/** A throwaway CA, and a server and a client certificate it signed, made with openssl. */
+/**
+ * A throwaway CA, and a server and a client certificate it signed, made with openssl in `dir`
+ * (made if missing).
+ */
 export async function makeCertificates(dir: string) {
+  await Deno.mkdir(dir, { recursive: true });
   const openssl = async (...args: string[]) => {
     const output = await new Deno.Command("openssl", {
       args,
