@@ -593,6 +593,18 @@ Deno.test("gateway info with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT as
     provider: "mTLS transport",
   });
 
+  // Named, asked where nothing answers: its registration, and which endpoint was asked.
+  const silent = await runCli(sandbox, [
+    "--gateway-endpoint",
+    "http://127.0.0.1:9",
+    "gateway",
+    "info",
+    "local",
+  ]);
+  assert.equal(silent.code, 0, silent.stderr);
+  assert.match(silent.stdout, /\nendpoint: http:\/\/127\.0\.0\.1:\d+\n/, "the registration's");
+  assert.match(silent.stdout, /\nserver: {3}http:\/\/127\.0\.0\.1:9 \(--gateway-endpoint\)\n$/);
+
   // Nothing answers and nothing is registered: nothing to show, exit 1, as upstream.
   const closed = await runCli(sandbox, ["gateway", "info"], {
     env: { OPENSHELL_GATEWAY_ENDPOINT: "http://127.0.0.1:9" },

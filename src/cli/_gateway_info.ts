@@ -141,13 +141,14 @@ async function report(input: CommandInput, roots: RegistryRoots, target: InfoTar
           .join("\n"),
     ];
     if (served !== undefined) lines.push(renderServedText(served, effectiveUid()));
+    // A registration asked at an endpoint given directly: which one, answered or not.
+    if (info && target.origin) lines.push(`server:   ${server} (${target.origin})`);
     if (live !== null) {
       const drivers = live.computeDrivers.map((driver) =>
         `${driver.name} (${`${driver.driverName} ${driver.driverVersion}`.trim()})`
       );
       lines.push(
         [
-          ...(info && target.origin ? [`server:   ${server} (${target.origin})`] : []),
           `live:     ${live.status}, version ${live.version || "unknown"} (GetGatewayInfo)`,
           `drivers:  ${drivers.length === 0 ? "none" : drivers.join(", ")}`,
           `auth:     ${authenticationText(check)}`,
