@@ -7,7 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { makeCertificates, placeClientCertificates, serveHttps } from "./_helpers/certificates.ts";
+import {
+  type Certificates,
+  makeCertificates,
+  placeClientCertificates,
+  serveHttps,
+} from "./_helpers/certificates.ts";
 import { gatewayMtlsDir, mtlsFilePaths } from "../src/registry/mod.ts";
 import { packageTlsFiles } from "../src/client/mod.ts";
 import { sandboxRoots } from "./registry_fixture.ts";
@@ -84,6 +89,11 @@ function hinted(result: CommandResult, start: string): string {
   const found = hintCommands(result.stderr).filter((c) => c.startsWith(start));
   assert.equal(found.length, 1, `one "${start} ..." hint in:\n${result.stderr}`);
   return found[0]!;
+}
+
+/** The files of `certs` for a printed `gateway add`'s certificate placeholders. */
+function certificateFill(certs: Certificates): Record<string, string> {
+  return { "<ca.crt>": certs.ca, "<tls.crt>": certs.client.cert, "<tls.key>": certs.client.key };
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {
@@ -422,7 +432,7 @@ const CASES: HintCase[] = [
       'src/client/gateway_health.ts: "gateway", "info", target.name',
       'src/client/gateway_health.ts: "gateway", "info", target.name #2',
       'src/client/gateway_health.ts: "gateway", "add", target.endpoint, "--name", target.name, ...where, ...certificateFlags(), "--replace"',
-      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, ...named, "--local", ...certificateFlags()',
+      'src/client/gateway_health.ts: "gateway", "add", target.endpoint, ...named, ...gatewayAddKind(host), ...certificateFlags()',
     ],
     async test(s) {
       const { endpoint, server } = serveLoopback(() => new Response("ok"));
@@ -461,11 +471,7 @@ const CASES: HintCase[] = [
         // Asked directly, no registration holds it: registering it with its certificates.
         const direct = await s.run(["--gateway-endpoint", url, "status"]);
         assert.equal(direct.code, 1);
-        const fill = {
-          "<ca.crt>": certs.ca,
-          "<tls.crt>": certs.client.cert,
-          "<tls.key>": certs.client.key,
-        };
+        const fill = certificateFill(certs);
         ok(await s.paste(hinted(direct, "openshell gateway add"), fill));
         ok(await s.run(["--gateway-endpoint", url, "status"]), "registered: it answers");
         // Named by -g, it is registered under that name, and asked by it again.
@@ -492,15 +498,42 @@ const CASES: HintCase[] = [
         const untrusted = await s.run(["-g", "tls", "status"]);
         assert.equal(untrusted.code, 1);
         ok(
-          await s.paste(hinted(untrusted, "openshell gateway add"), {
-            "<ca.crt>": certs.ca,
-            "<tls.crt>": certs.client.cert,
-            "<tls.key>": certs.client.key,
-          }),
+          await s.paste(hinted(untrusted, "openshell gateway add"), fill),
         );
         ok(await s.run(["-g", "tls", "status"]), "the right certificates: it answers");
       } finally {
         await tls.shutdown();
+      }
+      // Another host's gateway (one of this host's own addresses that is not loopback) is
+      // registered as remote, over SSH to that host.
+      const address = Deno.networkInterfaces().find((i) =>
+        i.family === "IPv4" && !i.address.startsWith("127.")
+      )?.address;
+      if (address === undefined) {
+        console.warn("no address but loopback here: a remote gateway's hint is not run");
+        return;
+      }
+      const away = await makeCertificates(
+        await Deno.makeTempDir({ dir: s.sandbox.root }),
+        [address],
+      );
+      const remote = await serveHttps(away, address);
+      try {
+        const url = `https://${address}:${remote.addr.port}`;
+        const direct = await s.run(["-g", "away", "--gateway-endpoint", url, "status"]);
+        assert.equal(direct.code, 1);
+        ok(
+          await s.paste(hinted(direct, "openshell gateway add"), certificateFill(away)),
+        );
+        ok(await s.run(["-g", "away", "--gateway-endpoint", url, "status"]), "it answers");
+        const listed = JSON.parse(ok(await s.run(["gateway", "list", "-o", "json"])).stdout);
+        assert.deepEqual(
+          listed.filter((g: { name: string }) => g.name === "away")
+            .map((g: Record<string, unknown>) => [g.type, g.is_remote, g.remote_host]),
+          [["remote", true, address]],
+        );
+      } finally {
+        await remote.shutdown();
       }
     },
   },

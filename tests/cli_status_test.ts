@@ -13,6 +13,8 @@ import { makeCertificates, serveHttps } from "./_helpers/certificates.ts";
 import { serveGrpcGateway } from "./_helpers/grpc_gateway.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { registerMtls, sandboxRoots, writeActive, writeEntry } from "./registry_fixture.ts";
+import { gatewayAddKind } from "../src/registry/mod.ts";
+import { planGatewayAdd } from "../src/register/mod.ts";
 
 /** `status -o json` of a gateway that refused the client in the TLS handshake: exit 1, said so. */
 function assertRefusedClient(result: { code: number; stdout: string }): void {
@@ -347,12 +349,16 @@ Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
   );
   assert.equal(
     hint("tls", { name: "https://gw:8443", endpoint: "https://gw:8443", mtlsDir: "" }),
-    "register it with its certificates: `openshell gateway add https://gw:8443 --local --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
+    "register it with its certificates: `openshell gateway add https://gw:8443 --remote gw --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
+  );
+  assert.equal(
+    hint("tls", { name: "https://[::1]:8443", endpoint: "https://[::1]:8443", mtlsDir: "" }),
+    "register it with its certificates: `openshell gateway add 'https://[::1]:8443' --local --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
   );
   // Named by -g or gateway info's argument, it is registered under that name.
   assert.equal(
     hint("tls", { name: "edge", endpoint: "https://gw:8443", mtlsDir: "" }),
-    "register it with its certificates: `openshell gateway add https://gw:8443 --name edge --local --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
+    "register it with its certificates: `openshell gateway add https://gw:8443 --name edge --remote gw --ca <ca.crt> --cert <tls.crt> --key <tls.key>`",
   );
   // An endpoint no registration holds has nothing `gateway info` could show.
   const direct = { name: "http://127.0.0.1:8090", endpoint: "http://127.0.0.1:8090", mtlsDir: "" };
@@ -375,6 +381,44 @@ Deno.test("health hints fit the gateway: local, remote, TLS, DNS", () => {
     healthHint({ kind: "refused", message: "" }, packaged),
     /^nothing answers on this machine; `systemctl start openshell-gateway@local` starts its service$/,
   );
+});
+
+Deno.test("an endpoint's host decides how gateway add registers it: --local on loopback, else --remote", () => {
+  const kind = (endpoint: string) => gatewayAddKind(new URL(endpoint).hostname);
+  for (
+    const endpoint of [
+      "https://127.0.0.1:8443",
+      "https://127.0.0.2",
+      "https://127.255.255.255:1",
+      "https://[::1]:8443",
+      "https://[0:0:0:0:0:0:0:1]",
+      "https://localhost:8443",
+      "https://LOCALHOST",
+    ]
+  ) {
+    assert.deepEqual(kind(endpoint), ["--local"], endpoint);
+    assert.equal(planGatewayAdd(endpoint, { local: true }).metadata.is_remote, false, endpoint);
+  }
+  const remote: [string, string][] = [
+    ["https://192.0.2.2:8443", "192.0.2.2"],
+    ["https://10.0.0.1", "10.0.0.1"],
+    ["https://128.0.0.1", "128.0.0.1"],
+    ["https://0.0.0.0:8443", "0.0.0.0"],
+    ["https://[fd00::2]:8443", "fd00::2"],
+    ["https://[::ffff:127.0.0.1]", "::ffff:7f00:1"],
+    ["https://[::2]", "::2"],
+    ["https://gw:8443", "gw"],
+    ["https://gw.example.com", "gw.example.com"],
+    ["https://localhost.example", "localhost.example"],
+    ["https://dev.localhost", "dev.localhost"],
+    ["https://127.0.0.1.nip.io", "127.0.0.1.nip.io"],
+  ];
+  for (const [endpoint, host] of remote) {
+    assert.deepEqual(kind(endpoint), ["--remote", host], endpoint);
+    // What the hint names, gateway add takes: a remote mTLS registration over SSH to the host.
+    const { metadata, sshHost } = planGatewayAdd(endpoint, { remote: host });
+    assert.deepEqual([metadata.is_remote, metadata.remote_host, sshHost], [true, host, host]);
+  }
 });
 
 Deno.test("status with --gateway-endpoint or OPENSHELL_GATEWAY_ENDPOINT asks that endpoint, as upstream's", async () => {

@@ -7,6 +7,7 @@
  */
 import { type CommandWord, fillIn, programCommand } from "../errors/mod.ts";
 import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { gatewayAddKind, isLoopbackHost } from "../registry/mod.ts";
 
 /**
  * A gateway's TLS material (PEM file paths, as stored under the user registry's
@@ -181,7 +182,7 @@ export interface HintTarget {
  */
 export function healthHint(failure: HealthFailure | null, target: HintTarget): string {
   const host = URL.canParse(target.endpoint) ? new URL(target.endpoint).hostname : "";
-  const local = host === "localhost" || /^127\./.test(host) || host === "[::1]";
+  const local = isLoopbackHost(host);
   const registered = target.mtlsDir !== "";
   switch (failure?.kind) {
     case "endpoint":
@@ -204,7 +205,7 @@ export function healthHint(failure: HealthFailure | null, target: HintTarget): s
             "add",
             target.endpoint,
             ...named,
-            "--local",
+            ...gatewayAddKind(host),
             ...certificateFlags(),
           )
         }\``;

@@ -1,4 +1,4 @@
-import { type GatewayMetadata, registeredGatewayPort } from "../registry/mod.ts";
+import { type GatewayMetadata, isLoopbackHost, registeredGatewayPort } from "../registry/mod.ts";
 import type { MtlsFiles } from "./write_registry.ts";
 import { UsageError } from "../errors/mod.ts";
 
@@ -50,7 +50,7 @@ export function planGatewayAdd(endpoint: string, options: GatewayAddOptions): Ga
   if (options.remote !== undefined && !/^(?:[^@\s]+@)?[^@\s-][^@\s]*$/.test(options.remote)) {
     throw new UsageError(`invalid --remote '${options.remote}': expected [user@]host`);
   }
-  const loopback = isLoopback(url.hostname);
+  const loopback = isLoopbackHost(url.hostname);
   const name = options.name ?? (loopback ? "openshell" : url.hostname);
   const plaintext = url.protocol === "http:";
   const given = [options.ca, options.cert, options.key].filter((v) => v !== undefined).length;
@@ -126,10 +126,4 @@ function invalidEndpoint(endpoint: string, why: string): UsageError {
   return new UsageError(`invalid endpoint '${endpoint}': ${why}`, {
     hint: "Give an endpoint like http://127.0.0.1:8080 or https://gateway.example.com",
   });
-}
-
-/** Loopback as upstream decides it: 127.0.0.0/8, `::1` and `localhost` (not its subdomains). */
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(hostname) ||
-    hostname === "[::1]";
 }

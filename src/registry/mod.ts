@@ -46,6 +46,7 @@ export {
   registeredGatewayPort,
   serializeGatewayMetadata,
 } from "./gateway_metadata.ts";
+export { gatewayAddKind, isLoopbackHost } from "./gateway_host.ts";
 export { isValidGatewayName, MAX_GATEWAY_NAME_BYTES, validateGatewayName } from "./gateway_name.ts";
 export {
   compareText,

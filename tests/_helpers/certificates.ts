@@ -2,9 +2,9 @@ import { dirname, join } from "node:path";
 
 /**
  * A throwaway CA, and a server and a client certificate it signed, made with openssl in `dir`
- * (made if missing).
+ * (made if missing); the server certificate is for the IP addresses `ips`.
  */
-export async function makeCertificates(dir: string) {
+export async function makeCertificates(dir: string, ips = ["127.0.0.1"]) {
   await Deno.mkdir(dir, { recursive: true });
   const openssl = async (...args: string[]) => {
     const output = await new Deno.Command("openssl", {
@@ -31,7 +31,10 @@ export async function makeCertificates(dir: string) {
     "/CN=test-ca",
   );
   // extensions make these X.509 v3 certificates, the only version TLS clients accept
-  await Deno.writeTextFile(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\n");
+  await Deno.writeTextFile(
+    join(dir, "server.ext"),
+    `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(",")}\n`,
+  );
   await Deno.writeTextFile(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
   for (const who of ["server", "client"]) {
     await openssl(
@@ -90,10 +93,16 @@ export async function placeClientCertificates(
   }
 }
 
-/** An HTTPS server on loopback presenting the server certificate of `certs`, answering 200. */
-export async function serveHttps(certs: Certificates): Promise<Deno.HttpServer<Deno.NetAddr>> {
+/**
+ * An HTTPS server on `hostname` (loopback unless given) presenting the server certificate of
+ * `certs`, answering 200.
+ */
+export async function serveHttps(
+  certs: Certificates,
+  hostname = "127.0.0.1",
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
   return Deno.serve({
-    hostname: "127.0.0.1",
+    hostname,
     port: 0,
     onListen() {},
     cert: await Deno.readTextFile(certs.server.cert),
