@@ -5,7 +5,7 @@ import { bundlePaths, removeBundle, stageBundle } from "../src/container/stage_b
 import { cgroupDirsFor, missingDirs } from "../src/runtime/_cgroup_dirs.ts";
 import { decideCgroupsPath } from "../src/runtime/_cgroup_path.ts";
 import { newContainerId } from "../src/runtime/_container_id.ts";
-import { lockNameDir, tryLockInstance } from "../src/runtime/instance_lock.ts";
+import { lockNameDir, tryLockInstance } from "../src/runtime/_instance_lock.ts";
 import {
   readLaunchRecord,
   removeLaunchRecord,
@@ -287,7 +287,7 @@ Deno.test("a name's dir goes with its last lock, and launches racing releases al
 
     // Processes that each take and release the name over and over: every attempt either
     // gets the lock or finds it held, none fails on a dir removed under it.
-    const module = new URL("../src/runtime/instance_lock.ts", import.meta.url).href;
+    const module = new URL("../src/runtime/_instance_lock.ts", import.meta.url).href;
     const script = `
       const { lockNameDir } = await import(${JSON.stringify(module)});
       let held = 0;

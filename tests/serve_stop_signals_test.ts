@@ -1,19 +1,40 @@
 /**
  * The stop signals of a real `serve` started the way scripts start it: with SIGINT ignored
  * (a background job of a script) a SIGINT sent while the launch is still preparing stops it
- * all the same; with SIGHUP ignored (`nohup`) a hangup leaves the gateway serving.
+ * all the same, and the state dir it made goes; with SIGHUP ignored (`nohup`) a hangup leaves
+ * the gateway serving, and the stop that follows removes its served record before its lock.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { freePort } from "./_helpers/loopback.ts";
+import { pathExists } from "../src/files/mod.ts";
 import {
   assertNothingLeft,
   createServeSandbox,
   getJson,
   rootServeTestsIgnored,
+  servedRecordPath,
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
+
+/** The order in which the files `names` are removed from `dir`, once all of them are. */
+async function removalsIn(dir: string, names: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  const watcher = Deno.watchFs(dir, { recursive: false });
+  const timer = setTimeout(() => watcher.close(), 30_000);
+  for await (const event of watcher) {
+    if (event.kind !== "remove") continue;
+    for (const path of event.paths) {
+      const file = path.slice(dir.length + 1);
+      if (names.includes(file) && !removed.includes(file)) removed.push(file);
+    }
+    if (removed.length === names.length) break;
+  }
+  clearTimeout(timer);
+  watcher.close();
+  return removed;
+}
 
 const ignored = await rootServeTestsIgnored("stop signal tests");
 
@@ -43,6 +64,8 @@ Deno.test({
     assert.match(outcome.stderr, new RegExp(`Gateway "${name}" stopped before it was ready`));
     assert.equal(outcome.code, 0, outcome.stderr);
     await assertNothingLeft(sandbox, name);
+    const stateDir = join(sandbox.state, "openshell", "gateways", name);
+    assert.equal(await pathExists(stateDir), false, "the state dir it made is gone");
   },
 });
 
@@ -68,7 +91,11 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
     assert.doesNotMatch(serve.stderr(), /stopped/);
+    // Removed while the lock is held: a launch that takes the name next keeps its own record.
+    const nameDir = dirname(servedRecordPath(sandbox, name));
+    const removals = removalsIn(nameDir, ["served.json", "lock"]);
     const outcome = await serve.stop("SIGTERM");
+    assert.deepEqual(await removals, ["served.json", "lock"]);
     assert.equal(outcome.code, 0, outcome.stderr);
     assert.match(outcome.stderr, new RegExp(`Gateway "${name}" stopped`));
     await assertNothingLeft(sandbox, name);

@@ -21,7 +21,7 @@ import { callerGroups, v1ControllerMounts } from "./cgroup_facts.ts";
 import { cgroupDirsFor, killCgroupMembers, missingDirs, removeCgroupDirs } from "./_cgroup_dirs.ts";
 import { detectCgroupLayout } from "./_cgroup_path.ts";
 import { newContainerId } from "./_container_id.ts";
-import { lockNameDir } from "./instance_lock.ts";
+import { lockNameDir } from "./_instance_lock.ts";
 import {
   type LaunchRecord,
   readLaunchRecord,
@@ -93,6 +93,11 @@ export interface LaunchGatewayOptions {
   hurry?: AbortSignal;
   onProgress?: (message: string) => void;
   onReady?: (ready: { url: string; containerId: string }) => void | Promise<void>;
+  /**
+   * Called once the container is cleaned up, while the name's lock is still held: what the
+   * launch left for other commands goes before another launch of the name can write its own.
+   */
+  onEnd?: () => Promise<void>;
   /** Where the gateway's output goes, read from a pipe; the launcher's stdout when absent. */
   output?: (chunk: Uint8Array) => void;
   /** Forward the runtime's stderr verbatim (it is always kept to explain failures). */
@@ -256,6 +261,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   } finally {
     await cleanUp(record, options.env);
     await removeLaunchRecord(nameDir);
+    await options.onEnd?.();
   }
 }
 

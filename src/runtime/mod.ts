@@ -63,7 +63,6 @@ export {
   type UserNamespaceFacts,
   userNamespacesAllowed,
 } from "./user_namespaces.ts";
-export { removeEmptyDir } from "./instance_lock.ts";
 export {
   type LaunchRecord,
   readLaunchRecord,

@@ -1,10 +1,10 @@
 /**
  * What a running `serve` leaves for other commands: the served record once the gateway
- * answers, removed when serve ends, with the name's dir once nothing else is left in it.
+ * answers, removed when the launch ends, while it still holds the name's lock.
  *
  * @module
  */
-import { gatewayRuntimeDir, removeEmptyDir } from "../runtime/mod.ts";
+import { gatewayRuntimeDir } from "../runtime/mod.ts";
 import { SERVE_LOG_VARIABLE } from "./gateway_log_file.ts";
 import type { OciRuntime } from "../runtime/mod.ts";
 import {
@@ -17,8 +17,10 @@ import {
 import type { EnvLookup } from "../host/mod.ts";
 
 /** The served record of one serve, written when its gateway answers. */
-export interface ServeTracking extends AsyncDisposable {
+export interface ServeTracking {
   ready(gateway: { url: string; containerId: string; runtime: OciRuntime }): Promise<void>;
+  /** Removes the record, if written; called before the launch releases the name's lock. */
+  ended(): Promise<void>;
 }
 
 /** Starts tracking this serve: the record once ready, removed at the end. */
@@ -57,11 +59,8 @@ export function trackServe(options: {
       });
       written = true;
     },
-    async [Symbol.asyncDispose]() {
-      if (!written) return;
-      await removeServedRecord(dir, Deno.pid);
-      // The launch's lock went first; a launch that took the name meanwhile keeps the dir.
-      await removeEmptyDir(dir);
+    async ended() {
+      if (written) await removeServedRecord(dir, Deno.pid);
     },
   };
 }

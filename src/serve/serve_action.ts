@@ -190,7 +190,7 @@ export async function serveGateway(
 
   const runtimeDir = runtimeDirs.path;
   const gatewayHome = gatewayHomes(uid)[0]!;
-  await using tracking = trackServe({
+  const tracking = trackServe({
     name,
     gatewayHome,
     uid,
@@ -202,6 +202,12 @@ export async function serveGateway(
   // A second stop signal does not wait out the grace period.
   const stopListening = onStopSignal(() => (stop.signal.aborted ? hurry.abort() : stop.abort()));
   let answered = false;
+  // A launch that never answered (failed or cancelled) removes the state dir it made.
+  const removeNewStateDir = async () => {
+    if (!answered && stateDir?.created) {
+      await Deno.remove(stateDir.path, { recursive: true }).catch(() => {});
+    }
+  };
   try {
     const result = await launchGateway({
       name,
@@ -224,6 +230,7 @@ export async function serveGateway(
       onWarning: (text) => events.warning(text),
       forwardRuntimeStderr: Boolean(env("OPENSHELL_DEBUG")),
       ...(events.output === undefined ? {} : { output: events.output }),
+      onEnd: () => tracking.ended(),
       onReady: async ({ url, containerId }) => {
         traceMark("serve: healthy");
         answered = true;
@@ -246,7 +253,10 @@ export async function serveGateway(
       },
     });
     if (result.outcome === "stopped") return { outcome: "stopped", name, code: result.code };
-    if (result.outcome === "cancelled") return { outcome: "cancelled", name };
+    if (result.outcome === "cancelled") {
+      await removeNewStateDir();
+      return { outcome: "cancelled", name };
+    }
     if (result.outcome === "killed") {
       throw new UserError(`Gateway "${name}" did not stop in time and was killed`);
     }
@@ -257,9 +267,7 @@ export async function serveGateway(
     // No check left running, no unpack left half-done, and the state dir this launch made
     // removed with the launch that never answered.
     await Promise.allSettled([...all, checked]);
-    if (!answered && stateDir?.created) {
-      await Deno.remove(stateDir.path, { recursive: true }).catch(() => {});
-    }
+    await removeNewStateDir();
     throw error;
   } finally {
     stopListening();

@@ -56,7 +56,7 @@ export async function tryLockInstance(dir: string): Promise<InstanceLock | undef
  * A launch that opens its lock in it meanwhile either finds it gone (and makes it again) or
  * keeps it from being removed.
  */
-export async function removeEmptyDir(dir: string): Promise<void> {
+async function removeEmptyDir(dir: string): Promise<void> {
   await Deno.remove(dir).catch(() => {});
 }
 
