@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { startGateway, withDir } from "./_helpers/gateway_process.ts";
+import { gatewayArgs, gatewayDenoFlags, readyLine } from "../src/contract/mod.ts";
 import { MAX_REQUEST_BYTES } from "../src/server/_limits.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { CHALLENGE_HEADER, launchProof, newChallenge, PROOF_HEADER } from "../src/contract/mod.ts";
@@ -52,6 +53,71 @@ Deno.test("the gateway exits 1 when its port is taken", async () => {
       assert.equal(code, 1);
       assert.equal(lines.at(-1)!.msg, "Cannot listen");
       assert.match(String(lines.at(-1)!.error), /in use/i);
+    } finally {
+      listener.close();
+    }
+  });
+});
+
+/**
+ * Runs the gateway as the launcher does, with a ready challenge, and stops it once it has
+ * written a whole line on stderr; resolves with what it wrote there, whether its port took a
+ * connection at the moment that line was complete, and its exit status.
+ */
+async function readyReport(dir: string, port: number, challenge: string) {
+  const listen = `127.0.0.1:${port}`;
+  const paths = { stateDir: join(dir, "state"), tokenFile: join(dir, "token") };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...gatewayDenoFlags(listen, paths),
+      new URL("../src/server/main.ts", import.meta.url).pathname,
+      ...gatewayArgs({
+        name: "corp",
+        listen,
+        version: "9.9.9",
+        readyChallenge: challenge,
+        ...paths,
+      }),
+    ],
+    env: { DENO_DIR: join(dir, "deno"), PATH: "/usr/bin:/bin" },
+    clearEnv: true,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  let connectable: boolean | undefined;
+  try {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      stderr += chunk;
+      if (stderr.endsWith("\n") && connectable === undefined) {
+        connectable = await Deno.connect({ hostname: "127.0.0.1", port }).then(
+          (conn) => (conn.close(), true),
+          () => false,
+        );
+        child.kill("SIGTERM");
+      }
+    }
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  }
+  return { stderr, connectable, code: (await child.status).code };
+}
+
+Deno.test("given a ready challenge, the gateway writes its proof on stderr once it listens, and never when it cannot", async () => {
+  await withDir(async (dir) => {
+    const challenge = newChallenge();
+    const ready = await readyReport(dir, freePort(), challenge);
+    assert.equal(ready.stderr, readyLine(await launchProof("tok-123", challenge)));
+    assert.equal(ready.connectable, true, "listening when it says so");
+    assert.equal(ready.code, 0);
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const taken = await readyReport(dir, (listener.addr as Deno.NetAddr).port, challenge);
+      assert.equal(taken.stderr, "");
+      assert.equal(taken.code, 1);
     } finally {
       listener.close();
     }

@@ -134,6 +134,15 @@ Deno.test("gateway options: defaults, both flag forms, and every error", () => {
   assert.throws(() => parseGatewayOptions(["--name"]), /Missing value for gateway option "--name"/);
   assert.throws(() => parseGatewayOptions(["--name="]), /Missing value/);
   assert.throws(() => parseGatewayOptions(["--listen", "8090"]), /Invalid listen address "8090"/);
+  const challenge = "0f".repeat(32);
+  assert.equal(parseGatewayOptions(["--ready-challenge", challenge]).readyChallenge, challenge);
+  for (const bad of ["0f".repeat(15), "0F".repeat(32), `${challenge} `, "x".repeat(64)]) {
+    assert.throws(
+      () => parseGatewayOptions([`--ready-challenge=${bad}`]),
+      /Invalid value .* for gateway option "--ready-challenge": expected 32 to 128 hex digits/,
+      bad,
+    );
+  }
 });
 
 Deno.test("listen addresses: hosts, IPv6 brackets, port range", () => {

@@ -119,6 +119,16 @@ Deno.test("entrypoint under deno run: the bound binary runs the bound source wit
   assert.ok(!args.some((a) => a.includes("-A") || a === "--allow-all"));
 });
 
+Deno.test("a launch's ready challenge goes last on the gateway's command line, and only then", () => {
+  const challenge = "5a".repeat(32);
+  const { sourceDir: _, ...compiled } = base;
+  for (const spec of [base, compiled]) {
+    const args = buildOciConfig({ ...spec, readyChallenge: challenge }).process.args;
+    assert.deepEqual(args.slice(-2), ["--ready-challenge", challenge]);
+    assert.ok(!buildOciConfig(spec).process.args.includes("--ready-challenge"));
+  }
+});
+
 Deno.test("entrypoint when compiled: the binary's __gateway verb, no source mount", () => {
   const { sourceDir: _, ...compiled } = base;
   const config = buildOciConfig(compiled);

@@ -1,8 +1,8 @@
 /**
  * Talking to a gateway from outside it: its health over HTTP or mTLS (`GET /healthz`, with
  * the certificates kept in the user registry) and the hint that fits a failure, the
- * background poller the terminal UI shows, the readiness probe a launch waits on, and the
- * client TLS files a local gateway package leaves behind.
+ * background poller the terminal UI shows, and the client TLS files a local gateway package
+ * leaves behind.
  *
  * @example
  * ```ts
@@ -33,4 +33,3 @@ export {
   type HealthTarget,
   type HealthVerdict,
 } from "./health_check.ts";
-export { type ProbeProof, probeReadiness, type ProbeTls } from "./health_probe.ts";

@@ -63,6 +63,8 @@ export interface GatewayContainerSpec {
   seccomp: SeccompProfile | undefined;
   /** Cgroup limits the launch can apply (an empty object sets none). */
   resources: ContainerResources;
+  /** The challenge whose proof the gateway writes on stderr once it listens (`--ready-challenge`). */
+  readyChallenge?: string;
 }
 
 /** The cgroup limits of the container, each optional. */
@@ -206,6 +208,7 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
     version: spec.version,
     ...paths,
     ...(openFiles === undefined ? {} : { openFiles }),
+    ...(spec.readyChallenge === undefined ? {} : { readyChallenge: spec.readyChallenge }),
   });
   const argv = spec.sourceDir === undefined ? [CONTAINER_PATHS.binary, "__gateway", ...args] : [
     CONTAINER_PATHS.binary,

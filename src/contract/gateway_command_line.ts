@@ -84,10 +84,18 @@ export function gatewayDenoFlags(listen: string, paths: GatewayPaths): string[] 
 
 /**
  * The gateway's own arguments; `openFiles` is the descriptor limit it runs under, when the
- * launcher set it (the gateway sizes its connection cap by it).
+ * launcher set it (the gateway sizes its connection cap by it), and `readyChallenge` the
+ * challenge whose proof it writes once it listens (see `launch_proof.ts`), when a launcher
+ * waits for it.
  */
 export function gatewayArgs(
-  options: { name: string; listen: string; version: string; openFiles?: number } & GatewayPaths,
+  options: {
+    name: string;
+    listen: string;
+    version: string;
+    openFiles?: number;
+    readyChallenge?: string;
+  } & GatewayPaths,
 ): string[] {
   return [
     "--name",
@@ -111,6 +119,7 @@ export function gatewayArgs(
       ]
       : []),
     ...(options.openFiles === undefined ? [] : ["--open-files", String(options.openFiles)]),
+    ...(options.readyChallenge === undefined ? [] : ["--ready-challenge", options.readyChallenge]),
   ];
 }
 

@@ -1,8 +1,11 @@
 /**
- * How a launcher tells its own gateway from another server on the same port: the readiness
- * probe sends a random challenge with `GET /healthz`, and the gateway answers with an
- * HMAC-SHA256 of it keyed by its API token, which only a gateway started with that token
- * can compute. The token itself never goes over the wire.
+ * How a launcher knows its own gateway listens, and tells it from another server on the same
+ * port: the launcher gives the gateway a random challenge (`--ready-challenge`), and once the
+ * gateway listens it writes one line on its stderr, which the runtime hands to the launcher,
+ * carrying an HMAC-SHA256 of the challenge keyed by its API token: only a gateway started with
+ * that token can compute it, and a gateway whose address another server took never listens.
+ * A client may also send a challenge with `GET /healthz`; the gateway answers it with the same
+ * proof. The token itself never goes over the wire.
  *
  * @module
  */
@@ -49,6 +52,23 @@ export async function launchProof(token: string, challenge: string): Promise<str
     encoder.encode(`openshell-healthz:${challenge}`),
   );
   return toHex(new Uint8Array(mac));
+}
+
+/** What starts the gateway's ready line; the proof follows it, then a newline. */
+const READY_PREFIX = "openshell-gateway-ready ";
+
+/**
+ * The line a gateway writes on its stderr once it listens: the prefix and `proof` (see
+ * {@linkcode launchProof}).
+ *
+ * @example
+ * ```ts
+ * import { readyLine } from "./mod.ts";
+ * readyLine("ab12"); // "openshell-gateway-ready ab12\n"
+ * ```
+ */
+export function readyLine(proof: string): string {
+  return `${READY_PREFIX}${proof}\n`;
 }
 
 function toHex(bytes: Uint8Array): string {

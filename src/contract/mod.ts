@@ -35,4 +35,5 @@ export {
   launchProof,
   newChallenge,
   PROOF_HEADER,
+  readyLine,
 } from "./launch_proof.ts";

@@ -1,15 +1,16 @@
 /**
  * One launch of the gateway container under an OCI runtime, from lock to cleanup: take the
  * per-name lock, clean what a killed launcher left, stage the bundle, run the runtime in the
- * foreground, wait for the gateway to answer, forward a stop request, and in every outcome
- * delete the container state, the bundle (secrets included) and the cgroups the launch made.
+ * foreground, wait for the gateway to say it listens (its ready line on the stderr the runtime
+ * hands it, carrying the launch proof), forward a stop request, and in every outcome delete
+ * the container state, the bundle (secrets included) and the cgroups the launch made.
  *
  * @module
  */
 import { join } from "../path/mod.ts";
 import { buildOciConfig, type ContainerResources } from "../container/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
-import { launchProof, newChallenge, TLS_SECRET_FILES } from "../contract/mod.ts";
+import { launchProof, newChallenge, readyLine, TLS_SECRET_FILES } from "../contract/mod.ts";
 import type { SeccompProfile } from "../container/mod.ts";
 import { bundlePaths, removeBundle, stageBundle } from "../container/mod.ts";
 import { traceMark } from "../host/mod.ts";
@@ -28,7 +29,6 @@ import {
   removeLaunchRecord,
   writeLaunchRecord,
 } from "./launch_record.ts";
-import type { ProbeProof, ProbeTls } from "../client/mod.ts";
 import type { GatewayPki } from "../pki/mod.ts";
 import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { preflightMounts } from "./mount_preflight.ts";
@@ -52,7 +52,7 @@ export interface CheckedLaunch {
   token: string;
   /**
    * The PEM texts of a gateway served with mTLS: the server's certificate and key and the CA
-   * (staged as secret files), and the client certificate the readiness probe presents.
+   * (staged as secret files).
    */
   tls?: GatewayPki | undefined;
   /** The program bound into the container and the source dir under `deno run`. */
@@ -137,11 +137,9 @@ function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
 export async function launchGateway(options: LaunchGatewayOptions): Promise<LaunchResult> {
   const progress = options.onProgress ?? (() => {});
   options.checked.catch(() => {}); // awaited before the bundle is staged
-  // Deno loads its process support on first use, and the readiness probe's modules are
-  // loaded apart: both here, while the checks wait on files, rather than on the way from the
-  // staged bundle to the runtime or while the container starts.
+  // Deno loads its process support on first use: here, while the checks wait on files, rather
+  // than on the way from the staged bundle to the runtime.
   void Deno.Command;
-  import("../client/mod.ts").catch(() => {}); // awaited by the probe
   const rootMode = options.uid === 0;
   const nameDir = gatewayRuntimeDir(options.gatewayHome, options.name);
   const stateRoot = runtimeStateRoot(options.runtimeDir, options.runtime);
@@ -209,8 +207,12 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     : { uid: options.uid, gid: options.gid };
   const writer = limitsWriter(!rootMode, layout);
   const listen = formatAddress(options.listen);
+  const challenge = newChallenge();
   const checked = await options.checked;
   traceMark("launch: checks passed");
+  // Worked out while the container starts: needed only once the gateway listens.
+  const ready = launchProof(checked.token, challenge).then(readyLine);
+  ready.catch(() => {}); // awaited by the stderr reader
   const config = buildOciConfig({
     name: options.name,
     listen,
@@ -227,6 +229,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     hardLimits: readCallerHardLimits(),
     seccomp: options.seccomp,
     resources: writer === "runtime" ? limits.applied : {},
+    readyChallenge: challenge,
   });
   traceMark("launch: config built");
   writeLaunchRecord(nameDir, record);
@@ -257,7 +260,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     traceMark("launch: mounts reachable");
     if (options.stop.aborted) return { outcome: "cancelled", code: 0, containerId };
     progress(`Starting container "${containerId}" with ${options.runtime.name}`);
-    return await runContainer(options, checked, record, listen);
+    return await runContainer(options, checked, record, listen, ready);
   } finally {
     await cleanUp(record, options.env);
     await removeLaunchRecord(nameDir);
@@ -270,6 +273,7 @@ async function runContainer(
   checked: CheckedLaunch,
   record: LaunchRecord,
   listen: string,
+  readyLine: Promise<string>,
 ): Promise<LaunchResult> {
   const { containerId } = record;
   // Its own process group (a new session): a stop can reach the runtime's helper processes
@@ -292,16 +296,9 @@ async function runContainer(
     detached: true,
   }).spawn();
   traceMark("launch: runtime spawned");
-  // The proof is needed only once the gateway may answer: it is worked out while it starts.
-  const challenge = newChallenge();
-  const expected = launchProof(checked.token, challenge);
-  const stderr = collectStderr(child.stderr, options.forwardRuntimeStderr ?? false);
+  const stderr = collectStderr(child.stderr, options.forwardRuntimeStderr ?? false, readyLine);
   const output = options.output === undefined ? undefined : pump(child.stdout, options.output);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
+  const status = child.status;
   // Once the runtime has exited, whatever is left of its process group is killed and its
   // stderr is read for a bounded time only: a helper may still hold the pipe.
   const finish = async () => {
@@ -314,22 +311,13 @@ async function runContainer(
     if (options.stop.aborted) resolve("stop");
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
-  const tls = checked.tls;
-  const ready = expected.then((proof) =>
-    waitUntilHealthy(
-      clientAddress(options.listen),
-      { challenge, expected: proof },
-      tls && { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
-      () => exited || options.stop.aborted,
-    )
-  );
   const timeout = options.readyTimeoutMs ?? 60_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), timeout);
   });
   const first = await Promise.race([
-    ready.then((ok) => (ok ? "ready" as const : "gone" as const)),
+    stderr.ready.then(() => "ready" as const),
     status.then(() => "exit" as const),
     stopped,
     timedOut,
@@ -337,7 +325,8 @@ async function runContainer(
   clearTimeout(timer);
   if (first === "ready") {
     try {
-      await options.onReady?.({ url: `${tls ? "https" : "http"}://${listen}`, containerId });
+      const scheme = checked.tls ? "https" : "http";
+      await options.onReady?.({ url: `${scheme}://${listen}`, containerId });
     } catch (error) {
       await stopContainer(options, record, child, status, true);
       await finish();
@@ -352,8 +341,7 @@ async function runContainer(
     const { code } = await finish();
     return { outcome: killed ? "killed" : "stopped", code, containerId };
   }
-  // "gone" also means a stop request, which the polling saw first.
-  if (first === "exit" || (first === "gone" && exited)) {
+  if (first === "exit") {
     const { code } = await finish();
     if (options.stop.aborted) return { outcome: "cancelled", code, containerId };
     // Another server took the address after it was checked: that is why the gateway failed.
@@ -503,24 +491,6 @@ async function runtimeVerb(
   }
 }
 
-/**
- * Polls `/healthz` (over mTLS with `tls`) until this launch's gateway answers 200 with the
- * proof; false once `gone()` says waiting is pointless.
- */
-async function waitUntilHealthy(
-  address: { hostname: string; port: number },
-  proof: ProbeProof,
-  tls: ProbeTls | undefined,
-  gone: () => boolean,
-): Promise<boolean> {
-  const { probeReadiness } = await import("../client/mod.ts"); // loading since the launch began
-  for (let delay = 1; !gone(); delay = Math.min(delay * 2, 4)) {
-    if (await probeReadiness(address, "/healthz", 2000, proof, tls)) return true;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-  return false;
-}
-
 const STDERR_KEPT = 64 * 1024;
 
 /**
@@ -552,19 +522,48 @@ async function finishReading(
   await reader.cancel().catch(() => {});
 }
 
-function collectStderr(stream: ReadableStream<Uint8Array>, forward: boolean) {
+/** The longest start of a line kept while looking for the ready line (it is far shorter). */
+const READY_SCAN = 512;
+
+/**
+ * Reads the runtime's stderr, which is the gateway's too: keeps its end to explain a failure,
+ * forwards it when asked, and resolves `ready` once a whole line is `readyLine`.
+ */
+function collectStderr(
+  stream: ReadableStream<Uint8Array>,
+  forward: boolean,
+  readyLine: Promise<string>,
+) {
   let kept = "";
+  const ready = Promise.withResolvers<void>();
   const decoder = new TextDecoder();
   const reader = stream.getReader();
   const done = (async () => {
+    const expected = await readyLine;
+    let line: string | undefined = ""; // the current line's start; undefined once ready
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
       if (forward) await Deno.stderr.write(value);
-      kept = (kept + decoder.decode(value, { stream: true })).slice(-STDERR_KEPT);
+      const text = decoder.decode(value, { stream: true });
+      kept = (kept + text).slice(-STDERR_KEPT);
+      for (let at = 0; line !== undefined && at < text.length;) {
+        const end = text.indexOf("\n", at);
+        line = (line + text.slice(at, end < 0 ? text.length : end + 1)).slice(0, READY_SCAN);
+        if (end < 0) break;
+        at = end + 1;
+        if (line === expected) {
+          line = undefined;
+          ready.resolve();
+        } else line = "";
+      }
     }
   })().catch(() => {});
-  return { finish: (ms: number) => finishReading(reader, done, ms), text: () => kept };
+  return {
+    ready: ready.promise,
+    finish: (ms: number) => finishReading(reader, done, ms),
+    text: () => kept,
+  };
 }
 
 function formatAddress({ hostname, port }: { hostname: string; port: number }): string {

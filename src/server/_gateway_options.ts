@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseListenAddress } from "../contract/mod.ts";
+import { isChallenge, parseListenAddress } from "../contract/mod.ts";
 import {
   connectionCap,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -42,6 +42,8 @@ export interface GatewayOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
+  /** The launcher's challenge: once listening, the gateway writes its proof on stderr. */
+  readyChallenge?: string;
 }
 
 /** The defaults: the mount points the container provides. */
@@ -73,17 +75,19 @@ const FLAGS = {
   "--tls-cert": "tlsCert",
   "--tls-key": "tlsKey",
   "--tls-client-ca": "tlsClientCa",
+  "--ready-challenge": "readyChallenge",
 } as const;
 
 /**
  * Parses the gateway's arguments: `--name N --listen HOST:PORT --state-dir DIR
  * --token-file FILE --version V --idle-timeout-ms MS --request-timeout-ms MS --open-files N
  * --max-connections N --rejection-log-interval-ms MS --tls-cert FILE --tls-key FILE
- * --tls-client-ca FILE`, each optional (the three TLS files together or not at all),
+ * --tls-client-ca FILE --ready-challenge HEX`, each optional (the three TLS files together or
+ * not at all),
  * `--flag=value` accepted too. Without `--max-connections`, the cap follows `--open-files`.
  *
- * @throws {RangeError} on an unknown flag, a missing value, a bad address or a bad count,
- *   or only some of the TLS files.
+ * @throws {RangeError} on an unknown flag, a missing value, a bad address, count or
+ *   challenge, or only some of the TLS files.
  * @example
  * ```ts
  * import { parseGatewayOptions } from "./_gateway_options.ts";
@@ -106,7 +110,11 @@ export function parseGatewayOptions(args: readonly string[]): GatewayOptions {
     }
     const key = FLAGS[flag as keyof typeof FLAGS];
     if (key === "listen") Object.assign(options, parseListenAddress(value));
-    else if (
+    else if (key === "readyChallenge" && !isChallenge(value)) {
+      throw new RangeError(
+        `Invalid value "${value}" for gateway option "${flag}": expected 32 to 128 hex digits`,
+      );
+    } else if (
       key === "idleTimeoutMs" || key === "requestTimeoutMs" || key === "openFiles" ||
       key === "maxConnections" || key === "rejectionLogIntervalMs"
     ) {

@@ -4,12 +4,14 @@
  * `GetGatewayInfo` of `openshell.v1.OpenShell` over HTTP/2, in plaintext (h2c) or, given TLS
  * files, over TLS with client certificates checked (mTLS); state under
  * `/var/lib/openshell`, JSON log lines on stdout (rejections rate-limited), clean shutdown on
- * SIGTERM or SIGINT. It imports nothing of the CLI and no npm package (protobuf comes from the
- * generated `_protocol_bundle.js`), because it runs from the read-only mounted source with
- * `deno run --no-config`.
+ * SIGTERM or SIGINT. Given a launcher's challenge, it writes the ready line on stderr once it
+ * listens (see `contract/launch_proof.ts`). It imports nothing of the CLI and no npm package
+ * (protobuf comes from the generated `_protocol_bundle.js`), because it runs from the
+ * read-only mounted source with `deno run --no-config`.
  *
  * @module
  */
+import { launchProof, readyLine } from "../contract/mod.ts";
 import { createGatewayHandler } from "./_gateway_handler.ts";
 import { log } from "./_gateway_log.ts";
 import { parseGatewayOptions } from "./_gateway_options.ts";
@@ -128,6 +130,11 @@ export async function runGateway(args: string[]): Promise<number> {
       starts,
       max_connections: options.maxConnections,
     });
+    if (options.readyChallenge !== undefined) {
+      // The launcher's stderr, through the runtime: the launcher waits for this line.
+      const proof = await launchProof(token, options.readyChallenge);
+      Deno.stderr.writeSync(new TextEncoder().encode(readyLine(proof)));
+    }
     await server.finished;
   } catch (error) {
     log("error", "Cannot listen", {
