@@ -63,9 +63,24 @@ export function snakeCaseKeys(value: unknown): unknown {
 export function renderTable(head: string[], rows: string[][]): string {
   const table = head.length > 0 ? [head, ...rows] : rows;
   const widths: number[] = [];
+  // The usual table is printable ASCII throughout: a cell's length is then its width.
+  let plain = true;
   for (const row of table) {
     for (let column = 0; column < row.length; column++) {
-      widths[column] = Math.max(widths[column] ?? 1, linesWidth(row[column]!)); // one cell at least
+      const cell = row[column]!;
+      plain &&= PRINTABLE_ASCII.test(cell);
+      widths[column] = Math.max(widths[column] ?? 1, cell.length); // one cell at least
+    }
+  }
+  return plain ? plainTable(table, widths) : measuredTable(table);
+}
+
+/** {@linkcode renderTable} of any cells: each measured in terminal cells, line by line. */
+function measuredTable(table: readonly string[][]): string {
+  const widths: number[] = [];
+  for (const row of table) {
+    for (let column = 0; column < row.length; column++) {
+      widths[column] = Math.max(widths[column] ?? 1, linesWidth(row[column]!));
     }
   }
   const line = (cells: readonly string[]) =>
@@ -84,6 +99,21 @@ export function renderTable(head: string[], rows: string[][]): string {
     for (let i = 0; i < height; i++) out.push(line(lines.map((cellLines) => cellLines[i] ?? "")));
   }
   return out.join("\n");
+}
+
+/** {@linkcode renderTable} of printable ASCII cells, whose `widths` are their lengths. */
+function plainTable(table: readonly string[][], widths: readonly number[]): string {
+  const lines: string[] = [];
+  for (const row of table) {
+    if (row.length === 0) continue; // a row without cells is left out
+    let line = row[0]! + " ".repeat(widths[0]! - row[0]!.length);
+    for (let column = 1; column < row.length; column++) {
+      const cell = row[column]!;
+      line += COLUMN_GAP + cell + " ".repeat(widths[column]! - cell.length);
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines.join("\n");
 }
 
 /** The widest line of a cell. */
