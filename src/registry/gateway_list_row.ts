@@ -49,21 +49,23 @@ export function gatewayListRow(
   options: GatewayListRowOptions = {},
 ): GatewayListRow {
   const { metadata } = entry;
-  // Built in key order (upstream's alphabetical order), the optional keys in their places.
-  return {
+  // Built in key order (upstream's alphabetical order), the optional keys set in their places:
+  // a key at a time, which costs a row less than spreading a conditional object into it.
+  const row: GatewayListRow = {
     active: !entry.shadowed && entry.name === options.active,
     auth: gatewayAuth(metadata),
     endpoint: metadata.gateway_endpoint,
     is_remote: metadata.is_remote,
     name: entry.name,
-    ...(options.showOrigin ? { origin: entry.metadataPath } : {}),
-    remote_host: metadata.remote_host ?? null,
-    resolved_host: metadata.resolved_host ?? null,
-    served: listedAsServed(entry, options.served),
-    ...(options.all ? { shadowed: entry.shadowed } : {}),
-    source: entry.source,
-    type: gatewayType(metadata),
-  };
+  } as GatewayListRow; // its other keys are set below, in order
+  if (options.showOrigin) row.origin = entry.metadataPath;
+  row.remote_host = metadata.remote_host ?? null;
+  row.resolved_host = metadata.resolved_host ?? null;
+  row.served = listedAsServed(entry, options.served);
+  if (options.all) row.shadowed = entry.shadowed;
+  row.source = entry.source;
+  row.type = gatewayType(metadata);
+  return row;
 }
 
 /**
