@@ -71,3 +71,22 @@ Deno.test("tables pad by terminal cells and drop trailing space", async () => {
     ].join("\n"),
   );
 });
+
+Deno.test("tables of printable ASCII keep the layout: ragged and empty rows, blank cells", () => {
+  const cases: [string[], string[][], string][] = [
+    [
+      ["  NAME", "ENDPOINT", "AUTH"],
+      [["* a", "http://h:1 ", "mtls"], [], ["  bb", "x"], ["  c", "", ""]],
+      "  NAME  ENDPOINT     AUTH\n* a     http://h:1   mtls\n  bb    x\n  c",
+    ],
+    [[], [["a", "b"], ["ccc"]], "a    b\nccc"],
+    [["A"], [], "A"],
+    [["A", "B"], [["", ""]], "A  B\n"],
+  ];
+  for (const [head, rows, text] of cases) assert.equal(renderTable(head, rows), text);
+  // The same table with one wide cell is measured cell by cell, and lines up the same way.
+  assert.equal(
+    renderTable(["  NAME", "X"], [["* 網", "y"], ["  ab", "z"]]),
+    "  NAME  X\n* 網    y\n  ab    z",
+  );
+});
