@@ -6,7 +6,9 @@
  * under a cap that follows the descriptor limit (closing the one that has made least progress
  * to admit a new one), and keep listening through any `accept` failure: one that concerns a
  * single connection (reset, aborted) is passed over at once, and only running out of
- * descriptors backs off. HTTP/2 support (`node:http2`) is loaded on the first HTTP/2
+ * descriptors backs off. In plaintext it accepts with `Deno.listen`; over TLS the TLS side
+ * listens itself (`node:tls` on native sockets, see `_tls_connection.ts`) and tells of each
+ * connection as it accepts it, which is held to the same cap and deadlines from then on. HTTP/2 support (`node:http2`) is loaded on the first HTTP/2
  * connection only: loaded ahead of it, once the gateway has answered a first client, it stalls
  * the clients being served meanwhile (up to a second under a connection flood).
  *
@@ -28,10 +30,11 @@ import {
   expiredConnections,
 } from "./_limits.ts";
 import type {
+  AcceptedConnection,
   ConnectionServices,
   Http2Acceptor,
   OpenConnection,
-  TlsAcceptor,
+  TlsListen,
 } from "./_served_connection.ts";
 
 /** What {@linkcode serveGateway} needs. */
@@ -42,8 +45,8 @@ export interface GatewayServerOptions extends ConnectionServices {
   maxConnections: number;
   /** Aborting it stops the server. */
   signal: AbortSignal;
-  /** Opens each connection's TLS session first, for a gateway served with mTLS. */
-  tls?: TlsAcceptor | undefined;
+  /** Listens for TLS sessions instead, for a gateway served with mTLS. */
+  tls?: TlsListen | undefined;
 }
 
 /** A running server. */
@@ -61,7 +64,8 @@ const OUT_OF_DESCRIPTORS = /os error 2[34]\b/;
 /**
  * Listens on `hostname:port` and serves until `signal` aborts.
  *
- * @throws {Deno.errors.AddrInUse} and the other errors of `Deno.listen`.
+ * @throws {Deno.errors.AddrInUse} and the other errors of `Deno.listen` (over TLS, those of
+ * `node:net`'s `listen`).
  * @example
  * ```ts
  * import { createGatewayHandler } from "./_gateway_handler.ts";
@@ -69,7 +73,7 @@ const OUT_OF_DESCRIPTORS = /os error 2[34]\b/;
  * import { createGrpcService } from "./_grpc_service.ts";
  * const identity = { name: "local", version: "0.1.0", pid: Deno.pid, uid: 0, starts: 1 };
  * const shutdown = new AbortController();
- * const server = serveGateway({
+ * const server = await serveGateway({
  *   hostname: "127.0.0.1",
  *   port: 8090,
  *   handler: createGatewayHandler({ identity, token: "t", startedAt: Date.now() }),
@@ -84,20 +88,10 @@ const OUT_OF_DESCRIPTORS = /os error 2[34]\b/;
  * await server.finished; // once shutdown.abort() is called
  * ```
  */
-export function serveGateway(options: GatewayServerOptions): GatewayServer {
-  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+export async function serveGateway(options: GatewayServerOptions): Promise<GatewayServer> {
   const open = new Set<OpenConnection>();
   const running = new Set<Promise<void>>();
   let http2: Promise<Http2Acceptor> | undefined;
-  const sweeper = setInterval(
-    () => {
-      for (const connection of expiredConnections(open, Date.now())) {
-        options.onClosed(connection.busy ? "request timeout" : "idle timeout");
-        forget(connection);
-      }
-    },
-    Math.max(10, Math.min(250, options.idleTimeoutMs / 4, options.requestTimeoutMs / 4)),
-  );
   let cap = options.maxConnections;
   /** Closes a connection and drops it from the count at once (its descriptor goes soon after). */
   const forget = (connection: OpenConnection) => {
@@ -114,13 +108,11 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
     }
     return closed;
   };
-  const stop = () => listener.close();
-  options.signal.addEventListener("abort", stop, { once: true });
 
-  const serveConnection = async (socket: Deno.TcpConn, tracked: OpenConnection) => {
+  const serveConnection = async (accepted: AcceptedConnection, tracked: OpenConnection) => {
     try {
-      socket.setNoDelay(true);
-      const conn = options.tls ? await options.tls(socket) : socket;
+      const conn = await accepted.open();
+      tracked.close = () => closeQuietly(conn);
       const buffer = new Uint8Array(FIRST_READ_BYTES);
       let filled = 0;
       let protocol: ReturnType<typeof sniffProtocol> = "more";
@@ -137,60 +129,104 @@ export function serveGateway(options: GatewayServerOptions): GatewayServer {
         await (await http2)(conn, buffer.slice(0, filled), tracked);
       }
     } catch {
-      // reset by the peer, or closed by a deadline or the cap
+      // reset by the peer, refused in the TLS handshake, or closed by a deadline or the cap
     } finally {
       tracked.close();
     }
   };
+  /** Holds a connection to the deadlines and the cap, and serves it. */
+  const track = (accepted: AcceptedConnection) => {
+    const now = Date.now();
+    const tracked: OpenConnection = {
+      since: now,
+      deadline: now + options.idleTimeoutMs,
+      busy: false,
+      close: accepted.close,
+    };
+    open.add(tracked);
+    const task = serveConnection(accepted, tracked).finally(() => {
+      open.delete(tracked);
+      running.delete(task);
+    });
+    running.add(task);
+  };
 
-  const finished = (async () => {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (options.signal.aborted || error instanceof Deno.errors.BadResource) break;
-        const message = (error as Error).message;
-        options.onClosed("accept failed", message);
-        // A failure of one connection (reset or aborted before it was accepted): next one.
-        if (!OUT_OF_DESCRIPTORS.test(message)) continue;
-        // The descriptor limit is lower than the cap allows for: lower the cap to fit it.
-        cap = Math.max(1, open.size - DESCRIPTOR_MARGIN);
-        if (closeDownTo(cap) === 0) {
-          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
-        }
-        continue;
-      }
-      if (open.size >= cap) {
-        // Let the connections already accepted read what they were sent before one of them
-        // is chosen to give way: a real request arriving amid a flood of new connections has
-        // then made its progress.
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        closeDownTo(cap - 1);
-      }
-      const now = Date.now();
-      const tracked: OpenConnection = {
-        since: now,
-        deadline: now + options.idleTimeoutMs,
-        busy: false,
-        close: () => closeQuietly(conn),
+  let addr: Deno.NetAddr;
+  let listening: Promise<void>;
+  let stop: () => void;
+  if (options.tls) {
+    const listener = await options.tls(options, (accepted) => {
+      // The TLS side cannot wait before it accepts: the cap is kept as each one arrives.
+      if (open.size >= cap) closeDownTo(cap - 1);
+      track(accepted);
+    });
+    addr = listener.addr;
+    listening = new Promise((resolve) => {
+      stop = () => {
+        listener.close();
+        resolve();
       };
-      open.add(tracked);
-      const task = serveConnection(conn, tracked).finally(() => {
-        open.delete(tracked);
-        running.delete(task);
-      });
-      running.add(task);
-    }
+    });
+  } else {
+    const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+    addr = listener.addr as Deno.NetAddr;
+    stop = () => listener.close();
+    listening = (async () => {
+      for (;;) {
+        let conn: Deno.TcpConn;
+        try {
+          conn = await listener.accept();
+        } catch (error) {
+          if (options.signal.aborted || error instanceof Deno.errors.BadResource) break;
+          const message = (error as Error).message;
+          options.onClosed("accept failed", message);
+          // A failure of one connection (reset or aborted before it was accepted): next one.
+          if (!OUT_OF_DESCRIPTORS.test(message)) continue;
+          // The descriptor limit is lower than the cap allows for: lower the cap to fit it.
+          cap = Math.max(1, open.size - DESCRIPTOR_MARGIN);
+          if (closeDownTo(cap) === 0) {
+            await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
+          }
+          continue;
+        }
+        if (open.size >= cap) {
+          // Let the connections already accepted read what they were sent before one of them
+          // is chosen to give way: a real request arriving amid a flood of new connections has
+          // then made its progress.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          closeDownTo(cap - 1);
+        }
+        track({
+          close: () => closeQuietly(conn),
+          open: () => {
+            conn.setNoDelay(true);
+            return Promise.resolve(conn);
+          },
+        });
+      }
+    })();
+  }
+  const sweeper = setInterval(
+    () => {
+      for (const connection of expiredConnections(open, Date.now())) {
+        options.onClosed(connection.busy ? "request timeout" : "idle timeout");
+        forget(connection);
+      }
+    },
+    Math.max(10, Math.min(250, options.idleTimeoutMs / 4, options.requestTimeoutMs / 4)),
+  );
+  options.signal.addEventListener("abort", stop!, { once: true });
+  const finished = (async () => {
+    await listening;
     clearInterval(sweeper);
-    options.signal.removeEventListener("abort", stop);
+    options.signal.removeEventListener("abort", stop!);
     for (const connection of open) connection.close();
     await Promise.allSettled(running);
   })();
-  return { addr: listener.addr as Deno.NetAddr, finished };
+  return { addr, finished };
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: { close(): void }): void {
   try {
     conn.close();
   } catch {

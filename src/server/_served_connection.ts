@@ -62,10 +62,28 @@ export async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<voi
 }
 
 /**
- * Opens the TLS session of an accepted connection (the client's certificate checked);
- * rejects when the handshake fails or the connection closes first.
+ * One connection a listener has accepted: closing it, and opening its bytes (for TLS, its
+ * session once the handshake is done; rejects when the handshake fails or it closes first).
  */
-export type TlsAcceptor = (conn: Deno.Conn) => Promise<ByteStream>;
+export interface AcceptedConnection {
+  close(): void;
+  open(): Promise<ByteStream>;
+}
+
+/** A listener of its own (the TLS one): where it listens, and how it stops. */
+export interface ConnectionListener {
+  addr: Deno.NetAddr;
+  close(): void;
+}
+
+/**
+ * Listens on an address for TLS sessions (with client certificates checked), telling
+ * `onConnection` of each connection as soon as it is accepted, before its handshake.
+ */
+export type TlsListen = (
+  address: { hostname: string; port: number },
+  onConnection: (connection: AcceptedConnection) => void,
+) => Promise<ConnectionListener>;
 
 /** Serves one HTTP/2 connection whose first bytes (`pending`) were already read. */
 export type Http2Acceptor = (

@@ -1,19 +1,22 @@
 /**
- * mTLS on connections the gateway's listener has already accepted, through `node:tls` (the
- * only TLS server in Deno 2.9 that checks client certificates): a client whose certificate
- * is not signed by the gateway's client CA, or that sends none, is refused in the handshake
- * (one without is told so by the alert `certificate_required`; Deno's `node:tls` refuses another
- * CA's without an alert, checking the certificate only once its side of the handshake is done).
- * ALPN offers `h2` and `http/1.1`; the listener then tells them apart as it does in
- * plaintext. Loaded only by a gateway started with TLS files.
+ * The gateway's listener over mTLS: a `node:tls` server (the only TLS server in Deno 2.9 that
+ * checks client certificates) listening on its own, so that its sessions run on Deno's native
+ * socket handles: over a JavaScript stream of connections the gateway accepted itself, each
+ * request costs about twice the CPU. A client whose certificate is not signed by the gateway's
+ * client CA, or that sends none, is refused in the handshake (one without is told so by the
+ * alert `certificate_required`; Deno's `node:tls` refuses another CA's without an alert,
+ * checking the certificate only once its side of the handshake is done). ALPN offers `h2`
+ * and `http/1.1`; the gateway then tells them apart as it does in plaintext. Each connection
+ * is told of as soon as it is accepted, so that the cap and the deadlines hold it from then,
+ * its handshake included. Loaded only by a gateway started with TLS files.
  *
  * @module
  */
+import type net from "node:net";
 import tls from "node:tls";
-import type { Duplex } from "node:stream";
 import { LAST_WORD_LINGER_MS } from "./_limits.ts";
-import { socketStream, streamSocket } from "./_node_stream.ts";
-import type { TlsAcceptor } from "./_served_connection.ts";
+import { socketStream } from "./_node_stream.ts";
+import type { ByteStream, TlsListen } from "./_served_connection.ts";
 
 /** The PEM texts the TLS side is built from. */
 export interface TlsMaterial {
@@ -23,23 +26,26 @@ export interface TlsMaterial {
 }
 
 /**
- * Builds the TLS side: a function opening the TLS session of one accepted connection.
+ * Builds the TLS side: a function listening for TLS sessions.
  *
  * @throws {Error} when the certificate or key cannot be used.
  * @example
  * ```ts
- * import { createTlsAcceptor } from "./_tls_connection.ts";
+ * import { createTlsListen } from "./_tls_connection.ts";
  * const pem = (path: string) => Deno.readTextFileSync(path);
- * const accept = createTlsAcceptor({
+ * const listen = createTlsListen({
  *   cert: pem("/run/openshell/tls.crt"),
  *   key: pem("/run/openshell/tls.key"),
  *   clientCa: pem("/run/openshell/client-ca.crt"),
  * });
- * const listener = Deno.listen({ port: 8443 });
- * const session = await accept(await listener.accept()); // read and write it as a connection
+ * const listener = await listen({ hostname: "127.0.0.1", port: 8443 }, async (connection) => {
+ *   const session = await connection.open(); // read and write it as a connection
+ *   session.close();
+ * });
+ * listener.close();
  * ```
  */
-export function createTlsAcceptor(material: TlsMaterial): TlsAcceptor {
+export function createTlsListen(material: TlsMaterial): TlsListen {
   const options: tls.TlsOptions = {
     cert: material.cert,
     key: material.key,
@@ -48,34 +54,85 @@ export function createTlsAcceptor(material: TlsMaterial): TlsAcceptor {
     rejectUnauthorized: true,
     ALPNProtocols: ["h2", "http/1.1"],
   };
-  // A server per connection: its one `secureConnection` is this connection's session.
-  return (conn) =>
+  tls.createSecureContext(options); // unusable files fail here, at start
+  return (address, onConnection) =>
     new Promise((resolve, reject) => {
       const server = tls.createServer(options);
-      const socket = streamSocket(conn);
-      let refusal: Error | undefined;
-      let secured = false;
-      socket.on("error", () => {});
-      socket.once("close", () => reject(refusal ?? new Error("closed during the TLS handshake")));
-      alertBeforeClose(socket, () => !secured);
-      server.once("tlsClientError", (error: Error) => (refusal = error));
-      server.once("secureConnection", (session: tls.TLSSocket) => {
-        secured = true;
-        session.on("error", () => {});
-        resolve(socketStream(session));
+      /** The handshakes under way, by the client's address (unique among open connections). */
+      const handshaking = new Map<string, Settle>();
+      // Ahead of `node:tls`'s own listener, which takes the socket over for the session.
+      server.prependListener("connection", (socket: net.Socket) => {
+        socket.on("error", () => {});
+        socket.setNoDelay(true);
+        const peer = peerOf(socket);
+        let secured = false;
+        let settle!: Settle;
+        const session = new Promise<ByteStream>((resolve, reject) => {
+          settle = {
+            resolve: (stream) => {
+              secured = true;
+              resolve(stream);
+            },
+            reject,
+          };
+        });
+        // The gateway's own close (a deadline, the cap) is at once.
+        const close = socket.destroy.bind(socket);
+        alertBeforeClose(socket, () => !secured);
+        handshaking.set(peer, settle);
+        socket.once("close", () => {
+          if (handshaking.get(peer) === settle) handshaking.delete(peer);
+          settle.reject(new Error("closed during the TLS handshake"));
+        });
+        onConnection({ close, open: () => session });
       });
-      server.emit("connection", socket);
+      const settled = (socket: net.Socket): Settle | undefined => {
+        const peer = peerOf(socket);
+        const settle = handshaking.get(peer);
+        handshaking.delete(peer);
+        return settle;
+      };
+      server.on("secureConnection", (session: tls.TLSSocket) => {
+        session.on("error", () => {});
+        const settle = settled(session);
+        if (settle) settle.resolve(socketStream(session));
+        else session.destroy();
+      });
+      // Refused in the handshake: `node:tls` ends the connection itself, after its alert (closed
+      // by the gateway at once, the client could get a reset in its stead).
+      server.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {
+        const settle = settled(socket);
+        if (settle) socket.once("close", () => settle.reject(error));
+      });
+      const failed = (error: Error) => reject(error);
+      server.once("error", failed);
+      server.listen(address.port, address.hostname, () => {
+        server.off("error", failed);
+        // A failure to accept one connection concerns that connection only.
+        server.on("error", () => {});
+        const { address: hostname, port } = server.address() as net.AddressInfo;
+        resolve({ addr: { transport: "tcp", hostname, port }, close: () => server.close() });
+      });
     });
 }
 
+interface Settle {
+  resolve(session: ByteStream): void;
+  reject(error: Error): void;
+}
+
+function peerOf(socket: net.Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
 /**
- * Lets a refused handshake's alert reach the client. Deno 2.9's `node:tls` destroys the stream
- * under a handshake it refuses (a client without a certificate) before it writes the alert it
- * has queued ("certificate required"), which it writes a moment later: so while `handshaking`,
- * a destroy waits for that moment and for what was written to be sent (at most
- * {@linkcode LAST_WORD_LINGER_MS}), then ends the connection; otherwise it is at once.
+ * Lets a refused handshake's alert reach the client. Deno 2.9's `node:tls` destroys the socket
+ * under a handshake it refuses (a client without a certificate) before it has sent the alert
+ * it wrote ("certificate required"): so while `handshaking`, a destroy waits a moment, then
+ * ends the connection once what was written is sent (at most {@linkcode LAST_WORD_LINGER_MS}),
+ * then destroys it; otherwise it is at once.
  */
-function alertBeforeClose(socket: Duplex, handshaking: () => boolean): void {
+function alertBeforeClose(socket: net.Socket, handshaking: () => boolean): void {
   const destroy = socket.destroy.bind(socket);
   let closing = false;
   socket.destroy = (error?: Error) => {

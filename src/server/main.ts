@@ -18,7 +18,7 @@ import { parseGatewayOptions } from "./_gateway_options.ts";
 import { serveGateway } from "./_gateway_server.ts";
 import { createGrpcService, GRPC_SERVICE_PATH, GrpcStatus } from "./_grpc_service.ts";
 import { createRejectionLog } from "./_rejection_log.ts";
-import type { Answer, TlsAcceptor } from "./_served_connection.ts";
+import type { Answer, TlsListen } from "./_served_connection.ts";
 import { incrementStartCounter } from "./_start_counter.ts";
 
 /** Exit status when the arguments are wrong. */
@@ -64,7 +64,7 @@ export async function runGateway(args: string[]): Promise<number> {
   }
   let token: string;
   let starts: number;
-  let tls: TlsAcceptor | undefined;
+  let tls: TlsListen | undefined;
   try {
     token = await readToken(options.tokenFile);
     if (options.tlsCert && options.tlsKey && options.tlsClientCa) {
@@ -73,8 +73,8 @@ export async function runGateway(args: string[]): Promise<number> {
           Deno.readTextFile(file)
         ),
       );
-      const { createTlsAcceptor } = await import("./_tls_connection.ts");
-      tls = createTlsAcceptor({ cert: cert!, key: key!, clientCa: clientCa! });
+      const { createTlsListen } = await import("./_tls_connection.ts");
+      tls = createTlsListen({ cert: cert!, key: key!, clientCa: clientCa! });
     }
     starts = await incrementStartCounter(
       options.stateDir,
@@ -106,7 +106,7 @@ export async function runGateway(args: string[]): Promise<number> {
   });
   const rejections = createRejectionLog(log, options.rejectionLogIntervalMs);
   try {
-    const server = serveGateway({
+    const server = await serveGateway({
       hostname: options.hostname,
       port: options.port,
       handler,
