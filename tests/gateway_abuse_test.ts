@@ -270,21 +270,26 @@ Deno.test("an HTTP/2 stream whose request does not arrive in time is reset", asy
   });
 });
 
+/** The gateway's TLS files under `dir`, and what a client presents to it. */
+async function writeTls(dir: string) {
+  const pki = await generateGatewayPki(serverNames("127.0.0.1"));
+  const tls = {
+    cert: join(dir, "tls.crt"),
+    key: join(dir, "tls.key"),
+    clientCa: join(dir, "ca.crt"),
+  };
+  await Deno.writeTextFile(tls.cert, pki.serverCert);
+  await Deno.writeTextFile(tls.key, pki.serverKey);
+  await Deno.writeTextFile(tls.clientCa, pki.ca);
+  return { tls, client: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey } };
+}
+
 Deno.test("over mTLS the same bounds hold: stalled handshakes give way and time out, floods end in GOAWAY", async () => {
   await withDir(async (dir) => {
-    const pki = await generateGatewayPki(serverNames("127.0.0.1"));
-    const tls = {
-      cert: join(dir, "tls.crt"),
-      key: join(dir, "tls.key"),
-      clientCa: join(dir, "ca.crt"),
-    };
-    await Deno.writeTextFile(tls.cert, pki.serverCert);
-    await Deno.writeTextFile(tls.key, pki.serverKey);
-    await Deno.writeTextFile(tls.clientCa, pki.ca);
+    const { tls, client } = await writeTls(dir);
     const args = ["--max-connections", "64", "--idle-timeout-ms", "1500"];
     await using gateway = startGateway(dir, freePort(), args, undefined, tls);
     const { port } = await gateway.waitFor("Listening") as { port: number };
-    const client = { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey };
 
     // The cap filled with connections that never start their TLS handshake.
     const stalled = await Promise.all(
@@ -323,3 +328,28 @@ Deno.test("over mTLS the same bounds hold: stalled handshakes give way and time 
     assert.equal(errorCode(received, 7), 11, "GOAWAY with ENHANCE_YOUR_CALM over TLS");
   });
 });
+
+for (
+  const [title, openFiles, extra] of [
+    ["under a 256-descriptor limit, with the cap that follows it", 256, []],
+    ["with a cap asked above a 96-descriptor limit", 96, ["--max-connections", "1000"]],
+  ] as const
+) {
+  Deno.test(`over mTLS more connections than descriptors leave the gateway answering, ${title}`, async () => {
+    await withDir(async (dir) => {
+      const { tls, client } = await writeTls(dir);
+      const args = ["--idle-timeout-ms", "1500", ...extra];
+      await using gateway = startGateway(dir, freePort(), args, openFiles, tls);
+      const { port } = await gateway.waitFor("Listening") as { port: number };
+      const url = `https://127.0.0.1:${port}`;
+      // Connections that never start their handshake, more than the descriptors allow.
+      const held: Deno.TcpConn[] = [];
+      for (let i = 0; i < 150; i++) held.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      allAnswered(await probeHealth(url, 600, 200, client), "150 connections held", 2000);
+      for (const conn of held) conn.close();
+      allAnswered(await probeHealth(url, 600, 200, client), "after they closed", 2000);
+      gateway.child.kill("SIGTERM");
+      assert.equal((await gateway.finish()).code, 0, "still running, and stopped cleanly");
+    });
+  });
+}

@@ -29,9 +29,11 @@ import {
   expiredConnections,
   MAX_CONNECTIONS_CEILING,
   MAX_CONTINUATION_FRAMES,
+  MAX_TLS_ACCEPT_BACKLOG,
   MIN_CONNECTIONS,
   RESERVED_DESCRIPTORS,
   takeToken,
+  tlsListenLimits,
 } from "../src/server/_limits.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -274,6 +276,25 @@ Deno.test("the connection cap follows the descriptor limit, within its floor and
     assert.ok(cap >= MIN_CONNECTIONS && cap <= MAX_CONNECTIONS_CEILING, `${limit}`);
     if (limit >= RESERVED_DESCRIPTORS + MIN_CONNECTIONS) {
       assert.ok(cap <= limit - RESERVED_DESCRIPTORS, `${limit}`);
+    }
+  }
+});
+
+Deno.test("over TLS the accept queue and the cap leave room for a whole queue under the descriptor limit", () => {
+  assert.deepEqual(tlsListenLimits(DEFAULT_OPEN_FILES, connectionCap(DEFAULT_OPEN_FILES)), {
+    backlog: MAX_TLS_ACCEPT_BACKLOG,
+    cap: DEFAULT_OPEN_FILES - MAX_TLS_ACCEPT_BACKLOG - RESERVED_DESCRIPTORS,
+  });
+  assert.deepEqual(tlsListenLimits(96, 1000), { backlog: 24, cap: MIN_CONNECTIONS });
+  assert.deepEqual(tlsListenLimits(65536, 100), { backlog: MAX_TLS_ACCEPT_BACKLOG, cap: 100 });
+  for (const limit of [1, 96, 256, 1024, 5000, 65536, 1 << 20]) {
+    for (const asked of [1, 1000, MAX_CONNECTIONS_CEILING]) {
+      const { backlog, cap } = tlsListenLimits(limit, asked);
+      assert.ok(backlog >= 1 && backlog <= MAX_TLS_ACCEPT_BACKLOG, `${limit}`);
+      assert.ok(cap <= asked && cap <= connectionCap(limit), `${limit} ${asked}`);
+      if (limit >= 4 * (RESERVED_DESCRIPTORS + MIN_CONNECTIONS) && asked >= MIN_CONNECTIONS) {
+        assert.ok(cap + backlog <= limit - RESERVED_DESCRIPTORS, `${limit} ${asked}`);
+      }
     }
   }
 });

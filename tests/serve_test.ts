@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connectionCap } from "../src/server/_limits.ts";
+import { connectionCap, tlsListenLimits } from "../src/server/_limits.ts";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { registryRoots } from "../src/registry/mod.ts";
@@ -165,8 +165,13 @@ Deno.test({
         "Stopped",
       ]);
       assert.equal(logs[0].tls, "mtls");
-      // The connection cap follows the descriptor limit the container got.
-      assert.equal(logs[0].max_connections, connectionCap(hardFiles(limits)));
+      // The connection cap follows the descriptor limit the container got (over TLS, leaving
+      // room for the listener's queue).
+      const openFiles = hardFiles(limits);
+      assert.equal(
+        logs[0].max_connections,
+        tlsListenLimits(openFiles, connectionCap(openFiles)).cap,
+      );
       await assertNothingLeft(sandbox, name);
     }
     const metadata = JSON.parse(await Deno.readTextFile(join(gatewayDir, "metadata.json")));

@@ -45,6 +45,8 @@ export const MIN_CONNECTIONS = 16;
 export const DESCRIPTOR_MARGIN = 8;
 /** How long the listener waits before accepting again when descriptors ran out. */
 export const ACCEPT_BACKOFF_MS = 20;
+/** The longest queue of connections not yet accepted that the TLS listener keeps. */
+export const MAX_TLS_ACCEPT_BACKLOG = 128;
 
 /** At most this many HTTP/2 streams open at once on one connection. */
 export const MAX_CONCURRENT_STREAMS = 32;
@@ -88,6 +90,31 @@ export function connectionCap(openFiles: number): number {
     MIN_CONNECTIONS,
     Math.min(MAX_CONNECTIONS_CEILING, openFiles - RESERVED_DESCRIPTORS),
   );
+}
+
+/**
+ * The TLS listener's queue of connections not yet accepted, and the cap over TLS, for a
+ * descriptor limit and the cap asked for. `node:net` in Deno 2.9 accepts every queued
+ * connection at once, before the gateway can close any, and never accepts again once one of
+ * those accepts fails for want of descriptors; it is also slow to accept connections that
+ * arrive in a row and send nothing, so a queue much shorter than such a burst makes clients
+ * wait for their SYN to be sent again (1 s). So the queue is a quarter of the limit, at most
+ * {@linkcode MAX_TLS_ACCEPT_BACKLOG}, and the cap leaves room for a whole queue besides the
+ * descriptors reserved, whatever was asked: over TLS, accept never runs out of descriptors.
+ *
+ * @example
+ * ```ts
+ * import { tlsListenLimits } from "./_limits.ts";
+ * tlsListenLimits(1024, 960); // { backlog: 128, cap: 832 }
+ * tlsListenLimits(96, 1000); // { backlog: 24, cap: 16 }
+ * ```
+ */
+export function tlsListenLimits(
+  openFiles: number,
+  maxConnections: number,
+): { backlog: number; cap: number } {
+  const backlog = Math.max(1, Math.min(MAX_TLS_ACCEPT_BACKLOG, Math.floor(openFiles / 4)));
+  return { backlog, cap: Math.min(maxConnections, connectionCap(openFiles - backlog)) };
 }
 
 /** What the cap and the deadlines need to know of one open connection. */

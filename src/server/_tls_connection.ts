@@ -26,7 +26,8 @@ export interface TlsMaterial {
 }
 
 /**
- * Builds the TLS side: a function listening for TLS sessions.
+ * Builds the TLS side: a function listening for TLS sessions, with at most `backlog`
+ * connections queued before they are accepted (see `tlsListenLimits`).
  *
  * @throws {Error} when the certificate or key cannot be used.
  * @example
@@ -37,7 +38,7 @@ export interface TlsMaterial {
  *   cert: pem("/run/openshell/tls.crt"),
  *   key: pem("/run/openshell/tls.key"),
  *   clientCa: pem("/run/openshell/client-ca.crt"),
- * });
+ * }, 128);
  * const listener = await listen({ hostname: "127.0.0.1", port: 8443 }, async (connection) => {
  *   const session = await connection.open(); // read and write it as a connection
  *   session.close();
@@ -45,7 +46,7 @@ export interface TlsMaterial {
  * listener.close();
  * ```
  */
-export function createTlsListen(material: TlsMaterial): TlsListen {
+export function createTlsListen(material: TlsMaterial, backlog: number): TlsListen {
   const options: tls.TlsOptions = {
     cert: material.cert,
     key: material.key,
@@ -106,7 +107,7 @@ export function createTlsListen(material: TlsMaterial): TlsListen {
       });
       const failed = (error: Error) => reject(error);
       server.once("error", failed);
-      server.listen(address.port, address.hostname, () => {
+      server.listen({ port: address.port, host: address.hostname, backlog }, () => {
         server.off("error", failed);
         // A failure to accept one connection concerns that connection only.
         server.on("error", () => {});

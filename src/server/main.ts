@@ -17,6 +17,7 @@ import { log } from "./_gateway_log.ts";
 import { parseGatewayOptions } from "./_gateway_options.ts";
 import { serveGateway } from "./_gateway_server.ts";
 import { createGrpcService, GRPC_SERVICE_PATH, GrpcStatus } from "./_grpc_service.ts";
+import { tlsListenLimits } from "./_limits.ts";
 import { createRejectionLog } from "./_rejection_log.ts";
 import type { Answer, TlsListen } from "./_served_connection.ts";
 import { incrementStartCounter } from "./_start_counter.ts";
@@ -65,6 +66,7 @@ export async function runGateway(args: string[]): Promise<number> {
   let token: string;
   let starts: number;
   let tls: TlsListen | undefined;
+  let maxConnections = options.maxConnections;
   try {
     token = await readToken(options.tokenFile);
     if (options.tlsCert && options.tlsKey && options.tlsClientCa) {
@@ -74,7 +76,9 @@ export async function runGateway(args: string[]): Promise<number> {
         ),
       );
       const { createTlsListen } = await import("./_tls_connection.ts");
-      tls = createTlsListen({ cert: cert!, key: key!, clientCa: clientCa! });
+      const limits = tlsListenLimits(options.openFiles, options.maxConnections);
+      tls = createTlsListen({ cert: cert!, key: key!, clientCa: clientCa! }, limits.backlog);
+      maxConnections = limits.cap;
     }
     starts = await incrementStartCounter(
       options.stateDir,
@@ -114,7 +118,7 @@ export async function runGateway(args: string[]): Promise<number> {
       tls,
       idleTimeoutMs: options.idleTimeoutMs,
       requestTimeoutMs: options.requestTimeoutMs,
-      maxConnections: options.maxConnections,
+      maxConnections,
       signal: shutdown.signal,
       onAnswer: (answer) => logAnswer(answer, rejections),
       onClosed: (reason, error) =>
@@ -128,7 +132,7 @@ export async function runGateway(args: string[]): Promise<number> {
       tls: clientCertificates ? "mtls" : "none",
       pid: Deno.pid,
       starts,
-      max_connections: options.maxConnections,
+      max_connections: maxConnections,
     });
     if (options.readyChallenge !== undefined) {
       // The launcher's stderr, through the runtime: the launcher waits for this line.
