@@ -47,7 +47,7 @@ async function notServed(name: string, dir: string): Promise<UserError | "stoppe
       hint: "System gateways run as services: stop it with systemctl",
     });
   }
-  const left = await readLaunchRecord(dir);
+  const left = readLaunchRecord(dir);
   if (left !== undefined && (await processStart(left.pid)) !== undefined) {
     return new UserError(`Gateway "${name}" is still starting (launcher pid ${left.pid})`, {
       hint: "Try again once it answers",

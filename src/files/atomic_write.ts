@@ -117,7 +117,8 @@ export function atomicWriteFileSync(
  */
 export async function removeStaleTemps(dir: string, now: number = Date.now()): Promise<void> {
   try {
-    for await (const entry of Deno.readDir(dir)) {
+    // One synchronous listing: the dirs written to hold a few entries, and a temp is rare.
+    for (const entry of Deno.readDirSync(dir)) {
       if (!TEMP_NAME.test(entry.name)) continue;
       const path = join(dir, entry.name);
       const info = await Deno.lstat(path).catch(() => undefined);

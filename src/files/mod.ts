@@ -20,7 +20,7 @@ export {
   removeStaleTemps,
   tempPath,
 } from "./atomic_write.ts";
-export { pathExists } from "./path_exists.ts";
+export { pathExists, pathExistsSync } from "./path_exists.ts";
 export { ensureOwnedDir } from "./private_dir.ts";
 export {
   FileTooLargeError,

@@ -16,3 +16,22 @@ export async function pathExists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * {@linkcode pathExists} in one synchronous call, for a step that waits on it anyway: far
+ * cheaper than a round trip through Deno's thread pool.
+ *
+ * @example
+ * ```ts
+ * import { pathExistsSync } from "./mod.ts";
+ * pathExistsSync("/etc/hostname"); // true
+ * ```
+ */
+export function pathExistsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -213,7 +213,7 @@ export async function checkEntry(
   manifest: Manifest,
   records?: string,
 ): Promise<string | undefined> {
-  const layout = await checkEntryLayout(entry, manifest);
+  const layout = checkEntryLayout(entry, manifest);
   if (typeof layout === "string") return layout;
   const recordName = `${manifest.tarball.sha256}${CONTENTS_SUFFIX}`;
   const stamps = layout.stamps;
@@ -223,7 +223,7 @@ export async function checkEntry(
   const problem = await checkEntryContents(entry, manifest);
   if (problem !== undefined || !records || stamps === undefined) return problem;
   // Recorded only when nothing changed while it was hashed.
-  const after = await checkEntryLayout(entry, manifest);
+  const after = checkEntryLayout(entry, manifest);
   if (typeof after !== "string" && after.stamps === stamps) {
     recordStamp(records, recordName, stamps, layout.lastChange);
   }
@@ -270,13 +270,10 @@ interface EntryLayout {
  *
  * @returns what is wrong (`"absent"` for no entry), or the files' stamps.
  */
-async function checkEntryLayout(
-  entry: string,
-  manifest: Manifest,
-): Promise<string | EntryLayout> {
+function checkEntryLayout(entry: string, manifest: Manifest): string | EntryLayout {
   const root = join(entry, "rootfs");
   try {
-    const info = await Deno.lstat(root);
+    const info = Deno.lstatSync(root);
     if (!info.isDirectory) return '"rootfs" is not a directory';
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {

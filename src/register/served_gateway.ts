@@ -11,8 +11,8 @@
 import { registeredGatewayPort } from "../registry/mod.ts";
 import { dirname, join } from "../path/mod.ts";
 import type { GatewayPki } from "../pki/mod.ts";
-import { atomicWriteFile, pathExists } from "../files/mod.ts";
-import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { atomicWriteFile, pathExists, pathExistsSync } from "../files/mod.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { fileError, UserError } from "../errors/mod.ts";
 import { type GatewayMetadata, serializeGatewayMetadata } from "../registry/mod.ts";
 import { readGatewayMetadata } from "../registry/mod.ts";
@@ -112,25 +112,28 @@ export function servedPkiPaths(
  *
  * @throws {UserError} when a file exists but cannot be read.
  */
-export async function readServedPki(
+export function readServedPki(
   roots: RegistryRoots,
   name: string,
 ): Promise<{ pki: GatewayPki } | { missing: string; partial: boolean }> {
-  const paths = servedPkiPaths(roots, name);
-  const pki: Partial<GatewayPki> = {};
-  const missing: string[] = [];
-  for (const [part, path] of Object.entries(paths) as [keyof GatewayPki, string][]) {
-    try {
-      pki[part] = await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        throw fileError("Cannot read the gateway's TLS material", path, error);
+  // Synchronous reads, in a promise as callers expect: far cheaper than thread-pool round trips.
+  return Promise.try(() => {
+    const paths = servedPkiPaths(roots, name);
+    const pki: Partial<GatewayPki> = {};
+    const missing: string[] = [];
+    for (const [part, path] of Object.entries(paths) as [keyof GatewayPki, string][]) {
+      try {
+        pki[part] = readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) {
+          throw fileError("Cannot read the gateway's TLS material", path, error);
+        }
+        missing.push(path);
       }
-      missing.push(path);
     }
-  }
-  if (missing.length === 0) return { pki: pki as GatewayPki };
-  return { missing: missing[0]!, partial: missing.length < Object.keys(paths).length };
+    if (missing.length === 0) return { pki: pki as GatewayPki };
+    return { missing: missing[0]!, partial: missing.length < Object.keys(paths).length };
+  });
 }
 
 /** Writes a served gateway's PKI: directories 0700, keys 0600, certificates 0644. */
@@ -196,13 +199,15 @@ export function newServedToken(): string {
  *
  * @throws {UserError} naming the gateway.
  */
-export async function refuseForeignRegistration(roots: RegistryRoots, name: string): Promise<void> {
-  const dir = userGatewayDir(roots, name);
-  const registered = await pathExists(join(dir, "metadata.json"));
-  const marked = registered && await pathExists(join(dir, SERVE_MARKER_FILE));
-  if (mayServeUnder({ registered, marked })) return;
-  throw new UserError(`Gateway "${name}" is already registered and was not created by serve`, {
-    hint: "Pick another name with --name",
+export function refuseForeignRegistration(roots: RegistryRoots, name: string): Promise<void> {
+  return Promise.try(() => {
+    const dir = userGatewayDir(roots, name);
+    const registered = pathExistsSync(join(dir, "metadata.json"));
+    const marked = registered && pathExistsSync(join(dir, SERVE_MARKER_FILE));
+    if (mayServeUnder({ registered, marked })) return;
+    throw new UserError(`Gateway "${name}" is already registered and was not created by serve`, {
+      hint: "Pick another name with --name",
+    });
   });
 }
 
@@ -232,17 +237,19 @@ export async function servedRegistrationEndpoint(
  *
  * @throws {UserError} when the stored token cannot be read.
  */
-export async function servedGatewayToken(roots: RegistryRoots, name: string): Promise<ServedToken> {
-  const path = gatewayTokenPath(roots, name);
-  try {
-    const token = (await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES)).trim();
-    if (token !== "") return { value: token, stored: true };
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      throw fileError("Cannot read the gateway's API token", path, error);
+export function servedGatewayToken(roots: RegistryRoots, name: string): Promise<ServedToken> {
+  return Promise.try(() => {
+    const path = gatewayTokenPath(roots, name);
+    try {
+      const token = readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES).trim();
+      if (token !== "") return { value: token, stored: true };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw fileError("Cannot read the gateway's API token", path, error);
+      }
     }
-  }
-  return { value: newServedToken(), stored: false };
+    return { value: newServedToken(), stored: false };
+  });
 }
 
 /**

@@ -162,7 +162,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   await ensureOwnedDir(stateRoot, options.uid, 0o700);
   await using lock = await lockNameDir(nameDir, options.uid);
   if (!lock) {
-    const record = await readLaunchRecord(nameDir);
+    const record = readLaunchRecord(nameDir);
     throw new UserError(`Gateway "${options.name}" is already being served`, {
       hint: `${
         record ? `Its launcher is pid ${record.pid}; stop` : "Stop"
@@ -172,7 +172,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   traceMark("launch: locked");
   // The name's dir is the lock holder's alone: what a killed launcher was writing goes.
   await removeStaleTemps(nameDir, Infinity);
-  const stale = await readLaunchRecord(nameDir);
+  const stale = readLaunchRecord(nameDir);
   if (stale) {
     progress(`Cleaning up container "${stale.containerId}" left by an earlier launch`);
     await cleanUp(stale, options.env);
@@ -312,9 +312,10 @@ async function runContainer(
     options.stop.addEventListener("abort", () => resolve("stop"), { once: true });
   });
   const timeout = options.readyTimeoutMs ?? 60_000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Not setTimeout: Deno loads its Node timers (some 20 modules) on the first use of it, and
+  // this is the launcher's only timer while the container starts.
   const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeout);
+    AbortSignal.timeout(timeout).addEventListener("abort", () => resolve("timeout"));
   });
   const first = await Promise.race([
     stderr.ready.then(() => "ready" as const),
@@ -322,7 +323,6 @@ async function runContainer(
     stopped,
     timedOut,
   ]);
-  clearTimeout(timer);
   if (first === "ready") {
     try {
       const scheme = checked.tls ? "https" : "http";

@@ -29,9 +29,9 @@ export function writeLaunchRecord(dir: string, record: LaunchRecord): void {
 }
 
 /** Reads the record in `dir`; `undefined` when there is none or it is unreadable. */
-export async function readLaunchRecord(dir: string): Promise<LaunchRecord | undefined> {
+export function readLaunchRecord(dir: string): LaunchRecord | undefined {
   try {
-    const value = JSON.parse(await Deno.readTextFile(join(dir, FILE)));
+    const value = JSON.parse(Deno.readTextFileSync(join(dir, FILE)));
     const strings = ["containerId", "bundle", "runtimePath", "stateRoot"];
     if (strings.some((k) => typeof value?.[k] !== "string")) return undefined;
     if (!Array.isArray(value.cgroupDirs)) return undefined;

@@ -9,7 +9,7 @@
  */
 import denoJson from "../../deno.json" with { type: "json" };
 import { dirname, join } from "../path/mod.ts";
-import { atomicWriteFile, readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { atomicWriteFile, readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
 import { type EnvLookup, openshellDir } from "../host/mod.ts";
 import type { GatewayPki } from "../pki/mod.ts";
 
@@ -64,9 +64,9 @@ export function recordedPass(text: string, key: string, now: number): boolean {
 }
 
 /** Whether the record at `path` passes the PKI with digest `key` now. */
-export async function passedBefore(path: string, key: string): Promise<boolean> {
+export function passedBefore(path: string, key: string): boolean {
   try {
-    return recordedPass(await readRegularTextFile(path, REGISTRY_FILE_MAX_BYTES), key, Date.now());
+    return recordedPass(readRegularTextFileSync(path, REGISTRY_FILE_MAX_BYTES), key, Date.now());
   } catch {
     return false;
   }

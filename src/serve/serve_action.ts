@@ -18,7 +18,7 @@ import type { ContainerResources } from "../container/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { maskedEqOrder, seccompProfile } from "../container/mod.ts";
 import { parseListenAddress } from "../contract/mod.ts";
-import { pathExists } from "../files/mod.ts";
+import { pathExistsSync } from "../files/mod.ts";
 import {
   gatewayTokenPath,
   type RegistryRoots,
@@ -174,7 +174,7 @@ export async function serveGateway(
       : undefined;
     const program = await checks.program;
     // Last: from here on a failed launch removes the state dir it made.
-    stateDir = await prepareStateDir(
+    stateDir = prepareStateDir(
       options.stateDir ?? join(openshellDir("state", env, uid), "gateways", name),
       uid,
     );
@@ -288,7 +288,7 @@ async function servedPki(
 ): Promise<ServedPki> {
   const stored = await readServedPki(roots, name);
   const key = "pki" in stored ? await pkiCheckKey(stored.pki, listenHost) : undefined;
-  if ("pki" in stored && await passedBefore(record, key!)) {
+  if ("pki" in stored && passedBefore(record, key!)) {
     traceMark("serve: pki checked (recorded)");
     return { pki: stored.pki, stored: true };
   }
@@ -418,25 +418,25 @@ async function readyRootfs(env: EnvLookup, uid: number, events: ServeEvents): Pr
   return rootfs.path;
 }
 
-/** Creates the state dir and checks the container's root can write it. */
-async function prepareStateDir(
-  path: string,
-  uid: number,
-): Promise<{ path: string; created: boolean }> {
+/**
+ * Creates the state dir and checks the container's root can write it. Synchronous calls: the
+ * launch waits on each of them in turn.
+ */
+function prepareStateDir(path: string, uid: number): { path: string; created: boolean } {
   const dir = resolve(path);
-  const created = !(await pathExists(dir));
+  const created = !pathExistsSync(dir);
   let verdict: StateDirVerdict | undefined;
   try {
     // In root mode the container's root (host uid 65532) must reach and own the state dir.
-    await Deno.mkdir(dirname(dir), { recursive: true, mode: uid === 0 ? 0o755 : 0o700 });
+    Deno.mkdirSync(dirname(dir), { recursive: true, mode: uid === 0 ? 0o755 : 0o700 });
     if (uid === 0) {
-      verdict = await rootStateDirVerdict(dir);
-      if (verdict.action === "take") await Deno.chown(dir, ROOT_MODE_HOST_ID, ROOT_MODE_HOST_ID);
+      verdict = rootStateDirVerdict(dir);
+      if (verdict.action === "take") Deno.chownSync(dir, ROOT_MODE_HOST_ID, ROOT_MODE_HOST_ID);
     } else {
-      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
       const probe = join(dir, `.probe-${crypto.randomUUID()}`);
-      await Deno.writeTextFile(probe, "", { createNew: true });
-      await Deno.remove(probe);
+      Deno.writeTextFileSync(probe, "", { createNew: true });
+      Deno.removeSync(probe);
     }
   } catch (error) {
     throw new UserError(`State dir "${dir}" is not writable: ${(error as Error).message}`, {
@@ -454,18 +454,18 @@ async function prepareStateDir(
 }
 
 /** Creates the state dir when absent, then decides what root mode may do with it. */
-async function rootStateDirVerdict(dir: string): Promise<StateDirVerdict> {
+function rootStateDirVerdict(dir: string): StateDirVerdict {
   let created = true;
   try {
-    await Deno.mkdir(dir, { mode: 0o700 });
+    Deno.mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
     created = false;
   }
-  const info = await Deno.stat(dir);
+  const info = Deno.statSync(dir);
   let empty = true;
   if (info.isDirectory && !created) {
-    for await (const _ of Deno.readDir(dir)) {
+    for (const _ of Deno.readDirSync(dir)) {
       empty = false;
       break;
     }
