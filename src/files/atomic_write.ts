@@ -5,6 +5,11 @@ import { fileError } from "../errors/mod.ts";
 export interface AtomicWriteOptions {
   /** File mode of the written file (default 0o644). */
   mode?: number;
+  /**
+   * `false` skips the fsync before the rename (default `true`): for a record that matters only
+   * while the machine stays up, which a killed writer cannot lose (it is in the page cache).
+   */
+  durable?: boolean;
 }
 
 /**
@@ -57,7 +62,7 @@ export async function atomicWriteFile(
       await Deno.chmod(temp, mode); // the umask must not weaken or widen the requested mode
       let written = 0;
       while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.sync();
+      if (options.durable !== false) await file.sync();
     } finally {
       file.close();
     }
@@ -89,7 +94,7 @@ export function atomicWriteFileSync(
       const bytes = new TextEncoder().encode(data);
       let written = 0;
       while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-      file.syncSync();
+      if (options.durable !== false) file.syncSync();
     } finally {
       file.close();
     }

@@ -25,7 +25,11 @@ const FILE = "launch.json";
  * runtime starts, and `dir` is its own (its lock holder cleared the temp files it had left).
  */
 export function writeLaunchRecord(dir: string, record: LaunchRecord): void {
-  atomicWriteFileSync(join(dir, FILE), JSON.stringify(record, null, 2) + "\n", { mode: 0o600 });
+  // Not durable: it describes a container of this boot, which a crash or reboot ends too.
+  atomicWriteFileSync(join(dir, FILE), JSON.stringify(record, null, 2) + "\n", {
+    mode: 0o600,
+    durable: false,
+  });
 }
 
 /** Reads the record in `dir`; `undefined` when there is none or it is unreadable. */
