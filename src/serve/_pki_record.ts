@@ -72,10 +72,16 @@ export function passedBefore(path: string, key: string): boolean {
   }
 }
 
-/** Records a full check's pass (best effort: without it the next start checks in full). */
+/**
+ * Records a full check's pass (best effort: without it the next start checks in full). Only the
+ * records' own dir is made, private: the cache dir above it is the rootfs cache's to make, which
+ * the container's root must traverse (made here first, 0700, it would lock the container out).
+ */
 export async function recordPass(path: string, pass: PkiPass): Promise<void> {
   try {
-    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await Deno.mkdir(dirname(path), { mode: 0o700 }).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    });
     await atomicWriteFile(path, JSON.stringify(pass) + "\n", { mode: 0o600 });
   } catch {
     // the next start checks in full
