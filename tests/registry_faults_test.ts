@@ -43,6 +43,30 @@ Deno.test("metadata deeper than the limit is refused naming the file; at the lim
   );
 });
 
+Deno.test("metadata too deep is refused as such whatever else is wrong with it", async () => {
+  const deep = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+  const over = MAX_METADATA_DEPTH + 1;
+  const texts = [
+    deep(over), // not an object
+    "[".repeat(over), // not JSON
+    `${JSON.stringify(metadataFor("d")).slice(0, -1)},"x":${"[".repeat(over)}`, // cut short
+    JSON.stringify({ ...metadataFor("d"), cf_team_domain: "t", x: JSON.parse(deep(over)) }),
+    JSON.stringify({ ...metadataFor("d"), x: { y: JSON.parse(deep(over)) } }),
+  ];
+  for (const text of texts) {
+    await assert.rejects(
+      parseGatewayMetadata(text, "m.json"),
+      (error: Error) =>
+        error.message ===
+          `Cannot parse metadata "m.json": nested deeper than ${MAX_METADATA_DEPTH} levels`,
+      text.slice(0, 60),
+    );
+  }
+  // An unknown field holding a shallow object or array is kept as it is.
+  const shallow = { ...metadataFor("d"), x: { y: [1, { z: null }] } };
+  assert.deepEqual(await parseGatewayMetadata(JSON.stringify(shallow), "m.json"), shallow);
+});
+
 Deno.test("credential writes and add refuse a symlinked gateway directory; nothing lands outside", async () => {
   await using sandbox = await createSandbox();
   const roots = sandboxRoots(sandbox);

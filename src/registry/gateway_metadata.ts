@@ -58,19 +58,30 @@ export type PlainParse =
  * ```
  */
 export function parsePlainMetadata(text: string, path: string): PlainParse {
-  if (mayNest(text) && nestingDepth(text) > MAX_METADATA_DEPTH) {
-    throw metadataError(path, `nested deeper than ${MAX_METADATA_DEPTH} levels`);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text); // V8 parses any depth without recursion: the depth is checked after
   } catch (error) {
+    refuseDeep(text, path);
     throw metadataError(path, `invalid JSON: ${(error as Error).message}`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    refuseDeep(text, path);
     throw metadataError(path, `expected a JSON object, found ${describeJson(json)}`);
   }
-  return isPlainMetadata(json) ? { plain: true, metadata: json } : { plain: false, json };
+  // A file whose values are all scalars (every real one) cannot nest: only others are measured.
+  const kind = metadataKind(json);
+  if (kind !== "flat") refuseDeep(text, path);
+  return kind === "other"
+    ? { plain: false, json }
+    : { plain: true, metadata: json as GatewayMetadata };
+}
+
+/** Refuses `text` when it nests deeper than {@linkcode MAX_METADATA_DEPTH}. */
+function refuseDeep(text: string, path: string): void {
+  if (mayNest(text) && nestingDepth(text) > MAX_METADATA_DEPTH) {
+    throw metadataError(path, `nested deeper than ${MAX_METADATA_DEPTH} levels`);
+  }
 }
 
 /**
@@ -147,19 +158,31 @@ const OPTIONAL_TEXT_FIELDS = new Set([
  * Anything unusual (aliases, wrong types) goes through the schema for its messages.
  */
 export function isPlainMetadata(value: object): value is GatewayMetadata {
+  return metadataKind(value) !== "other";
+}
+
+/**
+ * {@linkcode isPlainMetadata} in one pass over the fields, which also tells whether any of
+ * them holds an object or array: `flat` when plain and made of scalars only, `nested` when
+ * plain but holding one (an unknown field's value), `other` when not plain.
+ */
+function metadataKind(value: object): "flat" | "nested" | "other" {
   const record = value as Record<string, unknown>;
-  if (typeof record.name !== "string" || !isValidGatewayName(record.name)) return false;
+  if (typeof record.name !== "string" || !isValidGatewayName(record.name)) return "other";
   if (typeof record.gateway_endpoint !== "string" || typeof record.is_remote !== "boolean") {
-    return false;
+    return "other";
   }
   const port = record.gateway_port;
-  if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) return false;
+  if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) return "other";
+  let nested = false;
   for (const key in record) {
-    if (key === "cf_team_domain" || key === "cf_auth_url") return false;
-    const text = record[key];
-    if (OPTIONAL_TEXT_FIELDS.has(key) && text !== null && typeof text !== "string") return false;
+    if (key === "cf_team_domain" || key === "cf_auth_url") return "other";
+    const field = record[key];
+    if (field === null || typeof field === "string") continue;
+    if (OPTIONAL_TEXT_FIELDS.has(key)) return "other";
+    if (typeof field === "object") nested = true;
   }
-  return true;
+  return nested ? "nested" : "flat";
 }
 
 /**
