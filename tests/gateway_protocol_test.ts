@@ -2,16 +2,18 @@ import assert from "node:assert/strict";
 import { parseGatewayOptions } from "../src/server/_gateway_options.ts";
 import {
   create,
+  frameMessage,
   fromBinary,
   GetGatewayInfoResponseSchema,
+  GrpcStatus,
   HealthRequestSchema,
   HealthResponseSchema,
   ServiceStatus,
   toBinary,
+  unframeMessage,
 } from "../src/protocol/mod.ts";
 import * as bundled from "../src/server/_protocol_bundle.js";
-import { createGrpcService, frameMessage, GrpcStatus } from "../src/server/_grpc_service.ts";
-import { unframeMessage } from "../src/protocol/mod.ts";
+import { createGrpcService } from "../src/server/_grpc_service.ts";
 import {
   findHeadEnd,
   HTTP2_PREFACE,

@@ -1,8 +1,8 @@
 /**
  * The one contract between the launcher and the gateway container: where things are inside
  * it, its environment, port 8090, the host id its root maps to when root launches it, the
- * gateway's command line and listen address, and the proof that the gateway answering is the
- * one launched. The image build, the OCI config, the exported image and the server read these
+ * gateway's command line and listen address, the proof that the gateway answering is the
+ * one launched, and gRPC's service path, status codes and framing. The image build, the OCI config, the exported image and the server read these
  * facts here only; the server imports nothing else of the launcher.
  *
  * @example
@@ -29,6 +29,7 @@ export {
   TLS_SECRET_FILES,
   tlsSecretPaths,
 } from "./gateway_command_line.ts";
+export { frameMessage, GRPC_SERVICE_PATH, GrpcStatus, unframeMessage } from "./grpc_wire.ts";
 export {
   CHALLENGE_HEADER,
   isChallenge,

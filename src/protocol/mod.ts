@@ -27,4 +27,4 @@ export {
   OpenShell,
   ServiceStatus,
 } from "./gen/openshell_gateway_pb.ts";
-export { frameMessage, GRPC_SERVICE_PATH, GrpcStatus, unframeMessage } from "./grpc_wire.ts";
+export { frameMessage, GRPC_SERVICE_PATH, GrpcStatus, unframeMessage } from "../contract/mod.ts";

@@ -70,14 +70,13 @@ const OUT_OF_DESCRIPTORS = /os error 2[34]\b/;
  * ```ts
  * import { createGatewayHandler } from "./_gateway_handler.ts";
  * import { serveGateway } from "./_gateway_server.ts";
- * import { createGrpcService } from "./_grpc_service.ts";
  * const identity = { name: "local", version: "0.1.0", pid: Deno.pid, uid: 0, starts: 1 };
  * const shutdown = new AbortController();
  * const server = await serveGateway({
  *   hostname: "127.0.0.1",
  *   port: 8090,
  *   handler: createGatewayHandler({ identity, token: "t", startedAt: Date.now() }),
- *   grpc: createGrpcService({ identity, token: "t" }),
+ *   grpc: { identity, token: "t" },
  *   idleTimeoutMs: 10_000,
  *   requestTimeoutMs: 10_000,
  *   maxConnections: 960,

@@ -4,10 +4,11 @@
  * `/v1/info`: a client certificate over mTLS, else the bearer token). Messages are encoded
  * and decoded by `@bufbuild/protobuf` from upstream's `.proto`, through the bundle the gateway
  * loads (see `scripts/gen_proto.sh`). Pure: a call in, a reply out; the HTTP/2 transport is
- * elsewhere.
+ * elsewhere, and loads this module, and so the bundle, with it on the first HTTP/2 connection.
  *
  * @module
  */
+import { GRPC_SERVICE_PATH, GrpcStatus, unframeMessage } from "../contract/mod.ts";
 import { bearerAuthorized, type GatewayIdentity } from "./_gateway_handler.ts";
 import {
   create,
@@ -15,16 +16,11 @@ import {
   fromBinary,
   GetGatewayInfoRequestSchema,
   GetGatewayInfoResponseSchema,
-  GRPC_SERVICE_PATH,
-  GrpcStatus,
   HealthRequestSchema,
   HealthResponseSchema,
   ServiceStatus,
   toBinary,
-  unframeMessage,
 } from "./_protocol_bundle.js";
-
-export { frameMessage, GRPC_SERVICE_PATH, GrpcStatus } from "./_protocol_bundle.js";
 
 /** One unary call as it arrived. */
 export interface GrpcCall {

@@ -2,7 +2,8 @@
  * HTTP/2 (h2c) on connections the gateway's listener has already accepted, through
  * `node:http2`: the only server in Deno 2.9 that sends the trailers gRPC needs
  * (`grpc-status`). gRPC calls go to the gRPC service; any other request to the same
- * `Request -> Response` handler as HTTP/1.1. Loaded on the first HTTP/2 connection.
+ * `Request -> Response` handler as HTTP/1.1. Loaded on the first HTTP/2 connection, and with it
+ * the gRPC service and its protobuf code: a gateway no HTTP/2 client has reached holds neither.
  *
  * @module
  */
@@ -23,7 +24,8 @@ import type {
   Http2Acceptor,
   OpenConnection,
 } from "./_served_connection.ts";
-import { frameMessage, GrpcStatus } from "./_grpc_service.ts";
+import { frameMessage, GrpcStatus } from "../contract/mod.ts";
+import { createGrpcService, type GrpcCall, type GrpcReply } from "./_grpc_service.ts";
 
 /** The HTTP/2 connection preface, which the listener has already read. */
 const PREFACE_BYTES = 24;
@@ -51,6 +53,7 @@ const ENHANCE_YOUR_CALM = 0xb;
  * ```
  */
 export function createHttp2Acceptor(options: ConnectionServices): Http2Acceptor {
+  const grpc = createGrpcService(options.grpc);
   const server = http2.createServer({
     settings: {
       maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
@@ -85,7 +88,7 @@ export function createHttp2Acceptor(options: ConnectionServices): Http2Acceptor 
         progressed(tracked, connection.streams, options);
       });
     }
-    answer(stream, headers, options).catch(() => stream.destroy());
+    answer(stream, headers, options, grpc).catch(() => stream.destroy());
   });
   return (conn, pending, tracked) =>
     new Promise<void>((resolve) => {
@@ -111,6 +114,7 @@ async function answer(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   options: ConnectionServices,
+  grpc: (call: GrpcCall) => GrpcReply,
 ): Promise<void> {
   const method = String(headers[":method"] ?? "");
   const path = String(headers[":path"] ?? "");
@@ -119,7 +123,7 @@ async function answer(
   if (method === "POST" && /^application\/grpc(?:[+;]|$)/.test(headers["content-type"] ?? "")) {
     const reply = body === undefined
       ? { status: GrpcStatus.RESOURCE_EXHAUSTED, message: BODY_TOO_LARGE }
-      : options.grpc({
+      : grpc({
         path,
         authorization: headers.authorization ?? null,
         encoding: single(headers["grpc-encoding"]),

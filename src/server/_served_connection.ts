@@ -5,7 +5,7 @@
  * @module
  */
 import type { GatewayHandler } from "./_gateway_handler.ts";
-import type { GrpcCall, GrpcReply } from "./_grpc_service.ts";
+import type { GrpcServiceOptions } from "./_grpc_service.ts";
 import type { ConnectionProgress } from "./_limits.ts";
 
 /** One request answered, for the log. */
@@ -32,8 +32,11 @@ export type ClosedReason =
 export interface ConnectionServices {
   /** Answers HTTP requests (both protocols). */
   handler: GatewayHandler;
-  /** Answers gRPC calls (HTTP/2 only). */
-  grpc: (call: GrpcCall) => GrpcReply;
+  /**
+   * What the gRPC service is built from: it answers gRPC calls (HTTP/2 only), and is built,
+   * with its protobuf code, on the first HTTP/2 connection.
+   */
+  grpc: GrpcServiceOptions;
   /** Told of every answer, for the log. */
   onAnswer: (answer: Answer) => void;
   /** Told of every connection the server closes on its own. */

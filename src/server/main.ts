@@ -6,17 +6,17 @@
  * `/var/lib/openshell`, JSON log lines on stdout (rejections rate-limited), clean shutdown on
  * SIGTERM or SIGINT. Given a launcher's challenge, it writes the ready line on stderr once it
  * listens (see `contract/launch_proof.ts`). It imports nothing of the CLI and no npm package
- * (protobuf comes from the generated `_protocol_bundle.js`), because it runs from the
- * read-only mounted source with `deno run --no-config`.
+ * (protobuf comes from the generated `_protocol_bundle.js`, loaded with HTTP/2 on the first
+ * HTTP/2 connection), because it runs from the read-only mounted source with
+ * `deno run --no-config`.
  *
  * @module
  */
-import { launchProof, readyLine } from "../contract/mod.ts";
+import { GRPC_SERVICE_PATH, GrpcStatus, launchProof, readyLine } from "../contract/mod.ts";
 import { createGatewayHandler } from "./_gateway_handler.ts";
 import { log } from "./_gateway_log.ts";
 import { parseGatewayOptions } from "./_gateway_options.ts";
 import { serveGateway } from "./_gateway_server.ts";
-import { createGrpcService, GRPC_SERVICE_PATH, GrpcStatus } from "./_grpc_service.ts";
 import { tlsListenLimits } from "./_limits.ts";
 import { createRejectionLog } from "./_rejection_log.ts";
 import type { Answer, TlsListen } from "./_served_connection.ts";
@@ -114,7 +114,7 @@ export async function runGateway(args: string[]): Promise<number> {
       hostname: options.hostname,
       port: options.port,
       handler,
-      grpc: createGrpcService({ identity, token, clientCertificates }),
+      grpc: { identity, token, clientCertificates },
       tls,
       idleTimeoutMs: options.idleTimeoutMs,
       requestTimeoutMs: options.requestTimeoutMs,
