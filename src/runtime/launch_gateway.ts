@@ -137,8 +137,8 @@ function runtimeStateRoot(runtimeDir: string, runtime: OciRuntime): string {
 export async function launchGateway(options: LaunchGatewayOptions): Promise<LaunchResult> {
   const progress = options.onProgress ?? (() => {});
   options.checked.catch(() => {}); // awaited before the bundle is staged
-  // Deno loads its process support on first use: here, while the checks wait on files, rather
-  // than on the way from the staged bundle to the runtime.
+  // Deno loads its process support on first use (6-15 ms): here, while a check may still wait
+  // on the thread pool, rather than on the way from the staged bundle to the runtime.
   void Deno.Command;
   const rootMode = options.uid === 0;
   const nameDir = gatewayRuntimeDir(options.gatewayHome, options.name);
