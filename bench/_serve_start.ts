@@ -109,14 +109,32 @@ export async function onPath(program: string): Promise<boolean> {
     .output()).success;
 }
 
-/** `GET /healthz` requests per second that wrk (two threads, `connections` at once) gets. */
-export async function wrkRps(port: number, connections: number, seconds: number): Promise<number> {
+/** What one wrk run got: requests per second, and how many requests in all. */
+export interface WrkResult {
+  rps: number;
+  requests: number;
+}
+
+/** `GET /healthz` as wrk (two threads, `connections` at once) gets it for `seconds`. */
+export async function wrkLoad(
+  port: number,
+  connections: number,
+  seconds: number,
+): Promise<WrkResult> {
   const output = await new Deno.Command("wrk", {
     args: ["-t2", `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/healthz`],
     stdout: "piped",
   }).output();
   const text = new TextDecoder().decode(output.stdout);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN),
+    requests: Number(/(\d+) requests in /.exec(text)?.[1] ?? NaN),
+  };
+}
+
+/** `GET /healthz` requests per second that wrk (two threads, `connections` at once) gets. */
+export async function wrkRps(port: number, connections: number, seconds: number): Promise<number> {
+  return (await wrkLoad(port, connections, seconds)).rps;
 }
 
 /** Why the serve start cannot be measured here, or undefined when it can. */

@@ -4,7 +4,9 @@
  *
  * - `wrk` throughput of `GET /healthz` at 50 and at 1000 connections against a bare
  *   `Deno.serve` answering the same JSON, both running at once and measured in paired turns,
- *   three runs of four pairs (goal: the median ratio >= 0.9x);
+ *   three runs of four pairs (goal: the median ratio >= 0.9x), with the CPU time each server
+ *   spent per request; beside them, the floor of a server reading its own `Deno.Conn`s, a bare
+ *   read-write loop, measured the same way;
  * - the same over TLS: the gateway with its mTLS material (a PKI as `serve` makes it) against
  *   a bare `Deno.serve` with the same server certificate, loaded by `_keepalive_load.ts`
  *   presenting the client certificate (`wrk` cannot); beside them, that load generator's
@@ -29,7 +31,7 @@ import { mtlsFilePaths } from "../src/registry/mod.ts";
 import { FLOOD_MEMORY_BOUND_MIB } from "../src/server/_limits.ts";
 import { keepAliveRps } from "./_keepalive_load.ts";
 import { formatGoal, formatRatio, type Goal, type GoalFigure, median } from "./_report.ts";
-import { freePort, onPath, untilHealthy, wrkRps } from "./_serve_start.ts";
+import { freePort, onPath, untilHealthy, wrkLoad, type WrkResult, wrkRps } from "./_serve_start.ts";
 
 const REPO = resolve(import.meta.dirname!, "..");
 const GATEWAY_MAIN = join(REPO, "src/server/main.ts");
@@ -50,6 +52,23 @@ const FLOODS = ["ping", "settings", "rst", "continuation", "window-update", "emp
 /** The same answer the gateway gives to `GET /healthz`. */
 const BARE = `Deno.serve({ port: Number(Deno.args[0]), hostname: "127.0.0.1", onListen() {} }, () =>
   new Response('{"ok":true}\\n', { headers: { "content-type": "application/json" } }))`;
+/** The whole answer the floors below give to every request: the gateway's to `GET /healthz`. */
+const HEALTHY_ANSWER =
+  'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n{"ok":true}\n';
+/**
+ * The floor of a server in plaintext that reads and writes its own `Deno.Conn`s, as the
+ * gateway does: a bare read-write loop answering each read with the same bytes (one request
+ * in flight per connection), parsing nothing.
+ */
+const BARE_LOOP = `const answer = new TextEncoder().encode(${JSON.stringify(HEALTHY_ANSWER)});
+const listener = Deno.listen({ port: Number(Deno.args[0]), hostname: "127.0.0.1" });
+for await (const conn of listener) {
+  conn.setNoDelay(true);
+  (async () => {
+    const buffer = new Uint8Array(4096);
+    while ((await conn.read(buffer)) !== null) await conn.write(answer);
+  })().catch(() => {}).finally(() => { try { conn.close(); } catch { /* closed */ } });
+}`;
 /**
  * The floor of a server over mTLS in Deno: a bare `node:tls` server on its own `node:net`
  * sockets asking for client certificates (the only TLS server in Deno that checks them),
@@ -58,7 +77,7 @@ const BARE = `Deno.serve({ port: Number(Deno.args[0]), hostname: "127.0.0.1", on
 const NODE_TLS = `import tls from "node:tls";
 const [port, ...paths] = Deno.args;
 const [cert, key, ca] = paths.map((path) => Deno.readTextFileSync(path));
-const answer = 'HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: 12\\r\\n\\r\\n{"ok":true}\\n';
+const answer = ${JSON.stringify(HEALTHY_ANSWER)};
 tls.createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true }, (socket) => {
   socket.on("error", () => {});
   socket.on("data", () => socket.write(answer));
@@ -94,44 +113,78 @@ function startGateway(
   ]);
 }
 
-/** Requests per second some load generator gets from `port` with `connections`. */
-type Load = (port: number, connections: number) => Promise<number>;
+/** What some load generator gets from `port` with `connections`. */
+type Load = (port: number, connections: number) => Promise<WrkResult>;
+
+/** A server under load: where it listens, and its process (whose CPU time is read). */
+interface LoadedServer {
+  port: number;
+  pid: number;
+}
+
+/** Linux counts a process's CPU time in these ticks a second (`USER_HZ`). */
+const CLOCK_TICKS = 100;
+
+/** The CPU time (user and system) process `pid` has used so far, in microseconds. */
+async function cpuMicros(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // The fields after the command name, which may hold spaces: state, ppid, ... utime, stime.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
 
 /**
  * The gateway's throughput against the bare server's at each of {@linkcode CONNECTIONS},
- * printed as `what`, with `note` after the runs; the figures, labelled with `label`.
+ * printed as `what`, with `note` after the runs; the figures, labelled with `label`. Beside
+ * each run's ratio, the CPU time each server spent per request answered: far less swayed by
+ * the machine's other load than the requests per second are.
  */
 async function compare(
-  ports: { gateway: number; bare: number },
+  servers: { gateway: LoadedServer; bare: LoadedServer },
   load: Load,
   text: { what: string; who: string; label: string; note?: (connections: number) => string },
 ): Promise<GoalFigure[]> {
   const figures: GoalFigure[] = [];
+  const { gateway, bare } = servers;
   for (const connections of CONNECTIONS) {
     const ratios: number[] = [];
+    const cpus: [number, number][] = [];
     const rows: string[] = [];
     for (let run = 0; run < RUNS; run++) {
       // A run is turns in pairs, who goes first alternating, so that load from elsewhere
       // on the machine hits both alike; its ratio is the median of its pairs'.
       const pairs: number[] = [];
-      const totals = [0, 0];
+      const totals = new Map([gateway, bare].map((s) => [s, { rps: 0, requests: 0, cpu: 0 }]));
       for (let turn = 0; turn < TURNS; turn++) {
-        const order = turn % 2 === 0 ? [ports.gateway, ports.bare] : [ports.bare, ports.gateway];
-        const rps = new Map<number, number>();
-        for (const port of order) rps.set(port, await load(port, connections));
-        pairs.push(rps.get(ports.gateway)! / rps.get(ports.bare)!);
-        totals[0]! += rps.get(ports.gateway)! / TURNS;
-        totals[1]! += rps.get(ports.bare)! / TURNS;
+        const order = turn % 2 === 0 ? [gateway, bare] : [bare, gateway];
+        const rps = new Map<LoadedServer, number>();
+        for (const server of order) {
+          const before = await cpuMicros(server.pid);
+          const result = await load(server.port, connections);
+          const total = totals.get(server)!;
+          total.cpu += (await cpuMicros(server.pid)) - before;
+          total.requests += result.requests;
+          total.rps += result.rps / TURNS;
+          rps.set(server, result.rps);
+        }
+        pairs.push(rps.get(gateway)! / rps.get(bare)!);
       }
       const ratio = median(pairs);
       ratios.push(ratio);
-      rows.push(`${totals[0]!.toFixed(0)} vs ${totals[1]!.toFixed(0)} req/s ${formatRatio(ratio)}`);
+      const [ours, theirs] = [gateway, bare].map((s) => totals.get(s)!);
+      const cpu: [number, number] = [ours!.cpu / ours!.requests, theirs!.cpu / theirs!.requests];
+      cpus.push(cpu);
+      rows.push(
+        `${ours!.rps.toFixed(0)} vs ${theirs!.rps.toFixed(0)} req/s ${formatRatio(ratio)}, ` +
+          `${formatCpu(cpu)}`,
+      );
     }
     const ratio = median(ratios);
+    const cpu: [number, number] = [median(cpus.map((c) => c[0])), median(cpus.map((c) => c[1]))];
     console.log(
       `${text.what}, ${connections} connections, ${text.who} against a bare Deno.serve: ${
         formatRatio(ratio)
-      } (median of ${RUNS} runs: ${rows.join(", ")}${
+      } (median of ${RUNS} runs: ${rows.join("; ")}${
         text.note ? `; ${text.note(connections)}` : ""
       })  ${formatGoal(ratio, RATIO_GOAL)}`,
     );
@@ -139,10 +192,15 @@ async function compare(
       label: `${text.label} at ${connections} connections vs bare Deno.serve`,
       value: ratio,
       goal: RATIO_GOAL,
-      note: `median of ${RUNS} runs: ${ratios.map(formatRatio).join(" ")}`,
+      note: `median of ${RUNS} runs: ${ratios.map(formatRatio).join(" ")}; ${formatCpu(cpu)}`,
     });
   }
   return figures;
+}
+
+/** CPU time per request, the measured server's against the bare one's. */
+function formatCpu([ours, theirs]: [number, number]): string {
+  return `CPU ${ours.toFixed(1)} vs ${theirs.toFixed(1)} µs/request`;
 }
 
 /**
@@ -200,18 +258,33 @@ export async function benchGateway(): Promise<GoalFigure[]> {
     await Deno.writeTextFile(join(dir, "token"), "bench-token\n");
     const gatewayPort = freePort();
     const barePort = freePort();
+    const loopPort = freePort();
     const gateway = startGateway(dir, gatewayPort, openFiles);
     const bare = limited(openFiles, ["eval", BARE, String(barePort)]);
+    const loop = limited(openFiles, ["eval", BARE_LOOP, String(loopPort)]);
     try {
       await untilHealthy(gatewayPort, gateway);
       await untilHealthy(barePort, bare);
+      await untilHealthy(loopPort, loop);
+      const wrk: Load = (port, connections) => wrkLoad(port, connections, TURN_SECONDS);
+      const bareServer = { port: barePort, pid: bare.pid };
       figures.push(
         ...await compare(
-          { gateway: gatewayPort, bare: barePort },
-          (port, connections) => wrkRps(port, connections, TURN_SECONDS),
-          { what: "wrk /healthz", who: "gateway", label: "/healthz" },
+          { gateway: { port: gatewayPort, pid: gateway.pid }, bare: bareServer },
+          wrk,
+          {
+            what: "wrk /healthz",
+            who: "gateway",
+            label: "/healthz",
+          },
         ),
       );
+      // Printed for what it shows, not counted as a figure of the gateway's.
+      await compare({ gateway: { port: loopPort, pid: loop.pid }, bare: bareServer }, wrk, {
+        what: "wrk /healthz",
+        who: "the floor, a bare read-write loop over Deno.Conn",
+        label: "",
+      });
       // What the keep-alive load generator gets where wrk is the measure tells how near the
       // server's limit, rather than its own, its TLS figures below are.
       for (const connections of CONNECTIONS) {
@@ -225,6 +298,7 @@ export async function benchGateway(): Promise<GoalFigure[]> {
     } finally {
       await stop(gateway);
       await stop(bare);
+      await stop(loop);
     }
 
     const pki = await writePki(dir);
@@ -253,10 +327,16 @@ export async function benchGateway(): Promise<GoalFigure[]> {
       await untilHealthy(floorPort, floor, pki.client);
       const client = mtlsFilePaths(pki.client);
       const load: Load = (port, connections) =>
-        keepAliveRps({ port, connections, seconds: TURN_SECONDS, tls: client });
+        keepAliveRps({ port, connections, seconds: TURN_SECONDS, tls: client }).then((rps) => ({
+          rps,
+          // The generator counts its requests over exactly that long.
+          requests: rps * TURN_SECONDS,
+        }));
       const what = "keep-alive load over TLS with a client certificate, /healthz";
+      const tlsGatewayServer = { port: tlsGatewayPort, pid: tlsGateway.pid };
+      const tlsBareServer = { port: tlsBarePort, pid: tlsBare.pid };
       figures.push(
-        ...await compare({ gateway: tlsGatewayPort, bare: tlsBarePort }, load, {
+        ...await compare({ gateway: tlsGatewayServer, bare: tlsBareServer }, load, {
           what,
           who: "gateway",
           label: "/healthz over mTLS",
@@ -268,7 +348,7 @@ export async function benchGateway(): Promise<GoalFigure[]> {
         }),
       );
       // Printed for what it shows, not counted as a figure of the gateway's.
-      await compare({ gateway: floorPort, bare: tlsBarePort }, load, {
+      await compare({ gateway: { port: floorPort, pid: floor.pid }, bare: tlsBareServer }, load, {
         what,
         who: "the floor, a bare node:tls server asking for client certificates",
         label: "",
