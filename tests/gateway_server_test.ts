@@ -339,6 +339,32 @@ Deno.test("HTTP/1.1 on the gateway: a repeated request head gets the same answer
   });
 });
 
+Deno.test("HTTP/1.1 on the gateway: a read buffer handed on to the next connection carries nothing over", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort());
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    const ask = async (...pieces: string[]): Promise<string> => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.setNoDelay(true);
+      const answer = new Response(conn.readable).text(); // until the server closes
+      for (const piece of pieces) {
+        await conn.write(new TextEncoder().encode(piece));
+        await new Promise((resolve) => setTimeout(resolve, 50)); // read on its own
+      }
+      return await answer;
+    };
+    const start = "GET /v1/info HTTP/1.1\r\nHost: x\r\n";
+    const rest = (token: string) => `Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`;
+    // The buffer the first client's request was read into, given back when it closed, is the
+    // next connection's: what the first client sent after the second's first piece is there.
+    assert.match(await ask(start + rest("tok-123")), /^HTTP\/1\.1 200 /);
+    for (let i = 0; i < 3; i++) {
+      assert.match(await ask(start, rest("tok-124")), /^HTTP\/1\.1 401 /);
+      assert.match(await ask(start, rest("tok-123")), /^HTTP\/1\.1 200 /);
+    }
+  });
+});
+
 Deno.test("HTTP/1.1 on the gateway: requests dripped in small pieces are answered as when sent at once", async () => {
   await withDir(async (dir) => {
     await using gateway = startGateway(dir, freePort());

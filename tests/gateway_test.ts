@@ -6,6 +6,7 @@ import { launchProof } from "../src/contract/launch_proof.ts";
 import { GATEWAY_DEFAULTS, parseGatewayOptions } from "../src/server/_gateway_options.ts";
 import { parseListenAddress } from "../src/contract/mod.ts";
 import { incrementStartCounter, START_COUNTER_FILE } from "../src/server/_start_counter.ts";
+import { createReadBuffers, READ_BUFFER_BYTES } from "../src/server/_read_buffers.ts";
 
 const identity = { name: "corp", version: "1.2.3", pid: 7, uid: 0, starts: 3 };
 let clock = 10_000;
@@ -189,6 +190,23 @@ Deno.test("the start counter counts from 1, survives restarts and resets a corru
 
 Deno.test("the start counter fails on an unwritable state dir", async () => {
   await assert.rejects(incrementStartCounter("/proc/self/nonexistent-state"));
+});
+
+Deno.test("read buffers: disjoint slices of shared slabs, each given back taken again", () => {
+  const buffers = createReadBuffers();
+  const taken = Array.from({ length: 200 }, () => buffers.take());
+  assert.ok(taken.every((buffer) => buffer.length === READ_BUFFER_BYTES));
+  // No byte is in two buffers at once: writing each buffer whole leaves every other intact.
+  taken.forEach((buffer, i) => buffer.fill(i % 251));
+  taken.forEach((buffer, i) => assert.ok(buffer.every((byte) => byte === i % 251), `buffer ${i}`));
+  // Packed side by side: far fewer backing stores than buffers.
+  const slabs = new Set(taken.map((buffer) => buffer.buffer));
+  assert.ok(slabs.size > 1 && slabs.size <= Math.ceil(taken.length / 16), `${slabs.size} slabs`);
+  buffers.give(taken[7]!);
+  buffers.give(taken[3]!);
+  assert.equal(buffers.take(), taken[3]);
+  assert.equal(buffers.take(), taken[7]);
+  assert.ok(!taken.includes(buffers.take()), "a new buffer once none is free");
 });
 
 Deno.test("healthz answers a well-formed challenge with the token's proof, and nothing else", async () => {

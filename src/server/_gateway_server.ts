@@ -23,6 +23,7 @@
  */
 import { serveHttp1 } from "./_http1_connection.ts";
 import { sniffProtocol } from "./_http1_request_head.ts";
+import { createReadBuffers } from "./_read_buffers.ts";
 import {
   ACCEPT_BACKOFF_MS,
   connectionToEvict,
@@ -56,8 +57,6 @@ export interface GatewayServer {
   finished: Promise<void>;
 }
 
-/** The first read of a connection: enough for most requests whole. */
-const FIRST_READ_BYTES = 4096;
 /** `accept` failed for want of descriptors (EMFILE, ENFILE). */
 const OUT_OF_DESCRIPTORS = /os error 2[34]\b/;
 
@@ -91,6 +90,7 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
   const open = new Set<OpenConnection>();
   const running = new Set<Promise<void>>();
   let http2: Promise<Http2Acceptor> | undefined;
+  const buffers = createReadBuffers();
   let cap = options.maxConnections;
   /** Closes a connection and drops it from the count at once (its descriptor goes soon after). */
   const forget = (connection: OpenConnection) => {
@@ -109,10 +109,10 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
   };
 
   const serveConnection = async (accepted: AcceptedConnection, tracked: OpenConnection) => {
+    const buffer = buffers.take();
     try {
       const conn = await accepted.open();
       tracked.close = () => closeQuietly(conn);
-      const buffer = new Uint8Array(FIRST_READ_BYTES);
       let filled = 0;
       let protocol: ReturnType<typeof sniffProtocol> = "more";
       while (protocol === "more") {
@@ -131,6 +131,8 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
       // reset by the peer, refused in the TLS handshake, or closed by a deadline or the cap
     } finally {
       tracked.close();
+      // Nothing reads into it now: every read of the connection was awaited.
+      buffers.give(buffer);
     }
   };
   /** Holds a connection to the deadlines and the cap, and serves it. */
