@@ -210,7 +210,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   const challenge = newChallenge();
   const checked = await options.checked;
   traceMark("launch: checks passed");
-  // Worked out while the container starts: needed only once the gateway listens.
+  // Worked out beside the staging and the container's start: needed once the gateway listens.
   const ready = launchProof(checked.token, challenge).then(readyLine);
   ready.catch(() => {}); // awaited by the stderr reader
   const config = buildOciConfig({

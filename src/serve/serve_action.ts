@@ -115,11 +115,11 @@ export async function serveGateway(
   if (options.listen !== undefined) readListen(options.listen);
   const limits = serveLimits(options);
   const roots = registryRoots(env, uid, (text) => events.warning(text));
-  // The checks run at once, the rootfs checks (the longest steps) among them, from before
-  // the listen address is decided; those that wait on files first, so their reads are under
-  // way while the others compute. Their errors are reported after its, in turn: the foreign
-  // registration, the runtime, the token, the program, the rootfs. Once the runtime is known,
-  // the launch prepares while the rest finish; it stages the bundle only once they have passed.
+  // The checks start at once, from before the listen address is decided (most make
+  // synchronous calls, far cheaper than thread-pool round trips, so they largely run in turn).
+  // Their errors are reported after its, in turn: the foreign registration, the runtime, the
+  // token, the program, the rootfs. Once the runtime is known, the launch prepares while the
+  // rest finish; it stages the bundle only once they have passed.
   const registered = servedRegistrationEndpoint(roots, name);
   const checks = {
     foreign: refuseForeignRegistration(roots, name),
