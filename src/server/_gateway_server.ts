@@ -8,9 +8,10 @@
  * single connection (reset, aborted) is passed over at once, and only running out of
  * descriptors backs off. In plaintext it accepts with `Deno.listen`; over TLS the TLS side
  * listens itself (`node:tls` on native sockets, see `_tls_connection.ts`) and tells of each
- * connection as it accepts it, which is held to the same cap and deadlines from then on. HTTP/2 support (`node:http2`) is loaded on the first HTTP/2
- * connection only: loaded ahead of it, once the gateway has answered a first client, it stalls
- * the clients being served meanwhile (up to a second under a connection flood).
+ * connection as it accepts it, which is held to the same cap and deadlines from then on.
+ * HTTP/2 support (`node:http2`) is loaded on the first HTTP/2 connection only: loaded ahead of
+ * it, once the gateway has answered a first client, it stalls the clients being served
+ * meanwhile (up to a second under a connection flood).
  *
  * Every connection is sent unbuffered (`TCP_NODELAY`): HTTP/2 answers a request in several
  * small writes (HEADERS, DATA, trailers), and buffered, all but the first would wait for the
@@ -152,27 +153,25 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
     running.add(task);
   };
 
-  let addr: Deno.NetAddr;
-  let listening: Promise<void>;
-  let stop: () => void;
-  if (options.tls) {
-    const listener = await options.tls(options, (accepted) => {
-      // The TLS side cannot wait before it accepts: the cap is kept as each one arrives.
+  /** Over TLS: the TLS side listens, and tells of each connection as it accepts it. */
+  const listenTls = async (tls: TlsListen) => {
+    const listener = await tls(options, (accepted) => {
+      // It cannot wait before it accepts: the cap is kept as each one arrives.
       if (open.size >= cap) closeDownTo(cap - 1);
       track(accepted);
     });
-    addr = listener.addr;
-    listening = new Promise((resolve) => {
-      stop = () => {
-        listener.close();
-        resolve();
-      };
-    });
-  } else {
+    let stopped!: () => void;
+    const listening = new Promise<void>((resolve) => (stopped = resolve));
+    const stop = () => {
+      listener.close();
+      stopped();
+    };
+    return { addr: listener.addr, stop, listening };
+  };
+  /** In plaintext: the gateway's own accept loop. */
+  const listenPlain = () => {
     const listener = Deno.listen({ hostname: options.hostname, port: options.port });
-    addr = listener.addr as Deno.NetAddr;
-    stop = () => listener.close();
-    listening = (async () => {
+    const listening = (async () => {
       for (;;) {
         let conn: Deno.TcpConn;
         try {
@@ -206,7 +205,10 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
         });
       }
     })();
-  }
+    return { addr: listener.addr as Deno.NetAddr, stop: () => listener.close(), listening };
+  };
+
+  const { addr, stop, listening } = options.tls ? await listenTls(options.tls) : listenPlain();
   const sweeper = setInterval(
     () => {
       for (const connection of expiredConnections(open, Date.now())) {
@@ -216,11 +218,11 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
     },
     Math.max(10, Math.min(250, options.idleTimeoutMs / 4, options.requestTimeoutMs / 4)),
   );
-  options.signal.addEventListener("abort", stop!, { once: true });
+  options.signal.addEventListener("abort", stop, { once: true });
   const finished = (async () => {
     await listening;
     clearInterval(sweeper);
-    options.signal.removeEventListener("abort", stop!);
+    options.signal.removeEventListener("abort", stop);
     for (const connection of open) connection.close();
     await Promise.allSettled(running);
   })();

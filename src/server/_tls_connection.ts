@@ -64,6 +64,8 @@ export function createTlsListen(material: TlsMaterial, backlog: number): TlsList
       // Ahead of `node:tls`'s own listener, which takes the socket over for the session.
       server.prependListener("connection", (socket: net.Socket) => {
         socket.on("error", () => {});
+        // Reset before it was accepted: gone, and without the address that would find it again.
+        if (socket.remotePort === undefined) return void socket.destroy();
         socket.setNoDelay(true);
         const peer = peerOf(socket);
         let secured = false;
