@@ -45,7 +45,8 @@ export type PlainParse =
  * ordinary, else the JSON object for {@linkcode parseMetadataWithSchema}. Lets a listing of many
  * files go without a promise per file.
  *
- * @throws {UserError} `Cannot parse metadata "<path>": ...` for invalid JSON or a non-object.
+ * @throws {UserError} `Cannot parse metadata "<path>": ...` for invalid JSON, a non-object, or
+ *   nesting deeper than {@linkcode MAX_METADATA_DEPTH} (named first whatever else is wrong).
  * @example
  * ```ts
  * import { parseMetadataWithSchema, parsePlainMetadata } from "./gateway_metadata.ts";
