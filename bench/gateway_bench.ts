@@ -106,7 +106,7 @@ function startGateway(
   const listen = `127.0.0.1:${port}`;
   return limited(openFiles, [
     "run",
-    ...gatewayDenoFlags(listen, paths),
+    ...gatewayDenoFlags(listen, paths, join(REPO, "src")),
     GATEWAY_MAIN,
     // Told its descriptor limit, as the container's launcher tells it, so its cap follows it.
     ...gatewayArgs({ name: "bench", listen, version: "0.0.0", openFiles, ...paths }),

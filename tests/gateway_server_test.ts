@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { startGateway, withDir } from "./_helpers/gateway_process.ts";
+import { SOURCE_DIR, startGateway, withDir } from "./_helpers/gateway_process.ts";
 import { gatewayArgs, gatewayDenoFlags, readyLine } from "../src/contract/mod.ts";
 import { MAX_REQUEST_BYTES } from "../src/server/_limits.ts";
 import { freePort } from "./_helpers/loopback.ts";
@@ -70,8 +70,8 @@ async function readyReport(dir: string, port: number, challenge: string) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...gatewayDenoFlags(listen, paths),
-      new URL("../src/server/main.ts", import.meta.url).pathname,
+      ...gatewayDenoFlags(listen, paths, SOURCE_DIR),
+      join(SOURCE_DIR, "server/main.ts"),
       ...gatewayArgs({
         name: "corp",
         listen,

@@ -213,7 +213,7 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
   const argv = spec.sourceDir === undefined ? [CONTAINER_PATHS.binary, "__gateway", ...args] : [
     CONTAINER_PATHS.binary,
     "run",
-    ...gatewayDenoFlags(spec.listen, paths),
+    ...gatewayDenoFlags(spec.listen, paths, CONTAINER_PATHS.source),
     CONTAINER_PATHS.serverEntry,
     ...args,
   ];

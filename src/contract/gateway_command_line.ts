@@ -51,20 +51,28 @@ export function tlsSecretPaths(secretsDir: string): GatewayTlsPaths {
 }
 
 /**
- * The `deno run` flags for the gateway: no config, no lock file, no downloads, no V8 code cache
- * (its `DENO_DIR` is a fresh tmpfs at each start, so a cache written there is never read back,
- * and making it costs the gateway time and memory); network only on the listen address; reads
+ * The `deno run` flags for the gateway run from `sourceDir` (the program's `src/`): no config,
+ * no lock file, no downloads, no V8 code cache (its `DENO_DIR` is a fresh tmpfs at each start,
+ * so a cache written there is never read back, and making it costs the gateway time and
+ * memory); modules imported on first need (HTTP/2 and gRPC, TLS) read and compiled only then,
+ * not with the entry module (a gateway that no HTTP/2 client has reached runs 3-4 MB smaller),
+ * which is why it may read `sourceDir`; network only on the listen address; reads otherwise
  * only of its state, token and TLS files; writes only of its state.
  *
  * @example
  * ```ts
  * import { gatewayDenoFlags } from "./mod.ts";
- * gatewayDenoFlags("127.0.0.1:8090", { stateDir: "/var/lib/openshell", tokenFile: "/run/openshell/token" });
+ * gatewayDenoFlags(
+ *   "127.0.0.1:8090",
+ *   { stateDir: "/var/lib/openshell", tokenFile: "/run/openshell/token" },
+ *   "/usr/local/lib/openshell",
+ * );
  * ```
  */
-export function gatewayDenoFlags(listen: string, paths: GatewayPaths): string[] {
+export function gatewayDenoFlags(listen: string, paths: GatewayPaths, sourceDir: string): string[] {
   const tls = paths.tls;
   const readable = [
+    sourceDir,
     paths.stateDir,
     paths.tokenFile,
     ...(tls ? [tls.cert, tls.key, tls.clientCa] : []),
@@ -75,6 +83,7 @@ export function gatewayDenoFlags(listen: string, paths: GatewayPaths): string[] 
     "--cached-only",
     "--no-code-cache",
     "--no-prompt",
+    "--unstable-lazy-dynamic-imports",
     `--allow-net=${listen}`,
     `--allow-read=${readable.join(",")}`,
     `--allow-write=${paths.stateDir}`,

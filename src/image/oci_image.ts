@@ -62,7 +62,7 @@ export function imageCommand(program: ImageProgram): { entrypoint: string[]; cmd
   const entrypoint = program.kind === "compiled" ? [CONTAINER_PATHS.binary, "__gateway"] : [
     CONTAINER_PATHS.binary,
     "run",
-    ...gatewayDenoFlags("0.0.0.0", IMAGE_PATHS),
+    ...gatewayDenoFlags("0.0.0.0", IMAGE_PATHS, CONTAINER_PATHS.source),
     CONTAINER_PATHS.serverEntry,
   ];
   return { entrypoint, cmd };

@@ -12,7 +12,9 @@ import {
   type GatewayTlsPaths,
 } from "../../src/contract/gateway_command_line.ts";
 
-const GATEWAY_MAIN = resolve(import.meta.dirname!, "../../src/server/main.ts");
+/** The program's `src/`, which the gateway runs from. */
+export const SOURCE_DIR = resolve(import.meta.dirname!, "../../src");
+const GATEWAY_MAIN = join(SOURCE_DIR, "server/main.ts");
 
 export interface RunningGateway extends AsyncDisposable {
   child: Deno.ChildProcess;
@@ -44,7 +46,7 @@ export function startGateway(
     args: [
       ...launcher,
       "run",
-      ...gatewayDenoFlags(listen, { stateDir, tokenFile, tls }),
+      ...gatewayDenoFlags(listen, { stateDir, tokenFile, tls }, SOURCE_DIR),
       GATEWAY_MAIN,
       ...gatewayArgs({
         name: "corp",
