@@ -147,14 +147,16 @@ export async function serveStartBlocker(): Promise<string | undefined> {
 
 /**
  * Starts `openshell serve --listen 127.0.0.1:<port>` with `args`, its output discarded; with
- * `debugLog`, under Deno's debug log, which is then read from its stderr (`child.stderr`).
+ * `stderr`, its stderr is read from `child.stderr` (see {@linkcode serveSaysReady}); with
+ * `debug log`, under Deno's debug log, which is then read there.
  */
 export function spawnServe(
   env: Record<string, string>,
   args: readonly string[],
   port: number,
-  debugLog = false,
+  output: "discarded" | "stderr" | "debug log" = "discarded",
 ): Deno.ChildProcess {
+  const debugLog = output === "debug log";
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -170,15 +172,32 @@ export function spawnServe(
     env,
     clearEnv: true,
     stdout: "null",
-    stderr: debugLog ? "piped" : "null",
+    stderr: output === "discarded" ? "null" : "piped",
   }).spawn();
+}
+
+/**
+ * Resolves once `serve`, started with its stderr read, says the gateway is ready: as `serve`
+ * knows it, before any client has reached the gateway. Its stderr is read on until it exits.
+ */
+export async function serveSaysReady(child: Deno.ChildProcess): Promise<void> {
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/^Gateway ".*" is ready at /m.test(text)) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("serve exited before the gateway was ready");
+    text += value;
+  }
+  (async () => {
+    while (!(await lines.read()).done);
+  })();
 }
 
 /** Deno's debug log of one `serve` from its start until it answers healthy, then stopped. */
 export async function serveDebugLog(env: Record<string, string>): Promise<string> {
   await warmUp(env, "bench-log");
   const port = portOf("bench-log");
-  const child = spawnServe(env, ["--name", "bench-log"], port, true);
+  const child = spawnServe(env, ["--name", "bench-log"], port, "debug log");
   // Read while it runs: the log is larger than a pipe holds.
   const log = new Response(child.stderr).text();
   try {
