@@ -1,0 +1,98 @@
+/**
+ * The gateway reads its HTTP/2, gRPC and protobuf modules only once an HTTP/2 client comes, so a
+ * started gateway no such client has reached holds none of them. Run as the container runs it,
+ * under Deno's debug log, which names every module file Deno reads.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import { join } from "node:path";
+import { gatewayArgs, gatewayDenoFlags, GRPC_SERVICE_PATH } from "../src/contract/mod.ts";
+import { SOURCE_DIR, withDir } from "./_helpers/gateway_process.ts";
+import { freePort } from "./_helpers/loopback.ts";
+
+/** The modules read on the first HTTP/2 connection, as the debug log names them. */
+const ON_FIRST_HTTP2 = [
+  "server/_http2_connection.ts",
+  "server/_grpc_service.ts",
+  "server/_protocol_bundle.js",
+].map((module) => `file://${join(SOURCE_DIR, module)}`);
+
+/** Resolves once `test()` holds, or rejects after `ms`. */
+async function until(test: () => boolean, ms: number, what: string): Promise<void> {
+  const end = performance.now() + ms;
+  while (!test()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** One gRPC `Health` call over h2c; its `grpc-status`. */
+function grpcHealth(url: string): Promise<string> {
+  const session = http2.connect(url);
+  return new Promise<string>((resolve, reject) => {
+    session.on("error", reject);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": `${GRPC_SERVICE_PATH}Health`,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    stream.on("trailers", (trailers) => resolve(String(trailers["grpc-status"])));
+    stream.on("error", reject);
+    stream.resume();
+    stream.end(new Uint8Array(5));
+  }).finally(() => session.close());
+}
+
+Deno.test("the gateway reads its HTTP/2, gRPC and protobuf modules only once an HTTP/2 client comes", async () => {
+  await withDir(async (dir) => {
+    const listen = `127.0.0.1:${freePort()}`;
+    const paths = { stateDir: join(dir, "state"), tokenFile: join(dir, "token") };
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--log-level=debug",
+        ...gatewayDenoFlags(listen, paths, SOURCE_DIR),
+        join(SOURCE_DIR, "server/main.ts"),
+        ...gatewayArgs({ name: "corp", listen, version: "9.9.9", ...paths }),
+      ],
+      env: { DENO_DIR: join(dir, "deno"), PATH: "/usr/bin:/bin" },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let stdout = "";
+    let stderr = "";
+    const reading = Promise.all([
+      (async () => {
+        for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) stdout += text;
+      })(),
+      (async () => {
+        for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+      })(),
+    ]);
+    try {
+      await until(() => stdout.includes('"Listening"'), 20_000, "the gateway to listen");
+      const response = await fetch(`http://${listen}/healthz`);
+      await response.body?.cancel();
+      assert.equal(response.status, 200);
+      // The debug log is a pipe of its own: give what it may still hold time to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (const module of ON_FIRST_HTTP2) {
+        assert.ok(!stderr.includes(module), `${module} read before any HTTP/2 client`);
+      }
+      assert.equal(await grpcHealth(`http://${listen}`), "0");
+      await until(
+        () => ON_FIRST_HTTP2.every((module) => stderr.includes(module)),
+        5_000,
+        "the HTTP/2 modules in the debug log",
+      );
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+      await reading;
+    }
+  });
+});
