@@ -171,11 +171,12 @@ async function compare(
       }
       const ratio = median(pairs);
       ratios.push(ratio);
-      const [ours, theirs] = [gateway, bare].map((s) => totals.get(s)!);
-      const cpu: [number, number] = [ours!.cpu / ours!.requests, theirs!.cpu / theirs!.requests];
+      const ours = totals.get(gateway)!;
+      const theirs = totals.get(bare)!;
+      const cpu: [number, number] = [ours.cpu / ours.requests, theirs.cpu / theirs.requests];
       cpus.push(cpu);
       rows.push(
-        `${ours!.rps.toFixed(0)} vs ${theirs!.rps.toFixed(0)} req/s ${formatRatio(ratio)}, ` +
+        `${ours.rps.toFixed(0)} vs ${theirs.rps.toFixed(0)} req/s ${formatRatio(ratio)}, ` +
           `${formatCpu(cpu)}`,
       );
     }
@@ -268,16 +269,13 @@ export async function benchGateway(): Promise<GoalFigure[]> {
       await untilHealthy(loopPort, loop);
       const wrk: Load = (port, connections) => wrkLoad(port, connections, TURN_SECONDS);
       const bareServer = { port: barePort, pid: bare.pid };
+      const gatewayServer = { port: gatewayPort, pid: gateway.pid };
       figures.push(
-        ...await compare(
-          { gateway: { port: gatewayPort, pid: gateway.pid }, bare: bareServer },
-          wrk,
-          {
-            what: "wrk /healthz",
-            who: "gateway",
-            label: "/healthz",
-          },
-        ),
+        ...await compare({ gateway: gatewayServer, bare: bareServer }, wrk, {
+          what: "wrk /healthz",
+          who: "gateway",
+          label: "/healthz",
+        }),
       );
       // Printed for what it shows, not counted as a figure of the gateway's.
       await compare({ gateway: { port: loopPort, pid: loop.pid }, bare: bareServer }, wrk, {

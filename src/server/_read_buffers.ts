@@ -1,13 +1,13 @@
 /**
  * The buffers the gateway's connections read their requests into: slices of shared slabs rather
  * than one allocation each. Under load every request is read into its own connection's buffer,
- * and at a thousand connections a thousand separate 4 KiB buffers cost each request about 7% more
- * CPU (the bytes land on a page of their own, through a backing store of their own) than 1 KiB
- * slices packed side by side. A buffer is given back when its connection ends and handed to a later
- * one; only the bytes a connection has read into it are ever looked at, so what an earlier client
- * left there is never read. The slabs are kept: at most the connection cap's worth (8 MiB at
- * 8,192 connections). A request that does not fit is read into a larger buffer of its connection's
- * own (`_http1_connection.ts`).
+ * and at a thousand connections a thousand separate 4 KiB buffers, each read landing on a page
+ * and a backing store of its own, cost each request 4-8% more CPU than 1 KiB slices packed side
+ * by side. A buffer is given back when its connection ends and handed to a later one; only the
+ * bytes a connection has read into it are ever looked at, so what an earlier client left there is
+ * never read. The slabs are kept: at most the connection cap's worth (8 MiB at 8,192
+ * connections). A request that does not fit is read into a larger buffer of its connection's own
+ * (`_http1_connection.ts`).
  *
  * @module
  */
