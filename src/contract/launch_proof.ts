@@ -4,16 +4,11 @@
  * gateway listens it writes one line on its stderr, which the runtime hands to the launcher,
  * carrying an HMAC-SHA256 of the challenge keyed by its API token: only a gateway started with
  * that token can compute it, and a gateway whose address another server took never listens.
- * A client may also send a challenge with `GET /healthz`; the gateway answers it with the same
- * proof. The token itself never goes over the wire.
+ * The token itself never leaves the gateway.
  *
  * @module
  */
 
-/** The request header carrying the challenge. */
-export const CHALLENGE_HEADER = "x-openshell-challenge";
-/** The response header carrying the proof. */
-export const PROOF_HEADER = "x-openshell-proof";
 /** What a challenge looks like: 32 to 128 lowercase hex digits. */
 const CHALLENGE = /^[0-9a-f]{32,128}$/;
 
@@ -49,7 +44,7 @@ export async function launchProof(token: string, challenge: string): Promise<str
   const mac = await crypto.subtle.sign(
     "HMAC",
     key,
-    encoder.encode(`openshell-healthz:${challenge}`),
+    encoder.encode(`openshell-ready:${challenge}`),
   );
   return toHex(new Uint8Array(mac));
 }

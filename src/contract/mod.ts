@@ -30,11 +30,4 @@ export {
   tlsSecretPaths,
 } from "./gateway_command_line.ts";
 export { frameMessage, GRPC_SERVICE_PATH, GrpcStatus, unframeMessage } from "./grpc_wire.ts";
-export {
-  CHALLENGE_HEADER,
-  isChallenge,
-  launchProof,
-  newChallenge,
-  PROOF_HEADER,
-  readyLine,
-} from "./launch_proof.ts";
+export { isChallenge, launchProof, newChallenge, readyLine } from "./launch_proof.ts";

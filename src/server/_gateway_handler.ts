@@ -7,7 +7,6 @@
  * @module
  */
 import { constantTimeEqual } from "./_constant_time_equal.ts";
-import { CHALLENGE_HEADER, isChallenge, launchProof, PROOF_HEADER } from "../contract/mod.ts";
 
 /** What a route sees of a request. */
 export interface GatewayRequest {
@@ -62,8 +61,8 @@ type Route = {
 };
 
 /**
- * Builds the gateway's request handler: `GET /healthz` without auth (answering a launcher's
- * challenge with its proof), `GET /v1/info` with a bearer token compared in constant time.
+ * Builds the gateway's request handler: `GET /healthz` without auth (the same answer to every
+ * client), `GET /v1/info` with a bearer token compared in constant time.
  * Unknown paths get 404, other methods 405, a missing or wrong token 401. Every answer is JSON.
  *
  * @example
@@ -80,14 +79,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     "/healthz": {
       methods: ["GET", "HEAD"],
       auth: false,
-      // A launcher's challenge is answered with its proof (see `launch_proof.ts`).
-      respond: (request) => {
-        const challenge = request.header(CHALLENGE_HEADER);
-        if (!isChallenge(challenge) || options.token === "") return HEALTHY;
-        return launchProof(options.token, challenge).then((proof) =>
-          json(200, { ok: true }, { [PROOF_HEADER]: proof })
-        );
-      },
+      respond: () => HEALTHY,
     },
     "/v1/info": {
       methods: ["GET", "HEAD"],
