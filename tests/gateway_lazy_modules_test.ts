@@ -8,16 +8,17 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { gatewayArgs, gatewayDenoFlags, GRPC_SERVICE_PATH } from "../src/contract/mod.ts";
 import { SOURCE_DIR, withDir } from "./_helpers/gateway_process.ts";
 import { freePort } from "./_helpers/loopback.ts";
 
-/** The modules read on the first HTTP/2 connection, as the debug log names them. */
+/** The modules read on the first HTTP/2 connection, as the debug log names them (URLs). */
 const ON_FIRST_HTTP2 = [
   "server/_http2_connection.ts",
   "server/_grpc_service.ts",
   "server/_protocol_bundle.js",
-].map((module) => `file://${join(SOURCE_DIR, module)}`);
+].map((module) => pathToFileURL(join(SOURCE_DIR, module)).href);
 
 /** Resolves once `test()` holds, or rejects after `ms`. */
 async function until(test: () => boolean, ms: number, what: string): Promise<void> {
