@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { tempDir } from "./_helpers/temp_dir.ts";
 
 const REPO = resolve(import.meta.dirname!, "..");
@@ -123,7 +123,7 @@ function shortName(specifier: string): string {
 
 /** Each forbidden module the entry loads statically, with the import chain that loads it. */
 async function hotPathOffences(entry: string): Promise<string[]> {
-  return await offences(await graphOf(entry), `file://${join(REPO, entry)}`);
+  return await offences(await graphOf(entry), pathToFileURL(join(REPO, entry)).href);
 }
 
 /** Each forbidden module `root` reaches in `graph` through static imports, with its chain. */
@@ -131,6 +131,7 @@ async function offences(graph: GraphInfo, rootSpecifier: string): Promise<string
   const modules = new Map(graph.modules.map((m) => [m.specifier, m]));
   const canonical = (s: string) => graph.redirects[s] ?? s;
   const root = canonical(rootSpecifier);
+  assert.ok(modules.has(root), `${rootSpecifier} is not in the module graph`);
   const parent = new Map<string, string | undefined>([[root, undefined]]);
   const queue = [root];
   const found: string[] = [];
@@ -173,7 +174,7 @@ Deno.test("the check names each offender with its import chain", async () => {
     join(esm, "package.json"),
     JSON.stringify({ type: "module", exports: { ".": "./index.js" } }),
   );
-  const file = (name: string) => `file://${join(REPO, "src", name)}`;
+  const file = (name: string) => pathToFileURL(join(REPO, "src", name)).href;
   const imports = (...specifiers: string[]) => specifiers.map((s) => ({ code: { specifier: s } }));
   const graph: GraphInfo = {
     modules: [
