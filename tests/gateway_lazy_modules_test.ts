@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { gatewayArgs, gatewayDenoFlags, GRPC_SERVICE_PATH } from "../src/contract/mod.ts";
-import { SOURCE_DIR, withDir } from "./_helpers/gateway_process.ts";
+import { GRPC_SERVICE_PATH } from "../src/contract/mod.ts";
+import { gatewayCommand, SOURCE_DIR, withDir } from "./_helpers/gateway_process.ts";
 import { freePort } from "./_helpers/loopback.ts";
 
 /** The modules read on the first HTTP/2 connection, as the debug log names them (URLs). */
@@ -50,20 +50,7 @@ function grpcHealth(url: string): Promise<string> {
 Deno.test("the gateway reads its HTTP/2, gRPC and protobuf modules only once an HTTP/2 client comes", async () => {
   await withDir(async (dir) => {
     const listen = `127.0.0.1:${freePort()}`;
-    const paths = { stateDir: join(dir, "state"), tokenFile: join(dir, "token") };
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--log-level=debug",
-        ...gatewayDenoFlags(listen, paths, SOURCE_DIR),
-        join(SOURCE_DIR, "server/main.ts"),
-        ...gatewayArgs({ name: "corp", listen, version: "9.9.9", ...paths }),
-      ],
-      env: { DENO_DIR: join(dir, "deno"), PATH: "/usr/bin:/bin" },
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = gatewayCommand(dir, listen, { denoFlags: ["--log-level=debug"] }).spawn();
     let stdout = "";
     let stderr = "";
     const reading = Promise.all([

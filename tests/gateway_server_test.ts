@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { SOURCE_DIR, startGateway, withDir } from "./_helpers/gateway_process.ts";
-import { gatewayArgs, gatewayDenoFlags, readyLine } from "../src/contract/mod.ts";
+import { gatewayCommand, startGateway, withDir } from "./_helpers/gateway_process.ts";
+import { readyLine } from "../src/contract/mod.ts";
 import { MAX_REQUEST_BYTES } from "../src/server/_limits.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { launchProof, newChallenge } from "../src/contract/mod.ts";
@@ -66,25 +66,7 @@ Deno.test("the gateway exits 1 when its port is taken", async () => {
  */
 async function readyReport(dir: string, port: number, challenge: string) {
   const listen = `127.0.0.1:${port}`;
-  const paths = { stateDir: join(dir, "state"), tokenFile: join(dir, "token") };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...gatewayDenoFlags(listen, paths, SOURCE_DIR),
-      join(SOURCE_DIR, "server/main.ts"),
-      ...gatewayArgs({
-        name: "corp",
-        listen,
-        version: "9.9.9",
-        readyChallenge: challenge,
-        ...paths,
-      }),
-    ],
-    env: { DENO_DIR: join(dir, "deno"), PATH: "/usr/bin:/bin" },
-    clearEnv: true,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = gatewayCommand(dir, listen, { readyChallenge: challenge, stdout: "null" }).spawn();
   let stderr = "";
   let connectable: boolean | undefined;
   try {

@@ -25,6 +25,61 @@ export interface RunningGateway extends AsyncDisposable {
   finish(): Promise<{ code: number; lines: Record<string, unknown>[] }>;
 }
 
+/** What {@linkcode gatewayCommand} may add to the gateway's plain command line. */
+export interface GatewayCommandOptions {
+  /** Served over mTLS with these files. */
+  tls?: GatewayTlsPaths | undefined;
+  /** Under this descriptor limit (`RLIMIT_NOFILE`), and told it, as the launcher does. */
+  openFiles?: number | undefined;
+  /** The challenge whose proof it writes on stderr once it listens. */
+  readyChallenge?: string | undefined;
+  /** Deno's own flags ahead of the container's (e.g. `--log-level=debug`). */
+  denoFlags?: string[];
+  /** Gateway arguments after its own. */
+  extra?: string[];
+  stdout?: "piped" | "null";
+}
+
+/**
+ * The gateway run on the host exactly as the container runs it (the same `deno run` flags and
+ * arguments), named `corp`, with its state and token in `dir` (see {@linkcode withDir}).
+ */
+export function gatewayCommand(
+  dir: string,
+  listen: string,
+  options: GatewayCommandOptions = {},
+): Deno.Command {
+  const { tls, openFiles, readyChallenge } = options;
+  const stateDir = join(dir, "state");
+  const tokenFile = join(dir, "token");
+  const limit = openFiles === undefined ? [] : ["prlimit", `--nofile=${openFiles}`, "--"];
+  const [program, ...launcher] = [...limit, Deno.execPath()];
+  return new Deno.Command(program!, {
+    args: [
+      ...launcher,
+      "run",
+      ...(options.denoFlags ?? []),
+      ...gatewayDenoFlags(listen, { stateDir, tokenFile, tls }, SOURCE_DIR),
+      GATEWAY_MAIN,
+      ...gatewayArgs({
+        name: "corp",
+        listen,
+        version: "9.9.9",
+        stateDir,
+        tokenFile,
+        tls,
+        ...(openFiles === undefined ? {} : { openFiles }),
+        ...(readyChallenge === undefined ? {} : { readyChallenge }),
+      }),
+      ...(options.extra ?? []),
+    ],
+    env: { DENO_DIR: join(dir, "deno"), PATH: "/usr/bin:/bin" },
+    clearEnv: true,
+    stdout: options.stdout ?? "piped",
+    stderr: "piped",
+  });
+}
+
 /**
  * Starts the gateway on the host exactly as the container does, with host paths; with
  * `openFiles`, under that descriptor limit (`RLIMIT_NOFILE`); with `tls`, served over mTLS.
@@ -36,34 +91,8 @@ export function startGateway(
   openFiles?: number,
   tls?: GatewayTlsPaths,
 ): RunningGateway {
-  const stateDir = join(dir, "state");
-  const tokenFile = join(dir, "token");
   const listen = `127.0.0.1:${port}`;
-  // Under a limit, the gateway is told it, as the launcher tells it the limit it set.
-  const limit = openFiles === undefined ? [] : ["prlimit", `--nofile=${openFiles}`, "--"];
-  const [program, ...launcher] = [...limit, Deno.execPath()];
-  const child = new Deno.Command(program!, {
-    args: [
-      ...launcher,
-      "run",
-      ...gatewayDenoFlags(listen, { stateDir, tokenFile, tls }, SOURCE_DIR),
-      GATEWAY_MAIN,
-      ...gatewayArgs({
-        name: "corp",
-        listen,
-        version: "9.9.9",
-        stateDir,
-        tokenFile,
-        tls,
-        ...(openFiles === undefined ? {} : { openFiles }),
-      }),
-      ...extra,
-    ],
-    env: { DENO_DIR: join(dir, "deno"), PATH: "/usr/bin:/bin" },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = gatewayCommand(dir, listen, { tls, openFiles, extra }).spawn();
   const lines: string[] = [];
   const waiters: { msg: string; resolve: (v: Record<string, unknown>) => void }[] = [];
   const reading = (async () => {
