@@ -109,7 +109,19 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
     return closed;
   };
 
+  const loadHttp2 = () =>
+    http2 ??= import("./_http2_connection.ts").then((m) => m.createHttp2Acceptor(options));
   const serveConnection = async (accepted: AcceptedConnection, tracked: OpenConnection) => {
+    if ("serve" in accepted) {
+      try {
+        await accepted.serve(tracked, options, loadHttp2);
+      } catch {
+        // refused in the TLS handshake, or closed during it
+      } finally {
+        tracked.close();
+      }
+      return;
+    }
     const buffer = buffers.take();
     try {
       const conn = await accepted.open();
@@ -125,11 +137,10 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
       if (protocol === "http1") {
         await serveHttp1(conn, buffer, filled, tracked, options);
       } else {
-        http2 ??= import("./_http2_connection.ts").then((m) => m.createHttp2Acceptor(options));
-        await (await http2)(conn, buffer.slice(0, filled), tracked);
+        await (await loadHttp2())(conn, buffer.slice(0, filled), tracked);
       }
     } catch {
-      // reset by the peer, refused in the TLS handshake, or closed by a deadline or the cap
+      // reset by the peer, or closed by a deadline or the cap
     } finally {
       tracked.close();
       // Nothing reads into it now: every read of the connection was awaited.

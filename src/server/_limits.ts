@@ -57,7 +57,10 @@ export const MAX_CONCURRENT_STREAMS = 32;
 export const CONTROL_FRAME_BURST = 200;
 /** ... refilled at this many per second; past it the session ends with GOAWAY. */
 export const CONTROL_FRAMES_PER_SECOND = 100;
-/** Unsent output (HTTP/2, TLS) above which the gateway stops reading the client, in bytes. */
+/**
+ * Unsent output above which the gateway stops reading the client (HTTP/2), or answers it no
+ * further and closes it once it has sent this much more meanwhile (HTTP/1.1 over TLS), in bytes.
+ */
 export const MAX_UNSENT_BYTES = 256 * 1024;
 /** After a GOAWAY for a flood, how long the gateway keeps the connection before closing it. */
 export const LAST_WORD_LINGER_MS = 1000;

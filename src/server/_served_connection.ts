@@ -26,7 +26,8 @@ export type ClosedReason =
   | "request timeout"
   | "over capacity"
   | "accept failed"
-  | "http2 flood";
+  | "http2 flood"
+  | "answers unread";
 
 /** What answers the requests of a connection, and how long each may take. */
 export interface ConnectionServices {
@@ -65,13 +66,30 @@ export async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<voi
 }
 
 /**
- * One connection a listener has accepted: closing it, and opening its bytes (for TLS, its
- * session once the handshake is done; rejects when the handshake fails or it closes first).
+ * One connection a listener has accepted that the gateway reads itself: closing it, and opening
+ * its bytes.
  */
-export interface AcceptedConnection {
+export interface PulledConnection {
   close(): void;
   open(): Promise<ByteStream>;
 }
+
+/**
+ * One connection a listener has accepted whose bytes come to the gateway as they arrive (a TLS
+ * session): closing it, and serving it once open, HTTP/2 through `http2`; resolves once it has
+ * closed, rejects when its TLS handshake fails or it closes first.
+ */
+export interface PushedConnection {
+  close(): void;
+  serve(
+    tracked: OpenConnection,
+    services: ConnectionServices,
+    http2: () => Promise<Http2Acceptor>,
+  ): Promise<void>;
+}
+
+/** One connection a listener has accepted. */
+export type AcceptedConnection = PulledConnection | PushedConnection;
 
 /** A listener of its own (the TLS one): where it listens, and how it stops. */
 export interface ConnectionListener {
@@ -85,7 +103,7 @@ export interface ConnectionListener {
  */
 export type TlsListen = (
   address: { hostname: string; port: number },
-  onConnection: (connection: AcceptedConnection) => void,
+  onConnection: (connection: PushedConnection) => void,
 ) => Promise<ConnectionListener>;
 
 /** Serves one HTTP/2 connection whose first bytes (`pending`) were already read. */

@@ -14,9 +14,16 @@
  */
 import type net from "node:net";
 import tls from "node:tls";
+import { serveHttp1Pushed } from "./_http1_connection.ts";
+import { sniffProtocol } from "./_http1_request_head.ts";
 import { LAST_WORD_LINGER_MS } from "./_limits.ts";
 import { socketStream } from "./_node_stream.ts";
-import type { ByteStream, TlsListen } from "./_served_connection.ts";
+import type {
+  ConnectionServices,
+  Http2Acceptor,
+  OpenConnection,
+  TlsListen,
+} from "./_served_connection.ts";
 
 /** The PEM texts the TLS side is built from. */
 export interface TlsMaterial {
@@ -39,9 +46,8 @@ export interface TlsMaterial {
  *   key: pem("/run/openshell/tls.key"),
  *   clientCa: pem("/run/openshell/client-ca.crt"),
  * }, 128);
- * const listener = await listen({ hostname: "127.0.0.1", port: 8443 }, async (connection) => {
- *   const session = await connection.open(); // read and write it as a connection
- *   session.close();
+ * const listener = await listen({ hostname: "127.0.0.1", port: 8443 }, (connection) => {
+ *   connection.close(); // or serve it: see `_gateway_server.ts`
  * });
  * listener.close();
  * ```
@@ -70,7 +76,7 @@ export function createTlsListen(material: TlsMaterial, backlog: number): TlsList
         const peer = peerOf(socket);
         let secured = false;
         let settle!: Settle;
-        const session = new Promise<ByteStream>((resolve, reject) => {
+        const session = new Promise<tls.TLSSocket>((resolve, reject) => {
           settle = {
             resolve: (stream) => {
               secured = true;
@@ -87,7 +93,14 @@ export function createTlsListen(material: TlsMaterial, backlog: number): TlsList
           if (handshaking.get(peer) === settle) handshaking.delete(peer);
           settle.reject(new Error("closed during the TLS handshake"));
         });
-        onConnection({ close, open: () => session });
+        onConnection({
+          close,
+          serve: async (tracked, services, http2) => {
+            const opened = await session;
+            tracked.close = opened.destroy.bind(opened);
+            await serveSession(opened, tracked, services, http2);
+          },
+        });
       });
       const settled = (socket: net.Socket): Settle | undefined => {
         const peer = peerOf(socket);
@@ -98,7 +111,7 @@ export function createTlsListen(material: TlsMaterial, backlog: number): TlsList
       server.on("secureConnection", (session: tls.TLSSocket) => {
         session.on("error", () => {});
         const settle = settled(session);
-        if (settle) settle.resolve(socketStream(session));
+        if (settle) settle.resolve(session);
         else session.destroy();
       });
       // Refused in the handshake: `node:tls` ends the connection itself, after its alert (closed
@@ -120,8 +133,48 @@ export function createTlsListen(material: TlsMaterial, backlog: number): TlsList
 }
 
 interface Settle {
-  resolve(session: ByteStream): void;
+  resolve(session: tls.TLSSocket): void;
   reject(error: Error): void;
+}
+
+/**
+ * Serves a TLS session until it closes: HTTP/1.1 from the session's own `data` events (no read
+ * awaited per request), HTTP/2 through `http2`, told apart by its first bytes.
+ */
+function serveSession(
+  session: tls.TLSSocket,
+  tracked: OpenConnection,
+  services: ConnectionServices,
+  http2: () => Promise<Http2Acceptor>,
+): Promise<void> {
+  if (session.destroyed) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let first: Uint8Array = new Uint8Array(0);
+    const closed = () => resolve();
+    const sniff = (chunk: Uint8Array) => {
+      if (first.length > 0) {
+        const joined = new Uint8Array(first.length + chunk.length);
+        joined.set(first);
+        joined.set(chunk, first.length);
+        chunk = joined;
+      }
+      first = chunk;
+      const protocol = sniffProtocol(first);
+      if (protocol === "more") return;
+      session.off("data", sniff);
+      session.off("close", closed);
+      if (protocol === "http1") return resolve(serveHttp1Pushed(session, first, tracked, services));
+      // HTTP/2 reads the session as a stream, once it is loaded.
+      session.pause();
+      const stream = socketStream(session);
+      http2().then((accept) => {
+        session.resume();
+        return accept(stream, first, tracked);
+      }).then(resolve, reject);
+    };
+    session.on("data", sniff);
+    session.on("close", closed);
+  });
 }
 
 function peerOf(socket: net.Socket): string {
