@@ -186,6 +186,35 @@ Deno.test("mounts: state read-write, secrets, binary and source read-only binds"
   }
 });
 
+Deno.test("mounts: a Deno cache made ahead, its writable part over /tmp's, its emitted code read-only", () => {
+  assert.equal(
+    buildOciConfig(base).mounts.filter((m) => m.destination.startsWith("/tmp/deno")).length,
+    0,
+    "an empty cache on the /tmp tmpfs when none is given",
+  );
+  const denoDir = { writable: "/run/bundle/deno", emitted: "/run/deno-dir/0123/gen" };
+  const { mounts } = buildOciConfig({ ...base, denoDir });
+  const at = (destination: string) => mounts.findIndex((m) => m.destination === destination);
+  // Each after the one it sits in.
+  assert.ok(at("/tmp") < at("/tmp/deno") && at("/tmp/deno") < at("/tmp/deno/gen"));
+  const writable = mounts[at("/tmp/deno")]!;
+  const emitted = mounts[at("/tmp/deno/gen")]!;
+  assert.equal(writable.source, "/run/bundle/deno");
+  assert.equal(emitted.source, "/run/deno-dir/0123/gen");
+  assert.ok(writable.options.includes("rw") && !writable.options.includes("ro"));
+  assert.ok(emitted.options.includes("ro") && !emitted.options.includes("rw"));
+  for (const mount of [writable, emitted]) {
+    assert.equal(mount.type, "bind");
+    for (const option of ["noexec", "nosuid", "nodev"]) assert.ok(mount.options.includes(option));
+  }
+  for (const key of ["writable", "emitted"] as const) {
+    assert.throws(
+      () => buildOciConfig({ ...base, denoDir: { ...denoDir, [key]: "relative/path" } }),
+      /must be absolute: "relative\/path"/,
+    );
+  }
+});
+
 Deno.test("masked and read-only paths are the standard sets", () => {
   const { linux } = buildOciConfig(base);
   for (const path of ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"]) {

@@ -26,4 +26,11 @@ export {
   type SeccompProfile,
   seccompProfile,
 } from "./seccomp_profile.ts";
+export {
+  denoDirTemplateFresh,
+  type DenoDirTemplateOptions,
+  EMITTED_DIR,
+  ensureDenoDirTemplate,
+  stageDenoDir,
+} from "./gateway_deno_dir.ts";
 export { bundlePaths, removeBundle, stageBundle } from "./stage_bundle.ts";

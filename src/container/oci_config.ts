@@ -13,6 +13,7 @@ import {
   gatewayDenoFlags,
   tlsSecretPaths,
 } from "../contract/mod.ts";
+import { EMITTED_DIR } from "./gateway_deno_dir.ts";
 import type { SeccompProfile } from "./seccomp_profile.ts";
 
 // Re-exported: the OCI config's callers read the container's facts beside it.
@@ -52,6 +53,12 @@ export interface GatewayContainerSpec {
   binary: string;
   /** Absolute host path of the project's `src/` when running under `deno run`; absent for a compiled binary. */
   sourceDir?: string;
+  /**
+   * The gateway's Deno cache made ahead (see `gateway_deno_dir.ts`), as absolute host paths:
+   * this start's writable part, bound read-write as its `DENO_DIR`, and the template's emitted
+   * JavaScript, bound read-only inside it; absent: an empty cache on the container's `/tmp`.
+   */
+  denoDir?: { writable: string; emitted: string } | undefined;
   /**
    * Absolute cgroup path: the caller's cgroup plus a per-launch leaf; `undefined` leaves it
    * out (only for runtimes that then pick a per-container path, never the caller's own).
@@ -178,8 +185,16 @@ const READONLY_PATHS = [
  * ```
  */
 export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
-  for (const key of ["rootfs", "stateDir", "secretsDir", "binary", "sourceDir"] as const) {
-    const value = spec[key];
+  const hostPaths = {
+    rootfs: spec.rootfs,
+    stateDir: spec.stateDir,
+    secretsDir: spec.secretsDir,
+    binary: spec.binary,
+    sourceDir: spec.sourceDir,
+    denoDir: spec.denoDir?.writable,
+    emitted: spec.denoDir?.emitted,
+  };
+  for (const [key, value] of Object.entries(hostPaths)) {
     if (value !== undefined && !isAbsolute(value)) {
       throw new RangeError(`Path "${key}" must be absolute: "${value}"`);
     }
@@ -249,6 +264,12 @@ export function buildOciConfig(spec: GatewayContainerSpec): OciConfig {
   ];
   if (spec.sourceDir !== undefined) {
     mounts.push(bind(CONTAINER_PATHS.source, spec.sourceDir, ["ro", "noexec"]));
+  }
+  if (spec.denoDir !== undefined) {
+    mounts.push(
+      bind(CONTAINER_PATHS.denoDir, spec.denoDir.writable, ["rw", "noexec"]),
+      bind(`${CONTAINER_PATHS.denoDir}/${EMITTED_DIR}`, spec.denoDir.emitted, ["ro", "noexec"]),
+    );
   }
   const resources = ociResources(spec.resources);
   const mapping = (hostID: number) => [{ containerID: 0, hostID, size: 1 }];

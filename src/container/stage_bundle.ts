@@ -7,6 +7,8 @@
  */
 import { join } from "../path/mod.ts";
 import { fileError } from "../errors/mod.ts";
+import { removeTree } from "../files/mod.ts";
+import { stageDenoDir } from "./gateway_deno_dir.ts";
 import type { OciConfig } from "./oci_config.ts";
 
 /** The paths of one staged bundle. */
@@ -15,6 +17,8 @@ export interface BundlePaths {
   config: string;
   /** The directory bound read-only at `/run/openshell`. */
   secrets: string;
+  /** This start's writable part of the Deno cache made ahead, bound as its `DENO_DIR`. */
+  denoDir: string;
 }
 
 /**
@@ -29,7 +33,12 @@ export interface BundlePaths {
  */
 export function bundlePaths(parent: string, id: string): BundlePaths {
   const dir = join(parent, id);
-  return { dir, config: join(dir, "config.json"), secrets: join(dir, "secrets") };
+  return {
+    dir,
+    config: join(dir, "config.json"),
+    secrets: join(dir, "secrets"),
+    denoDir: join(dir, "deno"),
+  };
 }
 
 /** What {@linkcode stageBundle} writes. */
@@ -38,6 +47,8 @@ export interface StageBundleOptions {
   config: OciConfig;
   /** Secret files by name, written 0400 into the secrets directory. */
   secrets: Record<string, string>;
+  /** The Deno cache made ahead (see `gateway_deno_dir.ts`), staged at `paths.denoDir`. */
+  denoDirTemplate?: string | undefined;
   /**
    * Who the container's root is on the host when that is not the caller (root mode): the
    * bundle and secrets directories and the secret files are handed to it so the container
@@ -77,6 +88,9 @@ export async function stageBundle(options: StageBundleOptions): Promise<void> {
       if (containerOwner) Deno.chownSync(file, containerOwner.uid, containerOwner.gid);
     }
     Deno.chmodSync(paths.secrets, 0o500);
+    if (options.denoDirTemplate !== undefined) {
+      stageDenoDir(options.denoDirTemplate, paths.denoDir, containerOwner);
+    }
     if (containerOwner) {
       Deno.chownSync(paths.secrets, containerOwner.uid, containerOwner.gid);
       Deno.chownSync(paths.dir, containerOwner.uid, containerOwner.gid);
@@ -94,9 +108,8 @@ export async function stageBundle(options: StageBundleOptions): Promise<void> {
 export async function removeBundle(paths: BundlePaths): Promise<void> {
   await Deno.chmod(paths.secrets, 0o700).catch(() => {});
   await Deno.chmod(paths.dir, 0o700).catch(() => {});
-  await Deno.remove(paths.dir, { recursive: true }).catch((error) => {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  });
+  // The gateway may have left its copy of the Deno cache unreadable to its owner.
+  await removeTree(paths.dir);
 }
 
 /** Writes a new file; a failure names it (a write on a full disk names no path by itself). */

@@ -27,13 +27,15 @@ export const CONTAINER_PATHS = {
   secrets: "/run/openshell",
   /** The API token file inside the secrets dir. */
   tokenFile: "/run/openshell/token",
+  /** Deno's cache (`DENO_DIR`), on the `/tmp` tmpfs; the launcher may bind one made ahead. */
+  denoDir: "/tmp/deno",
 } as const;
 
 /** The container's environment: no secrets, nothing from the caller. */
 export const CONTAINER_ENV: readonly string[] = [
   "PATH=/usr/local/bin:/usr/bin:/bin",
   "HOME=/tmp",
-  "DENO_DIR=/tmp/deno",
+  `DENO_DIR=${CONTAINER_PATHS.denoDir}`,
   "DENO_NO_UPDATE_CHECK=1",
   "NO_COLOR=1",
   "LANG=C.UTF-8",

@@ -12,7 +12,13 @@ import { buildOciConfig, type ContainerResources } from "../container/mod.ts";
 import { ROOT_MODE_HOST_ID } from "../contract/mod.ts";
 import { launchProof, newChallenge, readyLine, TLS_SECRET_FILES } from "../contract/mod.ts";
 import type { SeccompProfile } from "../container/mod.ts";
-import { bundlePaths, removeBundle, stageBundle } from "../container/mod.ts";
+import {
+  bundlePaths,
+  EMITTED_DIR,
+  ensureDenoDirTemplate,
+  removeBundle,
+  stageBundle,
+} from "../container/mod.ts";
 import { traceMark } from "../host/mod.ts";
 import { pathExists } from "../files/mod.ts";
 import { UserError } from "../errors/mod.ts";
@@ -210,6 +216,17 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   const challenge = newChallenge();
   const checked = await options.checked;
   traceMark("launch: checks passed");
+  // Made once (and again when the sources change): later starts bind it and copy a little.
+  const denoDirTemplate = checked.sourceDir === undefined
+    ? undefined
+    : await ensureDenoDirTemplate({
+      runtimeDir: options.runtimeDir,
+      rootfs: checked.rootfs,
+      binary: checked.binary,
+      sourceDir: checked.sourceDir,
+      uid: options.uid,
+    });
+  traceMark("launch: deno cache ready");
   // Worked out beside the staging and the container's start: needed once the gateway listens.
   const ready = launchProof(checked.token, challenge).then(readyLine);
   ready.catch(() => {}); // awaited by the stderr reader
@@ -225,6 +242,9 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     tls: checked.tls !== undefined,
     binary: checked.binary,
     ...(checked.sourceDir === undefined ? {} : { sourceDir: checked.sourceDir }),
+    ...(denoDirTemplate === undefined ? {} : {
+      denoDir: { writable: paths.denoDir, emitted: join(denoDirTemplate, EMITTED_DIR) },
+    }),
     cgroupsPath,
     hardLimits: readCallerHardLimits(),
     seccomp: options.seccomp,
@@ -253,6 +273,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
           }
           : {}),
       },
+      denoDirTemplate,
       ...(rootMode ? { containerOwner: hostId } : {}),
     });
     traceMark("launch: bundle staged");

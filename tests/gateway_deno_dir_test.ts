@@ -1,0 +1,221 @@
+/**
+ * The gateway's Deno cache made ahead: made by the launcher at the container's paths, a
+ * fresh copy for each start bound as the gateway's `DENO_DIR` and removed with its bundle,
+ * nothing the gateway writes there reaching the template or a later start; made anew when
+ * a source it holds changes. Run for real: serve as root (the copy handed to uid 65532) and
+ * as the ordinary test user (rootless), with youki.
+ */
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
+import { denoDirTemplateFresh, stageDenoDir } from "../src/container/mod.ts";
+import { freePort } from "./_helpers/loopback.ts";
+import { onPath } from "./_helpers/run_command.ts";
+import type { Sandbox } from "./_helpers/sandbox.ts";
+import {
+  assertNothingLeft,
+  createServeSandbox,
+  gatewayPid,
+  getJson,
+  rootServeTestsIgnored,
+  serveRuntimeDir,
+  startServe,
+  uniqueGatewayName,
+} from "./_helpers/serve_fixture.ts";
+import { TEST_USER, userIds } from "./_helpers/test_users.ts";
+
+const ignoreRoot = await rootServeTestsIgnored("Deno cache tests as root");
+const user = await userIds(TEST_USER);
+const ignoreRootless = ignoreRoot || !user || !(await onPath("unshare"));
+
+/** Where the gateway's entry module is emitted in a Deno cache made at the container's paths. */
+const EMITTED_ENTRY = join("gen/file", `${CONTAINER_PATHS.serverEntry}.js`);
+
+/** Every file of a tree by its relative path, with its bytes and owner. */
+async function tree(root: string): Promise<Map<string, { text: string; uid: number }>> {
+  const found = new Map<string, { text: string; uid: number }>();
+  const walk = async (dir: string, prefix: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      const name = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+      const info = await Deno.lstat(path);
+      if (entry.isDirectory) await walk(path, name);
+      else {
+        const text = entry.isSymlink
+          ? `-> ${await Deno.readLink(path)}`
+          : await Deno.readTextFile(path);
+        found.set(name, { text, uid: info.uid! });
+      }
+    }
+  };
+  await walk(root, "");
+  return found;
+}
+
+/** The mount options of `target` as process `pid` sees it, or undefined when not mounted. */
+async function mountedAt(pid: number, target: string): Promise<string[] | undefined> {
+  for (const line of (await Deno.readTextFile(`/proc/${pid}/mountinfo`)).split("\n")) {
+    const fields = line.split(" ");
+    if (fields[4] === target) return fields[5]!.split(",");
+  }
+  return undefined;
+}
+
+/** The host path bound at `destination` in a staged bundle's OCI config. */
+async function boundAt(bundle: string, destination: string): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(join(bundle, "config.json")));
+  const mount = config.mounts.find((m: { destination: string }) => m.destination === destination);
+  assert.ok(mount, `nothing is bound at ${destination}`);
+  return mount.source;
+}
+
+/**
+ * Serves a gateway in `sandbox` (as `as` when given), checks the Deno cache it runs with:
+ * the template's emitted JavaScript, the launcher's and read-only even to root inside the
+ * container, and this start's own writable part, the container's root's; lets `whileRunning`
+ * write where the gateway could; stops it and checks that its part went with its bundle.
+ * Returns the template's path and its files as they were while the gateway ran.
+ */
+async function serveWithCache(
+  sandbox: Sandbox,
+  owner: number,
+  as?: string,
+  whileRunning: (root: string) => Promise<void> = async () => {},
+) {
+  const name = uniqueGatewayName("denodir");
+  const port = freePort();
+  await using serve = startServe(
+    sandbox,
+    ["--name", name, "--listen", `127.0.0.1:${port}`],
+    as === undefined ? {} : { user: as },
+  );
+  const containerId = await serve.ready();
+  const bundle = join(serveRuntimeDir(sandbox), "bundles", containerId);
+  const writable = join(bundle, "deno");
+  assert.equal(await boundAt(bundle, CONTAINER_PATHS.denoDir), writable);
+  const emitted = await boundAt(bundle, `${CONTAINER_PATHS.denoDir}/gen`);
+  const template = dirname(emitted);
+  const gateway = await gatewayPid(serve.child.pid);
+  assert.ok((await mountedAt(gateway, CONTAINER_PATHS.denoDir))?.includes("rw"));
+  assert.ok((await mountedAt(gateway, `${CONTAINER_PATHS.denoDir}/gen`))?.includes("ro"));
+  const made = await tree(template);
+  assert.ok(made.has(EMITTED_ENTRY), `the template holds no ${EMITTED_ENTRY}`);
+  const launcher = as === undefined ? Deno.uid() : owner;
+  for (const [path, file] of made) assert.equal(file.uid, launcher, path);
+  const copied = await tree(writable);
+  assert.ok(copied.has("dep_analysis_cache_v2"), "no copy of the dependency analysis");
+  for (const [path, file] of copied) {
+    assert.equal(file.uid, owner, `${path} is not the container's root's`);
+  }
+  // Through the gateway's own mounts, with root's rights: the emitted code cannot be changed.
+  const root = `/proc/${gateway}/root`;
+  await assert.rejects(
+    Deno.writeTextFile(join(root, CONTAINER_PATHS.denoDir, EMITTED_ENTRY), "planted"),
+    /Read-only file system/,
+  );
+  assert.equal((await getJson(`http://127.0.0.1:${port}/healthz`)).status, 200);
+  await whileRunning(root);
+  assert.equal((await serve.stop()).code, 0);
+  await assertNothingLeft(sandbox, name);
+  assert.equal(await Deno.stat(writable).catch(() => undefined), undefined, "its part is left");
+  return { template, made };
+}
+
+Deno.test({
+  name: "serve as root: the gateway runs with a Deno cache made ahead at the container's " +
+    "paths, its emitted code read-only, its caches its own; what it writes reaches no later start",
+  ignore: ignoreRoot,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const planted = join(CONTAINER_PATHS.denoDir, "dep_analysis_cache_v2");
+    const first = await serveWithCache(sandbox, ROOT_MODE_HOST_ID, undefined, async (root) => {
+      // What a compromised gateway could do there: rewrite its dependency analysis.
+      await Deno.writeTextFile(join(root, planted), "planted");
+    });
+    assert.deepEqual(await tree(first.template), first.made);
+    const second = await serveWithCache(sandbox, ROOT_MODE_HOST_ID);
+    assert.equal(second.template, first.template);
+    assert.deepEqual(second.made, first.made);
+  },
+});
+
+Deno.test({
+  name: "rootless serve: the gateway runs with a Deno cache made ahead by the ordinary user, " +
+    "its own part removed with its bundle",
+  ignore: ignoreRootless,
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    await serveWithCache(sandbox, user!.uid, TEST_USER);
+  },
+});
+
+Deno.test("denoDirTemplateFresh: made by this Deno from these sources after their last change", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const sources = join(dir, "src");
+    const template = join(dir, "template");
+    const emitted = join(template, "gen/file", CONTAINER_PATHS.source, "server");
+    await Deno.mkdir(join(sources, "server"), { recursive: true });
+    await Deno.mkdir(emitted, { recursive: true });
+    await Deno.writeTextFile(join(sources, "server/main.ts"), "export {};\n");
+    await Deno.writeTextFile(join(emitted, "main.ts.js"), "export {};\n");
+    const record = (fields: Record<string, unknown>) =>
+      Deno.writeTextFile(
+        join(template, "openshell-template.json"),
+        JSON.stringify({
+          deno: Deno.version.deno,
+          sourceDir: sources,
+          madeAt: Date.now(),
+          ...fields,
+        }),
+      );
+    assert.equal(denoDirTemplateFresh(template, sources), false, "no record");
+    await record({ madeAt: Date.now() + 1000 });
+    assert.equal(denoDirTemplateFresh(template, sources), true);
+    assert.equal(denoDirTemplateFresh(template, join(dir, "elsewhere")), false);
+    await record({ madeAt: Date.now() + 1000, deno: "0.0.1" });
+    assert.equal(denoDirTemplateFresh(template, sources), false, "another Deno's");
+    await record({ madeAt: Date.now() - 60_000 });
+    assert.equal(denoDirTemplateFresh(template, sources), false, "a source changed since");
+    await record({ madeAt: Date.now() + 1000 });
+    await Deno.remove(join(sources, "server/main.ts"));
+    assert.equal(denoDirTemplateFresh(template, sources), false, "a source is gone");
+    await Deno.writeTextFile(join(sources, "server/main.ts"), "export {};\n");
+    await Deno.remove(join(emitted, "main.ts.js"));
+    await record({ madeAt: Date.now() + 1000 });
+    assert.equal(denoDirTemplateFresh(template, sources), false, "it holds no module");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("stageDenoDir: private copies of the SQLite caches (not their shared memory) and an empty mount point for the emitted code", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const template = join(dir, "template");
+    await Deno.mkdir(join(template, "gen/file"), { recursive: true });
+    await Deno.writeTextFile(join(template, "gen/file/a.ts.js"), "a");
+    await Deno.writeTextFile(join(template, "dep_analysis_cache_v2"), "db", { mode: 0o644 });
+    await Deno.writeTextFile(join(template, "dep_analysis_cache_v2-wal"), "wal");
+    await Deno.writeTextFile(join(template, "dep_analysis_cache_v2-shm"), "shm");
+    await Deno.writeTextFile(join(template, "openshell-template.json"), "{}");
+    const copy = join(dir, "copy");
+    stageDenoDir(template, copy);
+    const copied = await tree(copy);
+    assert.deepEqual([...copied.keys()].sort(), [
+      "dep_analysis_cache_v2",
+      "dep_analysis_cache_v2-wal",
+    ]);
+    assert.equal(copied.get("dep_analysis_cache_v2-wal")!.text, "wal");
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(join(copy, "gen"))), []);
+    for (const path of ["", "gen"]) {
+      assert.equal((await Deno.stat(join(copy, path))).mode! & 0o777, 0o700, path);
+    }
+    for (const path of copied.keys()) {
+      assert.equal((await Deno.stat(join(copy, path))).mode! & 0o777, 0o600, path);
+    }
+    assert.throws(() => stageDenoDir(template, copy), Deno.errors.AlreadyExists);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
