@@ -115,7 +115,7 @@ export interface DenoDirTemplateOptions {
 /**
  * The template, made first when absent or stale; `undefined` when it cannot be made (the
  * gateway then starts with an empty cache, as before). Made into a temp dir beside it and
- * renamed into place, so a launch copying it meanwhile copies a whole one; readable by all
+ * renamed into place, so a launch reading it meanwhile reads a whole one; readable by all
  * (root's container runs as uid 65532), writable by its maker only.
  *
  * @example
