@@ -12,11 +12,10 @@ import {
   startGateway,
   underAttack,
   withDir,
+  writeGatewayTls,
 } from "./_helpers/gateway_process.ts";
 import { freePort } from "./_helpers/loopback.ts";
 import { FLOOD_MEMORY_BOUND_MIB } from "../src/server/_limits.ts";
-import { generateGatewayPki, serverNames } from "../src/pki/mod.ts";
-import { join } from "node:path";
 
 const encoder = new TextEncoder();
 
@@ -270,23 +269,9 @@ Deno.test("an HTTP/2 stream whose request does not arrive in time is reset", asy
   });
 });
 
-/** The gateway's TLS files under `dir`, and what a client presents to it. */
-async function writeTls(dir: string) {
-  const pki = await generateGatewayPki(serverNames("127.0.0.1"));
-  const tls = {
-    cert: join(dir, "tls.crt"),
-    key: join(dir, "tls.key"),
-    clientCa: join(dir, "ca.crt"),
-  };
-  await Deno.writeTextFile(tls.cert, pki.serverCert);
-  await Deno.writeTextFile(tls.key, pki.serverKey);
-  await Deno.writeTextFile(tls.clientCa, pki.ca);
-  return { tls, client: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey } };
-}
-
 Deno.test("over mTLS the same bounds hold: stalled handshakes give way and time out, floods end in GOAWAY", async () => {
   await withDir(async (dir) => {
-    const { tls, client } = await writeTls(dir);
+    const { tls, client } = await writeGatewayTls(dir);
     const args = ["--max-connections", "64", "--idle-timeout-ms", "1500"];
     await using gateway = startGateway(dir, freePort(), args, undefined, tls);
     const { port } = await gateway.waitFor("Listening") as { port: number };
@@ -337,7 +322,7 @@ for (
 ) {
   Deno.test(`over mTLS more connections than descriptors leave the gateway answering, ${title}`, async () => {
     await withDir(async (dir) => {
-      const { tls, client } = await writeTls(dir);
+      const { tls, client } = await writeGatewayTls(dir);
       const args = ["--idle-timeout-ms", "1500", ...extra];
       await using gateway = startGateway(dir, freePort(), args, openFiles, tls);
       const { port } = await gateway.waitFor("Listening") as { port: number };

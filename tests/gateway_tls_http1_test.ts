@@ -4,29 +4,13 @@
  * as in plaintext. The real gateway process and Deno's TLS client with a client certificate.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { memoryMiB, startGateway, withDir } from "./_helpers/gateway_process.ts";
+import { memoryMiB, startGateway, withDir, writeGatewayTls } from "./_helpers/gateway_process.ts";
 import { freePort } from "./_helpers/loopback.ts";
-import { generateGatewayPki, serverNames } from "../src/pki/mod.ts";
 import { MAX_HEAD_BYTES } from "../src/server/_limits.ts";
 
 const encoder = new TextEncoder();
 
-/** The gateway's TLS files under `dir`, and what a client presents to it. */
-async function writeTls(dir: string) {
-  const pki = await generateGatewayPki(serverNames("127.0.0.1"));
-  const tls = {
-    cert: join(dir, "tls.crt"),
-    key: join(dir, "tls.key"),
-    clientCa: join(dir, "ca.crt"),
-  };
-  await Deno.writeTextFile(tls.cert, pki.serverCert);
-  await Deno.writeTextFile(tls.key, pki.serverKey);
-  await Deno.writeTextFile(tls.clientCa, pki.ca);
-  return { tls, client: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey } };
-}
-
-type Client = Awaited<ReturnType<typeof writeTls>>["client"];
+type Client = Awaited<ReturnType<typeof writeGatewayTls>>["client"];
 
 /** An mTLS connection to the gateway speaking HTTP/1.1, its handshake done. */
 async function connect(port: number, client: Client): Promise<Deno.TlsConn> {
@@ -60,7 +44,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("HTTP/1.1 over mTLS: pipelined requests cut at every byte get the answers sent whole get", async () => {
   await withDir(async (dir) => {
-    const { tls, client } = await writeTls(dir);
+    const { tls, client } = await writeGatewayTls(dir);
     await using gateway = startGateway(dir, freePort(), [], undefined, tls);
     const { port } = await gateway.waitFor("Listening") as { port: number };
     const requests = encoder.encode(
@@ -103,7 +87,7 @@ Deno.test("HTTP/1.1 over mTLS: pipelined requests cut at every byte get the answ
 
 Deno.test("HTTP/1.1 over mTLS: a head over the limit is refused with 431 and closed, whole or in pieces", async () => {
   await withDir(async (dir) => {
-    const { tls, client } = await writeTls(dir);
+    const { tls, client } = await writeGatewayTls(dir);
     await using gateway = startGateway(dir, freePort(), [], undefined, tls);
     const { port } = await gateway.waitFor("Listening") as { port: number };
     const head = encoder.encode(
@@ -137,7 +121,7 @@ Deno.test("HTTP/1.1 over mTLS: a head over the limit is refused with 431 and clo
 
 Deno.test("HTTP/1.1 over mTLS: a head or body sent too slowly is closed at the request deadline, an idle connection at the idle one", async () => {
   await withDir(async (dir) => {
-    const { tls, client } = await writeTls(dir);
+    const { tls, client } = await writeGatewayTls(dir);
     const args = ["--idle-timeout-ms", "3000", "--request-timeout-ms", "1000"];
     await using gateway = startGateway(dir, freePort(), args, undefined, tls);
     const { port } = await gateway.waitFor("Listening") as { port: number };
@@ -198,7 +182,7 @@ function closedReasons(lines: Record<string, unknown>[]): Record<string, number>
 
 Deno.test("HTTP/1.1 over mTLS: a client that stops reading its answers is closed once it sends more, memory bounded", async () => {
   await withDir(async (dir) => {
-    const { tls, client } = await writeTls(dir);
+    const { tls, client } = await writeGatewayTls(dir);
     await using gateway = startGateway(dir, freePort(), [], undefined, tls);
     const { port } = await gateway.waitFor("Listening") as { port: number };
     const pid = gateway.child.pid;

@@ -4,9 +4,11 @@
  * timeout of its first byte; between requests the idle timeout applies. Bodies over the limit
  * are refused by their declared length, unread, and the connection closed after the answer.
  *
- * The loop is written for the cost per request: one read into a buffer the connection reuses
+ * It is written for the cost per request: one read into a buffer the connection reuses (in
+ * plaintext) or none awaited at all (over TLS, answered from the session's own `data` events)
  * and one write per request, no `Request` or `Response` object, a repeated request head not
- * parsed again, and a constant answer (the health check's) not encoded again.
+ * parsed again, and a constant answer (the health check's) not encoded again. Both ways share
+ * the reading of heads, the kept heads and answers, and the refusals.
  *
  * @module
  */

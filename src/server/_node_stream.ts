@@ -111,9 +111,9 @@ export function streamSocket(
 }
 
 /**
- * A {@linkcode ByteStream} over a Node stream (a TLS session): reads take what the stream
- * has delivered; the stream flows while at most {@linkcode MAX_HEAD_BYTES} is waiting to be
- * read and is paused beyond, until reads take it; `null` once it has ended or failed.
+ * A {@linkcode ByteStream} over a Node stream (a TLS session speaking HTTP/2): reads take what
+ * the stream has delivered; the stream flows while at most {@linkcode MAX_HEAD_BYTES} is waiting
+ * to be read and is paused beyond, until reads take it; `null` once it has ended or failed.
  *
  * @example
  * ```ts

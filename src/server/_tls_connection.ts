@@ -6,7 +6,9 @@
  * client CA, or that sends none, is refused in the handshake (one without is told so by the
  * alert `certificate_required`; Deno's `node:tls` refuses another CA's without an alert,
  * checking the certificate only once its side of the handshake is done). ALPN offers `h2`
- * and `http/1.1`; the gateway then tells them apart as it does in plaintext. Each connection
+ * and `http/1.1`; they are told apart by their first bytes, as in plaintext, and HTTP/1.1 is
+ * answered from the session's own `data` events, with no read awaited per request (through a
+ * stream over the session, each request cost 1-2 µs more CPU). Each connection
  * is told of as soon as it is accepted, so that the cap and the deadlines hold it from then,
  * its handshake included. Loaded only by a gateway started with TLS files.
  *

@@ -11,6 +11,7 @@ import {
   gatewayDenoFlags,
   type GatewayTlsPaths,
 } from "../../src/contract/gateway_command_line.ts";
+import { generateGatewayPki, serverNames } from "../../src/pki/mod.ts";
 
 /** The program's `src/`, which the gateway runs from. */
 export const SOURCE_DIR = resolve(import.meta.dirname!, "../../src");
@@ -239,4 +240,18 @@ export async function memoryMiB(pid: number): Promise<{ now: number; peak: numbe
 /** How many descriptors a process has open. */
 export async function openDescriptors(pid: number): Promise<number> {
   return (await Array.fromAsync(Deno.readDir(`/proc/${pid}/fd`))).length;
+}
+
+/** Writes a gateway's TLS files under `dir`; they, and what a client presents to it. */
+export async function writeGatewayTls(dir: string) {
+  const pki = await generateGatewayPki(serverNames("127.0.0.1"));
+  const tls = {
+    cert: join(dir, "tls.crt"),
+    key: join(dir, "tls.key"),
+    clientCa: join(dir, "ca.crt"),
+  };
+  await Deno.writeTextFile(tls.cert, pki.serverCert);
+  await Deno.writeTextFile(tls.key, pki.serverKey);
+  await Deno.writeTextFile(tls.clientCa, pki.ca);
+  return { tls, client: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey } };
 }
