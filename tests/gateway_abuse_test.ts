@@ -15,7 +15,7 @@ import {
   writeGatewayTls,
 } from "./_helpers/gateway_process.ts";
 import { freePort } from "./_helpers/loopback.ts";
-import { FLOOD_MEMORY_BOUND_MIB } from "../src/server/_limits.ts";
+import { FLOOD_MEMORY_BOUND_MIB, LISTEN_BACKLOG } from "../src/server/_limits.ts";
 
 const encoder = new TextEncoder();
 
@@ -78,6 +78,35 @@ Deno.test("connections reset before they are accepted never stall the listener",
     );
     allAnswered(during, "connect-then-reset flood");
     assert.ok(attack.connections > 100, `${attack.connections} resets in 3 s`);
+  });
+});
+
+Deno.test("resets queued while the gateway cannot run leave room for a fresh client", async () => {
+  await withDir(async (dir) => {
+    await using gateway = startGateway(dir, freePort());
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    // Twice as many as Deno's own queue (511) holds, a quarter of what the gateway's holds.
+    const burst = LISTEN_BACKLOG / 4;
+    // Stopped, the gateway accepts nothing, as on a loaded machine that keeps it from the CPU.
+    Deno.kill(gateway.child.pid, "SIGSTOP");
+    let queued: number;
+    let probe: Promise<number[]>;
+    try {
+      ({ attack: { connections: queued } } = await underAttack(
+        port,
+        "reset-burst",
+        0,
+        burst,
+        () => Promise.resolve(),
+      ));
+      probe = probeHealth(gateway.url, 1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      Deno.kill(gateway.child.pid, "SIGCONT");
+    }
+    const [answeredMs] = await probe;
+    assert.ok(answeredMs! < 1000, `/healthz answered in ${answeredMs} ms, ${queued} queued`);
+    assert.equal(queued, burst, "every connection of the burst was queued");
   });
 });
 

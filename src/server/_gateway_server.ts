@@ -30,6 +30,7 @@ import {
   connectionToEvict,
   DESCRIPTOR_MARGIN,
   expiredConnections,
+  LISTEN_BACKLOG,
 } from "./_limits.ts";
 import type {
   AcceptedConnection,
@@ -181,7 +182,11 @@ export async function serveGateway(options: GatewayServerOptions): Promise<Gatew
   };
   /** In plaintext: the gateway's own accept loop. */
   const listenPlain = () => {
-    const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+    const listener = Deno.listen({
+      hostname: options.hostname,
+      port: options.port,
+      tcpBacklog: LISTEN_BACKLOG,
+    });
     const listening = (async () => {
       for (;;) {
         let conn: Deno.TcpConn;

@@ -9,6 +9,9 @@ Every kind runs for SECONDS (default 3) and prints one JSON line with what it sa
   busy-http2   CONNECTIONS HTTP/2 connections each hold one stream open (HEADERS, no END_STREAM)
                and finish one request every second; each closed one is opened again.
   reset        connect, then reset (SO_LINGER 0) before the gateway accepts, as fast as possible.
+  reset-burst  CONNECTIONS connections in a row connect, then reset; it ends early at the first
+               connect not answered within 0.5 s (the kernel dropped its SYN: the gateway's queue
+               of connections not yet accepted is full). `connections` is how many got in.
   h2-close     CONNECTIONS HTTP/2 connections each get one answer, then all close at once.
   slowloris    CONNECTIONS connections drip a request head one byte at a time.
   ping, settings, rst, continuation, window-update, empty-data
@@ -273,6 +276,22 @@ def reset(port, seconds):
     return {"kind": "reset", "connections": count}
 
 
+def reset_burst(port, connections):
+    count = 0
+    for _ in range(connections):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.settimeout(0.5)
+        try:
+            s.connect(("127.0.0.1", port))
+        except OSError:
+            break
+        finally:
+            s.close()
+        count += 1
+    return {"kind": "reset-burst", "connections": count}
+
+
 def slowloris(port, seconds, connections):
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Drip: " + b"d" * 10000
     socks = []
@@ -307,6 +326,8 @@ def main():
         result = h2_close(port, connections or 100)
     elif kind == "reset":
         result = reset(port, seconds)
+    elif kind == "reset-burst":
+        result = reset_burst(port, connections)
     elif kind == "slowloris":
         result = slowloris(port, seconds, connections or 500)
     else:
