@@ -1,12 +1,13 @@
 /**
- * The gateway's Deno cache made ahead: made by the launcher at the container's paths, a
- * fresh copy for each start bound as the gateway's `DENO_DIR` and removed with its bundle,
- * nothing the gateway writes there reaching the template or a later start; made anew when
- * a source it holds changes. Run for real: serve as root (the copy handed to uid 65532) and
- * as the ordinary test user (rootless), with youki.
+ * The gateway's Deno cache made ahead: made by the launcher at the container's paths, its
+ * emitted code bound read-only and a fresh copy of its SQLite caches for each start, removed
+ * with the bundle, nothing the gateway writes reaching the template or a later start; made
+ * anew when a source it holds changes. Run for real: serve as root (the copy handed to uid
+ * 65532) and as the ordinary test user (rootless), with youki.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
 import { denoDirTemplateFresh, stageDenoDir } from "../src/container/mod.ts";
 import { freePort } from "./_helpers/loopback.ts";
@@ -50,6 +51,31 @@ async function tree(root: string): Promise<Map<string, { text: string; uid: numb
   };
   await walk(root, "");
   return found;
+}
+
+/** The modules a Deno cache holds the dependency analysis of, with their sources' hashes. */
+async function analysedModules(denoDir: string): Promise<string[]> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile(join(denoDir, "dep_analysis_cache_v2"), join(dir, "dep_analysis_cache_v2"));
+    // Its write-ahead log, unless SQLite has folded it in.
+    await Deno.copyFile(
+      join(denoDir, "dep_analysis_cache_v2-wal"),
+      join(dir, "dep_analysis_cache_v2-wal"),
+    ).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+    const db = new DatabaseSync(join(dir, "dep_analysis_cache_v2"));
+    try {
+      return db.prepare("SELECT specifier, CAST(source_hash AS TEXT) AS hash FROM moduleinfocache")
+        .all()
+        .map((row) => `${row.specifier} ${row.hash}`).sort();
+    } finally {
+      db.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** The mount options of `target` as process `pid` sees it, or undefined when not mounted. */
@@ -104,6 +130,8 @@ async function serveWithCache(
   for (const [path, file] of made) assert.equal(file.uid, launcher, path);
   const copied = await tree(writable);
   assert.ok(copied.has("dep_analysis_cache_v2"), "no copy of the dependency analysis");
+  // It found every module it loaded analysed already: it added none.
+  assert.deepEqual(await analysedModules(writable), await analysedModules(template));
   for (const [path, file] of copied) {
     assert.equal(file.uid, owner, `${path} is not the container's root's`);
   }
@@ -133,7 +161,9 @@ Deno.test({
       await Deno.writeTextFile(join(root, planted), "planted");
     });
     assert.deepEqual(await tree(first.template), first.made);
-    const second = await serveWithCache(sandbox, ROOT_MODE_HOST_ID);
+    const second = await serveWithCache(sandbox, ROOT_MODE_HOST_ID, undefined, async (root) => {
+      assert.notEqual(await Deno.readTextFile(join(root, planted)), "planted");
+    });
     assert.equal(second.template, first.template);
     assert.deepEqual(second.made, first.made);
   },
