@@ -134,8 +134,8 @@ async function grpcHealthMs(port: number, mtls: string): Promise<number> {
  * The floor under the gateway's memory: the resident memory (VmRSS, MB) of a bare Deno process
  * serving HTTP (`Deno.serve`), and of one that also runs a `node:tls` server asking for client
  * certificates with the gateway's TLS files, as a gateway over mTLS must; run as the gateway
- * runs (`deno run --no-config`, an empty `DENO_DIR`) and read once each has listened. The
- * median of three of each.
+ * runs (`deno run --no-config`, from a `DENO_DIR` that `deno cache` made ahead) and read once
+ * each has listened. The median of three of each.
  */
 async function memoryFloorMB(tlsFiles: { cert: string; key: string; ca: string }) {
   const scripts = {
@@ -153,6 +153,13 @@ async function memoryFloorMB(tlsFiles: { cert: string; key: string; ca: string }
       const path = join(dir, `${script}.js`);
       await Deno.writeTextFile(path, scripts[script as keyof typeof scripts]);
       const denoDir = await Deno.makeTempDir({ dir });
+      const made = await new Deno.Command(Deno.execPath(), {
+        args: ["cache", "--no-config", "--quiet", path],
+        env: { DENO_DIR: denoDir },
+      }).output();
+      if (!made.success) {
+        throw new Error(`deno cache ${path}: ${new TextDecoder().decode(made.stderr)}`);
+      }
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "--no-config", path, tlsFiles.cert, tlsFiles.key, tlsFiles.ca],
         env: { DENO_DIR: denoDir },
