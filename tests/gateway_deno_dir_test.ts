@@ -6,7 +6,7 @@
  * 65532) and as the ordinary test user (rootless), with youki.
  */
 import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
 import { denoDirTemplateFresh, stageDenoDir } from "../src/container/mod.ts";
@@ -171,11 +171,31 @@ Deno.test({
 
 Deno.test({
   name: "rootless serve: the gateway runs with a Deno cache made ahead by the ordinary user, " +
-    "its own part removed with its bundle",
+    "its own part removed with its bundle; making it removes those of sources gone or another Deno",
   ignore: ignoreRootless,
   async fn() {
     await using sandbox = await createServeSandbox(user!);
-    await serveWithCache(sandbox, user!.uid, TEST_USER);
+    // Templates an earlier launch left: of sources since removed, of another Deno, and one in use.
+    const templates = join(serveRuntimeDir(sandbox), "deno-dir");
+    const records = {
+      gone: { deno: Deno.version.deno, sourceDir: join(sandbox.root, "removed-src") },
+      older: { deno: "1.0.0", sourceDir: sandbox.root },
+      kept: { deno: Deno.version.deno, sourceDir: sandbox.root },
+    };
+    const made = [serveRuntimeDir(sandbox), templates];
+    for (const [name, record] of Object.entries(records)) {
+      await Deno.mkdir(join(templates, name), { recursive: true });
+      const file = join(templates, name, "openshell-template.json");
+      await Deno.writeTextFile(file, JSON.stringify({ ...record, madeAt: Date.now() }));
+      made.push(join(templates, name), file);
+    }
+    for (const path of made) await Deno.chown(path, user!.uid, user!.gid);
+    await Deno.chmod(serveRuntimeDir(sandbox), 0o700);
+    const { template } = await serveWithCache(sandbox, user!.uid, TEST_USER);
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(templates))).map((entry) => entry.name).sort(),
+      [basename(template), "kept"].sort(),
+    );
   },
 });
 

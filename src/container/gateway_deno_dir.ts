@@ -16,7 +16,7 @@
  * @module
  */
 import { join } from "../path/mod.ts";
-import { removeStaleTemps, removeTree, tempPath } from "../files/mod.ts";
+import { pathExists, removeStaleTemps, removeTree, tempPath } from "../files/mod.ts";
 import { CONTAINER_PATHS } from "../contract/mod.ts";
 
 /** The record beside the template's caches: what it was made by, from where, and when. */
@@ -144,6 +144,7 @@ export async function ensureDenoDirTemplate(
     Deno.mkdirSync(templates, { recursive: true });
     Deno.chmodSync(templates, 0o755); // root's container (uid 65532) passes through it
     await removeStaleTemps(templates);
+    await removeOrphanTemplates(templates);
     Deno.mkdirSync(temp, { mode: 0o700 });
     const madeAt = Date.now();
     if (!(await makeCache(options, temp))) return undefined;
@@ -162,6 +163,26 @@ export async function ensureDenoDirTemplate(
   } finally {
     await removeTree(temp).catch(() => {});
     await removeTree(trash).catch(() => {});
+  }
+}
+
+/**
+ * Removes the templates no launch can use again: of sources that are gone (a program copy
+ * `bundle gc` removed, a checkout deleted) or made by another Deno (one upgraded). A gateway
+ * running from one keeps its mounts; what it loads later it then compiles itself.
+ */
+async function removeOrphanTemplates(templates: string): Promise<void> {
+  for (const entry of Deno.readDirSync(templates)) {
+    if (!entry.isDirectory || entry.name.startsWith(".")) continue;
+    const path = join(templates, entry.name);
+    let record: Partial<TemplateRecord> = {};
+    try {
+      record = JSON.parse(Deno.readTextFileSync(join(path, RECORD)));
+    } catch {
+      // unreadable: an orphan too
+    }
+    const sourcesLeft = typeof record.sourceDir === "string" && await pathExists(record.sourceDir);
+    if (!sourcesLeft || record.deno !== Deno.version.deno) await removeTree(path);
   }
 }
 
