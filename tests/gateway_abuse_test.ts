@@ -99,7 +99,7 @@ Deno.test("resets queued while the gateway cannot run leave room for a fresh cli
         burst,
         () => Promise.resolve(),
       ));
-      probe = probeHealth(gateway.url, 1);
+      probe = probeHealth(gateway.url, 1, 0);
       await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {
       Deno.kill(gateway.child.pid, "SIGCONT");
