@@ -340,6 +340,15 @@ Deno.test({
     const runtimePid = children.find((pid) => pid !== undefined)!;
     const runtimeEnv = await processEnviron(runtimePid);
     assert.deepEqual(Object.keys(runtimeEnv).sort(), ["HOME", "LANG", "PATH", "XDG_RUNTIME_DIR"]);
+    // The runtime itself, the launcher's child, leads a session and process group of its own.
+    const stat = await Deno.readTextFile(`/proc/${runtimePid}/stat`);
+    const [parent, group, session] = stat.slice(stat.lastIndexOf(")") + 4).split(" ").map(Number);
+    assert.deepEqual({ parent, group, session }, {
+      parent: serve.child.pid,
+      group: runtimePid,
+      session: runtimePid,
+    });
+    assert.ok((await processArgv(runtimePid)).includes("--bundle"), "that child is the runtime");
     for (const pid of children) {
       const argv = await processArgv(pid).catch(() => [] as string[]);
       const environ = await processEnviron(pid).catch(() => ({}));

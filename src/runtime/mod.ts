@@ -38,6 +38,8 @@ export {
   RUNTIME_NAMES,
   runtimeEnv,
   type RuntimeName,
+  type SessionCommand,
+  sessionCommand,
 } from "./oci_runtime.ts";
 export {
   type LimitDecision,
