@@ -216,6 +216,10 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   const challenge = newChallenge();
   const checked = await options.checked;
   traceMark("launch: checks passed");
+  // Worked out beside the Deno cache, the staging and the container's start: needed once the
+  // gateway listens.
+  const ready = launchProof(checked.token, challenge).then(readyLine);
+  ready.catch(() => {}); // awaited by the stderr reader
   // Made once (and again when the sources change): later starts bind it and copy a little.
   const denoDirTemplate = checked.sourceDir === undefined
     ? undefined
@@ -227,9 +231,6 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
       uid: options.uid,
     });
   traceMark("launch: deno cache ready");
-  // Worked out beside the staging and the container's start: needed once the gateway listens.
-  const ready = launchProof(checked.token, challenge).then(readyLine);
-  ready.catch(() => {}); // awaited by the stderr reader
   const config = buildOciConfig({
     name: options.name,
     listen,
