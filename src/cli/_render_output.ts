@@ -101,17 +101,21 @@ function measuredTable(table: readonly string[][]): string {
   return out.join("\n");
 }
 
-/** {@linkcode renderTable} of printable ASCII cells, whose `widths` are their lengths. */
+/**
+ * {@linkcode renderTable} of printable ASCII cells, whose `widths` are their lengths. A row's
+ * last cell is not padded, so only a line ending in a space has any to drop.
+ */
 function plainTable(table: readonly string[][], widths: readonly number[]): string {
   const lines: string[] = [];
   for (const row of table) {
     if (row.length === 0) continue; // a row without cells is left out
-    let line = row[0]! + " ".repeat(widths[0]! - row[0]!.length);
-    for (let column = 1; column < row.length; column++) {
-      const cell = row[column]!;
-      line += COLUMN_GAP + cell + " ".repeat(widths[column]! - cell.length);
+    const last = row.length - 1;
+    let line = "";
+    for (let column = 0; column < last; column++) {
+      line += row[column]!.padEnd(widths[column]!) + COLUMN_GAP;
     }
-    lines.push(line.trimEnd());
+    line += row[last]!;
+    lines.push(line.endsWith(" ") ? line.trimEnd() : line);
   }
   return lines.join("\n");
 }
