@@ -145,9 +145,9 @@ export async function serveHttp1(
  */
 export interface PushedSocket {
   on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
-  on(event: "close" | "drain", listener: () => void): unknown;
+  on(event: "close", listener: () => void): unknown;
   once(event: "drain", listener: () => void): unknown;
-  write(bytes: Uint8Array): boolean;
+  write(bytes: Uint8Array): unknown;
   end(bytes: Uint8Array, done: () => void): unknown;
   readonly writableLength: number;
   destroy(): unknown;
