@@ -1,6 +1,7 @@
 /**
- * The buffers the gateway's connections read their requests into: slices of shared slabs rather
- * than one allocation each. Under load every request is read into its own connection's buffer,
+ * The buffers the gateway's plaintext connections read their requests into (over TLS, requests
+ * are read from the chunks the session delivers): slices of shared slabs rather than one
+ * allocation each. Under load every request is read into its own connection's buffer,
  * and at a thousand connections a thousand separate 4 KiB buffers, each read landing on a page
  * and a backing store of its own, cost each request 4-8% more CPU than 1 KiB slices packed side
  * by side. A buffer is given back when its connection ends and handed to a later one; only the
