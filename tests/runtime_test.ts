@@ -12,12 +12,7 @@ import {
   writeLaunchRecord,
 } from "../src/runtime/launch_record.ts";
 import { checkAddressFree } from "../src/runtime/launch_gateway.ts";
-import {
-  locateRuntime,
-  RUNTIME_ENV_ALLOWLIST,
-  runtimeEnv,
-  sessionCommand,
-} from "../src/runtime/oci_runtime.ts";
+import { locateRuntime, RUNTIME_ENV_ALLOWLIST, runtimeEnv } from "../src/runtime/oci_runtime.ts";
 import { ensureOwnedDir } from "../src/files/private_dir.ts";
 import { explainRuntimeFailure } from "../src/runtime/_runtime_failure.ts";
 import { UserError } from "../src/errors/user_error.ts";
@@ -39,19 +34,6 @@ const SPEC: GatewayContainerSpec = {
   seccomp: undefined,
   resources: {},
 };
-
-Deno.test("the runtime leads a session of its own: through setsid when there is one, else detached", () => {
-  assert.deepEqual(sessionCommand("/usr/bin/youki", ["run", "x"], "/usr/bin/setsid"), {
-    program: "/usr/bin/setsid",
-    args: ["/usr/bin/youki", "run", "x"],
-    detached: false,
-  });
-  assert.deepEqual(sessionCommand("/usr/bin/youki", ["run", "x"], undefined), {
-    program: "/usr/bin/youki",
-    args: ["run", "x"],
-    detached: true,
-  });
-});
 
 Deno.test("runtimeEnv keeps only the allowlist and always has PATH", () => {
   const env: Record<string, string> = {

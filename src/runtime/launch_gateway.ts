@@ -36,7 +36,7 @@ import {
   writeLaunchRecord,
 } from "./launch_record.ts";
 import type { GatewayPki } from "../pki/mod.ts";
-import { findSetsid, type OciRuntime, runtimeEnv, sessionCommand } from "./oci_runtime.ts";
+import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { preflightMounts } from "./mount_preflight.ts";
 import { ensureOwnedDir, removeStaleTemps } from "../files/mod.ts";
 import { removeTree } from "../files/mod.ts";
@@ -300,23 +300,22 @@ async function runContainer(
   const { containerId } = record;
   // Its own process group (a new session): a stop can reach the runtime's helper processes
   // too, which outlive a runtime killed while it creates the container.
-  const { program, args, detached } = sessionCommand(options.runtime.path, [
-    "--root",
-    record.stateRoot,
-    ...["--log", runtimeLog(record), "--log-format", "json"],
-    "run",
-    "--bundle",
-    record.bundle,
-    containerId,
-  ], findSetsid());
-  const child = new Deno.Command(program, {
-    args,
+  const child = new Deno.Command(options.runtime.path, {
+    args: [
+      "--root",
+      record.stateRoot,
+      ...["--log", runtimeLog(record), "--log-format", "json"],
+      "run",
+      "--bundle",
+      record.bundle,
+      containerId,
+    ],
     env: runtimeEnv(options.env),
     clearEnv: true,
     stdin: "null",
     stdout: options.output === undefined ? "inherit" : "piped",
     stderr: "piped",
-    detached,
+    detached: true,
   }).spawn();
   traceMark("launch: runtime spawned");
   const stderr = collectStderr(child.stderr, options.forwardRuntimeStderr ?? false, readyLine);

@@ -38,8 +38,6 @@ export {
   RUNTIME_NAMES,
   runtimeEnv,
   type RuntimeName,
-  type SessionCommand,
-  sessionCommand,
 } from "./oci_runtime.ts";
 export {
   type LimitDecision,

@@ -128,49 +128,6 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-/** Where `setsid` is looked for: util-linux's, which every Debian system has. */
-export const SETSID_PATHS = ["/usr/bin/setsid", "/bin/setsid"] as const;
-
-/** How the runtime process is spawned: the program, its arguments, and Deno's `detached`. */
-export interface SessionCommand {
-  program: string;
-  args: string[];
-  detached: boolean;
-}
-
-/**
- * How to start `program` with `args` as the leader of a session (and process group) of its
- * own: through the `setsid` program at `setsid` when there is one, else as a Deno `detached`
- * child. Deno forks the whole launcher for a detached child, which takes the longer the more
- * memory the launcher holds (1.5-7 ms at its 50 MB, more under load), and spawns any other
- * child without a fork. Spawned so, in the launcher's process group, `setsid` is no group
- * leader and needs no fork either: it makes its own process the leader and execs the runtime
- * in it, so the pid Deno returns is the runtime's and its process group's.
- *
- * @example
- * ```ts
- * import { sessionCommand } from "./mod.ts";
- * sessionCommand("/usr/bin/youki", ["state", "x"], "/usr/bin/setsid");
- * // { program: "/usr/bin/setsid", args: ["/usr/bin/youki", "state", "x"], detached: false }
- * sessionCommand("/usr/bin/youki", ["state", "x"], undefined);
- * // { program: "/usr/bin/youki", args: ["state", "x"], detached: true }
- * ```
- */
-export function sessionCommand(
-  program: string,
-  args: readonly string[],
-  setsid: string | undefined,
-): SessionCommand {
-  return setsid === undefined
-    ? { program, args: [...args], detached: true }
-    : { program: setsid, args: [program, ...args], detached: false };
-}
-
-/** The first of {@linkcode SETSID_PATHS} that is an executable file, if any. */
-export function findSetsid(): string | undefined {
-  return SETSID_PATHS.find(isExecutableFile);
-}
-
 /** The variables a runtime process may see; nothing else of the caller's environment. */
 export const RUNTIME_ENV_ALLOWLIST = ["PATH", "HOME", "XDG_RUNTIME_DIR", "LANG"] as const;
 
