@@ -11,8 +11,10 @@ import { DatabaseSync } from "node:sqlite";
 import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
 import { denoDirTemplateFresh, stageDenoDir } from "../src/container/mod.ts";
 import { freePort } from "./_helpers/loopback.ts";
+import { pathExists } from "../src/files/mod.ts";
 import { onPath } from "./_helpers/run_command.ts";
-import type { Sandbox } from "./_helpers/sandbox.ts";
+import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { grpcHealth, SOURCE_DIR } from "./_helpers/gateway_process.ts";
 import {
   assertNothingLeft,
   createServeSandbox,
@@ -23,7 +25,9 @@ import {
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
-import { TEST_USER, userIds } from "./_helpers/test_users.ts";
+import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
+import { runCommand } from "./_helpers/run_command.ts";
+import { sharedCliArgv } from "./_helpers/shared_checkout.ts";
 
 const ignoreRoot = await rootServeTestsIgnored("Deno cache tests as root");
 const user = await userIds(TEST_USER);
@@ -149,6 +153,30 @@ async function serveWithCache(
   return { template, made };
 }
 
+/**
+ * Templates an earlier launch of the ordinary test user left in `sandbox`'s runtime dir: of
+ * sources since removed (`gone`), of another Deno (`older`), and of sources still there
+ * (`kept`). Returns the templates' dir.
+ */
+async function plantTemplates(sandbox: Sandbox): Promise<string> {
+  const templates = join(serveRuntimeDir(sandbox), "deno-dir");
+  const records = {
+    gone: { deno: Deno.version.deno, sourceDir: join(sandbox.root, "removed-src") },
+    older: { deno: "1.0.0", sourceDir: sandbox.root },
+    kept: { deno: Deno.version.deno, sourceDir: sandbox.root },
+  };
+  const made = [serveRuntimeDir(sandbox), templates];
+  for (const [name, record] of Object.entries(records)) {
+    await Deno.mkdir(join(templates, name), { recursive: true });
+    const file = join(templates, name, "openshell-template.json");
+    await Deno.writeTextFile(file, JSON.stringify({ ...record, madeAt: Date.now() }));
+    made.push(join(templates, name), file);
+  }
+  for (const path of made) await Deno.chown(path, user!.uid, user!.gid);
+  await Deno.chmod(serveRuntimeDir(sandbox), 0o700);
+  return templates;
+}
+
 Deno.test({
   name: "serve as root: the gateway runs with a Deno cache made ahead at the container's " +
     "paths, its emitted code read-only, its caches its own; what it writes reaches no later start",
@@ -175,27 +203,90 @@ Deno.test({
   ignore: ignoreRootless,
   async fn() {
     await using sandbox = await createServeSandbox(user!);
-    // Templates an earlier launch left: of sources since removed, of another Deno, and one in use.
-    const templates = join(serveRuntimeDir(sandbox), "deno-dir");
-    const records = {
-      gone: { deno: Deno.version.deno, sourceDir: join(sandbox.root, "removed-src") },
-      older: { deno: "1.0.0", sourceDir: sandbox.root },
-      kept: { deno: Deno.version.deno, sourceDir: sandbox.root },
-    };
-    const made = [serveRuntimeDir(sandbox), templates];
-    for (const [name, record] of Object.entries(records)) {
-      await Deno.mkdir(join(templates, name), { recursive: true });
-      const file = join(templates, name, "openshell-template.json");
-      await Deno.writeTextFile(file, JSON.stringify({ ...record, madeAt: Date.now() }));
-      made.push(join(templates, name), file);
-    }
-    for (const path of made) await Deno.chown(path, user!.uid, user!.gid);
-    await Deno.chmod(serveRuntimeDir(sandbox), 0o700);
+    const templates = await plantTemplates(sandbox);
     const { template } = await serveWithCache(sandbox, user!.uid, TEST_USER);
     assert.deepEqual(
       (await Array.fromAsync(Deno.readDir(templates))).map((entry) => entry.name).sort(),
       [basename(template), "kept"].sort(),
     );
+  },
+});
+
+Deno.test({
+  name: "serve as root: a gateway whose template is made again by a later start, the old one " +
+    "removed, still loads its HTTP/2 and gRPC modules on its first HTTP/2 client",
+  ignore: ignoreRoot,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    const start = async (name: string, port: number) => {
+      const serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
+      const containerId = await serve.ready();
+      const bundle = join(serveRuntimeDir(sandbox), "bundles", containerId);
+      return { serve, template: dirname(await boundAt(bundle, `${CONTAINER_PATHS.denoDir}/gen`)) };
+    };
+    const identity = async (path: string) => {
+      const info = await Deno.stat(path);
+      return `${info.dev}:${info.ino}`;
+    };
+    const firstName = uniqueGatewayName("denodir");
+    const firstPort = freePort();
+    const first = await start(firstName, firstPort);
+    await using _first = first.serve;
+    const used = await identity(first.template);
+    // A source's change time moves on (its content and times stay): the next start makes the
+    // template again and removes the one the first gateway runs from.
+    const source = join(SOURCE_DIR, "server/main.ts");
+    const info = await Deno.stat(source);
+    await Deno.utime(source, info.atime!, info.mtime!);
+    const secondName = uniqueGatewayName("denodir");
+    const second = await start(secondName, freePort());
+    await using _second = second.serve;
+    assert.equal(second.template, first.template);
+    assert.notEqual(await identity(second.template), used, "the template was not made again");
+    // What the first gateway has bound is the removed template: its emitted code is gone.
+    const gateway = await gatewayPid(first.serve.child.pid);
+    const bound = `/proc/${gateway}/root${CONTAINER_PATHS.denoDir}/gen`;
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(bound)), []);
+    assert.equal(await grpcHealth(`http://127.0.0.1:${firstPort}`), "0");
+    for (const [name, serve] of [[firstName, first.serve], [secondName, second.serve]] as const) {
+      assert.equal((await serve.stop()).code, 0);
+      await assertNothingLeft(sandbox, name);
+    }
+  },
+});
+
+Deno.test({
+  name: "bundle gc removes the Deno cache templates of sources gone or of another Deno, once " +
+    "no launch holds them, and says so as of the other entries it removes",
+  ignore: ignoreRootless,
+  async fn() {
+    await using sandbox = await createServeSandbox(user!);
+    const templates = await plantTemplates(sandbox);
+    const gc = (args: string[] = []) =>
+      runCommand(asUser(TEST_USER, sharedCliArgv(["bundle", "gc", ...args])), {
+        env: sandbox.env,
+      });
+    // A launch holds the templates (shared) while its gateway starts: gc waits for it.
+    const lockPath = join(serveRuntimeDir(sandbox), "deno-dir.lock");
+    const lock = await Deno.open(lockPath, { read: true, write: true, create: true });
+    await Deno.chown(lockPath, user!.uid, user!.gid);
+    await lock.lock(false);
+    const collecting = gc(["-o", "json"]);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const names = async () =>
+      (await Array.fromAsync(Deno.readDir(templates))).map((entry) => entry.name).sort();
+    assert.deepEqual(await names(), ["gone", "kept", "older"], "removed while a launch held them");
+    lock.close();
+    const json = await collecting;
+    assert.equal(json.code, 0, json.stderr);
+    const orphans = [join(templates, "gone"), join(templates, "older")];
+    assert.deepEqual(JSON.parse(json.stdout), { removed: orphans });
+    assert.deepEqual(await names(), ["kept"]);
+    await plantTemplates(sandbox);
+    const text = await gc();
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(text.stdout, orphans.map((path) => `${path}\n`).join(""));
+    assert.match(text.stderr, /Removed 2 cache entries/);
   },
 });
 
@@ -227,6 +318,15 @@ Deno.test("denoDirTemplateFresh: made by this Deno from these sources after thei
     assert.equal(denoDirTemplateFresh(template, sources), false, "another Deno's");
     await record({ madeAt: Date.now() - 60_000 });
     assert.equal(denoDirTemplateFresh(template, sources), false, "a source changed since");
+    // Its times set back (as a copy or a package install does): only its change time tells, in
+    // whole seconds, so a template made in the same second may be older.
+    const source = join(sources, "server/main.ts");
+    await Deno.utime(source, new Date(0), new Date(0));
+    const changed = (await Deno.stat(source)).ctime!.getTime();
+    await record({ madeAt: changed + 500 });
+    assert.equal(denoDirTemplateFresh(template, sources), false, "changed in the same second");
+    await record({ madeAt: changed + 1000 });
+    assert.equal(denoDirTemplateFresh(template, sources), true, "changed the second before");
     await record({ madeAt: Date.now() + 1000 });
     await Deno.remove(join(sources, "server/main.ts"));
     assert.equal(denoDirTemplateFresh(template, sources), false, "a source is gone");
@@ -268,4 +368,134 @@ Deno.test("stageDenoDir: private copies of the SQLite caches (not their shared m
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** The rootfs `bundle unpack` stages in `sandbox`. */
+async function stagedRootfs(sandbox: Sandbox): Promise<string> {
+  const unpack = await runCli(sandbox, ["bundle", "unpack"]);
+  assert.equal(unpack.code, 0, unpack.stderr);
+  return unpack.stdout.trim();
+}
+
+/** Runs `count` launches' use of the template at once (see `_helpers/deno_dir_launch.ts`). */
+function launchesAtOnce(
+  count: number,
+  args: { runtimeDir: string; rootfs: string; sourceDir: string; staged: string },
+  holdMs: number,
+): Promise<Record<string, unknown>[]> {
+  return Promise.all(Array.from({ length: count }, async (_, index) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        LAUNCH_SCRIPT,
+        args.runtimeDir,
+        args.rootfs,
+        args.sourceDir,
+        join(args.staged, `${index}-${crypto.randomUUID()}`),
+        String(holdMs),
+      ],
+      stderr: "inherit",
+    }).output();
+    assert.ok(output.success);
+    return JSON.parse(new TextDecoder().decode(output.stdout));
+  }));
+}
+
+/** What a launch in `sandbox` takes the template from: a copy of the sources, its own dirs. */
+async function launchSetup(sandbox: Sandbox, runtime = "openshell-runtime") {
+  const sourceDir = join(sandbox.root, "src");
+  if (!(await pathExists(sourceDir))) {
+    await new Deno.Command("cp", { args: ["-a", SOURCE_DIR, sourceDir] }).output();
+  }
+  const args = {
+    runtimeDir: join(sandbox.root, runtime),
+    rootfs: await stagedRootfs(sandbox),
+    sourceDir,
+    staged: join(sandbox.root, `${runtime}-staged`),
+  };
+  await Deno.mkdir(args.runtimeDir);
+  await Deno.mkdir(args.staged);
+  return args;
+}
+
+const LAUNCH_SCRIPT = join(import.meta.dirname!, "_helpers/deno_dir_launch.ts");
+
+Deno.test({
+  name: "launches starting together after a source changed: one makes the template again, " +
+    "each stages from it whole and keeps it until done; none starts without it",
+  ignore: !(await onPath("unshare")),
+  async fn() {
+    await using sandbox = await createSandbox();
+    const args = await launchSetup(sandbox);
+    const { sourceDir } = args;
+    const [first] = await launchesAtOnce(1, args, 0);
+    assert.ok(first!.entry, "no template made");
+    // A source changes (touched): every launch finds the template stale. Into the next second,
+    // as Deno tells change times in whole seconds: a template made from then on is fresh.
+    await Deno.utime(join(sourceDir, "server/main.ts"), new Date(), new Date());
+    await new Promise((resolve) => setTimeout(resolve, 1000 - Date.now() % 1000));
+    const launches = await launchesAtOnce(4, args, 300);
+    for (const launch of launches) {
+      assert.ok(launch.record, "a launch started without the template");
+      assert.deepEqual(launch, launches[0], "launches saw different templates");
+      assert.equal(launch.same, true, "the template was replaced while a launch held it");
+      assert.equal(launch.entry, true);
+    }
+    const record = launches[0]!.record as { madeAt: number };
+    assert.ok(record.madeAt > (first!.record as { madeAt: number }).madeAt, "not made again");
+    for await (const entry of Deno.readDir(args.staged)) {
+      assert.ok(await Deno.stat(join(args.staged, entry.name, "dep_analysis_cache_v2")));
+    }
+  },
+});
+
+Deno.test({
+  name: "a launch waits for the templates' lock at most 10 s (then starts without a template), " +
+    "and a holder killed by SIGKILL holds it no more",
+  ignore: !(await onPath("unshare")),
+  async fn() {
+    await using sandbox = await createSandbox();
+    // Each holds the lock exclusive, as a launch making a template does, and never lets go.
+    const holders = await Promise.all(["stuck", "killed"].map(async (runtime) => {
+      const args = await launchSetup(sandbox, runtime);
+      const holder = new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `Deno.openSync(${JSON.stringify(join(args.runtimeDir, "deno-dir.lock"))}, ` +
+          `{ read: true, write: true, create: true }).lockSync(true); console.log("held"); ` +
+          `setInterval(() => {}, 60_000);`,
+        ],
+        stdout: "piped",
+      }).spawn();
+      const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      assert.equal((await reader.read()).value, "held\n");
+      await reader.cancel();
+      return { args, holder };
+    }));
+    try {
+      const [stuck, killed] = holders;
+      const started = performance.now();
+      const waiting = launchesAtOnce(1, stuck!.args, 0);
+      const freed = launchesAtOnce(1, killed!.args, 0);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      killed!.holder.kill("SIGKILL");
+      const [afterKill] = await freed;
+      assert.equal(afterKill!.entry, true, "no template once its holder was killed");
+      assert.ok(performance.now() - started < 10_000, "waited out after its holder was killed");
+      const [gaveUp] = await waiting;
+      const waited = performance.now() - started;
+      assert.deepEqual(gaveUp, {}, "a template with the lock held by another");
+      assert.ok(waited >= 10_000 && waited < 20_000, `waited ${waited} ms`);
+    } finally {
+      for (const { holder } of holders) {
+        try {
+          holder.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+        await holder.status;
+      }
+    }
+  },
 });

@@ -6,11 +6,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import http2 from "node:http2";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { GRPC_SERVICE_PATH } from "../src/contract/mod.ts";
-import { gatewayCommand, SOURCE_DIR, withDir } from "./_helpers/gateway_process.ts";
+import { gatewayCommand, grpcHealth, SOURCE_DIR, withDir } from "./_helpers/gateway_process.ts";
 import { freePort } from "./_helpers/loopback.ts";
 
 /** The modules read on the first HTTP/2 connection, as the debug log names them (URLs). */
@@ -27,24 +25,6 @@ async function until(test: () => boolean, ms: number, what: string): Promise<voi
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** One gRPC `Health` call over h2c; its `grpc-status`. */
-function grpcHealth(url: string): Promise<string> {
-  const session = http2.connect(url);
-  return new Promise<string>((resolve, reject) => {
-    session.on("error", reject);
-    const stream = session.request({
-      ":method": "POST",
-      ":path": `${GRPC_SERVICE_PATH}Health`,
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    stream.on("trailers", (trailers) => resolve(String(trailers["grpc-status"])));
-    stream.on("error", reject);
-    stream.resume();
-    stream.end(new Uint8Array(5));
-  }).finally(() => session.close());
 }
 
 Deno.test("the gateway reads its HTTP/2, gRPC and protobuf modules only once an HTTP/2 client comes", async () => {

@@ -111,12 +111,24 @@ Deno.test({
       }
     }
     assert.deepEqual(kinds.sort(), ["program 555 0", "sources 755 0"]);
+    // The gateway's Deno cache template made from the copied sources.
+    const templates = "/run/openshell/deno-dir";
+    const fromCopies = [];
+    for await (const entry of Deno.readDir(templates)) {
+      const record = join(templates, entry.name, "openshell-template.json");
+      const { sourceDir } = JSON.parse(await Deno.readTextFile(record).catch(() => "{}"));
+      if (sourceDir?.startsWith(`${copies}/`)) fromCopies.push(join(templates, entry.name));
+    }
+    assert.equal(fromCopies.length, 1, "no template of the copied sources");
     const gcAll = await runCommand([...program, "bundle", "gc", "--all", "-o", "json"], {
       env: { ...sandbox.env, ...env },
     });
     assert.equal(gcAll.code, 0, gcAll.stderr);
     const removed: string[] = JSON.parse(gcAll.stdout).removed;
     assert.equal(removed.filter((p) => p.startsWith(`${copies}/`)).length, 2);
+    // Its sources gone with the copies: the template goes too.
+    assert.ok(removed.includes(fromCopies[0]!), gcAll.stdout);
+    assert.equal(await pathExists(fromCopies[0]!), false);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(copies)), []);
   },
 });

@@ -24,7 +24,8 @@ import {
 import { CONTAINER_PATHS } from "../contract/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { programCommand, UserError } from "../errors/mod.ts";
-import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
+import { effectiveUid, processEnv, runtimeDirChoice, sourceDir } from "../host/mod.ts";
+import { removeDeadDenoDirTemplates } from "../container/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./_output.ts";
 import { renderData, type ReportFormat } from "./_render_output.ts";
@@ -98,6 +99,7 @@ export async function collectBundleGarbage(input: CommandInput): Promise<void> {
       programs,
       async () => all ? [] : await programDigests(running, programs),
     )),
+    ...(await removeDeadDenoDirTemplates(runtimeDirChoice(processEnv, effectiveUid()).path)),
   ];
   if (output !== "text") return printData(await renderData(output, { removed }));
   for (const path of removed) printData(path);

@@ -7,7 +7,9 @@
  * they are: `deno cache` (which reads the modules and runs none of them) in a private mount
  * namespace where the staged rootfs has the program and its sources bound as the container
  * has them, changed into with `chroot`. That template is the launcher's, in its runtime dir
- * (which root's container may traverse), made once and again when a source it holds changes.
+ * (which root's container may traverse), made once and again when a source it holds changes,
+ * under a lock beside it that keeps it from being replaced while a launch stages from it and its
+ * runtime binds it.
  * Each start gets the emitted JavaScript bound read-only and a fresh copy of the SQLite caches
  * (Deno opens caches it cannot write as if they were empty) in its bundle, removed with it: a
  * gateway can change nothing a later start reads. When the template cannot be made (no
@@ -33,6 +35,18 @@ interface TemplateRecord {
   madeAt: number;
 }
 
+/** Where openshell's runtime dir keeps the templates, one dir each. */
+const TEMPLATES = "deno-dir";
+/** The lock beside them: shared by a launch using one, exclusive while one is made or removed. */
+const TEMPLATES_LOCK = "deno-dir.lock";
+/**
+ * The longest a launch waits for that lock (another launch making a template, about 0.1 s, or
+ * launches holding theirs until their gateway runs); then it starts with an empty cache.
+ */
+const LOCK_WAIT_MS = 10_000;
+/** How often a launch waiting for the lock tries again. */
+const LOCK_RETRY_MS = 20;
+
 /**
  * Where the template for the sources at `sourceDir` lives in `runtimeDir` (openshell's runtime
  * directory): one per Deno version and source dir, so launches of different programs keep
@@ -42,7 +56,22 @@ async function denoDirTemplatePath(runtimeDir: string, sourceDir: string): Promi
   const key = new TextEncoder().encode(`${Deno.version.deno}\0${sourceDir}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", key));
   const hex = [...digest.subarray(0, 8)].map((byte) => byte.toString(16).padStart(2, "0"));
-  return join(runtimeDir, "deno-dir", hex.join(""));
+  return join(runtimeDir, TEMPLATES, hex.join(""));
+}
+
+/** The templates' lock file in `runtimeDir`, opened (close-on-exec: no child inherits it). */
+function openTemplatesLock(runtimeDir: string): Deno.FsFile {
+  return Deno.openSync(join(runtimeDir, TEMPLATES_LOCK), {
+    read: true,
+    write: true,
+    create: true,
+    mode: 0o600,
+  });
+}
+
+/** Waits until the lock is tried again. */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
 }
 
 /**
@@ -69,9 +98,10 @@ export function denoDirTemplateFresh(template: string, sourceDir: string): boole
   for (const module of modules) {
     try {
       const info = Deno.statSync(join(sourceDir, module));
+      // Deno gives the change time in whole seconds: any time in that second may be it.
       const changed = Math.max(
         info.mtime?.getTime() ?? Infinity,
-        info.ctime?.getTime() ?? Infinity,
+        (info.ctime?.getTime() ?? Infinity) + 999,
       );
       if (changed >= record.madeAt) return false;
     } catch {
@@ -113,15 +143,29 @@ export interface DenoDirTemplateOptions {
 }
 
 /**
- * The template, made first when absent or stale; `undefined` when it cannot be made (the
- * gateway then starts with an empty cache, as before). Made into a temp dir beside it and
- * renamed into place, so a launch reading it meanwhile reads a whole one; readable by all
- * (root's container runs as uid 65532), writable by its maker only.
+ * A template held for one launch: while held, no other launch replaces or removes it (they
+ * wait), so the launch stages from it and its runtime binds it whole. Released (by closing the
+ * lock's file, or by the launcher's death, even by SIGKILL) once the runtime has made its mounts:
+ * a gateway running from it keeps them.
+ */
+export interface HeldDenoDirTemplate extends Disposable {
+  path: string;
+  /** Lets later launches replace it; again does nothing. */
+  release(): void;
+}
+
+/**
+ * The template, made first when absent or stale, held under the templates' shared lock until
+ * released; `undefined` when it cannot be made, or the lock is not had within
+ * {@linkcode LOCK_WAIT_MS} (the gateway then starts with an empty cache, as before). It is made
+ * under the exclusive lock, after checking again that no other launch made it meanwhile; made
+ * into a temp dir beside it and renamed into place; readable by all (root's container runs as
+ * uid 65532), writable by its maker only.
  *
  * @example
  * ```ts
  * import { ensureDenoDirTemplate } from "./mod.ts";
- * await ensureDenoDirTemplate({
+ * using template = await ensureDenoDirTemplate({
  *   runtimeDir: "/run/user/1000/openshell",
  *   rootfs: "/home/ada/.cache/openshell/rootfs/3f2a/rootfs",
  *   binary: "/usr/bin/deno",
@@ -132,10 +176,47 @@ export interface DenoDirTemplateOptions {
  */
 export async function ensureDenoDirTemplate(
   options: DenoDirTemplateOptions,
-): Promise<string | undefined> {
+): Promise<HeldDenoDirTemplate | undefined> {
   const { sourceDir } = options;
   const template = await denoDirTemplatePath(options.runtimeDir, sourceDir);
-  if (denoDirTemplateFresh(template, sourceDir)) return template;
+  let file: Deno.FsFile | undefined;
+  try {
+    file = openTemplatesLock(options.runtimeDir);
+    const end = Date.now() + LOCK_WAIT_MS;
+    // Each turn: fresh under the shared lock, or else made (or found made by another launch)
+    // under the exclusive one, then shared; the other launches' shared locks keep it whole.
+    for (;;) {
+      if (file.tryLockSync(false)) {
+        if (denoDirTemplateFresh(template, sourceDir)) return held(file, template);
+        file.unlockSync();
+        if (file.tryLockSync(true)) {
+          const made = denoDirTemplateFresh(template, sourceDir) ||
+            await makeTemplate(options, template);
+          if (made && file.tryLockSync(false)) return held(file, template);
+          break;
+        }
+      }
+      if (Date.now() >= end) break;
+      await pause();
+    }
+  } catch {
+    // no lock, no template
+  }
+  file?.close();
+  return undefined;
+}
+
+function held(file: Deno.FsFile, path: string): HeldDenoDirTemplate {
+  let open = true;
+  const release = () => {
+    if (open) file.close();
+    open = false;
+  };
+  return { path, release, [Symbol.dispose]: release };
+}
+
+/** Makes the template at `template`, with the exclusive lock held; whether it did. */
+async function makeTemplate(options: DenoDirTemplateOptions, template: string): Promise<boolean> {
   const templates = join(template, "..");
   // Of openshell's temp form: what a killed launcher left goes with a later one's.
   const temp = tempPath(templates, "template");
@@ -147,9 +228,13 @@ export async function ensureDenoDirTemplate(
     await removeOrphanTemplates(templates);
     Deno.mkdirSync(temp, { mode: 0o700 });
     const madeAt = Date.now();
-    if (!(await makeCache(options, temp))) return undefined;
+    if (!(await makeCache(options, temp))) return false;
     openToAll(temp);
-    const record: TemplateRecord = { deno: Deno.version.deno, sourceDir, madeAt };
+    const record: TemplateRecord = {
+      deno: Deno.version.deno,
+      sourceDir: options.sourceDir,
+      madeAt,
+    };
     Deno.writeTextFileSync(join(temp, RECORD), JSON.stringify(record) + "\n", { mode: 0o644 });
     try {
       Deno.renameSync(template, trash);
@@ -157,9 +242,9 @@ export async function ensureDenoDirTemplate(
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
     Deno.renameSync(temp, template);
-    return template;
+    return true;
   } catch {
-    return undefined;
+    return false;
   } finally {
     await removeTree(temp).catch(() => {});
     await removeTree(trash).catch(() => {});
@@ -167,12 +252,47 @@ export async function ensureDenoDirTemplate(
 }
 
 /**
- * Removes the templates no launch can use again: of sources that are gone (a program copy
- * `bundle gc` removed, a checkout deleted) or made by another Deno (one upgraded). A gateway
- * running from one keeps its mounts; what it loads later it then compiles itself.
+ * Removes the templates in `runtimeDir` no launch can use again (see
+ * {@linkcode removeOrphanTemplates}), under the exclusive lock: none a launch holds. Nothing
+ * when the lock is not had within {@linkcode LOCK_WAIT_MS} or cannot be opened.
+ *
+ * @returns the templates removed.
+ * @example
+ * ```ts
+ * import { removeDeadDenoDirTemplates } from "./mod.ts";
+ * await removeDeadDenoDirTemplates("/run/user/1000/openshell"); // ["/run/user/1000/openshell/deno-dir/0123456789abcdef"]
+ * ```
  */
-async function removeOrphanTemplates(templates: string): Promise<void> {
-  for (const entry of Deno.readDirSync(templates)) {
+export async function removeDeadDenoDirTemplates(runtimeDir: string): Promise<string[]> {
+  if (!(await pathExists(join(runtimeDir, TEMPLATES)))) return [];
+  let file: Deno.FsFile | undefined;
+  try {
+    file = openTemplatesLock(runtimeDir);
+    const end = Date.now() + LOCK_WAIT_MS;
+    while (!file.tryLockSync(true)) {
+      if (Date.now() >= end) return [];
+      await pause();
+    }
+    return await removeOrphanTemplates(join(runtimeDir, TEMPLATES));
+  } catch {
+    return []; // not the caller's to open, or gone meanwhile: nothing of it is the caller's
+  } finally {
+    file?.close();
+  }
+}
+
+/**
+ * Removes the templates no launch can use again: of sources that are gone (a program copy
+ * `bundle gc` removed, a checkout deleted) or made by another Deno (one upgraded). Called with
+ * the exclusive lock held. A gateway running from one keeps its mounts; what it loads later it
+ * then compiles itself.
+ *
+ * @returns the templates removed.
+ */
+async function removeOrphanTemplates(templates: string): Promise<string[]> {
+  const removed: string[] = [];
+  const entries = [...Deno.readDirSync(templates)].sort((a, b) => a.name < b.name ? -1 : 1);
+  for (const entry of entries) {
     if (!entry.isDirectory || entry.name.startsWith(".")) continue;
     const path = join(templates, entry.name);
     let record: Partial<TemplateRecord> = {};
@@ -182,8 +302,12 @@ async function removeOrphanTemplates(templates: string): Promise<void> {
       // unreadable: an orphan too
     }
     const sourcesLeft = typeof record.sourceDir === "string" && await pathExists(record.sourceDir);
-    if (!sourcesLeft || record.deno !== Deno.version.deno) await removeTree(path);
+    if (!sourcesLeft || record.deno !== Deno.version.deno) {
+      await removeTree(path);
+      removed.push(path);
+    }
   }
+  return removed;
 }
 
 /** Runs `deno cache` of the gateway into `denoDir` at the container's paths; whether it did. */

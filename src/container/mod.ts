@@ -31,6 +31,8 @@ export {
   type DenoDirTemplateOptions,
   EMITTED_DIR,
   ensureDenoDirTemplate,
+  type HeldDenoDirTemplate,
+  removeDeadDenoDirTemplates,
   stageDenoDir,
 } from "./gateway_deno_dir.ts";
 export { bundlePaths, removeBundle, stageBundle } from "./stage_bundle.ts";

@@ -221,15 +221,14 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
   const ready = launchProof(checked.token, challenge).then(readyLine);
   ready.catch(() => {}); // awaited by the stderr reader
   // Made once (and again when the sources change): later starts bind it and copy a little.
-  const denoDirTemplate = checked.sourceDir === undefined
-    ? undefined
-    : await ensureDenoDirTemplate({
-      runtimeDir: options.runtimeDir,
-      rootfs: checked.rootfs,
-      binary: checked.binary,
-      sourceDir: checked.sourceDir,
-      uid: options.uid,
-    });
+  // Held until the runtime has bound it (released at the latest when the launch ends).
+  using denoDir = checked.sourceDir === undefined ? undefined : await ensureDenoDirTemplate({
+    runtimeDir: options.runtimeDir,
+    rootfs: checked.rootfs,
+    binary: checked.binary,
+    sourceDir: checked.sourceDir,
+    uid: options.uid,
+  });
   traceMark("launch: deno cache ready");
   const config = buildOciConfig({
     name: options.name,
@@ -243,8 +242,8 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     tls: checked.tls !== undefined,
     binary: checked.binary,
     ...(checked.sourceDir === undefined ? {} : { sourceDir: checked.sourceDir }),
-    ...(denoDirTemplate === undefined ? {} : {
-      denoDir: { writable: paths.denoDir, emitted: join(denoDirTemplate, EMITTED_DIR) },
+    ...(denoDir === undefined ? {} : {
+      denoDir: { writable: paths.denoDir, emitted: join(denoDir.path, EMITTED_DIR) },
     }),
     cgroupsPath,
     hardLimits: readCallerHardLimits(),
@@ -274,7 +273,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
           }
           : {}),
       },
-      denoDirTemplate,
+      denoDirTemplate: denoDir?.path,
       ...(rootMode ? { containerOwner: hostId } : {}),
     });
     traceMark("launch: bundle staged");
@@ -282,7 +281,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     traceMark("launch: mounts reachable");
     if (options.stop.aborted) return { outcome: "cancelled", code: 0, containerId };
     progress(`Starting container "${containerId}" with ${options.runtime.name}`);
-    return await runContainer(options, checked, record, listen, ready);
+    return await runContainer(options, checked, record, listen, ready, () => denoDir?.release());
   } finally {
     await cleanUp(record, options.env);
     await removeLaunchRecord(nameDir);
@@ -296,6 +295,7 @@ async function runContainer(
   record: LaunchRecord,
   listen: string,
   readyLine: Promise<string>,
+  mounted: () => void,
 ): Promise<LaunchResult> {
   const { containerId } = record;
   // Its own process group (a new session): a stop can reach the runtime's helper processes
@@ -345,6 +345,7 @@ async function runContainer(
     stopped,
     timedOut,
   ]);
+  mounted(); // the gateway runs (its mounts made), or is stopped
   if (first === "ready") {
     try {
       const scheme = checked.tls ? "https" : "http";

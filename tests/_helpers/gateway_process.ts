@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import { join, resolve } from "node:path";
 import {
   gatewayArgs,
@@ -12,6 +13,7 @@ import {
   type GatewayTlsPaths,
 } from "../../src/contract/gateway_command_line.ts";
 import { generateGatewayPki, serverNames } from "../../src/pki/mod.ts";
+import { GRPC_SERVICE_PATH } from "../../src/contract/mod.ts";
 
 /** The program's `src/`, which the gateway runs from. */
 export const SOURCE_DIR = resolve(import.meta.dirname!, "../../src");
@@ -254,4 +256,22 @@ export async function writeGatewayTls(dir: string) {
   await Deno.writeTextFile(tls.key, pki.serverKey);
   await Deno.writeTextFile(tls.clientCa, pki.ca);
   return { tls, client: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey } };
+}
+
+/** One gRPC `Health` call over h2c; its `grpc-status`. */
+export function grpcHealth(url: string): Promise<string> {
+  const session = http2.connect(url);
+  return new Promise<string>((resolve, reject) => {
+    session.on("error", reject);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": `${GRPC_SERVICE_PATH}Health`,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    stream.on("trailers", (trailers) => resolve(String(trailers["grpc-status"])));
+    stream.on("error", reject);
+    stream.resume();
+    stream.end(new Uint8Array(5));
+  }).finally(() => session.close());
 }
