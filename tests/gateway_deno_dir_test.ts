@@ -2,8 +2,10 @@
  * The gateway's Deno cache made ahead: made by the launcher at the container's paths, its
  * emitted code bound read-only and a fresh copy of its SQLite caches for each start, removed
  * with the bundle, nothing the gateway writes reaching the template or a later start; made
- * anew when a source it holds changes. Run for real: serve as root (the copy handed to uid
- * 65532) and as the ordinary test user (rootless), with youki.
+ * anew when a source it holds changes, launches starting together never pulling it from under
+ * each other (its lock), a running gateway loading what it still needs once its template is
+ * gone, `bundle gc` removing those of sources gone. Run for real: serve as root (the copy
+ * handed to uid 65532) and as the ordinary test user (rootless), with youki.
  */
 import assert from "node:assert/strict";
 import { basename, dirname, join } from "node:path";
@@ -252,6 +254,41 @@ Deno.test({
       assert.equal((await serve.stop()).code, 0);
       await assertNothingLeft(sandbox, name);
     }
+  },
+});
+
+Deno.test({
+  name: "serve as root: gateways started together right after a source changed all start, " +
+    "each from a whole template that stays bound",
+  ignore: ignoreRoot,
+  async fn() {
+    await using sandbox = await createServeSandbox();
+    // A source's change time moves on (its content and times stay): each start finds the
+    // template stale. Into the next second, as Deno tells change times in whole seconds.
+    const source = join(SOURCE_DIR, "server/main.ts");
+    const info = await Deno.stat(source);
+    await Deno.utime(source, info.atime!, info.mtime!);
+    await new Promise((resolve) => setTimeout(resolve, 1000 - Date.now() % 1000));
+    const names = [1, 2, 3].map(() => uniqueGatewayName("denodir"));
+    const serves = names.map((name) =>
+      startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${freePort()}`])
+    );
+    try {
+      const started = await Promise.allSettled(serves.map((serve) => serve.ready()));
+      for (const [index, result] of started.entries()) {
+        assert.equal(result.status, "fulfilled", serves[index]!.stderr());
+      }
+      for (const serve of serves) {
+        const gateway = await gatewayPid(serve.child.pid);
+        const root = `/proc/${gateway}/root`;
+        assert.ok((await mountedAt(gateway, `${CONTAINER_PATHS.denoDir}/gen`))?.includes("ro"));
+        assert.ok(await pathExists(join(root, CONTAINER_PATHS.denoDir, EMITTED_ENTRY)));
+      }
+      for (const serve of serves) assert.equal((await serve.stop()).code, 0);
+    } finally {
+      for (const serve of serves) await serve[Symbol.asyncDispose]();
+    }
+    for (const name of names) await assertNothingLeft(sandbox, name);
   },
 });
 
