@@ -16,6 +16,7 @@ const REPO = resolve(import.meta.dirname!, "..");
 /** The doors of the hot path; each is checked with everything it imports. */
 const HOT_PATH_ENTRIES = [
   "src/errors/mod.ts",
+  "src/bounded_read/mod.ts",
   "src/files/mod.ts",
   "src/host/mod.ts",
   "src/path/mod.ts",

@@ -6,7 +6,7 @@ import {
   readRegularFile,
   readRegularFileSync,
   readRegularTextFileSync,
-} from "../src/files/read_regular_file.ts";
+} from "../src/bounded_read/read_regular_file.ts";
 import { withTempDir } from "./_helpers/temp_dir.ts";
 
 const readers = {

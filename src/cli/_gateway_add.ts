@@ -16,7 +16,7 @@ import { addUserGateway, planGatewayAdd } from "../register/mod.ts";
 import { allFilesPresent, packageTlsDir, packageTlsFiles } from "../client/mod.ts";
 import { processEnv } from "../host/mod.ts";
 import { fileError, fillIn, programCommand, UserError } from "../errors/mod.ts";
-import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { cliRoots, nameArgument, warnEnvOverride } from "./_gateway_context.ts";
 import { printMessage, printWarning } from "./_output.ts";

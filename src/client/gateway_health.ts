@@ -6,7 +6,7 @@
  * @module
  */
 import { type CommandWord, fillIn, programCommand } from "../errors/mod.ts";
-import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import { gatewayAddKind, isLoopbackHost } from "../registry/mod.ts";
 
 /**

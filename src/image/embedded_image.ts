@@ -1,6 +1,10 @@
 import { fromFileUrl, join } from "../path/mod.ts";
 import { fileError } from "../errors/mod.ts";
-import { FileTooLargeError, readRegularFile, readRegularTextFileSync } from "../files/mod.ts";
+import {
+  FileTooLargeError,
+  readRegularFile,
+  readRegularTextFileSync,
+} from "../bounded_read/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { EnvLookup } from "../host/mod.ts";
 import { type Manifest, parseManifest } from "./_manifest.ts";

@@ -1,7 +1,7 @@
 import { fillIn, programCommand } from "../errors/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { atomicWriteFile } from "../files/mod.ts";
-import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import {
   activeFilePath,
   gatewayDirPath,

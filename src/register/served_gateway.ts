@@ -12,7 +12,7 @@ import { registeredGatewayPort } from "../registry/mod.ts";
 import { dirname, join } from "../path/mod.ts";
 import type { GatewayPki } from "../pki/mod.ts";
 import { atomicWriteFile, pathExists, pathExistsSync } from "../files/mod.ts";
-import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import { fileError, UserError } from "../errors/mod.ts";
 import { type GatewayMetadata, serializeGatewayMetadata } from "../registry/mod.ts";
 import { readGatewayMetadata } from "../registry/mod.ts";

@@ -8,7 +8,8 @@
  */
 import { fillIn, programCommand } from "../errors/mod.ts";
 import { dirname, isAbsolute, join, normalize, relative } from "../path/mod.ts";
-import { atomicWriteFile, readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { atomicWriteFile } from "../files/mod.ts";
+import { readRegularTextFile, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import { fileError, quoted, UsageError, UserError } from "../errors/mod.ts";
 import { activeFilePath, metadataFilePath, readMetadataFile } from "../registry/mod.ts";
 import { type SeedEndpoint, seedEndpoint } from "./_seed_endpoint.ts";

@@ -1,7 +1,7 @@
 import { programCommand } from "../errors/mod.ts";
 import { basename, dirname, join } from "../path/mod.ts";
 import { atomicWriteFile, tempPath } from "../files/mod.ts";
-import { readRegularFile, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { readRegularFile, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import {
   activeFilePath,

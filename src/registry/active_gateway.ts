@@ -1,5 +1,5 @@
 import { quoted } from "../errors/mod.ts";
-import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { osReason } from "../errors/mod.ts";
 import { activeFilePath } from "./layout.ts";

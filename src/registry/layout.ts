@@ -1,6 +1,6 @@
 import { join } from "../path/mod.ts";
 import { fileError } from "../errors/mod.ts";
-import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { validateGatewayName } from "./gateway_name.ts";
 import type { RegistryRoots } from "./registry_roots.ts";

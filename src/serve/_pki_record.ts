@@ -9,7 +9,8 @@
  */
 import denoJson from "../../deno.json" with { type: "json" };
 import { dirname, join } from "../path/mod.ts";
-import { atomicWriteFile, readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../files/mod.ts";
+import { atomicWriteFile } from "../files/mod.ts";
+import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import { type EnvLookup, openshellDir } from "../host/mod.ts";
 import type { GatewayPki } from "../pki/mod.ts";
 

@@ -6,7 +6,8 @@
  * @module
  */
 import { join } from "../path/mod.ts";
-import { atomicWriteFile, readRegularTextFile, readUntrusted } from "../files/mod.ts";
+import { atomicWriteFile, readUntrusted } from "../files/mod.ts";
+import { readRegularTextFile } from "../bounded_read/mod.ts";
 import { shellWord, UserError } from "../errors/mod.ts";
 import type { RuntimeName } from "../runtime/mod.ts";
 
