@@ -68,7 +68,7 @@ function readCheckedSync(
     let length = 0;
     for (;;) {
       if (length === buffer.length) buffer = grown(buffer, path, maxBytes);
-      const read = file.readSync(buffer.subarray(length));
+      const read = file.readSync(length === 0 ? buffer : buffer.subarray(length));
       if (read === null) return buffer.subarray(0, length);
       length += read;
       if (length === size && size > 0) return buffer.subarray(0, length);

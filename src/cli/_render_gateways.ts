@@ -2,7 +2,13 @@ import type { GatewayCheck } from "../client/mod.ts";
 import { sanitize } from "../errors/mod.ts";
 import type { ActiveGateway, GatewayEntry, ResolvedGateway } from "../registry/mod.ts";
 import { gatewayAuth, gatewayListRow, gatewayType, listedAsServed } from "../registry/mod.ts";
-import { type OutputFormat, renderJson, renderTable, renderYaml } from "./_render_output.ts";
+import {
+  isPrintableAscii,
+  type OutputFormat,
+  renderJson,
+  renderTable,
+  renderYaml,
+} from "./_render_output.ts";
 
 /** Options shared by the renderings of `gateway list`. */
 export interface GatewayListView {
@@ -29,6 +35,7 @@ export async function renderGatewayList(
   const head = ["  NAME", "ENDPOINT", "TYPE", "SOURCE", "AUTH"];
   if (withRemote) head.push("REMOTE");
   if (view.showOrigin) head.push("ORIGIN");
+  let printable = true;
   const rows = entries.map((entry) => {
     const active = !entry.shadowed && entry.name === view.active;
     const row = [
@@ -40,9 +47,13 @@ export async function renderGatewayList(
     ];
     if (withRemote) row.push(remoteText(entry.metadata));
     if (view.showOrigin) row.push(entry.metadataPath);
-    return row.map(sanitize); // text from files must not drive the terminal
+    // Text from files must not drive the terminal. A row of printable ASCII (the usual one)
+    // holds nothing to replace: one look at the whole row tells.
+    if (isPrintableAscii(row.join(""))) return row;
+    printable = false;
+    return row.map(sanitize);
   });
-  return renderTable(head, rows);
+  return renderTable(head, rows, printable);
 }
 
 function remoteText(metadata: GatewayEntry["metadata"]): string {

@@ -59,20 +59,31 @@ export function snakeCaseKeys(value: unknown): unknown {
 /**
  * A borderless table: a header row and data rows, columns separated by two spaces, no
  * trailing whitespace, no colour codes. Widths account for wide characters and emoji.
+ * `printable` says whether every cell is printable ASCII, when the caller has looked already.
  */
-export function renderTable(head: string[], rows: string[][]): string {
+export function renderTable(
+  head: string[],
+  rows: string[][],
+  printable: boolean | undefined = undefined,
+): string {
   const table = head.length > 0 ? [head, ...rows] : rows;
+  if (printable === false) return measuredTable(table);
   const widths: number[] = [];
   // The usual table is printable ASCII throughout: a cell's length is then its width.
   let plain = true;
   for (const row of table) {
     for (let column = 0; column < row.length; column++) {
       const cell = row[column]!;
-      plain &&= PRINTABLE_ASCII.test(cell);
+      if (printable === undefined) plain &&= isPrintableAscii(cell);
       widths[column] = Math.max(widths[column] ?? 1, cell.length); // one cell at least
     }
   }
   return plain ? plainTable(table, widths) : measuredTable(table);
+}
+
+/** Whether `text` is printable ASCII only: no control character, each character one cell. */
+export function isPrintableAscii(text: string): boolean {
+  return PRINTABLE_ASCII.test(text);
 }
 
 /** {@linkcode renderTable} of any cells: each measured in terminal cells, line by line. */
@@ -157,7 +168,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** Cells of one line of a table cell: emoji and East Asian wide characters take two. */
 function cellWidth(text: string): number {
-  if (PRINTABLE_ASCII.test(text)) return text.length; // the usual case, without the emoji search
+  if (isPrintableAscii(text)) return text.length; // the usual case, without the emoji search
   let width = 0;
   for (const char of text.replace(COLOUR_CODE, "").replace(EMOJI(), "  ")) {
     const code = char.codePointAt(0)!;

@@ -40,11 +40,12 @@ export function servedEntries(
   roots: RegistryRoots,
   entries: readonly GatewayEntry[],
 ): Promise<Map<string, ServedRecord>> {
-  const system = new Set(entries.filter((e) => e.source === "system").map((e) => e.name));
-  return servedHere(
-    entries.map((e) => e.name),
-    (name) => system.has(name) || madeByServe(roots, name),
-  );
+  // Asked only of names a gateway home holds (usually none): the system names are found then.
+  let system: Set<string> | undefined;
+  return servedHere(entries.map((e) => e.name), (name) => {
+    system ??= new Set(entries.filter((e) => e.source === "system").map((e) => e.name));
+    return system.has(name) || madeByServe(roots, name);
+  });
 }
 
 /**
