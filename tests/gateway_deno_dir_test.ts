@@ -13,9 +13,9 @@ import { DatabaseSync } from "node:sqlite";
 import { CONTAINER_PATHS, ROOT_MODE_HOST_ID } from "../src/contract/mod.ts";
 import { denoDirTemplateFresh, stageDenoDir } from "../src/container/mod.ts";
 import { freePort } from "./_helpers/loopback.ts";
-import { pathExists } from "../src/files/mod.ts";
+import { pathExists, removeTree } from "../src/files/mod.ts";
 import { onPath } from "./_helpers/run_command.ts";
-import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
+import { createSandbox, REPO, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import { grpcHealth, SOURCE_DIR } from "./_helpers/gateway_process.ts";
 import {
   assertNothingLeft,
@@ -25,6 +25,7 @@ import {
   rootServeTestsIgnored,
   serveRuntimeDir,
   startServe,
+  type StartServeOptions,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
 import { asUser, TEST_USER, userIds } from "./_helpers/test_users.ts";
@@ -102,7 +103,7 @@ async function boundAt(bundle: string, destination: string): Promise<string> {
 }
 
 /**
- * Serves a gateway in `sandbox` (as `as` when given), checks the Deno cache it runs with:
+ * Serves a gateway in `sandbox` (run as `run` says), checks the Deno cache it runs with:
  * the template's emitted JavaScript, the launcher's and read-only even to root inside the
  * container, and this start's own writable part, the container's root's; lets `whileRunning`
  * write where the gateway could; stops it and checks that its part went with its bundle.
@@ -111,7 +112,7 @@ async function boundAt(bundle: string, destination: string): Promise<string> {
 async function serveWithCache(
   sandbox: Sandbox,
   owner: number,
-  as?: string,
+  run: Pick<StartServeOptions, "user" | "program">,
   whileRunning: (root: string) => Promise<void> = async () => {},
 ) {
   const name = uniqueGatewayName("denodir");
@@ -119,7 +120,7 @@ async function serveWithCache(
   await using serve = startServe(
     sandbox,
     ["--name", name, "--listen", `127.0.0.1:${port}`],
-    as === undefined ? {} : { user: as },
+    run,
   );
   const containerId = await serve.ready();
   const bundle = join(serveRuntimeDir(sandbox), "bundles", containerId);
@@ -132,7 +133,7 @@ async function serveWithCache(
   assert.ok((await mountedAt(gateway, `${CONTAINER_PATHS.denoDir}/gen`))?.includes("ro"));
   const made = await tree(template);
   assert.ok(made.has(EMITTED_ENTRY), `the template holds no ${EMITTED_ENTRY}`);
-  const launcher = as === undefined ? Deno.uid() : owner;
+  const launcher = run.user === undefined ? Deno.uid() : owner;
   for (const [path, file] of made) assert.equal(file.uid, launcher, path);
   const copied = await tree(writable);
   assert.ok(copied.has("dep_analysis_cache_v2"), "no copy of the dependency analysis");
@@ -185,17 +186,32 @@ Deno.test({
   ignore: ignoreRoot,
   async fn() {
     await using sandbox = await createServeSandbox();
+    const { argv } = await programCopy(sandbox);
     const planted = join(CONTAINER_PATHS.denoDir, "dep_analysis_cache_v2");
-    const first = await serveWithCache(sandbox, ROOT_MODE_HOST_ID, undefined, async (root) => {
-      // What a compromised gateway could do there: rewrite its dependency analysis.
-      await Deno.writeTextFile(join(root, planted), "planted");
-    });
-    assert.deepEqual(await tree(first.template), first.made);
-    const second = await serveWithCache(sandbox, ROOT_MODE_HOST_ID, undefined, async (root) => {
-      assert.notEqual(await Deno.readTextFile(join(root, planted)), "planted");
-    });
-    assert.equal(second.template, first.template);
-    assert.deepEqual(second.made, first.made);
+    const first = await serveWithCache(
+      sandbox,
+      ROOT_MODE_HOST_ID,
+      { program: argv },
+      async (root) => {
+        // What a compromised gateway could do there: rewrite its dependency analysis.
+        await Deno.writeTextFile(join(root, planted), "planted");
+      },
+    );
+    try {
+      assert.deepEqual(await tree(first.template), first.made);
+      const second = await serveWithCache(
+        sandbox,
+        ROOT_MODE_HOST_ID,
+        { program: argv },
+        async (root) => {
+          assert.notEqual(await Deno.readTextFile(join(root, planted)), "planted");
+        },
+      );
+      assert.equal(second.template, first.template);
+      assert.deepEqual(second.made, first.made);
+    } finally {
+      await removeTree(first.template);
+    }
   },
 });
 
@@ -206,7 +222,7 @@ Deno.test({
   async fn() {
     await using sandbox = await createServeSandbox(user!);
     const templates = await plantTemplates(sandbox);
-    const { template } = await serveWithCache(sandbox, user!.uid, TEST_USER);
+    const { template } = await serveWithCache(sandbox, user!.uid, { user: TEST_USER });
     assert.deepEqual(
       (await Array.fromAsync(Deno.readDir(templates))).map((entry) => entry.name).sort(),
       [basename(template), "kept"].sort(),
@@ -214,45 +230,83 @@ Deno.test({
   },
 });
 
+/**
+ * A copy of the program in `sandbox` (its sources copied, what else it runs with shared), and
+ * the command line that serves from it: its Deno cache template is this test's alone, and the
+ * change times of its sources are the test's to move, as are no other test's or developer's.
+ * The container's root can read it, so serve runs the copy's sources as they are (not a copy
+ * of its own, made as it starts).
+ */
+async function programCopy(sandbox: Sandbox): Promise<{ argv: string[]; source: string }> {
+  const root = join(sandbox.root, "program");
+  await Deno.mkdir(join(root, "rootfs"), { recursive: true });
+  for (const part of ["src", "deno.json", "deno.lock", "rootfs/dist"]) {
+    const copy = await runCommand(["cp", "-a", join(REPO, part), join(root, part)], {
+      env: { PATH: "/usr/bin:/bin" },
+    });
+    assert.equal(copy.code, 0, copy.stderr);
+  }
+  await Deno.symlink(join(REPO, "node_modules"), join(root, "node_modules"));
+  // Into the next second, as Deno tells change times in whole seconds: a template made from
+  // then on is fresh.
+  await new Promise((resolve) => setTimeout(resolve, 1000 - Date.now() % 1000));
+  return {
+    argv: [Deno.execPath(), "run", "-A", "--quiet", join(root, "src/main.ts")],
+    source: join(root, "src/server/main.ts"),
+  };
+}
+
+/** When the template at `template` was made, as its record says. */
+async function madeAt(template: string): Promise<number> {
+  return JSON.parse(await Deno.readTextFile(join(template, "openshell-template.json"))).madeAt;
+}
+
+/** Moves the change time of `path` on, its content and other times kept. */
+async function touchChangeTime(path: string): Promise<void> {
+  const info = await Deno.stat(path);
+  await Deno.utime(path, info.atime!, info.mtime!);
+}
+
 Deno.test({
   name: "serve as root: a gateway whose template is made again by a later start, the old one " +
     "removed, still loads its HTTP/2 and gRPC modules on its first HTTP/2 client",
   ignore: ignoreRoot,
   async fn() {
     await using sandbox = await createServeSandbox();
+    const program = await programCopy(sandbox);
     const start = async (name: string, port: number) => {
-      const serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`]);
+      const serve = startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${port}`], {
+        program: program.argv,
+      });
       const containerId = await serve.ready();
       const bundle = join(serveRuntimeDir(sandbox), "bundles", containerId);
       return { serve, template: dirname(await boundAt(bundle, `${CONTAINER_PATHS.denoDir}/gen`)) };
-    };
-    const identity = async (path: string) => {
-      const info = await Deno.stat(path);
-      return `${info.dev}:${info.ino}`;
     };
     const firstName = uniqueGatewayName("denodir");
     const firstPort = freePort();
     const first = await start(firstName, firstPort);
     await using _first = first.serve;
-    const used = await identity(first.template);
-    // A source's change time moves on (its content and times stay): the next start makes the
-    // template again and removes the one the first gateway runs from.
-    const source = join(SOURCE_DIR, "server/main.ts");
-    const info = await Deno.stat(source);
-    await Deno.utime(source, info.atime!, info.mtime!);
-    const secondName = uniqueGatewayName("denodir");
-    const second = await start(secondName, freePort());
-    await using _second = second.serve;
-    assert.equal(second.template, first.template);
-    assert.notEqual(await identity(second.template), used, "the template was not made again");
-    // What the first gateway has bound is the removed template: its emitted code is gone.
-    const gateway = await gatewayPid(first.serve.child.pid);
-    const bound = `/proc/${gateway}/root${CONTAINER_PATHS.denoDir}/gen`;
-    assert.deepEqual(await Array.fromAsync(Deno.readDir(bound)), []);
-    assert.equal(await grpcHealth(`http://127.0.0.1:${firstPort}`), "0");
-    for (const [name, serve] of [[firstName, first.serve], [secondName, second.serve]] as const) {
-      assert.equal((await serve.stop()).code, 0);
-      await assertNothingLeft(sandbox, name);
+    try {
+      const made = await madeAt(first.template);
+      // A source's change time moves on: the next start makes the template again and removes
+      // the one the first gateway runs from.
+      await touchChangeTime(program.source);
+      const secondName = uniqueGatewayName("denodir");
+      const second = await start(secondName, freePort());
+      await using _second = second.serve;
+      assert.equal(second.template, first.template);
+      assert.ok(await madeAt(second.template) > made, "the template was not made again");
+      // What the first gateway has bound is the removed template: its emitted code is gone.
+      const gateway = await gatewayPid(first.serve.child.pid);
+      const bound = `/proc/${gateway}/root${CONTAINER_PATHS.denoDir}/gen`;
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(bound)), []);
+      assert.equal(await grpcHealth(`http://127.0.0.1:${firstPort}`), "0");
+      for (const [name, serve] of [[firstName, first.serve], [secondName, second.serve]] as const) {
+        assert.equal((await serve.stop()).code, 0);
+        await assertNothingLeft(sandbox, name);
+      }
+    } finally {
+      await removeTree(first.template);
     }
   },
 });
@@ -263,20 +317,21 @@ Deno.test({
   ignore: ignoreRoot,
   async fn() {
     await using sandbox = await createServeSandbox();
-    // A source's change time moves on (its content and times stay): each start finds the
-    // template stale. Into the next second, as Deno tells change times in whole seconds.
-    const source = join(SOURCE_DIR, "server/main.ts");
-    const info = await Deno.stat(source);
-    await Deno.utime(source, info.atime!, info.mtime!);
-    await new Promise((resolve) => setTimeout(resolve, 1000 - Date.now() % 1000));
+    const program = await programCopy(sandbox);
+    // Sources no template was made from yet: each start finds none fresh.
     const names = [1, 2, 3].map(() => uniqueGatewayName("denodir"));
     const serves = names.map((name) =>
-      startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${freePort()}`])
+      startServe(sandbox, ["--name", name, "--listen", `127.0.0.1:${freePort()}`], {
+        program: program.argv,
+      })
     );
+    const templates = new Set<string>();
     try {
       const started = await Promise.allSettled(serves.map((serve) => serve.ready()));
       for (const [index, result] of started.entries()) {
         assert.equal(result.status, "fulfilled", serves[index]!.stderr());
+        const bundle = join(serveRuntimeDir(sandbox), "bundles", result.value);
+        templates.add(dirname(await boundAt(bundle, `${CONTAINER_PATHS.denoDir}/gen`)));
       }
       for (const serve of serves) {
         const gateway = await gatewayPid(serve.child.pid);
@@ -287,6 +342,7 @@ Deno.test({
       for (const serve of serves) assert.equal((await serve.stop()).code, 0);
     } finally {
       for (const serve of serves) await serve[Symbol.asyncDispose]();
+      for (const template of templates) await removeTree(template);
     }
     for (const name of names) await assertNothingLeft(sandbox, name);
   },
