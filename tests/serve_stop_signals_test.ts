@@ -2,7 +2,8 @@
  * The stop signals of a real `serve` started the way scripts start it: with SIGINT ignored
  * (a background job of a script) a SIGINT sent while the launch is still preparing stops it
  * all the same, and the state dir it made goes; with SIGHUP ignored (`nohup`) a hangup leaves
- * the gateway serving, and the stop that follows removes its served record before its lock.
+ * the gateway serving, and the stop that follows removes its served record before its lock; a
+ * stop while the launch waits for the Deno cache templates' lock does not wait it out.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -14,9 +15,11 @@ import {
   getJson,
   rootServeTestsIgnored,
   servedRecordPath,
+  serveRuntimeDir,
   startServe,
   uniqueGatewayName,
 } from "./_helpers/serve_fixture.ts";
+import { TEST_USER, userIds } from "./_helpers/test_users.ts";
 
 /** The order in which the files `names` are removed from `dir`, once all of them are. */
 async function removalsIn(dir: string, names: string[]): Promise<string[]> {
@@ -104,6 +107,53 @@ Deno.test({
     await Deno.remove(nameDir);
     assert.equal(outcome.code, 0, outcome.stderr);
     assert.match(outcome.stderr, new RegExp(`Gateway "${name}" stopped`));
+    await assertNothingLeft(sandbox, name);
+  },
+});
+
+const user = await userIds(TEST_USER);
+
+Deno.test({
+  name: "a stop while serve waits for the Deno cache templates' lock stops it at once, " +
+    "nothing left",
+  ignore: ignored || !user,
+  async fn() {
+    // The ordinary test user's: its runtime dir, and so its templates' lock, is the sandbox's.
+    await using sandbox = await createServeSandbox(user!);
+    const runtimeDir = serveRuntimeDir(sandbox);
+    await Deno.mkdir(runtimeDir, { mode: 0o700 });
+    await Deno.chown(runtimeDir, user!.uid, user!.gid);
+    const lockPath = join(runtimeDir, "deno-dir.lock");
+    // Held exclusive, as a launch making a template holds it, for longer than the test.
+    using lock = await Deno.open(lockPath, { read: true, write: true, create: true });
+    await Deno.chown(lockPath, user!.uid, user!.gid);
+    await lock.lock(true);
+    const name = uniqueGatewayName("lockwait");
+    await using serve = startServe(
+      sandbox,
+      ["--name", name, "--listen", `127.0.0.1:${freePort()}`],
+      { user: TEST_USER },
+    );
+    // Waiting: it has the lock's file open.
+    const holdsLockFile = async () => {
+      for await (const fd of Deno.readDir(`/proc/${serve.child.pid}/fd`)) {
+        const target = await Deno.readLink(`/proc/${serve.child.pid}/fd/${fd.name}`)
+          .catch(() => "");
+        if (target === lockPath) return true;
+      }
+      return false;
+    };
+    const deadline = Date.now() + 30_000;
+    while (!(await holdsLockFile())) {
+      assert.ok(Date.now() < deadline, `never waited for the lock; stderr:\n${serve.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const started = performance.now();
+    const outcome = await serve.stop("SIGTERM");
+    const took = performance.now() - started;
+    assert.ok(took < 3000, `it took ${Math.round(took)} ms to stop`);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(outcome.stderr, new RegExp(`Gateway "${name}" stopped before it was ready`));
     await assertNothingLeft(sandbox, name);
   },
 });

@@ -140,6 +140,8 @@ export interface DenoDirTemplateOptions {
   sourceDir: string;
   /** The caller's uid: anyone but root makes it in a user namespace of its own. */
   uid: number;
+  /** Ends the wait for the lock (a stop asked for): the launch goes on without a template. */
+  stop?: AbortSignal;
 }
 
 /**
@@ -157,7 +159,8 @@ export interface HeldDenoDirTemplate extends Disposable {
 /**
  * The template, made first when absent or stale, held under the templates' shared lock until
  * released; `undefined` when it cannot be made, or the lock is not had within
- * {@linkcode LOCK_WAIT_MS} (the gateway then starts with an empty cache, as before). It is made
+ * {@linkcode LOCK_WAIT_MS} or before `stop` (the gateway then starts with an empty cache, as
+ * before). It is made
  * under the exclusive lock, after checking again that no other launch made it meanwhile; made
  * into a temp dir beside it and renamed into place; readable by all (root's container runs as
  * uid 65532), writable by its maker only.
@@ -196,7 +199,7 @@ export async function ensureDenoDirTemplate(
           break;
         }
       }
-      if (Date.now() >= end) break;
+      if (Date.now() >= end || options.stop?.aborted) break;
       await pause();
     }
   } catch {

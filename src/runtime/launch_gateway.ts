@@ -228,6 +228,7 @@ export async function launchGateway(options: LaunchGatewayOptions): Promise<Laun
     binary: checked.binary,
     sourceDir: checked.sourceDir,
     uid: options.uid,
+    stop: options.stop,
   });
   traceMark("launch: deno cache ready");
   const config = buildOciConfig({
