@@ -61,11 +61,7 @@ export function snakeCaseKeys(value: unknown): unknown {
  * trailing whitespace, no colour codes. Widths account for wide characters and emoji.
  * `printable` says whether every cell is printable ASCII, when the caller has looked already.
  */
-export function renderTable(
-  head: string[],
-  rows: string[][],
-  printable: boolean | undefined = undefined,
-): string {
+export function renderTable(head: string[], rows: string[][], printable?: boolean): string {
   const table = head.length > 0 ? [head, ...rows] : rows;
   if (printable === false) return measuredTable(table);
   const widths: number[] = [];

@@ -52,8 +52,8 @@ export function tlsSecretPaths(secretsDir: string): GatewayTlsPaths {
 
 /**
  * The `deno run` flags for the gateway run from `sourceDir` (the program's `src/`): no config,
- * no lock file, no downloads, no V8 code cache (its `DENO_DIR` is a fresh tmpfs at each start,
- * so a cache written there is never read back, and making it costs the gateway time and
+ * no lock file, no downloads, no V8 code cache (its `DENO_DIR` is made anew for each start, so
+ * a cache written there is never read back, and making it costs the gateway time and
  * memory); modules imported on first need (HTTP/2 and gRPC, TLS) read and compiled only then,
  * not with the entry module (a gateway that no HTTP/2 client has reached runs 3-4 MB smaller),
  * which is why it may read `sourceDir`; network only on the listen address; reads otherwise

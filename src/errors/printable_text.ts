@@ -10,8 +10,7 @@
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/gu;
 // Looked for first: a test costs less than a replacement, and text seldom holds any.
-// deno-lint-ignore no-control-regex
-const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const HAS_CONTROL = new RegExp(CONTROL.source, "u");
 
 /** The most of a file's content or a name that a message quotes. */
 export const MAX_QUOTED_CHARS = 80;
@@ -32,8 +31,7 @@ export function sanitize(text: string): string {
 // The same, but line breaks are kept.
 // deno-lint-ignore no-control-regex
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/gu;
-// deno-lint-ignore no-control-regex
-const HAS_CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+const HAS_CONTROL_BUT_NEWLINE = new RegExp(CONTROL_BUT_NEWLINE.source, "u");
 
 /**
  * {@linkcode sanitize} for each line of `text`: the line breaks stay, in one pass over the

@@ -459,18 +459,18 @@ function gatewayRequest({ method, target, headers }: RequestHead): GatewayReques
  * The heads kept, by a hash of their bytes: one table for the process, which serves one
  * gateway, so a constant answer kept with a head is that gateway's routes' answer.
  */
-const kept = new Map<number, ParsedHead>();
+const keptHeads = new Map<number, ParsedHead>();
 
 function keptHead(bytes: Uint8Array): ParsedHead | undefined {
-  const head = kept.get(hashBytes(bytes));
+  const head = keptHeads.get(hashBytes(bytes));
   return head?.bytes.length === bytes.length && startsWith(bytes, 0, bytes.length, head.bytes)
     ? head
     : undefined;
 }
 
 function keepHead(head: ParsedHead): void {
-  if (kept.size >= KEPT_HEADS) kept.delete(kept.keys().next().value!);
-  kept.set(hashBytes(head.bytes), head);
+  if (keptHeads.size >= KEPT_HEADS) keptHeads.delete(keptHeads.keys().next().value!);
+  keptHeads.set(hashBytes(head.bytes), head);
 }
 
 /** FNV-1a over `bytes`. */
