@@ -12,7 +12,8 @@
  *   presenting the client certificate (`wrk` cannot); beside them, that load generator's
  *   ceiling: its throughput and `wrk`'s against the bare server in plaintext;
  * - the gateway's peak resident memory through the HTTP/2 flood battery
- *   (`tests/_helpers/gateway_attacks.py`), against the bound the README states.
+ *   (`tests/_helpers/gateway_attacks.py`), in plaintext and over mTLS, against the bound the
+ *   README states.
  *
  * Needs `wrk` and `python3` (`scripts/setup.sh --test` installs them) and `prlimit`
  * (util-linux); otherwise it says which is missing and measures nothing.
@@ -240,6 +241,51 @@ async function stop(child: Deno.ChildProcess): Promise<void> {
   await child.status;
 }
 
+/**
+ * The peak resident memory of a fresh gateway (so that its peak is theirs) through the HTTP/2
+ * flood battery, over mTLS with `pki`; NaN unless every flood ran and was ended by GOAWAY.
+ */
+async function floodPeak(
+  dir: string,
+  openFiles: number,
+  pki?: { server: GatewayTlsPaths; client: string },
+): Promise<GoalFigure> {
+  const port = freePort();
+  const flooded = startGateway(dir, port, openFiles, pki?.server);
+  const over = pki ? " over mTLS" : "";
+  try {
+    await untilHealthy(port, flooded, pki?.client);
+    const before = await peakRssKiB(flooded.pid);
+    const seen: string[] = [];
+    let attacked = true;
+    for (const kind of FLOODS) {
+      const tls = pki ? ["--tls", pki.client] : [];
+      const output = await new Deno.Command("python3", {
+        args: [ATTACKS, ...tls, String(port), kind, "3"],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const result = JSON.parse(new TextDecoder().decode(output.stdout) || "{}");
+      seen.push(`${kind} ${result.goaway === 11 ? "GOAWAY" : `goaway=${result.goaway}`}`);
+      attacked &&= output.success && result.goaway === 11;
+    }
+    const peak = attacked ? (await peakRssKiB(flooded.pid)) / 1024 : NaN;
+    console.log(
+      `gateway peak memory through the HTTP/2 flood battery${over}: ${peak.toFixed(1)} MB (${
+        (before / 1024).toFixed(1)
+      } MB before; ${seen.join(", ")})  ${formatGoal(peak, MEMORY_GOAL)}`,
+    );
+    return {
+      label: `peak memory through the HTTP/2 flood battery${over}`,
+      value: peak,
+      goal: MEMORY_GOAL,
+      note: "VmHWM",
+    };
+  } finally {
+    await stop(flooded);
+  }
+}
+
 /** Runs the gateway benchmarks, prints their figures and returns those with a goal. */
 export async function benchGateway(): Promise<GoalFigure[]> {
   for (const tool of ["wrk", "python3", "prlimit"]) {
@@ -357,40 +403,8 @@ export async function benchGateway(): Promise<GoalFigure[]> {
       await stop(floor);
     }
 
-    // A fresh gateway for the floods, so its peak memory is theirs.
-    const floodPort = freePort();
-    const flooded = startGateway(dir, floodPort, openFiles);
-    try {
-      await untilHealthy(floodPort, flooded);
-      const before = await peakRssKiB(flooded.pid);
-      const seen: string[] = [];
-      let attacked = true;
-      for (const kind of FLOODS) {
-        const output = await new Deno.Command("python3", {
-          args: [ATTACKS, String(floodPort), kind, "3"],
-          stdout: "piped",
-          stderr: "null",
-        }).output();
-        const result = JSON.parse(new TextDecoder().decode(output.stdout) || "{}");
-        seen.push(`${kind} ${result.goaway === 11 ? "GOAWAY" : `goaway=${result.goaway}`}`);
-        attacked &&= output.success && result.goaway === 11;
-      }
-      // A flood that did not run (or was not ended by GOAWAY) measures nothing.
-      const peak = attacked ? (await peakRssKiB(flooded.pid)) / 1024 : NaN;
-      console.log(
-        `gateway peak memory through the HTTP/2 flood battery: ${peak.toFixed(1)} MB (${
-          (before / 1024).toFixed(1)
-        } MB before; ${seen.join(", ")})  ${formatGoal(peak, MEMORY_GOAL)}`,
-      );
-      figures.push({
-        label: "peak memory through the HTTP/2 flood battery",
-        value: peak,
-        goal: MEMORY_GOAL,
-        note: "VmHWM",
-      });
-    } finally {
-      await stop(flooded);
-    }
+    figures.push(await floodPeak(dir, openFiles));
+    figures.push(await floodPeak(dir, openFiles, pki));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

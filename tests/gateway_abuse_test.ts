@@ -9,6 +9,7 @@ import {
   memoryMiB,
   openDescriptors,
   probeHealth,
+  type RunningGateway,
   startGateway,
   underAttack,
   withDir,
@@ -110,30 +111,70 @@ Deno.test("resets queued while the gateway cannot run leave room for a fresh cli
   });
 });
 
+/**
+ * Runs every HTTP/2 control-frame flood against a gateway (over mTLS with `tls`): each ends in
+ * GOAWAY (ENHANCE_YOUR_CALM), `/healthz` answers a fresh client within 1 s throughout, and the
+ * gateway's memory stays under the bound.
+ */
+async function floodBattery(
+  gateway: RunningGateway,
+  port: number,
+  tls?: { dir: string; client: Deno.CreateHttpClientOptions },
+): Promise<void> {
+  const url = tls ? `https://127.0.0.1:${port}` : gateway.url;
+  for (
+    const kind of ["ping", "settings", "rst", "continuation", "window-update", "empty-data"]
+  ) {
+    const { attack, during } = await underAttack(
+      port,
+      kind,
+      1.5,
+      4,
+      () => probeHealth(url, 1500, 200, tls?.client),
+      tls?.dir,
+    );
+    allAnswered(during, `${kind} flood`);
+    assert.equal(attack.goaway, 11, `${kind}: GOAWAY with ENHANCE_YOUR_CALM`);
+    const { peak } = await memoryMiB(gateway.child.pid);
+    assert.ok(peak < FLOOD_MEMORY_BOUND_MIB, `${kind}: peak ${peak.toFixed(1)} MiB`);
+  }
+  gateway.child.kill("SIGTERM");
+  const { code, lines } = await gateway.finish();
+  assert.equal(code, 0, "it survived every flood");
+  const floods = lines.filter((l) => l.reason === "http2 flood");
+  assert.ok(floods.length > 0);
+}
+
 Deno.test("HTTP/2 control-frame floods end in GOAWAY, with memory bounded and healthz answered", async () => {
   await withDir(async (dir) => {
     await using gateway = startGateway(dir, freePort());
     const { port } = await gateway.waitFor("Listening") as { port: number };
-    for (
-      const kind of ["ping", "settings", "rst", "continuation", "window-update", "empty-data"]
-    ) {
-      const { attack, during } = await underAttack(
-        port,
-        kind,
-        1.5,
-        4,
-        () => probeHealth(gateway.url, 1500),
-      );
-      allAnswered(during, `${kind} flood`);
-      assert.equal(attack.goaway, 11, `${kind}: GOAWAY with ENHANCE_YOUR_CALM`);
-      const { peak } = await memoryMiB(gateway.child.pid);
-      assert.ok(peak < FLOOD_MEMORY_BOUND_MIB, `${kind}: peak ${peak.toFixed(1)} MiB`);
-    }
-    gateway.child.kill("SIGTERM");
-    const { code, lines } = await gateway.finish();
-    assert.equal(code, 0, "it survived every flood");
-    const floods = lines.filter((l) => l.reason === "http2 flood");
-    assert.ok(floods.length > 0);
+    await floodBattery(gateway, port);
+  });
+});
+
+Deno.test("over mTLS an HTTP/2 client that never reads its answers is held back, and every flood ends in GOAWAY, with memory bounded", async () => {
+  await withDir(async (dir) => {
+    const { tls, client, clientDir } = await writeGatewayTls(dir);
+    await using gateway = startGateway(dir, freePort(), [], undefined, tls);
+    const { port } = await gateway.waitFor("Listening") as { port: number };
+    // Requests with 4 KiB answers, a body and control frames of every flood's kind, none of the
+    // answers read; paced for 1 s, then as fast as it can.
+    const { attack, during } = await underAttack(
+      port,
+      "unread",
+      3,
+      1,
+      () => probeHealth(`https://127.0.0.1:${port}`, 3000, 200, client),
+      clientDir,
+    );
+    allAnswered(during, "a client that never reads its answers");
+    const { peak } = await memoryMiB(gateway.child.pid);
+    assert.ok(peak < FLOOD_MEMORY_BOUND_MIB, `peak ${peak.toFixed(1)} MiB`);
+    // Held back as in plaintext: what it sent beyond its answers waits in the kernel's buffers.
+    const sent = Number(attack.bytes) / 2 ** 20;
+    assert.ok(sent < 16, `it could send ${sent.toFixed(1)} MiB`);
+    await floodBattery(gateway, port, { dir: clientDir, client });
   });
 });
 

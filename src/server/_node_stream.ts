@@ -110,22 +110,38 @@ export function streamSocket(
   return socket;
 }
 
+/** Stops and starts again the reads of the socket under a stream (a TLS session's TCP socket). */
+export interface SocketReads {
+  stop(): void;
+  start(): void;
+}
+
 /**
  * A {@linkcode ByteStream} over a Node stream (a TLS session speaking HTTP/2): reads take what
- * the stream has delivered; the stream flows while at most {@linkcode MAX_HEAD_BYTES} is waiting
- * to be read and is paused beyond, until reads take it; `null` once it has ended or failed.
+ * the stream has delivered; `null` once it has ended or failed. Pausing a session does not stop
+ * Deno 2.9's `node:tls` from reading its socket, into memory out of sight, so the stream is never
+ * paused: past {@linkcode MAX_HEAD_BYTES} waiting unread, the socket's own `reads` stop (its
+ * client is held back, as in plaintext) until reads take it. Should more than
+ * {@linkcode MAX_UNSENT_BYTES} wait unread all the same (its reader stopped: a client that does
+ * not read its answers, or one still sending after the last word it was told), the stream is
+ * destroyed, and `overflowed` called unless its own side had ended.
  *
  * @example
  * ```ts
  * import { socketStream } from "./_node_stream.ts";
  * import { Duplex } from "node:stream";
- * const stream = socketStream(Duplex.from(["hello"]));
+ * const stream = socketStream(Duplex.from(["hello"]), undefined, () => {});
  * await stream.read(new Uint8Array(5)); // 5
  * ```
  */
-export function socketStream(socket: Duplex): ByteStream {
+export function socketStream(
+  socket: Duplex,
+  reads: SocketReads | undefined,
+  overflowed: () => void,
+): ByteStream {
   const chunks: Uint8Array[] = [];
   let waiting = 0;
+  let stopped = false;
   let ended = false;
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -136,8 +152,17 @@ export function socketStream(socket: Duplex): ByteStream {
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
     chunks.push(bytes);
     waiting += bytes.length;
-    // Pausing and resuming for every chunk costs each request a turn of the event loop.
-    if (waiting > MAX_HEAD_BYTES) socket.pause();
+    // Stopping and starting for every chunk costs each request a turn of the event loop.
+    if (waiting > MAX_HEAD_BYTES && !stopped && reads) {
+      stopped = true;
+      reads.stop();
+    }
+    if (waiting > MAX_UNSENT_BYTES) {
+      chunks.length = 0;
+      // Its own side ended (a GOAWAY said, say), it was closing already.
+      if (!socket.writableEnded) overflowed();
+      socket.destroy();
+    }
     notify();
   });
   for (const event of ["end", "close", "error"]) {
@@ -158,7 +183,10 @@ export function socketStream(socket: Duplex): ByteStream {
       if (count === chunk.length) chunks.shift();
       else chunks[0] = chunk.subarray(count);
       waiting -= count;
-      if (waiting <= MAX_HEAD_BYTES && socket.isPaused()) socket.resume();
+      if (stopped && waiting <= MAX_HEAD_BYTES && !ended) {
+        stopped = false;
+        reads!.start();
+      }
       return count;
     },
     write(bytes: Uint8Array): Promise<number> {

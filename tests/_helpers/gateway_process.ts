@@ -14,6 +14,7 @@ import {
 } from "../../src/contract/gateway_command_line.ts";
 import { generateGatewayPki, serverNames } from "../../src/pki/mod.ts";
 import { GRPC_SERVICE_PATH } from "../../src/contract/mod.ts";
+import { mtlsFilePaths } from "../../src/registry/mod.ts";
 
 /** The program's `src/`, which the gateway runs from. */
 export const SOURCE_DIR = resolve(import.meta.dirname!, "../../src");
@@ -172,6 +173,7 @@ export interface AttackResult {
 /**
  * Runs one attack of `gateway_attacks.py` (python3's standard library) against `port` for
  * `seconds`, while `during` runs; resolves with what the attacker saw and what `during` gave.
+ * With `tlsDir` (a client's files, as {@linkcode writeGatewayTls} writes them), over mTLS.
  */
 export async function underAttack<T>(
   port: number,
@@ -179,8 +181,10 @@ export async function underAttack<T>(
   seconds: number,
   connections: number | undefined,
   during: () => Promise<T>,
+  tlsDir?: string,
 ): Promise<{ attack: AttackResult; during: T }> {
-  const args = [ATTACKS, String(port), kind, String(seconds)];
+  const tls = tlsDir === undefined ? [] : ["--tls", tlsDir];
+  const args = [ATTACKS, ...tls, String(port), kind, String(seconds)];
   if (connections !== undefined) args.push(String(connections));
   const child = new Deno.Command("/usr/bin/python3", { args, stdout: "piped", stderr: "piped" })
     .spawn();
@@ -244,7 +248,10 @@ export async function openDescriptors(pid: number): Promise<number> {
   return (await Array.fromAsync(Deno.readDir(`/proc/${pid}/fd`))).length;
 }
 
-/** Writes a gateway's TLS files under `dir`; they, and what a client presents to it. */
+/**
+ * Writes a gateway's TLS files under `dir`, and a client's in `clientDir` as a registration keeps
+ * them (what `gateway_attacks.py --tls` reads); they, and what a client presents to it.
+ */
 export async function writeGatewayTls(dir: string) {
   const pki = await generateGatewayPki(serverNames("127.0.0.1"));
   const tls = {
@@ -255,7 +262,17 @@ export async function writeGatewayTls(dir: string) {
   await Deno.writeTextFile(tls.cert, pki.serverCert);
   await Deno.writeTextFile(tls.key, pki.serverKey);
   await Deno.writeTextFile(tls.clientCa, pki.ca);
-  return { tls, client: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey } };
+  const clientDir = join(dir, "client");
+  const clientFiles = mtlsFilePaths(clientDir);
+  await Deno.mkdir(clientDir);
+  await Deno.writeTextFile(clientFiles.ca, pki.ca);
+  await Deno.writeTextFile(clientFiles.cert, pki.clientCert);
+  await Deno.writeTextFile(clientFiles.key, pki.clientKey, { mode: 0o600 });
+  return {
+    tls,
+    client: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey },
+    clientDir,
+  };
 }
 
 /** One gRPC `Health` call over h2c; its `grpc-status`. */
