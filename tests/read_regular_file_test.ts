@@ -60,7 +60,16 @@ Deno.test("readRegularFileSync stops at the cap for a file that reports no size 
 
 Deno.test("readRegularTextFileSync gives each file its own text, small or larger than its buffer", async () => {
   await withTempDir("openshell-read-", async (dir) => {
-    const texts = ["corp", "é".repeat(20_000), "", "local\n"];
+    // Around the size of the buffer small files share, and one the same size as another.
+    const texts = [
+      "corp",
+      "é".repeat(20_000),
+      "",
+      "local\n",
+      "a".repeat(16_383),
+      "b".repeat(16_384),
+      "abab",
+    ];
     const paths = texts.map((_, i) => join(dir, `f${i}`));
     for (const [i, text] of texts.entries()) await Deno.writeTextFile(paths[i]!, text);
     const read = paths.map((path) => readRegularTextFileSync(path, 1024 * 1024));

@@ -28,7 +28,7 @@ export const REGISTRY_FILE_MAX_BYTES = 1024 * 1024;
  * ```
  */
 export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
-  return readCheckedSync(path, maxBytes, undefined);
+  return readCheckedSync(path, maxBytes, false);
 }
 
 /**
@@ -36,42 +36,47 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
  * every such read, as the registry's many small files are: the text is a copy.
  */
 export function readRegularTextFileSync(path: string, maxBytes: number): string {
-  scratch ??= new Uint8Array(16 * 1024); // more than a registry file holds
-  return decoder.decode(readCheckedSync(path, maxBytes, scratch));
+  return decoder.decode(readCheckedSync(path, maxBytes, maxBytes >= SCRATCH_BYTES));
 }
 
 // One decoder for every read: making one costs more than decoding a registry file.
 const decoder = new TextDecoder();
+/** More than a registry file holds, and less than the cap of any file read into it. */
+const SCRATCH_BYTES = 16 * 1024;
 /** The buffer small files are read into before they are decoded, made on first use. */
 let scratch: Uint8Array<ArrayBuffer> | undefined;
+/**
+ * The first bytes of `scratch` by length, each view made once: the registry's files have few
+ * distinct sizes, so most reads decode a view made before instead of a new one.
+ */
+const scratchViews: Uint8Array<ArrayBuffer>[] = [];
 
 /**
  * Looks at `path` (a pipe must not be opened: that would block), then opens it and reads it
  * whole, never more than `maxBytes`: the read stops at the cap whatever the path has become
- * since the look. The size seen sizes the buffer (a part of `into` when it fits) and ends the
- * read once that much has come, without one more call.
+ * since the look. The size seen ends the read once that much has come, without one more call.
+ * With `useScratch` (only when the cap is at least its size), a file smaller than the scratch
+ * buffer is read into it, and what is returned is a view of it, valid until the next read.
  */
-function readCheckedSync(
-  path: string,
-  maxBytes: number,
-  into: Uint8Array<ArrayBuffer> | undefined,
-): Uint8Array {
+function readCheckedSync(path: string, maxBytes: number, useScratch: boolean): Uint8Array {
   const info = Deno.statSync(path);
   refuseUnlessRegular(path, info, maxBytes);
   const size = info.size;
-  const capacity = Math.min(size, maxBytes) + 1;
-  let buffer = into !== undefined && capacity <= into.length
-    ? into.subarray(0, capacity)
-    : new Uint8Array(capacity);
+  let buffer: Uint8Array<ArrayBuffer>;
+  if (useScratch && size < SCRATCH_BYTES) buffer = scratch ??= new Uint8Array(SCRATCH_BYTES);
+  else buffer = new Uint8Array(Math.min(size, maxBytes) + 1);
   const file = Deno.openSync(path); // read-only by default: options given are checked each call
   try {
     let length = 0;
     for (;;) {
       if (length === buffer.length) buffer = grown(buffer, path, maxBytes);
       const read = file.readSync(length === 0 ? buffer : buffer.subarray(length));
-      if (read === null) return buffer.subarray(0, length);
-      length += read;
-      if (length === size && size > 0) return buffer.subarray(0, length);
+      if (read !== null) length += read;
+      if (read === null || (length === size && size > 0)) {
+        return buffer === scratch
+          ? scratchViews[length] ??= buffer.subarray(0, length)
+          : buffer.subarray(0, length);
+      }
     }
   } finally {
     file.close();

@@ -62,19 +62,19 @@ export function snakeCaseKeys(value: unknown): unknown {
  * `printable` says whether every cell is printable ASCII, when the caller has looked already.
  */
 export function renderTable(head: string[], rows: string[][], printable?: boolean): string {
-  const table = head.length > 0 ? [head, ...rows] : rows;
-  if (printable === false) return measuredTable(table);
+  if (printable === false) return measuredTable(head, rows);
   const widths: number[] = [];
   // The usual table is printable ASCII throughout: a cell's length is then its width.
   let plain = true;
-  for (const row of table) {
+  for (let i = -1; i < rows.length; i++) {
+    const row = i < 0 ? head : rows[i]!;
     for (let column = 0; column < row.length; column++) {
       const cell = row[column]!;
       if (printable === undefined) plain &&= isPrintableAscii(cell);
       widths[column] = Math.max(widths[column] ?? 1, cell.length); // one cell at least
     }
   }
-  return plain ? plainTable(table, widths) : measuredTable(table);
+  return plain ? plainTable(head, rows, widths) : measuredTable(head, rows);
 }
 
 /** Whether `text` is printable ASCII only: no control character, each character one cell. */
@@ -83,7 +83,8 @@ export function isPrintableAscii(text: string): boolean {
 }
 
 /** {@linkcode renderTable} of any cells: each measured in terminal cells, line by line. */
-function measuredTable(table: readonly string[][]): string {
+function measuredTable(head: string[], rows: readonly string[][]): string {
+  const table = head.length > 0 ? [head, ...rows] : rows;
   const widths: number[] = [];
   for (const row of table) {
     for (let column = 0; column < row.length; column++) {
@@ -109,22 +110,30 @@ function measuredTable(table: readonly string[][]): string {
 }
 
 /**
- * {@linkcode renderTable} of printable ASCII cells, whose `widths` are their lengths. A row's
- * last cell is not padded, so only a line ending in a space has any to drop.
+ * {@linkcode renderTable} of printable ASCII cells, whose `widths` are their lengths, written
+ * straight into one text: each cell and its padding are appended, the padding (and the gap
+ * after it) taken from strings made once per length. A row's last cell is not padded, so only
+ * a row whose last cell is blank or ends in a space has a line to trim.
  */
-function plainTable(table: readonly string[][], widths: readonly number[]): string {
-  const lines: string[] = [];
-  for (const row of table) {
+function plainTable(head: string[], rows: readonly string[][], widths: readonly number[]): string {
+  const padding: string[] = [];
+  let text: string | undefined;
+  for (let i = head.length > 0 ? -1 : 0; i < rows.length; i++) {
+    const row = i < 0 ? head : rows[i]!;
     if (row.length === 0) continue; // a row without cells is left out
     const last = row.length - 1;
+    const end = row[last]!;
     let line = "";
     for (let column = 0; column < last; column++) {
-      line += row[column]!.padEnd(widths[column]!) + COLUMN_GAP;
+      const cell = row[column]!;
+      const pad = widths[column]! - cell.length;
+      line += cell + (padding[pad] ??= " ".repeat(pad) + COLUMN_GAP);
     }
-    line += row[last]!;
-    lines.push(line.endsWith(" ") ? line.trimEnd() : line);
+    line += end;
+    if (end === "" || end.endsWith(" ")) line = line.trimEnd();
+    text = text === undefined ? line : text + "\n" + line;
   }
-  return lines.join("\n");
+  return text ?? "";
 }
 
 /** The widest line of a cell. */
