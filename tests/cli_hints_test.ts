@@ -255,7 +255,7 @@ const CASES: HintCase[] = [
       'src/register/write_registry.ts: "gateway", "remove", name',
       'src/register/write_registry.ts: "gateway", "list"',
       'src/cli/_gateway_remove.ts: "gateway", "list"',
-      'src/registry/read_gateway_metadata.ts: "gateway", "list"',
+      'src/registry/list_gateways.ts: "gateway", "list"',
     ],
     async test(s) {
       ok(await s.run(["gateway", "add", "http://127.0.0.1:9", "--name", "ux s4"]));

@@ -1,12 +1,24 @@
-import { UserError } from "../errors/mod.ts";
-import { fileError } from "../errors/mod.ts";
+/**
+ * Reading the registry, user over system: the merged listing and the rows `gateway list -o
+ * json` prints of it, and one registration found by name.
+ *
+ * @module
+ */
+import { fileError, programCommand, UserError } from "../errors/mod.ts";
 import {
   gatewaysDirPath,
   METADATA_FILE,
+  metadataFilePath,
   type MetadataRead,
+  readMetadataFile,
   readMetadataFileNow,
 } from "./layout.ts";
-import type { GatewayMetadata, GatewaySource } from "./gateway_metadata.ts";
+import {
+  gatewayAuth,
+  type GatewayMetadata,
+  type GatewaySource,
+  gatewayType,
+} from "./gateway_metadata.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
 
 /** One registration in a listing. */
@@ -199,4 +211,133 @@ function codePointRank(unit: number): number {
 
 function compareSource(a: GatewaySource, b: GatewaySource): number {
   return a === b ? 0 : a === "user" ? -1 : 1;
+}
+
+/**
+ * One element of `gateway list -o json`, keys in upstream's (alphabetical) order, with
+ * `served` added. `origin` and `shadowed` appear only when asked for (`--show-origin`, `--all`).
+ */
+export interface GatewayListRow {
+  active: boolean;
+  auth: string;
+  endpoint: string;
+  is_remote: boolean;
+  name: string;
+  origin?: string;
+  remote_host: string | null;
+  resolved_host: string | null;
+  /** Served on this machine by `openshell serve` (an extra key; upstream has none). */
+  served: boolean;
+  shadowed?: boolean;
+  source: "user" | "system";
+  type: "cloud" | "remote" | "local";
+}
+
+/** Options for {@linkcode gatewayListRow}. */
+export interface GatewayListRowOptions {
+  /** The active gateway name, if any. */
+  active?: string | undefined;
+  /** Add `origin`: the metadata file path. */
+  showOrigin?: boolean;
+  /** Add `shadowed`. */
+  all?: boolean;
+  /** The names of the gateways served here. */
+  served?: ReadonlySet<string>;
+}
+
+/**
+ * The JSON row for one listing entry, as `gateway list -o json` prints it.
+ *
+ * @example
+ * ```ts
+ * import { gatewayListRow, listGateways, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * const listing = await listGateways(roots);
+ * JSON.stringify(listing.entries.map((e) => gatewayListRow(e, { active: "corp" })));
+ * ```
+ */
+export function gatewayListRow(
+  entry: GatewayEntry,
+  options: GatewayListRowOptions = {},
+): GatewayListRow {
+  const { metadata } = entry;
+  // Built in key order (upstream's alphabetical order), the optional keys set in their places:
+  // a key at a time, which costs a row less than spreading a conditional object into it.
+  const row: GatewayListRow = {
+    active: !entry.shadowed && entry.name === options.active,
+    auth: gatewayAuth(metadata),
+    endpoint: metadata.gateway_endpoint,
+    is_remote: metadata.is_remote,
+    name: entry.name,
+  } as GatewayListRow; // its other keys are set below, in order
+  if (options.showOrigin) row.origin = entry.metadataPath;
+  row.remote_host = metadata.remote_host ?? null;
+  row.resolved_host = metadata.resolved_host ?? null;
+  row.served = listedAsServed(entry, options.served);
+  if (options.all) row.shadowed = entry.shadowed;
+  row.source = entry.source;
+  row.type = gatewayType(metadata);
+  return row;
+}
+
+/**
+ * Whether a listing entry is shown as served: `served` holds its name and it is not a system
+ * entry hidden by a user one (that one is not what is served).
+ */
+export function listedAsServed(
+  entry: GatewayEntry,
+  served: ReadonlySet<string> | undefined,
+): boolean {
+  return !entry.shadowed && served !== undefined && served.has(entry.name);
+}
+
+/** One registration found by name. */
+export interface ResolvedGateway {
+  readonly name: string;
+  readonly source: GatewaySource;
+  readonly metadataPath: string;
+  readonly metadata: GatewayMetadata;
+  /** For a user entry, the system metadata file it hides, if any. */
+  readonly shadows: string | undefined;
+}
+
+/**
+ * Finds the registration for `name`: the user metadata file when it exists (even if it then
+ * fails to parse), else the system one.
+ *
+ * @throws {UserError} for an invalid name, an unreadable or unparsable file, or when neither
+ * file exists (the message names both paths searched).
+ * @example
+ * ```ts
+ * import { readGatewayMetadata, type RegistryRoots } from "./mod.ts";
+ * const roots: RegistryRoots = { user: "/home/ada/.config/openshell", system: "/etc/openshell" };
+ * const { metadata, source } = await readGatewayMetadata(roots, "corp");
+ * ```
+ */
+export function readGatewayMetadata(roots: RegistryRoots, name: string): Promise<ResolvedGateway> {
+  return Promise.resolve().then(async () => {
+    const userPath = metadataFilePath(roots.user, name);
+    const systemPath = metadataFilePath(roots.system, name);
+    const user = await readMetadataFile(userPath);
+    if (user.kind === "error") throw user.error;
+    if (user.kind === "ok") {
+      const system = await readMetadataFile(systemPath);
+      const shadows = system.kind === "missing" ? undefined : systemPath;
+      return { name, source: "user", metadataPath: userPath, metadata: user.metadata, shadows };
+    }
+    const system = await readMetadataFile(systemPath);
+    if (system.kind === "error") throw system.error;
+    if (system.kind === "ok") {
+      return {
+        name,
+        source: "system",
+        metadataPath: systemPath,
+        metadata: system.metadata,
+        shadows: undefined,
+      };
+    }
+    throw new UserError(`Gateway '${name}' not found: searched "${userPath}" and "${systemPath}"`, {
+      hint: `Run \`${programCommand("gateway", "list")}\` to see registered gateways`,
+    });
+  });
 }

@@ -29,12 +29,6 @@ export {
   resolveActiveGateway,
 } from "./active_gateway.ts";
 export {
-  type GatewayListRow,
-  gatewayListRow,
-  type GatewayListRowOptions,
-  listedAsServed,
-} from "./gateway_list_row.ts";
-export {
   checkGatewayMetadata,
   gatewayAuth,
   type GatewayAuthMode,
@@ -52,14 +46,20 @@ export {
   compareText,
   type GatewayEntry,
   type GatewayListing,
+  type GatewayListRow,
+  gatewayListRow,
+  type GatewayListRowOptions,
   type GatewayProblem,
+  listedAsServed,
   listGateways,
   type ListGatewaysOptions,
+  readGatewayMetadata,
+  type ResolvedGateway,
 } from "./list_gateways.ts";
-export { readGatewayMetadata, type ResolvedGateway } from "./read_gateway_metadata.ts";
-export { type RegistryRoots, registryRoots } from "./registry_roots.ts";
 export {
   DEFAULT_SYSTEM_ROOT,
+  type RegistryRoots,
+  registryRoots,
   SYSTEM_ROOT_SETTING,
   SYSTEM_ROOT_VARIABLE,
   systemRoot,
@@ -67,7 +67,7 @@ export {
   systemRootDefault,
   type SystemRootOrigin,
   type SystemRootSource,
-} from "./system_root.ts";
+} from "./registry_roots.ts";
 export {
   activeFilePath,
   gatewayDirPath,
