@@ -2,7 +2,7 @@ import { quoted } from "../errors/mod.ts";
 import { readRegularTextFileSync, REGISTRY_FILE_MAX_BYTES } from "../bounded_read/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import { osReason } from "../errors/mod.ts";
-import { activeFilePath } from "./layout.ts";
+import { ACTIVE_FILE, activeFilePath } from "./layout.ts";
 import { isValidGatewayName, validateGatewayName } from "./gateway_name.ts";
 import type { RegistryRoots } from "./registry_roots.ts";
 
@@ -67,12 +67,28 @@ export function resolveActiveGateway(
     }
     const warn = inputs.warn ?? (() => {});
     for (const [root, reason] of [[roots.user, "user"], [roots.system, "system"]] as const) {
+      if (!mayHoldActiveFile(root)) continue;
       const path = activeFilePath(root);
       const name = readActiveFile(path, warn);
       if (name !== undefined) return { name, reason, path };
     }
     return undefined;
   });
+}
+
+/**
+ * Whether `root` may hold an active file: false only when a look at the directory finds none
+ * there, or no directory. A root without one is usual (the system root nearly always), and the
+ * look costs less than the error a failed read raises; what the look cannot tell (a directory
+ * that cannot be listed) is left to the read.
+ */
+function mayHoldActiveFile(root: string): boolean {
+  try {
+    for (const entry of Deno.readDirSync(root)) if (entry.name === ACTIVE_FILE) return true;
+    return false;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory);
+  }
 }
 
 /**

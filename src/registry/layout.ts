@@ -11,9 +11,12 @@ import {
   type PlainParse,
 } from "./gateway_metadata.ts";
 
+/** The file in a registry root that names its active gateway. */
+export const ACTIVE_FILE = "active_gateway";
+
 /** `<root>/active_gateway`. */
 export function activeFilePath(root: string): string {
-  return join(root, "active_gateway");
+  return join(root, ACTIVE_FILE);
 }
 
 /** `<root>/gateways`. */
