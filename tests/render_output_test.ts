@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { yamlText } from "../src/cli/_yaml_text.ts";
-import { renderTable, renderYaml } from "../src/cli/_render_output.ts";
+import { renderTable, renderYaml } from "../src/cli/_output.ts";
 
 interface Case {
   value: unknown;

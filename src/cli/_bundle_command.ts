@@ -28,7 +28,7 @@ import { effectiveUid, processEnv, runtimeDirChoice, sourceDir } from "../host/m
 import { removeDeadDenoDirTemplates } from "../container/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./_output.ts";
-import { renderData, type ReportFormat } from "./_render_output.ts";
+import { renderData, type ReportFormat } from "./_output.ts";
 import { yamlText } from "./_yaml_text.ts";
 
 function cacheOptions(): RootfsCacheOptions {

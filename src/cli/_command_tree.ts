@@ -35,7 +35,7 @@ import {
   InvalidValue,
   type OptionSpec,
 } from "./_command_spec.ts";
-import { OUTPUT_FORMATS, REPORT_FORMATS } from "./_render_output.ts";
+import { OUTPUT_FORMATS, REPORT_FORMATS } from "./_output.ts";
 
 /** How long `status` waits for `/healthz` by default, in milliseconds. */
 const DEFAULT_STATUS_TIMEOUT_MS = 2000;

@@ -10,7 +10,7 @@ import { effectiveUid, processEnv, sourceDir } from "../host/mod.ts";
 import { readListen } from "../serve/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printStyledData } from "./_output.ts";
-import { renderData } from "./_render_output.ts";
+import { renderData } from "./_output.ts";
 
 /** `openshell doctor`. */
 export async function doctor(input: CommandInput): Promise<void> {

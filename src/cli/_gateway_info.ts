@@ -38,7 +38,7 @@ import {
   gatewayInfoObject,
   renderGatewayInfoText,
 } from "./_render_gateways.ts";
-import { renderJson, renderYaml } from "./_render_output.ts";
+import { renderJson, renderYaml } from "./_output.ts";
 
 /** How long `gateway info` waits for the live gateway before showing the registration alone. */
 const LIVE_TIMEOUT_MS = 2000;

@@ -8,7 +8,7 @@ import { listGateways } from "../registry/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { activeNameForListing, cliRoots } from "./_gateway_context.ts";
 import { printData, printHint, printMessage, printWarning } from "./_output.ts";
-import type { OutputFormat } from "./_render_output.ts";
+import type { OutputFormat } from "./_output.ts";
 import { renderGatewayList } from "./_render_gateways.ts";
 import { servedEntries } from "./_served_here.ts";
 

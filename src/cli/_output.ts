@@ -1,7 +1,9 @@
 /**
  * The CLI's only access to the terminal: data goes to stdout, messages to stderr, colour
  * only on a terminal and never with `NO_COLOR`. Messages quote names and text from files,
- * so control characters in them are replaced and every line is capped.
+ * so control characters in them are replaced and every line is capped. Command results
+ * become the text of `-o table|json|yaml` here too; the YAML writer is loaded only when YAML
+ * is asked for.
  *
  * @module
  */
@@ -117,4 +119,207 @@ export function hintLine(hint: string): string {
 /** Writes {@linkcode hintLine} to stderr. */
 export function printHint(hint: string): void {
   printMessage(hintLine(hint));
+}
+
+/** The output formats of listing commands. */
+export const OUTPUT_FORMATS = ["table", "json", "yaml"] as const;
+/** One of {@linkcode OUTPUT_FORMATS}. */
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** JSON with a 2-space indent. */
+export function renderJson(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+/** YAML, as `npm:yaml` 2 writes it with its defaults. */
+export async function renderYaml(value: unknown): Promise<string> {
+  // Only -o yaml loads the YAML writer.
+  const { yamlText } = await import("./_yaml_text.ts");
+  return yamlText(value);
+}
+
+/** The formats of commands whose text report has a JSON and YAML twin. */
+export const REPORT_FORMATS = ["text", "json", "yaml"] as const;
+/** One of {@linkcode REPORT_FORMATS}. */
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/**
+ * `value` as `-o json` or `-o yaml` prints it, its own keys in snake_case (NVIDIA
+ * OpenShell's convention): `cachePath` is written `cache_path`.
+ */
+export async function renderData(format: "json" | "yaml", value: unknown): Promise<string> {
+  const data = snakeCaseKeys(value);
+  return format === "yaml" ? await renderYaml(data) : renderJson(data);
+}
+
+/**
+ * `value` with the keys of its objects (nested ones too) in snake_case.
+ *
+ * @example
+ * ```ts
+ * snakeCaseKeys({ manifestDigest: "sha256:…", layers: [{ mediaType: "x" }] });
+ * // { manifest_digest: "sha256:…", layers: [{ media_type: "x" }] }
+ * ```
+ */
+export function snakeCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeCaseKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      snakeCaseKeys(inner),
+    ]),
+  );
+}
+
+/**
+ * A borderless table: a header row and data rows, columns separated by two spaces, no
+ * trailing whitespace, no colour codes. Widths account for wide characters and emoji.
+ * `printable` says whether every cell is printable ASCII, when the caller has looked already.
+ */
+export function renderTable(head: string[], rows: string[][], printable?: boolean): string {
+  if (printable === false) return measuredTable(head, rows);
+  const widths: number[] = [];
+  // The usual table is printable ASCII throughout: a cell's length is then its width.
+  let plain = true;
+  for (let i = -1; i < rows.length; i++) {
+    const row = i < 0 ? head : rows[i]!;
+    for (let column = 0; column < row.length; column++) {
+      const cell = row[column]!;
+      if (printable === undefined) plain &&= isPrintableAscii(cell);
+      widths[column] = Math.max(widths[column] ?? 1, cell.length); // one cell at least
+    }
+  }
+  return plain ? plainTable(head, rows, widths) : measuredTable(head, rows);
+}
+
+/** Whether `text` is printable ASCII only: no control character, each character one cell. */
+export function isPrintableAscii(text: string): boolean {
+  return PRINTABLE_ASCII.test(text);
+}
+
+/** {@linkcode renderTable} of any cells: each measured in terminal cells, line by line. */
+function measuredTable(head: string[], rows: readonly string[][]): string {
+  const table = head.length > 0 ? [head, ...rows] : rows;
+  const widths: number[] = [];
+  for (const row of table) {
+    for (let column = 0; column < row.length; column++) {
+      widths[column] = Math.max(widths[column] ?? 1, linesWidth(row[column]!));
+    }
+  }
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, column) => cell + " ".repeat(widths[column]! - cellWidth(cell)))
+      .join(COLUMN_GAP).trimEnd();
+  const out: string[] = [];
+  for (const row of table) {
+    if (row.length === 0) continue; // a row without cells is left out
+    if (!row.some((cell) => cell.includes("\n"))) {
+      out.push(line(row));
+      continue;
+    }
+    // A cell holding a line break spans lines of its row.
+    const lines = row.map((cell) => cell.split("\n"));
+    const height = Math.max(...lines.map((cellLines) => cellLines.length));
+    for (let i = 0; i < height; i++) out.push(line(lines.map((cellLines) => cellLines[i] ?? "")));
+  }
+  return out.join("\n");
+}
+
+/**
+ * {@linkcode renderTable} of printable ASCII cells, whose `widths` are their lengths, written
+ * straight into one text: each cell and its padding are appended, the padding (and the gap
+ * after it) taken from strings made once per length. A row's last cell is not padded, so only
+ * a row whose last cell is blank or ends in a space has a line to trim.
+ */
+function plainTable(head: string[], rows: readonly string[][], widths: readonly number[]): string {
+  const padding: string[] = [];
+  let text: string | undefined;
+  for (let i = head.length > 0 ? -1 : 0; i < rows.length; i++) {
+    const row = i < 0 ? head : rows[i]!;
+    if (row.length === 0) continue; // a row without cells is left out
+    const last = row.length - 1;
+    const end = row[last]!;
+    let line = "";
+    for (let column = 0; column < last; column++) {
+      const cell = row[column]!;
+      const pad = widths[column]! - cell.length;
+      line += cell + (padding[pad] ??= " ".repeat(pad) + COLUMN_GAP);
+    }
+    line += end;
+    if (end === "" || end.endsWith(" ")) line = line.trimEnd();
+    text = text === undefined ? line : text + "\n" + line;
+  }
+  return text ?? "";
+}
+
+/** The widest line of a cell. */
+function linesWidth(cell: string): number {
+  return cell.includes("\n") ? Math.max(...cell.split("\n").map(cellWidth)) : cellWidth(cell);
+}
+
+const COLUMN_GAP = "  ";
+
+// Colour codes take no cells; they are stripped before measuring.
+// deno-lint-ignore no-control-regex
+const COLOUR_CODE = /\u001b\[(?:\d*;){0,5}\d*m/g;
+/**
+ * Emoji and emoji sequences (flags, keycaps, modifiers, joined sequences): two cells each, as
+ * the tables of earlier versions counted them, which knew Emoji 12: newer emoji (`NEWER`)
+ * take one cell, and the hand signs and figures that take skin tones take two even without
+ * the emoji variation selector (`MODIFIER_BASES`).
+ */
+const NEWER =
+  "\\u{1F6D6}-\\u{1F6DF}\\u{1F6FB}\\u{1F6FC}\\u{1F7F0}\\u{1F90C}\\u{1F972}\\u{1F977}-\\u{1F979}" +
+  "\\u{1F9A3}\\u{1F9A4}\\u{1F9AB}-\\u{1F9AD}\\u{1F9CB}\\u{1F9CC}\\u{1FA74}-\\u{1FA77}\\u{1FA7B}\\u{1FA7C}" +
+  "\\u{1FA83}-\\u{1FA89}\\u{1FA8F}\\u{1FA96}-\\u{1FAC6}\\u{1FACE}-\\u{1FADC}\\u{1FADF}-\\u{1FAE9}" +
+  "\\u{1FAF0}-\\u{1FAF8}";
+const MODIFIER_BASES =
+  "\\u261D\\u26F9\\u270C\\u270D\\u{1F3CB}\\u{1F3CC}\\u{1F574}\\u{1F575}\\u{1F590}";
+const ONE_EMOJI =
+  `(?:(?![${NEWER}])\\p{Emoji_Presentation}|[${MODIFIER_BASES}]|\\p{Emoji}\\uFE0F)\\p{Emoji_Modifier}?`;
+// Built on first use: compiling it costs more than most commands' own work.
+let emoji: RegExp | undefined;
+const EMOJI = () =>
+  emoji ??= new RegExp(
+    `\\u{1F3F4}[\\u{E0061}-\\u{E007A}]+\\u{E007F}|\\p{Regional_Indicator}{2}|[#*0-9]\\uFE0F?\\u20E3|${ONE_EMOJI}(?:\\u200D${ONE_EMOJI})*`,
+    "gu",
+  );
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Cells of one line of a table cell: emoji and East Asian wide characters take two. */
+function cellWidth(text: string): number {
+  if (isPrintableAscii(text)) return text.length; // the usual case, without the emoji search
+  let width = 0;
+  for (const char of text.replace(COLOUR_CODE, "").replace(EMOJI(), "  ")) {
+    const code = char.codePointAt(0)!;
+    if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) continue; // control characters
+    if (code >= 0x300 && code <= 0x36f) continue; // combining marks
+    width += isWide(code) ? 2 : 1;
+  }
+  return width;
+}
+
+/** East Asian wide and fullwidth code points, as terminals draw them. */
+const WIDE: ReadonlyArray<readonly [number, number]> = [
+  [0x1100, 0x115f],
+  [0x2329, 0x232a],
+  [0x2e80, 0x303e],
+  [0x3040, 0x3247],
+  [0x3250, 0x4dbf],
+  [0x4e00, 0xa4c6],
+  [0xa960, 0xa97c],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6b],
+  [0xff01, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1b000, 0x1b001],
+  [0x1f200, 0x1f251],
+  [0x20000, 0x3fffd],
+];
+
+function isWide(code: number): boolean {
+  return WIDE.some(([low, high]) => code >= low && code <= high);
 }

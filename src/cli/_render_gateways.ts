@@ -8,7 +8,7 @@ import {
   renderJson,
   renderTable,
   renderYaml,
-} from "./_render_output.ts";
+} from "./_output.ts";
 
 /** Options shared by the renderings of `gateway list`. */
 export interface GatewayListView {

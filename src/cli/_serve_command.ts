@@ -7,7 +7,7 @@
 import type { ServeOptions } from "../serve/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { optionShape } from "./_command_spec.ts";
-import type { ReportFormat } from "./_render_output.ts";
+import type { ReportFormat } from "./_output.ts";
 import { runServe, runServeDetached } from "./_serve_run.ts";
 
 /** `openshell serve`: returns the exit status. */

@@ -20,7 +20,7 @@ import {
 } from "../serve/mod.ts";
 import { nameArgument } from "./_gateway_context.ts";
 import { printData, printMessage, printWarning, reportFailure } from "./_output.ts";
-import { renderData, type ReportFormat } from "./_render_output.ts";
+import { renderData, type ReportFormat } from "./_output.ts";
 import { redirectStderr } from "./_write_stdio.ts";
 
 /** The ready line in a detached launcher's log, as {@linkcode readyLine} writes it. */

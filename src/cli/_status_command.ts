@@ -28,7 +28,7 @@ import { effectiveUid } from "../host/mod.ts";
 import { installedSystemUnit } from "./_system_unit.ts";
 import { printData, printHint } from "./_output.ts";
 import { activeReasonText, authenticationText } from "./_render_gateways.ts";
-import { renderJson, renderYaml } from "./_render_output.ts";
+import { renderJson, renderYaml } from "./_output.ts";
 
 /** What `status -o json|yaml` reports about the active gateway. */
 export interface StatusReport {

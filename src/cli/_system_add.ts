@@ -11,7 +11,7 @@ import { effectiveUid, openshellDir, processEnv } from "../host/mod.ts";
 import { UserError } from "../errors/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData, printMessage } from "./_output.ts";
-import { renderData, type ReportFormat } from "./_render_output.ts";
+import { renderData, type ReportFormat } from "./_output.ts";
 
 /**
  * `system add NAME ENDPOINT --system-dir DIR [--activate] [--replace] [--dry-run] [-o json]`.

@@ -12,8 +12,8 @@ import { systemRoot } from "../registry/mod.ts";
 import { resolveRuntime } from "../runtime/mod.ts";
 import type { CommandInput } from "./_command_spec.ts";
 import { printData } from "./_output.ts";
-import { renderData } from "./_render_output.ts";
-import { VERSION_LINE } from "./_version_line.ts";
+import { renderData } from "./_output.ts";
+import { VERSION_LINE } from "./_write_stdio.ts";
 
 /** What `version` reports beyond the program version. */
 export interface VersionFacts {

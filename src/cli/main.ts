@@ -8,8 +8,7 @@ import { withPathFacts } from "./_command_spec.ts";
 import { PROGRAM } from "./_command_tree.ts";
 import { parseArgs, type ParseOutcome } from "./_parse_args.ts";
 import { paint, reportFailure } from "./_output.ts";
-import { printVersionLine } from "./_version_line.ts";
-import { writeStdio } from "./_write_stdio.ts";
+import { printVersionLine, writeStdio } from "./_write_stdio.ts";
 
 /** The line after a usage error. */
 const USAGE_HINT = "(run with --help for usage)";

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { printVersionLine } from "./_version_line.ts";
+import { printVersionLine } from "./_write_stdio.ts";
 
 /**
  * Runs the CLI with `args` and returns the exit status: 0 success, 1 failure, 2 usage.
