@@ -5,7 +5,7 @@ import {
   fileErrorHint,
   isFileSystemError,
   osReason,
-} from "../src/errors/file_error.ts";
+} from "../src/errors/user_error.ts";
 import { UserError } from "../src/errors/user_error.ts";
 
 function osError(message: string, code: string, kind: new (m: string) => Error = Error): Error {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UnreadableFileError } from "../src/errors/file_error.ts";
+import { UnreadableFileError } from "../src/errors/user_error.ts";
 import {
   FileTooLargeError,
   readRegularFile,

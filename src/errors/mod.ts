@@ -21,13 +21,21 @@
  *
  * @module
  */
-export { asFileUserError, fileError, osReason, UnreadableFileError } from "./file_error.ts";
-export { quoted, sanitize, sanitizeLines } from "./printable_text.ts";
-export { UsageError, UserError } from "./user_error.ts";
+export {
+  asFileUserError,
+  fileError,
+  osReason,
+  UnreadableFileError,
+  UsageError,
+  UserError,
+} from "./user_error.ts";
 export {
   type CommandWord,
   fillIn,
   type Placeholder,
   programCommand,
+  quoted,
+  sanitize,
+  sanitizeLines,
   shellWord,
-} from "./program_command.ts";
+} from "./printable_text.ts";
