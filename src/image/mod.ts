@@ -36,4 +36,14 @@ export {
 } from "./rootfs_cache.ts";
 export { encodeTar, type TarRecord } from "./tar_format.ts";
 export { checkTarball } from "./tarball_check.ts";
-export { type ClosureReport, verifyClosure, verifyImage } from "./verify_closure.ts";
+export type { ClosureReport } from "./verify_closure.ts";
+
+// Loaded on first use: a launch whose recorded closure check still holds needs neither.
+import type * as Closure from "./verify_closure.ts";
+
+/** Whether a program finds what it links against in a rootfs: see `verify_closure.ts`. */
+export const verifyClosure: typeof Closure.verifyClosure = async (...args) =>
+  (await import("./verify_closure.ts")).verifyClosure(...args);
+/** `bundle verify`'s check of the program and every ELF file: see `verify_closure.ts`. */
+export const verifyImage: typeof Closure.verifyImage = async (...args) =>
+  (await import("./verify_closure.ts")).verifyImage(...args);

@@ -16,7 +16,6 @@ import { removeTree } from "../files/mod.ts";
 import { checkTarball, type ImageSource } from "./tarball_check.ts";
 import { fileStamp, recordStamp, stampMatches } from "./_file_stamp.ts";
 import { webSha256Hex } from "./_web_sha256.ts";
-import { verifyClosure } from "./verify_closure.ts";
 
 /** Options for {@linkcode ensureRootfs} and the other cache functions. */
 export interface RootfsCacheOptions {
@@ -190,6 +189,8 @@ export async function verifyEntryClosure(
   if (stamp !== undefined && stampMatches(join(records, recordName), stamp)) {
     return { ok: true, missing: [] };
   }
+  // Loaded only here: a recorded pass needs none of the ELF reading.
+  const { verifyClosure } = await import("./verify_closure.ts");
   const closure = await verifyClosure(entry.path, entrypoint);
   if (closure.ok && stamp !== undefined) recordStamp(records, recordName, stamp, info!);
   return closure;

@@ -40,7 +40,6 @@ import { type OciRuntime, runtimeEnv } from "./oci_runtime.ts";
 import { preflightMounts } from "./mount_preflight.ts";
 import { ensureOwnedDir, removeStaleTemps } from "../files/mod.ts";
 import { removeTree } from "../files/mod.ts";
-import { explainRuntimeFailure } from "./_runtime_failure.ts";
 import {
   limitsWriter,
   planLimits,
@@ -371,6 +370,8 @@ async function runContainer(
     // Another server took the address after it was checked: that is why the gateway failed.
     const taken = addressProblem(options.listen);
     if (taken?.inUse) throw taken.error;
+    // Loaded only here: a launch that starts needs none of the explanations.
+    const { explainRuntimeFailure } = await import("./_runtime_failure.ts");
     throw explainRuntimeFailure({
       runtime: options.runtime.name,
       code,

@@ -31,19 +31,14 @@ export {
   type ServeAuth,
   type ServeOptions,
 } from "./serve_args.ts";
-export {
-  type DetachedServeOptions,
-  type DetachedServeOutcome,
-  serveDetached,
-} from "./serve_detach.ts";
+export type { DetachedServeOptions, DetachedServeOutcome } from "./serve_detach.ts";
 export {
   journalCommand,
   processStart,
   type ServedRecord,
   servedRecordJson,
 } from "./served_record.ts";
-export { findServed, listServed, type ServedLookup } from "./served_lookup.ts";
-export { stopServedGateway } from "./stop_served.ts";
+export type { ServedLookup } from "./served_lookup.ts";
 export {
   exposureWarning,
   type ListenAddress,
@@ -51,3 +46,21 @@ export {
   servedListen,
 } from "./served_listen.ts";
 export { notifyServiceManager } from "./systemd_notify.ts";
+
+// Loaded on first use: a serve in the foreground needs none of them.
+import type * as Detach from "./serve_detach.ts";
+import type * as Lookup from "./served_lookup.ts";
+import type * as Stop from "./stop_served.ts";
+
+/** Serves in the background: see `serve_detach.ts`. */
+export const serveDetached: typeof Detach.serveDetached = async (options) =>
+  (await import("./serve_detach.ts")).serveDetached(options);
+/** Finds a gateway served on this machine: see `served_lookup.ts`. */
+export const findServed: typeof Lookup.findServed = async (...args) =>
+  (await import("./served_lookup.ts")).findServed(...args);
+/** The caller's served gateways: see `served_lookup.ts`. */
+export const listServed: typeof Lookup.listServed = async (...args) =>
+  (await import("./served_lookup.ts")).listServed(...args);
+/** Stops a served gateway through its launcher: see `stop_served.ts`. */
+export const stopServedGateway: typeof Stop.stopServedGateway = async (...args) =>
+  (await import("./stop_served.ts")).stopServedGateway(...args);
