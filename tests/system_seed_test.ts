@@ -13,7 +13,7 @@ import {
   type SeedFound,
   seedMetadata,
   type SystemAddRequest,
-} from "../src/register/mod.ts";
+} from "../src/register/system_seed.ts";
 import { UsageError, UserError } from "../src/errors/mod.ts";
 import { createSandbox, runCli, type Sandbox } from "./_helpers/sandbox.ts";
 import golden from "./testdata/registry/system_seed.json" with { type: "json" };

@@ -5,7 +5,7 @@
  * @module
  */
 export { IMAGE_DIR_VARIABLE, imageSource, loadManifest, readTarball } from "./embedded_image.ts";
-export { exportImage, type ExportOptions, type ExportResult } from "./export_image.ts";
+export type { ExportOptions, ExportResult } from "./export_image.ts";
 export {
   checkKubeToken,
   kubeManifest,
@@ -38,9 +38,14 @@ export { encodeTar, type TarRecord } from "./tar_format.ts";
 export { checkTarball } from "./tarball_check.ts";
 export type { ClosureReport } from "./verify_closure.ts";
 
-// Loaded on first use: a launch whose recorded closure check still holds needs neither.
+// Loaded on first use: `serve` needs none of them (the closure check only without a recorded
+// pass).
 import type * as Closure from "./verify_closure.ts";
+import type * as Export from "./export_image.ts";
 
+/** Exports the gateway as an OCI image: see `export_image.ts`. */
+export const exportImage: typeof Export.exportImage = async (...args) =>
+  (await import("./export_image.ts")).exportImage(...args);
 /** Whether a program finds what it links against in a rootfs: see `verify_closure.ts`. */
 export const verifyClosure: typeof Closure.verifyClosure = async (...args) =>
   (await import("./verify_closure.ts")).verifyClosure(...args);

@@ -22,7 +22,6 @@
  * @module
  */
 export { type GatewayAddOptions, type GatewayAddPlan, planGatewayAdd } from "./gateway_add_plan.ts";
-export { renameUserGateway } from "./rename_gateway.ts";
 export {
   mayServeUnder,
   newServedToken,
@@ -40,21 +39,15 @@ export {
   servedRegistrationStep,
   type ServedToken,
 } from "./served_gateway.ts";
-export {
-  addSystemGateway,
-  checkSystemDir,
-  planSystemAdd,
-  planSystemSelect,
-  type SeedAction,
-  type SeedFound,
-  seedMetadata,
-  type SeedOptions,
-  type SeedWrite,
-  selectSystemGateway,
-  type SystemAddPlan,
-  type SystemAddRequest,
-  type SystemSelectPlan,
-  type SystemSelectRequest,
+export type {
+  SeedAction,
+  SeedFound,
+  SeedOptions,
+  SeedWrite,
+  SystemAddPlan,
+  SystemAddRequest,
+  SystemSelectPlan,
+  SystemSelectRequest,
 } from "./system_seed.ts";
 export {
   addUserGateway,
@@ -64,3 +57,17 @@ export {
   selectGateway,
   writeUserGatewayFile,
 } from "./write_registry.ts";
+
+// Loaded on first use: `serve` and the other commands that register need none of them.
+import type * as Rename from "./rename_gateway.ts";
+import type * as Seed from "./system_seed.ts";
+
+/** Renames a user gateway: see `rename_gateway.ts`. */
+export const renameUserGateway: typeof Rename.renameUserGateway = async (...args) =>
+  (await import("./rename_gateway.ts")).renameUserGateway(...args);
+/** Seeds a gateway into a system registry: see `system_seed.ts`. */
+export const addSystemGateway: typeof Seed.addSystemGateway = async (...args) =>
+  (await import("./system_seed.ts")).addSystemGateway(...args);
+/** Makes a system registry's gateway its active one: see `system_seed.ts`. */
+export const selectSystemGateway: typeof Seed.selectSystemGateway = async (...args) =>
+  (await import("./system_seed.ts")).selectSystemGateway(...args);
