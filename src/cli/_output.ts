@@ -178,19 +178,56 @@ export function snakeCaseKeys(value: unknown): unknown {
  * `printable` says whether every cell is printable ASCII, when the caller has looked already.
  */
 export function renderTable(head: string[], rows: string[][], printable?: boolean): string {
-  if (printable === false) return measuredTable(head, rows);
-  const widths: number[] = [];
-  // The usual table is printable ASCII throughout: a cell's length is then its width.
-  let plain = true;
-  for (let i = -1; i < rows.length; i++) {
-    const row = i < 0 ? head : rows[i]!;
-    for (let column = 0; column < row.length; column++) {
-      const cell = row[column]!;
-      if (printable === undefined) plain &&= isPrintableAscii(cell);
-      widths[column] = Math.max(widths[column] ?? 1, cell.length); // one cell at least
-    }
+  const columns = head.length;
+  // The usual table has full rows: it is drawn from its cells in one list.
+  if (columns > 0 && rows.every((row) => row.length === columns)) {
+    return renderGrid(head, rows.flat(), printable);
   }
-  return plain ? plainTable(head, rows, widths) : measuredTable(head, rows);
+  return measuredTable(head, rows);
+}
+
+/**
+ * {@linkcode renderTable} of full rows given as one list of cells, row after row, as many to a
+ * row as `head` has: a long listing needs no array per row. `printable` says whether every
+ * cell is printable ASCII, when the caller has looked already.
+ */
+export function renderGrid(
+  head: readonly string[],
+  cells: readonly string[],
+  printable?: boolean,
+): string {
+  const columns = head.length;
+  printable ??= head.every(isPrintableAscii) && cells.every(isPrintableAscii);
+  if (!printable) {
+    const rows: string[][] = [];
+    for (let i = 0; i < cells.length; i += columns) rows.push(cells.slice(i, i + columns));
+    return measuredTable(head, rows);
+  }
+  // Printable ASCII throughout (the usual table): a cell's length is its width.
+  const widths = head.map((cell) => Math.max(1, cell.length)); // one cell at least
+  for (let i = 0; i < cells.length; i++) {
+    const column = i % columns;
+    widths[column] = Math.max(widths[column]!, cells[i]!.length);
+  }
+  // Each cell and its padding are appended to one text, the padding (and the gap after it)
+  // made once per length. The last cell is not padded, so only a line whose last cell is
+  // blank or ends in a space has any to trim.
+  const padding: string[] = [];
+  const last = columns - 1;
+  const lineAt = (source: readonly string[], start: number): string => {
+    let line = "";
+    for (let column = 0; column < last; column++) {
+      const cell = source[start + column]!;
+      const pad = widths[column]! - cell.length;
+      line += cell + (padding[pad] ??= " ".repeat(pad) + COLUMN_GAP);
+    }
+    const end = source[start + last]!;
+    line += end;
+    return end === "" || end.endsWith(" ") ? line.trimEnd() : line;
+  };
+  let text = lineAt(head, 0);
+  for (let start = 0; start < cells.length; start += columns) text += "\n" + lineAt(cells, start);
+  return text;
 }
 
 /** Whether `text` is printable ASCII only: no control character, each character one cell. */
@@ -199,7 +236,7 @@ export function isPrintableAscii(text: string): boolean {
 }
 
 /** {@linkcode renderTable} of any cells: each measured in terminal cells, line by line. */
-function measuredTable(head: string[], rows: readonly string[][]): string {
+function measuredTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const table = head.length > 0 ? [head, ...rows] : rows;
   const widths: number[] = [];
   for (const row of table) {
@@ -223,33 +260,6 @@ function measuredTable(head: string[], rows: readonly string[][]): string {
     for (let i = 0; i < height; i++) out.push(line(lines.map((cellLines) => cellLines[i] ?? "")));
   }
   return out.join("\n");
-}
-
-/**
- * {@linkcode renderTable} of printable ASCII cells, whose `widths` are their lengths, written
- * straight into one text: each cell and its padding are appended, the padding (and the gap
- * after it) taken from strings made once per length. A row's last cell is not padded, so only
- * a row whose last cell is blank or ends in a space has a line to trim.
- */
-function plainTable(head: string[], rows: readonly string[][], widths: readonly number[]): string {
-  const padding: string[] = [];
-  let text: string | undefined;
-  for (let i = head.length > 0 ? -1 : 0; i < rows.length; i++) {
-    const row = i < 0 ? head : rows[i]!;
-    if (row.length === 0) continue; // a row without cells is left out
-    const last = row.length - 1;
-    const end = row[last]!;
-    let line = "";
-    for (let column = 0; column < last; column++) {
-      const cell = row[column]!;
-      const pad = widths[column]! - cell.length;
-      line += cell + (padding[pad] ??= " ".repeat(pad) + COLUMN_GAP);
-    }
-    line += end;
-    if (end === "" || end.endsWith(" ")) line = line.trimEnd();
-    text = text === undefined ? line : text + "\n" + line;
-  }
-  return text ?? "";
 }
 
 /** The widest line of a cell. */

@@ -5,8 +5,8 @@ import { gatewayAuth, gatewayListRow, gatewayType, listedAsServed } from "../reg
 import {
   isPrintableAscii,
   type OutputFormat,
+  renderGrid,
   renderJson,
-  renderTable,
   renderYaml,
 } from "./_output.ts";
 
@@ -35,25 +35,30 @@ export async function renderGatewayList(
   const head = ["  NAME", "ENDPOINT", "TYPE", "SOURCE", "AUTH"];
   if (withRemote) head.push("REMOTE");
   if (view.showOrigin) head.push("ORIGIN");
+  // One list of cells, row after row: a long listing needs no array per row.
+  const cells: string[] = [];
   let printable = true;
-  const rows = entries.map((entry) => {
+  for (const entry of entries) {
+    const { metadata } = entry;
     const active = !entry.shadowed && entry.name === view.active;
-    const row = [
-      `${active ? "*" : " "} ${entry.name}`,
-      entry.metadata.gateway_endpoint,
-      listedAsServed(entry, view.served) ? "served" : gatewayType(entry.metadata),
+    const auth = gatewayAuth(metadata);
+    cells.push(
+      (active ? "* " : "  ") + entry.name,
+      metadata.gateway_endpoint,
+      listedAsServed(entry, view.served) ? "served" : gatewayType(metadata),
       entry.shadowed ? `${entry.source} (shadowed)` : entry.source,
-      gatewayAuth(entry.metadata),
-    ];
-    if (withRemote) row.push(remoteText(entry.metadata));
-    if (view.showOrigin) row.push(entry.metadataPath);
-    // Text from files must not drive the terminal. A row of printable ASCII (the usual one)
-    // holds nothing to replace: one look at the whole row tells.
-    if (isPrintableAscii(row.join(""))) return row;
-    printable = false;
-    return row.map(sanitize);
-  });
-  return renderTable(head, rows, printable);
+      auth,
+    );
+    const remote = withRemote ? remoteText(metadata) : "";
+    if (withRemote) cells.push(remote);
+    if (view.showOrigin) cells.push(entry.metadataPath);
+    // Text from files must not drive the terminal. A row whose text from files is printable
+    // ASCII (the usual one) holds nothing to replace: its other cells are the program's own.
+    printable &&= isPrintableAscii(entry.name) && isPrintableAscii(metadata.gateway_endpoint) &&
+      isPrintableAscii(auth) && isPrintableAscii(remote) &&
+      (!view.showOrigin || isPrintableAscii(entry.metadataPath));
+  }
+  return renderGrid(head, printable ? cells : cells.map(sanitize), printable);
 }
 
 function remoteText(metadata: GatewayEntry["metadata"]): string {
