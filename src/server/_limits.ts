@@ -67,7 +67,8 @@ export const CONTROL_FRAME_BURST = 200;
 export const CONTROL_FRAMES_PER_SECOND = 100;
 /**
  * Unsent output above which the gateway stops reading the client (HTTP/2), or answers it no
- * further and closes it once it has sent this much more meanwhile (HTTP/1.1 over TLS), in bytes.
+ * further and closes it once it has sent this much more meanwhile (HTTP/1.1 over TLS), in bytes;
+ * an HTTP/2 session over TLS is closed once this much it delivered waits unread.
  */
 export const MAX_UNSENT_BYTES = 256 * 1024;
 /** After a GOAWAY for a flood, how long the gateway keeps the connection before closing it. */

@@ -188,8 +188,9 @@ function socketReads(socket: net.Socket): SocketReads | undefined {
   if (typeof handle?.readStop !== "function" || typeof handle.readStart !== "function") return;
   // Looked up at each call: a closed socket has none.
   const call = (name: "readStop" | "readStart") => () => {
-    const method = handleOf()?.[name];
-    if (typeof method === "function") method.call(handleOf());
+    const current = handleOf();
+    const method = current?.[name];
+    if (typeof method === "function") method.call(current);
   };
   return { stop: call("readStop"), start: call("readStart") };
 }

@@ -3,8 +3,8 @@
 Usage: gateway_attacks.py [--tls DIR] PORT KIND [SECONDS] [CONNECTIONS]
 
 With --tls, every connection is an mTLS session (ALPN h2, then http/1.1) with the client's files
-in DIR as a registration keeps them: tls.crt and tls.key presented, ca.crt trusted. Every kind runs for SECONDS (default 3) and
-prints one JSON line with what it saw:
+in DIR as a registration keeps them: tls.crt and tls.key presented, ca.crt trusted. Every kind
+runs for SECONDS (default 3) and prints one JSON line with what it saw:
 
   busy-http1   CONNECTIONS connections each send a POST head declaring a body that never comes
                (half of them with `Expect: 100-continue`); each closed one is opened again.
@@ -22,10 +22,12 @@ prints one JSON line with what it saw:
                each kind sends one burst, then reads until the gateway closes: `goaway` is the
                error code of the GOAWAY frame it got (11 is ENHANCE_YOUR_CALM), or null.
   unread       CONNECTIONS HTTP/2 connections (default 1) that never read what the gateway answers,
-               with a small receive buffer and their receive windows opened wide, send requests
-               as fast as they can: GETs, a POST with a body, and one of each control frame of the
-               floods above in each batch (fewer than the flood bounds let through). `bytes` is
-               how much they sent, `closed` how many the gateway closed.
+               with a small receive buffer and their receive windows opened wide, send GETs of a
+               4,000-byte path not found (its answer repeats it), and every 0.1 s a POST with a
+               body and one control frame of each flood's kind (within the flood bounds): paced
+               for the first third of the time, so that the gateway keeps up and its answers pile
+               up, then as fast as they can. `bytes` is how much they sent, `closed` how many the
+               gateway closed.
 """
 import json
 import os
@@ -80,12 +82,28 @@ def connect(port, timeout=2.0, receive_buffer=None):
     return TLS.wrap_socket(s, server_hostname="127.0.0.1") if TLS else s
 
 
-def send_some(s, pending):
-    """Sends what it can of `pending` on a non-blocking socket; what is left to send."""
-    try:
-        return pending[s.send(pending):]
-    except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
-        return pending
+def send_round(socks, pending, next_batch):
+    """Sends on each of `socks` that is writable what it has `pending`, else `next_batch(s)`, keeping
+    what is left (a TLS write must be retried whole); closes and drops those the gateway closed.
+    How many bytes it sent, and how many sockets it closed."""
+    sent = 0
+    closed = 0
+    _, writable, _ = select.select([], socks, [], 0.05)
+    for s in writable:
+        batch = pending.pop(s, None) or next_batch(s)
+        try:
+            left = batch[s.send(batch):]
+        except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            left = batch
+        except OSError:
+            closed += 1
+            s.close()
+            socks.remove(s)
+            continue
+        sent += len(batch) - len(left)
+        if left:
+            pending[s] = left
+    return sent, closed
 
 
 def h2_connect(port):
@@ -188,22 +206,10 @@ def flood(port, kind, seconds, connections):
         s.setblocking(False)
         return s
 
-    # What each connection has still to send of its last batch (a TLS write must be retried whole).
     pending = {}
     while time.monotonic() < end:
         opened += refill(socks, connections, open_one)
-        _, writable, _ = select.select([], socks, [], 0.05)
-        for s in writable:
-            batch = pending.pop(s, None) or source.batch()
-            try:
-                left = send_some(s, batch)
-            except OSError:
-                s.close()
-                socks.remove(s)
-                continue
-            sent += len(batch) - len(left)
-            if left:
-                pending[s] = left
+        sent += send_round(socks, pending, lambda s: source.batch())[0]
     for s in socks:
         s.close()
     return {"kind": kind, "goaway": goaway, "connections": opened, "bytes": sent}
@@ -263,24 +269,17 @@ def unread(port, seconds, connections):
         paced = time.monotonic() - start < seconds / 3
         if paced:
             time.sleep(0.002)
-        _, writable, _ = select.select([], socks, [], 0.05)
-        for s in writable:
-            batch = pending.pop(s, None)
-            if batch is None:
-                controls = time.monotonic() - controlled[s] >= 0.1
-                if controls:
-                    controlled[s] = time.monotonic()
-                batch, streams[s] = unread_batch(streams[s], controls, 8 if paced else 4096)
-            try:
-                left = send_some(s, batch)
-            except OSError:
-                closed += 1
-                s.close()
-                socks.remove(s)
-                continue
-            sent += len(batch) - len(left)
-            if left:
-                pending[s] = left
+
+        def next_batch(s):
+            controls = time.monotonic() - controlled[s] >= 0.1
+            if controls:
+                controlled[s] = time.monotonic()
+            batch, streams[s] = unread_batch(streams[s], controls, 8 if paced else 4096)
+            return batch
+
+        round_sent, round_closed = send_round(socks, pending, next_batch)
+        sent += round_sent
+        closed += round_closed
     for s in socks:
         s.close()
     return {"kind": "unread", "connections": connections, "bytes": sent, "closed": closed}
